@@ -1,0 +1,73 @@
+// The file-system seam. Every byte the store reads or writes goes through a
+// FileSystem, so that tests can inject faults (the Nth write, sync, rename or
+// open failing) and simulate power loss (unsynced data dropped, files created
+// since their directory's last sync vanishing).
+//
+// Contract for implementations: every method either succeeds or throws
+// IoError (StoreLockedError for lock). Paths are plain strings; directories are
+// created 0700 and files 0600. Thread-safety: a FileSystem may be used from
+// several threads at once; a WritableFile is used by one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pa_journal {
+
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  // Appends all of data, or throws.
+  virtual void append(std::string_view data) = 0;
+  // Makes everything appended so far durable (fdatasync).
+  virtual void sync() = 0;
+  virtual void close() = 0;
+};
+
+// Held for as long as the process owns the store's LOCK file.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
+class FileSystem {
+ public:
+  virtual ~FileSystem() = default;
+  // Creates (or truncates) path for writing; never follows a symlink.
+  virtual std::unique_ptr<WritableFile> new_writable(const std::string& path) = 0;
+  // Opens an existing file for appending at its end; never follows a symlink.
+  virtual std::unique_ptr<WritableFile> open_appendable(const std::string& path) = 0;
+  // The whole file. Throws IoError if it cannot be read.
+  virtual std::string read_file(const std::string& path) = 0;
+  virtual bool exists(const std::string& path) = 0;
+  virtual uint64_t file_size(const std::string& path) = 0;
+  // Names (not paths) of the entries of dir, in no particular order.
+  virtual std::vector<std::string> list_dir(const std::string& dir) = 0;
+  // Creates dir with mode 0700 if it does not exist.
+  virtual void create_dir(const std::string& dir) = 0;
+  // Atomically replaces `to` with `from`.
+  virtual void rename(const std::string& from, const std::string& to) = 0;
+  virtual void remove(const std::string& path) = 0;
+  // Cuts path to size bytes and syncs it.
+  virtual void truncate(const std::string& path, uint64_t size) = 0;
+  // Writes data over path's bytes at offset (which must lie inside the file)
+  // and syncs it.
+  virtual void overwrite(const std::string& path, uint64_t offset, std::string_view data) = 0;
+  // Makes the directory's entries (creations, renames, removals) durable.
+  virtual void sync_dir(const std::string& dir) = 0;
+  // Takes an exclusive lock on path and writes this process's pid into it.
+  // Throws StoreLockedError naming the holder's pid if another process has it.
+  virtual std::unique_ptr<FileLock> lock(const std::string& path) = 0;
+};
+
+// The real POSIX file system. One shared instance.
+std::shared_ptr<FileSystem> posix_file_system();
+
+// Writes data to path so that after a crash path holds either its old content
+// or all of data: temporary file, sync, rename, directory sync.
+void write_file_atomically(FileSystem& fs, const std::string& path, std::string_view data);
+
+}  // namespace pa_journal

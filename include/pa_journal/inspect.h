@@ -1,0 +1,62 @@
+// Read-only looks at a store: summary, verification, record listing. None of
+// these take LOCK; all work beside a live writer in another process.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pa_journal/damage.h"
+#include "pa_journal/options.h"
+#include "pa_journal/record.h"
+
+namespace pa_journal {
+
+struct SegmentSummary {
+  std::string name;
+  uint64_t first_seq = 0;
+  uint64_t bytes = 0;
+};
+
+struct JournalSummary {
+  std::vector<SegmentSummary> segments;
+  uint64_t bytes = 0;
+  uint64_t records = 0;
+  uint64_t first_seq = 0, last_seq = 0;    // 0 when empty
+  int64_t first_time_ns = 0, last_time_ns = 0;
+  std::vector<Damage> damage;              // as found by a salvage read
+  std::vector<std::pair<uint64_t, uint64_t>> known_losses;  // salvage markers
+  // Commits per collection (an operation counts once per collection it touches).
+  std::vector<std::pair<std::string, uint64_t>> commits_per_collection;
+  std::vector<int64_t> commit_times_ns;    // for the tools' histogram
+};
+
+// Reads the whole journal in salvage mode, so it reports all damage rather
+// than stopping at the first. Throws if dir holds no store.
+JournalSummary inspect_journal(const std::string& dir, const Options& options = {});
+
+struct VerifyResult {
+  uint64_t records = 0;
+  uint64_t segments = 0;
+  std::vector<Damage> damage;  // every damage found, torn tails included
+  bool ok() const { return damage.empty(); }
+};
+
+// Checks every checksum and the sequence chain.
+VerifyResult verify_store(const std::string& dir, const Options& options = {});
+
+struct RecordFilter {
+  std::optional<int64_t> since_ns, until_ns;  // inclusive
+  uint64_t from_seq = 0;
+  std::optional<std::string> collection, key;
+  uint64_t limit = 0;  // 0 = no limit
+};
+
+// Calls sink for every record that matches, in sequence order, under mode.
+void read_records(const std::string& dir, const RecordFilter& filter,
+                  const std::function<void(const Record&)>& sink,
+                  const Options& options = {});
+
+}  // namespace pa_journal

@@ -1,0 +1,64 @@
+// Options of a store: durability, recovery mode, sizes. Plain values; cheap to
+// copy.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace pa_journal {
+
+class FileSystem;
+
+// When a commit's bytes reach stable storage relative to its acknowledgement.
+enum class Durability {
+  // A commit returns after its bytes are fdatasynced. Concurrent committers
+  // share one sync (group commit). The default.
+  kAlways,
+  // Commits return once written to the OS; a background thread syncs every
+  // sync_interval_ms. A crash loses at most that window.
+  kInterval,
+  // Commits return once written to the OS; the OS decides when to sync.
+  kNone,
+};
+
+// What opening a store does with damaged journal data.
+enum class RecoveryMode {
+  // The default. A torn final record (an incomplete write at the very end of
+  // the newest segment) is cut off and logged; any other damage refuses to
+  // open, naming the file, offset and sequence number.
+  kTolerateTail,
+  // Any damage, a torn tail included, refuses to open.
+  kStrict,
+  // Stop at the first damage and open the consistent prefix before it. A
+  // writable open moves everything after the damage to journal/quarantine/.
+  kPointInTime,
+  // Skip damaged records, keep every valid one, and report exactly which
+  // sequence numbers and bytes were lost.
+  kSalvage,
+};
+
+std::string_view to_string(Durability d);
+std::string_view to_string(RecoveryMode m);
+// Parse "always|interval|none"; throws InvalidInputError otherwise.
+Durability parse_durability(std::string_view text);
+// Parse "tolerate-tail|strict|point-in-time|salvage"; throws InvalidInputError.
+RecoveryMode parse_recovery_mode(std::string_view text);
+
+struct Options {
+  Durability durability = Durability::kAlways;
+  uint32_t sync_interval_ms = 100;  // used by Durability::kInterval
+  RecoveryMode recovery = RecoveryMode::kTolerateTail;
+  uint64_t segment_bytes = 64ull << 20;  // roll to a new segment past this size
+  bool read_only = false;  // read-only opens never take LOCK and never write
+  // The file-system seam. Null means the real POSIX file system.
+  std::shared_ptr<FileSystem> file_system;
+  // The commit clock, UTC nanoseconds since the Unix epoch. Null means the
+  // system clock. Commit times never go backwards whatever it returns.
+  std::function<int64_t()> clock_ns;
+};
+
+}  // namespace pa_journal

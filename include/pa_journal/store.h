@@ -1,0 +1,87 @@
+// The embedded journal API: open a store, commit, read. This header, with
+// options.h, record.h, damage.h, errors.h, file_system.h and inspect.h, is the
+// whole public surface; the pa-journal tool uses nothing else.
+//
+// A store is a directory (DESIGN.md 4): LOCK, journal/ (segments),
+// storage.log. Opening replays the journal under a recovery mode and returns a
+// RecoveryReport; every commit is one atomic, numbered, timed journal record.
+//
+// Thread-safety: a Store may be shared by any number of threads. Commits from
+// several threads are serialised into the journal in sequence order and, under
+// Durability::kAlways, share syncs. Reads see every commit that has been
+// staged, in sequence order, and never a part of one.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "pa_journal/damage.h"
+#include "pa_journal/errors.h"
+#include "pa_journal/options.h"
+#include "pa_journal/record.h"
+
+namespace pa_journal {
+
+struct CommitResult {
+  uint64_t seq = 0;
+  int64_t time_ns = 0;
+};
+
+// What opening a store found and did.
+struct RecoveryReport {
+  RecoveryMode mode = RecoveryMode::kTolerateTail;
+  uint64_t records_replayed = 0;
+  uint64_t first_seq = 0;  // first record replayed, 0 if none
+  uint64_t last_seq = 0;   // last record replayed, 0 if none
+  std::vector<Damage> damage;           // everything found, torn tails included
+  uint64_t torn_bytes_cut = 0;
+  std::vector<std::string> quarantined; // copies kept of cut or rewritten bytes
+  // One line for storage.log and the tools.
+  std::string summary() const;
+};
+
+class Store {
+ public:
+  // Opens (creating if needed, unless read-only) the store in dir. Throws
+  // StoreLockedError if another process writes to it, CorruptedDataError if
+  // the recovery mode refuses the damage it found, IoError on I/O failure.
+  static std::unique_ptr<Store> open(const std::string& dir, Options options = {});
+  // Syncs and releases LOCK.
+  ~Store();
+
+  // One commit each. JSON text is validated and stored compact. Throws
+  // InvalidInputError / NotFoundError for refused input (nothing appended),
+  // JournalFailedError once an I/O failure has stopped the journal.
+  CommitResult put(std::string_view collection, std::string_view key,
+                   std::string_view json);
+  CommitResult patch(std::string_view collection, std::string_view key,
+                     std::string_view json_merge_patch);
+  CommitResult remove(std::string_view collection, std::string_view key);
+  // Several operations as one atomic commit, with an optional origin note.
+  CommitResult commit(std::vector<Operation> ops, std::string origin = {});
+
+  // The document as compact JSON, or nullopt.
+  std::optional<std::string> get(std::string_view collection, std::string_view key) const;
+  // Every (key, document) of a collection, in key order.
+  std::vector<std::pair<std::string, std::string>> list(std::string_view collection) const;
+  std::vector<std::string> collections() const;
+
+  uint64_t last_seq() const;
+  const RecoveryReport& recovery() const;
+  const std::string& dir() const;
+  // Makes every commit so far durable whatever the durability mode.
+  void sync();
+
+  struct Impl;
+
+ private:
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pa_journal

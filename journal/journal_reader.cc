@@ -1,0 +1,261 @@
+#include "journal/journal_reader.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "journal/format.h"
+#include "journal/record_codec.h"
+#include "journal/segment_reader.h"
+#include "pa_journal/errors.h"
+
+namespace pa_journal {
+namespace {
+
+// Collects what one SegmentReader reports so that the scan can apply policy.
+class Collector : public Reporter {
+ public:
+  void report(const Damage& damage) override { pending.push_back(damage); }
+  std::vector<Damage> pending;
+};
+
+bool parse_segment_name(const std::string& name, uint64_t* first_seq) {
+  if (name.size() != format::kSegmentNameDigits + format::kSegmentSuffix.size() ||
+      name.substr(format::kSegmentNameDigits) != format::kSegmentSuffix) {
+    return false;
+  }
+  const char* end = name.data() + format::kSegmentNameDigits;
+  auto [ptr, ec] = std::from_chars(name.data(), end, *first_seq);
+  return ec == std::errc() && ptr == end && *first_seq > 0;
+}
+
+// One scan: walks the segments, keeps the chain, applies the mode.
+class Scanner {
+ public:
+  Scanner(FileSystem& fs, std::string dir, RecoveryMode mode, const RecordSink& sink)
+      : fs_(fs), dir_(std::move(dir)), mode_(mode), sink_(sink) {}
+
+  ScanReport run();
+
+ private:
+  // Returns false when the scan must stop at this segment.
+  bool scan_segment(size_t index);
+  bool deliver(size_t index, const Frame& frame);
+  // Applies the mode to damage; returns false when the scan stops here.
+  bool on_damage(size_t index, Damage damage);
+  bool drain(size_t index, Collector& collector);
+  void note_cut(size_t index, uint64_t offset);
+  bool attribute_gap(uint64_t next_seq);
+  bool accept_loss(size_t index, const Frame& frame);
+
+  static constexpr size_t kNone = static_cast<size_t>(-1);
+
+  FileSystem& fs_;
+  std::string dir_;
+  RecoveryMode mode_;
+  const RecordSink& sink_;
+  ScanReport report_;
+  uint64_t expected_ = 0;  // next sequence number in the chain, 0 before any
+  size_t open_corruption_ = kNone;  // salvage: damage awaiting its lost range
+};
+
+ScanReport Scanner::run() {
+  if (!fs_.exists(dir_)) return report_;
+  report_.segments = list_segments(fs_, dir_);
+  for (const auto& segment : report_.segments) report_.bytes += segment.bytes;
+  for (size_t i = 0; i < report_.segments.size(); ++i) {
+    if (!scan_segment(i)) break;
+  }
+  report_.next_seq = expected_ == 0 ? (report_.segments.empty()
+                                           ? 1
+                                           : report_.segments.front().first_seq)
+                                    : expected_;
+  return report_;
+}
+
+bool Scanner::scan_segment(size_t index) {
+  const SegmentInfo& info = report_.segments[index];
+  std::string data = fs_.read_file(dir_ + "/" + info.name);
+  bool newest = index + 1 == report_.segments.size();
+  Collector collector;
+  SegmentReader reader("journal/" + info.name, data, newest, &collector);
+  bool header_ok = reader.read_header();
+  if (header_ok && reader.first_seq() != info.first_seq) {
+    collector.pending.push_back({Damage::Kind::kCorruption, "journal/" + info.name, 0,
+                                 format::kSegmentHeaderSize, 0, 0,
+                                 "segment header names first record " +
+                                     std::to_string(reader.first_seq())});
+  }
+  if (expected_ == 0) expected_ = info.first_seq;
+  if (!drain(index, collector)) return false;
+  if (info.first_seq > expected_) {
+    Damage gap{Damage::Kind::kMissingRecords, "journal/" + info.name, 0, 0, expected_,
+               info.first_seq - 1, "segment starts past the end of the previous one"};
+    if (!attribute_gap(info.first_seq) && !on_damage(index, gap)) return false;
+    expected_ = info.first_seq;
+  }
+  Frame frame;
+  while (reader.next(&frame)) {
+    if (!drain(index, collector)) return false;
+    if (!deliver(index, frame)) return false;
+  }
+  return drain(index, collector);
+}
+
+bool Scanner::drain(size_t index, Collector& collector) {
+  std::vector<Damage> pending;
+  pending.swap(collector.pending);
+  for (auto& damage : pending) {
+    if (!on_damage(index, std::move(damage))) return false;
+  }
+  return true;
+}
+
+bool Scanner::deliver(size_t index, const Frame& frame) {
+  const std::string file = "journal/" + report_.segments[index].name;
+  uint64_t frame_bytes = frame.end - frame.offset;
+  if (frame.type == format::kTypeLoss) return accept_loss(index, frame);
+  if (frame.type != format::kTypeCommit) {
+    if (frame.type & format::kIgnorableBit) return true;
+    return on_damage(index, {Damage::Kind::kCorruption, file, frame.offset, frame_bytes,
+                             0, 0, "unknown record type " + std::to_string(frame.type)});
+  }
+  Record record;
+  try {
+    record = decode_payload(frame.payload);
+  } catch (const CorruptedDataError& e) {
+    return on_damage(index, {Damage::Kind::kCorruption, file, frame.offset, frame_bytes,
+                             0, 0, e.what()});
+  }
+  if (record.seq < expected_) {
+    return on_damage(index, {Damage::Kind::kCorruption, file, frame.offset, frame_bytes,
+                             record.seq, record.seq, "sequence number repeats or goes back"});
+  }
+  if (record.seq > expected_ && !attribute_gap(record.seq)) {
+    Damage gap{Damage::Kind::kMissingRecords, file, frame.offset, 0, expected_,
+               record.seq - 1, "records missing from the sequence chain"};
+    if (!on_damage(index, gap)) return false;
+  }
+  open_corruption_ = kNone;
+  expected_ = record.seq + 1;
+  if (report_.records == 0) {
+    report_.first_seq = record.seq;
+    report_.first_time_ns = record.time_ns;
+  }
+  ++report_.records;
+  report_.last_seq = record.seq;
+  report_.last_time_ns = record.time_ns;
+  sink_(record);
+  return true;
+}
+
+bool Scanner::on_damage(size_t index, Damage damage) {
+  bool torn = damage.kind == Damage::Kind::kTornTail;
+  bool fatal = mode_ == RecoveryMode::kStrict ||
+               (mode_ == RecoveryMode::kTolerateTail && !torn);
+  if (fatal) {
+    throw CorruptedDataError(describe_refusal(damage, expected_ ? expected_ - 1 : 0),
+                             damage.file, damage.offset, expected_);
+  }
+  report_.damage.push_back(damage);
+  if (torn || mode_ == RecoveryMode::kPointInTime) {
+    note_cut(index, damage.offset);
+    return false;
+  }
+  if (damage.kind == Damage::Kind::kCorruption) open_corruption_ = report_.damage.size() - 1;
+  if (report_.damaged_segments.empty() || report_.damaged_segments.back() != index) {
+    report_.damaged_segments.push_back(index);
+  }
+  return true;
+}
+
+// Salvage: records missing right after skipped bytes were lost in those bytes;
+// say so on that damage instead of reporting a second one.
+bool Scanner::attribute_gap(uint64_t next_seq) {
+  if (open_corruption_ == kNone) return false;
+  Damage& damage = report_.damage[open_corruption_];
+  damage.first_seq = expected_;
+  damage.last_seq = next_seq - 1;
+  return true;
+}
+
+bool Scanner::accept_loss(size_t index, const Frame& frame) {
+  bool sized = frame.payload.size() >= format::kLossPayloadSize;
+  uint64_t first = sized ? get_u64(frame.payload.data()) : 0;
+  uint64_t last = sized ? get_u64(frame.payload.data() + 8) : 0;
+  if (!sized || first != expected_ || last < first) {
+    return on_damage(index, {Damage::Kind::kCorruption,
+                             "journal/" + report_.segments[index].name, frame.offset,
+                             frame.end - frame.offset, 0, 0,
+                             "loss marker does not continue the sequence chain"});
+  }
+  report_.known_losses.push_back({first, last});
+  expected_ = last + 1;
+  return true;
+}
+
+void Scanner::note_cut(size_t index, uint64_t offset) {
+  report_.cut = true;
+  report_.cut_point = {index, offset};
+}
+
+}  // namespace
+
+std::string segment_name(uint64_t first_seq) {
+  std::string digits = std::to_string(first_seq);
+  return std::string(format::kSegmentNameDigits - digits.size(), '0') + digits +
+         std::string(format::kSegmentSuffix);
+}
+
+std::vector<SegmentInfo> list_segments(FileSystem& fs, const std::string& journal_dir) {
+  std::vector<SegmentInfo> segments;
+  for (const auto& name : fs.list_dir(journal_dir)) {
+    SegmentInfo info;
+    if (!parse_segment_name(name, &info.first_seq)) continue;
+    info.name = name;
+    info.bytes = fs.file_size(journal_dir + "/" + name);
+    segments.push_back(std::move(info));
+  }
+  std::sort(segments.begin(), segments.end(),
+            [](const auto& a, const auto& b) { return a.first_seq < b.first_seq; });
+  return segments;
+}
+
+ScanReport scan_journal(FileSystem& fs, const std::string& journal_dir, RecoveryMode mode,
+                        const RecordSink& sink) {
+  return Scanner(fs, journal_dir, mode, sink).run();
+}
+
+std::string describe_refusal(const Damage& damage, uint64_t last_good_seq) {
+  std::string text = damage.describe();
+  text += "; last good record before it: seq " + std::to_string(last_good_seq);
+  if (damage.kind == Damage::Kind::kTornTail) {
+    text += "; the default mode (tolerate-tail) cuts a torn tail";
+  } else {
+    text +=
+        "; open with --mode point-in-time to keep the records before the damage, or "
+        "--mode salvage to keep every valid record";
+  }
+  return text;
+}
+
+const char* to_string(Damage::Kind kind) {
+  switch (kind) {
+    case Damage::Kind::kTornTail: return "torn tail";
+    case Damage::Kind::kCorruption: return "corruption";
+    case Damage::Kind::kMissingRecords: return "missing records";
+  }
+  return "unknown";
+}
+
+std::string Damage::describe() const {
+  std::string text = file + " offset " + std::to_string(offset) + ": " +
+                     pa_journal::to_string(kind) + " (" + reason + ")";
+  if (bytes > 0) text += "; " + std::to_string(bytes) + " bytes dropped";
+  if (first_seq > 0) {
+    text += "; records " + std::to_string(first_seq) + ".." + std::to_string(last_seq) +
+            " lost";
+  }
+  return text;
+}
+
+}  // namespace pa_journal

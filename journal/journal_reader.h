@@ -1,0 +1,80 @@
+// Reads a whole journal directory: every segment in sequence order, every
+// checksum, the sequence chain across segments, under a recovery mode.
+//
+// The mode is the policy; SegmentReader only reports. Per mode:
+//   strict          any damage throws CorruptedDataError;
+//   tolerate-tail   a torn tail of the newest segment ends the scan (reported),
+//                   anything else throws;
+//   point-in-time   the first damage of any kind ends the scan;
+//   salvage         damage is reported and skipped; every valid record is read.
+// A thrown CorruptedDataError names the file, the offset and the last good
+// sequence number, and says which mode would open the store.
+//
+// Thread-safety: a scan only reads; several may run beside a live writer.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "pa_journal/damage.h"
+#include "pa_journal/file_system.h"
+#include "pa_journal/options.h"
+#include "pa_journal/record.h"
+
+namespace pa_journal {
+
+struct SegmentInfo {
+  std::string name;        // file name inside journal/
+  uint64_t first_seq = 0;  // from the name
+  uint64_t bytes = 0;
+};
+
+// "00000000000000000042.log" for 42.
+std::string segment_name(uint64_t first_seq);
+// The segments of journal_dir in sequence order; other files are ignored.
+std::vector<SegmentInfo> list_segments(FileSystem& fs, const std::string& journal_dir);
+
+// Where a scan found the journal's consistent end. A writable open cuts the
+// journal here (after keeping a copy of what it cuts).
+struct CutPoint {
+  size_t segment_index = 0;  // into ScanReport::segments
+  uint64_t offset = 0;       // first byte that is not kept
+};
+
+struct ScanReport {
+  std::vector<SegmentInfo> segments;
+  uint64_t records = 0;     // records delivered
+  uint64_t first_seq = 0;   // of the first record delivered, 0 if none
+  uint64_t last_seq = 0;    // of the last record delivered, 0 if none
+  int64_t first_time_ns = 0;
+  int64_t last_time_ns = 0;
+  uint64_t bytes = 0;       // all segment bytes
+  std::vector<Damage> damage;
+  // Set when the scan ended before the last byte (torn tail, point-in-time).
+  bool cut = false;
+  CutPoint cut_point;
+  // Salvage: segments that hold damage that was skipped.
+  std::vector<size_t> damaged_segments;
+  // Records declared lost by an earlier salvage repair (loss markers).
+  struct Loss {
+    uint64_t first_seq = 0;
+    uint64_t last_seq = 0;
+  };
+  std::vector<Loss> known_losses;
+  // The next sequence number a writer would assign.
+  uint64_t next_seq = 1;
+};
+
+using RecordSink = std::function<void(const Record&)>;
+
+// Scans journal_dir under mode, calling sink for every record delivered, in
+// sequence order. A missing directory is an empty journal.
+ScanReport scan_journal(FileSystem& fs, const std::string& journal_dir, RecoveryMode mode,
+                        const RecordSink& sink);
+
+// The text the store uses to refuse opening: what, where, and what to do next.
+std::string describe_refusal(const Damage& damage, uint64_t last_good_seq);
+
+}  // namespace pa_journal

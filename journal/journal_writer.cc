@@ -1,0 +1,209 @@
+#include "journal/journal_writer.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "journal/format.h"
+#include "journal/journal_reader.h"
+#include "journal/record_codec.h"
+#include "pa_journal/errors.h"
+
+namespace pa_journal {
+
+JournalWriter::JournalWriter(std::shared_ptr<FileSystem> fs, std::string journal_dir,
+                             const Options& options, Tail tail)
+    : fs_(std::move(fs)),
+      dir_(std::move(journal_dir)),
+      options_(options),
+      next_seq_(tail.next_seq),
+      last_time_ns_(tail.last_time_ns),
+      durable_seq_(tail.next_seq - 1) {
+  if (tail.newest_segment) {
+    file_name_ = *tail.newest_segment;
+    std::string path = dir_ + "/" + file_name_;
+    file_bytes_ = fs_->file_size(path);
+    file_ = fs_->open_appendable(path);
+  }
+  if (options_.durability == Durability::kInterval) {
+    interval_thread_ = std::thread([this] { interval_loop(); });
+  }
+}
+
+JournalWriter::~JournalWriter() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (interval_thread_.joinable()) interval_thread_.join();
+  try {
+    sync();
+    if (file_) file_->close();
+  } catch (const StorageError&) {
+    // Nothing unsynced was acknowledged under kAlways; under the other modes
+    // the caller chose to let the OS decide.
+  }
+}
+
+Record JournalWriter::commit(std::vector<Operation> ops, std::string origin,
+                             const Stage& stage) {
+  std::unique_lock<std::mutex> lock(mu_);
+  throw_if_failed();
+  Record record{next_seq_, std::max(now_ns(), last_time_ns_), std::move(ops),
+                std::move(origin)};
+  stage(record);  // may throw: nothing has changed yet
+  std::string payload = encode_payload(record);
+  if (payload.size() > format::kMaxPayloadSize) {
+    throw InvalidInputError("commit too large: " + std::to_string(payload.size()) +
+                            " bytes encoded, the limit is " +
+                            std::to_string(format::kMaxPayloadSize));
+  }
+  if (pending_.empty()) pending_first_seq_ = record.seq;
+  append_frame(&pending_, format::kTypeCommit, payload);
+  ++next_seq_;
+  last_time_ns_ = record.time_ns;
+  if (options_.durability == Durability::kAlways) {
+    wait_durable(lock, record.seq);
+    return record;
+  }
+  std::string frames;
+  frames.swap(pending_);
+  try {
+    write_batch(frames, pending_first_seq_);
+  } catch (const StorageError& e) {
+    fail(e.what());
+    throw JournalFailedError("journal write failed, commit " + std::to_string(record.seq) +
+                             " not acknowledged: " + e.what());
+  }
+  durable_seq_ = record.seq;  // as durable as this mode promises
+  dirty_ = true;
+  return record;
+}
+
+void JournalWriter::wait_durable(std::unique_lock<std::mutex>& lock, uint64_t seq) {
+  while (durable_seq_ < seq) {
+    throw_if_failed();
+    if (syncing_) {
+      cv_.wait(lock);
+    } else {
+      lead_sync(lock);
+    }
+  }
+}
+
+// Writes and syncs everything queued, with mu_ released during the I/O so that
+// other committers can queue the next batch meanwhile.
+void JournalWriter::lead_sync(std::unique_lock<std::mutex>& lock) {
+  syncing_ = true;
+  std::string frames;
+  frames.swap(pending_);
+  uint64_t first = pending_first_seq_;
+  uint64_t last = next_seq_ - 1;
+  lock.unlock();
+  std::string error;
+  try {
+    write_batch(frames, first);
+    file_->sync();
+  } catch (const StorageError& e) {
+    error = e.what();
+  }
+  lock.lock();
+  syncing_ = false;
+  if (error.empty()) {
+    durable_seq_ = last;
+  } else {
+    fail(error);
+  }
+  cv_.notify_all();
+}
+
+void JournalWriter::write_batch(const std::string& frames, uint64_t first_seq) {
+  if (!file_ || file_bytes_ >= options_.segment_bytes) roll_to(first_seq);
+  file_->append(frames);
+  file_bytes_ += frames.size();
+}
+
+// Step 3 of the crash-safety argument.
+void JournalWriter::roll_to(uint64_t first_seq) {
+  if (file_) {
+    file_->sync();
+    file_->close();
+    file_.reset();
+  }
+  file_name_ = segment_name(first_seq);
+  fs_->create_dir(dir_);
+  auto file = fs_->new_writable(dir_ + "/" + file_name_);
+  std::string header = encode_segment_header(first_seq);
+  file->append(header);
+  file->sync();
+  fs_->sync_dir(dir_);
+  file_ = std::move(file);
+  file_bytes_ = header.size();
+}
+
+void JournalWriter::sync() {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (options_.durability == Durability::kAlways) {
+    if (!pending_.empty()) wait_durable(lock, next_seq_ - 1);
+    return;
+  }
+  if (!dirty_ || !file_ || !failure_.empty()) return;
+  try {
+    file_->sync();
+    dirty_ = false;
+  } catch (const StorageError& e) {
+    fail(e.what());
+    throw JournalFailedError(std::string("journal sync failed: ") + e.what());
+  }
+}
+
+void JournalWriter::interval_loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  auto period = std::chrono::milliseconds(options_.sync_interval_ms);
+  while (!cv_.wait_for(lock, period, [this] { return stopping_; })) {
+    lock.unlock();
+    try {
+      sync();
+    } catch (const StorageError&) {
+      // fail() recorded it; every later commit reports it.
+    }
+    lock.lock();
+  }
+}
+
+void JournalWriter::fail(const std::string& why) {
+  if (failure_.empty()) failure_ = why;
+}
+
+void JournalWriter::throw_if_failed() const {
+  if (!failure_.empty()) {
+    throw JournalFailedError(
+        "the journal stopped accepting writes after an I/O failure (" + failure_ +
+        "); nothing after it was acknowledged; reopen the store to recover from what "
+        "is durable");
+  }
+}
+
+int64_t JournalWriter::now_ns() const {
+  if (options_.clock_ns) return options_.clock_ns();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+uint64_t JournalWriter::last_seq() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return next_seq_ - 1;
+}
+
+int64_t JournalWriter::last_time_ns() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_time_ns_;
+}
+
+std::string JournalWriter::failure() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return failure_;
+}
+
+}  // namespace pa_journal

@@ -1,0 +1,114 @@
+// Appends commits to the segmented journal with group commit.
+//
+// Crash-safety argument
+// ---------------------
+// 1. A record is acknowledged (commit() returns) only after the bytes of its
+//    frame, and of every frame before it, have been written and, under
+//    Durability::kAlways, fdatasynced. Frames are written in sequence order by
+//    one thread at a time, so the durable part of the journal is always a
+//    prefix of the issued commits.
+// 2. A crash in the middle of an append leaves a torn frame at the end of the
+//    newest segment. Its checksum fails or its length runs past the end of the
+//    file, so the reader sees it, and the default recovery mode cuts it off
+//    before the next commit is appended.
+// 3. A new segment is created, given its header, fsynced and its directory
+//    fsynced before any record is written to it; before that, the previous
+//    segment is fsynced in full. So no segment other than the newest can end
+//    in a torn frame, and a crash during creation leaves at worst a newest
+//    segment with a torn header, which is cut like a torn frame.
+// 4. A failed write or sync leaves the file in an unknown state. The writer
+//    never retries and never acknowledges another commit: every later call
+//    throws JournalFailedError until the store is reopened, and reopening
+//    reads back only what is durable.
+//
+// Thread-safety: commit() may be called from any number of threads. Under
+// kAlways, one committer at a time (the leader) writes and syncs everything
+// queued so far while the others wait; they all return when that sync is done.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pa_journal/file_system.h"
+#include "pa_journal/options.h"
+#include "pa_journal/record.h"
+
+namespace pa_journal {
+
+class JournalWriter {
+ public:
+  // Where the journal ends after the open-time scan (and any repair): the next
+  // sequence number, the last commit time, and the newest segment to append to
+  // (none if a new one must be created).
+  struct Tail {
+    uint64_t next_seq = 1;
+    int64_t last_time_ns = 0;
+    std::optional<std::string> newest_segment;  // name inside journal_dir
+  };
+
+  // Called under the writer's lock once a record has its sequence number and
+  // time, before it is queued. It may throw to refuse the record, in which
+  // case nothing is appended and the sequence number is not used.
+  using Stage = std::function<void(const Record&)>;
+
+  JournalWriter(std::shared_ptr<FileSystem> fs, std::string journal_dir,
+                const Options& options, Tail tail);
+  // Syncs what was written (any durability mode) and closes the segment.
+  ~JournalWriter();
+  JournalWriter(const JournalWriter&) = delete;
+  JournalWriter& operator=(const JournalWriter&) = delete;
+
+  // Appends one commit and returns it with its sequence number and time once
+  // it is durable under the durability mode.
+  Record commit(std::vector<Operation> ops, std::string origin, const Stage& stage);
+
+  // Syncs everything written so far (used by close and by kInterval).
+  void sync();
+
+  uint64_t last_seq() const;
+  int64_t last_time_ns() const;
+  // Empty while healthy; the reason once a write or sync has failed.
+  std::string failure() const;
+
+ private:
+  void wait_durable(std::unique_lock<std::mutex>& lock, uint64_t seq);
+  void lead_sync(std::unique_lock<std::mutex>& lock);
+  void write_batch(const std::string& frames, uint64_t first_seq);
+  void roll_to(uint64_t first_seq);
+  void fail(const std::string& why);
+  void throw_if_failed() const;
+  int64_t now_ns() const;
+  void interval_loop();
+
+  std::shared_ptr<FileSystem> fs_;
+  const std::string dir_;
+  const Options options_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t next_seq_;                // guarded by mu_
+  int64_t last_time_ns_;             // guarded by mu_
+  std::string pending_;              // encoded frames not yet written; mu_
+  uint64_t pending_first_seq_ = 0;   // mu_
+  uint64_t durable_seq_;             // mu_
+  bool syncing_ = false;             // a leader is writing; mu_
+  bool dirty_ = false;               // written but not synced; mu_
+  std::string failure_;              // mu_
+  bool stopping_ = false;            // mu_
+
+  // Owned by whoever writes: the leader under kAlways, mu_ otherwise.
+  std::unique_ptr<WritableFile> file_;
+  std::string file_name_;
+  uint64_t file_bytes_ = 0;
+
+  std::thread interval_thread_;
+};
+
+}  // namespace pa_journal

@@ -1,0 +1,218 @@
+// The real file system. Files are opened O_NOFOLLOW|O_CLOEXEC and created 0600;
+// directories 0700. Every failing call becomes an IoError naming the call, the
+// path and errno's text.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "pa_journal/errors.h"
+#include "pa_journal/file_system.h"
+
+namespace pa_journal {
+namespace {
+
+[[noreturn]] void fail(const std::string& call, const std::string& path, int err) {
+  throw IoError(call + " " + path + ": " + std::strerror(err));
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
+int open_or_throw(const std::string& path, int flags) {
+  int fd = ::open(path.c_str(), flags | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) fail("open", path, errno);
+  return fd;
+}
+
+class PosixWritableFile : public WritableFile {
+ public:
+  PosixWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixWritableFile() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  void append(std::string_view data) override {
+    while (!data.empty()) {
+      ssize_t n = ::write(fd_, data.data(), data.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) fail("write", path_, errno);
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+  }
+
+  void sync() override {
+    if (::fdatasync(fd_) != 0) fail("fdatasync", path_, errno);
+  }
+
+  void close() override {
+    int fd = std::exchange(fd_, -1);
+    if (fd >= 0 && ::close(fd) != 0) fail("close", path_, errno);
+  }
+
+ private:
+  std::string path_;
+  int fd_;
+};
+
+class PosixLock : public FileLock {
+ public:
+  explicit PosixLock(int fd) : fd_(fd) {}
+  ~PosixLock() override { ::close(fd_); }  // closing releases the flock
+
+ private:
+  int fd_;
+};
+
+class PosixFileSystem : public FileSystem {
+ public:
+  std::unique_ptr<WritableFile> new_writable(const std::string& path) override {
+    int fd = open_or_throw(path, O_WRONLY | O_CREAT | O_TRUNC);
+    return std::make_unique<PosixWritableFile>(path, fd);
+  }
+
+  std::unique_ptr<WritableFile> open_appendable(const std::string& path) override {
+    int fd = open_or_throw(path, O_WRONLY | O_APPEND);
+    return std::make_unique<PosixWritableFile>(path, fd);
+  }
+
+  std::string read_file(const std::string& path) override {
+    Fd fd(open_or_throw(path, O_RDONLY));
+    std::string data;
+    char buffer[1 << 16];
+    for (;;) {
+      ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) fail("read", path, errno);
+      if (n == 0) return data;
+      data.append(buffer, static_cast<size_t>(n));
+    }
+  }
+
+  bool exists(const std::string& path) override {
+    struct stat st;
+    return ::lstat(path.c_str(), &st) == 0;
+  }
+
+  uint64_t file_size(const std::string& path) override {
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) fail("stat", path, errno);
+    return static_cast<uint64_t>(st.st_size);
+  }
+
+  std::vector<std::string> list_dir(const std::string& dir) override {
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) fail("opendir", dir, errno);
+    std::vector<std::string> names;
+    while (dirent* entry = ::readdir(d)) {
+      std::string name = entry->d_name;
+      if (name != "." && name != "..") names.push_back(std::move(name));
+    }
+    ::closedir(d);
+    return names;
+  }
+
+  void create_dir(const std::string& dir) override {
+    if (::mkdir(dir.c_str(), 0700) == 0) return;
+    struct stat st;
+    if (errno == EEXIST && ::lstat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return;
+    fail("mkdir", dir, errno);
+  }
+
+  void rename(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) fail("rename", from + " -> " + to, errno);
+  }
+
+  void remove(const std::string& path) override {
+    if (::unlink(path.c_str()) != 0) fail("unlink", path, errno);
+  }
+
+  void truncate(const std::string& path, uint64_t size) override {
+    Fd fd(open_or_throw(path, O_WRONLY));
+    if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) fail("ftruncate", path, errno);
+    if (::fsync(fd.get()) != 0) fail("fsync", path, errno);
+  }
+
+  void overwrite(const std::string& path, uint64_t offset, std::string_view data) override {
+    Fd fd(open_or_throw(path, O_WRONLY));
+    while (!data.empty()) {
+      ssize_t n = ::pwrite(fd.get(), data.data(), data.size(), static_cast<off_t>(offset));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) fail("pwrite", path, errno);
+      data.remove_prefix(static_cast<size_t>(n));
+      offset += static_cast<uint64_t>(n);
+    }
+    if (::fdatasync(fd.get()) != 0) fail("fdatasync", path, errno);
+  }
+
+  void sync_dir(const std::string& dir) override {
+    Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (fd.get() < 0) fail("open", dir, errno);
+    if (::fsync(fd.get()) != 0) fail("fsync", dir, errno);
+  }
+
+  std::unique_ptr<FileLock> lock(const std::string& path) override {
+    Fd fd(open_or_throw(path, O_RDWR | O_CREAT));
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+      if (errno != EWOULDBLOCK) fail("flock", path, errno);
+      std::string holder = read_file(path);
+      throw StoreLockedError("store is locked by another writer (pid " +
+                             (holder.empty() ? std::string("unknown") : holder) +
+                             ", lock file " + path + ")");
+    }
+    std::string pid = std::to_string(::getpid());
+    if (::ftruncate(fd.get(), 0) != 0) fail("ftruncate", path, errno);
+    if (::pwrite(fd.get(), pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+      fail("write", path, errno);
+    }
+    return std::make_unique<PosixLock>(fd.release());
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<FileSystem> posix_file_system() {
+  static const std::shared_ptr<FileSystem> instance = std::make_shared<PosixFileSystem>();
+  return instance;
+}
+
+void write_file_atomically(FileSystem& fs, const std::string& path, std::string_view data) {
+  std::string temp = path + ".tmp";
+  auto dir_end = path.find_last_of('/');
+  std::string dir = dir_end == std::string::npos ? "." : path.substr(0, dir_end);
+  try {
+    auto file = fs.new_writable(temp);
+    file->append(data);
+    file->sync();
+    file->close();
+    fs.rename(temp, path);
+  } catch (...) {
+    if (fs.exists(temp)) {
+      try {
+        fs.remove(temp);
+      } catch (const StorageError&) {
+      }
+    }
+    throw;
+  }
+  fs.sync_dir(dir);
+}
+
+}  // namespace pa_journal

@@ -1,0 +1,152 @@
+#include "journal/record_codec.h"
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/array.h>
+#include <kj/exception.h>
+#include <xxhash.h>
+
+#include <cstring>
+
+#include "journal/format.h"
+#include "pa_journal/errors.h"
+#include "record.capnp.h"
+
+namespace pa_journal {
+namespace {
+
+using schema::Operation;
+
+Operation::Kind to_schema(OpKind kind) {
+  switch (kind) {
+    case OpKind::kPut: return Operation::Kind::PUT;
+    case OpKind::kPatch: return Operation::Kind::PATCH;
+    case OpKind::kDelete: return Operation::Kind::REMOVE;
+  }
+  throw StorageError("unknown operation kind");
+}
+
+OpKind from_schema(Operation::Kind kind) {
+  switch (kind) {
+    case Operation::Kind::PUT: return OpKind::kPut;
+    case Operation::Kind::PATCH: return OpKind::kPatch;
+    case Operation::Kind::REMOVE: return OpKind::kDelete;
+  }
+  throw CorruptedDataError("record holds an unknown operation kind");
+}
+
+std::string as_string(capnp::Text::Reader text) { return {text.cStr(), text.size()}; }
+
+capnp::Text::Reader text(const std::string& s) { return {s.c_str(), s.size()}; }
+
+Record read_record(schema::Record::Reader reader) {
+  Record record;
+  record.seq = reader.getSeq();
+  record.time_ns = reader.getTimeNs();
+  record.origin = as_string(reader.getOrigin());
+  auto ops = reader.getOps();
+  record.ops.reserve(ops.size());
+  for (auto op : ops) {
+    record.ops.push_back({from_schema(op.getKind()), as_string(op.getCollection()),
+                          as_string(op.getKey()), as_string(op.getDocument())});
+  }
+  return record;
+}
+
+}  // namespace
+
+const char* to_string(OpKind kind) {
+  switch (kind) {
+    case OpKind::kPut: return "put";
+    case OpKind::kPatch: return "patch";
+    case OpKind::kDelete: return "delete";
+  }
+  return "unknown";
+}
+
+std::string encode_payload(const Record& record) {
+  capnp::MallocMessageBuilder message;
+  auto builder = message.initRoot<schema::Record>();
+  builder.setSeq(record.seq);
+  builder.setTimeNs(record.time_ns);
+  if (!record.origin.empty()) builder.setOrigin(text(record.origin));
+  auto ops = builder.initOps(static_cast<unsigned>(record.ops.size()));
+  for (size_t i = 0; i < record.ops.size(); ++i) {
+    const auto& op = record.ops[i];
+    auto out = ops[static_cast<unsigned>(i)];
+    out.setKind(to_schema(op.kind));
+    out.setCollection(text(op.collection));
+    out.setKey(text(op.key));
+    if (!op.document.empty()) out.setDocument(text(op.document));
+  }
+  auto words = capnp::messageToFlatArray(message);
+  auto bytes = words.asBytes();
+  return {reinterpret_cast<const char*>(bytes.begin()), bytes.size()};
+}
+
+Record decode_payload(std::string_view payload) {
+  if (payload.empty() || payload.size() % sizeof(capnp::word) != 0) {
+    throw CorruptedDataError("record payload is not a whole number of 8-byte words");
+  }
+  // Cap'n Proto reads words in place; copy into an aligned buffer so that the
+  // frame's position in its file does not matter.
+  auto words = kj::heapArray<capnp::word>(payload.size() / sizeof(capnp::word));
+  std::memcpy(words.begin(), payload.data(), payload.size());
+  capnp::ReaderOptions limits;
+  limits.traversalLimitInWords = words.size();
+  limits.nestingLimit = format::kMaxNestingDepth;
+  try {
+    capnp::FlatArrayMessageReader message(words, limits);
+    return read_record(message.getRoot<schema::Record>());
+  } catch (const kj::Exception& e) {
+    throw CorruptedDataError(std::string("record payload does not decode: ") +
+                             e.getDescription().cStr());
+  }
+}
+
+uint64_t checksum(std::string_view data) { return XXH3_64bits(data.data(), data.size()); }
+
+void put_u32(char* dst, uint32_t v) {
+  for (int i = 0; i < 4; ++i) dst[i] = static_cast<char>(v >> (8 * i));
+}
+
+void put_u64(char* dst, uint64_t v) {
+  for (int i = 0; i < 8; ++i) dst[i] = static_cast<char>(v >> (8 * i));
+}
+
+uint32_t get_u32(const char* src) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(src[i]);
+  return v;
+}
+
+uint64_t get_u64(const char* src) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(src[i]);
+  return v;
+}
+
+void append_frame(std::string* out, uint8_t type, std::string_view payload) {
+  size_t start = out->size();
+  out->resize(start + format::kFrameHeaderSize);
+  char* header = out->data() + start;
+  put_u32(header + format::kFrameLengthOffset, static_cast<uint32_t>(payload.size()));
+  header[format::kFrameTypeOffset] = static_cast<char>(type);
+  out->append(payload);
+  std::string_view covered(out->data() + start + format::kFrameLengthOffset,
+                           format::kFrameHeaderSize - format::kFrameLengthOffset +
+                               payload.size());
+  put_u64(out->data() + start + format::kFrameChecksumOffset, checksum(covered));
+}
+
+std::string encode_segment_header(uint64_t first_seq) {
+  std::string header(format::kSegmentHeaderSize, '\0');
+  std::memcpy(header.data(), format::kSegmentMagic.data(), format::kSegmentMagic.size());
+  put_u32(header.data() + 8, format::kFormatVersion);
+  put_u64(header.data() + 16, first_seq);
+  put_u64(header.data() + format::kSegmentHeaderChecked,
+          checksum({header.data(), format::kSegmentHeaderChecked}));
+  return header;
+}
+
+}  // namespace pa_journal

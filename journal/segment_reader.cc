@@ -1,0 +1,123 @@
+#include "journal/segment_reader.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "journal/format.h"
+#include "journal/record_codec.h"
+#include "pa_journal/errors.h"
+
+namespace pa_journal {
+
+SegmentReader::SegmentReader(std::string name, std::string_view data, bool is_newest,
+                             Reporter* reporter)
+    : name_(std::move(name)), data_(data), is_newest_(is_newest), reporter_(reporter) {}
+
+bool SegmentReader::read_header() {
+  pos_ = std::min<uint64_t>(format::kSegmentHeaderSize, data_.size());
+  good_end_ = 0;
+  if (looks_torn(0)) {
+    report(Damage::Kind::kTornTail, 0, data_.size(), "segment header incomplete");
+    pos_ = data_.size();
+    return false;
+  }
+  if (data_.size() < format::kSegmentHeaderSize) {
+    report(Damage::Kind::kCorruption, 0, data_.size(), "segment shorter than its header");
+    return false;
+  }
+  const char* h = data_.data();
+  uint64_t stored = get_u64(h + format::kSegmentHeaderChecked);
+  if (std::memcmp(h, format::kSegmentMagic.data(), format::kSegmentMagic.size()) != 0 ||
+      stored != checksum({h, format::kSegmentHeaderChecked})) {
+    report(Damage::Kind::kCorruption, 0, format::kSegmentHeaderSize,
+           "segment header checksum mismatch");
+    return false;
+  }
+  version_ = get_u32(h + 8);
+  first_seq_ = get_u64(h + 16);
+  if (version_ == 0 || version_ > format::kFormatVersion) {
+    throw StorageError(name_ + ": journal format version " + std::to_string(version_) +
+                       " is not supported by this build (it reads versions 1 to " +
+                       std::to_string(format::kFormatVersion) + ")");
+  }
+  good_end_ = format::kSegmentHeaderSize;
+  return true;
+}
+
+bool SegmentReader::next(Frame* frame) {
+  while (pos_ < data_.size()) {
+    if (frame_at(pos_, frame)) {
+      pos_ = frame->end;
+      good_end_ = frame->end;
+      return true;
+    }
+    if (looks_torn(pos_)) {
+      report(Damage::Kind::kTornTail, pos_, data_.size(), "incomplete record at end");
+      pos_ = data_.size();
+      return false;
+    }
+    uint64_t resume = resync_from(pos_);
+    report(Damage::Kind::kCorruption, pos_, resume, "record checksum or framing mismatch");
+    pos_ = resume;
+  }
+  return false;
+}
+
+// True if a frame that passes every check starts at offset.
+bool SegmentReader::frame_at(uint64_t offset, Frame* frame) const {
+  if (offset % format::kFrameAlignment != 0) return false;
+  if (data_.size() - offset < format::kFrameHeaderSize) return false;
+  const char* h = data_.data() + offset;
+  uint32_t length = get_u32(h + format::kFrameLengthOffset);
+  if (length == 0 || length % format::kFrameAlignment != 0 ||
+      length > format::kMaxPayloadSize ||
+      length > data_.size() - offset - format::kFrameHeaderSize) {
+    return false;
+  }
+  if (h[13] != 0 || h[14] != 0 || h[15] != 0) return false;
+  std::string_view covered(h + format::kFrameLengthOffset,
+                           format::kFrameHeaderSize - format::kFrameLengthOffset + length);
+  if (get_u64(h + format::kFrameChecksumOffset) != checksum(covered)) return false;
+  frame->offset = offset;
+  frame->end = offset + format::kFrameHeaderSize + length;
+  frame->type = static_cast<uint8_t>(h[format::kFrameTypeOffset]);
+  frame->payload = {h + format::kFrameHeaderSize, length};
+  return true;
+}
+
+// The torn-tail rule of the file comment, applied at offset.
+bool SegmentReader::looks_torn(uint64_t offset) const {
+  if (!is_newest_) return false;
+  std::string_view rest = data_.substr(offset);
+  if (std::all_of(rest.begin(), rest.end(), [](char c) { return c == 0; })) return true;
+  if (offset == 0) return rest.size() < format::kSegmentHeaderSize;
+  if (rest.size() < format::kFrameHeaderSize) return true;
+  uint32_t length = get_u32(rest.data() + format::kFrameLengthOffset);
+  return length > rest.size() - format::kFrameHeaderSize;
+}
+
+// The next aligned offset after `offset` at which a valid frame starts, or the
+// end of the data.
+uint64_t SegmentReader::resync_from(uint64_t offset) const {
+  Frame candidate;
+  uint64_t next = (offset / format::kFrameAlignment + 1) * format::kFrameAlignment;
+  for (; next + format::kFrameHeaderSize <= data_.size();
+       next += format::kFrameAlignment) {
+    if (frame_at(next, &candidate)) return next;
+  }
+  return data_.size();
+}
+
+void SegmentReader::report(Damage::Kind kind, uint64_t from, uint64_t to,
+                           std::string reason) {
+  if (reporter_ == nullptr) return;
+  Damage damage;
+  damage.kind = kind;
+  damage.file = name_;
+  damage.offset = from;
+  damage.bytes = to - from;
+  damage.reason = std::move(reason);
+  reporter_->report(damage);
+}
+
+}  // namespace pa_journal

@@ -1,0 +1,29 @@
+// storage.log: one line per thing the store did (open, recovery, cut, repair,
+// compaction, restore), each starting with its UTC time. Appended, not synced:
+// it explains what happened and is never needed to recover.
+//
+// Thread-safety: write() may be called from several threads.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "pa_journal/file_system.h"
+
+namespace pa_journal {
+
+class StorageLog {
+ public:
+  StorageLog(std::shared_ptr<FileSystem> fs, std::string path);
+  // level is "INFO", "WARN" or "ERROR". Failing to log never fails the caller.
+  void write(std::string_view level, std::string_view message);
+
+ private:
+  std::shared_ptr<FileSystem> fs_;
+  std::string path_;
+  std::mutex mu_;
+};
+
+}  // namespace pa_journal

@@ -1,0 +1,24 @@
+// Input rules of DESIGN.md section 3, checked before anything is appended.
+// Every function throws InvalidInputError with a message that names the rule.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace pa_journal {
+
+inline constexpr size_t kMaxCollectionNameBytes = 64;
+inline constexpr size_t kMaxKeyBytes = 256;
+inline constexpr size_t kMaxDocumentBytes = 16u << 20;
+
+// [a-z0-9][a-z0-9_-]{0,63}
+void validate_collection_name(std::string_view name);
+// 1 to 256 bytes of valid UTF-8, no control characters, no '/'.
+void validate_key(std::string_view key);
+// Parses text as JSON (at most kMaxDocumentBytes) and returns it compact.
+std::string canonical_json(std::string_view text);
+// Throws if a document's compact text exceeds kMaxDocumentBytes.
+void validate_document_size(std::string_view compact, std::string_view what);
+
+}  // namespace pa_journal

@@ -1,0 +1,179 @@
+#include "pa_journal/store.h"
+
+#include <mutex>
+#include <shared_mutex>
+
+#include "journal/journal_writer.h"
+#include "journal/storage_log.h"
+#include "journal/validation.h"
+#include "pa_journal/file_system.h"
+#include "replay/recovery.h"
+#include "replay/state.h"
+
+namespace pa_journal {
+
+struct Store::Impl {
+  std::string dir;
+  Options options;
+  std::shared_ptr<FileSystem> fs;
+  std::unique_ptr<FileLock> writer_lock;
+  std::unique_ptr<StorageLog> log;
+  RecoveryReport report;
+
+  mutable std::shared_mutex state_mu;
+  State state;  // guarded by state_mu
+  std::unique_ptr<JournalWriter> writer;
+
+  CommitResult commit(std::vector<Operation> ops, std::string origin);
+  void check_readable() const;
+};
+
+namespace {
+
+std::string journal_dir(const std::string& dir) { return dir + "/journal"; }
+
+Operation make_op(OpKind kind, std::string_view collection, std::string_view key,
+                  std::string document) {
+  return {kind, std::string(collection), std::string(key), std::move(document)};
+}
+
+// Validates names and JSON, and stores documents compact. Throws
+// InvalidInputError before anything is appended.
+void validate(std::vector<Operation>& ops) {
+  if (ops.empty()) throw InvalidInputError("a commit needs at least one operation");
+  for (auto& op : ops) {
+    validate_collection_name(op.collection);
+    validate_key(op.key);
+    if (op.kind == OpKind::kDelete) {
+      op.document.clear();
+    } else {
+      op.document = canonical_json(op.document);
+    }
+  }
+}
+
+void open_directories(FileSystem& fs, const std::string& dir) {
+  fs.create_dir(dir);
+  fs.create_dir(journal_dir(dir));
+}
+
+}  // namespace
+
+std::string RecoveryReport::summary() const {
+  std::string text = "recovery (" + std::string(to_string(mode)) + "): " +
+                     std::to_string(records_replayed) + " records replayed";
+  if (records_replayed > 0) {
+    text += " (seq " + std::to_string(first_seq) + ".." + std::to_string(last_seq) + ")";
+  }
+  if (torn_bytes_cut > 0) text += ", torn tail of " + std::to_string(torn_bytes_cut) + " bytes cut";
+  for (const auto& d : damage) text += "; " + d.describe();
+  for (const auto& q : quarantined) text += "; kept a copy in " + q;
+  return text;
+}
+
+std::unique_ptr<Store> Store::open(const std::string& dir, Options options) {
+  auto impl = std::make_unique<Impl>();
+  impl->dir = dir;
+  impl->fs = options.file_system ? options.file_system : posix_file_system();
+  impl->options = options;
+  FileSystem& fs = *impl->fs;
+  if (options.read_only) {
+    if (!fs.exists(dir)) throw NotFoundError("no store at " + dir);
+  } else {
+    open_directories(fs, dir);
+    impl->writer_lock = fs.lock(dir + "/LOCK");
+    impl->log = std::make_unique<StorageLog>(impl->fs, dir + "/storage.log");
+  }
+  Recovered recovered = recover(fs, journal_dir(dir), options.recovery, !options.read_only);
+  impl->state = std::move(recovered.state);
+  impl->report = std::move(recovered.report);
+  if (!options.read_only) {
+    impl->log->write(impl->report.damage.empty() ? "INFO" : "WARN",
+                     "open " + dir + ": " + impl->report.summary());
+    impl->writer = std::make_unique<JournalWriter>(impl->fs, journal_dir(dir), options,
+                                                   std::move(recovered.tail));
+  }
+  return std::unique_ptr<Store>(new Store(std::move(impl)));
+}
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Store::~Store() {
+  impl_->writer.reset();  // syncs and closes before LOCK is released
+  if (impl_->log) impl_->log->write("INFO", "close " + impl_->dir);
+}
+
+CommitResult Store::Impl::commit(std::vector<Operation> ops, std::string origin) {
+  if (!writer) throw StorageError("store " + dir + " is open read-only");
+  validate(ops);
+  auto stage = [this](const Record& record) {
+    std::vector<Operation> resolved = state.resolve(record.ops);  // may refuse
+    std::unique_lock<std::shared_mutex> lock(state_mu);
+    state.apply({record.seq, record.time_ns, std::move(resolved), {}});
+  };
+  Record record = writer->commit(std::move(ops), std::move(origin), stage);
+  return {record.seq, record.time_ns};
+}
+
+void Store::Impl::check_readable() const {
+  if (writer && !writer->failure().empty()) {
+    throw JournalFailedError("the journal failed (" + writer->failure() +
+                             "); reopen the store to read what is durable");
+  }
+}
+
+CommitResult Store::put(std::string_view collection, std::string_view key,
+                        std::string_view json) {
+  return commit({make_op(OpKind::kPut, collection, key, std::string(json))});
+}
+
+CommitResult Store::patch(std::string_view collection, std::string_view key,
+                          std::string_view json_merge_patch) {
+  return commit({make_op(OpKind::kPatch, collection, key, std::string(json_merge_patch))});
+}
+
+CommitResult Store::remove(std::string_view collection, std::string_view key) {
+  return commit({make_op(OpKind::kDelete, collection, key, {})});
+}
+
+CommitResult Store::commit(std::vector<Operation> ops, std::string origin) {
+  return impl_->commit(std::move(ops), std::move(origin));
+}
+
+std::optional<std::string> Store::get(std::string_view collection,
+                                      std::string_view key) const {
+  impl_->check_readable();
+  std::shared_lock<std::shared_mutex> lock(impl_->state_mu);
+  const std::string* doc = impl_->state.find(std::string(collection), std::string(key));
+  if (doc == nullptr) return std::nullopt;
+  return *doc;
+}
+
+std::vector<std::pair<std::string, std::string>> Store::list(
+    std::string_view collection) const {
+  impl_->check_readable();
+  std::shared_lock<std::shared_mutex> lock(impl_->state_mu);
+  const Collection* docs = impl_->state.collection(std::string(collection));
+  if (docs == nullptr) return {};
+  return {docs->begin(), docs->end()};
+}
+
+std::vector<std::string> Store::collections() const {
+  std::shared_lock<std::shared_mutex> lock(impl_->state_mu);
+  return impl_->state.collection_names();
+}
+
+uint64_t Store::last_seq() const {
+  std::shared_lock<std::shared_mutex> lock(impl_->state_mu);
+  return impl_->state.last_seq();
+}
+
+const RecoveryReport& Store::recovery() const { return impl_->report; }
+
+const std::string& Store::dir() const { return impl_->dir; }
+
+void Store::sync() {
+  if (impl_->writer) impl_->writer->sync();
+}
+
+}  // namespace pa_journal

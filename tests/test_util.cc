@@ -1,0 +1,52 @@
+#include "tests/test_util.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "journal/journal_reader.h"
+#include "pa_journal/file_system.h"
+
+namespace pa_journal::testing {
+
+TempDir::TempDir() {
+  const char* base = std::getenv("TMPDIR");
+  std::string pattern = std::string(base ? base : "/tmp") + "/pa-journal-test-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+void write_bytes(const std::string& path, const std::string& data) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(data.data(), static_cast<std::streamsize>(data.size()));
+}
+
+std::string segment_path(const std::string& store_dir, size_t index) {
+  auto segments = list_segments(*posix_file_system(), store_dir + "/journal");
+  if (index >= segments.size()) {
+    ADD_FAILURE() << "no segment " << index << " in " << store_dir;
+    return {};
+  }
+  return store_dir + "/journal/" + segments[index].name;
+}
+
+size_t segment_count(const std::string& store_dir) {
+  return list_segments(*posix_file_system(), store_dir + "/journal").size();
+}
+
+}  // namespace pa_journal::testing

@@ -232,8 +232,8 @@ std::string describe_refusal(const Damage& damage, uint64_t last_good_seq) {
     text += "; the default mode (tolerate-tail) cuts a torn tail";
   } else {
     text +=
-        "; open with --mode point-in-time to keep the records before the damage, or "
-        "--mode salvage to keep every valid record";
+        "; to open anyway, recovery mode point-in-time keeps the records before the "
+        "damage and salvage keeps every valid record (pa-journal --recovery MODE)";
   }
   return text;
 }

@@ -47,6 +47,18 @@ JournalWriter::~JournalWriter() {
 
 Record JournalWriter::commit(std::vector<Operation> ops, std::string origin,
                              const Stage& stage) {
+  Record record = enqueue(std::move(ops), std::move(origin), stage);
+  wait_durable(record.seq);
+  return record;
+}
+
+void JournalWriter::wait_durable(uint64_t seq) {
+  std::unique_lock<std::mutex> lock(mu_);
+  wait_durable_locked(lock, seq);
+}
+
+Record JournalWriter::enqueue(std::vector<Operation> ops, std::string origin,
+                              const Stage& stage) {
   std::unique_lock<std::mutex> lock(mu_);
   throw_if_failed();
   Record record{next_seq_, std::max(now_ns(), last_time_ns_), std::move(ops),
@@ -62,10 +74,7 @@ Record JournalWriter::commit(std::vector<Operation> ops, std::string origin,
   append_frame(&pending_, format::kTypeCommit, payload);
   ++next_seq_;
   last_time_ns_ = record.time_ns;
-  if (options_.durability == Durability::kAlways) {
-    wait_durable(lock, record.seq);
-    return record;
-  }
+  if (options_.durability == Durability::kAlways) return record;
   std::string frames;
   frames.swap(pending_);
   try {
@@ -80,7 +89,7 @@ Record JournalWriter::commit(std::vector<Operation> ops, std::string origin,
   return record;
 }
 
-void JournalWriter::wait_durable(std::unique_lock<std::mutex>& lock, uint64_t seq) {
+void JournalWriter::wait_durable_locked(std::unique_lock<std::mutex>& lock, uint64_t seq) {
   while (durable_seq_ < seq) {
     throw_if_failed();
     if (syncing_) {
@@ -144,7 +153,7 @@ void JournalWriter::roll_to(uint64_t first_seq) {
 void JournalWriter::sync() {
   std::unique_lock<std::mutex> lock(mu_);
   if (options_.durability == Durability::kAlways) {
-    if (!pending_.empty()) wait_durable(lock, next_seq_ - 1);
+    if (!pending_.empty()) wait_durable_locked(lock, next_seq_ - 1);
     return;
   }
   if (!dirty_ || !file_ || !failure_.empty()) return;

@@ -66,8 +66,17 @@ class JournalWriter {
   JournalWriter& operator=(const JournalWriter&) = delete;
 
   // Appends one commit and returns it with its sequence number and time once
-  // it is durable under the durability mode.
+  // it is durable under the durability mode: enqueue() then wait_durable().
   Record commit(std::vector<Operation> ops, std::string origin, const Stage& stage);
+
+  // Numbers, stages and queues one commit and returns at once. Under kAlways it
+  // is not durable (and must not be acknowledged) until wait_durable(seq)
+  // returns; under the other modes it has been written to the OS already.
+  Record enqueue(std::vector<Operation> ops, std::string origin, const Stage& stage);
+  // Blocks until the commit numbered seq is durable under the durability mode,
+  // leading a shared sync if no other thread is. Throws JournalFailedError if
+  // a write or sync failed first.
+  void wait_durable(uint64_t seq);
 
   // Syncs everything written so far (used by close and by kInterval).
   void sync();
@@ -78,7 +87,7 @@ class JournalWriter {
   std::string failure() const;
 
  private:
-  void wait_durable(std::unique_lock<std::mutex>& lock, uint64_t seq);
+  void wait_durable_locked(std::unique_lock<std::mutex>& lock, uint64_t seq);
   void lead_sync(std::unique_lock<std::mutex>& lock);
   void write_batch(const std::string& frames, uint64_t first_seq);
   void roll_to(uint64_t first_seq);

@@ -1,20 +1,102 @@
-#include "pa_journal/time.h"
-
 #include <date/date.h>
 
 #include <chrono>
+#include <ctime>
+#include <sstream>
+
+#include "pa_journal/errors.h"
+#include "pa_journal/time.h"
 
 namespace pa_journal {
+namespace {
+
+using Nanos = std::chrono::nanoseconds;
+
+[[noreturn]] void refuse(const std::string& text) {
+  throw InvalidInputError("cannot read the time '" + text + "': use " + kTimeForms);
+}
+
+// Parses all of text with a date::parse format; false if it does not fit.
+template <typename TimePoint>
+bool parse_whole(const std::string& text, const char* fmt, TimePoint* out) {
+  std::istringstream in(text);
+  in >> date::parse(fmt, *out);
+  return !in.fail() && in.peek() == std::char_traits<char>::eof();
+}
+
+bool parse_relative(const std::string& text, int64_t now_ns, int64_t* out) {
+  if (text.size() < 3 || text[0] != '-') return false;
+  char unit = text.back();
+  int64_t scale = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : unit == 'd' ? 86400 : 0;
+  std::string digits = text.substr(1, text.size() - 2);
+  if (scale == 0 || digits.empty() || digits.size() > 9 ||
+      digits.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
+  *out = now_ns - std::stoll(digits) * scale * 1'000'000'000;
+  return true;
+}
+
+bool parse_rfc3339(std::string text, int64_t* out) {
+  if (text.size() < 20 || (text[10] != 'T' && text[10] != 't')) return false;
+  text[10] = 'T';
+  if (text.back() == 'Z' || text.back() == 'z') text.replace(text.size() - 1, 1, "+00:00");
+  date::sys_time<Nanos> t;
+  if (!parse_whole(text, "%FT%T%Ez", &t)) return false;
+  *out = t.time_since_epoch().count();
+  return true;
+}
+
+bool parse_backup_name(const std::string& text, int64_t* out) {
+  if (text.size() != 15 || text[8] != '_') return false;
+  date::sys_seconds t;
+  if (!parse_whole(text, "%Y%m%d_%H%M%S", &t)) return false;
+  *out = std::chrono::duration_cast<Nanos>(t.time_since_epoch()).count();
+  return true;
+}
+
+// Local wall time, converted with the C library's idea of the time zone (TZ).
+bool parse_local(const std::string& text, int64_t* out) {
+  if (text.size() < 19 || text[10] != ' ') return false;
+  date::local_time<Nanos> t;
+  if (!parse_whole(text, "%F %T", &t)) return false;
+  auto day = date::floor<date::days>(t);
+  date::year_month_day ymd{day};
+  date::hh_mm_ss<Nanos> tod{t - day};
+  std::tm tm{};
+  tm.tm_year = int(ymd.year()) - 1900;
+  tm.tm_mon = static_cast<int>(unsigned(ymd.month())) - 1;
+  tm.tm_mday = static_cast<int>(unsigned(ymd.day()));
+  tm.tm_hour = static_cast<int>(tod.hours().count());
+  tm.tm_min = static_cast<int>(tod.minutes().count());
+  tm.tm_sec = static_cast<int>(tod.seconds().count());
+  tm.tm_isdst = -1;
+  std::time_t seconds = std::mktime(&tm);
+  if (seconds == -1) return false;
+  *out = int64_t{seconds} * 1'000'000'000 + tod.subseconds().count();
+  return true;
+}
+
+}  // namespace
 
 std::string format_time_ns(int64_t unix_ns) {
-  date::sys_time<std::chrono::nanoseconds> t{std::chrono::nanoseconds(unix_ns)};
+  date::sys_time<Nanos> t{Nanos(unix_ns)};
   return date::format("%FT%TZ", t);
 }
 
 int64_t system_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+  return std::chrono::duration_cast<Nanos>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+int64_t parse_time(const std::string& text, int64_t now_ns) {
+  int64_t t = 0;
+  if (parse_relative(text, now_ns, &t) || parse_rfc3339(text, &t) ||
+      parse_backup_name(text, &t) || parse_local(text, &t)) {
+    return t;
+  }
+  refuse(text);
 }
 
 }  // namespace pa_journal

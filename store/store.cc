@@ -24,7 +24,7 @@ struct Store::Impl {
   State state;  // guarded by state_mu
   std::unique_ptr<JournalWriter> writer;
 
-  CommitResult commit(std::vector<Operation> ops, std::string origin);
+  CommitResult enqueue(std::vector<Operation> ops, std::string origin);
   void check_readable() const;
 };
 
@@ -103,7 +103,7 @@ Store::~Store() {
   if (impl_->log) impl_->log->write("INFO", "close " + impl_->dir);
 }
 
-CommitResult Store::Impl::commit(std::vector<Operation> ops, std::string origin) {
+CommitResult Store::Impl::enqueue(std::vector<Operation> ops, std::string origin) {
   if (!writer) throw StorageError("store " + dir + " is open read-only");
   validate(ops);
   auto stage = [this](const Record& record) {
@@ -111,7 +111,7 @@ CommitResult Store::Impl::commit(std::vector<Operation> ops, std::string origin)
     std::unique_lock<std::shared_mutex> lock(state_mu);
     state.apply({record.seq, record.time_ns, std::move(resolved), {}});
   };
-  Record record = writer->commit(std::move(ops), std::move(origin), stage);
+  Record record = writer->enqueue(std::move(ops), std::move(origin), stage);
   return {record.seq, record.time_ns};
 }
 
@@ -137,7 +137,17 @@ CommitResult Store::remove(std::string_view collection, std::string_view key) {
 }
 
 CommitResult Store::commit(std::vector<Operation> ops, std::string origin) {
-  return impl_->commit(std::move(ops), std::move(origin));
+  CommitResult result = impl_->enqueue(std::move(ops), std::move(origin));
+  wait_durable(result.seq);
+  return result;
+}
+
+CommitResult Store::enqueue(std::vector<Operation> ops, std::string origin) {
+  return impl_->enqueue(std::move(ops), std::move(origin));
+}
+
+void Store::wait_durable(uint64_t seq) {
+  if (impl_->writer) impl_->writer->wait_durable(seq);
 }
 
 std::optional<std::string> Store::get(std::string_view collection,

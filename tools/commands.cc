@@ -1,1 +1,169 @@
+// The commands of pa-journal that read and write documents and look at the
+// journal. Each is thin over the public API.
+#include <condition_variable>
+#include <deque>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <thread>
 
+#include "pa_journal/errors.h"
+#include "pa_journal/inspect.h"
+#include "pa_journal/time.h"
+#include "tools/apply_parser.h"
+#include "tools/cli.h"
+
+namespace pa_journal::cli {
+namespace {
+
+using nlohmann::json;
+
+void print_commit(const Globals& g, const CommitResult& r) {
+  if (g.json) {
+    print_json(commit_json(r));
+  } else {
+    std::cout << r.seq << "\n";
+  }
+}
+
+// The acknowledgements of `apply`, printed in order, each once its commit is
+// durable. One thread pushes, one thread (run) waits and prints.
+class AckPrinter {
+ public:
+  explicit AckPrinter(Store& store) : store_(store), thread_([this] { run(); }) {}
+  ~AckPrinter() { finish(); }
+
+  void push(const CommitResult& r) {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back(r);
+    cv_.notify_one();
+  }
+
+  // Waits for every pushed commit; returns false if durability failed.
+  bool finish() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+      cv_.notify_one();
+    }
+    if (thread_.joinable()) thread_.join();
+    return failure_.empty();
+  }
+  const std::string& failure() const { return failure_; }
+
+ private:
+  void run() {
+    for (;;) {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return done_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      CommitResult r = queue_.front();
+      queue_.pop_front();
+      lock.unlock();
+      if (!acknowledge(r)) return;
+    }
+  }
+
+  bool acknowledge(const CommitResult& r) {
+    try {
+      store_.wait_durable(r.seq);
+    } catch (const StorageError& e) {
+      failure_ = e.what();
+      return false;
+    }
+    std::cout << commit_json(r).dump() << "\n" << std::flush;
+    return true;
+  }
+
+  Store& store_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<CommitResult> queue_;
+  bool done_ = false;
+  std::string failure_;
+  std::thread thread_;
+};
+
+}  // namespace
+
+int run_put(const Globals& g, OpKind kind, const std::string& collection,
+            const std::string& key, const std::string& json_text) {
+  auto store = open_writable(g);
+  std::string document = kind == OpKind::kDelete ? std::string() : json_arg(json_text);
+  print_commit(g, store->commit({{kind, collection, key, document}}));
+  return kExitOk;
+}
+
+int run_get(const Globals& g, const std::string& collection, const std::string& key) {
+  auto store = open_read_only(g);
+  auto doc = store->get(collection, key);
+  if (!doc) throw NotFoundError("no document " + collection + "/" + key);
+  std::cout << (g.json ? *doc : json::parse(*doc).dump(2)) << "\n";
+  return kExitOk;
+}
+
+int run_list(const Globals& g, const std::string& collection) {
+  auto store = open_read_only(g);
+  auto docs = store->list(collection);
+  if (g.json) {
+    json out = json::object();
+    for (const auto& [key, doc] : docs) out[key] = json::parse(doc);
+    print_json(out);
+    return kExitOk;
+  }
+  size_t width = 3;
+  for (const auto& [key, _] : docs) width = std::max(width, key.size());
+  for (const auto& [key, doc] : docs) {
+    std::string shown = doc.size() > 70 ? doc.substr(0, 67) + "..." : doc;
+    std::cout << key << std::string(width - key.size() + 2, ' ') << shown << "\n";
+  }
+  if (docs.empty()) std::cerr << "(no documents in " << collection << ")\n";
+  return kExitOk;
+}
+
+int run_apply(const Globals& g, const std::string& input, bool continue_on_error) {
+  std::ifstream file;
+  if (input != "-") {
+    file.open(input);
+    if (!file) throw IoError("cannot read " + input);
+  }
+  std::istream& in = input == "-" ? std::cin : file;
+  auto store = open_writable(g);
+  AckPrinter acks(*store);
+  bool refused = false;
+  std::string line;
+  for (uint64_t number = 1; std::getline(in, line); ++number) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    try {
+      acks.push(store->enqueue(parse_apply_line(line)));
+    } catch (const InvalidInputError& e) {
+      print_error("line " + std::to_string(number) + " refused, nothing from it applied: " +
+                  e.what());
+      refused = true;
+      if (!continue_on_error) break;
+    }
+  }
+  if (!acks.finish()) throw JournalFailedError(acks.failure());
+  return refused ? kExitError : kExitOk;
+}
+
+int run_verify(const Globals& g) {
+  VerifyResult result = verify_store(store_dir(g), read_options(g));
+  if (g.json) {
+    json damage = json::array();
+    for (const auto& d : result.damage) damage.push_back(damage_json(d));
+    print_json({{"ok", result.ok()},
+                {"segments", result.segments},
+                {"records", result.records},
+                {"damage", damage}});
+  } else {
+    for (const auto& d : result.damage) std::cout << "damage: " << d.describe() << "\n";
+    std::cout << (result.ok() ? "ok: " : "DAMAGED: ") << result.segments << " segments, "
+              << result.records << " valid records, " << result.damage.size()
+              << " damage reports\n";
+  }
+  return result.ok() ? kExitOk : kExitCorruption;
+}
+
+}  // namespace pa_journal::cli

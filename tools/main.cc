@@ -1,1 +1,128 @@
-int main() { return 0; }
+// pa-journal: look at, check, repair and restore a pa-journal store.
+// Argument parsing is CLI11's; every command is in commands.cc or its own file.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "pa_journal/errors.h"
+#include "tools/cli.h"
+
+namespace pa_journal::cli {
+namespace {
+
+struct Args {
+  Globals globals;
+  std::string collection, key, json, input = "-";
+  bool continue_on_error = false;
+  InspectArgs inspect;
+};
+
+void add_globals(CLI::App& app, Globals& g) {
+  app.add_option("--dir", g.dir, "store directory (default $PA_JOURNAL_DIR, else ~/.personal_assistant)");
+  app.add_flag("--json", g.json, "machine-readable output");
+  app.add_option("--durability", g.durability, "always|interval|none (default always)")
+      ->check(CLI::IsMember({"always", "interval", "none"}));
+  app.add_option("--recovery", g.recovery,
+                 "recovery mode for opening: tolerate-tail (default), strict, "
+                 "point-in-time, salvage")
+      ->check(CLI::IsMember({"tolerate-tail", "strict", "point-in-time", "salvage"}));
+}
+
+CLI::App* command(CLI::App& app, const char* name, const char* about, const char* example) {
+  CLI::App* sub = app.add_subcommand(name, about);
+  sub->footer(std::string("Example:\n  ") + example);
+  return sub;
+}
+
+void add_document_commands(CLI::App& app, Args& a, std::function<int()>& run) {
+  const Globals& g = a.globals;
+  struct Write { const char* name; OpKind kind; const char* about; const char* example; };
+  for (Write w : {Write{"put", OpKind::kPut, "replace a document (one commit); prints its seq",
+                        "pa-journal put contacts alice '{\"name\":\"Alice\"}'"},
+                  Write{"patch", OpKind::kPatch, "RFC 7396 merge patch of a document (one commit)",
+                        "pa-journal patch contacts alice '{\"phone\":\"555-0100\"}'"}}) {
+    auto* sub = command(app, w.name, w.about, w.example);
+    sub->add_option("collection", a.collection)->required();
+    sub->add_option("key", a.key)->required();
+    sub->add_option("json", a.json, "the JSON text, or - for standard input")->required();
+    sub->callback([&, kind = w.kind] { run = [&, kind] { return run_put(g, kind, a.collection, a.key, a.json); }; });
+  }
+  auto* del = command(app, "delete", "delete a document (one commit)",
+                      "pa-journal delete contacts alice");
+  del->add_option("collection", a.collection)->required();
+  del->add_option("key", a.key)->required();
+  del->callback([&] { run = [&] { return run_put(g, OpKind::kDelete, a.collection, a.key, ""); }; });
+  auto* get = command(app, "get", "print one document as JSON", "pa-journal get contacts alice");
+  get->add_option("collection", a.collection)->required();
+  get->add_option("key", a.key)->required();
+  get->callback([&] { run = [&] { return run_get(g, a.collection, a.key); }; });
+  auto* list = command(app, "list", "list a collection (--json: one object key -> document)",
+                       "pa-journal list contacts --json");
+  list->add_option("collection", a.collection)->required();
+  list->callback([&] { run = [&] { return run_list(g, a.collection); }; });
+}
+
+void add_journal_commands(CLI::App& app, Args& a, std::function<int()>& run) {
+  const Globals& g = a.globals;
+  auto* apply = command(app, "apply",
+                        "commit NDJSON operations, one commit per line; prints "
+                        "{\"seq\",\"time\"} per commit once durable",
+                        "echo '{\"op\":\"put\",\"collection\":\"notes\",\"key\":\"n1\","
+                        "\"value\":{\"text\":\"hi\"}}' | pa-journal apply -");
+  apply->add_option("file", a.input, "NDJSON file, or - for standard input (default)");
+  apply->add_flag("--continue-on-error", a.continue_on_error,
+                  "apply later lines after a refused one (default: stop)");
+  apply->callback([&] { run = [&] { return run_apply(g, a.input, a.continue_on_error); }; });
+  auto* inspect = command(app, "inspect", "summary of the journal, or its records with --records",
+                          "pa-journal inspect --records --collection contacts --since -2h");
+  auto& i = a.inspect;
+  inspect->add_flag("--records", i.records, "list records instead of the summary");
+  inspect->add_option("--since", i.since, "records committed at or after T");
+  inspect->add_option("--until", i.until, "records committed at or before T");
+  inspect->add_option("--from-seq", i.from_seq, "records from this sequence number on");
+  inspect->add_option("--collection", i.collection, "records touching this collection");
+  inspect->add_option("--key", i.key, "records touching this key");
+  inspect->add_option("--limit", i.limit, "at most N records");
+  inspect->callback([&] { run = [&] { return run_inspect(g, i); }; });
+  auto* verify = command(app, "verify",
+                         "check every checksum and the sequence chain; exit 3 if damaged",
+                         "pa-journal verify --json");
+  verify->callback([&] { run = [&] { return run_verify(g); }; });
+}
+
+int guarded(const std::function<int()>& run) {
+  try {
+    return run();
+  } catch (const UsageError& e) {
+    print_error(e.what());
+    return kExitUsage;
+  } catch (const CorruptedDataError& e) {
+    print_error(e.what());
+    return kExitCorruption;
+  } catch (const std::exception& e) {
+    print_error(e.what());
+    return kExitError;
+  }
+}
+
+}  // namespace
+}  // namespace pa_journal::cli
+
+int main(int argc, char** argv) {
+  using namespace pa_journal::cli;
+  CLI::App app{"pa-journal: look at, check, repair and restore a pa-journal store"};
+  app.set_version_flag("--version", std::string("pa-journal ") + PA_JOURNAL_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+  Args args;
+  std::function<int()> run;
+  add_globals(app, args.globals);
+  add_document_commands(app, args, run);
+  add_journal_commands(app, args, run);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  return guarded(run);
+}

@@ -1,1 +1,123 @@
+// Output helpers and store opening shared by the commands.
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <iterator>
 
+#include "pa_journal/errors.h"
+#include "pa_journal/time.h"
+#include "tools/cli.h"
+
+namespace pa_journal::cli {
+
+std::string store_dir(const Globals& g) {
+  if (!g.dir.empty()) return g.dir;
+  if (const char* env = std::getenv("PA_JOURNAL_DIR"); env && *env) return env;
+  const char* home = std::getenv("HOME");
+  if (home == nullptr || *home == '\0') {
+    throw UsageError("no store directory: pass --dir DIR or set PA_JOURNAL_DIR or HOME");
+  }
+  return std::string(home) + "/.personal_assistant";
+}
+
+Options read_options(const Globals& g) {
+  Options options;
+  try {
+    options.durability = parse_durability(g.durability);
+    options.recovery = parse_recovery_mode(g.recovery);
+  } catch (const InvalidInputError& e) {
+    throw UsageError(e.what());
+  }
+  return options;
+}
+
+std::unique_ptr<Store> open_writable(const Globals& g) {
+  return Store::open(store_dir(g), read_options(g));
+}
+
+std::unique_ptr<Store> open_read_only(const Globals& g) {
+  Options options = read_options(g);
+  options.read_only = true;
+  return Store::open(store_dir(g), options);
+}
+
+int64_t time_arg(const std::string& text) {
+  try {
+    return parse_time(text, system_now_ns());
+  } catch (const InvalidInputError& e) {
+    throw UsageError(e.what());
+  }
+}
+
+std::string json_arg(const std::string& text) {
+  if (text != "-") return text;
+  return {std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+}
+
+void print_json(const nlohmann::json& value) { std::cout << value.dump() << "\n"; }
+
+nlohmann::json commit_json(const CommitResult& r) {
+  return {{"seq", r.seq}, {"time", format_time_ns(r.time_ns)}};
+}
+
+nlohmann::json damage_json(const Damage& d) {
+  nlohmann::json out = {{"kind", to_string(d.kind)}, {"file", d.file},
+                        {"offset", d.offset},        {"bytes", d.bytes},
+                        {"reason", d.reason}};
+  if (d.first_seq > 0) out["lost_seq"] = {{"from", d.first_seq}, {"to", d.last_seq}};
+  return out;
+}
+
+nlohmann::json record_json(const Record& r) {
+  nlohmann::json ops = nlohmann::json::array();
+  for (const auto& op : r.ops) {
+    nlohmann::json o = {{"op", to_string(op.kind)}, {"collection", op.collection},
+                        {"key", op.key}};
+    if (op.kind != OpKind::kDelete) o["value"] = nlohmann::json::parse(op.document);
+    ops.push_back(std::move(o));
+  }
+  nlohmann::json out = {{"seq", r.seq}, {"time", format_time_ns(r.time_ns)}, {"ops", ops}};
+  if (!r.origin.empty()) out["origin"] = r.origin;
+  return out;
+}
+
+std::string human_size(uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes);
+  int unit = 0;
+  while (value >= 1024 && unit < 4) {
+    value /= 1024;
+    ++unit;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", value, units[unit]);
+  return text;
+}
+
+std::string local_time(int64_t unix_ns) {
+  std::time_t seconds = static_cast<std::time_t>(unix_ns / 1'000'000'000);
+  std::tm tm{};
+  localtime_r(&seconds, &tm);
+  char text[64];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S %Z", &tm);
+  return text;
+}
+
+std::string sparkline(const std::vector<uint64_t>& counts) {
+  static const char* bars[] = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
+  uint64_t top = 0;
+  for (uint64_t c : counts) top = std::max(top, c);
+  std::string line;
+  for (uint64_t c : counts) {
+    line += c == 0 ? " " : bars[(c * 8 - 1) / top];
+  }
+  return line;
+}
+
+void print_error(const std::string& message) {
+  std::cerr << "pa-journal: error: " << message << "\n";
+}
+
+}  // namespace pa_journal::cli

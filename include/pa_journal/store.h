@@ -65,6 +65,12 @@ class Store {
   // Several operations as one atomic commit, with an optional origin note.
   CommitResult commit(std::vector<Operation> ops, std::string origin = {});
 
+  // Pipelined commits (what `pa-journal apply` uses): enqueue() numbers and
+  // stages a commit and returns at once; it is acknowledged only when
+  // wait_durable(seq) has returned. Commits enqueued meanwhile share one sync.
+  CommitResult enqueue(std::vector<Operation> ops, std::string origin = {});
+  void wait_durable(uint64_t seq);
+
   // The document as compact JSON, or nullopt.
   std::optional<std::string> get(std::string_view collection, std::string_view key) const;
   // Every (key, document) of a collection, in key order.

@@ -1,0 +1,71 @@
+// Shared pieces of the pa-journal command line: global options, exit codes,
+// opening the store, output helpers. The tool uses only the public API
+// (include/pa_journal/).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "pa_journal/damage.h"
+#include "pa_journal/record.h"
+#include "pa_journal/store.h"
+
+namespace pa_journal::cli {
+
+// DESIGN.md 6: 0 success, 1 error, 2 usage error, 3 corruption found.
+enum ExitCode : int { kExitOk = 0, kExitError = 1, kExitUsage = 2, kExitCorruption = 3 };
+
+// A mistake in how the command was called (exit 2).
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Globals {
+  std::string dir;  // --dir, else $PA_JOURNAL_DIR, else ~/.personal_assistant
+  bool json = false;
+  std::string durability = "always";
+  std::string recovery = "tolerate-tail";
+};
+
+// The store directory the globals name.
+std::string store_dir(const Globals& g);
+std::unique_ptr<Store> open_writable(const Globals& g);
+std::unique_ptr<Store> open_read_only(const Globals& g);
+Options read_options(const Globals& g);
+// A time argument; a bad one is a UsageError naming the accepted forms.
+int64_t time_arg(const std::string& text);
+// The text of a JSON argument, or all of standard input for "-".
+std::string json_arg(const std::string& text);
+
+// Output.
+void print_json(const nlohmann::json& value);
+nlohmann::json commit_json(const CommitResult& r);
+nlohmann::json damage_json(const Damage& d);
+nlohmann::json record_json(const Record& r);
+std::string human_size(uint64_t bytes);
+std::string local_time(int64_t unix_ns);
+// One character per bucket, ' ' for 0 and eight heights otherwise.
+std::string sparkline(const std::vector<uint64_t>& counts);
+void print_error(const std::string& message);
+
+// Commands. Each returns its exit code; errors are thrown as StorageError
+// (or UsageError) and mapped to exit codes by main.
+int run_put(const Globals& g, OpKind kind, const std::string& collection,
+            const std::string& key, const std::string& json);
+int run_get(const Globals& g, const std::string& collection, const std::string& key);
+int run_list(const Globals& g, const std::string& collection);
+int run_apply(const Globals& g, const std::string& input, bool continue_on_error);
+struct InspectArgs {
+  bool records = false;
+  std::string since, until, collection, key;
+  uint64_t from_seq = 0, limit = 0;
+};
+int run_inspect(const Globals& g, const InspectArgs& args);
+int run_verify(const Globals& g);
+
+}  // namespace pa_journal::cli

@@ -1,0 +1,122 @@
+// `pa-journal inspect`: the summary of a store, or its records with filters.
+#include <algorithm>
+#include <iostream>
+
+#include "pa_journal/inspect.h"
+#include "pa_journal/time.h"
+#include "tools/cli.h"
+
+namespace pa_journal::cli {
+namespace {
+
+using nlohmann::json;
+
+json summary_json(const std::string& dir, const JournalSummary& s) {
+  json segments = json::array();
+  for (const auto& seg : s.segments) {
+    segments.push_back({{"name", seg.name}, {"first_seq", seg.first_seq}, {"bytes", seg.bytes}});
+  }
+  json collections = json::object();
+  for (const auto& [name, n] : s.commits_per_collection) collections[name] = n;
+  json damage = json::array();
+  for (const auto& d : s.damage) damage.push_back(damage_json(d));
+  json losses = json::array();
+  for (const auto& [from, to] : s.known_losses) losses.push_back({{"from", from}, {"to", to}});
+  auto time_or_null = [&](int64_t t) { return s.records ? json(format_time_ns(t)) : json(); };
+  return {{"dir", dir},
+          {"records", s.records},
+          {"bytes", s.bytes},
+          {"first_seq", s.first_seq},
+          {"last_seq", s.last_seq},
+          {"first_time", time_or_null(s.first_time_ns)},
+          {"last_time", time_or_null(s.last_time_ns)},
+          {"segments", segments},
+          {"snapshots", json::array()},
+          {"window", {{"from", time_or_null(s.first_time_ns)},
+                      {"to", time_or_null(s.last_time_ns)}}},
+          {"commits_per_collection", collections},
+          {"known_losses", losses},
+          {"damage", damage}};
+}
+
+// Commits per hour over the journal's span, or per day past two days.
+std::string histogram(const JournalSummary& s, std::string* unit) {
+  if (s.commit_times_ns.empty()) return {};
+  int64_t span = s.last_time_ns - s.first_time_ns;
+  int64_t bucket = span > 2 * 86400e9 ? int64_t{86400'000'000'000} : int64_t{3600'000'000'000};
+  *unit = bucket == 3600'000'000'000 ? "hour" : "day";
+  size_t buckets = static_cast<size_t>(span / bucket) + 1;
+  std::vector<uint64_t> counts(std::min<size_t>(buckets, 72));
+  size_t shift = buckets - counts.size();  // show the newest buckets
+  for (int64_t t : s.commit_times_ns) {
+    size_t i = static_cast<size_t>((t - s.first_time_ns) / bucket);
+    if (i >= shift) ++counts[i - shift];
+  }
+  return sparkline(counts);
+}
+
+void print_summary(const std::string& dir, const JournalSummary& s) {
+  std::cout << "store        " << dir << "\n"
+            << "segments     " << s.segments.size() << " (" << human_size(s.bytes) << ")\n"
+            << "records      " << s.records;
+  if (s.records) std::cout << " (seq " << s.first_seq << ".." << s.last_seq << ")";
+  std::cout << "\n";
+  if (s.records) {
+    std::cout << "time         " << local_time(s.first_time_ns) << " .. "
+              << local_time(s.last_time_ns) << "\n"
+              << "window       " << local_time(s.first_time_ns) << " .. "
+              << local_time(s.last_time_ns) << " (restorable)\n";
+  }
+  std::cout << "snapshots    none\n";
+  for (const auto& [name, n] : s.commits_per_collection) {
+    std::cout << "  " << name << std::string(name.size() < 12 ? 12 - name.size() : 1, ' ')
+              << n << " commits\n";
+  }
+  std::string unit;
+  std::string spark = histogram(s, &unit);
+  if (!spark.empty()) std::cout << "commits per " << unit << "  " << spark << "\n";
+  for (const auto& [from, to] : s.known_losses) {
+    std::cout << "lost         seq " << from << ".." << to << " (marked by a salvage)\n";
+  }
+  for (const auto& d : s.damage) std::cout << "damage       " << d.describe() << "\n";
+}
+
+int list_records(const Globals& g, const InspectArgs& args) {
+  RecordFilter filter;
+  if (!args.since.empty()) filter.since_ns = time_arg(args.since);
+  if (!args.until.empty()) filter.until_ns = time_arg(args.until);
+  if (!args.collection.empty()) filter.collection = args.collection;
+  if (!args.key.empty()) filter.key = args.key;
+  filter.from_seq = args.from_seq;
+  filter.limit = args.limit;
+  json all = json::array();
+  read_records(store_dir(g), filter, [&](const Record& r) {
+    if (g.json) {
+      all.push_back(record_json(r));
+      return;
+    }
+    for (const auto& op : r.ops) {
+      std::cout << r.seq << "  " << format_time_ns(r.time_ns) << "  " << to_string(op.kind)
+                << " " << op.collection << "/" << op.key << "  " << op.document
+                << (r.origin.empty() ? "" : "  (" + r.origin + ")") << "\n";
+    }
+  }, read_options(g));
+  if (g.json) print_json(all);
+  return kExitOk;
+}
+
+}  // namespace
+
+int run_inspect(const Globals& g, const InspectArgs& args) {
+  if (args.records) return list_records(g, args);
+  std::string dir = store_dir(g);
+  JournalSummary s = inspect_journal(dir, read_options(g));
+  if (g.json) {
+    print_json(summary_json(dir, s));
+  } else {
+    print_summary(dir, s);
+  }
+  return kExitOk;
+}
+
+}  // namespace pa_journal::cli

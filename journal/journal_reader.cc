@@ -31,8 +31,9 @@ bool parse_segment_name(const std::string& name, uint64_t* first_seq) {
 // One scan: walks the segments, keeps the chain, applies the mode.
 class Scanner {
  public:
-  Scanner(FileSystem& fs, std::string dir, RecoveryMode mode, const RecordSink& sink)
-      : fs_(fs), dir_(std::move(dir)), mode_(mode), sink_(sink) {}
+  Scanner(FileSystem& fs, std::string dir, RecoveryMode mode, const RecordSink& sink,
+          uint64_t after_seq)
+      : fs_(fs), dir_(std::move(dir)), mode_(mode), sink_(sink), after_seq_(after_seq) {}
 
   ScanReport run();
 
@@ -53,6 +54,7 @@ class Scanner {
   std::string dir_;
   RecoveryMode mode_;
   const RecordSink& sink_;
+  const uint64_t after_seq_;
   ScanReport report_;
   uint64_t expected_ = 0;  // next sequence number in the chain, 0 before any
   size_t open_corruption_ = kNone;  // salvage: damage awaiting its lost range
@@ -62,13 +64,13 @@ ScanReport Scanner::run() {
   if (!fs_.exists(dir_)) return report_;
   report_.segments = list_segments(fs_, dir_);
   for (const auto& segment : report_.segments) report_.bytes += segment.bytes;
-  for (size_t i = 0; i < report_.segments.size(); ++i) {
+  const auto& segments = report_.segments;
+  for (size_t i = 0; i < segments.size(); ++i) {
+    bool wholly_covered = i + 1 < segments.size() && segments[i + 1].first_seq <= after_seq_ + 1;
+    if (wholly_covered) continue;
     if (!scan_segment(i)) break;
   }
-  report_.next_seq = expected_ == 0 ? (report_.segments.empty()
-                                           ? 1
-                                           : report_.segments.front().first_seq)
-                                    : expected_;
+  report_.next_seq = expected_ != 0 ? expected_ : after_seq_ + 1;
   return report_;
 }
 
@@ -85,7 +87,9 @@ bool Scanner::scan_segment(size_t index) {
                                  "segment header names first record " +
                                      std::to_string(reader.first_seq())});
   }
-  if (expected_ == 0) expected_ = info.first_seq;
+  if (expected_ == 0) {
+    expected_ = after_seq_ > 0 ? std::min(info.first_seq, after_seq_ + 1) : info.first_seq;
+  }
   if (!drain(index, collector)) return false;
   if (info.first_seq > expected_) {
     Damage gap{Damage::Kind::kMissingRecords, "journal/" + info.name, 0, 0, expected_,
@@ -137,13 +141,14 @@ bool Scanner::deliver(size_t index, const Frame& frame) {
   }
   open_corruption_ = kNone;
   expected_ = record.seq + 1;
+  report_.last_time_ns = record.time_ns;
+  if (record.seq <= after_seq_) return true;
   if (report_.records == 0) {
     report_.first_seq = record.seq;
     report_.first_time_ns = record.time_ns;
   }
   ++report_.records;
   report_.last_seq = record.seq;
-  report_.last_time_ns = record.time_ns;
   sink_(record);
   return true;
 }
@@ -221,8 +226,8 @@ std::vector<SegmentInfo> list_segments(FileSystem& fs, const std::string& journa
 }
 
 ScanReport scan_journal(FileSystem& fs, const std::string& journal_dir, RecoveryMode mode,
-                        const RecordSink& sink) {
-  return Scanner(fs, journal_dir, mode, sink).run();
+                        const RecordSink& sink, uint64_t after_seq) {
+  return Scanner(fs, journal_dir, mode, sink, after_seq).run();
 }
 
 std::string describe_refusal(const Damage& damage, uint64_t last_good_seq) {

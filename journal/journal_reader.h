@@ -49,7 +49,7 @@ struct ScanReport {
   uint64_t first_seq = 0;   // of the first record delivered, 0 if none
   uint64_t last_seq = 0;    // of the last record delivered, 0 if none
   int64_t first_time_ns = 0;
-  int64_t last_time_ns = 0;
+  int64_t last_time_ns = 0;  // of the last record read, delivered or not
   uint64_t bytes = 0;       // all segment bytes
   std::vector<Damage> damage;
   // Set when the scan ended before the last byte (torn tail, point-in-time).
@@ -71,8 +71,13 @@ using RecordSink = std::function<void(const Record&)>;
 
 // Scans journal_dir under mode, calling sink for every record delivered, in
 // sequence order. A missing directory is an empty journal.
+//
+// With after_seq > 0 (the sequence number a snapshot covers), records up to
+// after_seq are not delivered, segments that lie wholly at or before it are
+// not read, and the chain must continue at after_seq + 1 (a later start is
+// reported as missing records).
 ScanReport scan_journal(FileSystem& fs, const std::string& journal_dir, RecoveryMode mode,
-                        const RecordSink& sink);
+                        const RecordSink& sink, uint64_t after_seq = 0);
 
 // The text the store uses to refuse opening: what, where, and what to do next.
 std::string describe_refusal(const Damage& damage, uint64_t last_good_seq);

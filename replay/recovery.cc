@@ -1,8 +1,9 @@
 #include "replay/recovery.h"
 
-#include "journal/format.h"
 #include "journal/journal_reader.h"
 #include "journal/repair.h"
+#include "pa_journal/errors.h"
+#include "snapshot/catalogue.h"
 
 namespace pa_journal {
 namespace {
@@ -35,25 +36,61 @@ std::optional<std::string> newest_segment(FileSystem& fs, const std::string& jou
   return segments.back().name;
 }
 
+bool usable(const SnapshotInfo& s, const RecoverOptions& options) {
+  if (options.max_snapshot_seq > 0 && s.seq > options.max_snapshot_seq) return false;
+  return !options.until_ns || s.time_ns <= *options.until_ns;
+}
+
+// Loads the newest usable snapshot that verifies into out; reports the ones
+// passed over. Returns false if none could be loaded.
+bool load_newest_snapshot(FileSystem& fs, const std::string& backups_dir,
+                          const RecoverOptions& options, Recovered& out) {
+  auto& fallbacks = out.report.snapshot_fallbacks;
+  for (const SnapshotInfo& info : list_snapshots(fs, backups_dir, &fallbacks)) {
+    if (!usable(info, options)) continue;
+    try {
+      out.state.load(load_snapshot(fs, backups_dir, info), info.seq, info.time_ns);
+    } catch (const CorruptedDataError& e) {
+      std::string file = e.file().empty() ? "backups/" + info.manifest_name() : e.file();
+      fallbacks.push_back({Damage::Kind::kCorruption, file, 0, 0, 0, 0,
+                           "snapshot " + info.id + " not loaded: " + e.what()});
+      continue;
+    }
+    out.report.snapshot_id = info.id;
+    out.report.snapshot_seq = info.seq;
+    return true;
+  }
+  return false;
+}
+
 }  // namespace
 
-Recovered recover(FileSystem& fs, const std::string& journal_dir, RecoveryMode mode,
-                  bool writable) {
+Recovered recover(FileSystem& fs, const std::string& store_dir,
+                  const RecoverOptions& options) {
+  const std::string journal_dir = store_dir + "/journal";
   Recovered out;
-  ScanReport scan = scan_journal(fs, journal_dir, mode,
-                                 [&](const Record& r) { out.state.apply(r); });
-  out.report.mode = mode;
+  if (options.use_snapshots) load_newest_snapshot(fs, store_dir + "/backups", options, out);
+  uint64_t after = out.report.snapshot_seq;
+  bool past_until = false;
+  ScanReport scan = scan_journal(
+      fs, journal_dir, options.mode,
+      [&](const Record& r) {
+        past_until = past_until || (options.until_ns && r.time_ns > *options.until_ns);
+        if (!past_until) out.state.apply(r);
+      },
+      after);
+  out.report.mode = options.mode;
   out.report.records_replayed = scan.records;
   out.report.first_seq = scan.first_seq;
   out.report.last_seq = scan.last_seq;
   out.report.damage = scan.damage;
-  if (writable) {
+  if (options.writable) {
     out.report.quarantined = repair(fs, journal_dir, scan);
     out.report.torn_bytes_cut = torn_bytes(scan);
     out.tail.newest_segment = newest_segment(fs, journal_dir);
   }
-  out.tail.next_seq = scan.next_seq;
-  out.tail.last_time_ns = scan.last_time_ns;
+  out.tail.next_seq = std::max(scan.next_seq, after + 1);
+  out.tail.last_time_ns = std::max(scan.last_time_ns, out.state.last_time_ns());
   return out;
 }
 

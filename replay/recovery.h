@@ -1,9 +1,17 @@
-// Recovery on open: rebuild the state from the journal under a recovery mode
-// and, for a writable open, repair the journal so that appending can resume
-// (cut a torn tail, quarantine what point-in-time drops, mark what salvage
-// lost). See journal/repair.h for the crash argument of each repair.
+// Recovery on open: take the newest snapshot whose checksums verify, load it,
+// replay the journal after its sequence number under the recovery mode, and,
+// for a writable open, repair the journal so that appending can resume (cut a
+// torn tail, quarantine what point-in-time drops, mark what salvage lost; see
+// journal/repair.h for the crash argument of each repair).
+//
+// A damaged, missing or half-written snapshot is never loaded: the open falls
+// back to the next older one and a longer stretch of journal, down to
+// replaying from sequence 1 if the journal still holds it, and reports every
+// fallback. Snapshot damage does not make any mode refuse: the journal is the
+// source of truth and snapshots are derived from it.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "journal/journal_writer.h"
@@ -19,8 +27,19 @@ struct Recovered {
   JournalWriter::Tail tail;  // where a writer resumes (after any repair)
 };
 
-// journal_dir is DIR/journal. Throws CorruptedDataError when the mode refuses.
-Recovered recover(FileSystem& fs, const std::string& journal_dir, RecoveryMode mode,
-                  bool writable);
+struct RecoverOptions {
+  RecoveryMode mode = RecoveryMode::kTolerateTail;
+  bool writable = false;  // repair the journal so that appending can resume
+  // Replay only up to records committed at or before this time (read-only).
+  std::optional<int64_t> until_ns;
+  // Ignore snapshots newer than this sequence number (0: use any), and use no
+  // snapshot at all when use_snapshots is false.
+  bool use_snapshots = true;
+  uint64_t max_snapshot_seq = 0;
+};
+
+// store_dir holds journal/ and backups/. Throws CorruptedDataError when the
+// mode refuses the journal's damage.
+Recovered recover(FileSystem& fs, const std::string& store_dir, const RecoverOptions& options);
 
 }  // namespace pa_journal

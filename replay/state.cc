@@ -49,6 +49,12 @@ std::vector<Operation> State::resolve(const std::vector<Operation>& ops) const {
   return resolved;
 }
 
+void State::load(Collections collections, uint64_t seq, int64_t time_ns) {
+  collections_ = std::move(collections);
+  last_seq_ = seq;
+  last_time_ns_ = time_ns;
+}
+
 void State::apply(const Record& record) {
   for (const auto& op : record.ops) apply_op(op);
   last_seq_ = record.seq;
@@ -68,13 +74,9 @@ void State::apply_op(const Operation& op) {
       collection[op.key] = std::move(patched);
       return;
     }
-    case OpKind::kDelete: {
-      auto it = collections_.find(op.collection);
-      if (it == collections_.end()) return;
-      it->second.erase(op.key);
-      if (it->second.empty()) collections_.erase(it);
+    case OpKind::kDelete:
+      collections_[op.collection].erase(op.key);
       return;
-    }
   }
 }
 

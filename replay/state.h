@@ -1,6 +1,7 @@
 // The state model: collections of keyed JSON documents, changed only by
 // applying records. Documents are held as compact JSON text and parsed only to
-// apply a merge patch.
+// apply a merge patch. A collection, once it exists, stays (possibly empty), so
+// that snapshots and readable state files can say it is empty.
 //
 // Thread-safety: none; the store guards a State with a shared mutex.
 #pragma once
@@ -12,10 +13,9 @@
 #include <vector>
 
 #include "pa_journal/record.h"
+#include "snapshot/snapshot.h"
 
 namespace pa_journal {
-
-using Collection = std::map<std::string, std::string>;  // key -> compact JSON
 
 class State {
  public:
@@ -25,6 +25,9 @@ class State {
   // the state is not changed either way.
   std::vector<Operation> resolve(const std::vector<Operation>& ops) const;
 
+  // Replaces the whole state with a snapshot's collections at seq/time_ns.
+  void load(Collections collections, uint64_t seq, int64_t time_ns);
+
   // Applies a record exactly as it says. Never throws for content: a patch of a
   // missing document patches null, a delete of a missing one does nothing, so
   // replay is total.
@@ -33,7 +36,7 @@ class State {
   const std::string* find(const std::string& collection, const std::string& key) const;
   const Collection* collection(const std::string& name) const;
   std::vector<std::string> collection_names() const;
-  const std::map<std::string, Collection>& collections() const { return collections_; }
+  const Collections& collections() const { return collections_; }
 
   uint64_t last_seq() const { return last_seq_; }
   int64_t last_time_ns() const { return last_time_ns_; }
@@ -44,7 +47,7 @@ class State {
  private:
   void apply_op(const Operation& op);
 
-  std::map<std::string, Collection> collections_;
+  Collections collections_;
   uint64_t last_seq_ = 0;
   int64_t last_time_ns_ = 0;
 };

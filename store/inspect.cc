@@ -3,6 +3,8 @@
 #include <map>
 
 #include "journal/journal_reader.h"
+#include "replay/recovery.h"
+#include "snapshot/catalogue.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/file_system.h"
 
@@ -65,7 +67,53 @@ VerifyResult verify_store(const std::string& dir, const Options& options) {
   result.records = scan.records;
   result.segments = scan.segments.size();
   result.damage = scan.damage;
+  const std::string backups = dir + "/backups";
+  for (const auto& info : list_snapshots(*fs, backups, &result.damage)) {
+    try {
+      load_snapshot(*fs, backups, info);
+      ++result.snapshots;
+    } catch (const CorruptedDataError& e) {
+      std::string file = e.file().empty() ? "backups/" + info.manifest_name() : e.file();
+      result.damage.push_back({Damage::Kind::kCorruption, file, 0, 0, 0, 0,
+                               "snapshot " + info.id + ": " + e.what()});
+    }
+  }
   return result;
+}
+
+std::vector<BackupSummary> list_backups(const std::string& dir, const Options& options) {
+  auto fs = file_system(options);
+  existing_journal(*fs, dir);
+  std::vector<BackupSummary> out;
+  for (const auto& info : list_snapshots(*fs, dir + "/backups")) {
+    BackupSummary b{info.id, info.seq, info.time_ns, info.bytes(), {}};
+    for (const auto& f : info.files) b.files.push_back(f.file);
+    b.files.push_back(info.manifest_name());
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+ReplayOutcome replay_store(const std::string& dir, const Options& options,
+                           std::optional<int64_t> until_ns, const std::string& out_dir,
+                           bool overwrite) {
+  auto fs = file_system(options);
+  existing_journal(*fs, dir);
+  RecoverOptions recover_options;
+  recover_options.mode = options.recovery;
+  recover_options.until_ns = until_ns;
+  Recovered recovered = recover(*fs, dir, recover_options);
+  ReplayOutcome out;
+  out.report = std::move(recovered.report);
+  for (const auto& [name, docs] : recovered.state.collections()) {
+    out.collections.push_back({name, docs.size()});
+  }
+  out.last_seq = recovered.state.last_seq();
+  out.last_time_ns = recovered.state.last_time_ns();
+  if (!out_dir.empty()) {
+    write_state_files(*fs, out_dir, recovered.state.collections(), overwrite);
+  }
+  return out;
 }
 
 void read_records(const std::string& dir, const RecordFilter& filter,

@@ -9,6 +9,7 @@
 #include "pa_journal/file_system.h"
 #include "replay/recovery.h"
 #include "replay/state.h"
+#include "store/compactor.h"
 
 namespace pa_journal {
 
@@ -23,9 +24,11 @@ struct Store::Impl {
   mutable std::shared_mutex state_mu;
   State state;  // guarded by state_mu
   std::unique_ptr<JournalWriter> writer;
+  std::unique_ptr<Compactor> compactor;  // after writer: destroyed before it
 
   CommitResult enqueue(std::vector<Operation> ops, std::string origin);
   void check_readable() const;
+  Compactor::Capture capture() const;
 };
 
 namespace {
@@ -52,6 +55,16 @@ void validate(std::vector<Operation>& ops) {
   }
 }
 
+// The value of a JSON document that is a positive integer, else 0.
+size_t positive_integer(const std::string& json_text) {
+  size_t value = 0;
+  for (char c : json_text) {
+    if (c < '0' || c > '9' || value > 1'000'000) return 0;
+    value = value * 10 + static_cast<size_t>(c - '0');
+  }
+  return value;
+}
+
 void open_directories(FileSystem& fs, const std::string& dir) {
   fs.create_dir(dir);
   fs.create_dir(journal_dir(dir));
@@ -60,8 +73,12 @@ void open_directories(FileSystem& fs, const std::string& dir) {
 }  // namespace
 
 std::string RecoveryReport::summary() const {
-  std::string text = "recovery (" + std::string(to_string(mode)) + "): " +
-                     std::to_string(records_replayed) + " records replayed";
+  std::string text = "recovery (" + std::string(to_string(mode)) + "): ";
+  text += snapshot_id.empty() ? "no snapshot"
+                              : "snapshot " + snapshot_id + " (seq " +
+                                    std::to_string(snapshot_seq) + ")";
+  for (const auto& f : snapshot_fallbacks) text += "; passed over " + f.describe();
+  text += ", " + std::to_string(records_replayed) + " records replayed";
   if (records_replayed > 0) {
     text += " (seq " + std::to_string(first_seq) + ".." + std::to_string(last_seq) + ")";
   }
@@ -84,14 +101,22 @@ std::unique_ptr<Store> Store::open(const std::string& dir, Options options) {
     impl->writer_lock = fs.lock(dir + "/LOCK");
     impl->log = std::make_unique<StorageLog>(impl->fs, dir + "/storage.log");
   }
-  Recovered recovered = recover(fs, journal_dir(dir), options.recovery, !options.read_only);
+  RecoverOptions recover_options;
+  recover_options.mode = options.recovery;
+  recover_options.writable = !options.read_only;
+  Recovered recovered = recover(fs, dir, recover_options);
   impl->state = std::move(recovered.state);
   impl->report = std::move(recovered.report);
   if (!options.read_only) {
-    impl->log->write(impl->report.damage.empty() ? "INFO" : "WARN",
+    bool clean = impl->report.damage.empty() && impl->report.snapshot_fallbacks.empty();
+    impl->log->write(clean ? "INFO" : "WARN",
                      "open " + dir + ": " + impl->report.summary());
     impl->writer = std::make_unique<JournalWriter>(impl->fs, journal_dir(dir), options,
                                                    std::move(recovered.tail));
+    Impl* self = impl.get();
+    impl->compactor = std::make_unique<Compactor>(
+        impl->fs, dir, options, impl->writer.get(), impl->log.get(),
+        [self] { return self->capture(); }, impl->report.snapshot_seq);
   }
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
@@ -99,7 +124,8 @@ std::unique_ptr<Store> Store::open(const std::string& dir, Options options) {
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Store::~Store() {
-  impl_->writer.reset();  // syncs and closes before LOCK is released
+  impl_->compactor.reset();  // waits for a compaction in flight
+  impl_->writer.reset();     // syncs and closes before LOCK is released
   if (impl_->log) impl_->log->write("INFO", "close " + impl_->dir);
 }
 
@@ -111,8 +137,23 @@ CommitResult Store::Impl::enqueue(std::vector<Operation> ops, std::string origin
     std::unique_lock<std::shared_mutex> lock(state_mu);
     state.apply({record.seq, record.time_ns, std::move(resolved), {}});
   };
+  uint64_t bytes = 0;
+  for (const auto& op : ops) bytes += op.collection.size() + op.key.size() + op.document.size();
   Record record = writer->enqueue(std::move(ops), std::move(origin), stage);
+  compactor->note_commit(bytes);
   return {record.seq, record.time_ns};
+}
+
+Compactor::Capture Store::Impl::capture() const {
+  Compactor::Capture out;
+  std::shared_lock<std::shared_mutex> lock(state_mu);
+  out.collections = state.collections();
+  out.seq = state.last_seq();
+  out.time_ns = state.last_time_ns();
+  if (const std::string* count = state.find("config", "backup_count")) {
+    out.backup_count = positive_integer(*count);
+  }
+  return out;
 }
 
 void Store::Impl::check_readable() const {
@@ -176,6 +217,11 @@ std::vector<std::string> Store::collections() const {
 uint64_t Store::last_seq() const {
   std::shared_lock<std::shared_mutex> lock(impl_->state_mu);
   return impl_->state.last_seq();
+}
+
+CompactionResult Store::compact() {
+  if (!impl_->compactor) throw StorageError("store " + impl_->dir + " is open read-only");
+  return impl_->compactor->compact();
 }
 
 const RecoveryReport& Store::recovery() const { return impl_->report; }

@@ -67,5 +67,12 @@ struct InspectArgs {
 };
 int run_inspect(const Globals& g, const InspectArgs& args);
 int run_verify(const Globals& g);
+int run_compact(const Globals& g);
+int run_backups(const Globals& g);
+struct ReplayArgs {
+  std::string mode, until, out;
+  bool force = false;
+};
+int run_replay(const Globals& g, const ReplayArgs& args);
 
 }  // namespace pa_journal::cli

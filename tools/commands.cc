@@ -155,13 +155,14 @@ int run_verify(const Globals& g) {
     for (const auto& d : result.damage) damage.push_back(damage_json(d));
     print_json({{"ok", result.ok()},
                 {"segments", result.segments},
+                {"snapshots", result.snapshots},
                 {"records", result.records},
                 {"damage", damage}});
   } else {
     for (const auto& d : result.damage) std::cout << "damage: " << d.describe() << "\n";
     std::cout << (result.ok() ? "ok: " : "DAMAGED: ") << result.segments << " segments, "
-              << result.records << " valid records, " << result.damage.size()
-              << " damage reports\n";
+              << result.records << " valid records, " << result.snapshots
+              << " good snapshots, " << result.damage.size() << " damage reports\n";
   }
   return result.ok() ? kExitOk : kExitCorruption;
 }

@@ -14,6 +14,7 @@ struct Args {
   std::string collection, key, json, input = "-";
   bool continue_on_error = false;
   InspectArgs inspect;
+  ReplayArgs replay;
 };
 
 void add_globals(CLI::App& app, Globals& g) {
@@ -89,6 +90,29 @@ void add_journal_commands(CLI::App& app, Args& a, std::function<int()>& run) {
   verify->callback([&] { run = [&] { return run_verify(g); }; });
 }
 
+void add_snapshot_commands(CLI::App& app, Args& a, std::function<int()>& run) {
+  const Globals& g = a.globals;
+  auto* compact = command(app, "compact",
+                          "write a snapshot now (backups/ and the readable state files), "
+                          "apply retention",
+                          "pa-journal compact");
+  compact->callback([&] { run = [&] { return run_compact(g); }; });
+  auto* backups = command(app, "backups", "list the snapshots with time, seq and size",
+                          "pa-journal backups --json");
+  backups->callback([&] { run = [&] { return run_backups(g); }; });
+  auto* replay = command(app, "replay",
+                         "rebuild the state from snapshot and journal, read-only, and report "
+                         "what was found",
+                         "pa-journal replay --mode salvage --out /tmp/rescued");
+  auto& r = a.replay;
+  replay->add_option("--mode", r.mode, "recovery mode (default: --recovery, tolerate-tail)")
+      ->check(CLI::IsMember({"tolerate-tail", "strict", "point-in-time", "salvage"}));
+  replay->add_option("--until", r.until, "only records committed at or before T");
+  replay->add_option("--out", r.out, "write the state as JSON files into DIR");
+  replay->add_flag("--force", r.force, "overwrite files in --out");
+  replay->callback([&] { run = [&] { return run_replay(g, r); }; });
+}
+
 int guarded(const std::function<int()>& run) {
   try {
     return run();
@@ -118,6 +142,7 @@ int main(int argc, char** argv) {
   add_globals(app, args.globals);
   add_document_commands(app, args, run);
   add_journal_commands(app, args, run);
+  add_snapshot_commands(app, args, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -11,6 +11,7 @@
 #include "pa_journal/damage.h"
 #include "pa_journal/options.h"
 #include "pa_journal/record.h"
+#include "pa_journal/store.h"
 
 namespace pa_journal {
 
@@ -40,12 +41,41 @@ JournalSummary inspect_journal(const std::string& dir, const Options& options = 
 struct VerifyResult {
   uint64_t records = 0;
   uint64_t segments = 0;
+  uint64_t snapshots = 0;  // snapshots that verified
   std::vector<Damage> damage;  // every damage found, torn tails included
   bool ok() const { return damage.empty(); }
 };
 
-// Checks every checksum and the sequence chain.
+// Checks every checksum and the sequence chain of the journal, and every
+// snapshot's manifest and files.
 VerifyResult verify_store(const std::string& dir, const Options& options = {});
+
+// One snapshot in backups/, as `pa-journal backups` shows it.
+struct BackupSummary {
+  std::string id;        // "20261125_100000"
+  uint64_t seq = 0;
+  int64_t time_ns = 0;
+  uint64_t bytes = 0;
+  std::vector<std::string> files;  // names inside backups/
+};
+
+// Snapshots whose manifest parses, newest first (damaged ones: verify_store).
+std::vector<BackupSummary> list_backups(const std::string& dir, const Options& options = {});
+
+struct ReplayOutcome {
+  RecoveryReport report;
+  std::vector<std::pair<std::string, size_t>> collections;  // name, documents
+  uint64_t last_seq = 0;
+  int64_t last_time_ns = 0;
+};
+
+// Rebuilds the state read-only (newest verified snapshot + journal) under
+// options.recovery, optionally up to records committed at or before until_ns,
+// and, if out_dir is not empty, writes it there as readable JSON files (one
+// per collection; refuses to overwrite unless overwrite).
+ReplayOutcome replay_store(const std::string& dir, const Options& options,
+                           std::optional<int64_t> until_ns = std::nullopt,
+                           const std::string& out_dir = {}, bool overwrite = false);
 
 struct RecordFilter {
   std::optional<int64_t> since_ns, until_ns;  // inclusive

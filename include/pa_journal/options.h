@@ -54,6 +54,16 @@ struct Options {
   RecoveryMode recovery = RecoveryMode::kTolerateTail;
   uint64_t segment_bytes = 64ull << 20;  // roll to a new segment past this size
   bool read_only = false;  // read-only opens never take LOCK and never write
+
+  // Compaction: a snapshot of every collection, kept in backups/.
+  // Snapshots kept; a positive integer at config/backup_count overrides it.
+  size_t backup_count = 10;
+  // Compact in the background once the journal has grown by this many bytes
+  // or records since the last snapshot, or (if non-zero) this often.
+  bool auto_compact = true;
+  uint64_t compact_after_bytes = 64ull << 20;
+  uint64_t compact_after_records = 100000;
+  uint32_t compact_interval_ms = 0;
   // The file-system seam. Null means the real POSIX file system.
   std::shared_ptr<FileSystem> file_system;
   // The commit clock, UTC nanoseconds since the Unix epoch. Null means the

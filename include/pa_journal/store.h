@@ -35,6 +35,11 @@ struct CommitResult {
 // What opening a store found and did.
 struct RecoveryReport {
   RecoveryMode mode = RecoveryMode::kTolerateTail;
+  std::string snapshot_id;    // the snapshot loaded, empty if none
+  uint64_t snapshot_seq = 0;  // the sequence number it covers
+  // Snapshots passed over because they were damaged, newest first, each with
+  // why: the open fell back to an older snapshot and a longer journal.
+  std::vector<Damage> snapshot_fallbacks;
   uint64_t records_replayed = 0;
   uint64_t first_seq = 0;  // first record replayed, 0 if none
   uint64_t last_seq = 0;   // last record replayed, 0 if none
@@ -43,6 +48,16 @@ struct RecoveryReport {
   std::vector<std::string> quarantined; // copies kept of cut or rewritten bytes
   // One line for storage.log and the tools.
   std::string summary() const;
+};
+
+// What one compaction did.
+struct CompactionResult {
+  std::string snapshot_id;  // empty if nothing changed since the last snapshot
+  uint64_t seq = 0;         // the sequence number the snapshot covers
+  int64_t time_ns = 0;      // that record's commit time
+  uint64_t bytes = 0;       // size of the snapshot's files
+  std::vector<std::string> removed_snapshots;
+  std::vector<std::string> removed_segments;
 };
 
 class Store {
@@ -76,6 +91,11 @@ class Store {
   // Every (key, document) of a collection, in key order.
   std::vector<std::pair<std::string, std::string>> list(std::string_view collection) const;
   std::vector<std::string> collections() const;
+
+  // Writes a snapshot of every collection now (backups/ and the readable
+  // state files), applies retention and deletes journal segments that no kept
+  // snapshot needs. Also runs automatically in the background (Options).
+  CompactionResult compact();
 
   uint64_t last_seq() const;
   const RecoveryReport& recovery() const;

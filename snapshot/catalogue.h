@@ -1,0 +1,57 @@
+// The snapshots in backups/: writing one, finding and checking them, loading
+// one, and retention.
+//
+// Crash-safety argument (write_snapshot)
+// --------------------------------------
+// Every collection file is written to a temporary name, fsynced and renamed;
+// then backups/ is fsynced; only then is the manifest written the same way and
+// backups/ fsynced again. A crash before the manifest's rename leaves files no
+// manifest names (orphans, removed by the next compaction) and the previous
+// snapshots untouched; a crash after it leaves a complete snapshot. A manifest
+// is never visible before the files it names are durable.
+//
+// Retention removes a snapshot's manifest first (the snapshot stops existing)
+// and then its files, so a crash in between leaves only orphans.
+//
+// Thread-safety: none of these functions lock; the caller runs at most one
+// compaction at a time. Readers only read files, so they may run beside it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "pa_journal/damage.h"
+#include "pa_journal/file_system.h"
+#include "snapshot/snapshot.h"
+
+namespace pa_journal {
+
+// Manifests in backups_dir that parse, newest (highest seq) first. A manifest
+// that does not parse is reported in damaged (if not null) and left out.
+std::vector<SnapshotInfo> list_snapshots(FileSystem& fs, const std::string& backups_dir,
+                                         std::vector<Damage>* damaged = nullptr);
+
+// Reads every file of a snapshot, checks its size and XXH3 against the
+// manifest, and parses it. Throws CorruptedDataError naming the file.
+Collections load_snapshot(FileSystem& fs, const std::string& backups_dir,
+                          const SnapshotInfo& info);
+
+// Writes collections as the snapshot of seq/time_ns and returns it.
+SnapshotInfo write_snapshot(FileSystem& fs, const std::string& backups_dir,
+                            const Collections& collections, uint64_t seq, int64_t time_ns);
+
+// Keeps the newest keep_count snapshots and removes the rest; returns the ids
+// removed. Also removes orphans (files no manifest names, temporary files).
+std::vector<std::string> apply_retention(FileSystem& fs, const std::string& backups_dir,
+                                         size_t keep_count);
+
+// Writes one readable file per collection, DIR/<collection>.json, each
+// atomically, creating dir (0700) if needed. Unless overwrite, refuses with
+// InvalidInputError before writing anything if any of those files exists.
+void write_state_files(FileSystem& fs, const std::string& dir, const Collections& collections,
+                       bool overwrite);
+
+// The id for a snapshot at time_ns that no existing snapshot uses.
+std::string new_snapshot_id(const std::vector<SnapshotInfo>& existing, int64_t time_ns);
+
+}  // namespace pa_journal

@@ -1,0 +1,57 @@
+// Snapshots: the state of every collection at one sequence number, written as
+// human-readable JSON files in backups/ that double as timestamped backups,
+// plus a manifest that makes them trustworthy later.
+//
+// Files of the snapshot with id 20261125_100000 (UTC; "_2", "_3"... appended
+// when two snapshots fall in one second):
+//   backups/contacts_20261125_100000.json   one per collection: a JSON object
+//   backups/notes_20261125_100000.json      mapping each key to its document,
+//                                           keys sorted, one document per line
+//   backups/20261125_100000.manifest.json   written last: seq, time, format
+//                                           version, every file's size and XXH3
+// The manifest is the snapshot's commit point: a snapshot without a valid
+// manifest, or whose files do not match it, does not exist for the reader.
+// The format is described in docs/snapshot-format.md.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace pa_journal {
+
+using Collection = std::map<std::string, std::string>;  // key -> compact JSON
+using Collections = std::map<std::string, Collection>;  // name -> collection
+
+inline constexpr int kSnapshotFormatVersion = 1;
+inline constexpr const char* kManifestSuffix = ".manifest.json";
+
+struct SnapshotFile {
+  std::string collection;
+  std::string file;     // name inside backups/
+  uint64_t bytes = 0;
+  uint64_t xxh3 = 0;
+  uint64_t documents = 0;
+};
+
+struct SnapshotInfo {
+  std::string id;        // "20261125_100000" or "20261125_100000_2"
+  uint64_t seq = 0;      // the last record the snapshot includes
+  int64_t time_ns = 0;   // that record's commit time
+  std::vector<SnapshotFile> files;
+  uint64_t bytes() const;
+  std::string manifest_name() const { return id + kManifestSuffix; }
+};
+
+// The text of one collection file, and back. parse_collection throws
+// CorruptedDataError if the text is not a JSON object.
+std::string serialize_collection(const Collection& collection);
+Collection parse_collection(std::string_view text, const std::string& file);
+
+// The manifest text (with its own checksum), and back. parse_manifest throws
+// CorruptedDataError if the text is not a manifest whose checksum holds.
+std::string serialize_manifest(const SnapshotInfo& info);
+SnapshotInfo parse_manifest(std::string_view text, const std::string& file);
+
+}  // namespace pa_journal

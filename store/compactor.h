@@ -1,0 +1,87 @@
+// Compaction: write a snapshot of every collection at one sequence number,
+// refresh the readable state files, apply retention, and delete the journal
+// segments that lie wholly before the oldest kept snapshot.
+//
+// Crash-safety argument
+// ---------------------
+// 1. The state is captured at sequence number S and the journal is synced up
+//    to S before any snapshot file is written, so a snapshot never covers a
+//    record the journal could lose.
+// 2. write_snapshot (snapshot/catalogue.h) makes the manifest visible only
+//    after every file it names is durable.
+// 3. The readable state files are each replaced atomically; they are copies
+//    for people and are never read back by recovery.
+// 4. Retention removes old manifests before their files. Journal segments are
+//    deleted only after the new snapshot is durable, and only those whose
+//    every record is at or before the oldest kept snapshot, never the newest
+//    segment: so a crash at any step opens to exactly the state it had, and
+//    every moment from the oldest kept snapshot on stays restorable.
+//
+// Thread-safety: compact() may be called from any thread; compactions are
+// serialised. Commits go on while the snapshot is written: only the capture
+// holds the state lock (shared).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "journal/journal_writer.h"
+#include "journal/storage_log.h"
+#include "pa_journal/options.h"
+#include "pa_journal/store.h"
+#include "snapshot/snapshot.h"
+
+namespace pa_journal {
+
+class Compactor {
+ public:
+  // What compaction needs from the store: the state at one sequence number.
+  struct Capture {
+    Collections collections;
+    uint64_t seq = 0;
+    int64_t time_ns = 0;
+    size_t backup_count = 0;  // from config/backup_count, 0 if unset
+  };
+  using CaptureFn = std::function<Capture()>;
+
+  Compactor(std::shared_ptr<FileSystem> fs, std::string store_dir, const Options& options,
+            JournalWriter* writer, StorageLog* log, CaptureFn capture,
+            uint64_t last_snapshot_seq);
+  ~Compactor();  // stops the background thread, waiting for a compaction in flight
+
+  CompactionResult compact();
+  // Called after each commit with its approximate size; wakes the background
+  // thread when a threshold is crossed.
+  void note_commit(uint64_t bytes);
+
+ private:
+  CompactionResult compact_locked();
+  std::vector<std::string> delete_old_segments(uint64_t oldest_kept_seq);
+  void refresh_state_files(const Capture& capture);
+  void background_loop();
+
+  std::shared_ptr<FileSystem> fs_;
+  const std::string dir_;
+  const Options options_;
+  JournalWriter* writer_;
+  StorageLog* log_;
+  CaptureFn capture_;
+
+  std::mutex compaction_mu_;         // one compaction at a time
+  uint64_t last_snapshot_seq_;       // compaction_mu_
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t bytes_since_ = 0;         // mu_
+  uint64_t records_since_ = 0;       // mu_
+  bool wanted_ = false;              // mu_
+  bool stopping_ = false;            // mu_
+  std::thread thread_;
+};
+
+}  // namespace pa_journal

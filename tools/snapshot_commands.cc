@@ -1,0 +1,115 @@
+// `pa-journal compact`, `backups` and `replay`.
+#include <iostream>
+
+#include "pa_journal/inspect.h"
+#include "pa_journal/time.h"
+#include "tools/cli.h"
+
+namespace pa_journal::cli {
+namespace {
+
+using nlohmann::json;
+
+json strings(const std::vector<std::string>& items) { return json(items); }
+
+void print_report(const RecoveryReport& r) {
+  std::cout << "mode         " << to_string(r.mode) << "\n"
+            << "snapshot     "
+            << (r.snapshot_id.empty() ? std::string("none")
+                                      : r.snapshot_id + " (seq " + std::to_string(r.snapshot_seq) + ")")
+            << "\n";
+  for (const auto& f : r.snapshot_fallbacks) std::cout << "passed over  " << f.describe() << "\n";
+  std::cout << "replayed     " << r.records_replayed << " records";
+  if (r.records_replayed) std::cout << " (seq " << r.first_seq << ".." << r.last_seq << ")";
+  std::cout << "\n";
+  for (const auto& d : r.damage) std::cout << "damage       " << d.describe() << "\n";
+}
+
+json report_json(const RecoveryReport& r) {
+  json damage = json::array(), fallbacks = json::array();
+  for (const auto& d : r.damage) damage.push_back(damage_json(d));
+  for (const auto& d : r.snapshot_fallbacks) fallbacks.push_back(damage_json(d));
+  return {{"mode", to_string(r.mode)},
+          {"snapshot", r.snapshot_id.empty() ? json() : json(r.snapshot_id)},
+          {"snapshot_seq", r.snapshot_seq},
+          {"snapshot_fallbacks", fallbacks},
+          {"records_replayed", r.records_replayed},
+          {"first_seq", r.first_seq},
+          {"last_seq", r.last_seq},
+          {"damage", damage}};
+}
+
+}  // namespace
+
+int run_compact(const Globals& g) {
+  auto store = open_writable(g);
+  CompactionResult r = store->compact();
+  if (g.json) {
+    print_json({{"snapshot", r.snapshot_id.empty() ? json() : json(r.snapshot_id)},
+                {"seq", r.seq},
+                {"time", r.snapshot_id.empty() ? json() : json(format_time_ns(r.time_ns))},
+                {"bytes", r.bytes},
+                {"removed_snapshots", strings(r.removed_snapshots)},
+                {"removed_segments", strings(r.removed_segments)}});
+    return kExitOk;
+  }
+  if (r.snapshot_id.empty()) {
+    std::cout << "nothing to compact: the newest snapshot already covers seq "
+              << store->last_seq() << "\n";
+    return kExitOk;
+  }
+  std::cout << "snapshot " << r.snapshot_id << " at seq " << r.seq << " ("
+            << human_size(r.bytes) << ")\n";
+  for (const auto& id : r.removed_snapshots) std::cout << "removed snapshot " << id << "\n";
+  for (const auto& s : r.removed_segments) std::cout << "removed segment " << s << "\n";
+  return kExitOk;
+}
+
+int run_backups(const Globals& g) {
+  auto backups = list_backups(store_dir(g), read_options(g));
+  if (g.json) {
+    json out = json::array();
+    for (const auto& b : backups) {
+      out.push_back({{"id", b.id}, {"time", format_time_ns(b.time_ns)}, {"seq", b.seq},
+                     {"files", b.files}, {"bytes", b.bytes}});
+    }
+    print_json(out);
+    return kExitOk;
+  }
+  if (backups.empty()) std::cout << "no snapshots yet: run `pa-journal compact`\n";
+  for (const auto& b : backups) {
+    std::cout << b.id << "  " << local_time(b.time_ns) << "  seq " << b.seq << "  "
+              << human_size(b.bytes) << "  " << b.files.size() << " files\n";
+  }
+  return kExitOk;
+}
+
+int run_replay(const Globals& g, const ReplayArgs& args) {
+  Options options = read_options(g);
+  if (!args.mode.empty()) {
+    Globals with_mode = g;
+    with_mode.recovery = args.mode;
+    options = read_options(with_mode);
+  }
+  std::optional<int64_t> until;
+  if (!args.until.empty()) until = time_arg(args.until);
+  ReplayOutcome r = replay_store(store_dir(g), options, until, args.out, args.force);
+  if (g.json) {
+    json collections = json::object();
+    for (const auto& [name, n] : r.collections) collections[name] = n;
+    json out = report_json(r.report);
+    out["collections"] = collections;
+    out["state_seq"] = r.last_seq;
+    if (!args.out.empty()) out["out"] = args.out;
+    print_json(out);
+  } else {
+    print_report(r.report);
+    std::cout << "state        seq " << r.last_seq;
+    for (const auto& [name, n] : r.collections) std::cout << ", " << name << " " << n;
+    std::cout << "\n";
+    if (!args.out.empty()) std::cout << "written to   " << args.out << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace pa_journal::cli

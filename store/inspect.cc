@@ -56,6 +56,14 @@ JournalSummary inspect_journal(const std::string& dir, const Options& options) {
   summary.damage = scan.damage;
   for (const auto& l : scan.known_losses) summary.known_losses.push_back({l.first_seq, l.last_seq});
   summary.commits_per_collection.assign(per_collection.begin(), per_collection.end());
+  summary.snapshots = list_backups(dir, options);
+  bool from_start = !scan.segments.empty() && scan.segments.front().first_seq == 1;
+  if (from_start && scan.records > 0) {
+    summary.window_from_ns = scan.first_time_ns;
+  } else if (!summary.snapshots.empty()) {
+    summary.window_from_ns = summary.snapshots.back().time_ns;
+  }
+  summary.window_to_ns = std::max(scan.last_time_ns, summary.window_from_ns);
   return summary;
 }
 

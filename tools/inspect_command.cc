@@ -23,6 +23,16 @@ json summary_json(const std::string& dir, const JournalSummary& s) {
   json losses = json::array();
   for (const auto& [from, to] : s.known_losses) losses.push_back({{"from", from}, {"to", to}});
   auto time_or_null = [&](int64_t t) { return s.records ? json(format_time_ns(t)) : json(); };
+  json snapshots = json::array();
+  for (const auto& b : s.snapshots) {
+    snapshots.push_back({{"id", b.id}, {"time", format_time_ns(b.time_ns)}, {"seq", b.seq},
+                         {"bytes", b.bytes}});
+  }
+  json window = {{"from", nullptr}, {"to", nullptr}};
+  if (s.window_to_ns != 0) {
+    window = {{"from", format_time_ns(s.window_from_ns)},
+              {"to", format_time_ns(s.window_to_ns)}};
+  }
   return {{"dir", dir},
           {"records", s.records},
           {"bytes", s.bytes},
@@ -31,9 +41,8 @@ json summary_json(const std::string& dir, const JournalSummary& s) {
           {"first_time", time_or_null(s.first_time_ns)},
           {"last_time", time_or_null(s.last_time_ns)},
           {"segments", segments},
-          {"snapshots", json::array()},
-          {"window", {{"from", time_or_null(s.first_time_ns)},
-                      {"to", time_or_null(s.last_time_ns)}}},
+          {"snapshots", snapshots},
+          {"window", window},
           {"commits_per_collection", collections},
           {"known_losses", losses},
           {"damage", damage}};
@@ -63,11 +72,18 @@ void print_summary(const std::string& dir, const JournalSummary& s) {
   std::cout << "\n";
   if (s.records) {
     std::cout << "time         " << local_time(s.first_time_ns) << " .. "
-              << local_time(s.last_time_ns) << "\n"
-              << "window       " << local_time(s.first_time_ns) << " .. "
-              << local_time(s.last_time_ns) << " (restorable)\n";
+              << local_time(s.last_time_ns) << "\n";
   }
-  std::cout << "snapshots    none\n";
+  if (s.window_to_ns != 0) {
+    std::cout << "window       " << local_time(s.window_from_ns) << " .. "
+              << local_time(s.window_to_ns) << " (restorable)\n";
+  }
+  std::cout << "snapshots    " << s.snapshots.size();
+  if (!s.snapshots.empty()) {
+    std::cout << " (newest " << s.snapshots.front().id << " at seq " << s.snapshots.front().seq
+              << ", oldest " << s.snapshots.back().id << ")";
+  }
+  std::cout << "\n";
   for (const auto& [name, n] : s.commits_per_collection) {
     std::cout << "  " << name << std::string(name.size() < 12 ? 12 - name.size() : 1, ' ')
               << n << " commits\n";

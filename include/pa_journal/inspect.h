@@ -21,6 +21,15 @@ struct SegmentSummary {
   uint64_t bytes = 0;
 };
 
+// One snapshot in backups/, as `pa-journal backups` shows it.
+struct BackupSummary {
+  std::string id;        // "20261125_100000"
+  uint64_t seq = 0;
+  int64_t time_ns = 0;
+  uint64_t bytes = 0;
+  std::vector<std::string> files;  // names inside backups/
+};
+
 struct JournalSummary {
   std::vector<SegmentSummary> segments;
   uint64_t bytes = 0;
@@ -32,6 +41,11 @@ struct JournalSummary {
   // Commits per collection (an operation counts once per collection it touches).
   std::vector<std::pair<std::string, uint64_t>> commits_per_collection;
   std::vector<int64_t> commit_times_ns;    // for the tools' histogram
+  std::vector<BackupSummary> snapshots;    // newest first
+  // The restorable window: from the first record if the journal still starts
+  // at seq 1, else from the oldest snapshot; to the last record. Both 0 when
+  // the store is empty.
+  int64_t window_from_ns = 0, window_to_ns = 0;
 };
 
 // Reads the whole journal in salvage mode, so it reports all damage rather
@@ -49,15 +63,6 @@ struct VerifyResult {
 // Checks every checksum and the sequence chain of the journal, and every
 // snapshot's manifest and files.
 VerifyResult verify_store(const std::string& dir, const Options& options = {});
-
-// One snapshot in backups/, as `pa-journal backups` shows it.
-struct BackupSummary {
-  std::string id;        // "20261125_100000"
-  uint64_t seq = 0;
-  int64_t time_ns = 0;
-  uint64_t bytes = 0;
-  std::vector<std::string> files;  // names inside backups/
-};
 
 // Snapshots whose manifest parses, newest first (damaged ones: verify_store).
 std::vector<BackupSummary> list_backups(const std::string& dir, const Options& options = {});

@@ -132,7 +132,7 @@ bool Scanner::deliver(size_t index, const Frame& frame) {
   }
   if (record.seq < expected_) {
     return on_damage(index, {Damage::Kind::kCorruption, file, frame.offset, frame_bytes,
-                             record.seq, record.seq, "sequence number repeats or goes back"});
+                             0, 0, "sequence number repeats or goes back"});
   }
   if (record.seq > expected_ && !attribute_gap(record.seq)) {
     Damage gap{Damage::Kind::kMissingRecords, file, frame.offset, 0, expected_,
@@ -158,15 +158,20 @@ bool Scanner::on_damage(size_t index, Damage damage) {
   bool fatal = mode_ == RecoveryMode::kStrict ||
                (mode_ == RecoveryMode::kTolerateTail && !torn);
   if (fatal) {
-    throw CorruptedDataError(describe_refusal(damage, expected_ ? expected_ - 1 : 0),
-                             damage.file, damage.offset, expected_);
+    uint64_t last_good = expected_ ? expected_ - 1 : 0;
+    throw CorruptedDataError(describe_refusal(damage, last_good), damage.file, damage.offset,
+                             last_good);
   }
   report_.damage.push_back(damage);
   if (torn || mode_ == RecoveryMode::kPointInTime) {
     note_cut(index, damage.offset);
     return false;
   }
-  if (damage.kind == Damage::Kind::kCorruption) open_corruption_ = report_.damage.size() - 1;
+  // Records can be lost inside damaged frames, not inside a segment header.
+  bool frames = damage.offset >= format::kSegmentHeaderSize;
+  if (damage.kind == Damage::Kind::kCorruption && frames) {
+    open_corruption_ = report_.damage.size() - 1;
+  }
   if (report_.damaged_segments.empty() || report_.damaged_segments.back() != index) {
     report_.damaged_segments.push_back(index);
   }

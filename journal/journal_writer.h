@@ -17,9 +17,13 @@
 //    in a torn frame, and a crash during creation leaves at worst a newest
 //    segment with a torn header, which is cut like a torn frame.
 // 4. A failed write or sync leaves the file in an unknown state. The writer
-//    never retries and never acknowledges another commit: every later call
-//    throws JournalFailedError until the store is reopened, and reopening
-//    reads back only what is durable.
+//    never retries and never acknowledges another commit: every later commit
+//    or sync throws JournalFailedError until the store is reopened, and
+//    reopening reads back only what is durable. The batch whose write or sync
+//    failed was not acknowledged, so the writer tries once to truncate its
+//    bytes off the segment (everything before them was acknowledged and is
+//    kept); if that fails too, those commits may or may not reappear on
+//    reopen, as after a crash.
 //
 // Thread-safety: commit() may be called from any number of threads. Under
 // kAlways, one committer at a time (the leader) writes and syncs everything
@@ -57,6 +61,10 @@ class JournalWriter {
   // time, before it is queued. It may throw to refuse the record, in which
   // case nothing is appended and the sequence number is not used.
   using Stage = std::function<void(const Record&)>;
+  // Called under the writer's lock before the record is encoded, so that its
+  // operations can be computed against the latest state (a restore does so);
+  // it may replace record.ops, or throw to refuse the record.
+  using Prepare = std::function<void(Record&)>;
 
   JournalWriter(std::shared_ptr<FileSystem> fs, std::string journal_dir,
                 const Options& options, Tail tail);
@@ -72,7 +80,8 @@ class JournalWriter {
   // Numbers, stages and queues one commit and returns at once. Under kAlways it
   // is not durable (and must not be acknowledged) until wait_durable(seq)
   // returns; under the other modes it has been written to the OS already.
-  Record enqueue(std::vector<Operation> ops, std::string origin, const Stage& stage);
+  Record enqueue(std::vector<Operation> ops, std::string origin, const Stage& stage,
+                 const Prepare& prepare = nullptr);
   // Blocks until the commit numbered seq is durable under the durability mode,
   // leading a shared sync if no other thread is. Throws JournalFailedError if
   // a write or sync failed first.
@@ -91,6 +100,7 @@ class JournalWriter {
   void lead_sync(std::unique_lock<std::mutex>& lock);
   void write_batch(const std::string& frames, uint64_t first_seq);
   void roll_to(uint64_t first_seq);
+  void cut_failed_batch();
   void fail(const std::string& why);
   void throw_if_failed() const;
   int64_t now_ns() const;
@@ -116,6 +126,9 @@ class JournalWriter {
   std::unique_ptr<WritableFile> file_;
   std::string file_name_;
   uint64_t file_bytes_ = 0;
+  // Where the batch being written starts in file_name_; unset until any
+  // roll-over it needs has succeeded.
+  std::optional<uint64_t> batch_start_;
 
   std::thread interval_thread_;
 };

@@ -7,6 +7,8 @@
 #include "journal/storage_log.h"
 #include "journal/validation.h"
 #include "pa_journal/file_system.h"
+#include "pa_journal/time.h"
+#include "pa_journal/time_travel.h"
 #include "replay/recovery.h"
 #include "replay/state.h"
 #include "store/compactor.h"
@@ -26,7 +28,8 @@ struct Store::Impl {
   std::unique_ptr<JournalWriter> writer;
   std::unique_ptr<Compactor> compactor;  // after writer: destroyed before it
 
-  CommitResult enqueue(std::vector<Operation> ops, std::string origin);
+  CommitResult enqueue(std::vector<Operation> ops, std::string origin,
+                       const JournalWriter::Prepare& prepare = nullptr);
   void check_readable() const;
   Compactor::Capture capture() const;
 };
@@ -129,9 +132,10 @@ Store::~Store() {
   if (impl_->log) impl_->log->write("INFO", "close " + impl_->dir);
 }
 
-CommitResult Store::Impl::enqueue(std::vector<Operation> ops, std::string origin) {
+CommitResult Store::Impl::enqueue(std::vector<Operation> ops, std::string origin,
+                                  const JournalWriter::Prepare& prepare) {
   if (!writer) throw StorageError("store " + dir + " is open read-only");
-  validate(ops);
+  if (!prepare) validate(ops);
   auto stage = [this](const Record& record) {
     std::vector<Operation> resolved = state.resolve(record.ops);  // may refuse
     std::unique_lock<std::shared_mutex> lock(state_mu);
@@ -139,7 +143,7 @@ CommitResult Store::Impl::enqueue(std::vector<Operation> ops, std::string origin
   };
   uint64_t bytes = 0;
   for (const auto& op : ops) bytes += op.collection.size() + op.key.size() + op.document.size();
-  Record record = writer->enqueue(std::move(ops), std::move(origin), stage);
+  Record record = writer->enqueue(std::move(ops), std::move(origin), stage, prepare);
   compactor->note_commit(bytes);
   return {record.seq, record.time_ns};
 }
@@ -217,6 +221,50 @@ std::vector<std::string> Store::collections() const {
 uint64_t Store::last_seq() const {
   std::shared_lock<std::shared_mutex> lock(impl_->state_mu);
   return impl_->state.last_seq();
+}
+
+namespace {
+
+// Thrown from a restore's Prepare when the state at T equals the current one.
+struct NothingToRestore {};
+
+std::vector<Operation> operations_for(const std::vector<DocumentChange>& changes) {
+  std::vector<Operation> ops;
+  for (const auto& c : changes) {
+    ops.push_back(c.after ? Operation{OpKind::kPut, c.collection, c.key, *c.after}
+                          : Operation{OpKind::kDelete, c.collection, c.key, {}});
+  }
+  return ops;
+}
+
+}  // namespace
+
+std::vector<DocumentChange> Store::plan_restore(int64_t t_ns) const {
+  Collections target = state_at(impl_->dir, t_ns, impl_->options);
+  std::shared_lock<std::shared_mutex> lock(impl_->state_mu);
+  return diff_states(impl_->state.collections(), target);
+}
+
+CommitResult Store::restore_to(int64_t t_ns) {
+  Collections target = state_at(impl_->dir, t_ns, impl_->options);
+  // The operations are computed under the writer's lock, against the state
+  // every earlier commit left, so that the commit lands exactly on target.
+  auto prepare = [&](Record& record) {
+    record.ops = operations_for(diff_states(impl_->state.collections(), target));
+    if (record.ops.empty()) throw NothingToRestore{};
+  };
+  CommitResult result;
+  try {
+    result = impl_->enqueue({}, "restore to " + format_time_ns(t_ns), prepare);
+  } catch (const NothingToRestore&) {
+    return {};
+  }
+  wait_durable(result.seq);
+  if (impl_->log) {
+    impl_->log->write("INFO", "restore to " + format_time_ns(t_ns) + ": commit " +
+                                  std::to_string(result.seq));
+  }
+  return result;
 }
 
 CompactionResult Store::compact() {

@@ -57,8 +57,18 @@ void print_error(const std::string& message);
 // (or UsageError) and mapped to exit codes by main.
 int run_put(const Globals& g, OpKind kind, const std::string& collection,
             const std::string& key, const std::string& json);
-int run_get(const Globals& g, const std::string& collection, const std::string& key);
-int run_list(const Globals& g, const std::string& collection);
+// at: a time argument, or empty for the current state.
+int run_get(const Globals& g, const std::string& collection, const std::string& key,
+            const std::string& at);
+int run_list(const Globals& g, const std::string& collection, const std::string& at);
+Collections state_at_arg(const Globals& g, const std::string& at);
+struct RestoreArgs {
+  std::string at, out;
+  bool dry_run = false, force = false;
+};
+int run_restore(const Globals& g, const RestoreArgs& args);
+int run_history(const Globals& g, const std::string& collection, const std::string& key);
+int run_diff(const Globals& g, const std::string& from, const std::string& to);
 int run_apply(const Globals& g, const std::string& input, bool continue_on_error);
 struct InspectArgs {
   bool records = false;

@@ -95,17 +95,39 @@ int run_put(const Globals& g, OpKind kind, const std::string& collection,
   return kExitOk;
 }
 
-int run_get(const Globals& g, const std::string& collection, const std::string& key) {
-  auto store = open_read_only(g);
-  auto doc = store->get(collection, key);
-  if (!doc) throw NotFoundError("no document " + collection + "/" + key);
+namespace {
+
+std::vector<std::pair<std::string, std::string>> documents(const Globals& g,
+                                                           const std::string& collection,
+                                                           const std::string& at) {
+  if (at.empty()) return open_read_only(g)->list(collection);
+  Collections state = state_at_arg(g, at);
+  auto it = state.find(collection);
+  if (it == state.end()) return {};
+  return {it->second.begin(), it->second.end()};
+}
+
+}  // namespace
+
+int run_get(const Globals& g, const std::string& collection, const std::string& key,
+            const std::string& at) {
+  std::optional<std::string> doc;
+  if (at.empty()) {
+    doc = open_read_only(g)->get(collection, key);
+  } else {
+    for (auto& [k, d] : documents(g, collection, at)) {
+      if (k == key) doc = std::move(d);
+    }
+  }
+  if (!doc) {
+    throw NotFoundError("no document " + collection + "/" + key + (at.empty() ? "" : " at " + at));
+  }
   std::cout << (g.json ? *doc : json::parse(*doc).dump(2)) << "\n";
   return kExitOk;
 }
 
-int run_list(const Globals& g, const std::string& collection) {
-  auto store = open_read_only(g);
-  auto docs = store->list(collection);
+int run_list(const Globals& g, const std::string& collection, const std::string& at) {
+  auto docs = documents(g, collection, at);
   if (g.json) {
     json out = json::object();
     for (const auto& [key, doc] : docs) out[key] = json::parse(doc);
@@ -132,15 +154,20 @@ int run_apply(const Globals& g, const std::string& input, bool continue_on_error
   auto store = open_writable(g);
   AckPrinter acks(*store);
   bool refused = false;
+  auto refuse = [&](uint64_t number, const char* why) {
+    print_error("line " + std::to_string(number) + " refused, nothing from it applied: " + why);
+    refused = true;
+  };
   std::string line;
   for (uint64_t number = 1; std::getline(in, line); ++number) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     try {
       acks.push(store->enqueue(parse_apply_line(line)));
     } catch (const InvalidInputError& e) {
-      print_error("line " + std::to_string(number) + " refused, nothing from it applied: " +
-                  e.what());
-      refused = true;
+      refuse(number, e.what());
+      if (!continue_on_error) break;
+    } catch (const NotFoundError& e) {  // a patch or delete of a missing document
+      refuse(number, e.what());
       if (!continue_on_error) break;
     }
   }

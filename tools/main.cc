@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "pa_journal/errors.h"
+#include "pa_journal/time.h"
 #include "tools/cli.h"
 
 namespace pa_journal::cli {
@@ -11,7 +12,8 @@ namespace {
 
 struct Args {
   Globals globals;
-  std::string collection, key, json, input = "-";
+  std::string collection, key, json, input = "-", at, from, to;
+  RestoreArgs restore;
   bool continue_on_error = false;
   InspectArgs inspect;
   ReplayArgs replay;
@@ -55,11 +57,13 @@ void add_document_commands(CLI::App& app, Args& a, std::function<int()>& run) {
   auto* get = command(app, "get", "print one document as JSON", "pa-journal get contacts alice");
   get->add_option("collection", a.collection)->required();
   get->add_option("key", a.key)->required();
-  get->callback([&] { run = [&] { return run_get(g, a.collection, a.key); }; });
+  get->add_option("--at", a.at, "the document as it was at time T");
+  get->callback([&] { run = [&] { return run_get(g, a.collection, a.key, a.at); }; });
   auto* list = command(app, "list", "list a collection (--json: one object key -> document)",
                        "pa-journal list contacts --json");
   list->add_option("collection", a.collection)->required();
-  list->callback([&] { run = [&] { return run_list(g, a.collection); }; });
+  list->add_option("--at", a.at, "the collection as it was at time T");
+  list->callback([&] { run = [&] { return run_list(g, a.collection, a.at); }; });
 }
 
 void add_journal_commands(CLI::App& app, Args& a, std::function<int()>& run) {
@@ -77,8 +81,14 @@ void add_journal_commands(CLI::App& app, Args& a, std::function<int()>& run) {
                           "pa-journal inspect --records --collection contacts --since -2h");
   auto& i = a.inspect;
   inspect->add_flag("--records", i.records, "list records instead of the summary");
-  inspect->add_option("--since", i.since, "records committed at or after T");
-  inspect->add_option("--until", i.until, "records committed at or before T");
+  // An empty time would read as no filter at all: refuse it.
+  CLI::Validator time_text(
+      [](std::string& text) {
+        return text.empty() ? std::string("empty time; use ") + kTimeForms : std::string();
+      },
+      "T");
+  inspect->add_option("--since", i.since, "records committed at or after T")->check(time_text);
+  inspect->add_option("--until", i.until, "records committed at or before T")->check(time_text);
   inspect->add_option("--from-seq", i.from_seq, "records from this sequence number on");
   inspect->add_option("--collection", i.collection, "records touching this collection");
   inspect->add_option("--key", i.key, "records touching this key");
@@ -113,6 +123,30 @@ void add_snapshot_commands(CLI::App& app, Args& a, std::function<int()>& run) {
   replay->callback([&] { run = [&] { return run_replay(g, r); }; });
 }
 
+void add_time_commands(CLI::App& app, Args& a, std::function<int()>& run) {
+  const Globals& g = a.globals;
+  auto* restore = command(app, "restore",
+                          "point-in-time restore: append one commit that brings back the "
+                          "state at T (undo it by restoring to just before it)",
+                          "pa-journal restore --at '2026-11-25 10:00:00' --dry-run");
+  auto& r = a.restore;
+  restore->add_option("--at", r.at, "the time to restore (records at or before T)")->required();
+  restore->add_flag("--dry-run", r.dry_run, "print what would change, append nothing");
+  restore->add_option("--out", r.out, "write the state at T into DIR instead of restoring");
+  restore->add_flag("--force", r.force, "let --out overwrite files");
+  restore->callback([&] { run = [&] { return run_restore(g, r); }; });
+  auto* history = command(app, "history", "every version of one document",
+                          "pa-journal history contacts alice --json");
+  history->add_option("collection", a.collection)->required();
+  history->add_option("key", a.key)->required();
+  history->callback([&] { run = [&] { return run_history(g, a.collection, a.key); }; });
+  auto* diff = command(app, "diff", "documents added, changed and deleted between two times",
+                       "pa-journal diff --from -1d --to -1h");
+  diff->add_option("--from", a.from, "start time T1")->required();
+  diff->add_option("--to", a.to, "end time T2 (default now)");
+  diff->callback([&] { run = [&] { return run_diff(g, a.from, a.to); }; });
+}
+
 int guarded(const std::function<int()>& run) {
   try {
     return run();
@@ -143,9 +177,17 @@ int main(int argc, char** argv) {
   add_document_commands(app, args, run);
   add_journal_commands(app, args, run);
   add_snapshot_commands(app, args, run);
+  add_time_commands(app, args, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // A first word that names no command reaches CLI11 as a stray argument,
+    // which it reports only as "A subcommand is required": name the word.
+    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr && app.get_subcommands().empty() &&
+        !app.remaining().empty()) {
+      print_error("unknown command '" + app.remaining().front() + "'; see pa-journal --help");
+      return kExitUsage;
+    }
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
   }

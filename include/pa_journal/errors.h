@@ -28,7 +28,8 @@ class CorruptedDataError : public StorageError {
       : StorageError(what), file_(std::move(file)), offset_(offset), seq_(seq) {}
   const std::string& file() const { return file_; }
   uint64_t offset() const { return offset_; }
-  uint64_t seq() const { return seq_; }  // 0 when unknown
+  // The last good sequence number before the damage; 0 when unknown.
+  uint64_t seq() const { return seq_; }
 
  private:
   std::string file_;

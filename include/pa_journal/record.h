@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -32,5 +33,9 @@ struct Record {
 };
 
 const char* to_string(OpKind kind);
+
+// A store's state: collection name -> key -> document (compact JSON).
+using Collection = std::map<std::string, std::string>;
+using Collections = std::map<std::string, Collection>;
 
 }  // namespace pa_journal

@@ -24,6 +24,7 @@
 #include "pa_journal/errors.h"
 #include "pa_journal/options.h"
 #include "pa_journal/record.h"
+#include "pa_journal/time_travel.h"
 
 namespace pa_journal {
 
@@ -91,6 +92,16 @@ class Store {
   // Every (key, document) of a collection, in key order.
   std::vector<std::pair<std::string, std::string>> list(std::string_view collection) const;
   std::vector<std::string> collections() const;
+
+  // Point-in-time restore (DESIGN.md 5): appends one commit, with the origin
+  // note "restore to T", that turns the current state into the state at t_ns
+  // (records committed at or before t_ns). History is never rewritten, so a
+  // restore is undone by restoring to just before it. Returns seq 0 and
+  // appends nothing if the state at t_ns equals the current one. Throws
+  // InvalidInputError with the restorable window if t_ns lies outside it.
+  CommitResult restore_to(int64_t t_ns);
+  // What restore_to(t_ns) would change now, without changing anything.
+  std::vector<DocumentChange> plan_restore(int64_t t_ns) const;
 
   // Writes a snapshot of every collection now (backups/ and the readable
   // state files), applies retention and deletes journal segments that no kept

@@ -1,0 +1,66 @@
+// Reading the past: the restorable window, the state at a time, the history
+// of one document, and what changed between two times. All read-only: they
+// never take LOCK and work beside a live writer. Restoring (which appends a
+// commit) is Store::restore_to.
+//
+// A time T includes every record committed at or before T (a record whose
+// commit time equals T is part of the state at T).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pa_journal/options.h"
+#include "pa_journal/record.h"
+
+namespace pa_journal {
+
+// Every moment from `from_ns` to now can be restored record-exactly: from the
+// first record while the journal still starts at seq 1, else from the oldest
+// kept snapshot. empty when the store has no record and no snapshot.
+struct Window {
+  bool empty = true;
+  int64_t from_ns = 0;
+  int64_t last_commit_ns = 0;
+  // "can restore from <from> to now (last commit <last>)".
+  std::string describe() const;
+};
+
+struct DocumentVersion {
+  uint64_t seq = 0;
+  int64_t time_ns = 0;
+  OpKind op = OpKind::kPut;
+  std::optional<std::string> value;  // the document after the record; none if deleted
+  bool from_snapshot = false;        // the version the history starts from
+};
+
+struct DocumentChange {
+  std::string collection, key;
+  std::optional<std::string> before, after;  // none: absent at that time
+};
+
+Window restorable_window(const std::string& dir, const Options& options = {});
+
+// The state at t_ns. Throws InvalidInputError with the window if t_ns lies
+// outside it (before its start, or in the future).
+Collections state_at(const std::string& dir, int64_t t_ns, const Options& options = {});
+
+// Every version of one document over the retained journal, oldest first.
+std::vector<DocumentVersion> document_history(const std::string& dir,
+                                              const std::string& collection,
+                                              const std::string& key,
+                                              const Options& options = {});
+
+// Writes a state as readable JSON files, out_dir/<collection>.json, each
+// through a temporary file and a rename. Unless overwrite, refuses with
+// InvalidInputError before writing anything if one of them exists.
+void write_state(const std::string& out_dir, const Collections& state, bool overwrite,
+                 const Options& options = {});
+
+// Documents added, changed and deleted from `from` to `to`, in collection and
+// key order.
+std::vector<DocumentChange> diff_states(const Collections& from, const Collections& to);
+
+}  // namespace pa_journal

@@ -1,0 +1,158 @@
+// Reading the past (include/pa_journal/time_travel.h), on top of recovery with
+// a time limit.
+#include "pa_journal/time_travel.h"
+
+#include "journal/format.h"
+#include "journal/journal_reader.h"
+#include "journal/record_codec.h"
+#include "journal/segment_reader.h"
+#include "pa_journal/errors.h"
+#include "pa_journal/file_system.h"
+#include "pa_journal/time.h"
+#include "replay/recovery.h"
+#include "replay/state.h"
+#include "snapshot/catalogue.h"
+
+namespace pa_journal {
+namespace {
+
+std::shared_ptr<FileSystem> file_system(const Options& options) {
+  return options.file_system ? options.file_system : posix_file_system();
+}
+
+void require_store(FileSystem& fs, const std::string& dir) {
+  if (!fs.exists(dir + "/journal")) throw NotFoundError("no store at " + dir);
+}
+
+// The commit time of the first record of a segment, if it has a readable one.
+std::optional<int64_t> first_record_time(FileSystem& fs, const std::string& path) {
+  std::string data = fs.read_file(path);
+  SegmentReader reader(path, data, /*is_newest=*/true, nullptr);
+  Frame frame;
+  if (!reader.read_header()) return std::nullopt;
+  while (reader.next(&frame)) {
+    if (frame.type == format::kTypeCommit) return decode_payload(frame.payload).time_ns;
+  }
+  return std::nullopt;
+}
+
+// The newest commit time: of the newest snapshot or of the last record.
+int64_t last_commit_time(FileSystem& fs, const std::string& dir, RecoveryMode mode) {
+  int64_t last = 0;
+  scan_journal(fs, dir + "/journal", mode, [&](const Record& r) { last = r.time_ns; });
+  auto snapshots = list_snapshots(fs, dir + "/backups");
+  if (!snapshots.empty()) last = std::max(last, snapshots.front().time_ns);
+  return last;
+}
+
+Window window_of(FileSystem& fs, const std::string& dir, RecoveryMode mode) {
+  require_store(fs, dir);
+  Window w;
+  auto segments = list_segments(fs, dir + "/journal");
+  std::optional<int64_t> from;
+  if (!segments.empty() && segments.front().first_seq == 1) {
+    from = first_record_time(fs, dir + "/journal/" + segments.front().name);
+  }
+  auto snapshots = list_snapshots(fs, dir + "/backups");
+  if (!from && !snapshots.empty()) from = snapshots.back().time_ns;
+  if (!from) return w;
+  w.empty = false;
+  w.from_ns = *from;
+  w.last_commit_ns = last_commit_time(fs, dir, mode);
+  return w;
+}
+
+std::optional<std::string> apply_to(std::optional<std::string> value, const Operation& op) {
+  switch (op.kind) {
+    case OpKind::kPut: return op.document;
+    case OpKind::kPatch: return merge_patch(value ? &*value : nullptr, op.document);
+    case OpKind::kDelete: return std::nullopt;
+  }
+  return value;
+}
+
+}  // namespace
+
+std::string Window::describe() const {
+  if (empty) return "the store has no records to restore";
+  return "can restore from " + format_time_ns(from_ns) + " to now (last commit " +
+         format_time_ns(last_commit_ns) + ")";
+}
+
+Window restorable_window(const std::string& dir, const Options& options) {
+  return window_of(*file_system(options), dir, options.recovery);
+}
+
+Collections state_at(const std::string& dir, int64_t t_ns, const Options& options) {
+  auto fs = file_system(options);
+  Window w = window_of(*fs, dir, options.recovery);
+  if (w.empty || t_ns < w.from_ns || t_ns > system_now_ns()) {
+    std::string why = !w.empty && t_ns > system_now_ns() ? " is in the future; " : ": ";
+    throw InvalidInputError("cannot read the state at " + format_time_ns(t_ns) + why +
+                            w.describe());
+  }
+  RecoverOptions recover_options;
+  recover_options.mode = options.recovery;
+  recover_options.until_ns = t_ns;
+  return recover(*fs, dir, recover_options).state.collections();
+}
+
+std::vector<DocumentVersion> document_history(const std::string& dir,
+                                              const std::string& collection,
+                                              const std::string& key, const Options& options) {
+  auto fs = file_system(options);
+  require_store(*fs, dir);
+  std::vector<DocumentVersion> versions;
+  std::optional<std::string> value;
+  uint64_t after = 0;
+  auto segments = list_segments(*fs, dir + "/journal");
+  auto snapshots = list_snapshots(*fs, dir + "/backups");
+  if (!(segments.empty() ? snapshots.empty() : segments.front().first_seq == 1) &&
+      !snapshots.empty()) {
+    // The journal no longer starts at 1: start from the oldest snapshot.
+    const SnapshotInfo& oldest = snapshots.back();
+    Collections base = load_snapshot(*fs, dir + "/backups", oldest);
+    after = oldest.seq;
+    auto c = base.find(collection);
+    if (c != base.end() && c->second.count(key)) {
+      value = c->second.at(key);
+      versions.push_back({oldest.seq, oldest.time_ns, OpKind::kPut, value, true});
+    }
+  }
+  scan_journal(*fs, dir + "/journal", options.recovery, [&](const Record& r) {
+    for (const auto& op : r.ops) {
+      if (op.collection != collection || op.key != key) continue;
+      value = apply_to(value, op);
+      versions.push_back({r.seq, r.time_ns, op.kind, value, false});
+    }
+  }, after);
+  return versions;
+}
+
+void write_state(const std::string& out_dir, const Collections& state, bool overwrite,
+                 const Options& options) {
+  write_state_files(*file_system(options), out_dir, state, overwrite);
+}
+
+std::vector<DocumentChange> diff_states(const Collections& from, const Collections& to) {
+  static const Collection kEmpty;
+  std::map<std::string, std::pair<const Collection*, const Collection*>> names;
+  for (const auto& [name, docs] : from) names[name].first = &docs;
+  for (const auto& [name, docs] : to) names[name].second = &docs;
+  std::vector<DocumentChange> changes;
+  for (const auto& [name, pair] : names) {
+    const Collection& a = pair.first ? *pair.first : kEmpty;
+    const Collection& b = pair.second ? *pair.second : kEmpty;
+    std::map<std::string, DocumentChange> by_key;
+    for (const auto& [key, doc] : a) by_key[key] = {name, key, doc, std::nullopt};
+    for (const auto& [key, doc] : b) by_key[key].after = doc;
+    for (auto& [key, change] : by_key) {
+      change.collection = name;
+      change.key = key;
+      if (change.before != change.after) changes.push_back(std::move(change));
+    }
+  }
+  return changes;
+}
+
+}  // namespace pa_journal

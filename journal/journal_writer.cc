@@ -58,18 +58,21 @@ void JournalWriter::wait_durable(uint64_t seq) {
 }
 
 Record JournalWriter::enqueue(std::vector<Operation> ops, std::string origin,
-                              const Stage& stage) {
+                              const Stage& stage, const Prepare& prepare) {
   std::unique_lock<std::mutex> lock(mu_);
   throw_if_failed();
   Record record{next_seq_, std::max(now_ns(), last_time_ns_), std::move(ops),
                 std::move(origin)};
-  stage(record);  // may throw: nothing has changed yet
+  if (prepare) prepare(record);  // may throw: nothing has changed yet
+  // Every check that can refuse the record comes before stage(), which
+  // applies it to the caller's state.
   std::string payload = encode_payload(record);
   if (payload.size() > format::kMaxPayloadSize) {
     throw InvalidInputError("commit too large: " + std::to_string(payload.size()) +
                             " bytes encoded, the limit is " +
                             std::to_string(format::kMaxPayloadSize));
   }
+  stage(record);  // may throw: nothing has changed yet
   if (pending_.empty()) pending_first_seq_ = record.seq;
   append_frame(&pending_, format::kTypeCommit, payload);
   ++next_seq_;
@@ -80,6 +83,7 @@ Record JournalWriter::enqueue(std::vector<Operation> ops, std::string origin,
   try {
     write_batch(frames, pending_first_seq_);
   } catch (const StorageError& e) {
+    cut_failed_batch();
     fail(e.what());
     throw JournalFailedError("journal write failed, commit " + std::to_string(record.seq) +
                              " not acknowledged: " + e.what());
@@ -115,6 +119,7 @@ void JournalWriter::lead_sync(std::unique_lock<std::mutex>& lock) {
     file_->sync();
   } catch (const StorageError& e) {
     error = e.what();
+    cut_failed_batch();
   }
   lock.lock();
   syncing_ = false;
@@ -127,7 +132,9 @@ void JournalWriter::lead_sync(std::unique_lock<std::mutex>& lock) {
 }
 
 void JournalWriter::write_batch(const std::string& frames, uint64_t first_seq) {
+  batch_start_.reset();
   if (!file_ || file_bytes_ >= options_.segment_bytes) roll_to(first_seq);
+  batch_start_ = file_bytes_;
   file_->append(frames);
   file_bytes_ += frames.size();
 }
@@ -150,13 +157,25 @@ void JournalWriter::roll_to(uint64_t first_seq) {
   file_bytes_ = header.size();
 }
 
+// Step 4 of the crash-safety argument: best effort, by whoever owns file_.
+void JournalWriter::cut_failed_batch() {
+  if (!batch_start_) return;
+  try {
+    fs_->truncate(dir_ + "/" + file_name_, *batch_start_);
+  } catch (const StorageError&) {
+    // The failed commits' outcome stays unknown, as after a crash.
+  }
+  batch_start_.reset();
+}
+
 void JournalWriter::sync() {
   std::unique_lock<std::mutex> lock(mu_);
+  throw_if_failed();
   if (options_.durability == Durability::kAlways) {
-    if (!pending_.empty()) wait_durable_locked(lock, next_seq_ - 1);
+    wait_durable_locked(lock, next_seq_ - 1);  // includes a sync in flight
     return;
   }
-  if (!dirty_ || !file_ || !failure_.empty()) return;
+  if (!dirty_ || !file_) return;
   try {
     file_->sync();
     dirty_ = false;

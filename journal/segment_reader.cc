@@ -93,7 +93,10 @@ bool SegmentReader::looks_torn(uint64_t offset) const {
   if (offset == 0) return rest.size() < format::kSegmentHeaderSize;
   if (rest.size() < format::kFrameHeaderSize) return true;
   uint32_t length = get_u32(rest.data() + format::kFrameLengthOffset);
-  return length > rest.size() - format::kFrameHeaderSize;
+  if (length <= rest.size() - format::kFrameHeaderSize) return false;
+  // A crash tears only the last write: a good frame further on means that this
+  // length was damaged, not cut short.
+  return resync_from(offset) == data_.size();
 }
 
 // The next aligned offset after `offset` at which a valid frame starts, or the

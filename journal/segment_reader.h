@@ -4,8 +4,9 @@
 //
 // A torn tail is told apart from corruption only in the newest segment, and only
 // when, from the first bad frame on, either fewer bytes remain than a frame
-// header, or the frame's length runs past the end of the file, or every
-// remaining byte is zero. Anything else that fails a check is corruption.
+// header, or the frame's length runs past the end of the file and no valid
+// frame follows it, or every remaining byte is zero. Anything else that fails
+// a check is corruption.
 //
 // Hostile input: every length is checked against the bytes actually present
 // before it is used; nothing is allocated. Not thread-safe.

@@ -19,10 +19,10 @@
 #include <string>
 #include <vector>
 
+#include "pa_journal/record.h"
+
 namespace pa_journal {
 
-using Collection = std::map<std::string, std::string>;  // key -> compact JSON
-using Collections = std::map<std::string, Collection>;  // name -> collection
 
 inline constexpr int kSnapshotFormatVersion = 1;
 inline constexpr const char* kManifestSuffix = ".manifest.json";

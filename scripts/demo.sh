@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# A short scripted session of pa-journal on a throwaway store: commits, a crash
-# that tears the journal's tail, the reopen that cuts it, and a damaged byte
-# that verify finds. Usage: scripts/demo.sh PATH-TO-pa-journal
+# A short scripted session of pa-journal on a throwaway store: commits, a
+# compaction, a point-in-time restore and a document's history, a crash that
+# tears the journal's tail and the reopen that cuts it, and a damaged byte that
+# verify finds. Usage: scripts/demo.sh PATH-TO-pa-journal
 set -euo pipefail
 pj=${1:?usage: scripts/demo.sh PATH-TO-pa-journal}
 store=$(mktemp -d)
@@ -27,6 +28,22 @@ printf '%s\n' \
 
 step "list a collection as JSON"
 $pj list contacts --json
+
+step "compact: a snapshot of every collection in backups/, and readable state files"
+$pj compact
+$pj backups
+ls "$PA_JOURNAL_DIR"
+
+step "edit a contact, then restore to the moment before the edit (one new commit)"
+before=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
+sleep 0.1
+$pj patch contacts alice '{"email":"alice@new.example.com"}'
+$pj restore --at "$before" --dry-run
+$pj restore --at "$before"
+$pj get contacts alice
+
+step "the history of that contact: every version with its sequence number and time"
+$pj history contacts alice
 
 step "inspect the journal"
 $pj inspect

@@ -30,7 +30,7 @@ json manifest_body(const SnapshotInfo& info) {
     files.push_back({{"collection", f.collection}, {"file", f.file}, {"bytes", f.bytes},
                      {"xxh3", hex64(f.xxh3)}, {"documents", f.documents}});
   }
-  return {{"format", "pa-journal-snapshot"}, {"version", kSnapshotFormatVersion},
+  return {{"format", info.format}, {"version", kSnapshotFormatVersion},
           {"id", info.id},                   {"seq", info.seq},
           {"time", format_time_ns(info.time_ns)}, {"time_ns", info.time_ns},
           {"files", files}};
@@ -38,6 +38,10 @@ json manifest_body(const SnapshotInfo& info) {
 
 SnapshotInfo read_body(const json& body) {
   SnapshotInfo info;
+  info.format = body.at("format").get<std::string>();
+  if (info.format != kSnapshotFormat && info.format != kExportFormat) {
+    throw CorruptedDataError("unknown manifest format '" + info.format + "'");
+  }
   info.id = body.at("id").get<std::string>();
   info.seq = body.at("seq").get<uint64_t>();
   info.time_ns = body.at("time_ns").get<int64_t>();

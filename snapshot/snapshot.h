@@ -35,7 +35,11 @@ struct SnapshotFile {
   uint64_t documents = 0;
 };
 
+inline constexpr const char* kSnapshotFormat = "pa-journal-snapshot";
+inline constexpr const char* kExportFormat = "pa-journal-export";
+
 struct SnapshotInfo {
+  std::string format = kSnapshotFormat;  // or kExportFormat for an export
   std::string id;        // "20261125_100000" or "20261125_100000_2"
   uint64_t seq = 0;      // the last record the snapshot includes
   int64_t time_ns = 0;   // that record's commit time

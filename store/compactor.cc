@@ -19,13 +19,14 @@ std::string join(const std::vector<std::string>& items) {
 
 Compactor::Compactor(std::shared_ptr<FileSystem> fs, std::string store_dir,
                      const Options& options, JournalWriter* writer, StorageLog* log,
-                     CaptureFn capture, uint64_t last_snapshot_seq)
+                     CaptureFn capture, SettingsFn settings, uint64_t last_snapshot_seq)
     : fs_(std::move(fs)),
       dir_(std::move(store_dir)),
       options_(options),
       writer_(writer),
       log_(log),
       capture_(std::move(capture)),
+      settings_(std::move(settings)),
       last_snapshot_seq_(last_snapshot_seq) {
   if (options_.auto_compact) thread_ = std::thread([this] { background_loop(); });
 }
@@ -62,9 +63,9 @@ CompactionResult Compactor::compact_locked() {
   last_snapshot_seq_ = capture.seq;
   refresh_state_files(capture);
   size_t keep = capture.backup_count > 0 ? capture.backup_count : options_.backup_count;
-  result.removed_snapshots = apply_retention(*fs_, backups, keep);
-  auto kept = list_snapshots(*fs_, backups);
-  if (!kept.empty()) result.removed_segments = delete_old_segments(kept.back().seq);
+  CompactionResult removed = retain_locked(keep);
+  result.removed_snapshots = std::move(removed.removed_snapshots);
+  result.removed_segments = std::move(removed.removed_segments);
   result.snapshot_id = info.id;
   result.seq = info.seq;
   result.time_ns = info.time_ns;
@@ -78,6 +79,25 @@ CompactionResult Compactor::compact_locked() {
                           std::to_string(ms) + " ms; removed snapshots: " +
                           join(result.removed_snapshots) +
                           "; removed journal segments: " + join(result.removed_segments));
+  return result;
+}
+
+CompactionResult Compactor::retain(size_t keep_count) {
+  std::lock_guard<std::mutex> lock(compaction_mu_);
+  CompactionResult result = retain_locked(keep_count);
+  log_->write("INFO", "retention (keep " + std::to_string(keep_count) +
+                          "): removed snapshots: " + join(result.removed_snapshots) +
+                          "; removed journal segments: " + join(result.removed_segments));
+  return result;
+}
+
+CompactionResult Compactor::retain_locked(size_t keep_count) {
+  const std::string backups = dir_ + "/backups";
+  CompactionResult result;
+  if (!fs_->exists(backups)) return result;
+  result.removed_snapshots = apply_retention(*fs_, backups, keep_count);
+  auto kept = list_snapshots(*fs_, backups);
+  if (!kept.empty()) result.removed_segments = delete_old_segments(kept.back().seq);
   return result;
 }
 
@@ -110,23 +130,39 @@ void Compactor::note_commit(uint64_t bytes) {
   }
 }
 
+// Wakes when a threshold is crossed (note_commit) and at every tick, to honour
+// the interval settings; config can switch automatic compaction off.
 void Compactor::background_loop() {
   std::unique_lock<std::mutex> lock(mu_);
-  auto period = options_.compact_interval_ms > 0
-                    ? std::chrono::milliseconds(options_.compact_interval_ms)
-                    : std::chrono::hours(24 * 365);
+  auto tick = std::chrono::milliseconds(
+      options_.compact_interval_ms > 0 ? std::min<uint32_t>(options_.compact_interval_ms, 1000)
+                                       : 1000);
+  auto last = std::chrono::steady_clock::now();
   while (!stopping_) {
-    bool woken = cv_.wait_for(lock, period, [this] { return stopping_ || wanted_; });
+    cv_.wait_for(lock, tick, [this] { return stopping_ || wanted_; });
     if (stopping_) return;
-    if (!woken && options_.compact_interval_ms == 0) continue;
+    Settings settings = settings_();
+    if (!settings.automatic || settings.last_seq == last_snapshot_seq_ || !due(settings, last)) {
+      if (!settings.automatic) wanted_ = false;
+      continue;
+    }
     lock.unlock();
     try {
       compact();
     } catch (const std::exception& e) {
       log_->write("ERROR", std::string("background compaction failed: ") + e.what());
     }
+    last = std::chrono::steady_clock::now();
     lock.lock();
   }
+}
+
+bool Compactor::due(const Settings& settings, std::chrono::steady_clock::time_point last) const {
+  if (wanted_) return true;
+  uint64_t interval = settings.interval_ms > 0 ? settings.interval_ms : options_.compact_interval_ms;
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - last);
+  return interval > 0 && static_cast<uint64_t>(elapsed.count()) >= interval;
 }
 
 }  // namespace pa_journal

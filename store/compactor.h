@@ -22,6 +22,8 @@
 // holds the state lock (shared).
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -48,22 +50,34 @@ class Compactor {
     size_t backup_count = 0;  // from config/backup_count, 0 if unset
   };
   using CaptureFn = std::function<Capture()>;
+  // What the background thread reads each time it wakes: cheap, no copy.
+  struct Settings {
+    uint64_t last_seq = 0;
+    bool automatic = true;         // config: backup_enabled and auto_save
+    uint64_t interval_ms = 0;      // config: auto_save_interval, 0 if unset
+  };
+  using SettingsFn = std::function<Settings()>;
 
   Compactor(std::shared_ptr<FileSystem> fs, std::string store_dir, const Options& options,
-            JournalWriter* writer, StorageLog* log, CaptureFn capture,
+            JournalWriter* writer, StorageLog* log, CaptureFn capture, SettingsFn settings,
             uint64_t last_snapshot_seq);
   ~Compactor();  // stops the background thread, waiting for a compaction in flight
 
   CompactionResult compact();
+  // Retention with keep_count, then segment deletion; returns what compaction
+  // would report as removed.
+  CompactionResult retain(size_t keep_count);
   // Called after each commit with its approximate size; wakes the background
   // thread when a threshold is crossed.
   void note_commit(uint64_t bytes);
 
  private:
   CompactionResult compact_locked();
+  CompactionResult retain_locked(size_t keep_count);
   std::vector<std::string> delete_old_segments(uint64_t oldest_kept_seq);
   void refresh_state_files(const Capture& capture);
   void background_loop();
+  bool due(const Settings& settings, std::chrono::steady_clock::time_point last) const;
 
   std::shared_ptr<FileSystem> fs_;
   const std::string dir_;
@@ -71,9 +85,10 @@ class Compactor {
   JournalWriter* writer_;
   StorageLog* log_;
   CaptureFn capture_;
+  SettingsFn settings_;
 
   std::mutex compaction_mu_;         // one compaction at a time
-  uint64_t last_snapshot_seq_;       // compaction_mu_
+  std::atomic<uint64_t> last_snapshot_seq_;
 
   std::mutex mu_;
   std::condition_variable cv_;

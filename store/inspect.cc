@@ -4,7 +4,9 @@
 
 #include "journal/journal_reader.h"
 #include "replay/recovery.h"
+#include "pa_journal/time_travel.h"
 #include "snapshot/catalogue.h"
+#include "snapshot/export.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/file_system.h"
 
@@ -94,12 +96,35 @@ std::vector<BackupSummary> list_backups(const std::string& dir, const Options& o
   existing_journal(*fs, dir);
   std::vector<BackupSummary> out;
   for (const auto& info : list_snapshots(*fs, dir + "/backups")) {
-    BackupSummary b{info.id, info.seq, info.time_ns, info.bytes(), {}};
-    for (const auto& f : info.files) b.files.push_back(f.file);
-    b.files.push_back(info.manifest_name());
+    BackupSummary b{info.id, info.seq, info.time_ns, info.bytes(), {}, info.manifest_name()};
+    for (const auto& f : info.files) b.files.push_back({f.collection, f.file, f.bytes});
     out.push_back(std::move(b));
   }
   return out;
+}
+
+std::pair<uint64_t, int64_t> export_store(const std::string& dir, const std::string& out_dir,
+                                          std::optional<int64_t> until_ns,
+                                          const Options& options) {
+  auto fs = file_system(options);
+  existing_journal(*fs, dir);
+  if (until_ns) state_at(dir, *until_ns, options);  // refuses a time outside the window
+  RecoverOptions recover_options;
+  recover_options.mode = options.recovery;
+  recover_options.until_ns = until_ns;
+  Recovered recovered = recover(*fs, dir, recover_options);
+  const State& state = recovered.state;
+  write_export(*fs, out_dir, state.collections(), state.last_seq(), state.last_time_ns());
+  return {state.last_seq(), state.last_time_ns()};
+}
+
+Collections load_backup(const std::string& dir, const std::string& id, const Options& options) {
+  auto fs = file_system(options);
+  existing_journal(*fs, dir);
+  for (const auto& info : list_snapshots(*fs, dir + "/backups")) {
+    if (info.id == id) return load_snapshot(*fs, dir + "/backups", info);
+  }
+  throw BackupNotFoundError("no backup " + id + " in " + dir + "/backups");
 }
 
 ReplayOutcome replay_store(const std::string& dir, const Options& options,

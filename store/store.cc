@@ -11,6 +11,7 @@
 #include "pa_journal/time_travel.h"
 #include "replay/recovery.h"
 #include "replay/state.h"
+#include "snapshot/export.h"
 #include "store/compactor.h"
 
 namespace pa_journal {
@@ -32,6 +33,7 @@ struct Store::Impl {
                        const JournalWriter::Prepare& prepare = nullptr);
   void check_readable() const;
   Compactor::Capture capture() const;
+  Compactor::Settings settings() const;
 };
 
 namespace {
@@ -119,7 +121,8 @@ std::unique_ptr<Store> Store::open(const std::string& dir, Options options) {
     Impl* self = impl.get();
     impl->compactor = std::make_unique<Compactor>(
         impl->fs, dir, options, impl->writer.get(), impl->log.get(),
-        [self] { return self->capture(); }, impl->report.snapshot_seq);
+        [self] { return self->capture(); }, [self] { return self->settings(); },
+        impl->report.snapshot_seq);
   }
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
@@ -146,6 +149,22 @@ CommitResult Store::Impl::enqueue(std::vector<Operation> ops, std::string origin
   Record record = writer->enqueue(std::move(ops), std::move(origin), stage, prepare);
   compactor->note_commit(bytes);
   return {record.seq, record.time_ns};
+}
+
+// The config settings the store honours (the seed's DEFAULT_CONFIG names).
+Compactor::Settings Store::Impl::settings() const {
+  Compactor::Settings out;
+  std::shared_lock<std::shared_mutex> lock(state_mu);
+  out.last_seq = state.last_seq();
+  auto is_false = [&](const char* key) {
+    const std::string* v = state.find("config", key);
+    return v != nullptr && *v == "false";
+  };
+  out.automatic = !is_false("backup_enabled") && !is_false("auto_save");
+  if (const std::string* seconds = state.find("config", "auto_save_interval")) {
+    out.interval_ms = positive_integer(*seconds) * 1000;
+  }
+  return out;
 }
 
 Compactor::Capture Store::Impl::capture() const {
@@ -265,6 +284,45 @@ CommitResult Store::restore_to(int64_t t_ns) {
                                   std::to_string(result.seq));
   }
   return result;
+}
+
+void Store::retain_backups(size_t keep_count) {
+  if (!impl_->compactor) throw StorageError("store " + impl_->dir + " is open read-only");
+  impl_->compactor->retain(keep_count);
+}
+
+CommitResult Store::export_to(const std::string& out_dir) const {
+  Compactor::Capture state = impl_->capture();
+  write_export(*impl_->fs, out_dir, state.collections, state.seq, state.time_ns);
+  log_event("INFO", "export of seq " + std::to_string(state.seq) + " to " + out_dir);
+  return {state.seq, state.time_ns};
+}
+
+CommitResult Store::import_from(const std::string& in_dir) {
+  Collections imported = read_export(*impl_->fs, in_dir);  // validates everything first
+  compact();  // the state before the import stays a backup
+  auto prepare = [&](Record& record) {
+    Collections current;
+    for (const auto& [name, _] : imported) {
+      if (const Collection* c = impl_->state.collection(name)) current[name] = *c;
+    }
+    record.ops = operations_for(diff_states(current, imported));
+    if (record.ops.empty()) throw NothingToRestore{};
+  };
+  CommitResult result;
+  try {
+    result = impl_->enqueue({}, "import from " + in_dir, prepare);
+  } catch (const NothingToRestore&) {
+    log_event("INFO", "import from " + in_dir + ": nothing to change");
+    return {};
+  }
+  wait_durable(result.seq);
+  log_event("INFO", "import from " + in_dir + ": commit " + std::to_string(result.seq));
+  return result;
+}
+
+void Store::log_event(std::string_view level, std::string_view message) const {
+  if (impl_->log) impl_->log->write(level, message);
 }
 
 CompactionResult Store::compact() {

@@ -155,7 +155,8 @@ int run_apply(const Globals& g, const std::string& input, bool continue_on_error
   AckPrinter acks(*store);
   bool refused = false;
   auto refuse = [&](uint64_t number, const char* why) {
-    print_error("line " + std::to_string(number) + " refused, nothing from it applied: " + why);
+    print_error("line " + std::to_string(number) +
+                " refused, nothing from it applied: " + why);
     refused = true;
   };
   std::string line;

@@ -84,11 +84,14 @@ void add_journal_commands(CLI::App& app, Args& a, std::function<int()>& run) {
   // An empty time would read as no filter at all: refuse it.
   CLI::Validator time_text(
       [](std::string& text) {
-        return text.empty() ? std::string("empty time; use ") + kTimeForms : std::string();
+        return text.empty() ? std::string("empty time; use ") + kTimeForms
+                            : std::string();
       },
       "T");
-  inspect->add_option("--since", i.since, "records committed at or after T")->check(time_text);
-  inspect->add_option("--until", i.until, "records committed at or before T")->check(time_text);
+  inspect->add_option("--since", i.since, "records committed at or after T")
+      ->check(time_text);
+  inspect->add_option("--until", i.until, "records committed at or before T")
+      ->check(time_text);
   inspect->add_option("--from-seq", i.from_seq, "records from this sequence number on");
   inspect->add_option("--collection", i.collection, "records touching this collection");
   inspect->add_option("--key", i.key, "records touching this key");
@@ -121,6 +124,18 @@ void add_snapshot_commands(CLI::App& app, Args& a, std::function<int()>& run) {
   replay->add_option("--out", r.out, "write the state as JSON files into DIR");
   replay->add_flag("--force", r.force, "overwrite files in --out");
   replay->callback([&] { run = [&] { return run_replay(g, r); }; });
+  auto* exp = command(app, "export",
+                      "write the state (now or at T) as JSON files with a manifest into a new "
+                      "or empty DIR",
+                      "pa-journal export /tmp/pa-export --at -1h");
+  exp->add_option("dir", a.json, "the export directory")->required();
+  exp->add_option("--at", a.at, "export the state at time T");
+  exp->callback([&] { run = [&] { return run_export(g, a.json, a.at); }; });
+  auto* imp = command(app, "import",
+                      "check an export completely, snapshot, then apply it as one commit",
+                      "pa-journal import /tmp/pa-export");
+  imp->add_option("dir", a.json, "the export directory")->required();
+  imp->callback([&] { run = [&] { return run_import(g, a.json); }; });
 }
 
 void add_time_commands(CLI::App& app, Args& a, std::function<int()>& run) {
@@ -183,9 +198,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // A first word that names no command reaches CLI11 as a stray argument,
     // which it reports only as "A subcommand is required": name the word.
-    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr && app.get_subcommands().empty() &&
-        !app.remaining().empty()) {
-      print_error("unknown command '" + app.remaining().front() + "'; see pa-journal --help");
+    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr &&
+        app.get_subcommands().empty() && !app.remaining().empty()) {
+      print_error("unknown command '" + app.remaining().front() +
+                  "'; see pa-journal --help");
       return kExitUsage;
     }
     int code = app.exit(e);

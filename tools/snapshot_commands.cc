@@ -70,8 +70,11 @@ int run_backups(const Globals& g) {
   if (g.json) {
     json out = json::array();
     for (const auto& b : backups) {
+      json files = json::array();
+      for (const auto& f : b.files) files.push_back(f.file);
+      files.push_back(b.manifest);
       out.push_back({{"id", b.id}, {"time", format_time_ns(b.time_ns)}, {"seq", b.seq},
-                     {"files", b.files}, {"bytes", b.bytes}});
+                     {"files", files}, {"bytes", b.bytes}});
     }
     print_json(out);
     return kExitOk;
@@ -79,7 +82,7 @@ int run_backups(const Globals& g) {
   if (backups.empty()) std::cout << "no snapshots yet: run `pa-journal compact`\n";
   for (const auto& b : backups) {
     std::cout << b.id << "  " << local_time(b.time_ns) << "  seq " << b.seq << "  "
-              << human_size(b.bytes) << "  " << b.files.size() << " files\n";
+              << human_size(b.bytes) << "  " << b.files.size() << " collections\n";
   }
   return kExitOk;
 }
@@ -108,6 +111,35 @@ int run_replay(const Globals& g, const ReplayArgs& args) {
     for (const auto& [name, n] : r.collections) std::cout << ", " << name << " " << n;
     std::cout << "\n";
     if (!args.out.empty()) std::cout << "written to   " << args.out << "\n";
+  }
+  return kExitOk;
+}
+
+int run_export(const Globals& g, const std::string& out_dir, const std::string& at) {
+  std::optional<int64_t> until;
+  if (!at.empty()) until = time_arg(at);
+  auto [seq, time_ns] = export_store(store_dir(g), out_dir, until, read_options(g));
+  if (g.json) {
+    print_json({{"out", out_dir}, {"seq", seq}, {"time", format_time_ns(time_ns)}});
+  } else {
+    std::cout << "exported the state at seq " << seq << " (" << format_time_ns(time_ns)
+              << ") to " << out_dir << "\n";
+  }
+  return kExitOk;
+}
+
+int run_import(const Globals& g, const std::string& in_dir) {
+  auto store = open_writable(g);
+  CommitResult r = store->import_from(in_dir);
+  if (g.json) {
+    json out = {{"in", in_dir}, {"seq", r.seq ? json(r.seq) : json()}};
+    if (r.seq) out["time"] = format_time_ns(r.time_ns);
+    print_json(out);
+  } else if (r.seq == 0) {
+    std::cout << "nothing to import: the store already holds " << in_dir << "'s content\n";
+  } else {
+    std::cout << "imported " << in_dir << " as commit " << r.seq
+              << " (a snapshot of the state before it was taken first)\n";
   }
   return kExitOk;
 }

@@ -22,12 +22,19 @@ struct SegmentSummary {
 };
 
 // One snapshot in backups/, as `pa-journal backups` shows it.
+struct BackupFile {
+  std::string collection;
+  std::string file;  // name inside backups/
+  uint64_t bytes = 0;
+};
+
 struct BackupSummary {
   std::string id;        // "20261125_100000"
   uint64_t seq = 0;
   int64_t time_ns = 0;
-  uint64_t bytes = 0;
-  std::vector<std::string> files;  // names inside backups/
+  uint64_t bytes = 0;    // of the collection files
+  std::vector<BackupFile> files;
+  std::string manifest;  // name inside backups/
 };
 
 struct JournalSummary {
@@ -67,6 +74,12 @@ VerifyResult verify_store(const std::string& dir, const Options& options = {});
 // Snapshots whose manifest parses, newest first (damaged ones: verify_store).
 std::vector<BackupSummary> list_backups(const std::string& dir, const Options& options = {});
 
+// The collections of one snapshot, after checking every checksum. Throws
+// BackupNotFoundError if there is no snapshot with that id, CorruptedDataError
+// if it is damaged.
+Collections load_backup(const std::string& dir, const std::string& id,
+                        const Options& options = {});
+
 struct ReplayOutcome {
   RecoveryReport report;
   std::vector<std::pair<std::string, size_t>> collections;  // name, documents
@@ -81,6 +94,13 @@ struct ReplayOutcome {
 ReplayOutcome replay_store(const std::string& dir, const Options& options,
                            std::optional<int64_t> until_ns = std::nullopt,
                            const std::string& out_dir = {}, bool overwrite = false);
+
+// Writes the state (now, or at until_ns) as an export into out_dir, which
+// must be new or empty (see Store::export_to). Read-only on the store.
+// Returns the sequence number and time the export stands for.
+std::pair<uint64_t, int64_t> export_store(const std::string& dir, const std::string& out_dir,
+                                          std::optional<int64_t> until_ns = std::nullopt,
+                                          const Options& options = {});
 
 struct RecordFilter {
   std::optional<int64_t> since_ns, until_ns;  // inclusive

@@ -108,6 +108,23 @@ class Store {
   // snapshot needs. Also runs automatically in the background (Options).
   CompactionResult compact();
 
+  // Keeps the newest keep_count snapshots, removes the rest, and deletes the
+  // journal segments that no kept snapshot needs (as compaction does).
+  void retain_backups(size_t keep_count);
+
+  // The seed's export and import (docs/snapshot-format.md). export_to writes
+  // the current state into a new or empty directory with a manifest.
+  // import_from validates the whole export first (manifest, every checksum,
+  // every document, no unknown files, no symlinks), takes a snapshot, then
+  // applies the import as one commit with the origin "import from DIR", so a
+  // bad import is undone by a point-in-time restore. Collections not in the
+  // export are left alone. Returns seq 0 if the import changes nothing.
+  CommitResult export_to(const std::string& out_dir) const;
+  CommitResult import_from(const std::string& in_dir);
+
+  // Appends a line to storage.log (level "INFO", "WARN" or "ERROR").
+  void log_event(std::string_view level, std::string_view message) const;
+
   uint64_t last_seq() const;
   const RecoveryReport& recovery() const;
   const std::string& dir() const;

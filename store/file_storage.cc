@@ -1,0 +1,284 @@
+// The seed's FileStorage on the journal store (include/pa_journal/file_storage.h).
+#include "pa_journal/file_storage.h"
+
+#include <cstdlib>
+#include <map>
+#include <set>
+
+#include "journal/validation.h"
+#include "pa_journal/errors.h"
+#include "pa_journal/inspect.h"
+#include "pa_journal/time.h"
+
+namespace pa_journal {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kOrderCollection = "facade-order";
+constexpr const char* kConfigCollection = "config";
+
+// "contacts.json" -> "contacts". Throws InvalidInputError for other names.
+std::string collection_of(const std::string& filename) {
+  const std::string suffix = ".json";
+  if (filename.size() <= suffix.size() ||
+      filename.compare(filename.size() - suffix.size(), suffix.size(), suffix) != 0) {
+    throw InvalidInputError("'" + filename + "' is not a data file name like contacts.json");
+  }
+  std::string collection = filename.substr(0, filename.size() - suffix.size());
+  validate_collection_name(collection);
+  return collection;
+}
+
+std::string default_dir() {
+  const char* home = std::getenv("HOME");
+  if (home == nullptr || *home == '\0') throw StorageError("HOME is not set: pass a base_dir");
+  return std::string(home) + "/.personal_assistant";
+}
+
+// The key an item is stored under: its "id", else its position.
+std::string key_of(const json& item, size_t position) {
+  if (item.is_object() && item.contains("id")) {
+    const json& id = item.at("id");
+    if (id.is_string()) return id.get<std::string>();
+    if (id.is_number_integer()) return id.dump();
+    throw InvalidInputError("an item's \"id\" must be a string or an integer");
+  }
+  return "#" + std::to_string(position);
+}
+
+// The documents a saved list becomes, and their order.
+struct Desired {
+  Collection docs;
+  json order = json::array();
+};
+
+Desired desired_documents(const std::string& collection, const json& data) {
+  if (!data.is_array()) throw InvalidInputError("save() takes a list (a JSON array)");
+  Desired out;
+  if (collection == kConfigCollection) {
+    if (data.size() > 1 || (data.size() == 1 && !data[0].is_object())) {
+      throw InvalidInputError("config.json holds a list of one object");
+    }
+    if (!data.empty()) {
+      for (const auto& [key, value] : data[0].items()) out.docs[key] = value.dump();
+    }
+    return out;
+  }
+  for (size_t i = 0; i < data.size(); ++i) {
+    std::string key = key_of(data[i], i);
+    if (!out.docs.emplace(key, data[i].dump()).second) {
+      throw InvalidInputError("two items share the id '" + key + "'");
+    }
+    out.order.push_back(key);
+  }
+  return out;
+}
+
+// The list a collection holds, in its saved order; documents the order does
+// not name (written by other tools) follow in key order.
+json as_list(const std::string& collection, const Collection& docs, const json& order) {
+  json out = json::array();
+  if (collection == kConfigCollection) {
+    if (docs.empty()) return out;
+    json config = json::object();
+    for (const auto& [key, doc] : docs) config[key] = json::parse(doc);
+    out.push_back(std::move(config));
+    return out;
+  }
+  std::set<std::string> listed;
+  if (order.is_array()) {
+    for (const auto& key : order) {
+      auto it = key.is_string() ? docs.find(key.get<std::string>()) : docs.end();
+      if (it != docs.end() && listed.insert(it->first).second) {
+        out.push_back(json::parse(it->second));
+      }
+    }
+  }
+  for (const auto& [key, doc] : docs) {
+    if (!listed.count(key)) out.push_back(json::parse(doc));
+  }
+  return out;
+}
+
+Collection current_documents(const Store& store, const std::string& collection) {
+  auto docs = store.list(collection);
+  return {docs.begin(), docs.end()};
+}
+
+json stored_order(const Store& store, const std::string& collection) {
+  auto order = store.get(kOrderCollection, collection);
+  return order ? json::parse(*order) : json::array();
+}
+
+// Operations turning `from` into `to` for one collection.
+std::vector<Operation> changes(const std::string& collection, const Collection& from,
+                               const Collection& to) {
+  std::vector<Operation> ops;
+  for (const auto& [key, doc] : to) {
+    auto it = from.find(key);
+    if (it == from.end() || it->second != doc) {
+      ops.push_back({OpKind::kPut, collection, key, doc});
+    }
+  }
+  for (const auto& [key, _] : from) {
+    if (!to.count(key)) ops.push_back({OpKind::kDelete, collection, key, {}});
+  }
+  return ops;
+}
+
+void add_order(std::vector<Operation>& ops, const Store& store, const std::string& collection,
+               const json& order) {
+  if (collection == kConfigCollection || order == stored_order(store, collection)) return;
+  ops.push_back({OpKind::kPut, kOrderCollection, collection, order.dump()});
+}
+
+}  // namespace
+
+FileStorage::FileStorage(std::optional<std::string> base_dir, Options options)
+    : base_dir_(base_dir ? *base_dir : default_dir()) {
+  try {
+    store_ = Store::open(base_dir_, options);
+  } catch (const CorruptedDataError& e) {
+    options.recovery = RecoveryMode::kSalvage;
+    store_ = Store::open(base_dir_, options);
+    store_->log_event("WARN", std::string("FileStorage opened the store in salvage mode after: ") +
+                                  e.what());
+  }
+}
+
+template <typename Fn>
+bool FileStorage::report(const char* what, const std::string& name, Fn&& fn) {
+  try {
+    fn();
+    store_->log_event("INFO", std::string(what) + " " + name);
+    last_error_.clear();
+    return true;
+  } catch (const BackupNotFoundError&) {
+    throw;
+  } catch (const StorageError& e) {
+    last_error_ = e.what();
+    store_->log_event("ERROR", std::string(what) + " " + name + " failed: " + e.what());
+    return false;
+  }
+}
+
+bool FileStorage::save(const std::string& filename, const json& data) {
+  return report("save", filename, [&] {
+    std::string collection = collection_of(filename);
+    Desired desired = desired_documents(collection, data);
+    auto ops = changes(collection, current_documents(*store_, collection), desired.docs);
+    add_order(ops, *store_, collection, desired.order);
+    if (!ops.empty()) store_->commit(std::move(ops), "save " + filename);
+  });
+}
+
+json FileStorage::load(const std::string& filename) const {
+  std::string collection = collection_of(filename);
+  return as_list(collection, current_documents(*store_, collection),
+                 stored_order(*store_, collection));
+}
+
+bool FileStorage::create_backup(const std::string& filename) {
+  return report("create_backup", filename, [&] {
+    collection_of(filename);
+    store_->compact();
+  });
+}
+
+std::vector<BackupEntry> FileStorage::list_backups(const std::string& filename) const {
+  std::string collection = collection_of(filename);
+  std::vector<BackupEntry> out;
+  for (const auto& b : pa_journal::list_backups(base_dir_)) {
+    for (const auto& f : b.files) {
+      if (f.collection == collection) {
+        out.push_back({f.file, b.time_ns, format_time_ns(b.time_ns), f.bytes, b.seq});
+      }
+    }
+  }
+  return out;
+}
+
+bool FileStorage::restore_from_backup(const std::string& filename,
+                                      std::optional<int64_t> backup_time_ns) {
+  std::string collection = collection_of(filename);
+  auto backups = list_backups(filename);
+  auto second = [](int64_t ns) { return ns / 1'000'000'000; };
+  auto chosen = backups.begin();
+  while (backup_time_ns && chosen != backups.end() &&
+         second(chosen->timestamp_ns) != second(*backup_time_ns)) {
+    ++chosen;
+  }
+  if (chosen == backups.end()) {
+    throw BackupNotFoundError("no backup of " + filename +
+                              (backup_time_ns ? " at " + format_time_ns(*backup_time_ns) : ""));
+  }
+  std::string id = chosen->filename.substr(collection.size() + 1,
+                                           chosen->filename.size() - collection.size() - 6);
+  return report("restore_from_backup", filename + " from " + chosen->filename, [&] {
+    Collections backup = load_backup(base_dir_, id);
+    auto ops = changes(collection, current_documents(*store_, collection), backup[collection]);
+    auto order = backup[kOrderCollection].find(collection);
+    if (order != backup[kOrderCollection].end()) {
+      add_order(ops, *store_, collection, json::parse(order->second));
+    }
+    if (!ops.empty()) store_->commit(std::move(ops), "restore " + filename + " from backup " + id);
+  });
+}
+
+void FileStorage::delete_old_backups(const std::string& filename, size_t keep_count) {
+  collection_of(filename);
+  store_->retain_backups(keep_count);
+  store_->log_event("INFO", "delete_old_backups " + filename + ": kept the newest " +
+                                std::to_string(keep_count) + " snapshots");
+}
+
+bool FileStorage::export_data(const std::string& export_path) {
+  return report("export_data", export_path, [&] { store_->export_to(export_path); });
+}
+
+bool FileStorage::import_data(const std::string& import_path) {
+  return report("import_data", import_path, [&] { store_->import_from(import_path); });
+}
+
+json recover_from_corruption(FileStorage& storage, const std::string& filename) {
+  Store& store = storage.store();
+  try {
+    store.log_event("INFO", "recovery of " + filename + ": reading the store");
+    json data = storage.load(filename);
+    if (!data.empty()) return data;
+  } catch (const StorageError& e) {
+    store.log_event("WARN", std::string("reading the store failed: ") + e.what());
+  }
+  std::string collection = collection_of(filename);
+  for (const auto& backup : storage.list_backups(filename)) {
+    try {
+      store.log_event("INFO", "recovery of " + filename + ": trying backup " + backup.filename);
+      std::string id = backup.filename.substr(collection.size() + 1,
+                                              backup.filename.size() - collection.size() - 6);
+      Collections state = load_backup(storage.base_dir(), id);
+      auto order = state[kOrderCollection].find(collection);
+      return as_list(collection, state[collection],
+                     order == state[kOrderCollection].end() ? json::array()
+                                                            : json::parse(order->second));
+    } catch (const StorageError& e) {
+      store.log_event("WARN", "backup " + backup.filename + " unusable: " + e.what());
+    }
+  }
+  store.log_event("ERROR", "all recovery attempts failed for " + filename);
+  return json::array();
+}
+
+std::string serialize_for_storage(const json& data) {
+  return data.dump(2, ' ', /*ensure_ascii=*/false);
+}
+
+json deserialize_from_storage(const std::string& text) {
+  try {
+    return json::parse(text);
+  } catch (const json::exception& e) {
+    throw CorruptedDataError(std::string("stored data is not JSON: ") + e.what());
+  }
+}
+
+}  // namespace pa_journal

@@ -34,7 +34,7 @@ case "${1:-}" in
   demo)
     install_packages
     build
-    scripts/demo.sh build/pa-journal
+    build/pa-journal demo
     ;;
   test)
     install_packages

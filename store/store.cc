@@ -70,8 +70,18 @@ size_t positive_integer(const std::string& json_text) {
   return value;
 }
 
-void open_directories(FileSystem& fs, const std::string& dir) {
+// Creates dir and any missing parent (0700, like the seed's mkdir(parents=True)).
+void create_dirs(FileSystem& fs, const std::string& dir) {
+  for (size_t slash = dir.find('/', 1); slash != std::string::npos;
+       slash = dir.find('/', slash + 1)) {
+    std::string parent = dir.substr(0, slash);
+    if (!fs.exists(parent)) fs.create_dir(parent);
+  }
   fs.create_dir(dir);
+}
+
+void open_directories(FileSystem& fs, const std::string& dir) {
+  create_dirs(fs, dir);
   fs.create_dir(journal_dir(dir));
 }
 

@@ -136,6 +136,11 @@ void add_snapshot_commands(CLI::App& app, Args& a, std::function<int()>& run) {
                       "pa-journal import /tmp/pa-export");
   imp->add_option("dir", a.json, "the export directory")->required();
   imp->callback([&] { run = [&] { return run_import(g, a.json); }; });
+  auto* demo = command(app, "demo",
+                       "a guided tour on a throwaway store (or a new --dir): import, edits, "
+                       "compaction, a torn tail, a restore, a history",
+                       "pa-journal demo");
+  demo->callback([&] { run = [&] { return run_demo(g); }; });
 }
 
 void add_time_commands(CLI::App& app, Args& a, std::function<int()>& run) {

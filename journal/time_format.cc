@@ -16,6 +16,12 @@ using Nanos = std::chrono::nanoseconds;
   throw InvalidInputError("cannot read the time '" + text + "': use " + kTimeForms);
 }
 
+[[noreturn]] void out_of_range(const std::string& text) {
+  throw InvalidInputError("the time '" + text +
+                          "' is outside the years 1678 to 2261 that the store can hold; use " +
+                          kTimeForms);
+}
+
 // Parses all of text with a date::parse format; false if it does not fit.
 template <typename TimePoint>
 bool parse_whole(const std::string& text, const char* fmt, TimePoint* out) {
@@ -33,14 +39,44 @@ bool parse_relative(const std::string& text, int64_t now_ns, int64_t* out) {
       digits.find_first_not_of("0123456789") != std::string::npos) {
     return false;
   }
-  *out = now_ns - std::stoll(digits) * scale * 1'000'000'000;
+  int64_t back_ns = 0;
+  if (__builtin_mul_overflow(std::stoll(digits) * scale, int64_t{1'000'000'000},
+                             &back_ns) ||
+      __builtin_sub_overflow(now_ns, back_ns, out)) {
+    out_of_range(text);
+  }
   return true;
+}
+
+// The forms that start with a year: one outside what int64_t nanoseconds can
+// hold (1677-09-21 to 2262-04-11) is refused here, before a parse could
+// silently wrap it around.
+void check_year(const std::string& text) {
+  if (text.size() < 4 || text.find_first_not_of("0123456789") < 4) return;
+  int year = std::stoi(text.substr(0, 4));
+  if (year < 1678 || year > 2261) out_of_range(text);
+}
+
+// RFC 3339's offset is exactly +hh:mm or -hh:mm (hh 00-23, mm 00-59) and a
+// fraction has at least one digit; date::parse's %Ez alone also takes +hh,
+// +hhmm and any hour, and %T a bare '.'.
+bool rfc3339_shape(const std::string& text) {
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (text.size() < 25) return false;  // 2026-11-25T10:00:00+00:00
+  const char* offset = text.c_str() + text.size() - 6;
+  if ((offset[0] != '+' && offset[0] != '-') || offset[3] != ':' || !digit(offset[1]) ||
+      !digit(offset[2]) || !digit(offset[4]) || !digit(offset[5]) ||
+      (offset[1] - '0') * 10 + (offset[2] - '0') > 23 || offset[4] > '5') {
+    return false;
+  }
+  return text[19] != '.' || digit(text[20]);
 }
 
 bool parse_rfc3339(std::string text, int64_t* out) {
   if (text.size() < 20 || (text[10] != 'T' && text[10] != 't')) return false;
   text[10] = 'T';
   if (text.back() == 'Z' || text.back() == 'z') text.replace(text.size() - 1, 1, "+00:00");
+  if (!rfc3339_shape(text)) return false;
   date::sys_time<Nanos> t;
   if (!parse_whole(text, "%FT%T%Ez", &t)) return false;
   *out = t.time_since_epoch().count();
@@ -92,6 +128,7 @@ int64_t system_now_ns() {
 
 int64_t parse_time(const std::string& text, int64_t now_ns) {
   int64_t t = 0;
+  check_year(text);
   if (parse_relative(text, now_ns, &t) || parse_rfc3339(text, &t) ||
       parse_backup_name(text, &t) || parse_local(text, &t)) {
     return t;

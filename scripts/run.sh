@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian 12 machine (and for CI):
-#   scripts/run.sh demo   install what is needed, build, run the demo on a throwaway store
-#   scripts/run.sh test   install what is needed, build, run the whole test suite
+#   scripts/run.sh demo    install what is needed, build, run the demo on a throwaway store
+#   scripts/run.sh test    install what is needed, build, run the whole test suite:
+#                          the tests, again under AddressSanitizer + UBSan, the
+#                          concurrency tests under ThreadSanitizer, and every fuzz
+#                          target for FUZZ_SECONDS (default 60) each
+#   scripts/run.sh quick   install, build, run the tests once (no sanitizers, no fuzzing)
 # Safe to run again: installing is skipped when every package is present and
-# the build is incremental.
+# the builds are incremental.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ make cmake pkg-config git capnproto libcapnp-dev nlohmann-json3-dev
-          libxxhash-dev libgtest-dev libcli11-dev libhowardhinnant-date-dev)
+          libxxhash-dev libgtest-dev libcli11-dev libhowardhinnant-date-dev
+          clang libclang-rt-14-dev libsqlite3-dev libbenchmark-dev)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -25,24 +30,52 @@ install_packages() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 }
 
+jobs=$(nproc)
+
+# build DIR [cmake options...] [-- targets...]
 build() {
-  cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build build -j"$(nproc)"
+  local dir=$1; shift
+  local options=() targets=()
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do options+=("$1"); shift; done
+  [ $# -gt 0 ] && shift && targets=(--target "$@")
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${options[@]}" >/dev/null
+  cmake --build "$dir" -j"$jobs" "${targets[@]}"
 }
+
+stage() { printf '\n==== %s\n' "$*"; }
+
+# The tests that run threads against each other; ThreadSanitizer runs these.
+concurrency_tests=(journal_writer_test compaction_test store_test)
 
 case "${1:-}" in
   demo)
     install_packages
-    build
+    build build
     build/pa-journal demo
+    ;;
+  quick)
+    install_packages
+    build build
+    ctest --test-dir build --output-on-failure -j"$jobs"
     ;;
   test)
     install_packages
-    build
-    ctest --test-dir build --output-on-failure -j"$(nproc)"
+    stage "tests"
+    build build
+    ctest --test-dir build --output-on-failure -j"$jobs"
+    stage "tests under AddressSanitizer and UndefinedBehaviorSanitizer"
+    build build-asan -DPA_JOURNAL_SANITIZE=address,undefined -DPA_JOURNAL_BENCH=OFF
+    ctest --test-dir build-asan --output-on-failure -j"$jobs"
+    stage "concurrency tests under ThreadSanitizer"
+    build build-tsan -DPA_JOURNAL_SANITIZE=thread -DPA_JOURNAL_BENCH=OFF -- "${concurrency_tests[@]}"
+    for t in "${concurrency_tests[@]}"; do
+      TSAN_OPTIONS="halt_on_error=1" "build-tsan/tests/$t" --gtest_brief=1
+    done
+    stage "fuzzing, ${FUZZ_SECONDS:-60} s per target"
+    scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
     ;;
   *)
-    echo "usage: scripts/run.sh demo|test" >&2
+    echo "usage: scripts/run.sh demo|test|quick" >&2
     exit 2
     ;;
 esac

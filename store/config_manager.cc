@@ -14,6 +14,15 @@ using nlohmann::json;
 
 constexpr const char* kConfigCollection = "config";
 
+// nlohmann refuses to write strings that are not UTF-8; that is refused input.
+std::string dump(const json& value) {
+  try {
+    return value.dump();
+  } catch (const json::exception& e) {
+    throw InvalidInputError(std::string("a setting cannot be stored: ") + e.what());
+  }
+}
+
 }  // namespace
 
 const json& ConfigManager::default_config() {
@@ -40,7 +49,7 @@ void ConfigManager::save_config() {
   for (const auto& [key, value] : config_.items()) {
     auto stored = storage_.store().get(kConfigCollection, key);
     if (!stored || json::parse(*stored) != value) {
-      ops.push_back({OpKind::kPut, kConfigCollection, key, value.dump()});
+      ops.push_back({OpKind::kPut, kConfigCollection, key, dump(value)});
     }
   }
   if (!ops.empty()) storage_.store().commit(std::move(ops), "save config");
@@ -52,7 +61,7 @@ json ConfigManager::get(const std::string& key, const json& fallback) const {
 }
 
 void ConfigManager::set(const std::string& key, const json& value) {
-  storage_.store().put(kConfigCollection, key, value.dump());
+  storage_.store().put(kConfigCollection, key, dump(value));
   config_[key] = value;
 }
 

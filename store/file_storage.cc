@@ -47,6 +47,16 @@ std::string key_of(const json& item, size_t position) {
   return "#" + std::to_string(position);
 }
 
+// An item as compact JSON. nlohmann refuses strings that are not UTF-8 with a
+// json::type_error; that is refused input, reported as the error model says.
+std::string dump_item(const json& item) {
+  try {
+    return item.dump();
+  } catch (const json::exception& e) {
+    throw InvalidInputError(std::string("an item cannot be stored: ") + e.what());
+  }
+}
+
 // The documents a saved list becomes, and their order.
 struct Desired {
   Collection docs;
@@ -61,13 +71,13 @@ Desired desired_documents(const std::string& collection, const json& data) {
       throw InvalidInputError("config.json holds a list of one object");
     }
     if (!data.empty()) {
-      for (const auto& [key, value] : data[0].items()) out.docs[key] = value.dump();
+      for (const auto& [key, value] : data[0].items()) out.docs[key] = dump_item(value);
     }
     return out;
   }
   for (size_t i = 0; i < data.size(); ++i) {
     std::string key = key_of(data[i], i);
-    if (!out.docs.emplace(key, data[i].dump()).second) {
+    if (!out.docs.emplace(key, dump_item(data[i])).second) {
       throw InvalidInputError("two items share the id '" + key + "'");
     }
     out.order.push_back(key);
@@ -137,6 +147,7 @@ void add_order(std::vector<Operation>& ops, const Store& store, const std::strin
 
 FileStorage::FileStorage(std::optional<std::string> base_dir, Options options)
     : base_dir_(base_dir ? *base_dir : default_dir()) {
+  // Store::open creates missing parents (0700), as the seed's mkdir(parents=True).
   try {
     store_ = Store::open(base_dir_, options);
   } catch (const CorruptedDataError& e) {
@@ -270,7 +281,11 @@ json recover_from_corruption(FileStorage& storage, const std::string& filename) 
 }
 
 std::string serialize_for_storage(const json& data) {
-  return data.dump(2, ' ', /*ensure_ascii=*/false);
+  try {
+    return data.dump(2, ' ', /*ensure_ascii=*/false);
+  } catch (const json::exception& e) {
+    throw InvalidInputError(std::string("data cannot be serialised: ") + e.what());
+  }
 }
 
 json deserialize_from_storage(const std::string& text) {

@@ -2,6 +2,8 @@
 // a time limit.
 #include "pa_journal/time_travel.h"
 
+#include <algorithm>
+
 #include "journal/format.h"
 #include "journal/journal_reader.h"
 #include "journal/record_codec.h"
@@ -86,8 +88,11 @@ Window restorable_window(const std::string& dir, const Options& options) {
 Collections state_at(const std::string& dir, int64_t t_ns, const Options& options) {
   auto fs = file_system(options);
   Window w = window_of(*fs, dir, options.recovery);
-  if (w.empty || t_ns < w.from_ns || t_ns > system_now_ns()) {
-    std::string why = !w.empty && t_ns > system_now_ns() ? " is in the future; " : ": ";
+  // A time at or before the last commit is never in the future, even if the
+  // clock has gone back since (or the commit clock runs ahead of it).
+  int64_t now = std::max(system_now_ns(), w.last_commit_ns);
+  if (w.empty || t_ns < w.from_ns || t_ns > now) {
+    std::string why = !w.empty && t_ns > now ? ": that is in the future; " : ": ";
     throw InvalidInputError("cannot read the state at " + format_time_ns(t_ns) + why +
                             w.describe());
   }

@@ -139,7 +139,7 @@ int run_import(const Globals& g, const std::string& in_dir) {
     std::cout << "nothing to import: the store already holds " << in_dir << "'s content\n";
   } else {
     std::cout << "imported " << in_dir << " as commit " << r.seq
-              << " (a snapshot of the state before it was taken first)\n";
+              << "; undo with: pa-journal restore --at " << format_time_ns(r.time_ns - 1) << "\n";
   }
   return kExitOk;
 }

@@ -63,9 +63,14 @@ int run_restore(const Globals& g, const RestoreArgs& args) {
     }
     return kExitOk;
   }
-  auto store = open_writable(g);
   if (args.dry_run) {
-    auto changes = store->plan_restore(t);
+    // Read-only: a dry run works beside a live writer and never takes LOCK.
+    auto current = open_read_only(g);
+    Collections now;
+    for (const auto& name : current->collections()) {
+      for (auto& [key, doc] : current->list(name)) now[name][key] = std::move(doc);
+    }
+    auto changes = diff_states(now, state_at(store_dir(g), t, read_options(g)));
     if (g.json) {
       print_json({{"at", format_time_ns(t)}, {"dry_run", true}, {"changes", changes_json(changes)}});
     } else {
@@ -75,7 +80,7 @@ int run_restore(const Globals& g, const RestoreArgs& args) {
     }
     return kExitOk;
   }
-  CommitResult r = store->restore_to(t);
+  CommitResult r = open_writable(g)->restore_to(t);
   if (g.json) {
     json out = {{"at", format_time_ns(t)}, {"seq", r.seq ? json(r.seq) : json()}};
     if (r.seq) out["time"] = format_time_ns(r.time_ns);
@@ -93,6 +98,7 @@ int run_restore(const Globals& g, const RestoreArgs& args) {
 
 int run_history(const Globals& g, const std::string& collection, const std::string& key) {
   auto versions = document_history(store_dir(g), collection, key, read_options(g));
+  if (versions.empty()) throw NotFoundError("no history for " + collection + "/" + key);
   if (g.json) {
     json out = json::array();
     for (const auto& v : versions) {
@@ -104,7 +110,6 @@ int run_history(const Globals& g, const std::string& collection, const std::stri
     print_json(out);
     return kExitOk;
   }
-  if (versions.empty()) throw NotFoundError("no history for " + collection + "/" + key);
   for (const auto& v : versions) {
     std::cout << v.seq << "  " << local_time(v.time_ns) << "  "
               << (v.from_snapshot ? "snapshot" : to_string(v.op)) << "  "

@@ -1,0 +1,460 @@
+// JournalWriter: sequence numbers, commit times, segment roll-over, group
+// commit, durability modes and the failed state after a write or sync error.
+// The journal is read back with scan_journal in strict mode, which refuses any
+// gap, repeat or damage, so "reads clean" means exactly the records written.
+#include "journal/journal_writer.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "journal/format.h"
+#include "journal/journal_reader.h"
+#include "journal/record_codec.h"
+#include "journal/segment_reader.h"
+#include "pa_journal/errors.h"
+#include "tests/fault_file_system.h"
+#include "tests/test_util.h"
+
+namespace pa_journal {
+namespace {
+
+using testing::FaultFileSystem;
+using testing::FaultMode;
+using testing::FsOp;
+
+Operation put_op(const std::string& key, const std::string& doc = R"({"v":1})") {
+  return {OpKind::kPut, "contacts", key, doc};
+}
+
+const JournalWriter::Stage kAcceptAll = [](const Record&) {};
+
+class JournalWriterTest : public ::testing::Test {
+ protected:
+  std::string journal_dir() const { return dir_.path() + "/journal"; }
+
+  std::unique_ptr<JournalWriter> make_writer(Options options = {},
+                                             JournalWriter::Tail tail = {}) {
+    return std::make_unique<JournalWriter>(fs_, journal_dir(), options, tail);
+  }
+
+  Record commit(JournalWriter& writer, const std::string& key) {
+    return writer.commit({put_op(key)}, {}, kAcceptAll);
+  }
+
+  // Every record on disk, read with the real file system in `mode`.
+  std::vector<Record> read_journal(RecoveryMode mode = RecoveryMode::kStrict) {
+    std::vector<Record> records;
+    scan_journal(*posix_file_system(), journal_dir(), mode,
+                 [&](const Record& r) { records.push_back(r); });
+    return records;
+  }
+
+  // The tail a writer resumes from, as the store's recovery computes it.
+  JournalWriter::Tail scan_tail() {
+    ScanReport scan = scan_journal(*posix_file_system(), journal_dir(),
+                                   RecoveryMode::kStrict, [](const Record&) {});
+    JournalWriter::Tail tail;
+    tail.next_seq = scan.next_seq;
+    tail.last_time_ns = scan.last_time_ns;
+    if (!scan.segments.empty()) tail.newest_segment = scan.segments.back().name;
+    return tail;
+  }
+
+  // Every segment is named by the sequence number of its first record, holds
+  // consecutive records, and was rolled only once it reached segment_bytes.
+  void expect_segments_named_by_first_seq(uint64_t segment_bytes, uint64_t total) {
+    auto segments = list_segments(*posix_file_system(), journal_dir());
+    uint64_t records = 0;
+    for (size_t i = 0; i < segments.size(); ++i) {
+      SCOPED_TRACE(segments[i].name);
+      std::string data = testing::read_bytes(journal_dir() + "/" + segments[i].name);
+      SegmentReader reader(segments[i].name, data, true, nullptr);
+      ASSERT_TRUE(reader.read_header());
+      EXPECT_EQ(reader.first_seq(), segments[i].first_seq);
+      Frame frame;
+      uint64_t frames = 0;
+      while (reader.next(&frame)) {
+        EXPECT_EQ(decode_payload(frame.payload).seq, segments[i].first_seq + frames);
+        ++frames;
+      }
+      EXPECT_EQ(reader.good_end(), data.size());
+      records += frames;
+      if (i + 1 < segments.size()) {
+        EXPECT_GE(data.size(), segment_bytes);
+        EXPECT_EQ(segments[i + 1].first_seq, segments[i].first_seq + frames);
+      }
+    }
+    EXPECT_EQ(records, total);
+    std::vector<uint64_t> seqs;
+    scan_journal(*posix_file_system(), journal_dir(), RecoveryMode::kStrict,
+                 [&](const Record& r) { seqs.push_back(r.seq); });
+    EXPECT_EQ(seqs.size(), total);
+    for (size_t i = 0; i < seqs.size(); ++i) EXPECT_EQ(seqs[i], i + 1);
+  }
+
+  testing::TempDir dir_;
+  std::shared_ptr<FaultFileSystem> fs_ = std::make_shared<FaultFileSystem>();
+};
+
+std::vector<uint64_t> seqs_of(const std::vector<Record>& records) {
+  std::vector<uint64_t> seqs;
+  for (const auto& r : records) seqs.push_back(r.seq);
+  return seqs;
+}
+
+std::vector<uint64_t> one_to(uint64_t n) {
+  std::vector<uint64_t> seqs;
+  for (uint64_t s = 1; s <= n; ++s) seqs.push_back(s);
+  return seqs;
+}
+
+// --- sequence numbers and times ---
+
+TEST_F(JournalWriterTest, SequenceNumbersStartAtOneAndHaveNoGaps) {
+  auto writer = make_writer();
+  for (uint64_t i = 1; i <= 20; ++i) {
+    EXPECT_EQ(commit(*writer, "k" + std::to_string(i)).seq, i);
+  }
+  EXPECT_EQ(writer->last_seq(), 20u);
+  writer.reset();
+  auto records = read_journal();
+  EXPECT_EQ(seqs_of(records), one_to(20));
+  EXPECT_EQ(records[6].ops, std::vector<Operation>{put_op("k7")});
+}
+
+TEST_F(JournalWriterTest, RefusedStageUsesNoSequenceNumberAndAppendsNothing) {
+  auto writer = make_writer();
+  commit(*writer, "a");
+  auto refuse = [](const Record&) { throw InvalidInputError("refused"); };
+  EXPECT_THROW(writer->commit({put_op("b")}, {}, refuse), InvalidInputError);
+  EXPECT_EQ(commit(*writer, "c").seq, 2u);
+  writer.reset();
+  auto records = read_journal();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[1].ops[0].key, "c");
+}
+
+TEST_F(JournalWriterTest, CommitTimesNeverGoBackWhenTheClockStepsBack) {
+  std::vector<int64_t> clock = {1000, 2000, 1500, 900, 3000, 3000, 10};
+  size_t tick = 0;
+  Options options;
+  options.clock_ns = [&] { return clock[tick++]; };
+  auto writer = make_writer(options);
+  std::vector<int64_t> times;
+  for (size_t i = 0; i < clock.size(); ++i) {
+    times.push_back(commit(*writer, "k" + std::to_string(i)).time_ns);
+  }
+  EXPECT_EQ(times, (std::vector<int64_t>{1000, 2000, 2000, 2000, 3000, 3000, 3000}));
+  EXPECT_EQ(writer->last_time_ns(), 3000);
+  writer.reset();
+  std::vector<int64_t> on_disk;
+  for (const auto& r : read_journal()) on_disk.push_back(r.time_ns);
+  EXPECT_EQ(on_disk, times);
+}
+
+TEST_F(JournalWriterTest, CommitTimeStaysAtOrAfterTheJournalsLastTimeOnResume) {
+  Options options;
+  options.clock_ns = [] { return int64_t{5000}; };
+  auto writer = make_writer(options);
+  commit(*writer, "a");
+  writer.reset();
+
+  options.clock_ns = [] { return int64_t{100}; };  // the clock stepped back
+  writer = make_writer(options, scan_tail());
+  Record record = commit(*writer, "b");
+  EXPECT_EQ(record.seq, 2u);
+  EXPECT_EQ(record.time_ns, 5000);
+}
+
+TEST_F(JournalWriterTest, OriginIsStoredWithTheRecord) {
+  auto writer = make_writer();
+  writer->commit({put_op("a")}, "restore to 2026-11-25T10:00:00Z", kAcceptAll);
+  writer.reset();
+  auto records = read_journal();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].origin, "restore to 2026-11-25T10:00:00Z");
+}
+
+// --- segments ---
+
+TEST_F(JournalWriterTest, RollsToANewSegmentPastSegmentBytesNamedByItsFirstSeq) {
+  Options options;
+  options.segment_bytes = 512;
+  options.durability = Durability::kNone;  // quicker; segments roll the same way
+  auto writer = make_writer(options);
+  for (int i = 1; i <= 200; ++i) commit(*writer, "k" + std::to_string(i));
+  writer.reset();
+  EXPECT_GE(list_segments(*posix_file_system(), journal_dir()).size(), 20u);
+  expect_segments_named_by_first_seq(options.segment_bytes, 200);
+}
+
+TEST_F(JournalWriterTest, ResumedWriterAppendsToTheNewestSegment) {
+  Options options;
+  options.segment_bytes = 512;
+  auto writer = make_writer(options);
+  for (int i = 1; i <= 30; ++i) commit(*writer, "k" + std::to_string(i));
+  writer.reset();
+  size_t segments_before = testing::segment_count(dir_.path());
+
+  writer = make_writer(options, scan_tail());
+  EXPECT_EQ(commit(*writer, "k31").seq, 31u);
+  writer.reset();
+  EXPECT_LE(testing::segment_count(dir_.path()), segments_before + 1);
+  EXPECT_EQ(seqs_of(read_journal()), one_to(31));
+}
+
+// --- group commit ---
+
+TEST_F(JournalWriterTest, GroupCommitAcknowledgesEveryCommitOnceInOrderWithSharedSyncs) {
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 150;
+  constexpr uint64_t kTotal = kThreads * kPerThread;
+  // A disk whose sync takes a little while, as real ones do, so that
+  // committers queue up behind the leader.
+  fs_->set_latency(FsOp::kSync, std::chrono::microseconds(300));
+  auto writer = make_writer();  // Durability::kAlways
+  fs_->reset_counts();
+
+  std::atomic<uint64_t> staged{0};
+  JournalWriter::Stage count_stage = [&](const Record&) { ++staged; };
+  std::vector<std::vector<std::pair<uint64_t, std::string>>> acks(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        std::string key = "t" + std::to_string(t) + "-" + std::to_string(i);
+        Record r = writer->commit({put_op(key)}, {}, count_stage);
+        acks[t].emplace_back(r.seq, key);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  uint64_t syncs = fs_->count(FsOp::kSync);
+  writer.reset();
+
+  // Every commit returned exactly once, with its own sequence number.
+  std::map<uint64_t, std::string> key_of_seq;
+  for (const auto& thread_acks : acks) {
+    ASSERT_EQ(thread_acks.size(), static_cast<size_t>(kPerThread));
+    for (size_t i = 1; i < thread_acks.size(); ++i) {
+      EXPECT_LT(thread_acks[i - 1].first, thread_acks[i].first);  // program order
+    }
+    for (const auto& [seq, key] : thread_acks) {
+      EXPECT_TRUE(key_of_seq.emplace(seq, key).second) << "seq " << seq << " twice";
+    }
+  }
+  EXPECT_EQ(staged.load(), kTotal);
+  ASSERT_EQ(key_of_seq.size(), kTotal);
+  EXPECT_EQ(key_of_seq.begin()->first, 1u);
+  EXPECT_EQ(key_of_seq.rbegin()->first, kTotal);
+
+  // On disk in sequence order (strict refuses anything else), each record the
+  // one its committer was told.
+  auto records = read_journal();
+  ASSERT_EQ(seqs_of(records), one_to(kTotal));
+  for (const auto& r : records) {
+    ASSERT_EQ(r.ops.size(), 1u);
+    EXPECT_EQ(r.ops[0].key, key_of_seq[r.seq]) << "seq " << r.seq;
+  }
+  // Concurrent committers shared syncs.
+  EXPECT_LT(syncs, kTotal);
+  EXPECT_GT(syncs, 0u);
+}
+
+TEST_F(JournalWriterTest, GroupCommitBatchesRollSegmentsNamedByTheirFirstSeq) {
+  fs_->set_latency(FsOp::kSync, std::chrono::microseconds(200));
+  Options options;
+  options.segment_bytes = 1024;
+  auto writer = make_writer(options);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        commit(*writer, "t" + std::to_string(t) + "-" + std::to_string(i));
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  writer.reset();
+  EXPECT_GE(list_segments(*posix_file_system(), journal_dir()).size(), 5u);
+  expect_segments_named_by_first_seq(options.segment_bytes, 400);
+}
+
+TEST_F(JournalWriterTest, AlwaysSyncsBeforeACommitReturns) {
+  auto writer = make_writer();
+  for (int i = 1; i <= 5; ++i) {
+    uint64_t before = fs_->count(FsOp::kSync);
+    commit(*writer, "k" + std::to_string(i));
+    EXPECT_GT(fs_->count(FsOp::kSync), before) << "commit " << i;
+  }
+}
+
+// --- durability none and interval ---
+
+TEST_F(JournalWriterTest, DurabilityNoneNeverSyncsACommitAndCloseSyncs) {
+  Options options;
+  options.durability = Durability::kNone;
+  auto writer = make_writer(options);
+  commit(*writer, "k0");  // creates the segment, whose header is synced
+  uint64_t syncs = fs_->count(FsOp::kSync);
+  for (int i = 1; i < 100; ++i) commit(*writer, "k" + std::to_string(i));
+  EXPECT_EQ(fs_->count(FsOp::kSync), syncs);
+  writer.reset();
+  EXPECT_EQ(fs_->count(FsOp::kSync), syncs + 1);
+  EXPECT_EQ(seqs_of(read_journal()), one_to(100));
+}
+
+TEST_F(JournalWriterTest, DurabilityIntervalSyncsInTheBackground) {
+  Options options;
+  options.durability = Durability::kInterval;
+  options.sync_interval_ms = 5;
+  auto writer = make_writer(options);
+  for (int i = 0; i < 10; ++i) commit(*writer, "k" + std::to_string(i));
+  uint64_t syncs = fs_->count(FsOp::kSync);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (fs_->count(FsOp::kSync) == syncs &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_GT(fs_->count(FsOp::kSync), syncs) << "no background sync within 5 s";
+  for (int i = 10; i < 20; ++i) commit(*writer, "k" + std::to_string(i));
+  writer.reset();
+  EXPECT_EQ(seqs_of(read_journal()), one_to(20));
+}
+
+// --- the failed state ---
+
+struct FailureCase {
+  FsOp op;
+  Durability durability;
+};
+
+std::string case_name(const ::testing::TestParamInfo<FailureCase>& info) {
+  return std::string(testing::to_string(info.param.op)) + "_" +
+         std::string(to_string(info.param.durability));
+}
+
+class JournalWriterFailureTest : public JournalWriterTest,
+                                 public ::testing::WithParamInterface<FailureCase> {};
+
+TEST_P(JournalWriterFailureTest,
+       FailedCallStopsTheJournalAndOnlyAcknowledgedCommitsRemain) {
+  Options options;
+  options.durability = GetParam().durability;
+  auto writer = make_writer(options);
+  for (int i = 1; i <= 3; ++i) commit(*writer, "ok" + std::to_string(i));
+  if (GetParam().op == FsOp::kSync) writer->sync();  // kNone syncs only on request
+
+  fs_->fail(GetParam().op, 1, FaultMode::kOnce);
+  if (GetParam().op == FsOp::kSync && GetParam().durability != Durability::kAlways) {
+    commit(*writer, "ok4");  // acknowledged: written to the OS
+    EXPECT_THROW(writer->sync(), JournalFailedError);
+  } else {
+    EXPECT_THROW(commit(*writer, "lost"), JournalFailedError);
+  }
+  EXPECT_EQ(fs_->failures(GetParam().op), 1u);
+  EXPECT_NE(writer->failure().find("injected fault"), std::string::npos)
+      << writer->failure();
+
+  // The fault was a single one, but the journal does not try again.
+  uint64_t appends = fs_->count(FsOp::kAppend);
+  for (int i = 0; i < 3; ++i) EXPECT_THROW(commit(*writer, "after"), JournalFailedError);
+  EXPECT_THROW(writer->sync(), JournalFailedError);
+  EXPECT_EQ(fs_->count(FsOp::kAppend), appends);
+  writer.reset();
+
+  uint64_t acknowledged =
+      GetParam().op == FsOp::kSync && GetParam().durability != Durability::kAlways ? 4
+                                                                                   : 3;
+  auto records = read_journal(RecoveryMode::kStrict);
+  EXPECT_EQ(seqs_of(records), one_to(acknowledged));
+  for (const auto& r : records) EXPECT_EQ(r.ops[0].key.substr(0, 2), "ok");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Faults, JournalWriterFailureTest,
+    ::testing::Values(FailureCase{FsOp::kAppend, Durability::kAlways},
+                      FailureCase{FsOp::kSync, Durability::kAlways},
+                      FailureCase{FsOp::kAppend, Durability::kNone},
+                      FailureCase{FsOp::kSync, Durability::kNone},
+                      FailureCase{FsOp::kAppend, Durability::kInterval}),
+    case_name);
+
+TEST_F(JournalWriterTest, FailedSyncWhoseCutAlsoFailsKeepsEveryAcknowledgedCommit) {
+  auto writer = make_writer();
+  for (int i = 1; i <= 3; ++i) commit(*writer, "ok" + std::to_string(i));
+  fs_->fail(FsOp::kSync, 1, FaultMode::kPersistent);
+  fs_->fail(FsOp::kTruncate, 1, FaultMode::kPersistent);
+  EXPECT_THROW(commit(*writer, "unknown"), JournalFailedError);
+  EXPECT_EQ(fs_->failures(FsOp::kTruncate), 1u);
+  writer.reset();
+  // The failed commit's outcome is unknown, as after a crash: the journal is
+  // the acknowledged commits, perhaps followed by it.
+  auto records = read_journal();
+  ASSERT_GE(records.size(), 3u);
+  ASSERT_LE(records.size(), 4u);
+  EXPECT_EQ(seqs_of(records), one_to(records.size()));
+}
+
+TEST_F(JournalWriterTest, FailedSegmentCreationStopsTheJournal) {
+  Options options;
+  options.segment_bytes = 256;
+  auto writer = make_writer(options);
+  fs_->fail(FsOp::kOpen, 1, FaultMode::kOnce);  // creating the first segment
+  EXPECT_THROW(commit(*writer, "first"), JournalFailedError);
+  EXPECT_THROW(commit(*writer, "second"), JournalFailedError);
+  writer.reset();
+  EXPECT_TRUE(read_journal().empty());
+
+  fs_ = std::make_shared<FaultFileSystem>();
+  writer = make_writer(options, scan_tail());
+  uint64_t acknowledged = 0;
+  for (int i = 1; i <= 50; ++i) {
+    if (i == 20) fs_->fail(FsOp::kOpen, 1, FaultMode::kPersistent);
+    try {
+      commit(*writer, "k" + std::to_string(i));
+      ++acknowledged;
+    } catch (const JournalFailedError&) {
+    }
+  }
+  EXPECT_GE(acknowledged, 19u);
+  EXPECT_LT(acknowledged, 50u);
+  writer.reset();
+  EXPECT_EQ(seqs_of(read_journal(RecoveryMode::kTolerateTail)), one_to(acknowledged));
+}
+
+TEST_F(JournalWriterTest, FailedGroupCommitFailsEveryWaiterAndLaterCommit) {
+  fs_->set_latency(FsOp::kSync, std::chrono::microseconds(300));
+  auto writer = make_writer();
+  commit(*writer, "ok");
+  std::atomic<int> acknowledged{1}, failed{0};
+  fs_->fail(FsOp::kSync, 5, FaultMode::kOnce);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        try {
+          commit(*writer, "t" + std::to_string(t) + "-" + std::to_string(i));
+          ++acknowledged;
+        } catch (const JournalFailedError&) {
+          ++failed;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(acknowledged + failed, 401);
+  EXPECT_GT(failed.load(), 0);
+  writer.reset();
+  auto records = read_journal();
+  EXPECT_EQ(seqs_of(records), one_to(static_cast<uint64_t>(acknowledged.load())));
+}
+
+}  // namespace
+}  // namespace pa_journal

@@ -32,8 +32,13 @@ bool parse_segment_name(const std::string& name, uint64_t* first_seq) {
 class Scanner {
  public:
   Scanner(FileSystem& fs, std::string dir, RecoveryMode mode, const RecordSink& sink,
-          uint64_t after_seq)
-      : fs_(fs), dir_(std::move(dir)), mode_(mode), sink_(sink), after_seq_(after_seq) {}
+          uint64_t after_seq, bool from_start)
+      : fs_(fs),
+        dir_(std::move(dir)),
+        mode_(mode),
+        sink_(sink),
+        after_seq_(after_seq),
+        from_start_(from_start) {}
 
   ScanReport run();
 
@@ -55,6 +60,7 @@ class Scanner {
   RecoveryMode mode_;
   const RecordSink& sink_;
   const uint64_t after_seq_;
+  const bool from_start_;  // the chain must start at after_seq_ + 1 even if 0
   ScanReport report_;
   uint64_t expected_ = 0;  // next sequence number in the chain, 0 before any
   size_t open_corruption_ = kNone;  // salvage: damage awaiting its lost range
@@ -87,13 +93,26 @@ bool Scanner::scan_segment(size_t index) {
                                  "segment header names first record " +
                                      std::to_string(reader.first_seq())});
   }
-  if (expected_ == 0) {
-    expected_ = after_seq_ > 0 ? std::min(info.first_seq, after_seq_ + 1) : info.first_seq;
+  bool first_read = expected_ == 0;
+  if (first_read) {
+    expected_ = after_seq_ > 0 || from_start_ ? std::min(info.first_seq, after_seq_ + 1)
+                                              : info.first_seq;
   }
   if (!drain(index, collector)) return false;
   if (info.first_seq > expected_) {
-    Damage gap{Damage::Kind::kMissingRecords, "journal/" + info.name, 0, 0, expected_,
-               info.first_seq - 1, "segment starts past the end of the previous one"};
+    std::string why = "segment starts past the end of the previous one";
+    if (first_read && after_seq_ > 0) {
+      why = "the journal resumes past the snapshot's seq " + std::to_string(after_seq_);
+    } else if (first_read) {
+      why = "the journal starts past seq 1 and no snapshot covers the records before it";
+    }
+    Damage gap{Damage::Kind::kMissingRecords,
+               "journal/" + info.name,
+               0,
+               0,
+               expected_,
+               info.first_seq - 1,
+               why};
     if (!attribute_gap(info.first_seq) && !on_damage(index, gap)) return false;
     expected_ = info.first_seq;
   }
@@ -231,8 +250,8 @@ std::vector<SegmentInfo> list_segments(FileSystem& fs, const std::string& journa
 }
 
 ScanReport scan_journal(FileSystem& fs, const std::string& journal_dir, RecoveryMode mode,
-                        const RecordSink& sink, uint64_t after_seq) {
-  return Scanner(fs, journal_dir, mode, sink, after_seq).run();
+                        const RecordSink& sink, uint64_t after_seq, bool from_start) {
+  return Scanner(fs, journal_dir, mode, sink, after_seq, from_start).run();
 }
 
 std::string describe_refusal(const Damage& damage, uint64_t last_good_seq) {

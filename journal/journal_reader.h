@@ -75,9 +75,13 @@ using RecordSink = std::function<void(const Record&)>;
 // With after_seq > 0 (the sequence number a snapshot covers), records up to
 // after_seq are not delivered, segments that lie wholly at or before it are
 // not read, and the chain must continue at after_seq + 1 (a later start is
-// reported as missing records).
+// reported as missing records). With after_seq == 0 the chain may start at any
+// sequence number (compaction deletes the oldest segments), unless from_start:
+// recovery without a snapshot must read the journal from seq 1, so a journal
+// whose first segments are gone is missing records 1..N, not a whole one.
 ScanReport scan_journal(FileSystem& fs, const std::string& journal_dir, RecoveryMode mode,
-                        const RecordSink& sink, uint64_t after_seq = 0);
+                        const RecordSink& sink, uint64_t after_seq = 0,
+                        bool from_start = false);
 
 // The text the store uses to refuse opening: what, where, and what to do next.
 std::string describe_refusal(const Damage& damage, uint64_t last_good_seq);

@@ -1,5 +1,8 @@
 #include "replay/recovery.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "journal/journal_reader.h"
 #include "journal/repair.h"
 #include "pa_journal/errors.h"
@@ -41,26 +44,56 @@ bool usable(const SnapshotInfo& s, const RecoverOptions& options) {
   return !options.until_ns || s.time_ns <= *options.until_ns;
 }
 
+// "backups/<id>.manifest.json" -> "<id>".
+std::string id_of_manifest(const std::string& file) {
+  std::string name = file.substr(file.find('/') + 1);
+  return name.substr(0, name.size() - std::string_view(kManifestSuffix).size());
+}
+
 // Loads the newest usable snapshot that verifies into out; reports the ones
-// passed over. Returns false if none could be loaded.
+// passed over, newest first. Returns false if none could be loaded.
 bool load_newest_snapshot(FileSystem& fs, const std::string& backups_dir,
                           const RecoverOptions& options, Recovered& out) {
-  auto& fallbacks = out.report.snapshot_fallbacks;
-  for (const SnapshotInfo& info : list_snapshots(fs, backups_dir, &fallbacks)) {
+  std::vector<std::pair<std::string, Damage>> passed;  // snapshot id, why
+  std::vector<Damage> unreadable;                      // manifests that do not parse
+  std::vector<SnapshotInfo> snapshots = list_snapshots(fs, backups_dir, &unreadable);
+  for (auto& d : unreadable) passed.emplace_back(id_of_manifest(d.file), std::move(d));
+  const SnapshotInfo* loaded = nullptr;
+  for (const SnapshotInfo& info : snapshots) {
     if (!usable(info, options)) continue;
     try {
       out.state.load(load_snapshot(fs, backups_dir, info), info.seq, info.time_ns);
     } catch (const CorruptedDataError& e) {
       std::string file = e.file().empty() ? "backups/" + info.manifest_name() : e.file();
-      fallbacks.push_back({Damage::Kind::kCorruption, file, 0, 0, 0, 0,
-                           "snapshot " + info.id + " not loaded: " + e.what()});
+      passed.emplace_back(info.id,
+                          Damage{Damage::Kind::kCorruption, file, 0, 0, 0, 0,
+                                 "snapshot " + info.id + " not loaded: " + e.what()});
       continue;
     }
-    out.report.snapshot_id = info.id;
-    out.report.snapshot_seq = info.seq;
-    return true;
+    loaded = &info;
+    break;
   }
-  return false;
+  // Collection files whose manifest is missing are a snapshot passed over too
+  // when, with no limit set, it would have been newer than the one loaded.
+  if (options.max_snapshot_seq == 0 && !options.until_ns) {
+    for (const std::string& id : unfinished_snapshots(fs, backups_dir)) {
+      if (loaded && !later_snapshot_id(id, loaded->id)) continue;
+      std::string manifest = "backups/" + id + kManifestSuffix;
+      passed.emplace_back(id, Damage{Damage::Kind::kCorruption, manifest, 0, 0, 0, 0,
+                                     "snapshot " + id + " not loaded: " + manifest +
+                                         " is missing (a compaction that did not "
+                                         "finish, or a lost manifest)"});
+    }
+  }
+  std::stable_sort(passed.begin(), passed.end(), [](const auto& a, const auto& b) {
+    return later_snapshot_id(a.first, b.first);
+  });
+  for (auto& [_, damage] : passed)
+    out.report.snapshot_fallbacks.push_back(std::move(damage));
+  if (loaded == nullptr) return false;
+  out.report.snapshot_id = loaded->id;
+  out.report.snapshot_seq = loaded->seq;
+  return true;
 }
 
 }  // namespace
@@ -78,7 +111,7 @@ Recovered recover(FileSystem& fs, const std::string& store_dir,
         past_until = past_until || (options.until_ns && r.time_ns > *options.until_ns);
         if (!past_until) out.state.apply(r);
       },
-      after);
+      after, /*from_start=*/true);
   out.report.mode = options.mode;
   out.report.records_replayed = scan.records;
   out.report.first_seq = scan.first_seq;

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <map>
 #include <set>
 
 #include "journal/record_codec.h"
@@ -50,12 +52,19 @@ std::string snapshot_id_of(const std::string& name) {
   return {};
 }
 
-// Removes temporary files and collection files of no snapshot whose manifest
-// is present (valid or not: a damaged manifest's files stay for a human).
-void remove_orphans(FileSystem& fs, const std::string& backups_dir) {
+// The entries of backups/, and the snapshot ids of the collection files that
+// are orphans: of no snapshot whose manifest is present (valid or not: a
+// damaged manifest's files stay for a human) and named by no valid manifest.
+struct Orphans {
+  std::vector<std::string> names;
+  std::map<std::string, std::string> id_of;  // orphan file name -> its id
+};
+
+Orphans find_orphans(FileSystem& fs, const std::string& backups_dir) {
+  Orphans out;
+  out.names = fs.list_dir(backups_dir);
   std::set<std::string> ids;
-  std::vector<std::string> names = fs.list_dir(backups_dir);
-  for (const auto& name : names) {
+  for (const auto& name : out.names) {
     if (ends_with(name, kManifestSuffix)) {
       ids.insert(name.substr(0, name.size() - std::string_view(kManifestSuffix).size()));
     }
@@ -64,11 +73,19 @@ void remove_orphans(FileSystem& fs, const std::string& backups_dir) {
   for (const auto& snapshot : list_snapshots(fs, backups_dir)) {
     for (const auto& f : snapshot.files) named.insert(f.file);
   }
-  bool removed = false;
-  for (const auto& name : names) {
+  for (const auto& name : out.names) {
     std::string id = snapshot_id_of(name);
-    bool orphan = !id.empty() && !ids.count(id) && !named.count(name);
-    if (ends_with(name, ".tmp") || orphan) {
+    if (!id.empty() && !ids.count(id) && !named.count(name)) out.id_of[name] = id;
+  }
+  return out;
+}
+
+// Removes temporary files and orphaned collection files.
+void remove_orphans(FileSystem& fs, const std::string& backups_dir) {
+  Orphans orphans = find_orphans(fs, backups_dir);
+  bool removed = false;
+  for (const auto& name : orphans.names) {
+    if (ends_with(name, ".tmp") || orphans.id_of.count(name)) {
       fs.remove(backups_dir + "/" + name);
       removed = true;
     }
@@ -84,12 +101,18 @@ std::vector<SnapshotInfo> list_snapshots(FileSystem& fs, const std::string& back
   if (!fs.exists(backups_dir)) return out;
   for (const auto& name : fs.list_dir(backups_dir)) {
     if (!ends_with(name, kManifestSuffix)) continue;
+    std::string path = backups_dir + "/" + name;
     try {
-      out.push_back(parse_manifest(fs.read_file(backups_dir + "/" + name), "backups/" + name));
-    } catch (const StorageError& e) {
+      out.push_back(parse_manifest(fs.read_file(path), "backups/" + name));
+    } catch (const CorruptedDataError& e) {
       if (damaged) {
         damaged->push_back({Damage::Kind::kCorruption, "backups/" + name, 0, 0, 0, 0, e.what()});
       }
+    } catch (const IoError&) {
+      // A manifest that cannot be read is not a damaged one: leaving it out
+      // would let retention and segment deletion act on a partial list. Only
+      // one that retention removed meanwhile (a concurrent reader) is skipped.
+      if (fs.exists(path)) throw;
     }
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
@@ -117,7 +140,16 @@ SnapshotInfo write_snapshot(FileSystem& fs, const std::string& backups_dir,
                             const Collections& collections, uint64_t seq, int64_t time_ns) {
   fs.create_dir(backups_dir);
   SnapshotInfo info;
-  info.id = new_snapshot_id(list_snapshots(fs, backups_dir), time_ns);
+  // Every id with a manifest file is taken, a damaged one's too: its files
+  // are left for a human and must not be overwritten.
+  std::vector<SnapshotInfo> taken = list_snapshots(fs, backups_dir);
+  for (const auto& name : fs.list_dir(backups_dir)) {
+    if (!ends_with(name, kManifestSuffix)) continue;
+    taken.emplace_back();
+    taken.back().id =
+        name.substr(0, name.size() - std::string_view(kManifestSuffix).size());
+  }
+  info.id = new_snapshot_id(taken, time_ns);
   info.seq = seq;
   info.time_ns = time_ns;
   for (const auto& [name, collection] : collections) {
@@ -157,6 +189,25 @@ void write_state_files(FileSystem& fs, const std::string& dir, const Collections
   for (const auto& [name, collection] : collections) {
     write_file_atomically(fs, dir + "/" + name + ".json", serialize_collection(collection));
   }
+}
+
+std::vector<std::string> unfinished_snapshots(FileSystem& fs,
+                                              const std::string& backups_dir) {
+  if (!fs.exists(backups_dir)) return {};
+  std::set<std::string> ids;
+  for (const auto& [_, id] : find_orphans(fs, backups_dir).id_of) ids.insert(id);
+  std::vector<std::string> out(ids.begin(), ids.end());
+  std::sort(out.begin(), out.end(), later_snapshot_id);
+  return out;
+}
+
+bool later_snapshot_id(const std::string& a, const std::string& b) {
+  // "YYYYMMDD_HHMMSS" then an optional "_N"; no suffix counts as 1.
+  auto suffix = [](const std::string& id) {
+    return id.size() > 16 ? std::strtoull(id.c_str() + 16, nullptr, 10) : 1ull;
+  };
+  int by_time = a.compare(0, 15, b, 0, 15);
+  return by_time != 0 ? by_time > 0 : suffix(a) > suffix(b);
 }
 
 std::string new_snapshot_id(const std::vector<SnapshotInfo>& existing, int64_t time_ns) {

@@ -27,7 +27,8 @@
 namespace pa_journal {
 
 // Manifests in backups_dir that parse, newest (highest seq) first. A manifest
-// that does not parse is reported in damaged (if not null) and left out.
+// that does not parse is reported in damaged (if not null) and left out; one
+// that cannot be read throws IoError.
 std::vector<SnapshotInfo> list_snapshots(FileSystem& fs, const std::string& backups_dir,
                                          std::vector<Damage>* damaged = nullptr);
 
@@ -50,6 +51,15 @@ std::vector<std::string> apply_retention(FileSystem& fs, const std::string& back
 // InvalidInputError before writing anything if any of those files exists.
 void write_state_files(FileSystem& fs, const std::string& dir, const Collections& collections,
                        bool overwrite);
+
+// Ids of snapshots whose collection files are in backups_dir but whose
+// manifest is not (a compaction that did not finish, or a lost manifest):
+// they do not exist for the reader. Newest first.
+std::vector<std::string> unfinished_snapshots(FileSystem& fs,
+                                              const std::string& backups_dir);
+
+// Whether snapshot id a is later than b: by its time, then by its "_N" suffix.
+bool later_snapshot_id(const std::string& a, const std::string& b);
 
 // The id for a snapshot at time_ns that no existing snapshot uses.
 std::string new_snapshot_id(const std::vector<SnapshotInfo>& existing, int64_t time_ns);

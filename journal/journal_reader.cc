@@ -99,7 +99,7 @@ bool Scanner::scan_segment(size_t index) {
                                               : info.first_seq;
   }
   if (!drain(index, collector)) return false;
-  if (info.first_seq > expected_) {
+  if (info.first_seq > std::max(expected_, after_seq_ + 1)) {
     std::string why = "segment starts past the end of the previous one";
     if (first_read && after_seq_ > 0) {
       why = "the journal resumes past the snapshot's seq " + std::to_string(after_seq_);
@@ -110,7 +110,7 @@ bool Scanner::scan_segment(size_t index) {
                "journal/" + info.name,
                0,
                0,
-               expected_,
+               std::max(expected_, after_seq_ + 1),
                info.first_seq - 1,
                why};
     if (!attribute_gap(info.first_seq) && !on_damage(index, gap)) return false;
@@ -153,8 +153,10 @@ bool Scanner::deliver(size_t index, const Frame& frame) {
     return on_damage(index, {Damage::Kind::kCorruption, file, frame.offset, frame_bytes,
                              0, 0, "sequence number repeats or goes back"});
   }
-  if (record.seq > expected_ && !attribute_gap(record.seq)) {
-    Damage gap{Damage::Kind::kMissingRecords, file, frame.offset, 0, expected_,
+  // Records missing at or below after_seq are covered by the snapshot.
+  uint64_t first_missing = std::max(expected_, after_seq_ + 1);
+  if (record.seq > first_missing && !attribute_gap(record.seq)) {
+    Damage gap{Damage::Kind::kMissingRecords, file, frame.offset, 0, first_missing,
                record.seq - 1, "records missing from the sequence chain"};
     if (!on_damage(index, gap)) return false;
   }

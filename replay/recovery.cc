@@ -105,17 +105,19 @@ Recovered recover(FileSystem& fs, const std::string& store_dir,
   if (options.use_snapshots) load_newest_snapshot(fs, store_dir + "/backups", options, out);
   uint64_t after = out.report.snapshot_seq;
   bool past_until = false;
+  uint64_t applied = 0;
   ScanReport scan = scan_journal(
       fs, journal_dir, options.mode,
       [&](const Record& r) {
         past_until = past_until || (options.until_ns && r.time_ns > *options.until_ns);
-        if (!past_until) out.state.apply(r);
+        if (past_until) return;
+        out.state.apply(r);
+        if (applied++ == 0) out.report.first_seq = r.seq;
+        out.report.last_seq = r.seq;
       },
       after, /*from_start=*/true);
   out.report.mode = options.mode;
-  out.report.records_replayed = scan.records;
-  out.report.first_seq = scan.first_seq;
-  out.report.last_seq = scan.last_seq;
+  out.report.records_replayed = applied;  // with until_ns, fewer than scan.records
   out.report.damage = scan.damage;
   if (options.writable) {
     out.report.quarantined = repair(fs, journal_dir, scan);

@@ -62,7 +62,7 @@ class Scanner {
   const uint64_t after_seq_;
   const bool from_start_;  // the chain must start at after_seq_ + 1 even if 0
   ScanReport report_;
-  uint64_t expected_ = 0;  // next sequence number in the chain, 0 before any
+  uint64_t expected_ = 0;           // next sequence number in the chain, 0 before any
   size_t open_corruption_ = kNone;  // salvage: damage awaiting its lost range
 };
 
@@ -72,7 +72,8 @@ ScanReport Scanner::run() {
   for (const auto& segment : report_.segments) report_.bytes += segment.bytes;
   const auto& segments = report_.segments;
   for (size_t i = 0; i < segments.size(); ++i) {
-    bool wholly_covered = i + 1 < segments.size() && segments[i + 1].first_seq <= after_seq_ + 1;
+    bool wholly_covered =
+        i + 1 < segments.size() && segments[i + 1].first_seq <= after_seq_ + 1;
     if (wholly_covered) continue;
     if (!scan_segment(i)) break;
   }
@@ -88,10 +89,10 @@ bool Scanner::scan_segment(size_t index) {
   SegmentReader reader("journal/" + info.name, data, newest, &collector);
   bool header_ok = reader.read_header();
   if (header_ok && reader.first_seq() != info.first_seq) {
-    collector.pending.push_back({Damage::Kind::kCorruption, "journal/" + info.name, 0,
-                                 format::kSegmentHeaderSize, 0, 0,
-                                 "segment header names first record " +
-                                     std::to_string(reader.first_seq())});
+    collector.pending.push_back(
+        {Damage::Kind::kCorruption, "journal/" + info.name, 0, format::kSegmentHeaderSize,
+         0, 0,
+         "segment header names first record " + std::to_string(reader.first_seq())});
   }
   bool first_read = expected_ == 0;
   if (first_read) {
@@ -106,13 +107,8 @@ bool Scanner::scan_segment(size_t index) {
     } else if (first_read) {
       why = "the journal starts past seq 1 and no snapshot covers the records before it";
     }
-    Damage gap{Damage::Kind::kMissingRecords,
-               "journal/" + info.name,
-               0,
-               0,
-               std::max(expected_, after_seq_ + 1),
-               info.first_seq - 1,
-               why};
+    Damage gap{Damage::Kind::kMissingRecords,       "journal/" + info.name, 0,  0,
+               std::max(expected_, after_seq_ + 1), info.first_seq - 1,     why};
     if (!attribute_gap(info.first_seq) && !on_damage(index, gap)) return false;
     expected_ = info.first_seq;
   }
@@ -156,8 +152,13 @@ bool Scanner::deliver(size_t index, const Frame& frame) {
   // Records missing at or below after_seq are covered by the snapshot.
   uint64_t first_missing = std::max(expected_, after_seq_ + 1);
   if (record.seq > first_missing && !attribute_gap(record.seq)) {
-    Damage gap{Damage::Kind::kMissingRecords, file, frame.offset, 0, first_missing,
-               record.seq - 1, "records missing from the sequence chain"};
+    Damage gap{Damage::Kind::kMissingRecords,
+               file,
+               frame.offset,
+               0,
+               first_missing,
+               record.seq - 1,
+               "records missing from the sequence chain"};
     if (!on_damage(index, gap)) return false;
   }
   open_corruption_ = kNone;
@@ -176,12 +177,12 @@ bool Scanner::deliver(size_t index, const Frame& frame) {
 
 bool Scanner::on_damage(size_t index, Damage damage) {
   bool torn = damage.kind == Damage::Kind::kTornTail;
-  bool fatal = mode_ == RecoveryMode::kStrict ||
-               (mode_ == RecoveryMode::kTolerateTail && !torn);
+  bool fatal =
+      mode_ == RecoveryMode::kStrict || (mode_ == RecoveryMode::kTolerateTail && !torn);
   if (fatal) {
     uint64_t last_good = expected_ ? expected_ - 1 : 0;
-    throw CorruptedDataError(describe_refusal(damage, last_good), damage.file, damage.offset,
-                             last_good);
+    throw CorruptedDataError(describe_refusal(damage, last_good), damage.file,
+                             damage.offset, last_good);
   }
   report_.damage.push_back(damage);
   if (torn || mode_ == RecoveryMode::kPointInTime) {
@@ -214,10 +215,10 @@ bool Scanner::accept_loss(size_t index, const Frame& frame) {
   uint64_t first = sized ? get_u64(frame.payload.data()) : 0;
   uint64_t last = sized ? get_u64(frame.payload.data() + 8) : 0;
   if (!sized || first != expected_ || last < first) {
-    return on_damage(index, {Damage::Kind::kCorruption,
-                             "journal/" + report_.segments[index].name, frame.offset,
-                             frame.end - frame.offset, 0, 0,
-                             "loss marker does not continue the sequence chain"});
+    return on_damage(
+        index, {Damage::Kind::kCorruption, "journal/" + report_.segments[index].name,
+                frame.offset, frame.end - frame.offset, 0, 0,
+                "loss marker does not continue the sequence chain"});
   }
   report_.known_losses.push_back({first, last});
   expected_ = last + 1;
@@ -271,9 +272,12 @@ std::string describe_refusal(const Damage& damage, uint64_t last_good_seq) {
 
 const char* to_string(Damage::Kind kind) {
   switch (kind) {
-    case Damage::Kind::kTornTail: return "torn tail";
-    case Damage::Kind::kCorruption: return "corruption";
-    case Damage::Kind::kMissingRecords: return "missing records";
+    case Damage::Kind::kTornTail:
+      return "torn tail";
+    case Damage::Kind::kCorruption:
+      return "corruption";
+    case Damage::Kind::kMissingRecords:
+      return "missing records";
   }
   return "unknown";
 }

@@ -45,12 +45,12 @@ struct CutPoint {
 
 struct ScanReport {
   std::vector<SegmentInfo> segments;
-  uint64_t records = 0;     // records delivered
-  uint64_t first_seq = 0;   // of the first record delivered, 0 if none
-  uint64_t last_seq = 0;    // of the last record delivered, 0 if none
+  uint64_t records = 0;    // records delivered
+  uint64_t first_seq = 0;  // of the first record delivered, 0 if none
+  uint64_t last_seq = 0;   // of the last record delivered, 0 if none
   int64_t first_time_ns = 0;
   int64_t last_time_ns = 0;  // of the last record read, delivered or not
-  uint64_t bytes = 0;       // all segment bytes
+  uint64_t bytes = 0;        // all segment bytes
   std::vector<Damage> damage;
   // Set when the scan ended before the last byte (torn tail, point-in-time).
   bool cut = false;

@@ -85,7 +85,8 @@ Record JournalWriter::enqueue(std::vector<Operation> ops, std::string origin,
   } catch (const StorageError& e) {
     cut_failed_batch();
     fail(e.what());
-    throw JournalFailedError("journal write failed, commit " + std::to_string(record.seq) +
+    throw JournalFailedError("journal write failed, commit " +
+                             std::to_string(record.seq) +
                              " not acknowledged: " + e.what());
   }
   durable_seq_ = record.seq;  // as durable as this mode promises
@@ -93,7 +94,8 @@ Record JournalWriter::enqueue(std::vector<Operation> ops, std::string origin,
   return record;
 }
 
-void JournalWriter::wait_durable_locked(std::unique_lock<std::mutex>& lock, uint64_t seq) {
+void JournalWriter::wait_durable_locked(std::unique_lock<std::mutex>& lock,
+                                        uint64_t seq) {
   while (durable_seq_ < seq) {
     throw_if_failed();
     if (syncing_) {

@@ -112,15 +112,15 @@ class JournalWriter {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  uint64_t next_seq_;                // guarded by mu_
-  int64_t last_time_ns_;             // guarded by mu_
-  std::string pending_;              // encoded frames not yet written; mu_
-  uint64_t pending_first_seq_ = 0;   // mu_
-  uint64_t durable_seq_;             // mu_
-  bool syncing_ = false;             // a leader is writing; mu_
-  bool dirty_ = false;               // written but not synced; mu_
-  std::string failure_;              // mu_
-  bool stopping_ = false;            // mu_
+  uint64_t next_seq_;               // guarded by mu_
+  int64_t last_time_ns_;            // guarded by mu_
+  std::string pending_;             // encoded frames not yet written; mu_
+  uint64_t pending_first_seq_ = 0;  // mu_
+  uint64_t durable_seq_;            // mu_
+  bool syncing_ = false;            // a leader is writing; mu_
+  bool dirty_ = false;              // written but not synced; mu_
+  std::string failure_;             // mu_
+  bool stopping_ = false;           // mu_
 
   // Owned by whoever writes: the leader under kAlways, mu_ otherwise.
   std::unique_ptr<WritableFile> file_;

@@ -137,7 +137,8 @@ class PosixFileSystem : public FileSystem {
   }
 
   void rename(const std::string& from, const std::string& to) override {
-    if (::rename(from.c_str(), to.c_str()) != 0) fail("rename", from + " -> " + to, errno);
+    if (::rename(from.c_str(), to.c_str()) != 0)
+      fail("rename", from + " -> " + to, errno);
   }
 
   void remove(const std::string& path) override {
@@ -146,14 +147,17 @@ class PosixFileSystem : public FileSystem {
 
   void truncate(const std::string& path, uint64_t size) override {
     Fd fd(open_or_throw(path, O_WRONLY));
-    if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) fail("ftruncate", path, errno);
+    if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0)
+      fail("ftruncate", path, errno);
     if (::fsync(fd.get()) != 0) fail("fsync", path, errno);
   }
 
-  void overwrite(const std::string& path, uint64_t offset, std::string_view data) override {
+  void overwrite(const std::string& path, uint64_t offset,
+                 std::string_view data) override {
     Fd fd(open_or_throw(path, O_WRONLY));
     while (!data.empty()) {
-      ssize_t n = ::pwrite(fd.get(), data.data(), data.size(), static_cast<off_t>(offset));
+      ssize_t n =
+          ::pwrite(fd.get(), data.data(), data.size(), static_cast<off_t>(offset));
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) fail("pwrite", path, errno);
       data.remove_prefix(static_cast<size_t>(n));
@@ -179,7 +183,8 @@ class PosixFileSystem : public FileSystem {
     }
     std::string pid = std::to_string(::getpid());
     if (::ftruncate(fd.get(), 0) != 0) fail("ftruncate", path, errno);
-    if (::pwrite(fd.get(), pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+    if (::pwrite(fd.get(), pid.data(), pid.size(), 0) !=
+        static_cast<ssize_t>(pid.size())) {
       fail("write", path, errno);
     }
     return std::make_unique<PosixLock>(fd.release());
@@ -193,7 +198,8 @@ std::shared_ptr<FileSystem> posix_file_system() {
   return instance;
 }
 
-void write_file_atomically(FileSystem& fs, const std::string& path, std::string_view data) {
+void write_file_atomically(FileSystem& fs, const std::string& path,
+                           std::string_view data) {
   std::string temp = path + ".tmp";
   auto dir_end = path.find_last_of('/');
   std::string dir = dir_end == std::string::npos ? "." : path.substr(0, dir_end);

@@ -19,18 +19,24 @@ using schema::Operation;
 
 Operation::Kind to_schema(OpKind kind) {
   switch (kind) {
-    case OpKind::kPut: return Operation::Kind::PUT;
-    case OpKind::kPatch: return Operation::Kind::PATCH;
-    case OpKind::kDelete: return Operation::Kind::REMOVE;
+    case OpKind::kPut:
+      return Operation::Kind::PUT;
+    case OpKind::kPatch:
+      return Operation::Kind::PATCH;
+    case OpKind::kDelete:
+      return Operation::Kind::REMOVE;
   }
   throw StorageError("unknown operation kind");
 }
 
 OpKind from_schema(Operation::Kind kind) {
   switch (kind) {
-    case Operation::Kind::PUT: return OpKind::kPut;
-    case Operation::Kind::PATCH: return OpKind::kPatch;
-    case Operation::Kind::REMOVE: return OpKind::kDelete;
+    case Operation::Kind::PUT:
+      return OpKind::kPut;
+    case Operation::Kind::PATCH:
+      return OpKind::kPatch;
+    case Operation::Kind::REMOVE:
+      return OpKind::kDelete;
   }
   throw CorruptedDataError("record holds an unknown operation kind");
 }
@@ -57,9 +63,12 @@ Record read_record(schema::Record::Reader reader) {
 
 const char* to_string(OpKind kind) {
   switch (kind) {
-    case OpKind::kPut: return "put";
-    case OpKind::kPatch: return "patch";
-    case OpKind::kDelete: return "delete";
+    case OpKind::kPut:
+      return "put";
+    case OpKind::kPatch:
+      return "patch";
+    case OpKind::kDelete:
+      return "delete";
   }
   return "unknown";
 }
@@ -133,9 +142,9 @@ void append_frame(std::string* out, uint8_t type, std::string_view payload) {
   put_u32(header + format::kFrameLengthOffset, static_cast<uint32_t>(payload.size()));
   header[format::kFrameTypeOffset] = static_cast<char>(type);
   out->append(payload);
-  std::string_view covered(out->data() + start + format::kFrameLengthOffset,
-                           format::kFrameHeaderSize - format::kFrameLengthOffset +
-                               payload.size());
+  std::string_view covered(
+      out->data() + start + format::kFrameLengthOffset,
+      format::kFrameHeaderSize - format::kFrameLengthOffset + payload.size());
   put_u64(out->data() + start + format::kFrameChecksumOffset, checksum(covered));
 }
 

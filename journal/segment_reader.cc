@@ -57,7 +57,8 @@ bool SegmentReader::next(Frame* frame) {
       return false;
     }
     uint64_t resume = resync_from(pos_);
-    report(Damage::Kind::kCorruption, pos_, resume, "record checksum or framing mismatch");
+    report(Damage::Kind::kCorruption, pos_, resume,
+           "record checksum or framing mismatch");
     pos_ = resume;
   }
   return false;
@@ -75,8 +76,9 @@ bool SegmentReader::frame_at(uint64_t offset, Frame* frame) const {
     return false;
   }
   if (h[13] != 0 || h[14] != 0 || h[15] != 0) return false;
-  std::string_view covered(h + format::kFrameLengthOffset,
-                           format::kFrameHeaderSize - format::kFrameLengthOffset + length);
+  std::string_view covered(
+      h + format::kFrameLengthOffset,
+      format::kFrameHeaderSize - format::kFrameLengthOffset + length);
   if (get_u64(h + format::kFrameChecksumOffset) != checksum(covered)) return false;
   frame->offset = offset;
   frame->end = offset + format::kFrameHeaderSize + length;

@@ -1,7 +1,7 @@
 #include "journal/storage_log.h"
 
-#include "pa_journal/time.h"
 #include "pa_journal/errors.h"
+#include "pa_journal/time.h"
 
 namespace pa_journal {
 
@@ -13,7 +13,8 @@ void StorageLog::write(std::string_view level, std::string_view message) {
                      std::string(message) + "\n";
   std::lock_guard<std::mutex> lock(mu_);
   try {
-    auto file = fs_->exists(path_) ? fs_->open_appendable(path_) : fs_->new_writable(path_);
+    auto file =
+        fs_->exists(path_) ? fs_->open_appendable(path_) : fs_->new_writable(path_);
     file->append(line);
     file->close();
   } catch (const StorageError&) {

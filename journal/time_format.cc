@@ -17,9 +17,9 @@ using Nanos = std::chrono::nanoseconds;
 }
 
 [[noreturn]] void out_of_range(const std::string& text) {
-  throw InvalidInputError("the time '" + text +
-                          "' is outside the years 1678 to 2261 that the store can hold; use " +
-                          kTimeForms);
+  throw InvalidInputError(
+      "the time '" + text +
+      "' is outside the years 1678 to 2261 that the store can hold; use " + kTimeForms);
 }
 
 // Parses all of text with a date::parse format; false if it does not fit.
@@ -33,7 +33,11 @@ bool parse_whole(const std::string& text, const char* fmt, TimePoint* out) {
 bool parse_relative(const std::string& text, int64_t now_ns, int64_t* out) {
   if (text.size() < 3 || text[0] != '-') return false;
   char unit = text.back();
-  int64_t scale = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : unit == 'd' ? 86400 : 0;
+  int64_t scale = unit == 's'   ? 1
+                  : unit == 'm' ? 60
+                  : unit == 'h' ? 3600
+                  : unit == 'd' ? 86400
+                                : 0;
   std::string digits = text.substr(1, text.size() - 2);
   if (scale == 0 || digits.empty() || digits.size() > 9 ||
       digits.find_first_not_of("0123456789") != std::string::npos) {
@@ -75,7 +79,8 @@ bool rfc3339_shape(const std::string& text) {
 bool parse_rfc3339(std::string text, int64_t* out) {
   if (text.size() < 20 || (text[10] != 'T' && text[10] != 't')) return false;
   text[10] = 'T';
-  if (text.back() == 'Z' || text.back() == 'z') text.replace(text.size() - 1, 1, "+00:00");
+  if (text.back() == 'Z' || text.back() == 'z')
+    text.replace(text.size() - 1, 1, "+00:00");
   if (!rfc3339_shape(text)) return false;
   date::sys_time<Nanos> t;
   if (!parse_whole(text, "%FT%T%Ez", &t)) return false;

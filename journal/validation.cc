@@ -75,8 +75,8 @@ std::string canonical_json(std::string_view text) {
 
 void validate_document_size(std::string_view compact, std::string_view what) {
   if (compact.size() > kMaxDocumentBytes) {
-    throw InvalidInputError(std::string(what) + " too large: " +
-                            std::to_string(compact.size()) +
+    throw InvalidInputError(std::string(what) +
+                            " too large: " + std::to_string(compact.size()) +
                             " bytes, the limit is 16 MiB");
   }
 }

@@ -32,7 +32,8 @@ std::vector<std::string> repair(FileSystem& fs, const std::string& journal_dir,
 }
 
 // The segment a writer appends to after repair: the newest one left, if any.
-std::optional<std::string> newest_segment(FileSystem& fs, const std::string& journal_dir) {
+std::optional<std::string> newest_segment(FileSystem& fs,
+                                          const std::string& journal_dir) {
   if (!fs.exists(journal_dir)) return std::nullopt;
   auto segments = list_segments(fs, journal_dir);
   if (segments.empty()) return std::nullopt;
@@ -102,7 +103,8 @@ Recovered recover(FileSystem& fs, const std::string& store_dir,
                   const RecoverOptions& options) {
   const std::string journal_dir = store_dir + "/journal";
   Recovered out;
-  if (options.use_snapshots) load_newest_snapshot(fs, store_dir + "/backups", options, out);
+  if (options.use_snapshots)
+    load_newest_snapshot(fs, store_dir + "/backups", options, out);
   uint64_t after = out.report.snapshot_seq;
   bool past_until = false;
   uint64_t applied = 0;

@@ -40,6 +40,7 @@ struct RecoverOptions {
 
 // store_dir holds journal/ and backups/. Throws CorruptedDataError when the
 // mode refuses the journal's damage.
-Recovered recover(FileSystem& fs, const std::string& store_dir, const RecoverOptions& options);
+Recovered recover(FileSystem& fs, const std::string& store_dir,
+                  const RecoverOptions& options);
 
 }  // namespace pa_journal

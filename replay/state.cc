@@ -29,8 +29,9 @@ std::vector<Operation> State::resolve(const std::vector<Operation>& ops) const {
   for (const auto& op : ops) {
     auto id = std::make_pair(op.collection, op.key);
     auto it = overlay.find(id);
-    const std::string* current =
-        it != overlay.end() ? (it->second ? &*it->second : nullptr) : find(op.collection, op.key);
+    const std::string* current = it != overlay.end()
+                                     ? (it->second ? &*it->second : nullptr)
+                                     : find(op.collection, op.key);
     Operation out = op;
     if (op.kind != OpKind::kPut && current == nullptr) {
       throw NotFoundError("no document " + op.collection + "/" + op.key + " to " +

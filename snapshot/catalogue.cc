@@ -15,7 +15,8 @@ namespace pa_journal {
 namespace {
 
 bool ends_with(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 std::string stamp(int64_t time_ns) {
@@ -31,7 +32,8 @@ void check_file(const SnapshotFile& f, const std::string& path, std::string_view
                              "backups/" + f.file);
   }
   if (checksum(data) != f.xxh3) {
-    throw CorruptedDataError("backups/" + f.file + ": checksum mismatch", "backups/" + f.file);
+    throw CorruptedDataError("backups/" + f.file + ": checksum mismatch",
+                             "backups/" + f.file);
   }
   (void)path;
 }
@@ -41,7 +43,8 @@ void check_file(const SnapshotFile& f, const std::string& path, std::string_view
 std::string snapshot_id_of(const std::string& name) {
   if (!ends_with(name, ".json") || ends_with(name, kManifestSuffix)) return {};
   std::string stem = name.substr(0, name.size() - 5);
-  for (size_t pos = stem.find('_'); pos != std::string::npos; pos = stem.find('_', pos + 1)) {
+  for (size_t pos = stem.find('_'); pos != std::string::npos;
+       pos = stem.find('_', pos + 1)) {
     std::string id = stem.substr(pos + 1);
     bool shaped = id.size() >= 15 && id[8] == '_' &&
                   id.find_first_not_of("0123456789_") == std::string::npos &&
@@ -106,7 +109,8 @@ std::vector<SnapshotInfo> list_snapshots(FileSystem& fs, const std::string& back
       out.push_back(parse_manifest(fs.read_file(path), "backups/" + name));
     } catch (const CorruptedDataError& e) {
       if (damaged) {
-        damaged->push_back({Damage::Kind::kCorruption, "backups/" + name, 0, 0, 0, 0, e.what()});
+        damaged->push_back(
+            {Damage::Kind::kCorruption, "backups/" + name, 0, 0, 0, 0, e.what()});
       }
     } catch (const IoError&) {
       // A manifest that cannot be read is not a damaged one: leaving it out
@@ -137,7 +141,8 @@ Collections load_snapshot(FileSystem& fs, const std::string& backups_dir,
 }
 
 SnapshotInfo write_snapshot(FileSystem& fs, const std::string& backups_dir,
-                            const Collections& collections, uint64_t seq, int64_t time_ns) {
+                            const Collections& collections, uint64_t seq,
+                            int64_t time_ns) {
   fs.create_dir(backups_dir);
   SnapshotInfo info;
   // Every id with a manifest file is taken, a damaged one's too: its files
@@ -160,7 +165,8 @@ SnapshotInfo write_snapshot(FileSystem& fs, const std::string& backups_dir,
     info.files.push_back(std::move(file));
   }
   fs.sync_dir(backups_dir);
-  write_file_atomically(fs, backups_dir + "/" + info.manifest_name(), serialize_manifest(info));
+  write_file_atomically(fs, backups_dir + "/" + info.manifest_name(),
+                        serialize_manifest(info));
   return info;
 }
 
@@ -178,16 +184,18 @@ std::vector<std::string> apply_retention(FileSystem& fs, const std::string& back
   return removed;
 }
 
-void write_state_files(FileSystem& fs, const std::string& dir, const Collections& collections,
-                       bool overwrite) {
+void write_state_files(FileSystem& fs, const std::string& dir,
+                       const Collections& collections, bool overwrite) {
   fs.create_dir(dir);
   for (const auto& [name, _] : collections) {
     if (!overwrite && fs.exists(dir + "/" + name + ".json")) {
-      throw InvalidInputError(dir + "/" + name + ".json exists; pass --force to overwrite");
+      throw InvalidInputError(dir + "/" + name +
+                              ".json exists; pass --force to overwrite");
     }
   }
   for (const auto& [name, collection] : collections) {
-    write_file_atomically(fs, dir + "/" + name + ".json", serialize_collection(collection));
+    write_file_atomically(fs, dir + "/" + name + ".json",
+                          serialize_collection(collection));
   }
 }
 

@@ -39,7 +39,8 @@ Collections load_snapshot(FileSystem& fs, const std::string& backups_dir,
 
 // Writes collections as the snapshot of seq/time_ns and returns it.
 SnapshotInfo write_snapshot(FileSystem& fs, const std::string& backups_dir,
-                            const Collections& collections, uint64_t seq, int64_t time_ns);
+                            const Collections& collections, uint64_t seq,
+                            int64_t time_ns);
 
 // Keeps the newest keep_count snapshots and removes the rest; returns the ids
 // removed. Also removes orphans (files no manifest names, temporary files).
@@ -49,8 +50,8 @@ std::vector<std::string> apply_retention(FileSystem& fs, const std::string& back
 // Writes one readable file per collection, DIR/<collection>.json, each
 // atomically, creating dir (0700) if needed. Unless overwrite, refuses with
 // InvalidInputError before writing anything if any of those files exists.
-void write_state_files(FileSystem& fs, const std::string& dir, const Collections& collections,
-                       bool overwrite);
+void write_state_files(FileSystem& fs, const std::string& dir,
+                       const Collections& collections, bool overwrite);
 
 // Ids of snapshots whose collection files are in backups_dir but whose
 // manifest is not (a compaction that did not finish, or a lost manifest):

@@ -19,7 +19,8 @@ void check_names(const SnapshotInfo& info, const std::string& dir) {
   }
 }
 
-void check_no_strangers(FileSystem& fs, const SnapshotInfo& info, const std::string& dir) {
+void check_no_strangers(FileSystem& fs, const SnapshotInfo& info,
+                        const std::string& dir) {
   std::set<std::string> known{kExportManifest};
   for (const auto& f : info.files) known.insert(f.file);
   for (const auto& name : fs.list_dir(dir)) {
@@ -39,11 +40,13 @@ std::string read_plain_file(FileSystem& fs, const std::string& path) {
   }
 }
 
-Collection read_collection(FileSystem& fs, const std::string& dir, const SnapshotFile& f) {
+Collection read_collection(FileSystem& fs, const std::string& dir,
+                           const SnapshotFile& f) {
   std::string data = read_plain_file(fs, dir + "/" + f.file);
   if (data.size() != f.bytes || checksum(data) != f.xxh3) {
-    throw CorruptedDataError(dir + "/" + f.file + ": size or checksum differs from the manifest",
-                             dir + "/" + f.file);
+    throw CorruptedDataError(
+        dir + "/" + f.file + ": size or checksum differs from the manifest",
+        dir + "/" + f.file);
   }
   Collection docs = parse_collection(data, dir + "/" + f.file);
   for (auto& [key, doc] : docs) {
@@ -68,7 +71,8 @@ SnapshotInfo write_export(FileSystem& fs, const std::string& dir,
   info.time_ns = time_ns;
   for (const auto& [name, collection] : collections) {
     std::string text = serialize_collection(collection);
-    info.files.push_back({name, name + ".json", text.size(), checksum(text), collection.size()});
+    info.files.push_back(
+        {name, name + ".json", text.size(), checksum(text), collection.size()});
     write_file_atomically(fs, dir + "/" + name + ".json", text);
   }
   write_file_atomically(fs, dir + "/" + kExportManifest, serialize_manifest(info));
@@ -79,8 +83,8 @@ Collections read_export(FileSystem& fs, const std::string& dir, SnapshotInfo* in
   if (!fs.exists(dir + "/" + kExportManifest)) {
     throw InvalidInputError(dir + " holds no manifest.json: not a pa-journal export");
   }
-  SnapshotInfo info =
-      parse_manifest(read_plain_file(fs, dir + "/" + kExportManifest), dir + "/manifest.json");
+  SnapshotInfo info = parse_manifest(read_plain_file(fs, dir + "/" + kExportManifest),
+                                     dir + "/manifest.json");
   if (info.format != kExportFormat) {
     throw InvalidInputError(dir + "/manifest.json is not an export manifest");
   }

@@ -29,6 +29,7 @@ SnapshotInfo write_export(FileSystem& fs, const std::string& dir,
 
 // The collections of a valid export. Throws CorruptedDataError for a damaged or
 // tampered export and InvalidInputError for one the store must not import.
-Collections read_export(FileSystem& fs, const std::string& dir, SnapshotInfo* info = nullptr);
+Collections read_export(FileSystem& fs, const std::string& dir,
+                        SnapshotInfo* info = nullptr);
 
 }  // namespace pa_journal

@@ -18,7 +18,8 @@ std::string hex64(uint64_t v) {
 }
 
 uint64_t parse_hex64(const std::string& text) {
-  if (text.size() != 16 || text.find_first_not_of("0123456789abcdef") != std::string::npos) {
+  if (text.size() != 16 ||
+      text.find_first_not_of("0123456789abcdef") != std::string::npos) {
     throw CorruptedDataError("checksum '" + text + "' is not 16 hex digits");
   }
   return std::stoull(text, nullptr, 16);
@@ -27,12 +28,18 @@ uint64_t parse_hex64(const std::string& text) {
 json manifest_body(const SnapshotInfo& info) {
   json files = json::array();
   for (const auto& f : info.files) {
-    files.push_back({{"collection", f.collection}, {"file", f.file}, {"bytes", f.bytes},
-                     {"xxh3", hex64(f.xxh3)}, {"documents", f.documents}});
+    files.push_back({{"collection", f.collection},
+                     {"file", f.file},
+                     {"bytes", f.bytes},
+                     {"xxh3", hex64(f.xxh3)},
+                     {"documents", f.documents}});
   }
-  return {{"format", info.format}, {"version", kSnapshotFormatVersion},
-          {"id", info.id},                   {"seq", info.seq},
-          {"time", format_time_ns(info.time_ns)}, {"time_ns", info.time_ns},
+  return {{"format", info.format},
+          {"version", kSnapshotFormatVersion},
+          {"id", info.id},
+          {"seq", info.seq},
+          {"time", format_time_ns(info.time_ns)},
+          {"time_ns", info.time_ns},
           {"files", files}};
 }
 
@@ -46,8 +53,8 @@ SnapshotInfo read_body(const json& body) {
   info.seq = body.at("seq").get<uint64_t>();
   info.time_ns = body.at("time_ns").get<int64_t>();
   for (const auto& f : body.at("files")) {
-    info.files.push_back({f.at("collection").get<std::string>(), f.at("file").get<std::string>(),
-                          f.at("bytes").get<uint64_t>(),
+    info.files.push_back({f.at("collection").get<std::string>(),
+                          f.at("file").get<std::string>(), f.at("bytes").get<uint64_t>(),
                           parse_hex64(f.at("xxh3").get<std::string>()),
                           f.at("documents").get<uint64_t>()});
   }

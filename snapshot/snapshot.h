@@ -23,13 +23,12 @@
 
 namespace pa_journal {
 
-
 inline constexpr int kSnapshotFormatVersion = 1;
 inline constexpr const char* kManifestSuffix = ".manifest.json";
 
 struct SnapshotFile {
   std::string collection;
-  std::string file;     // name inside backups/
+  std::string file;  // name inside backups/
   uint64_t bytes = 0;
   uint64_t xxh3 = 0;
   uint64_t documents = 0;
@@ -40,9 +39,9 @@ inline constexpr const char* kExportFormat = "pa-journal-export";
 
 struct SnapshotInfo {
   std::string format = kSnapshotFormat;  // or kExportFormat for an export
-  std::string id;        // "20261125_100000" or "20261125_100000_2"
-  uint64_t seq = 0;      // the last record the snapshot includes
-  int64_t time_ns = 0;   // that record's commit time
+  std::string id;                        // "20261125_100000" or "20261125_100000_2"
+  uint64_t seq = 0;                      // the last record the snapshot includes
+  int64_t time_ns = 0;                   // that record's commit time
   std::vector<SnapshotFile> files;
   uint64_t bytes() const;
   std::string manifest_name() const { return id + kManifestSuffix; }

@@ -73,12 +73,12 @@ CompactionResult Compactor::compact_locked() {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                 std::chrono::steady_clock::now() - started)
                 .count();
-  log_->write("INFO", "compaction: snapshot " + info.id + " at seq " +
-                          std::to_string(info.seq) + " (" + std::to_string(info.files.size()) +
-                          " files, " + std::to_string(result.bytes) + " bytes) in " +
-                          std::to_string(ms) + " ms; removed snapshots: " +
-                          join(result.removed_snapshots) +
-                          "; removed journal segments: " + join(result.removed_segments));
+  log_->write("INFO",
+              "compaction: snapshot " + info.id + " at seq " + std::to_string(info.seq) +
+                  " (" + std::to_string(info.files.size()) + " files, " +
+                  std::to_string(result.bytes) + " bytes) in " + std::to_string(ms) +
+                  " ms; removed snapshots: " + join(result.removed_snapshots) +
+                  "; removed journal segments: " + join(result.removed_segments));
   return result;
 }
 
@@ -135,14 +135,16 @@ void Compactor::note_commit(uint64_t bytes) {
 void Compactor::background_loop() {
   std::unique_lock<std::mutex> lock(mu_);
   auto tick = std::chrono::milliseconds(
-      options_.compact_interval_ms > 0 ? std::min<uint32_t>(options_.compact_interval_ms, 1000)
-                                       : 1000);
+      options_.compact_interval_ms > 0
+          ? std::min<uint32_t>(options_.compact_interval_ms, 1000)
+          : 1000);
   auto last = std::chrono::steady_clock::now();
   while (!stopping_) {
     cv_.wait_for(lock, tick, [this] { return stopping_ || wanted_; });
     if (stopping_) return;
     Settings settings = settings_();
-    if (!settings.automatic || settings.last_seq == last_snapshot_seq_ || !due(settings, last)) {
+    if (!settings.automatic || settings.last_seq == last_snapshot_seq_ ||
+        !due(settings, last)) {
       if (!settings.automatic) wanted_ = false;
       continue;
     }
@@ -157,9 +159,11 @@ void Compactor::background_loop() {
   }
 }
 
-bool Compactor::due(const Settings& settings, std::chrono::steady_clock::time_point last) const {
+bool Compactor::due(const Settings& settings,
+                    std::chrono::steady_clock::time_point last) const {
   if (wanted_) return true;
-  uint64_t interval = settings.interval_ms > 0 ? settings.interval_ms : options_.compact_interval_ms;
+  uint64_t interval =
+      settings.interval_ms > 0 ? settings.interval_ms : options_.compact_interval_ms;
   auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - last);
   return interval > 0 && static_cast<uint64_t>(elapsed.count()) >= interval;

@@ -53,14 +53,14 @@ class Compactor {
   // What the background thread reads each time it wakes: cheap, no copy.
   struct Settings {
     uint64_t last_seq = 0;
-    bool automatic = true;         // config: backup_enabled and auto_save
-    uint64_t interval_ms = 0;      // config: auto_save_interval, 0 if unset
+    bool automatic = true;     // config: backup_enabled and auto_save
+    uint64_t interval_ms = 0;  // config: auto_save_interval, 0 if unset
   };
   using SettingsFn = std::function<Settings()>;
 
   Compactor(std::shared_ptr<FileSystem> fs, std::string store_dir, const Options& options,
-            JournalWriter* writer, StorageLog* log, CaptureFn capture, SettingsFn settings,
-            uint64_t last_snapshot_seq);
+            JournalWriter* writer, StorageLog* log, CaptureFn capture,
+            SettingsFn settings, uint64_t last_snapshot_seq);
   ~Compactor();  // stops the background thread, waiting for a compaction in flight
 
   CompactionResult compact();
@@ -87,15 +87,15 @@ class Compactor {
   CaptureFn capture_;
   SettingsFn settings_;
 
-  std::mutex compaction_mu_;         // one compaction at a time
+  std::mutex compaction_mu_;  // one compaction at a time
   std::atomic<uint64_t> last_snapshot_seq_;
 
   std::mutex mu_;
   std::condition_variable cv_;
-  uint64_t bytes_since_ = 0;         // mu_
-  uint64_t records_since_ = 0;       // mu_
-  bool wanted_ = false;              // mu_
-  bool stopping_ = false;            // mu_
+  uint64_t bytes_since_ = 0;    // mu_
+  uint64_t records_since_ = 0;  // mu_
+  bool wanted_ = false;         // mu_
+  bool stopping_ = false;       // mu_
   std::thread thread_;
 };
 

@@ -26,10 +26,10 @@ std::string dump(const json& value) {
 }  // namespace
 
 const json& ConfigManager::default_config() {
-  static const json defaults = {
-      {"backup_enabled", true},   {"backup_count", 10},         {"auto_save", true},
-      {"auto_save_interval", 60}, {"data_format", "json"},      {"date_format", "%Y-%m-%d"},
-      {"time_format", "%H:%M:%S"}};
+  static const json defaults = {{"backup_enabled", true},   {"backup_count", 10},
+                                {"auto_save", true},        {"auto_save_interval", 60},
+                                {"data_format", "json"},    {"date_format", "%Y-%m-%d"},
+                                {"time_format", "%H:%M:%S"}};
   return defaults;
 }
 

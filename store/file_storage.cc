@@ -23,7 +23,8 @@ std::string collection_of(const std::string& filename) {
   const std::string suffix = ".json";
   if (filename.size() <= suffix.size() ||
       filename.compare(filename.size() - suffix.size(), suffix.size(), suffix) != 0) {
-    throw InvalidInputError("'" + filename + "' is not a data file name like contacts.json");
+    throw InvalidInputError("'" + filename +
+                            "' is not a data file name like contacts.json");
   }
   std::string collection = filename.substr(0, filename.size() - suffix.size());
   validate_collection_name(collection);
@@ -32,7 +33,8 @@ std::string collection_of(const std::string& filename) {
 
 std::string default_dir() {
   const char* home = std::getenv("HOME");
-  if (home == nullptr || *home == '\0') throw StorageError("HOME is not set: pass a base_dir");
+  if (home == nullptr || *home == '\0')
+    throw StorageError("HOME is not set: pass a base_dir");
   return std::string(home) + "/.personal_assistant";
 }
 
@@ -137,8 +139,8 @@ std::vector<Operation> changes(const std::string& collection, const Collection& 
   return ops;
 }
 
-void add_order(std::vector<Operation>& ops, const Store& store, const std::string& collection,
-               const json& order) {
+void add_order(std::vector<Operation>& ops, const Store& store,
+               const std::string& collection, const json& order) {
   if (collection == kConfigCollection || order == stored_order(store, collection)) return;
   ops.push_back({OpKind::kPut, kOrderCollection, collection, order.dump()});
 }
@@ -153,8 +155,9 @@ FileStorage::FileStorage(std::optional<std::string> base_dir, Options options)
   } catch (const CorruptedDataError& e) {
     options.recovery = RecoveryMode::kSalvage;
     store_ = Store::open(base_dir_, options);
-    store_->log_event("WARN", std::string("FileStorage opened the store in salvage mode after: ") +
-                                  e.what());
+    store_->log_event(
+        "WARN",
+        std::string("FileStorage opened the store in salvage mode after: ") + e.what());
   }
 }
 
@@ -221,19 +224,22 @@ bool FileStorage::restore_from_backup(const std::string& filename,
     ++chosen;
   }
   if (chosen == backups.end()) {
-    throw BackupNotFoundError("no backup of " + filename +
-                              (backup_time_ns ? " at " + format_time_ns(*backup_time_ns) : ""));
+    throw BackupNotFoundError(
+        "no backup of " + filename +
+        (backup_time_ns ? " at " + format_time_ns(*backup_time_ns) : ""));
   }
-  std::string id = chosen->filename.substr(collection.size() + 1,
-                                           chosen->filename.size() - collection.size() - 6);
+  std::string id = chosen->filename.substr(
+      collection.size() + 1, chosen->filename.size() - collection.size() - 6);
   return report("restore_from_backup", filename + " from " + chosen->filename, [&] {
     Collections backup = load_backup(base_dir_, id);
-    auto ops = changes(collection, current_documents(*store_, collection), backup[collection]);
+    auto ops =
+        changes(collection, current_documents(*store_, collection), backup[collection]);
     auto order = backup[kOrderCollection].find(collection);
     if (order != backup[kOrderCollection].end()) {
       add_order(ops, *store_, collection, json::parse(order->second));
     }
-    if (!ops.empty()) store_->commit(std::move(ops), "restore " + filename + " from backup " + id);
+    if (!ops.empty())
+      store_->commit(std::move(ops), "restore " + filename + " from backup " + id);
   });
 }
 
@@ -264,9 +270,10 @@ json recover_from_corruption(FileStorage& storage, const std::string& filename) 
   std::string collection = collection_of(filename);
   for (const auto& backup : storage.list_backups(filename)) {
     try {
-      store.log_event("INFO", "recovery of " + filename + ": trying backup " + backup.filename);
-      std::string id = backup.filename.substr(collection.size() + 1,
-                                              backup.filename.size() - collection.size() - 6);
+      store.log_event("INFO",
+                      "recovery of " + filename + ": trying backup " + backup.filename);
+      std::string id = backup.filename.substr(
+          collection.size() + 1, backup.filename.size() - collection.size() - 6);
       Collections state = load_backup(storage.base_dir(), id);
       auto order = state[kOrderCollection].find(collection);
       return as_list(collection, state[collection],

@@ -3,12 +3,12 @@
 #include <map>
 
 #include "journal/journal_reader.h"
-#include "replay/recovery.h"
-#include "pa_journal/time_travel.h"
-#include "snapshot/catalogue.h"
-#include "snapshot/export.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/file_system.h"
+#include "pa_journal/time_travel.h"
+#include "replay/recovery.h"
+#include "snapshot/catalogue.h"
+#include "snapshot/export.h"
 
 namespace pa_journal {
 namespace {
@@ -28,7 +28,8 @@ bool matches(const RecordFilter& f, const Record& r) {
   if (f.until_ns && r.time_ns > *f.until_ns) return false;
   if (!f.collection && !f.key) return true;
   for (const auto& op : r.ops) {
-    if ((!f.collection || op.collection == *f.collection) && (!f.key || op.key == *f.key)) {
+    if ((!f.collection || op.collection == *f.collection) &&
+        (!f.key || op.key == *f.key)) {
       return true;
     }
   }
@@ -44,11 +45,13 @@ JournalSummary inspect_journal(const std::string& dir, const Options& options) {
   ScanReport scan = scan_journal(*fs, existing_journal(*fs, dir), RecoveryMode::kSalvage,
                                  [&](const Record& r) {
                                    std::map<std::string, bool> seen;
-                                   for (const auto& op : r.ops) seen[op.collection] = true;
+                                   for (const auto& op : r.ops)
+                                     seen[op.collection] = true;
                                    for (const auto& [c, _] : seen) ++per_collection[c];
                                    summary.commit_times_ns.push_back(r.time_ns);
                                  });
-  for (const auto& s : scan.segments) summary.segments.push_back({s.name, s.first_seq, s.bytes});
+  for (const auto& s : scan.segments)
+    summary.segments.push_back({s.name, s.first_seq, s.bytes});
   summary.bytes = scan.bytes;
   summary.records = scan.records;
   summary.first_seq = scan.first_seq;
@@ -56,7 +59,8 @@ JournalSummary inspect_journal(const std::string& dir, const Options& options) {
   summary.first_time_ns = scan.first_time_ns;
   summary.last_time_ns = scan.last_time_ns;
   summary.damage = scan.damage;
-  for (const auto& l : scan.known_losses) summary.known_losses.push_back({l.first_seq, l.last_seq});
+  for (const auto& l : scan.known_losses)
+    summary.known_losses.push_back({l.first_seq, l.last_seq});
   summary.commits_per_collection.assign(per_collection.begin(), per_collection.end());
   summary.snapshots = list_backups(dir, options);
   bool from_start = !scan.segments.empty() && scan.segments.front().first_seq == 1;
@@ -96,14 +100,16 @@ std::vector<BackupSummary> list_backups(const std::string& dir, const Options& o
   existing_journal(*fs, dir);
   std::vector<BackupSummary> out;
   for (const auto& info : list_snapshots(*fs, dir + "/backups")) {
-    BackupSummary b{info.id, info.seq, info.time_ns, info.bytes(), {}, info.manifest_name()};
+    BackupSummary b{info.id,      info.seq, info.time_ns,
+                    info.bytes(), {},       info.manifest_name()};
     for (const auto& f : info.files) b.files.push_back({f.collection, f.file, f.bytes});
     out.push_back(std::move(b));
   }
   return out;
 }
 
-std::pair<uint64_t, int64_t> export_store(const std::string& dir, const std::string& out_dir,
+std::pair<uint64_t, int64_t> export_store(const std::string& dir,
+                                          const std::string& out_dir,
                                           std::optional<int64_t> until_ns,
                                           const Options& options) {
   auto fs = file_system(options);
@@ -118,7 +124,8 @@ std::pair<uint64_t, int64_t> export_store(const std::string& dir, const std::str
   return {state.last_seq(), state.last_time_ns()};
 }
 
-Collections load_backup(const std::string& dir, const std::string& id, const Options& options) {
+Collections load_backup(const std::string& dir, const std::string& id,
+                        const Options& options) {
   auto fs = file_system(options);
   existing_journal(*fs, dir);
   for (const auto& info : list_snapshots(*fs, dir + "/backups")) {
@@ -150,7 +157,8 @@ ReplayOutcome replay_store(const std::string& dir, const Options& options,
 }
 
 void read_records(const std::string& dir, const RecordFilter& filter,
-                  const std::function<void(const Record&)>& sink, const Options& options) {
+                  const std::function<void(const Record&)>& sink,
+                  const Options& options) {
   auto fs = file_system(options);
   uint64_t delivered = 0;
   scan_journal(*fs, existing_journal(*fs, dir), options.recovery, [&](const Record& r) {

@@ -6,19 +6,26 @@ namespace pa_journal {
 
 std::string_view to_string(Durability d) {
   switch (d) {
-    case Durability::kAlways: return "always";
-    case Durability::kInterval: return "interval";
-    case Durability::kNone: return "none";
+    case Durability::kAlways:
+      return "always";
+    case Durability::kInterval:
+      return "interval";
+    case Durability::kNone:
+      return "none";
   }
   return "unknown";
 }
 
 std::string_view to_string(RecoveryMode m) {
   switch (m) {
-    case RecoveryMode::kTolerateTail: return "tolerate-tail";
-    case RecoveryMode::kStrict: return "strict";
-    case RecoveryMode::kPointInTime: return "point-in-time";
-    case RecoveryMode::kSalvage: return "salvage";
+    case RecoveryMode::kTolerateTail:
+      return "tolerate-tail";
+    case RecoveryMode::kStrict:
+      return "strict";
+    case RecoveryMode::kPointInTime:
+      return "point-in-time";
+    case RecoveryMode::kSalvage:
+      return "salvage";
   }
   return "unknown";
 }

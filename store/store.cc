@@ -89,15 +89,16 @@ void open_directories(FileSystem& fs, const std::string& dir) {
 
 std::string RecoveryReport::summary() const {
   std::string text = "recovery (" + std::string(to_string(mode)) + "): ";
-  text += snapshot_id.empty() ? "no snapshot"
-                              : "snapshot " + snapshot_id + " (seq " +
-                                    std::to_string(snapshot_seq) + ")";
+  text += snapshot_id.empty()
+              ? "no snapshot"
+              : "snapshot " + snapshot_id + " (seq " + std::to_string(snapshot_seq) + ")";
   for (const auto& f : snapshot_fallbacks) text += "; passed over " + f.describe();
   text += ", " + std::to_string(records_replayed) + " records replayed";
   if (records_replayed > 0) {
     text += " (seq " + std::to_string(first_seq) + ".." + std::to_string(last_seq) + ")";
   }
-  if (torn_bytes_cut > 0) text += ", torn tail of " + std::to_string(torn_bytes_cut) + " bytes cut";
+  if (torn_bytes_cut > 0)
+    text += ", torn tail of " + std::to_string(torn_bytes_cut) + " bytes cut";
   for (const auto& d : damage) text += "; " + d.describe();
   for (const auto& q : quarantined) text += "; kept a copy in " + q;
   return text;
@@ -155,7 +156,8 @@ CommitResult Store::Impl::enqueue(std::vector<Operation> ops, std::string origin
     state.apply({record.seq, record.time_ns, std::move(resolved), {}});
   };
   uint64_t bytes = 0;
-  for (const auto& op : ops) bytes += op.collection.size() + op.key.size() + op.document.size();
+  for (const auto& op : ops)
+    bytes += op.collection.size() + op.key.size() + op.document.size();
   Record record = writer->enqueue(std::move(ops), std::move(origin), stage, prepare);
   compactor->note_commit(bytes);
   return {record.seq, record.time_ns};
@@ -203,7 +205,8 @@ CommitResult Store::put(std::string_view collection, std::string_view key,
 
 CommitResult Store::patch(std::string_view collection, std::string_view key,
                           std::string_view json_merge_patch) {
-  return commit({make_op(OpKind::kPatch, collection, key, std::string(json_merge_patch))});
+  return commit(
+      {make_op(OpKind::kPatch, collection, key, std::string(json_merge_patch))});
 }
 
 CommitResult Store::remove(std::string_view collection, std::string_view key) {

@@ -64,11 +64,15 @@ Window window_of(FileSystem& fs, const std::string& dir, RecoveryMode mode) {
   return w;
 }
 
-std::optional<std::string> apply_to(std::optional<std::string> value, const Operation& op) {
+std::optional<std::string> apply_to(std::optional<std::string> value,
+                                    const Operation& op) {
   switch (op.kind) {
-    case OpKind::kPut: return op.document;
-    case OpKind::kPatch: return merge_patch(value ? &*value : nullptr, op.document);
-    case OpKind::kDelete: return std::nullopt;
+    case OpKind::kPut:
+      return op.document;
+    case OpKind::kPatch:
+      return merge_patch(value ? &*value : nullptr, op.document);
+    case OpKind::kDelete:
+      return std::nullopt;
   }
   return value;
 }
@@ -104,7 +108,8 @@ Collections state_at(const std::string& dir, int64_t t_ns, const Options& option
 
 std::vector<DocumentVersion> document_history(const std::string& dir,
                                               const std::string& collection,
-                                              const std::string& key, const Options& options) {
+                                              const std::string& key,
+                                              const Options& options) {
   auto fs = file_system(options);
   require_store(*fs, dir);
   std::vector<DocumentVersion> versions;
@@ -124,13 +129,16 @@ std::vector<DocumentVersion> document_history(const std::string& dir,
       versions.push_back({oldest.seq, oldest.time_ns, OpKind::kPut, value, true});
     }
   }
-  scan_journal(*fs, dir + "/journal", options.recovery, [&](const Record& r) {
-    for (const auto& op : r.ops) {
-      if (op.collection != collection || op.key != key) continue;
-      value = apply_to(value, op);
-      versions.push_back({r.seq, r.time_ns, op.kind, value, false});
-    }
-  }, after);
+  scan_journal(
+      *fs, dir + "/journal", options.recovery,
+      [&](const Record& r) {
+        for (const auto& op : r.ops) {
+          if (op.collection != collection || op.key != key) continue;
+          value = apply_to(value, op);
+          versions.push_back({r.seq, r.time_ns, op.kind, value, false});
+        }
+      },
+      after);
   return versions;
 }
 

@@ -30,8 +30,10 @@ const char kDocPath[] = PA_JOURNAL_SOURCE_DIR "/docs/journal-format.md";
 // The record the worked example describes in prose.
 constexpr int64_t kExampleTimeNs = 1795600800000000000;  // 2026-11-25T10:00:00Z
 Record documented_record() {
-  return Record{1, kExampleTimeNs,
-                {{OpKind::kPut, "contacts", "alice", R"({"name":"Alice"})"}}, ""};
+  return Record{1,
+                kExampleTimeNs,
+                {{OpKind::kPut, "contacts", "alice", R"({"name":"Alice"})"}},
+                ""};
 }
 
 std::string read_doc() {
@@ -247,8 +249,8 @@ TEST_F(FormatDocTest, ChecksumsQuotedInTheDocumentHoldOverTheStatedRanges) {
   const char* h = bytes_.data();
   uint64_t header = checksum({h, format::kSegmentHeaderChecked});
   EXPECT_EQ(get_u64(h + format::kSegmentHeaderChecked), header);
-  uint64_t frame =
-      checksum(std::string_view(bytes_).substr(frame_offset() + format::kFrameLengthOffset));
+  uint64_t frame = checksum(
+      std::string_view(bytes_).substr(frame_offset() + format::kFrameLengthOffset));
   EXPECT_EQ(get_u64(h + frame_offset() + format::kFrameChecksumOffset), frame);
   EXPECT_NE(doc_.find("header checksum = " + hex64(header)), std::string::npos)
       << "the document should quote the header checksum " << hex64(header);
@@ -292,8 +294,7 @@ TEST_F(FormatDocTest, ProseNamesTheExampleFileTimeAndDocument) {
   for (const std::string& text :
        {segment_name(1), std::string("2026-11-25T10:00:00Z"),
         std::to_string(kExampleTimeNs), hex64(static_cast<uint64_t>(kExampleTimeNs)),
-        std::string(R"({"name":"Alice"})"),
-        std::to_string(bytes_.size()) + " bytes"}) {
+        std::string(R"({"name":"Alice"})"), std::to_string(bytes_.size()) + " bytes"}) {
     EXPECT_NE(doc_.find(text), std::string::npos) << "the document should say " << text;
   }
 }

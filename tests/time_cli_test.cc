@@ -159,7 +159,8 @@ TEST_F(TimeCliTest, HistoryShowsDeletesAndPatches) {
     if (as_json) args.push_back("--json");
     CommandResult r = run(args);
     EXPECT_EQ(r.exit_code, 1) << r.describe();
-    EXPECT_NE(r.err.find("no history for contacts/nobody"), std::string::npos) << r.describe();
+    EXPECT_NE(r.err.find("no history for contacts/nobody"), std::string::npos)
+        << r.describe();
   }
 }
 

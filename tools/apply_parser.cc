@@ -31,14 +31,17 @@ Operation parse_op(const json& op) {
       throw InvalidInputError("unknown field \"" + field + "\"");
     }
   }
-  Operation out{op_kind(string_field(op, "op")), string_field(op, "collection"),
-                string_field(op, "key"), {}};
+  Operation out{op_kind(string_field(op, "op")),
+                string_field(op, "collection"),
+                string_field(op, "key"),
+                {}};
   bool has_value = op.contains("value");
   if (out.kind == OpKind::kDelete && has_value) {
     throw InvalidInputError("delete takes no \"value\"");
   }
   if (out.kind != OpKind::kDelete) {
-    if (!has_value) throw InvalidInputError(std::string(to_string(out.kind)) + " needs a \"value\"");
+    if (!has_value)
+      throw InvalidInputError(std::string(to_string(out.kind)) + " needs a \"value\"");
     out.document = op.at("value").dump();
   }
   return out;

@@ -120,7 +120,8 @@ int run_get(const Globals& g, const std::string& collection, const std::string& 
     }
   }
   if (!doc) {
-    throw NotFoundError("no document " + collection + "/" + key + (at.empty() ? "" : " at " + at));
+    throw NotFoundError("no document " + collection + "/" + key +
+                        (at.empty() ? "" : " at " + at));
   }
   std::cout << (g.json ? *doc : json::parse(*doc).dump(2)) << "\n";
   return kExitOk;

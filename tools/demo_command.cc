@@ -24,12 +24,14 @@ void step(const std::string& what) { std::cout << "\n== " << what << "\n" << std
 std::string write_samples(const std::string& base) {
   std::string samples = base + "/samples";
   auto store = Store::open(base + "/scratch");
-  store->commit({{OpKind::kPut, "contacts", "alice",
-                  R"({"name":"Alice Martin","email":"alice@example.com","phone":"555-0101"})"},
-                 {OpKind::kPut, "contacts", "bob", R"({"name":"Bob Chen","email":"bob@example.com"})"},
-                 {OpKind::kPut, "contacts", "chloe", R"({"name":"Chloé Dubois","city":"Lyon"})"},
-                 {OpKind::kPut, "notes", "groceries", R"({"text":"milk, eggs, bread"})"},
-                 {OpKind::kPut, "notes", "ideas", R"({"text":"learn the journal format"})"}});
+  store->commit(
+      {{OpKind::kPut, "contacts", "alice",
+        R"({"name":"Alice Martin","email":"alice@example.com","phone":"555-0101"})"},
+       {OpKind::kPut, "contacts", "bob",
+        R"({"name":"Bob Chen","email":"bob@example.com"})"},
+       {OpKind::kPut, "contacts", "chloe", R"({"name":"Chloé Dubois","city":"Lyon"})"},
+       {OpKind::kPut, "notes", "groceries", R"({"text":"milk, eggs, bread"})"},
+       {OpKind::kPut, "notes", "ideas", R"({"text":"learn the journal format"})"}});
   store->export_to(samples);
   return samples;
 }
@@ -39,10 +41,12 @@ std::string write_samples(const std::string& base) {
 void tear_tail(const std::string& dir) {
   fs::path newest;
   for (const auto& entry : fs::directory_iterator(dir + "/journal")) {
-    if (entry.path().extension() == ".log" && entry.path() > newest) newest = entry.path();
+    if (entry.path().extension() == ".log" && entry.path() > newest)
+      newest = entry.path();
   }
   std::ofstream out(newest, std::ios::binary | std::ios::app);
-  const char torn[] = "\x11\x22\x33\x44\x55\x66\x77\x88\x00\x01\x00\x00\x01\x00\x00\x00PARTIAL";
+  const char torn[] =
+      "\x11\x22\x33\x44\x55\x66\x77\x88\x00\x01\x00\x00\x01\x00\x00\x00PARTIAL";
   out.write(torn, sizeof torn - 1);
 }
 
@@ -58,7 +62,8 @@ void tour(const Globals& g) {
     std::cout << "seq " << store->patch("contacts", "bob", R"({"phone":"555-0102"})").seq
               << ": bob gets a phone number\n";
     pause_briefly();
-    std::cout << "seq " << store->put("notes", "call-bob", R"({"text":"call Bob on Friday"})").seq
+    std::cout << "seq "
+              << store->put("notes", "call-bob", R"({"text":"call Bob on Friday"})").seq
               << ": a new note\n";
     pause_briefly();
   }
@@ -66,19 +71,26 @@ void tour(const Globals& g) {
   pause_briefly();
   {
     auto store = open_writable(g);
-    std::cout << "seq "
-              << store->patch("contacts", "alice", R"({"email":"alice@work.example.com"})").seq
-              << ": alice's email changes (the edit we will undo)\n";
+    std::cout
+        << "seq "
+        << store->patch("contacts", "alice", R"({"email":"alice@work.example.com"})").seq
+        << ": alice's email changes (the edit we will undo)\n";
     pause_briefly();
-    std::cout << "seq " << store->remove("notes", "groceries").seq << ": a note is deleted\n";
+    std::cout << "seq " << store->remove("notes", "groceries").seq
+              << ": a note is deleted\n";
   }
-  step("3. compact: a snapshot of every collection in backups/, readable JSON state files");
+  step(
+      "3. compact: a snapshot of every collection in backups/, readable JSON state "
+      "files");
   run_compact(g);
-  step("4. inspect: segments, sequence and time range, snapshots, commits per collection");
+  step(
+      "4. inspect: segments, sequence and time range, snapshots, commits per collection");
   run_inspect(g, {});
   step("5. backups: the snapshots, with their time, sequence number and size");
   run_backups(g);
-  step("6. a crash in the middle of an append leaves a torn record: verify sees it (exit 3)");
+  step(
+      "6. a crash in the middle of an append leaves a torn record: verify sees it (exit "
+      "3)");
   tear_tail(g.dir);
   int code = run_verify(g);
   std::cout << "verify exit code: " << code << "\n";
@@ -101,13 +113,14 @@ int run_demo(const Globals& g) {
   bool throwaway = g.dir.empty();
   if (throwaway) {
     std::string pattern = (fs::temp_directory_path() / "pa-journal-demo-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw IoError("cannot create a temporary directory");
+    if (::mkdtemp(pattern.data()) == nullptr)
+      throw IoError("cannot create a temporary directory");
     demo.dir = pattern + "/store";
   } else if (fs::exists(demo.dir)) {
     throw InvalidInputError(demo.dir + " exists; the demo needs a new directory");
   }
-  std::cout << "pa-journal demo on " << demo.dir << (throwaway ? " (removed afterwards)" : "")
-            << "\n";
+  std::cout << "pa-journal demo on " << demo.dir
+            << (throwaway ? " (removed afterwards)" : "") << "\n";
   try {
     tour(demo);
   } catch (...) {

@@ -14,18 +14,24 @@ using nlohmann::json;
 json summary_json(const std::string& dir, const JournalSummary& s) {
   json segments = json::array();
   for (const auto& seg : s.segments) {
-    segments.push_back({{"name", seg.name}, {"first_seq", seg.first_seq}, {"bytes", seg.bytes}});
+    segments.push_back(
+        {{"name", seg.name}, {"first_seq", seg.first_seq}, {"bytes", seg.bytes}});
   }
   json collections = json::object();
   for (const auto& [name, n] : s.commits_per_collection) collections[name] = n;
   json damage = json::array();
   for (const auto& d : s.damage) damage.push_back(damage_json(d));
   json losses = json::array();
-  for (const auto& [from, to] : s.known_losses) losses.push_back({{"from", from}, {"to", to}});
-  auto time_or_null = [&](int64_t t) { return s.records ? json(format_time_ns(t)) : json(); };
+  for (const auto& [from, to] : s.known_losses)
+    losses.push_back({{"from", from}, {"to", to}});
+  auto time_or_null = [&](int64_t t) {
+    return s.records ? json(format_time_ns(t)) : json();
+  };
   json snapshots = json::array();
   for (const auto& b : s.snapshots) {
-    snapshots.push_back({{"id", b.id}, {"time", format_time_ns(b.time_ns)}, {"seq", b.seq},
+    snapshots.push_back({{"id", b.id},
+                         {"time", format_time_ns(b.time_ns)},
+                         {"seq", b.seq},
                          {"bytes", b.bytes}});
   }
   json window = {{"from", nullptr}, {"to", nullptr}};
@@ -52,7 +58,8 @@ json summary_json(const std::string& dir, const JournalSummary& s) {
 std::string histogram(const JournalSummary& s, std::string* unit) {
   if (s.commit_times_ns.empty()) return {};
   int64_t span = s.last_time_ns - s.first_time_ns;
-  int64_t bucket = span > 2 * 86400e9 ? int64_t{86400'000'000'000} : int64_t{3600'000'000'000};
+  int64_t bucket =
+      span > 2 * 86400e9 ? int64_t{86400'000'000'000} : int64_t{3600'000'000'000};
   *unit = bucket == 3600'000'000'000 ? "hour" : "day";
   size_t buckets = static_cast<size_t>(span / bucket) + 1;
   std::vector<uint64_t> counts(std::min<size_t>(buckets, 72));
@@ -66,7 +73,8 @@ std::string histogram(const JournalSummary& s, std::string* unit) {
 
 void print_summary(const std::string& dir, const JournalSummary& s) {
   std::cout << "store        " << dir << "\n"
-            << "segments     " << s.segments.size() << " (" << human_size(s.bytes) << ")\n"
+            << "segments     " << s.segments.size() << " (" << human_size(s.bytes)
+            << ")\n"
             << "records      " << s.records;
   if (s.records) std::cout << " (seq " << s.first_seq << ".." << s.last_seq << ")";
   std::cout << "\n";
@@ -80,8 +88,8 @@ void print_summary(const std::string& dir, const JournalSummary& s) {
   }
   std::cout << "snapshots    " << s.snapshots.size();
   if (!s.snapshots.empty()) {
-    std::cout << " (newest " << s.snapshots.front().id << " at seq " << s.snapshots.front().seq
-              << ", oldest " << s.snapshots.back().id << ")";
+    std::cout << " (newest " << s.snapshots.front().id << " at seq "
+              << s.snapshots.front().seq << ", oldest " << s.snapshots.back().id << ")";
   }
   std::cout << "\n";
   for (const auto& [name, n] : s.commits_per_collection) {
@@ -106,17 +114,21 @@ int list_records(const Globals& g, const InspectArgs& args) {
   filter.from_seq = args.from_seq;
   filter.limit = args.limit;
   json all = json::array();
-  read_records(store_dir(g), filter, [&](const Record& r) {
-    if (g.json) {
-      all.push_back(record_json(r));
-      return;
-    }
-    for (const auto& op : r.ops) {
-      std::cout << r.seq << "  " << format_time_ns(r.time_ns) << "  " << to_string(op.kind)
-                << " " << op.collection << "/" << op.key << "  " << op.document
-                << (r.origin.empty() ? "" : "  (" + r.origin + ")") << "\n";
-    }
-  }, read_options(g));
+  read_records(
+      store_dir(g), filter,
+      [&](const Record& r) {
+        if (g.json) {
+          all.push_back(record_json(r));
+          return;
+        }
+        for (const auto& op : r.ops) {
+          std::cout << r.seq << "  " << format_time_ns(r.time_ns) << "  "
+                    << to_string(op.kind) << " " << op.collection << "/" << op.key << "  "
+                    << op.document << (r.origin.empty() ? "" : "  (" + r.origin + ")")
+                    << "\n";
+        }
+      },
+      read_options(g));
   if (g.json) print_json(all);
   return kExitOk;
 }

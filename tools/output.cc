@@ -63,8 +63,10 @@ nlohmann::json commit_json(const CommitResult& r) {
 }
 
 nlohmann::json damage_json(const Damage& d) {
-  nlohmann::json out = {{"kind", to_string(d.kind)}, {"file", d.file},
-                        {"offset", d.offset},        {"bytes", d.bytes},
+  nlohmann::json out = {{"kind", to_string(d.kind)},
+                        {"file", d.file},
+                        {"offset", d.offset},
+                        {"bytes", d.bytes},
                         {"reason", d.reason}};
   if (d.first_seq > 0) out["lost_seq"] = {{"from", d.first_seq}, {"to", d.last_seq}};
   return out;
@@ -73,12 +75,13 @@ nlohmann::json damage_json(const Damage& d) {
 nlohmann::json record_json(const Record& r) {
   nlohmann::json ops = nlohmann::json::array();
   for (const auto& op : r.ops) {
-    nlohmann::json o = {{"op", to_string(op.kind)}, {"collection", op.collection},
-                        {"key", op.key}};
+    nlohmann::json o = {
+        {"op", to_string(op.kind)}, {"collection", op.collection}, {"key", op.key}};
     if (op.kind != OpKind::kDelete) o["value"] = nlohmann::json::parse(op.document);
     ops.push_back(std::move(o));
   }
-  nlohmann::json out = {{"seq", r.seq}, {"time", format_time_ns(r.time_ns)}, {"ops", ops}};
+  nlohmann::json out = {
+      {"seq", r.seq}, {"time", format_time_ns(r.time_ns)}, {"ops", ops}};
   if (!r.origin.empty()) out["origin"] = r.origin;
   return out;
 }

@@ -15,12 +15,15 @@ json strings(const std::vector<std::string>& items) { return json(items); }
 void print_report(const RecoveryReport& r) {
   std::cout << "mode         " << to_string(r.mode) << "\n"
             << "snapshot     "
-            << (r.snapshot_id.empty() ? std::string("none")
-                                      : r.snapshot_id + " (seq " + std::to_string(r.snapshot_seq) + ")")
+            << (r.snapshot_id.empty()
+                    ? std::string("none")
+                    : r.snapshot_id + " (seq " + std::to_string(r.snapshot_seq) + ")")
             << "\n";
-  for (const auto& f : r.snapshot_fallbacks) std::cout << "passed over  " << f.describe() << "\n";
+  for (const auto& f : r.snapshot_fallbacks)
+    std::cout << "passed over  " << f.describe() << "\n";
   std::cout << "replayed     " << r.records_replayed << " records";
-  if (r.records_replayed) std::cout << " (seq " << r.first_seq << ".." << r.last_seq << ")";
+  if (r.records_replayed)
+    std::cout << " (seq " << r.first_seq << ".." << r.last_seq << ")";
   std::cout << "\n";
   for (const auto& d : r.damage) std::cout << "damage       " << d.describe() << "\n";
 }
@@ -45,12 +48,13 @@ int run_compact(const Globals& g) {
   auto store = open_writable(g);
   CompactionResult r = store->compact();
   if (g.json) {
-    print_json({{"snapshot", r.snapshot_id.empty() ? json() : json(r.snapshot_id)},
-                {"seq", r.seq},
-                {"time", r.snapshot_id.empty() ? json() : json(format_time_ns(r.time_ns))},
-                {"bytes", r.bytes},
-                {"removed_snapshots", strings(r.removed_snapshots)},
-                {"removed_segments", strings(r.removed_segments)}});
+    print_json(
+        {{"snapshot", r.snapshot_id.empty() ? json() : json(r.snapshot_id)},
+         {"seq", r.seq},
+         {"time", r.snapshot_id.empty() ? json() : json(format_time_ns(r.time_ns))},
+         {"bytes", r.bytes},
+         {"removed_snapshots", strings(r.removed_snapshots)},
+         {"removed_segments", strings(r.removed_segments)}});
     return kExitOk;
   }
   if (r.snapshot_id.empty()) {
@@ -60,7 +64,8 @@ int run_compact(const Globals& g) {
   }
   std::cout << "snapshot " << r.snapshot_id << " at seq " << r.seq << " ("
             << human_size(r.bytes) << ")\n";
-  for (const auto& id : r.removed_snapshots) std::cout << "removed snapshot " << id << "\n";
+  for (const auto& id : r.removed_snapshots)
+    std::cout << "removed snapshot " << id << "\n";
   for (const auto& s : r.removed_segments) std::cout << "removed segment " << s << "\n";
   return kExitOk;
 }
@@ -73,8 +78,11 @@ int run_backups(const Globals& g) {
       json files = json::array();
       for (const auto& f : b.files) files.push_back(f.file);
       files.push_back(b.manifest);
-      out.push_back({{"id", b.id}, {"time", format_time_ns(b.time_ns)}, {"seq", b.seq},
-                     {"files", files}, {"bytes", b.bytes}});
+      out.push_back({{"id", b.id},
+                     {"time", format_time_ns(b.time_ns)},
+                     {"seq", b.seq},
+                     {"files", files},
+                     {"bytes", b.bytes}});
     }
     print_json(out);
     return kExitOk;
@@ -136,10 +144,12 @@ int run_import(const Globals& g, const std::string& in_dir) {
     if (r.seq) out["time"] = format_time_ns(r.time_ns);
     print_json(out);
   } else if (r.seq == 0) {
-    std::cout << "nothing to import: the store already holds " << in_dir << "'s content\n";
+    std::cout << "nothing to import: the store already holds " << in_dir
+              << "'s content\n";
   } else {
     std::cout << "imported " << in_dir << " as commit " << r.seq
-              << "; undo with: pa-journal restore --at " << format_time_ns(r.time_ns - 1) << "\n";
+              << "; undo with: pa-journal restore --at " << format_time_ns(r.time_ns - 1)
+              << "\n";
   }
   return kExitOk;
 }

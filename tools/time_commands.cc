@@ -72,10 +72,12 @@ int run_restore(const Globals& g, const RestoreArgs& args) {
     }
     auto changes = diff_states(now, state_at(store_dir(g), t, read_options(g)));
     if (g.json) {
-      print_json({{"at", format_time_ns(t)}, {"dry_run", true}, {"changes", changes_json(changes)}});
+      print_json({{"at", format_time_ns(t)},
+                  {"dry_run", true},
+                  {"changes", changes_json(changes)}});
     } else {
-      std::cout << "restore to " << format_time_ns(t) << " would change " << changes.size()
-                << " documents (nothing appended):\n";
+      std::cout << "restore to " << format_time_ns(t) << " would change "
+                << changes.size() << " documents (nothing appended):\n";
       print_changes(changes);
     }
     return kExitOk;
@@ -125,7 +127,8 @@ int run_diff(const Globals& g, const std::string& from, const std::string& to) {
   int64_t t2 = to.empty() ? system_now_ns() : time_arg(to);
   auto changes = diff_states(state_at(dir, t1, options), state_at(dir, t2, options));
   if (g.json) {
-    print_json({{"from", format_time_ns(t1)}, {"to", format_time_ns(t2)},
+    print_json({{"from", format_time_ns(t1)},
+                {"to", format_time_ns(t2)},
                 {"changes", changes_json(changes)}});
   } else {
     std::cout << "from " << format_time_ns(t1) << " to " << format_time_ns(t2) << ":\n";

@@ -20,11 +20,11 @@ struct Damage {
     kMissingRecords,
   };
   Kind kind = Kind::kCorruption;
-  std::string file;         // segment or snapshot path, relative to the store
-  uint64_t offset = 0;      // first damaged byte
-  uint64_t bytes = 0;       // bytes dropped
-  uint64_t first_seq = 0;   // first sequence number lost, 0 if none or unknown
-  uint64_t last_seq = 0;    // last sequence number lost, 0 if none or unknown
+  std::string file;        // segment or snapshot path, relative to the store
+  uint64_t offset = 0;     // first damaged byte
+  uint64_t bytes = 0;      // bytes dropped
+  uint64_t first_seq = 0;  // first sequence number lost, 0 if none or unknown
+  uint64_t last_seq = 0;   // last sequence number lost, 0 if none or unknown
   std::string reason;
 
   // One line: "journal/...log offset 4096: checksum mismatch; 312 bytes

@@ -23,8 +23,8 @@ class StorageError : public std::runtime_error {
 // sequence number.
 class CorruptedDataError : public StorageError {
  public:
-  CorruptedDataError(const std::string& what, std::string file = {},
-                     uint64_t offset = 0, uint64_t seq = 0)
+  CorruptedDataError(const std::string& what, std::string file = {}, uint64_t offset = 0,
+                     uint64_t seq = 0)
       : StorageError(what), file_(std::move(file)), offset_(offset), seq_(seq) {}
   const std::string& file() const { return file_; }
   uint64_t offset() const { return offset_; }

@@ -35,11 +35,11 @@
 namespace pa_journal {
 
 struct BackupEntry {
-  std::string filename;   // e.g. "contacts_20261125_100000.json", inside backups/
+  std::string filename;      // e.g. "contacts_20261125_100000.json", inside backups/
   int64_t timestamp_ns = 0;  // UTC nanoseconds: the snapshot's time
-  std::string timestamp;  // the same in RFC 3339
-  uint64_t size = 0;      // bytes
-  uint64_t seq = 0;       // the last record the snapshot includes
+  std::string timestamp;     // the same in RFC 3339
+  uint64_t size = 0;         // bytes
+  uint64_t seq = 0;          // the last record the snapshot includes
 };
 
 class FileStorage {
@@ -95,7 +95,8 @@ class ConfigManager {
   nlohmann::json load_config() const;
   // Journals every setting of config() that differs from the store, as one commit.
   void save_config();
-  nlohmann::json get(const std::string& key, const nlohmann::json& fallback = nullptr) const;
+  nlohmann::json get(const std::string& key,
+                     const nlohmann::json& fallback = nullptr) const;
   // One journaled commit.
   void set(const std::string& key, const nlohmann::json& value);
   const nlohmann::json& config() const { return config_; }

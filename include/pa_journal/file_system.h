@@ -55,7 +55,8 @@ class FileSystem {
   virtual void truncate(const std::string& path, uint64_t size) = 0;
   // Writes data over path's bytes at offset (which must lie inside the file)
   // and syncs it.
-  virtual void overwrite(const std::string& path, uint64_t offset, std::string_view data) = 0;
+  virtual void overwrite(const std::string& path, uint64_t offset,
+                         std::string_view data) = 0;
   // Makes the directory's entries (creations, renames, removals) durable.
   virtual void sync_dir(const std::string& dir) = 0;
   // Takes an exclusive lock on path and writes this process's pid into it.
@@ -68,6 +69,7 @@ std::shared_ptr<FileSystem> posix_file_system();
 
 // Writes data to path so that after a crash path holds either its old content
 // or all of data: temporary file, sync, rename, directory sync.
-void write_file_atomically(FileSystem& fs, const std::string& path, std::string_view data);
+void write_file_atomically(FileSystem& fs, const std::string& path,
+                           std::string_view data);
 
 }  // namespace pa_journal

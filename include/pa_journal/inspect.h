@@ -29,10 +29,10 @@ struct BackupFile {
 };
 
 struct BackupSummary {
-  std::string id;        // "20261125_100000"
+  std::string id;  // "20261125_100000"
   uint64_t seq = 0;
   int64_t time_ns = 0;
-  uint64_t bytes = 0;    // of the collection files
+  uint64_t bytes = 0;  // of the collection files
   std::vector<BackupFile> files;
   std::string manifest;  // name inside backups/
 };
@@ -41,14 +41,14 @@ struct JournalSummary {
   std::vector<SegmentSummary> segments;
   uint64_t bytes = 0;
   uint64_t records = 0;
-  uint64_t first_seq = 0, last_seq = 0;    // 0 when empty
+  uint64_t first_seq = 0, last_seq = 0;  // 0 when empty
   int64_t first_time_ns = 0, last_time_ns = 0;
-  std::vector<Damage> damage;              // as found by a salvage read
+  std::vector<Damage> damage;                               // as found by a salvage read
   std::vector<std::pair<uint64_t, uint64_t>> known_losses;  // salvage markers
   // Commits per collection (an operation counts once per collection it touches).
   std::vector<std::pair<std::string, uint64_t>> commits_per_collection;
-  std::vector<int64_t> commit_times_ns;    // for the tools' histogram
-  std::vector<BackupSummary> snapshots;    // newest first
+  std::vector<int64_t> commit_times_ns;  // for the tools' histogram
+  std::vector<BackupSummary> snapshots;  // newest first
   // The restorable window: from the first record if the journal still starts
   // at seq 1, else from the oldest snapshot; to the last record. Both 0 when
   // the store is empty.
@@ -62,7 +62,7 @@ JournalSummary inspect_journal(const std::string& dir, const Options& options = 
 struct VerifyResult {
   uint64_t records = 0;
   uint64_t segments = 0;
-  uint64_t snapshots = 0;  // snapshots that verified
+  uint64_t snapshots = 0;      // snapshots that verified
   std::vector<Damage> damage;  // every damage found, torn tails included
   bool ok() const { return damage.empty(); }
 };
@@ -72,7 +72,8 @@ struct VerifyResult {
 VerifyResult verify_store(const std::string& dir, const Options& options = {});
 
 // Snapshots whose manifest parses, newest first (damaged ones: verify_store).
-std::vector<BackupSummary> list_backups(const std::string& dir, const Options& options = {});
+std::vector<BackupSummary> list_backups(const std::string& dir,
+                                        const Options& options = {});
 
 // The collections of one snapshot, after checking every checksum. Throws
 // BackupNotFoundError if there is no snapshot with that id, CorruptedDataError
@@ -98,7 +99,8 @@ ReplayOutcome replay_store(const std::string& dir, const Options& options,
 // Writes the state (now, or at until_ns) as an export into out_dir, which
 // must be new or empty (see Store::export_to). Read-only on the store.
 // Returns the sequence number and time the export stands for.
-std::pair<uint64_t, int64_t> export_store(const std::string& dir, const std::string& out_dir,
+std::pair<uint64_t, int64_t> export_store(const std::string& dir,
+                                          const std::string& out_dir,
                                           std::optional<int64_t> until_ns = std::nullopt,
                                           const Options& options = {});
 

@@ -24,10 +24,10 @@ struct Operation {
 
 // One commit: applied atomically, numbered and timed by the journal.
 struct Record {
-  uint64_t seq = 0;      // gap-free, starting at 1
-  int64_t time_ns = 0;   // UTC nanoseconds since the Unix epoch; never decreases
+  uint64_t seq = 0;     // gap-free, starting at 1
+  int64_t time_ns = 0;  // UTC nanoseconds since the Unix epoch; never decreases
   std::vector<Operation> ops;
-  std::string origin;    // optional note, e.g. "restore to ..."
+  std::string origin;  // optional note, e.g. "restore to ..."
 
   bool operator==(const Record&) const = default;
 };

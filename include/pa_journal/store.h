@@ -42,11 +42,11 @@ struct RecoveryReport {
   // why: the open fell back to an older snapshot and a longer journal.
   std::vector<Damage> snapshot_fallbacks;
   uint64_t records_replayed = 0;
-  uint64_t first_seq = 0;  // first record replayed, 0 if none
-  uint64_t last_seq = 0;   // last record replayed, 0 if none
-  std::vector<Damage> damage;           // everything found, torn tails included
+  uint64_t first_seq = 0;      // first record replayed, 0 if none
+  uint64_t last_seq = 0;       // last record replayed, 0 if none
+  std::vector<Damage> damage;  // everything found, torn tails included
   uint64_t torn_bytes_cut = 0;
-  std::vector<std::string> quarantined; // copies kept of cut or rewritten bytes
+  std::vector<std::string> quarantined;  // copies kept of cut or rewritten bytes
   // One line for storage.log and the tools.
   std::string summary() const;
 };
@@ -90,7 +90,8 @@ class Store {
   // The document as compact JSON, or nullopt.
   std::optional<std::string> get(std::string_view collection, std::string_view key) const;
   // Every (key, document) of a collection, in key order.
-  std::vector<std::pair<std::string, std::string>> list(std::string_view collection) const;
+  std::vector<std::pair<std::string, std::string>> list(
+      std::string_view collection) const;
   std::vector<std::string> collections() const;
 
   // Point-in-time restore (DESIGN.md 5): appends one commit, with the origin

@@ -41,8 +41,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   pa_journal::Frame frame;
   while (reader.next(&frame)) {
     if (frame.end > segment.size()) std::abort();
-    std::string_view covered(segment.data() + frame.offset + 8, frame.end - frame.offset - 8);
-    if (pa_journal::get_u64(segment.data() + frame.offset) != pa_journal::checksum(covered)) {
+    std::string_view covered(segment.data() + frame.offset + 8,
+                             frame.end - frame.offset - 8);
+    if (pa_journal::get_u64(segment.data() + frame.offset) !=
+        pa_journal::checksum(covered)) {
       std::abort();
     }
   }

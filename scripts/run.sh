@@ -44,6 +44,11 @@ build() {
 
 stage() { printf '\n==== %s\n' "$*"; }
 
+# Sanitizer builds: optimised a little, no debug info, assertions on; this
+# halves their build time on two cores.
+sanitized=(-DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE=-O1 -DCMAKE_C_FLAGS_RELEASE=-O1
+           -DPA_JOURNAL_BENCH=OFF)
+
 # The tests that run threads against each other; ThreadSanitizer runs these.
 concurrency_tests=(journal_writer_test compaction_test store_test)
 
@@ -64,10 +69,10 @@ case "${1:-}" in
     build build
     ctest --test-dir build --output-on-failure -j"$jobs"
     stage "tests under AddressSanitizer and UndefinedBehaviorSanitizer"
-    build build-asan -DPA_JOURNAL_SANITIZE=address,undefined -DPA_JOURNAL_BENCH=OFF
+    build build-asan -DPA_JOURNAL_SANITIZE=address,undefined "${sanitized[@]}"
     ctest --test-dir build-asan --output-on-failure -j"$jobs"
     stage "concurrency tests under ThreadSanitizer"
-    build build-tsan -DPA_JOURNAL_SANITIZE=thread -DPA_JOURNAL_BENCH=OFF -- "${concurrency_tests[@]}"
+    build build-tsan -DPA_JOURNAL_SANITIZE=thread "${sanitized[@]}" -- "${concurrency_tests[@]}"
     for t in "${concurrency_tests[@]}"; do
       TSAN_OPTIONS="halt_on_error=1" "build-tsan/tests/$t" --gtest_brief=1
     done

@@ -46,8 +46,7 @@ stage() { printf '\n==== %s\n' "$*"; }
 
 # Sanitizer builds: optimised a little, no debug info, assertions on; this
 # halves their build time on two cores.
-sanitized=(-DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE=-O1 -DCMAKE_C_FLAGS_RELEASE=-O1
-           -DPA_JOURNAL_BENCH=OFF)
+sanitized=(-DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE=-O1 -DCMAKE_C_FLAGS_RELEASE=-O1)
 
 # The tests that run threads against each other; ThreadSanitizer runs these.
 concurrency_tests=(journal_writer_test compaction_test store_test)

@@ -87,5 +87,13 @@ struct ReplayArgs {
   bool force = false;
 };
 int run_replay(const Globals& g, const ReplayArgs& args);
+struct BenchArgs {
+  std::string in;      // where to create the temporary directory
+  double seconds = 0;  // per contender; 0: the short run's default
+  bool keep = false;
+  std::string memory_probe;  // internal: the child side of the memory figure
+};
+// A short run of the benchmark (tools/bench/) on the disk of the store.
+int run_bench(const Globals& g, const BenchArgs& args);
 
 }  // namespace pa_journal::cli

@@ -17,10 +17,12 @@ struct Args {
   bool continue_on_error = false;
   InspectArgs inspect;
   ReplayArgs replay;
+  BenchArgs bench;
 };
 
 void add_globals(CLI::App& app, Globals& g) {
-  app.add_option("--dir", g.dir, "store directory (default $PA_JOURNAL_DIR, else ~/.personal_assistant)");
+  app.add_option("--dir", g.dir,
+                 "store directory (default $PA_JOURNAL_DIR, else ~/.personal_assistant)");
   app.add_flag("--json", g.json, "machine-readable output");
   app.add_option("--durability", g.durability, "always|interval|none (default always)")
       ->check(CLI::IsMember({"always", "interval", "none"}));
@@ -30,7 +32,8 @@ void add_globals(CLI::App& app, Globals& g) {
       ->check(CLI::IsMember({"tolerate-tail", "strict", "point-in-time", "salvage"}));
 }
 
-CLI::App* command(CLI::App& app, const char* name, const char* about, const char* example) {
+CLI::App* command(CLI::App& app, const char* name, const char* about,
+                  const char* example) {
   CLI::App* sub = app.add_subcommand(name, about);
   sub->footer(std::string("Example:\n  ") + example);
   return sub;
@@ -38,29 +41,41 @@ CLI::App* command(CLI::App& app, const char* name, const char* about, const char
 
 void add_document_commands(CLI::App& app, Args& a, std::function<int()>& run) {
   const Globals& g = a.globals;
-  struct Write { const char* name; OpKind kind; const char* about; const char* example; };
-  for (Write w : {Write{"put", OpKind::kPut, "replace a document (one commit); prints its seq",
-                        "pa-journal put contacts alice '{\"name\":\"Alice\"}'"},
-                  Write{"patch", OpKind::kPatch, "RFC 7396 merge patch of a document (one commit)",
-                        "pa-journal patch contacts alice '{\"phone\":\"555-0100\"}'"}}) {
+  struct Write {
+    const char* name;
+    OpKind kind;
+    const char* about;
+    const char* example;
+  };
+  for (Write w :
+       {Write{"put", OpKind::kPut, "replace a document (one commit); prints its seq",
+              "pa-journal put contacts alice '{\"name\":\"Alice\"}'"},
+        Write{"patch", OpKind::kPatch, "RFC 7396 merge patch of a document (one commit)",
+              "pa-journal patch contacts alice '{\"phone\":\"555-0100\"}'"}}) {
     auto* sub = command(app, w.name, w.about, w.example);
     sub->add_option("collection", a.collection)->required();
     sub->add_option("key", a.key)->required();
     sub->add_option("json", a.json, "the JSON text, or - for standard input")->required();
-    sub->callback([&, kind = w.kind] { run = [&, kind] { return run_put(g, kind, a.collection, a.key, a.json); }; });
+    sub->callback([&, kind = w.kind] {
+      run = [&, kind] { return run_put(g, kind, a.collection, a.key, a.json); };
+    });
   }
   auto* del = command(app, "delete", "delete a document (one commit)",
                       "pa-journal delete contacts alice");
   del->add_option("collection", a.collection)->required();
   del->add_option("key", a.key)->required();
-  del->callback([&] { run = [&] { return run_put(g, OpKind::kDelete, a.collection, a.key, ""); }; });
-  auto* get = command(app, "get", "print one document as JSON", "pa-journal get contacts alice");
+  del->callback([&] {
+    run = [&] { return run_put(g, OpKind::kDelete, a.collection, a.key, ""); };
+  });
+  auto* get =
+      command(app, "get", "print one document as JSON", "pa-journal get contacts alice");
   get->add_option("collection", a.collection)->required();
   get->add_option("key", a.key)->required();
   get->add_option("--at", a.at, "the document as it was at time T");
   get->callback([&] { run = [&] { return run_get(g, a.collection, a.key, a.at); }; });
-  auto* list = command(app, "list", "list a collection (--json: one object key -> document)",
-                       "pa-journal list contacts --json");
+  auto* list =
+      command(app, "list", "list a collection (--json: one object key -> document)",
+              "pa-journal list contacts --json");
   list->add_option("collection", a.collection)->required();
   list->add_option("--at", a.at, "the collection as it was at time T");
   list->callback([&] { run = [&] { return run_list(g, a.collection, a.at); }; });
@@ -76,9 +91,11 @@ void add_journal_commands(CLI::App& app, Args& a, std::function<int()>& run) {
   apply->add_option("file", a.input, "NDJSON file, or - for standard input (default)");
   apply->add_flag("--continue-on-error", a.continue_on_error,
                   "apply later lines after a refused one (default: stop)");
-  apply->callback([&] { run = [&] { return run_apply(g, a.input, a.continue_on_error); }; });
-  auto* inspect = command(app, "inspect", "summary of the journal, or its records with --records",
-                          "pa-journal inspect --records --collection contacts --since -2h");
+  apply->callback(
+      [&] { run = [&] { return run_apply(g, a.input, a.continue_on_error); }; });
+  auto* inspect =
+      command(app, "inspect", "summary of the journal, or its records with --records",
+              "pa-journal inspect --records --collection contacts --since -2h");
   auto& i = a.inspect;
   inspect->add_flag("--records", i.records, "list records instead of the summary");
   // An empty time would read as no filter at all: refuse it.
@@ -113,21 +130,24 @@ void add_snapshot_commands(CLI::App& app, Args& a, std::function<int()>& run) {
   auto* backups = command(app, "backups", "list the snapshots with time, seq and size",
                           "pa-journal backups --json");
   backups->callback([&] { run = [&] { return run_backups(g); }; });
-  auto* replay = command(app, "replay",
-                         "rebuild the state from snapshot and journal, read-only, and report "
-                         "what was found",
-                         "pa-journal replay --mode salvage --out /tmp/rescued");
+  auto* replay =
+      command(app, "replay",
+              "rebuild the state from snapshot and journal, read-only, and report "
+              "what was found",
+              "pa-journal replay --mode salvage --out /tmp/rescued");
   auto& r = a.replay;
-  replay->add_option("--mode", r.mode, "recovery mode (default: --recovery, tolerate-tail)")
+  replay
+      ->add_option("--mode", r.mode, "recovery mode (default: --recovery, tolerate-tail)")
       ->check(CLI::IsMember({"tolerate-tail", "strict", "point-in-time", "salvage"}));
   replay->add_option("--until", r.until, "only records committed at or before T");
   replay->add_option("--out", r.out, "write the state as JSON files into DIR");
   replay->add_flag("--force", r.force, "overwrite files in --out");
   replay->callback([&] { run = [&] { return run_replay(g, r); }; });
-  auto* exp = command(app, "export",
-                      "write the state (now or at T) as JSON files with a manifest into a new "
-                      "or empty DIR",
-                      "pa-journal export /tmp/pa-export --at -1h");
+  auto* exp =
+      command(app, "export",
+              "write the state (now or at T) as JSON files with a manifest into a new "
+              "or empty DIR",
+              "pa-journal export /tmp/pa-export --at -1h");
   exp->add_option("dir", a.json, "the export directory")->required();
   exp->add_option("--at", a.at, "export the state at time T");
   exp->callback([&] { run = [&] { return run_export(g, a.json, a.at); }; });
@@ -136,10 +156,11 @@ void add_snapshot_commands(CLI::App& app, Args& a, std::function<int()>& run) {
                       "pa-journal import /tmp/pa-export");
   imp->add_option("dir", a.json, "the export directory")->required();
   imp->callback([&] { run = [&] { return run_import(g, a.json); }; });
-  auto* demo = command(app, "demo",
-                       "a guided tour on a throwaway store (or a new --dir): import, edits, "
-                       "compaction, a torn tail, a restore, a history",
-                       "pa-journal demo");
+  auto* demo =
+      command(app, "demo",
+              "a guided tour on a throwaway store (or a new --dir): import, edits, "
+              "compaction, a torn tail, a restore, a history",
+              "pa-journal demo");
   demo->callback([&] { run = [&] { return run_demo(g); }; });
 }
 
@@ -150,9 +171,11 @@ void add_time_commands(CLI::App& app, Args& a, std::function<int()>& run) {
                           "state at T (undo it by restoring to just before it)",
                           "pa-journal restore --at '2026-11-25 10:00:00' --dry-run");
   auto& r = a.restore;
-  restore->add_option("--at", r.at, "the time to restore (records at or before T)")->required();
+  restore->add_option("--at", r.at, "the time to restore (records at or before T)")
+      ->required();
   restore->add_flag("--dry-run", r.dry_run, "print what would change, append nothing");
-  restore->add_option("--out", r.out, "write the state at T into DIR instead of restoring");
+  restore->add_option("--out", r.out,
+                      "write the state at T into DIR instead of restoring");
   restore->add_flag("--force", r.force, "let --out overwrite files");
   restore->callback([&] { run = [&] { return run_restore(g, r); }; });
   auto* history = command(app, "history", "every version of one document",
@@ -160,11 +183,30 @@ void add_time_commands(CLI::App& app, Args& a, std::function<int()>& run) {
   history->add_option("collection", a.collection)->required();
   history->add_option("key", a.key)->required();
   history->callback([&] { run = [&] { return run_history(g, a.collection, a.key); }; });
-  auto* diff = command(app, "diff", "documents added, changed and deleted between two times",
-                       "pa-journal diff --from -1d --to -1h");
+  auto* diff =
+      command(app, "diff", "documents added, changed and deleted between two times",
+              "pa-journal diff --from -1d --to -1h");
   diff->add_option("--from", a.from, "start time T1")->required();
   diff->add_option("--to", a.to, "end time T2 (default now)");
   diff->callback([&] { run = [&] { return run_diff(g, a.from, a.to); }; });
+}
+
+void add_bench_command(CLI::App& app, Args& a, std::function<int()>& run) {
+  const Globals& g = a.globals;
+  auto* bench =
+      command(app, "bench",
+              "a short benchmark on the disk of the store: pa-journal against "
+              "SQLite, the seed's whole-file rewrite and the bare disk, with the "
+              "targets of DESIGN.md 7 (full run: pa-journal-bench)",
+              "pa-journal bench --json");
+  auto& b = a.bench;
+  bench->add_option("--in", b.in,
+                    "create the temporary directory in DIR (default: beside the store)");
+  bench->add_option("--seconds", b.seconds, "measuring time per contender (default 0.6)")
+      ->check(CLI::PositiveNumber);
+  bench->add_flag("--keep", b.keep, "keep the temporary directory");
+  bench->add_option("--memory-probe", b.memory_probe)->group("");
+  bench->callback([&] { run = [&] { return run_bench(g, b); }; });
 }
 
 int guarded(const std::function<int()>& run) {
@@ -198,6 +240,7 @@ int main(int argc, char** argv) {
   add_journal_commands(app, args, run);
   add_snapshot_commands(app, args, run);
   add_time_commands(app, args, run);
+  add_bench_command(app, args, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,112 @@
+// pa-journal-bench: the benchmark of DESIGN.md 7. The default is the full run
+// the README's table comes from; --quick is the smoke test's.
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <iostream>
+
+#include "tools/bench/bench.h"
+
+namespace {
+
+struct Sizes {
+  std::optional<double> seconds;
+  std::optional<int> rounds, compaction_runs;
+  std::optional<uint64_t> docs, seed_docs, compaction_docs;
+  std::vector<int> threads;
+  std::vector<uint64_t> cost_docs, replay_records;
+  std::vector<std::string> only;
+};
+
+void apply(const Sizes& s, pa_journal::bench::Config& c) {
+  if (s.seconds) c.seconds = *s.seconds;
+  if (s.rounds) c.rounds = *s.rounds;
+  if (s.compaction_runs) c.compaction_runs = *s.compaction_runs;
+  if (s.docs) c.docs = *s.docs;
+  if (s.seed_docs) c.seed_docs = *s.seed_docs;
+  if (s.compaction_docs) c.compaction_docs = *s.compaction_docs;
+  if (!s.threads.empty()) c.threads = s.threads;
+  if (!s.cost_docs.empty()) c.cost_docs = s.cost_docs;
+  if (!s.replay_records.empty()) c.replay_records = s.replay_records;
+  c.only = s.only;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  namespace bench = pa_journal::bench;
+  CLI::App app{
+      "pa-journal-bench: pa-journal against SQLite, the seed's whole-file rewrite and "
+      "the "
+      "bare disk, with every target of DESIGN.md 7 judged"};
+  bool quick = false, json = false, quiet = false, fail_on_miss = false;
+  std::string dir, probe, json_file;
+  bool keep = false;
+  Sizes s;
+  app.add_flag("--quick", quick, "small sizes and short runs (CI smoke test)");
+  app.add_flag("--json", json, "print the report as JSON");
+  app.add_option("--json-file", json_file, "also write the JSON report to FILE");
+  app.add_option("--dir", dir,
+                 "create the temporary directory in DIR (default $TMPDIR or /tmp)");
+  app.add_flag("--keep", keep, "keep the temporary directory");
+  app.add_flag("--quiet", quiet, "no progress lines on standard error");
+  app.add_flag("--fail-on-miss", fail_on_miss, "exit 1 if a target misses");
+  app.add_option("--seconds", s.seconds, "measuring time per contender")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--rounds", s.rounds, "interleaved bursts per contender")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--docs", s.docs, "documents the commit workload spreads keys over")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--threads", s.threads, "thread counts for group commit")
+      ->delimiter(',');
+  app.add_option("--cost-docs", s.cost_docs, "store sizes for the commit cost")
+      ->delimiter(',');
+  app.add_option("--seed-docs", s.seed_docs, "size where the seed's rewrite is compared")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--replay-records", s.replay_records, "journal lengths for open/replay")
+      ->delimiter(',');
+  app.add_option("--compaction-docs", s.compaction_docs,
+                 "documents for compaction, snapshot load and memory")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--compaction-runs", s.compaction_runs, "compactions to time")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--only", s.only, "run only these phases")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"throughput", "threads", "cost", "replay", "compaction"}));
+  app.add_option("--memory-probe", probe, "(internal) open DIR, print memory use as JSON")
+      ->group("");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (!probe.empty()) return bench::memory_probe_main(probe);
+    bench::Config config = quick ? bench::Config::quick() : bench::Config::full();
+    apply(s, config);
+    if (config.threads.empty() || config.cost_docs.empty() ||
+        config.replay_records.empty()) {
+      std::cerr << "pa-journal-bench: --threads, --cost-docs and --replay-records need "
+                   "values\n";
+      return 2;
+    }
+    config.dir = dir;
+    config.keep = keep;
+    config.probe_command = {"/proc/self/exe", "--memory-probe"};
+    if (!quiet)
+      config.progress = [](const std::string& line) {
+        std::cerr << "[bench] " << line << std::endl;
+      };
+    bench::Report report = bench::run(config);
+    if (!json_file.empty()) {
+      std::ofstream out(json_file);
+      out << bench::to_json(report).dump(2) << std::endl;
+      if (!out) throw std::runtime_error("cannot write " + json_file);
+    }
+    if (json) {
+      std::cout << bench::to_json(report).dump(2) << std::endl;
+    } else {
+      bench::print_text(report, std::cout);
+    }
+    return fail_on_miss && report.misses() > 0 ? 1 : 0;
+  } catch (const std::exception& e) {
+    std::cerr << "pa-journal-bench: " << e.what() << "\n";
+    return 1;
+  }
+}

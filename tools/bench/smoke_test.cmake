@@ -1,0 +1,28 @@
+# The bench_smoke test: `pa-journal-bench --quick --json` with tiny sizes must
+# exit 0 and print one JSON object with every figure and target in it.
+# Run as: cmake -DBENCH=<pa-journal-bench> -DWORK_DIR=<dir> -P smoke_test.cmake
+file(MAKE_DIRECTORY ${WORK_DIR})
+execute_process(
+  COMMAND ${BENCH} --quick --json --quiet --dir ${WORK_DIR} --seconds 0.1 --rounds 1
+          --docs 200 --cost-docs 100,1000 --seed-docs 1000 --replay-records 1000,5000
+          --compaction-docs 5000
+  OUTPUT_VARIABLE out
+  ERROR_VARIABLE err
+  RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "pa-journal-bench exited ${rc}\n${err}\n${out}")
+endif()
+string(JSON figures ERROR_VARIABLE json_error LENGTH "${out}" figures)
+if(json_error)
+  message(FATAL_ERROR "not valid JSON: ${json_error}\n${out}")
+endif()
+string(JSON targets LENGTH "${out}" targets)
+if(figures LESS 20 OR NOT targets EQUAL 12)
+  message(FATAL_ERROR "expected at least 20 figures and 12 targets, got ${figures} and "
+                      "${targets}\n${out}")
+endif()
+foreach(i RANGE 0 11)
+  string(JSON id GET "${out}" targets ${i} id)
+  string(JSON pass GET "${out}" targets ${i} pass)
+  message(STATUS "target ${id}: pass=${pass}")
+endforeach()

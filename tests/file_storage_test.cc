@@ -49,24 +49,8 @@ bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-// Where one frame lies in a segment.
-struct FrameSpan {
-  uint64_t offset = 0;
-  uint64_t size = 0;
-};
-
-// The frames of a segment, walked by their length fields (no checks: the
-// segments walked here were written by the store).
-std::vector<FrameSpan> frames_of(const std::string& segment) {
-  std::vector<FrameSpan> frames;
-  uint64_t offset = format::kSegmentHeaderSize;
-  while (offset + format::kFrameHeaderSize <= segment.size()) {
-    uint32_t length = get_u32(segment.data() + offset + format::kFrameLengthOffset);
-    frames.push_back({offset, format::kFrameHeaderSize + length});
-    offset += format::kFrameHeaderSize + length;
-  }
-  return frames;
-}
+using testing::frames_of;
+using testing::FrameSpan;
 
 // Flips one byte inside the payload of the index-th frame (0-based) of a
 // segment: damage in the middle of a record, not a torn tail.

@@ -31,24 +31,8 @@ using testing::FaultFileSystem;
 using testing::FaultMode;
 using testing::FsOp;
 
-// Where one frame lies in a segment.
-struct FrameSpan {
-  uint64_t offset = 0;
-  uint64_t size = 0;
-};
-
-// The frames of a segment, walked by their length fields (no checks: the
-// segments walked here were written by the store).
-std::vector<FrameSpan> frames_of(const std::string& segment) {
-  std::vector<FrameSpan> frames;
-  uint64_t offset = format::kSegmentHeaderSize;
-  while (offset + format::kFrameHeaderSize <= segment.size()) {
-    uint32_t length = get_u32(segment.data() + offset + format::kFrameLengthOffset);
-    frames.push_back({offset, format::kFrameHeaderSize + length});
-    offset += format::kFrameHeaderSize + length;
-  }
-  return frames;
-}
+using testing::frames_of;
+using testing::FrameSpan;
 
 int mode_of(const std::string& path) {
   struct stat st;

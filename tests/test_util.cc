@@ -7,7 +7,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "journal/format.h"
 #include "journal/journal_reader.h"
+#include "journal/record_codec.h"
 #include "pa_journal/file_system.h"
 
 namespace pa_journal::testing {
@@ -47,6 +49,17 @@ std::string segment_path(const std::string& store_dir, size_t index) {
 
 size_t segment_count(const std::string& store_dir) {
   return list_segments(*posix_file_system(), store_dir + "/journal").size();
+}
+
+std::vector<FrameSpan> frames_of(const std::string& segment) {
+  std::vector<FrameSpan> frames;
+  uint64_t offset = format::kSegmentHeaderSize;
+  while (offset + format::kFrameHeaderSize <= segment.size()) {
+    uint32_t length = get_u32(segment.data() + offset + format::kFrameLengthOffset);
+    frames.push_back({offset, format::kFrameHeaderSize + length});
+    offset += format::kFrameHeaderSize + length;
+  }
+  return frames;
 }
 
 }  // namespace pa_journal::testing

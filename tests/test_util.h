@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace pa_journal::testing {
 
@@ -26,5 +27,15 @@ void write_bytes(const std::string& path, const std::string& data);
 // Path of the only segment, or of the segment with the given index in order.
 std::string segment_path(const std::string& store_dir, size_t index = 0);
 size_t segment_count(const std::string& store_dir);
+
+// Where one frame lies in a segment.
+struct FrameSpan {
+  uint64_t offset = 0;
+  uint64_t size = 0;
+};
+
+// The frames of a segment's bytes, walked by their length fields without
+// checks: only for segments the store wrote.
+std::vector<FrameSpan> frames_of(const std::string& segment);
 
 }  // namespace pa_journal::testing

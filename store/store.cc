@@ -250,6 +250,12 @@ std::vector<std::string> Store::collections() const {
   return impl_->state.collection_names();
 }
 
+Collections Store::state() const {
+  impl_->check_readable();
+  std::shared_lock<std::shared_mutex> lock(impl_->state_mu);
+  return impl_->state.collections();
+}
+
 uint64_t Store::last_seq() const {
   std::shared_lock<std::shared_mutex> lock(impl_->state_mu);
   return impl_->state.last_seq();

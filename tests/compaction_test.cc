@@ -63,14 +63,7 @@ std::string contact(int n, int version = 0) {
          R"(,"address":{"street":"Storgatan 1","city":"Malmö","zip":"211 34"},"tags":["friend","work"]})";
 }
 
-Collections store_state(const Store& store) {
-  Collections out;
-  for (const auto& name : store.collections()) {
-    auto& collection = out[name];
-    for (auto& [key, doc] : store.list(name)) collection[key] = doc;
-  }
-  return out;
-}
+Collections store_state(const Store& store) { return store.state(); }
 
 std::vector<SegmentInfo> segments_of(const std::string& dir) {
   return list_segments(*posix_file_system(), dir + "/journal");

@@ -91,14 +91,7 @@ class Oracle {
   std::map<std::string, std::map<std::string, json>> collections_;
 };
 
-Collections store_state(const Store& store) {
-  Collections out;
-  for (const auto& name : store.collections()) {
-    auto& collection = out[name];
-    for (auto& [key, doc] : store.list(name)) collection[key] = doc;
-  }
-  return out;
-}
+Collections store_state(const Store& store) { return store.state(); }
 
 // Random documents, patches and commits from one seed.
 class Generator {

@@ -65,11 +65,7 @@ int run_restore(const Globals& g, const RestoreArgs& args) {
   }
   if (args.dry_run) {
     // Read-only: a dry run works beside a live writer and never takes LOCK.
-    auto current = open_read_only(g);
-    Collections now;
-    for (const auto& name : current->collections()) {
-      for (auto& [key, doc] : current->list(name)) now[name][key] = std::move(doc);
-    }
+    Collections now = open_read_only(g)->state();
     auto changes = diff_states(now, state_at(store_dir(g), t, read_options(g)));
     if (g.json) {
       print_json({{"at", format_time_ns(t)},

@@ -93,6 +93,8 @@ class Store {
   std::vector<std::pair<std::string, std::string>> list(
       std::string_view collection) const;
   std::vector<std::string> collections() const;
+  // A copy of every collection, consistent at one sequence number.
+  Collections state() const;
 
   // Point-in-time restore (DESIGN.md 5): appends one commit, with the origin
   // note "restore to T", that turns the current state into the state at t_ns

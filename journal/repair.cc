@@ -15,15 +15,26 @@ std::string quarantine_dir(const std::string& journal_dir) {
   return journal_dir + "/quarantine";
 }
 
-// Copies the bytes of a segment from offset `from` on into quarantine/, under
-// a name that says where they came from and when; returns the copy's path
-// relative to the store.
-std::string quarantine(FileSystem& fs, const std::string& journal_dir,
-                       const std::string& name, uint64_t from = 0) {
+// A name in quarantine/ that says where the bytes came from and when, and
+// that no earlier copy holds (two repairs in one second get ".2", ".3", ...).
+std::string unused_quarantine_name(FileSystem& fs, const std::string& journal_dir,
+                                   const std::string& name, uint64_t from) {
   auto now = std::chrono::system_clock::now().time_since_epoch();
-  std::string copy =
+  std::string base =
       name + ".from-" + std::to_string(from) + "." +
       std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now).count());
+  std::string copy = base;
+  for (int n = 2; fs.exists(quarantine_dir(journal_dir) + "/" + copy); ++n) {
+    copy = base + "." + std::to_string(n);
+  }
+  return copy;
+}
+
+// Copies the bytes of a segment from offset `from` on into quarantine/;
+// returns the copy's path relative to the store.
+std::string quarantine(FileSystem& fs, const std::string& journal_dir,
+                       const std::string& name, uint64_t from = 0) {
+  std::string copy = unused_quarantine_name(fs, journal_dir, name, from);
   std::string data = fs.read_file(journal_dir + "/" + name);
   fs.create_dir(quarantine_dir(journal_dir));
   write_file_atomically(

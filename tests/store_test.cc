@@ -645,6 +645,27 @@ TEST_F(StoreTest, TornTailIsCutLoggedAndQuarantinedThenAppendingContinues) {
   EXPECT_EQ(store->get("contacts", "k4").value(), doc(4));
 }
 
+// Two repairs that cut the same segment at the same offset (usually within
+// one second, so the names would otherwise match) keep both copies.
+TEST_F(StoreTest, TwoTornTailsCutAtOneOffsetKeepBothQuarantineCopies) {
+  make_store(5);
+  std::string segment = testing::segment_path(store_dir());
+  std::vector<std::string> copies, cut_bytes;
+  for (int round = 0; round < 2; ++round) {
+    std::string original = testing::read_bytes(segment);
+    FrameSpan last = frames_of(original).back();
+    fs::resize_file(segment, original.size() - 5);
+    cut_bytes.push_back(original.substr(last.offset, last.size - 5));
+    auto store = open();
+    ASSERT_EQ(store->recovery().quarantined.size(), 1u);
+    copies.push_back(store->recovery().quarantined[0]);
+    store->put("contacts", "k5", doc(100 + round));  // a new seq 5 at the same place
+  }
+  EXPECT_NE(copies[0], copies[1]);
+  EXPECT_EQ(testing::read_bytes(path(copies[0])), cut_bytes[0]);
+  EXPECT_EQ(testing::read_bytes(path(copies[1])), cut_bytes[1]);
+}
+
 TEST_F(StoreTest, TornTailRefusesAStrictOpenAndChangesNothing) {
   make_store(3);
   std::string segment = testing::segment_path(store_dir());

@@ -61,7 +61,8 @@ Record JournalWriter::enqueue(std::vector<Operation> ops, std::string origin,
                               const Stage& stage, const Prepare& prepare) {
   std::unique_lock<std::mutex> lock(mu_);
   throw_if_failed();
-  Record record{next_seq_, std::max(now_ns(), last_time_ns_), std::move(ops),
+  // Strictly increasing times make "the state at T" name one record exactly.
+  Record record{next_seq_, std::max(now_ns(), last_time_ns_ + 1), std::move(ops),
                 std::move(origin)};
   if (prepare) prepare(record);  // may throw: nothing has changed yet
   // Every check that can refuse the record comes before stage(), which

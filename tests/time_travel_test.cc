@@ -260,7 +260,7 @@ class TimeTravelTest : public ::testing::Test {
 
   CommitResult commit(const std::vector<Operation>& ops) {
     CommitResult r = store_->commit(ops);
-    EXPECT_EQ(r.time_ns, clock_.now());
+    EXPECT_GE(r.time_ns, clock_.now());  // later when the clock stands still
     oracle_.commit(r.seq, r.time_ns, ops);
     return r;
   }
@@ -297,7 +297,7 @@ class TimeTravelTest : public ::testing::Test {
       return r;
     }
     EXPECT_EQ(r.seq, seq_before + 1);
-    EXPECT_EQ(r.time_ns, clock_.now());
+    EXPECT_GE(r.time_ns, clock_.now());  // later when the clock stands still
     oracle_.commit(r.seq, r.time_ns, ops);
     std::vector<Record> records;
     RecordFilter filter;
@@ -640,21 +640,30 @@ INSTANTIATE_TEST_SUITE_P(
 
 // Deterministic cases -----------------------------------------------------
 
-TEST_F(TimeTravelTest, EqualCommitTimesAreAllIncludedAtThatTime) {
+// Commits within one clock tick get consecutive nanoseconds, so each commit
+// has a moment of its own: the state at T includes exactly the records up to
+// the one committed at T.
+TEST_F(TimeTravelTest, CommitsWithinOneClockTickEachGetAMomentOfTheirOwn) {
   open(10, 1 << 20);
   put("notes", "a", {{"v", 0}});
   clock_.advance(kSecond);
   int64_t t = clock_.now();
-  put("notes", "a", {{"v", 1}});
-  put("notes", "b", {{"v", 2}});    // same commit time
-  patch("notes", "a", {{"w", 3}});  // same commit time
-  clock_.advance(1);
-  remove("notes", "b");
+  EXPECT_EQ(put("notes", "a", {{"v", 1}}).time_ns, t);
+  EXPECT_EQ(put("notes", "b", {{"v", 2}}).time_ns, t + 1);    // the clock stood still
+  EXPECT_EQ(patch("notes", "a", {{"w", 3}}).time_ns, t + 2);  // and still
+  clock_.advance(1);  // behind the last commit's time now
+  EXPECT_EQ(remove("notes", "b").time_ns, t + 3);
   EXPECT_EQ(normalized(state_at(dir(), t - 1)), to_collections(oracle_.at(t - 1)));
   Collections at_t = normalized(state_at(dir(), t));
-  EXPECT_EQ(at_t["notes"]["a"], R"({"v":1,"w":3})");
-  EXPECT_EQ(at_t["notes"]["b"], R"({"v":2})");
-  EXPECT_EQ(normalized(state_at(dir(), t + 1)), to_collections(oracle_.current()));
+  EXPECT_EQ(at_t["notes"]["a"], R"({"v":1})");
+  EXPECT_EQ(at_t["notes"].count("b"), 0u);
+  Collections at_t1 = normalized(state_at(dir(), t + 1));
+  EXPECT_EQ(at_t1["notes"]["a"], R"({"v":1})");
+  EXPECT_EQ(at_t1["notes"]["b"], R"({"v":2})");
+  Collections at_t2 = normalized(state_at(dir(), t + 2));
+  EXPECT_EQ(at_t2["notes"]["a"], R"({"v":1,"w":3})");
+  EXPECT_EQ(at_t2["notes"]["b"], R"({"v":2})");
+  EXPECT_EQ(normalized(state_at(dir(), t + 3)), to_collections(oracle_.current()));
 }
 
 TEST_F(TimeTravelTest, RestoreAcrossACompactionBoundary) {
@@ -805,7 +814,7 @@ TEST_F(TimeTravelTest, DocumentHistoryListsEveryVersion) {
   patch("contacts", "alice", {{"phone", "555"}});
   clock_.advance(5);
   put("contacts", "bob", 1);
-  remove("contacts", "alice");  // same time as bob's put
+  remove("contacts", "alice");  // the clock stood still: one ns after bob's put
   clock_.advance(5);
   commit({{OpKind::kPut, "contacts", "alice", R"({"name":"A2"})"},
           {OpKind::kPatch, "contacts", "alice", R"({"x":null,"y":[1]})"}});
@@ -820,7 +829,7 @@ TEST_F(TimeTravelTest, DocumentHistoryListsEveryVersion) {
   EXPECT_EQ(h[1].op, OpKind::kPatch);
   EXPECT_EQ(h[1].value, R"({"name":"Alice","phone":"555"})");
   EXPECT_EQ(h[2].seq, 4u);
-  EXPECT_EQ(h[2].time_ns, kBase + 10);
+  EXPECT_EQ(h[2].time_ns, kBase + 11);
   EXPECT_EQ(h[2].op, OpKind::kDelete);
   EXPECT_FALSE(h[2].value.has_value());
   EXPECT_EQ(h[3].seq, 5u);
@@ -917,8 +926,8 @@ TEST_F(TimeTravelTest, DiffOfTwoStatesAtTimes) {
   int64_t t1 = clock_.now() - 1;
   put("notes", "change", 2);
   remove("notes", "drop");
-  put("notes", "new", 3);
-  auto changes = diff_states(state_at(dir(), t1), state_at(dir(), clock_.now()));
+  int64_t t2 = put("notes", "new", 3).time_ns;
+  auto changes = diff_states(state_at(dir(), t1), state_at(dir(), t2));
   ASSERT_EQ(changes.size(), 3u);
   EXPECT_EQ(changes[0].key, "change");
   EXPECT_EQ(changes[0].before, "1");

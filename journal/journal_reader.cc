@@ -70,8 +70,13 @@ class Scanner {
   const ProgressTick* progress_ = nullptr;
   uint64_t done_bytes_ = 0;
   uint64_t unreported_ = 0;
+  bool ticked_ = false;
+  uint64_t last_tick_ = 0;
   void tick(uint64_t done) {
-    if (progress_ && *progress_) (*progress_)(done, report_.bytes);
+    if (!progress_ || !*progress_ || (ticked_ && done == last_tick_)) return;
+    ticked_ = true;
+    last_tick_ = done;
+    (*progress_)(done, report_.bytes);
   }
 };
 

@@ -39,6 +39,7 @@ class Scanner {
         sink_(sink),
         after_seq_(after_seq),
         from_start_(from_start) {}
+  void set_progress(const ProgressTick* progress) { progress_ = progress; }
 
   ScanReport run();
 
@@ -64,19 +65,39 @@ class Scanner {
   ScanReport report_;
   uint64_t expected_ = 0;           // next sequence number in the chain, 0 before any
   size_t open_corruption_ = kNone;  // salvage: damage awaiting its lost range
+  // Progress: bytes of the segments before the current one, records since the
+  // last report.
+  const ProgressTick* progress_ = nullptr;
+  uint64_t done_bytes_ = 0;
+  uint64_t unreported_ = 0;
+  bool ticked_ = false;
+  uint64_t last_tick_ = 0;
+  void tick(uint64_t done) {
+    if (!progress_ || !*progress_ || (ticked_ && done == last_tick_)) return;
+    ticked_ = true;
+    last_tick_ = done;
+    (*progress_)(done, report_.bytes);
+  }
 };
 
 ScanReport Scanner::run() {
-  if (!fs_.exists(dir_)) return report_;
+  if (!fs_.exists(dir_)) {
+    tick(0);
+    return report_;
+  }
   report_.segments = list_segments(fs_, dir_);
   for (const auto& segment : report_.segments) report_.bytes += segment.bytes;
   const auto& segments = report_.segments;
+  tick(0);
   for (size_t i = 0; i < segments.size(); ++i) {
     bool wholly_covered =
         i + 1 < segments.size() && segments[i + 1].first_seq <= after_seq_ + 1;
-    if (wholly_covered) continue;
-    if (!scan_segment(i)) break;
+    bool go_on = wholly_covered || scan_segment(i);
+    done_bytes_ += segments[i].bytes;
+    tick(done_bytes_);
+    if (!go_on) break;
   }
+  tick(report_.bytes);
   report_.next_seq = expected_ != 0 ? expected_ : after_seq_ + 1;
   return report_;
 }
@@ -116,6 +137,10 @@ bool Scanner::scan_segment(size_t index) {
   while (reader.next(&frame)) {
     if (!drain(index, collector)) return false;
     if (!deliver(index, frame)) return false;
+    if (++unreported_ == kProgressRecords) {
+      unreported_ = 0;
+      tick(done_bytes_ + std::min<uint64_t>(frame.end, info.bytes));
+    }
   }
   return drain(index, collector);
 }
@@ -253,8 +278,11 @@ std::vector<SegmentInfo> list_segments(FileSystem& fs, const std::string& journa
 }
 
 ScanReport scan_journal(FileSystem& fs, const std::string& journal_dir, RecoveryMode mode,
-                        const RecordSink& sink, uint64_t after_seq, bool from_start) {
-  return Scanner(fs, journal_dir, mode, sink, after_seq, from_start).run();
+                        const RecordSink& sink, uint64_t after_seq, bool from_start,
+                        const ProgressTick& progress) {
+  Scanner scanner(fs, journal_dir, mode, sink, after_seq, from_start);
+  scanner.set_progress(&progress);
+  return scanner.run();
 }
 
 std::string describe_refusal(const Damage& damage, uint64_t last_good_seq) {

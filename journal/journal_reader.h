@@ -79,9 +79,14 @@ using RecordSink = std::function<void(const Record&)>;
 // sequence number (compaction deletes the oldest segments), unless from_start:
 // recovery without a snapshot must read the journal from seq 1, so a journal
 // whose first segments are gone is missing records 1..N, not a whole one.
+//
+// progress, if set, gets bytes of segments done out of ScanReport::bytes:
+// 0 first, then every kProgressRecords records and after each segment
+// (skipped ones count as done), and the total once the scan ends, even early.
+inline constexpr uint64_t kProgressRecords = 4096;
 ScanReport scan_journal(FileSystem& fs, const std::string& journal_dir, RecoveryMode mode,
                         const RecordSink& sink, uint64_t after_seq = 0,
-                        bool from_start = false);
+                        bool from_start = false, const ProgressTick& progress = nullptr);
 
 // The text the store uses to refuse opening: what, where, and what to do next.
 std::string describe_refusal(const Damage& damage, uint64_t last_good_seq);

@@ -36,6 +36,8 @@ struct RecoverOptions {
   // snapshot at all when use_snapshots is false.
   bool use_snapshots = true;
   uint64_t max_snapshot_seq = 0;
+  // Reports "load snapshot" per snapshot tried and "replay" (progress.h).
+  ProgressFn progress;
 };
 
 // store_dir holds journal/ and backups/. Throws CorruptedDataError when the

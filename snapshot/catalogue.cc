@@ -140,9 +140,18 @@ Collections load_snapshot(FileSystem& fs, const std::string& backups_dir,
   return out;
 }
 
+uint64_t count_documents(const Collections& collections) {
+  uint64_t n = 0;
+  for (const auto& [_, collection] : collections) n += collection.size();
+  return n;
+}
+
 SnapshotInfo write_snapshot(FileSystem& fs, const std::string& backups_dir,
-                            const Collections& collections, uint64_t seq,
-                            int64_t time_ns) {
+                            const Collections& collections, uint64_t seq, int64_t time_ns,
+                            const ProgressTick& progress) {
+  const uint64_t total = progress ? count_documents(collections) : 0;
+  uint64_t done = 0;
+  if (progress) progress(done, total);
   fs.create_dir(backups_dir);
   SnapshotInfo info;
   // Every id with a manifest file is taken, a damaged one's too: its files
@@ -163,6 +172,7 @@ SnapshotInfo write_snapshot(FileSystem& fs, const std::string& backups_dir,
                       collection.size()};
     write_file_atomically(fs, backups_dir + "/" + file.file, text);
     info.files.push_back(std::move(file));
+    if (progress) progress(done += collection.size(), total);
   }
   fs.sync_dir(backups_dir);
   write_file_atomically(fs, backups_dir + "/" + info.manifest_name(),
@@ -185,7 +195,8 @@ std::vector<std::string> apply_retention(FileSystem& fs, const std::string& back
 }
 
 void write_state_files(FileSystem& fs, const std::string& dir,
-                       const Collections& collections, bool overwrite) {
+                       const Collections& collections, bool overwrite,
+                       const ProgressTick& progress) {
   fs.create_dir(dir);
   for (const auto& [name, _] : collections) {
     if (!overwrite && fs.exists(dir + "/" + name + ".json")) {
@@ -193,9 +204,13 @@ void write_state_files(FileSystem& fs, const std::string& dir,
                               ".json exists; pass --force to overwrite");
     }
   }
+  const uint64_t total = progress ? count_documents(collections) : 0;
+  uint64_t done = 0;
+  if (progress) progress(done, total);
   for (const auto& [name, collection] : collections) {
     write_file_atomically(fs, dir + "/" + name + ".json",
                           serialize_collection(collection));
+    if (progress) progress(done += collection.size(), total);
   }
 }
 

@@ -22,6 +22,7 @@
 
 #include "pa_journal/damage.h"
 #include "pa_journal/file_system.h"
+#include "pa_journal/progress.h"
 #include "snapshot/snapshot.h"
 
 namespace pa_journal {
@@ -38,9 +39,10 @@ Collections load_snapshot(FileSystem& fs, const std::string& backups_dir,
                           const SnapshotInfo& info);
 
 // Writes collections as the snapshot of seq/time_ns and returns it.
+// progress, if set, gets documents written: 0, then after each file.
 SnapshotInfo write_snapshot(FileSystem& fs, const std::string& backups_dir,
-                            const Collections& collections, uint64_t seq,
-                            int64_t time_ns);
+                            const Collections& collections, uint64_t seq, int64_t time_ns,
+                            const ProgressTick& progress = nullptr);
 
 // Keeps the newest keep_count snapshots and removes the rest; returns the ids
 // removed. Also removes orphans (files no manifest names, temporary files).
@@ -50,8 +52,13 @@ std::vector<std::string> apply_retention(FileSystem& fs, const std::string& back
 // Writes one readable file per collection, DIR/<collection>.json, each
 // atomically, creating dir (0700) if needed. Unless overwrite, refuses with
 // InvalidInputError before writing anything if any of those files exists.
+// progress, if set, gets documents written: 0, then after each file.
 void write_state_files(FileSystem& fs, const std::string& dir,
-                       const Collections& collections, bool overwrite);
+                       const Collections& collections, bool overwrite,
+                       const ProgressTick& progress = nullptr);
+
+// The number of documents in collections.
+uint64_t count_documents(const Collections& collections);
 
 // Ids of snapshots whose collection files are in backups_dir but whose
 // manifest is not (a compaction that did not finish, or a lost manifest):

@@ -79,7 +79,8 @@ SnapshotInfo write_export(FileSystem& fs, const std::string& dir,
   return info;
 }
 
-Collections read_export(FileSystem& fs, const std::string& dir, SnapshotInfo* info_out) {
+Collections read_export(FileSystem& fs, const std::string& dir, SnapshotInfo* info_out,
+                        const ProgressTick& progress) {
   if (!fs.exists(dir + "/" + kExportManifest)) {
     throw InvalidInputError(dir + " holds no manifest.json: not a pa-journal export");
   }
@@ -90,8 +91,14 @@ Collections read_export(FileSystem& fs, const std::string& dir, SnapshotInfo* in
   }
   check_names(info, dir);
   check_no_strangers(fs, info, dir);
+  uint64_t total = 0, done = 0;
+  for (const auto& f : info.files) total += f.documents;
+  if (progress) progress(done, total);
   Collections out;
-  for (const auto& f : info.files) out[f.collection] = read_collection(fs, dir, f);
+  for (const auto& f : info.files) {
+    out[f.collection] = read_collection(fs, dir, f);
+    if (progress) progress(done += f.documents, total);
+  }
   if (info_out) *info_out = info;
   return out;
 }

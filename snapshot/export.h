@@ -16,6 +16,7 @@
 #include <string>
 
 #include "pa_journal/file_system.h"
+#include "pa_journal/progress.h"
 #include "snapshot/snapshot.h"
 
 namespace pa_journal {
@@ -29,7 +30,10 @@ SnapshotInfo write_export(FileSystem& fs, const std::string& dir,
 
 // The collections of a valid export. Throws CorruptedDataError for a damaged or
 // tampered export and InvalidInputError for one the store must not import.
+// progress, if set, gets documents checked (as the manifest counts them): 0
+// once the manifest and the directory's entries are checked, then per file.
 Collections read_export(FileSystem& fs, const std::string& dir,
-                        SnapshotInfo* info = nullptr);
+                        SnapshotInfo* info = nullptr,
+                        const ProgressTick& progress = nullptr);
 
 }  // namespace pa_journal

@@ -40,17 +40,17 @@ Compactor::~Compactor() {
   if (thread_.joinable()) thread_.join();
 }
 
-CompactionResult Compactor::compact() {
+CompactionResult Compactor::compact(const ProgressFn& progress) {
   std::lock_guard<std::mutex> lock(compaction_mu_);
   {
     std::lock_guard<std::mutex> counters(mu_);
     bytes_since_ = records_since_ = 0;
     wanted_ = false;
   }
-  return compact_locked();
+  return compact_locked(progress);
 }
 
-CompactionResult Compactor::compact_locked() {
+CompactionResult Compactor::compact_locked(const ProgressFn& progress) {
   auto started = std::chrono::steady_clock::now();
   Capture capture = capture_();
   CompactionResult result;
@@ -58,10 +58,17 @@ CompactionResult Compactor::compact_locked() {
   writer_->wait_durable(capture.seq);  // step 1
   writer_->sync();
   const std::string backups = dir_ + "/backups";
-  SnapshotInfo info =
-      write_snapshot(*fs_, backups, capture.collections, capture.seq, capture.time_ns);
+  // Progress: the snapshot's documents, then the state files' (2 x in all).
+  auto half = [&progress](bool second) -> ProgressTick {
+    if (!progress) return nullptr;
+    return [&progress, second](uint64_t done, uint64_t total) {
+      progress({"compact", "documents", (second ? total : 0) + done, 2 * total});
+    };
+  };
+  SnapshotInfo info = write_snapshot(*fs_, backups, capture.collections, capture.seq,
+                                     capture.time_ns, half(false));
   last_snapshot_seq_ = capture.seq;
-  refresh_state_files(capture);
+  refresh_state_files(capture, half(true));
   size_t keep = capture.backup_count > 0 ? capture.backup_count : options_.backup_count;
   CompactionResult removed = retain_locked(keep);
   result.removed_snapshots = std::move(removed.removed_snapshots);
@@ -115,8 +122,9 @@ std::vector<std::string> Compactor::delete_old_segments(uint64_t oldest_kept_seq
   return removed;
 }
 
-void Compactor::refresh_state_files(const Capture& capture) {
-  write_state_files(*fs_, dir_, capture.collections, /*overwrite=*/true);
+void Compactor::refresh_state_files(const Capture& capture,
+                                    const ProgressTick& progress) {
+  write_state_files(*fs_, dir_, capture.collections, /*overwrite=*/true, progress);
 }
 
 void Compactor::note_commit(uint64_t bytes) {

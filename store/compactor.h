@@ -63,7 +63,9 @@ class Compactor {
             SettingsFn settings, uint64_t last_snapshot_seq);
   ~Compactor();  // stops the background thread, waiting for a compaction in flight
 
-  CompactionResult compact();
+  // progress (the caller's thread; background compaction passes none) gets
+  // the task "compact" (pa_journal/progress.h).
+  CompactionResult compact(const ProgressFn& progress = nullptr);
   // Retention with keep_count, then segment deletion; returns what compaction
   // would report as removed.
   CompactionResult retain(size_t keep_count);
@@ -72,10 +74,10 @@ class Compactor {
   void note_commit(uint64_t bytes);
 
  private:
-  CompactionResult compact_locked();
+  CompactionResult compact_locked(const ProgressFn& progress);
   CompactionResult retain_locked(size_t keep_count);
   std::vector<std::string> delete_old_segments(uint64_t oldest_kept_seq);
-  void refresh_state_files(const Capture& capture);
+  void refresh_state_files(const Capture& capture, const ProgressTick& progress);
   void background_loop();
   bool due(const Settings& settings, std::chrono::steady_clock::time_point last) const;
 

@@ -75,21 +75,38 @@ JournalSummary inspect_journal(const std::string& dir, const Options& options) {
 
 VerifyResult verify_store(const std::string& dir, const Options& options) {
   auto fs = file_system(options);
-  ScanReport scan = scan_journal(*fs, existing_journal(*fs, dir), RecoveryMode::kSalvage,
-                                 [](const Record&) {});
+  const std::string journal = existing_journal(*fs, dir);
+  const std::string backups = dir + "/backups";
+  std::vector<Damage> unreadable;  // manifests that do not parse
+  std::vector<SnapshotInfo> snapshots = list_snapshots(*fs, backups, &unreadable);
+  // Progress: journal bytes, then snapshot bytes, out of both.
+  uint64_t snapshot_bytes = 0, journal_bytes = 0;
+  for (const auto& info : snapshots) snapshot_bytes += info.bytes();
+  auto report = [&](uint64_t done, uint64_t total) {
+    if (options.progress) options.progress({"verify", "bytes", done, total});
+  };
+  ScanReport scan = scan_journal(
+      *fs, journal, RecoveryMode::kSalvage, [](const Record&) {}, 0, false,
+      [&](uint64_t done, uint64_t total) {
+        journal_bytes = total;
+        report(done, total + snapshot_bytes);
+      });
   VerifyResult result;
   result.records = scan.records;
   result.segments = scan.segments.size();
   result.damage = scan.damage;
-  const std::string backups = dir + "/backups";
-  for (const auto& info : list_snapshots(*fs, backups, &result.damage)) {
+  result.damage.insert(result.damage.end(), unreadable.begin(), unreadable.end());
+  uint64_t done = journal_bytes;
+  for (const auto& info : snapshots) {
     try {
       load_snapshot(*fs, backups, info);
+      report(done += info.bytes(), journal_bytes + snapshot_bytes);
       ++result.snapshots;
     } catch (const CorruptedDataError& e) {
       std::string file = e.file().empty() ? "backups/" + info.manifest_name() : e.file();
       result.damage.push_back({Damage::Kind::kCorruption, file, 0, 0, 0, 0,
                                "snapshot " + info.id + ": " + e.what()});
+      report(done += info.bytes(), journal_bytes + snapshot_bytes);
     }
   }
   return result;
@@ -118,6 +135,7 @@ std::pair<uint64_t, int64_t> export_store(const std::string& dir,
   RecoverOptions recover_options;
   recover_options.mode = options.recovery;
   recover_options.until_ns = until_ns;
+  recover_options.progress = options.progress;
   Recovered recovered = recover(*fs, dir, recover_options);
   const State& state = recovered.state;
   write_export(*fs, out_dir, state.collections(), state.last_seq(), state.last_time_ns());
@@ -142,6 +160,7 @@ ReplayOutcome replay_store(const std::string& dir, const Options& options,
   RecoverOptions recover_options;
   recover_options.mode = options.recovery;
   recover_options.until_ns = until_ns;
+  recover_options.progress = options.progress;
   Recovered recovered = recover(*fs, dir, recover_options);
   ReplayOutcome out;
   out.report = std::move(recovered.report);

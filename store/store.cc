@@ -120,6 +120,7 @@ std::unique_ptr<Store> Store::open(const std::string& dir, Options options) {
   RecoverOptions recover_options;
   recover_options.mode = options.recovery;
   recover_options.writable = !options.read_only;
+  recover_options.progress = options.progress;
   Recovered recovered = recover(fs, dir, recover_options);
   impl->state = std::move(recovered.state);
   impl->report = std::move(recovered.report);
@@ -318,7 +319,11 @@ CommitResult Store::export_to(const std::string& out_dir) const {
 }
 
 CommitResult Store::import_from(const std::string& in_dir) {
-  Collections imported = read_export(*impl_->fs, in_dir);  // validates everything first
+  Collections imported = read_export(  // validates everything first
+      *impl_->fs, in_dir, nullptr, [this](uint64_t done, uint64_t total) {
+        if (impl_->options.progress)
+          impl_->options.progress({"import", "documents", done, total});
+      });
   compact();  // the state before the import stays a backup
   auto prepare = [&](Record& record) {
     Collections current;
@@ -346,7 +351,7 @@ void Store::log_event(std::string_view level, std::string_view message) const {
 
 CompactionResult Store::compact() {
   if (!impl_->compactor) throw StorageError("store " + impl_->dir + " is open read-only");
-  return impl_->compactor->compact();
+  return impl_->compactor->compact(impl_->options.progress);
 }
 
 const RecoveryReport& Store::recovery() const { return impl_->report; }

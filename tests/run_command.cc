@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@ struct Pipe {
     read = fds[0];
     write = fds[1];
   }
+  Pipe(int read_fd, int write_fd) : read(read_fd), write(write_fd) {}
 };
 
 void close_fd(int& fd) {
@@ -127,10 +129,26 @@ bool drain(int fd, std::string* out) {
       continue;
     }
     if (n == 0) return false;
+    if (errno == EIO) return false;  // a pseudo-terminal whose other side closed
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
     fail("read");
   }
+}
+
+// A pseudo-terminal in raw mode: its master (read) and slave (write) sides.
+Pipe terminal() {
+  int master = -1, slave = -1;
+  termios raw{};
+  ::cfmakeraw(&raw);
+  winsize size{};
+  size.ws_row = 24;
+  size.ws_col = 80;
+  if (::openpty(&master, &slave, nullptr, &raw, &size) != 0) fail("openpty");
+  for (int fd : {master, slave}) {
+    if (::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) fail("fcntl");
+  }
+  return Pipe(master, slave);
 }
 
 int temp_file() {
@@ -155,7 +173,8 @@ std::string CommandResult::describe() const {
 CommandResult run_command(const std::vector<std::string>& argv,
                           const CommandOptions& options) {
   ignore_sigpipe();
-  Pipe in, out, err;
+  Pipe in, out;
+  Pipe err = options.stderr_terminal ? terminal() : Pipe();
   pid_t pid = spawn(argv, options, in.read, out.write, err.write);
   close_fd(in.read);
   close_fd(out.write);

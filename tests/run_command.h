@@ -33,6 +33,9 @@ struct CommandOptions {
   std::vector<std::pair<std::string, std::string>> env;
   std::string cwd;          // working directory; empty = inherited
   int timeout_ms = 60'000;  // SIGKILL after this long
+  // run_command only: the program's stderr is a pseudo-terminal (80 columns,
+  // raw mode, so err holds exactly the bytes written) instead of a pipe.
+  bool stderr_terminal = false;
 };
 
 // Runs argv[0] (looked up in PATH if it has no '/') with argv and waits for it.

@@ -6,6 +6,7 @@
 
 #include "tools/bench/bench.h"
 #include "tools/cli.h"
+#include "tools/progress.h"
 
 namespace pa_journal::cli {
 
@@ -30,10 +31,14 @@ int run_bench(const Globals& g, const BenchArgs& args) {
   if (args.seconds > 0) config.seconds = args.seconds;
   config.keep = args.keep;
   config.probe_command = {"/proc/self/exe", "bench", "--memory-probe"};
-  config.progress = [](const std::string& line) {
-    std::cerr << "[bench] " << line << std::endl;
-  };
+  // Each step's line on the progress display, when there is one.
+  if (g.bar && g.bar->active()) {
+    config.progress = [bar = g.bar](const std::string& line) {
+      bar->status("bench: " + line);
+    };
+  }
   bench::Report report = bench::run(config);
+  if (g.bar) g.bar->clear();
   if (g.json) {
     print_json(bench::to_json(report));
   } else {

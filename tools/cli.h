@@ -25,18 +25,26 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+class ProgressBar;
+
 struct Globals {
   std::string dir;  // --dir, else $PA_JOURNAL_DIR, else ~/.personal_assistant
   bool json = false;
   std::string durability = "always";
   std::string recovery = "tolerate-tail";
+  bool no_progress = false;
+  // The progress display on stderr (tools/progress.h); set by main after
+  // parsing, inactive unless stderr is a terminal.
+  std::shared_ptr<ProgressBar> bar;
 };
 
 // The store directory the globals name.
 std::string store_dir(const Globals& g);
-std::unique_ptr<Store> open_writable(const Globals& g);
+// progress: report long work (the replay of opening, compaction, import...)
+// on the progress display.
+std::unique_ptr<Store> open_writable(const Globals& g, bool progress = false);
 std::unique_ptr<Store> open_read_only(const Globals& g);
-Options read_options(const Globals& g);
+Options read_options(const Globals& g, bool progress = false);
 // A time argument; a bad one is a UsageError naming the accepted forms.
 int64_t time_arg(const std::string& text);
 // The text of a JSON argument, or all of standard input for "-".

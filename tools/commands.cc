@@ -178,7 +178,7 @@ int run_apply(const Globals& g, const std::string& input, bool continue_on_error
 }
 
 int run_verify(const Globals& g) {
-  VerifyResult result = verify_store(store_dir(g), read_options(g));
+  VerifyResult result = verify_store(store_dir(g), read_options(g, /*progress=*/true));
   if (g.json) {
     json damage = json::array();
     for (const auto& d : result.damage) damage.push_back(damage_json(d));

@@ -1,11 +1,14 @@
 // pa-journal: look at, check, repair and restore a pa-journal store.
 // Argument parsing is CLI11's; every command is in commands.cc or its own file.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "pa_journal/errors.h"
 #include "pa_journal/time.h"
 #include "tools/cli.h"
+#include "tools/progress.h"
 
 namespace pa_journal::cli {
 namespace {
@@ -30,6 +33,8 @@ void add_globals(CLI::App& app, Globals& g) {
                  "recovery mode for opening: tolerate-tail (default), strict, "
                  "point-in-time, salvage")
       ->check(CLI::IsMember({"tolerate-tail", "strict", "point-in-time", "salvage"}));
+  app.add_flag("--no-progress", g.no_progress,
+               "no progress bars on stderr (shown only when it is a terminal)");
 }
 
 CLI::App* command(CLI::App& app, const char* name, const char* about,
@@ -209,16 +214,19 @@ void add_bench_command(CLI::App& app, Args& a, std::function<int()>& run) {
   bench->callback([&] { run = [&] { return run_bench(g, b); }; });
 }
 
-int guarded(const std::function<int()>& run) {
+int guarded(const Globals& g, const std::function<int()>& run) {
   try {
     return run();
   } catch (const UsageError& e) {
+    g.bar->clear();
     print_error(e.what());
     return kExitUsage;
   } catch (const CorruptedDataError& e) {
+    g.bar->clear();
     print_error(e.what());
     return kExitCorruption;
   } catch (const std::exception& e) {
+    g.bar->clear();
     print_error(e.what());
     return kExitError;
   }
@@ -255,5 +263,7 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
   }
-  return guarded(run);
+  args.globals.bar =
+      std::make_shared<ProgressBar>(!args.globals.no_progress, STDERR_FILENO);
+  return guarded(args.globals, run);
 }

@@ -9,6 +9,7 @@
 #include "pa_journal/errors.h"
 #include "pa_journal/time.h"
 #include "tools/cli.h"
+#include "tools/progress.h"
 
 namespace pa_journal::cli {
 
@@ -22,8 +23,9 @@ std::string store_dir(const Globals& g) {
   return std::string(home) + "/.personal_assistant";
 }
 
-Options read_options(const Globals& g) {
+Options read_options(const Globals& g, bool progress) {
   Options options;
+  if (progress && g.bar) options.progress = g.bar->callback();
   try {
     options.durability = parse_durability(g.durability);
     options.recovery = parse_recovery_mode(g.recovery);
@@ -33,8 +35,8 @@ Options read_options(const Globals& g) {
   return options;
 }
 
-std::unique_ptr<Store> open_writable(const Globals& g) {
-  return Store::open(store_dir(g), read_options(g));
+std::unique_ptr<Store> open_writable(const Globals& g, bool progress) {
+  return Store::open(store_dir(g), read_options(g, progress));
 }
 
 std::unique_ptr<Store> open_read_only(const Globals& g) {

@@ -45,7 +45,7 @@ json report_json(const RecoveryReport& r) {
 }  // namespace
 
 int run_compact(const Globals& g) {
-  auto store = open_writable(g);
+  auto store = open_writable(g, /*progress=*/true);
   CompactionResult r = store->compact();
   if (g.json) {
     print_json(
@@ -96,11 +96,11 @@ int run_backups(const Globals& g) {
 }
 
 int run_replay(const Globals& g, const ReplayArgs& args) {
-  Options options = read_options(g);
+  Options options = read_options(g, /*progress=*/true);
   if (!args.mode.empty()) {
     Globals with_mode = g;
     with_mode.recovery = args.mode;
-    options = read_options(with_mode);
+    options = read_options(with_mode, /*progress=*/true);
   }
   std::optional<int64_t> until;
   if (!args.until.empty()) until = time_arg(args.until);
@@ -126,7 +126,8 @@ int run_replay(const Globals& g, const ReplayArgs& args) {
 int run_export(const Globals& g, const std::string& out_dir, const std::string& at) {
   std::optional<int64_t> until;
   if (!at.empty()) until = time_arg(at);
-  auto [seq, time_ns] = export_store(store_dir(g), out_dir, until, read_options(g));
+  auto [seq, time_ns] =
+      export_store(store_dir(g), out_dir, until, read_options(g, /*progress=*/true));
   if (g.json) {
     print_json({{"out", out_dir}, {"seq", seq}, {"time", format_time_ns(time_ns)}});
   } else {
@@ -137,7 +138,7 @@ int run_export(const Globals& g, const std::string& out_dir, const std::string& 
 }
 
 int run_import(const Globals& g, const std::string& in_dir) {
-  auto store = open_writable(g);
+  auto store = open_writable(g, /*progress=*/true);
   CommitResult r = store->import_from(in_dir);
   if (g.json) {
     json out = {{"in", in_dir}, {"seq", r.seq ? json(r.seq) : json()}};

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "pa_journal/progress.h"
+
 namespace pa_journal {
 
 class FileSystem;
@@ -69,6 +71,10 @@ struct Options {
   // The commit clock, UTC nanoseconds since the Unix epoch. Null means the
   // system clock. Commit times never go backwards whatever it returns.
   std::function<int64_t()> clock_ns;
+  // Progress of long work started by a call: the replay of Store::open,
+  // replay_store, export_store, verify_store, Store::compact and
+  // Store::import_from. Null: no reports. Contract in progress.h.
+  ProgressFn progress;
 };
 
 }  // namespace pa_journal

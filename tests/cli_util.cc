@@ -1,0 +1,56 @@
+#include "tests/cli_util.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "tests/test_util.h"
+
+namespace pa_journal::testing {
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+nlohmann::json parse_json(const std::string& text) {
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    ADD_FAILURE() << "not JSON (" << e.what() << "): " << text;
+    return nlohmann::json();
+  }
+}
+
+std::vector<nlohmann::json> parse_json_lines(const std::string& text) {
+  std::vector<nlohmann::json> lines;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) lines.push_back(parse_json(text.substr(start, end - start)));
+    start = end + 1;
+  }
+  return lines;
+}
+
+std::string journal_bytes(const std::string& dir) {
+  std::string all;
+  std::error_code ec;
+  if (!std::filesystem::exists(dir + "/journal", ec)) return all;
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(dir + "/journal")) {
+    all += entry.path().string() + "\n";
+    if (entry.is_regular_file()) all += read_bytes(entry.path().string());
+  }
+  return all;
+}
+
+CommandResult run_in_store(const std::string& dir, std::vector<std::string> args,
+                           const std::string& stdin_data) {
+  args.insert(args.begin(), {"--dir", dir});
+  CommandOptions options;
+  options.stdin_data = stdin_data;
+  return run_pa_journal(args, options);
+}
+
+}  // namespace pa_journal::testing

@@ -1,0 +1,337 @@
+// Progress reports of long work (include/pa_journal/progress.h) and the bars
+// pa-journal draws from them: each task starts at 0, never goes back, never
+// passes its total and ends at it; reports come on the caller's thread only;
+// the bars appear on a terminal and nowhere else.
+#include "pa_journal/progress.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pa_journal/inspect.h"
+#include "pa_journal/store.h"
+#include "tests/run_command.h"
+#include "tests/test_util.h"
+
+namespace pa_journal {
+namespace {
+
+using testing::CommandOptions;
+using testing::CommandResult;
+
+struct Event {
+  std::string task, unit;
+  uint64_t done = 0, total = 0;
+  std::thread::id thread;
+};
+
+// Every report, in order.
+struct Recorder {
+  std::vector<Event> events;
+  ProgressFn fn() {
+    return [this](const Progress& p) {
+      events.push_back({std::string(p.task), std::string(p.unit), p.done, p.total,
+                        std::this_thread::get_id()});
+    };
+  }
+  // The runs of the tasks in order: a run starts where the task changes or
+  // done is 0 again.
+  std::vector<std::vector<Event>> runs() const {
+    std::vector<std::vector<Event>> out;
+    for (const Event& e : events) {
+      if (out.empty() || out.back().back().task != e.task || e.done == 0)
+        out.emplace_back();
+      out.back().push_back(e);
+    }
+    return out;
+  }
+  std::vector<std::string> tasks() const {
+    std::vector<std::string> out;
+    for (const auto& run : runs()) out.push_back(run.front().task);
+    return out;
+  }
+  // The runs of one task.
+  std::vector<std::vector<Event>> runs_of(const std::string& task) const {
+    std::vector<std::vector<Event>> out;
+    for (auto& run : runs()) {
+      if (run.front().task == task) out.push_back(run);
+    }
+    return out;
+  }
+};
+
+// The contract of progress.h for one completed run.
+void expect_complete_run(const std::vector<Event>& run, const std::string& unit) {
+  ASSERT_FALSE(run.empty());
+  SCOPED_TRACE(run.front().task);
+  EXPECT_EQ(run.front().done, 0u);
+  EXPECT_EQ(run.front().unit, unit);
+  uint64_t previous = 0;
+  for (const Event& e : run) {
+    EXPECT_EQ(e.total, run.front().total) << "the total never changes";
+    EXPECT_LE(e.done, e.total);
+    EXPECT_GE(e.done, previous) << "done never goes back";
+    EXPECT_EQ(e.thread, std::this_thread::get_id()) << "only the caller's thread";
+    previous = e.done;
+  }
+  EXPECT_EQ(run.back().done, run.back().total) << "a completed task ends at its total";
+}
+
+uint64_t journal_bytes(const std::string& dir) {
+  uint64_t bytes = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir + "/journal")) {
+    if (e.is_regular_file()) bytes += e.file_size();
+  }
+  return bytes;
+}
+
+class ProgressTest : public ::testing::Test {
+ protected:
+  // n contacts in small segments (so that a scan crosses several), without
+  // background compaction.
+  Options quiet_options() const {
+    Options options;
+    options.durability = Durability::kNone;
+    options.segment_bytes = 64 << 10;
+    options.auto_compact = false;
+    return options;
+  }
+
+  void fill(Store& store, int first, int n) {
+    for (int i = first; i < first + n; ++i) {
+      store.put("contacts", "c" + std::to_string(i),
+                R"({"name":"Contact )" + std::to_string(i) + R"(","phone":"555-0100"})");
+    }
+    store.put("notes", "n" + std::to_string(first), R"({"text":"note"})");
+  }
+
+  testing::TempDir tmp;
+  std::string dir = tmp / "store";
+};
+
+TEST_F(ProgressTest, OpenReportsTheSnapshotLoadedAndTheJournalBytesReplayed) {
+  {
+    auto store = Store::open(dir, quiet_options());
+    fill(*store, 0, 3000);
+    store->compact();
+    fill(*store, 3000, 6000);
+  }
+  ASSERT_GT(testing::segment_count(dir), 3u);
+  Recorder recorder;
+  Options options = quiet_options();
+  options.progress = recorder.fn();
+  auto store = Store::open(dir, options);
+  EXPECT_EQ(recorder.tasks(), (std::vector<std::string>{"load snapshot", "replay"}));
+  auto snapshot = recorder.runs_of("load snapshot");
+  ASSERT_EQ(snapshot.size(), 1u);
+  expect_complete_run(snapshot[0], "bytes");
+  EXPECT_EQ(snapshot[0].back().total, list_backups(dir)[0].bytes);
+  auto replay = recorder.runs_of("replay");
+  ASSERT_EQ(replay.size(), 1u);
+  expect_complete_run(replay[0], "bytes");
+  EXPECT_EQ(replay[0].back().total, journal_bytes(dir));
+  // A report per segment (and every 4096 records), besides the first.
+  EXPECT_GE(replay[0].size(), testing::segment_count(dir) + 1);
+  EXPECT_TRUE(store->get("contacts", "c8999").has_value());
+}
+
+TEST_F(ProgressTest, AnEmptyStoreReportsAZeroTotalOnce) {
+  Recorder recorder;
+  Options options = quiet_options();
+  options.progress = recorder.fn();
+  auto store = Store::open(dir, options);
+  ASSERT_EQ(recorder.tasks(), (std::vector<std::string>{"replay"}));
+  expect_complete_run(recorder.events, "bytes");
+  EXPECT_EQ(recorder.events.back().total, 0u);
+}
+
+TEST_F(ProgressTest, VerifyCountsJournalThenSnapshotBytes) {
+  {
+    auto store = Store::open(dir, quiet_options());
+    fill(*store, 0, 3000);
+    store->compact();
+    fill(*store, 3000, 3000);
+    store->compact();
+  }
+  Recorder recorder;
+  Options options;
+  options.progress = recorder.fn();
+  VerifyResult result = verify_store(dir, options);
+  ASSERT_TRUE(result.ok());
+  ASSERT_EQ(recorder.tasks(), (std::vector<std::string>{"verify"}));
+  expect_complete_run(recorder.events, "bytes");
+  uint64_t snapshots = 0;
+  for (const auto& b : list_backups(dir)) snapshots += b.bytes;
+  EXPECT_EQ(recorder.events.back().total, journal_bytes(dir) + snapshots);
+}
+
+TEST_F(ProgressTest, CompactCountsEachDocumentTwiceSnapshotAndStateFiles) {
+  Recorder recorder;
+  Options options = quiet_options();
+  auto store = Store::open(dir, options);
+  fill(*store, 0, 500);  // 500 contacts and 1 note
+  store.reset();
+  options.progress = recorder.fn();
+  store = Store::open(dir, options);
+  recorder.events.clear();
+  CompactionResult r = store->compact();
+  ASSERT_FALSE(r.snapshot_id.empty());
+  ASSERT_EQ(recorder.tasks(), (std::vector<std::string>{"compact"}));
+  expect_complete_run(recorder.events, "documents");
+  EXPECT_EQ(recorder.events.back().total, 2u * 501);
+  recorder.events.clear();
+  store->compact();  // nothing new: nothing to report
+  EXPECT_TRUE(recorder.events.empty());
+}
+
+TEST_F(ProgressTest, ImportCountsTheDocumentsCheckedThenCompacts) {
+  {
+    auto source = Store::open(tmp / "source", quiet_options());
+    fill(*source, 0, 300);
+    source->export_to(tmp / "export");
+  }
+  Recorder recorder;
+  Options options = quiet_options();
+  auto store = Store::open(dir, options);
+  store->put("notes", "mine", R"({"text":"before"})");
+  store.reset();
+  options.progress = recorder.fn();
+  store = Store::open(dir, options);
+  recorder.events.clear();
+  ASSERT_GT(store->import_from(tmp / "export").seq, 0u);
+  EXPECT_EQ(recorder.tasks(), (std::vector<std::string>{"import", "compact"}));
+  auto import = recorder.runs_of("import");
+  ASSERT_EQ(import.size(), 1u);
+  expect_complete_run(import[0], "documents");
+  EXPECT_EQ(import[0].back().total, 301u);
+  expect_complete_run(recorder.runs_of("compact").at(0), "documents");
+}
+
+TEST_F(ProgressTest, ReplayStoreAndExportStoreReportTheirReplay) {
+  {
+    auto store = Store::open(dir, quiet_options());
+    fill(*store, 0, 5000);
+  }
+  Recorder recorder;
+  Options options;
+  options.progress = recorder.fn();
+  replay_store(dir, options);
+  ASSERT_EQ(recorder.tasks(), (std::vector<std::string>{"replay"}));
+  expect_complete_run(recorder.events, "bytes");
+  recorder.events.clear();
+  export_store(dir, tmp / "export", std::nullopt, options);
+  ASSERT_EQ(recorder.tasks(), (std::vector<std::string>{"replay"}));
+  expect_complete_run(recorder.events, "bytes");
+}
+
+TEST_F(ProgressTest, BackgroundCompactionNeverReports) {
+  Recorder recorder;
+  Options options = quiet_options();
+  options.auto_compact = true;
+  options.compact_after_records = 100;
+  options.progress = recorder.fn();
+  auto store = Store::open(dir, options);
+  recorder.events.clear();
+  fill(*store, 0, 300);
+  // Wait (bounded) for the background thread to have written a snapshot.
+  for (int i = 0; i < 500 && list_backups(dir).empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_FALSE(list_backups(dir).empty()) << "no background compaction happened";
+  store.reset();
+  EXPECT_TRUE(recorder.events.empty()) << recorder.events.front().task;
+}
+
+// ---------------------------------------------------------------- the bars
+
+class ProgressBarCliTest : public ProgressTest {
+ protected:
+  void SetUp() override {
+    auto store = Store::open(dir, quiet_options());
+    fill(*store, 0, 3000);
+    store->export_to(tmp / "export");
+    store->put("notes", "after", R"({"text":"after the export"})");
+  }
+
+  CommandResult pj(std::vector<std::string> args, bool terminal,
+                   std::vector<std::pair<std::string, std::string>> env = {}) {
+    args.insert(args.begin(), {"--dir", dir});
+    CommandOptions options;
+    options.stderr_terminal = terminal;
+    options.env = {{"TERM", "xterm"}};  // a test run may have none
+    options.env.insert(options.env.end(), env.begin(), env.end());
+    return testing::run_pa_journal(args, options);
+  }
+
+  // The commands that draw, each with the task its bar must name.
+  struct Case {
+    std::vector<std::string> args;
+    std::string task;
+  };
+  std::vector<Case> cases() const {
+    return {{{"verify"}, "verify"},
+            {{"replay"}, "replay"},
+            {{"compact"}, "compact"},
+            {{"import", tmp / "export"}, "import"}};
+  }
+};
+
+TEST_F(ProgressBarCliTest, OnATerminalEachLongCommandDrawsABarAndErasesIt) {
+  for (const Case& c : cases()) {
+    SCOPED_TRACE(c.args[0]);
+    CommandResult r = pj(c.args, /*terminal=*/true);
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_NE(r.err.find("\r" + c.task), std::string::npos) << r.describe();
+    EXPECT_NE(r.err.find("% ["), std::string::npos) << r.describe();
+    // Erased at the end: the last bytes return to column 0 and clear the line.
+    ASSERT_GE(r.err.size(), 4u);
+    EXPECT_EQ(r.err.substr(r.err.size() - 4), "\r\033[K") << r.describe();
+    EXPECT_EQ(r.out.find('\r'), std::string::npos) << "stdout never holds the bar";
+  }
+}
+
+TEST_F(ProgressBarCliTest, WithoutATerminalNothingIsDrawn) {
+  for (const Case& c : cases()) {
+    SCOPED_TRACE(c.args[0]);
+    CommandResult r = pj(c.args, /*terminal=*/false);
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_EQ(r.err, "") << r.describe();
+  }
+}
+
+TEST_F(ProgressBarCliTest, NoProgressOrADumbTerminalDrawsNothing) {
+  CommandResult off = pj({"verify", "--no-progress"}, /*terminal=*/true);
+  ASSERT_EQ(off.exit_code, 0) << off.describe();
+  EXPECT_EQ(off.err, "") << off.describe();
+  CommandResult dumb = pj({"verify"}, /*terminal=*/true, {{"TERM", "dumb"}});
+  ASSERT_EQ(dumb.exit_code, 0) << dumb.describe();
+  EXPECT_EQ(dumb.err, "") << dumb.describe();
+}
+
+TEST_F(ProgressBarCliTest, JsonOutputStaysCleanWhileTheBarIsOnStderr) {
+  CommandResult r = pj({"verify", "--json"}, /*terminal=*/true);
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_NE(r.err.find("\rverify"), std::string::npos) << r.describe();
+  nlohmann::json v = nlohmann::json::parse(r.out);
+  EXPECT_EQ(v.at("ok"), true);
+}
+
+TEST_F(ProgressBarCliTest, AnErrorIsPrintedOnACleanLine) {
+  std::string segment = testing::segment_path(dir, 1);
+  std::string bytes = testing::read_bytes(segment);
+  bytes[100] ^= 0x01;
+  testing::write_bytes(segment, bytes);
+  CommandResult r = pj({"replay", "--mode", "strict"}, /*terminal=*/true);
+  ASSERT_EQ(r.exit_code, 3) << r.describe();
+  size_t message = r.err.find("pa-journal: ");
+  ASSERT_NE(message, std::string::npos) << r.describe();
+  ASSERT_GE(message, 4u) << "the bar was drawn before the damage was found";
+  EXPECT_EQ(r.err.substr(message - 4, 4), "\r\033[K") << r.describe();
+}
+
+}  // namespace
+}  // namespace pa_journal

@@ -1,0 +1,63 @@
+// A one-line progress display on standard error for long work (replay,
+// verify, compact, import, bench), drawn only when standard error is a
+// terminal, so that logs, pipes and tests that capture stderr never see it.
+//
+// The line is redrawn in place ("\r", then the text, then "erase to end of
+// line"), at most kRedrawsPerSecond times a second, and erased when its task
+// completes, when the display is cleared and on destruction, so that whatever
+// the command prints next starts on a clean line.
+//
+// Thread-safety: every member may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "pa_journal/progress.h"
+
+namespace pa_journal::cli {
+
+class ProgressBar {
+ public:
+  static constexpr int kRedrawsPerSecond = 10;
+
+  // Draws on fd only if enabled, fd is a terminal and $TERM is not "dumb".
+  ProgressBar(bool enabled, int fd);
+  ~ProgressBar();
+  ProgressBar(const ProgressBar&) = delete;
+  ProgressBar& operator=(const ProgressBar&) = delete;
+
+  bool active() const { return active_; }
+  // Options::progress for the library; null when inactive.
+  ProgressFn callback();
+  // A bar: task, done/total, percentage and rate.
+  void update(const Progress& progress);
+  // A line without a total (the bench's steps), with the time since the first.
+  void status(std::string_view text);
+  // Erases the line if one is drawn.
+  void clear();
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  // Draws text unless the last draw was too recent (and !force).
+  void draw_locked(const std::string& text, bool force);
+  void erase_locked();
+  size_t columns() const;
+
+  const int fd_;
+  const bool active_;
+  std::mutex mu_;
+  std::string task_;  // mu_: the task of the last update
+  Clock::time_point task_start_, last_draw_, first_status_;
+  bool drawn_ = false;
+  bool has_status_ = false;
+};
+
+// "  42% [########--------]  1.2 MiB / 2.9 MiB  3.4 MiB/s": the text after
+// the task name, fitted into width columns. seconds: time since the task began.
+std::string format_progress(const Progress& progress, double seconds, size_t width);
+
+}  // namespace pa_journal::cli

@@ -97,6 +97,15 @@ Record JournalWriter::enqueue(std::vector<Operation> ops, std::string origin,
 
 void JournalWriter::wait_durable_locked(std::unique_lock<std::mutex>& lock,
                                         uint64_t seq) {
+  if (durable_seq_ >= seq) return;
+  waiting_.push_back(seq);
+  peak_waiters_ = std::max(peak_waiters_, waiters());
+  if (lingering_) arrival_cv_.notify_one();
+  struct Leave {
+    std::vector<uint64_t>& waiting;
+    uint64_t seq;
+    ~Leave() { waiting.erase(std::find(waiting.begin(), waiting.end(), seq)); }
+  } leave{waiting_, seq};
   while (durable_seq_ < seq) {
     throw_if_failed();
     if (syncing_) {
@@ -107,16 +116,35 @@ void JournalWriter::wait_durable_locked(std::unique_lock<std::mutex>& lock,
   }
 }
 
+// See the class comment. Called by the leader with syncing_ set, so that
+// arriving committers queue their frames and wait for this sync.
+void JournalWriter::linger(std::unique_lock<std::mutex>& lock) {
+  if (waiters() >= peak_waiters_ || last_sync_ns_ <= 0) return;
+  auto limit = std::chrono::nanoseconds(std::min(last_sync_ns_ / 2, kMaxLingerNs));
+  lingering_ = true;
+  bool arrived = arrival_cv_.wait_for(
+      lock, limit, [this] { return waiters() >= peak_waiters_ || stopping_; });
+  lingering_ = false;
+  if (!arrived) peak_waiters_ = std::max<size_t>(waiters(), 1);
+}
+
+size_t JournalWriter::waiters() const {
+  return static_cast<size_t>(std::count_if(
+      waiting_.begin(), waiting_.end(), [this](uint64_t s) { return s > durable_seq_; }));
+}
+
 // Writes and syncs everything queued, with mu_ released during the I/O so that
 // other committers can queue the next batch meanwhile.
 void JournalWriter::lead_sync(std::unique_lock<std::mutex>& lock) {
   syncing_ = true;
+  linger(lock);
   std::string frames;
   frames.swap(pending_);
   uint64_t first = pending_first_seq_;
   uint64_t last = next_seq_ - 1;
   lock.unlock();
   std::string error;
+  auto start = std::chrono::steady_clock::now();
   try {
     write_batch(frames, first);
     file_->sync();
@@ -124,7 +152,9 @@ void JournalWriter::lead_sync(std::unique_lock<std::mutex>& lock) {
     error = e.what();
     cut_failed_batch();
   }
+  auto took = std::chrono::steady_clock::now() - start;
   lock.lock();
+  last_sync_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(took).count();
   syncing_ = false;
   if (error.empty()) {
     durable_seq_ = last;

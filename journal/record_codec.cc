@@ -6,6 +6,7 @@
 #include <kj/exception.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "journal/format.h"
@@ -73,8 +74,26 @@ const char* to_string(OpKind kind) {
   return "unknown";
 }
 
+namespace {
+
+// Words of the text's Cap'n Proto blob: its bytes, a NUL, padding to a word.
+size_t text_words(const std::string& s) { return (s.size() + 1 + 7) / 8; }
+
+// An upper bound of the words a Record message takes, so that one first
+// segment holds it: a single-segment message with no zeroing of a default-sized
+// first segment and no growth.
+unsigned record_words(const Record& record) {
+  size_t words = 1 + 4 + 1 + text_words(record.origin);  // root, Record, list tag
+  for (const auto& op : record.ops) {
+    words += 4 + text_words(op.collection) + text_words(op.key) + text_words(op.document);
+  }
+  return static_cast<unsigned>(std::min<size_t>(words, 1u << 28));
+}
+
+}  // namespace
+
 std::string encode_payload(const Record& record) {
-  capnp::MallocMessageBuilder message;
+  capnp::MallocMessageBuilder message(record_words(record));
   auto builder = message.initRoot<schema::Record>();
   builder.setSeq(record.seq);
   builder.setTimeNs(record.time_ns);
@@ -88,9 +107,22 @@ std::string encode_payload(const Record& record) {
     out.setKey(text(op.key));
     if (!op.document.empty()) out.setDocument(text(op.document));
   }
-  auto words = capnp::messageToFlatArray(message);
-  auto bytes = words.asBytes();
-  return {reinterpret_cast<const char*>(bytes.begin()), bytes.size()};
+  // The flat-array layout of messageToFlatArray, written straight into the
+  // string: segment count - 1, each segment's size in words, padding to a
+  // word, then the segments.
+  auto segments = message.getSegmentsForOutput();
+  size_t table_words = (segments.size() + 2) / 2;
+  size_t total = table_words;
+  for (auto segment : segments) total += segment.size();
+  std::string out(total * sizeof(capnp::word), '\0');
+  put_u32(out.data(), static_cast<uint32_t>(segments.size() - 1));
+  char* at = out.data() + table_words * sizeof(capnp::word);
+  for (size_t i = 0; i < segments.size(); ++i) {
+    put_u32(out.data() + 4 * (i + 1), static_cast<uint32_t>(segments[i].size()));
+    std::memcpy(at, segments[i].begin(), segments[i].size() * sizeof(capnp::word));
+    at += segments[i].size() * sizeof(capnp::word);
+  }
+  return out;
 }
 
 Record decode_payload(std::string_view payload) {

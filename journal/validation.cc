@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "journal/canonical_json.h"
 #include "pa_journal/errors.h"
 
 namespace pa_journal {
@@ -66,11 +67,17 @@ void validate_key(std::string_view key) {
 
 std::string canonical_json(std::string_view text) {
   validate_document_size(text, "document");
+  if (is_canonical_json(text)) return std::string(text);
   try {
     return nlohmann::json::parse(text).dump();
   } catch (const nlohmann::json::exception& e) {
     throw InvalidInputError(std::string("invalid JSON: ") + e.what());
   }
+}
+
+void canonicalise_json(std::string* document) {
+  validate_document_size(*document, "document");
+  if (!is_canonical_json(*document)) *document = canonical_json(*document);
 }
 
 void validate_document_size(std::string_view compact, std::string_view what) {

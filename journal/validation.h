@@ -18,6 +18,8 @@ void validate_collection_name(std::string_view name);
 void validate_key(std::string_view key);
 // Parses text as JSON (at most kMaxDocumentBytes) and returns it compact.
 std::string canonical_json(std::string_view text);
+// The same in place; leaves a document that is already compact untouched.
+void canonicalise_json(std::string* document);
 // Throws if a document's compact text exceeds kMaxDocumentBytes.
 void validate_document_size(std::string_view compact, std::string_view what);
 

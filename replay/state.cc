@@ -27,25 +27,28 @@ std::vector<Operation> State::resolve(const std::vector<Operation>& ops) const {
   std::vector<Operation> resolved;
   resolved.reserve(ops.size());
   for (const auto& op : ops) {
+    resolved.push_back(op);
+    // A lone put can be neither refused nor changed: skip the lookups.
+    if (op.kind == OpKind::kPut && ops.size() == 1) break;
     auto id = std::make_pair(op.collection, op.key);
     auto it = overlay.find(id);
     const std::string* current = it != overlay.end()
                                      ? (it->second ? &*it->second : nullptr)
                                      : find(op.collection, op.key);
-    Operation out = op;
     if (op.kind != OpKind::kPut && current == nullptr) {
       throw NotFoundError("no document " + op.collection + "/" + op.key + " to " +
                           to_string(op.kind) +
                           (op.kind == OpKind::kPatch ? "; use put to create it" : ""));
     }
+    Operation& last = resolved.back();
     if (op.kind == OpKind::kPatch) {
-      out.kind = OpKind::kPut;
-      out.document = merge_patch(current, op.document);
-      validate_document_size(out.document, "patched document");
+      last.kind = OpKind::kPut;
+      last.document = merge_patch(current, op.document);
+      validate_document_size(last.document, "patched document");
     }
-    overlay[id] = out.kind == OpKind::kDelete ? std::nullopt
-                                              : std::optional<std::string>(out.document);
-    resolved.push_back(std::move(out));
+    overlay[id] = last.kind == OpKind::kDelete
+                      ? std::nullopt
+                      : std::optional<std::string>(last.document);
   }
   return resolved;
 }

@@ -55,7 +55,7 @@ void validate(std::vector<Operation>& ops) {
     if (op.kind == OpKind::kDelete) {
       op.document.clear();
     } else {
-      op.document = canonical_json(op.document);
+      canonicalise_json(&op.document);
     }
   }
 }

@@ -123,6 +123,25 @@ TEST(RecordCodecTest, RoundTripsThousandOperations) {
   EXPECT_EQ(decode_payload(encode_payload(record)), record);
 }
 
+// The writer sizes its first message segment to the record (docs section 5),
+// so that large records need no far pointers.
+TEST(RecordCodecTest, EveryRecordIsOneMessageSegmentInFlatArrayLayout) {
+  std::vector<Record> records = {sample_record(), Record{}};
+  Record big;
+  big.ops = {{OpKind::kPut, "notes", "big", "\"" + std::string(100000, 'x') + "\""},
+             {OpKind::kPut, "notes", "small", "1"}};
+  records.push_back(big);
+  Record many;
+  for (int i = 0; i < 1000; ++i) many.ops.push_back({OpKind::kDelete, "n", "k", ""});
+  records.push_back(many);
+  for (const Record& record : records) {
+    std::string payload = encode_payload(record);
+    EXPECT_EQ(get_u32(payload.data()), 0u) << "segment count - 1";
+    EXPECT_EQ(get_u32(payload.data() + 4) * 8u + 8u, payload.size());
+    EXPECT_TRUE(decode_payload(payload) == record);
+  }
+}
+
 TEST(RecordCodecTest, PayloadIsWholeNumberOfWords) {
   Record record = sample_record();
   for (size_t n = 0; n < 20; ++n) {

@@ -1,0 +1,179 @@
+#include "journal/canonical_json.h"
+
+#include <cstddef>
+#include <cstring>
+
+namespace pa_journal {
+namespace {
+
+// Deeper documents take the full parse; they are rare and the limit keeps the
+// recursion of this scanner small.
+constexpr int kMaxDepth = 256;
+// 18 decimal digits fit both int64 and uint64, which dump() writes back as they
+// were; longer integers may be parsed as floating point.
+constexpr int kMaxIntegerDigits = 18;
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Scans one JSON value at a time. Every function returns false as soon as the
+// text is not known to be canonical; p_ never passes end_.
+class Scanner {
+ public:
+  explicit Scanner(std::string_view text)
+      : p_(text.data()), end_(text.data() + text.size()) {}
+
+  bool document() { return value(0) && p_ == end_; }
+
+ private:
+  bool at(char c) const { return p_ != end_ && *p_ == c; }
+
+  bool value(int depth) {
+    if (p_ == end_) return false;
+    switch (*p_) {
+      case '{':
+        return object(depth + 1);
+      case '[':
+        return array(depth + 1);
+      case '"':
+        return string(nullptr);
+      case 't':
+        return literal("true");
+      case 'f':
+        return literal("false");
+      case 'n':
+        return literal("null");
+      default:
+        return integer();
+    }
+  }
+
+  bool literal(const char* word) {
+    size_t n = std::strlen(word);
+    if (static_cast<size_t>(end_ - p_) < n || std::memcmp(p_, word, n) != 0) return false;
+    p_ += n;
+    return true;
+  }
+
+  bool integer() {
+    bool negative = at('-');
+    if (negative) ++p_;
+    const char* digits = p_;
+    while (p_ != end_ && is_digit(*p_)) ++p_;
+    size_t n = static_cast<size_t>(p_ - digits);
+    if (n == 0 || n > kMaxIntegerDigits) return false;
+    if (digits[0] == '0' && (n > 1 || negative)) return false;  // "01", "-0"
+    return !(at('.') || at('e') || at('E'));                    // floats are re-printed
+  }
+
+  // Members in strictly increasing byte order of their (escape-free) keys,
+  // as dump() writes them from nlohmann's std::map.
+  bool object(int depth) {
+    if (depth > kMaxDepth) return false;
+    ++p_;  // '{'
+    if (at('}')) return ++p_, true;
+    std::string_view previous;
+    for (bool first = true;; first = false) {
+      std::string_view key;
+      if (!at('"') || !string(&key)) return false;
+      if (!first && !(previous < key)) return false;
+      previous = key;
+      if (!at(':')) return false;
+      ++p_;
+      if (!value(depth)) return false;
+      if (at('}')) return ++p_, true;
+      if (!at(',')) return false;
+      ++p_;
+    }
+  }
+
+  bool array(int depth) {
+    if (depth > kMaxDepth) return false;
+    ++p_;  // '['
+    if (at(']')) return ++p_, true;
+    for (;;) {
+      if (!value(depth)) return false;
+      if (at(']')) return ++p_, true;
+      if (!at(',')) return false;
+      ++p_;
+    }
+  }
+
+  // A string as dump() writes it. If key is non-null, the string must have no
+  // escapes (so that its bytes are the key) and key receives its contents.
+  bool string(std::string_view* key) {
+    const char* start = ++p_;  // '"'
+    while (p_ != end_) {
+      auto c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        if (key) *key = std::string_view(start, static_cast<size_t>(p_ - start));
+        ++p_;
+        return true;
+      }
+      if (c < 0x20) return false;
+      if (c == '\\') {
+        if (key || !escape()) return false;
+      } else if (c < 0x80) {
+        ++p_;
+      } else if (!utf8_sequence()) {
+        return false;
+      }
+    }
+    return false;
+  }
+
+  // The escapes dump() writes: \" \\ \b \f \n \r \t, and \u00xx (lower-case
+  // hex) for the other control characters.
+  bool escape() {
+    if (end_ - p_ < 2) return false;
+    char c = p_[1];
+    if (std::strchr("\"\\bfnrt", c) != nullptr && c != '\0') {
+      p_ += 2;
+      return true;
+    }
+    if (c != 'u' || end_ - p_ < 6 || p_[2] != '0' || p_[3] != '0') return false;
+    int code = 0;
+    for (int i = 4; i < 6; ++i) {
+      char h = p_[i];
+      int d = is_digit(h) ? h - '0' : (h >= 'a' && h <= 'f') ? h - 'a' + 10 : -1;
+      if (d < 0) return false;
+      code = code * 16 + d;
+    }
+    bool short_form =
+        code == '\b' || code == '\f' || code == '\n' || code == '\r' || code == '\t';
+    if (code >= 0x20 || short_form) return false;
+    p_ += 6;
+    return true;
+  }
+
+  // One well-formed UTF-8 sequence of two to four bytes (RFC 3629: no overlong
+  // forms, no surrogates, nothing above U+10FFFF).
+  bool utf8_sequence() {
+    auto b = [this](ptrdiff_t i) { return static_cast<unsigned char>(p_[i]); };
+    unsigned char lead = b(0);
+    int n = lead >= 0xC2 && lead <= 0xDF   ? 2
+            : lead >= 0xE0 && lead <= 0xEF ? 3
+            : lead >= 0xF0 && lead <= 0xF4 ? 4
+                                           : 0;
+    if (n == 0 || end_ - p_ < n) return false;
+    unsigned char lo = 0x80, hi = 0xBF;  // range of the second byte
+    if (lead == 0xE0) lo = 0xA0;
+    if (lead == 0xED) hi = 0x9F;
+    if (lead == 0xF0) lo = 0x90;
+    if (lead == 0xF4) hi = 0x8F;
+    if (b(1) < lo || b(1) > hi) return false;
+    for (int i = 2; i < n; ++i) {
+      if ((b(i) & 0xC0) != 0x80) return false;
+    }
+    p_ += n;
+    return true;
+  }
+
+  const char* p_;
+  const char* const end_;
+};
+
+}  // namespace
+
+bool is_canonical_json(std::string_view text) { return Scanner(text).document(); }
+
+}  // namespace pa_journal

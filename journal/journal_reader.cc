@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
+#include <utility>
 
 #include "journal/format.h"
 #include "journal/record_codec.h"
@@ -49,6 +51,11 @@ class Scanner {
   bool deliver(size_t index, const Frame& frame);
   // Applies the mode to damage; returns false when the scan stops here.
   bool on_damage(size_t index, Damage damage);
+  bool apply_mode(size_t index, Damage damage);
+  // Deferred damage (see on_damage) is settled by the next event: a record
+  // at or before after_seq_ + 1 shows that it lost only records the snapshot
+  // covers; anything else makes it damage like any other.
+  bool settle_deferred(uint64_t next_seq);
   bool drain(size_t index, Collector& collector);
   void note_cut(size_t index, uint64_t offset);
   bool attribute_gap(uint64_t next_seq);
@@ -78,6 +85,7 @@ class Scanner {
     last_tick_ = done;
     (*progress_)(done, report_.bytes);
   }
+  std::optional<std::pair<size_t, Damage>> deferred_;  // segment index, damage
 };
 
 ScanReport Scanner::run() {
@@ -97,6 +105,7 @@ ScanReport Scanner::run() {
     tick(done_bytes_);
     if (!go_on) break;
   }
+  settle_deferred(UINT64_MAX);  // at the end, nothing shows it was covered
   tick(report_.bytes);
   report_.next_seq = expected_ != 0 ? expected_ : after_seq_ + 1;
   return report_;
@@ -170,6 +179,7 @@ bool Scanner::deliver(size_t index, const Frame& frame) {
     return on_damage(index, {Damage::Kind::kCorruption, file, frame.offset, frame_bytes,
                              0, 0, e.what()});
   }
+  if (!settle_deferred(record.seq)) return false;
   if (record.seq < expected_) {
     return on_damage(index, {Damage::Kind::kCorruption, file, frame.offset, frame_bytes,
                              0, 0, "sequence number repeats or goes back"});
@@ -200,7 +210,36 @@ bool Scanner::deliver(size_t index, const Frame& frame) {
   return true;
 }
 
+// Damage in the frames of a segment where the chain is still at or before
+// the snapshot's seq may have lost only records the snapshot covers. Under
+// tolerate-tail and point-in-time it is held until the next event says
+// which; strict refuses any damage, and salvage skips it anyway.
 bool Scanner::on_damage(size_t index, Damage damage) {
+  if (!settle_deferred(UINT64_MAX)) return false;
+  bool may_be_covered =
+      (mode_ == RecoveryMode::kTolerateTail || mode_ == RecoveryMode::kPointInTime) &&
+      damage.kind == Damage::Kind::kCorruption &&
+      damage.offset >= format::kSegmentHeaderSize && expected_ != 0 &&
+      expected_ <= after_seq_;
+  if (may_be_covered) {
+    deferred_.emplace(index, std::move(damage));
+    return true;
+  }
+  return apply_mode(index, std::move(damage));
+}
+
+bool Scanner::settle_deferred(uint64_t next_seq) {
+  if (!deferred_) return true;
+  auto [index, damage] = std::move(*deferred_);
+  deferred_.reset();
+  if (next_seq > after_seq_ + 1) return apply_mode(index, std::move(damage));
+  damage.reason += "; only records up to the snapshot's seq " +
+                   std::to_string(after_seq_) + " were lost, and it holds them";
+  report_.damage.push_back(std::move(damage));
+  return true;
+}
+
+bool Scanner::apply_mode(size_t index, Damage damage) {
   bool torn = damage.kind == Damage::Kind::kTornTail;
   bool fatal =
       mode_ == RecoveryMode::kStrict || (mode_ == RecoveryMode::kTolerateTail && !torn);

@@ -7,6 +7,9 @@
 //                   anything else throws;
 //   point-in-time   the first damage of any kind ends the scan;
 //   salvage         damage is reported and skipped; every valid record is read.
+// Damage that, as the next good record shows, lost only records at or before
+// after_seq (a snapshot holds them) is reported but stops neither
+// tolerate-tail nor point-in-time; strict refuses it like any other.
 // A thrown CorruptedDataError names the file, the offset and the last good
 // sequence number, and says which mode would open the store.
 //

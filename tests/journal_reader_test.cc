@@ -138,10 +138,12 @@ class JournalReaderTest : public ::testing::Test {
     ASSERT_EQ(places_.size(), written_.size());
   }
 
-  Scan scan(RecoveryMode mode) {
+  // after_seq: the sequence number a snapshot covers, as recovery passes it.
+  Scan scan(RecoveryMode mode, uint64_t after_seq = 0) {
     Scan out;
-    out.report = scan_journal(*posix_file_system(), journal(), mode,
-                              [&](const Record& r) { out.records.push_back(r); });
+    out.report = scan_journal(
+        *posix_file_system(), journal(), mode,
+        [&](const Record& r) { out.records.push_back(r); }, after_seq);
     EXPECT_EQ(out.report.records, out.records.size());
     return out;
   }
@@ -408,6 +410,54 @@ TEST_F(JournalReaderTest, DamageInLastRecordOfASegmentIsAttributedAcrossTheBound
   ASSERT_EQ(s.report.damage.size(), 1u);
   expect_damage(s.report.damage[0], Damage::Kind::kCorruption, places_[6].file,
                 places_[6].offset, places_[6].size(), 6, 6);
+}
+
+// Damage that lost only records a snapshot covers loses nothing: it is
+// reported, and tolerate-tail and point-in-time read on. Strict refuses it.
+TEST_F(JournalReaderTest, DamageThatLostOnlyRecordsTheSnapshotCoversIsNotFatal) {
+  // Segments 1-3, 4-6, 7-9; a snapshot covers 1..5, so the replay reads the
+  // middle segment from its start and delivers 6..9.
+  write(9, segment_bytes_for(3));
+  for (uint64_t damaged : {4, 5}) {
+    std::string saved = read_bytes(places_[damaged].path);
+    flip_byte(places_[damaged].path, places_[damaged].offset + 40);
+    for (RecoveryMode mode : {RecoveryMode::kTolerateTail, RecoveryMode::kPointInTime}) {
+      SCOPED_TRACE(std::string(to_string(mode)) + ", record " + std::to_string(damaged));
+      Scan s = scan(mode, 5);
+      expect_delivered(s, range(6, 9));
+      ASSERT_EQ(s.report.damage.size(), 1u);
+      expect_damage(s.report.damage[0], Damage::Kind::kCorruption, places_[damaged].file,
+                    places_[damaged].offset, places_[damaged].size());
+      EXPECT_FALSE(s.report.cut);
+      EXPECT_EQ(s.report.next_seq, 10u);
+    }
+    try {
+      scan(RecoveryMode::kStrict, 5);
+      ADD_FAILURE() << "strict read damaged bytes without refusing";
+    } catch (const CorruptedDataError& e) {
+      EXPECT_EQ(e.file(), places_[damaged].file);
+    }
+    write_bytes(places_[damaged].path, saved);
+  }
+}
+
+// The same damage, when the next good record shows it also held a record
+// past the snapshot, is damage like any other, found where it starts.
+TEST_F(JournalReaderTest, DamageReachingPastTheSnapshotStillRefuses) {
+  write(9, segment_bytes_for(3));
+  flip_byte(places_[4].path, places_[4].offset + 40);
+  flip_byte(places_[5].path, places_[5].offset + 40);
+  expect_refused(RecoveryMode::kTolerateTail, places_[4].file, places_[4].offset);
+  try {
+    scan(RecoveryMode::kTolerateTail, 4);
+    ADD_FAILURE() << "record 5 was lost and tolerate-tail opened";
+  } catch (const CorruptedDataError& e) {
+    EXPECT_EQ(e.offset(), places_[4].offset) << e.what();
+  }
+  Scan pit = scan(RecoveryMode::kPointInTime, 4);
+  expect_delivered(pit, {});
+  EXPECT_TRUE(pit.report.cut);
+  EXPECT_EQ(pit.report.cut_point.offset, places_[4].offset);
 }
 
 TEST_F(JournalReaderTest, DamageInFirstRecordOfASegmentIsAttributedToIt) {

@@ -6,16 +6,14 @@
 #include <string>
 #include <string_view>
 
+#include "pa_journal/record.h"  // validate_collection_name, validate_key
+
 namespace pa_journal {
 
 inline constexpr size_t kMaxCollectionNameBytes = 64;
 inline constexpr size_t kMaxKeyBytes = 256;
 inline constexpr size_t kMaxDocumentBytes = 16u << 20;
 
-// [a-z0-9][a-z0-9_-]{0,63}
-void validate_collection_name(std::string_view name);
-// 1 to 256 bytes of valid UTF-8, no control characters, no '/'.
-void validate_key(std::string_view key);
 // Parses text as JSON (at most kMaxDocumentBytes) and returns it compact.
 std::string canonical_json(std::string_view text);
 // The same in place; leaves a document that is already compact untouched.

@@ -230,6 +230,8 @@ void Store::wait_durable(uint64_t seq) {
 
 std::optional<std::string> Store::get(std::string_view collection,
                                       std::string_view key) const {
+  validate_collection_name(collection);
+  validate_key(key);
   impl_->check_readable();
   std::shared_lock<std::shared_mutex> lock(impl_->state_mu);
   const std::string* doc = impl_->state.find(std::string(collection), std::string(key));
@@ -239,6 +241,7 @@ std::optional<std::string> Store::get(std::string_view collection,
 
 std::vector<std::pair<std::string, std::string>> Store::list(
     std::string_view collection) const {
+  validate_collection_name(collection);
   impl_->check_readable();
   std::shared_lock<std::shared_mutex> lock(impl_->state_mu);
   const Collection* docs = impl_->state.collection(std::string(collection));

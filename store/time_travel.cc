@@ -8,6 +8,7 @@
 #include "journal/journal_reader.h"
 #include "journal/record_codec.h"
 #include "journal/segment_reader.h"
+#include "journal/validation.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/file_system.h"
 #include "pa_journal/time.h"
@@ -110,6 +111,8 @@ std::vector<DocumentVersion> document_history(const std::string& dir,
                                               const std::string& collection,
                                               const std::string& key,
                                               const Options& options) {
+  validate_collection_name(collection);
+  validate_key(key);
   auto fs = file_system(options);
   require_store(*fs, dir);
   std::vector<DocumentVersion> versions;

@@ -101,6 +101,7 @@ std::vector<std::pair<std::string, std::string>> documents(const Globals& g,
                                                            const std::string& collection,
                                                            const std::string& at) {
   if (at.empty()) return open_read_only(g)->list(collection);
+  validate_collection_name(collection);
   Collections state = state_at_arg(g, at);
   auto it = state.find(collection);
   if (it == state.end()) return {};
@@ -111,6 +112,7 @@ std::vector<std::pair<std::string, std::string>> documents(const Globals& g,
 
 int run_get(const Globals& g, const std::string& collection, const std::string& key,
             const std::string& at) {
+  validate_key(key);
   std::optional<std::string> doc;
   if (at.empty()) {
     doc = open_read_only(g)->get(collection, key);

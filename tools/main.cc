@@ -102,7 +102,8 @@ void add_journal_commands(CLI::App& app, Args& a, std::function<int()>& run) {
       command(app, "inspect", "summary of the journal, or its records with --records",
               "pa-journal inspect --records --collection contacts --since -2h");
   auto& i = a.inspect;
-  inspect->add_flag("--records", i.records, "list records instead of the summary");
+  CLI::Option* records =
+      inspect->add_flag("--records", i.records, "list records instead of the summary");
   // An empty time would read as no filter at all: refuse it.
   CLI::Validator time_text(
       [](std::string& text) {
@@ -118,6 +119,12 @@ void add_journal_commands(CLI::App& app, Args& a, std::function<int()>& run) {
   inspect->add_option("--collection", i.collection, "records touching this collection");
   inspect->add_option("--key", i.key, "records touching this key");
   inspect->add_option("--limit", i.limit, "at most N records");
+  // The filters apply to the record listing only; refused on the summary
+  // rather than silently ignored.
+  for (const char* filter :
+       {"--since", "--until", "--from-seq", "--collection", "--key", "--limit"}) {
+    inspect->get_option(filter)->needs(records);
+  }
   inspect->callback([&] { run = [&] { return run_inspect(g, i); }; });
   auto* verify = command(app, "verify",
                          "check every checksum and the sequence chain; exit 3 if damaged",

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pa_journal {
@@ -25,7 +26,7 @@ struct Operation {
 // One commit: applied atomically, numbered and timed by the journal.
 struct Record {
   uint64_t seq = 0;     // gap-free, starting at 1
-  int64_t time_ns = 0;  // UTC nanoseconds since the Unix epoch; never decreases
+  int64_t time_ns = 0;  // UTC nanoseconds since the Unix epoch; increases
   std::vector<Operation> ops;
   std::string origin;  // optional note, e.g. "restore to ..."
 
@@ -33,6 +34,12 @@ struct Record {
 };
 
 const char* to_string(OpKind kind);
+
+// The naming rules of DESIGN.md 3; each throws InvalidInputError naming the
+// rule broken. A collection name is [a-z0-9][a-z0-9_-]{0,63}; a key is 1 to
+// 256 bytes of valid UTF-8 without control characters or '/'.
+void validate_collection_name(std::string_view name);
+void validate_key(std::string_view key);
 
 // A store's state: collection name -> key -> document (compact JSON).
 using Collection = std::map<std::string, std::string>;

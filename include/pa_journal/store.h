@@ -87,7 +87,8 @@ class Store {
   CommitResult enqueue(std::vector<Operation> ops, std::string origin = {});
   void wait_durable(uint64_t seq);
 
-  // The document as compact JSON, or nullopt.
+  // The document as compact JSON, or nullopt. get and list throw
+  // InvalidInputError for a name or key that no document could have.
   std::optional<std::string> get(std::string_view collection, std::string_view key) const;
   // Every (key, document) of a collection, in key order.
   std::vector<std::pair<std::string, std::string>> list(

@@ -48,6 +48,7 @@ Window restorable_window(const std::string& dir, const Options& options = {});
 Collections state_at(const std::string& dir, int64_t t_ns, const Options& options = {});
 
 // Every version of one document over the retained journal, oldest first.
+// Throws InvalidInputError for a name or key that no document could have.
 std::vector<DocumentVersion> document_history(const std::string& dir,
                                               const std::string& collection,
                                               const std::string& key,

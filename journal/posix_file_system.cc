@@ -164,6 +164,10 @@ class PosixFileSystem : public FileSystem {
       fail("rename", from + " -> " + to, errno);
   }
 
+  void link(const std::string& from, const std::string& to) override {
+    if (::link(from.c_str(), to.c_str()) != 0) fail("link", from + " -> " + to, errno);
+  }
+
   void remove(const std::string& path) override {
     if (::unlink(path.c_str()) != 0) fail("unlink", path, errno);
   }
@@ -219,6 +223,10 @@ class PosixFileSystem : public FileSystem {
 std::shared_ptr<FileSystem> posix_file_system() {
   static const std::shared_ptr<FileSystem> instance = std::make_shared<PosixFileSystem>();
   return instance;
+}
+
+void FileSystem::link(const std::string& from, const std::string& to) {
+  throw IoError("link " + from + " -> " + to + ": not supported by this file system");
 }
 
 void write_file_atomically(FileSystem& fs, const std::string& path,

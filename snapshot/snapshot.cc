@@ -190,11 +190,10 @@ uint64_t SnapshotInfo::bytes() const {
   return total;
 }
 
-std::string serialize_collection(const Collection& collection) {
-  size_t bytes = 4;
-  for (const auto& [key, doc] : collection) bytes += key.size() + doc.size() + 8;
+void serialize_collection(const Collection& collection, size_t chunk_bytes,
+                          const std::function<void(std::string_view)>& sink) {
   std::string out;
-  out.reserve(bytes);
+  out.reserve(chunk_bytes + 4096);
   out += "{";
   bool first = true;
   for (const auto& [key, doc] : collection) {
@@ -203,8 +202,19 @@ std::string serialize_collection(const Collection& collection) {
     append_quoted(&out, key);
     out += ": ";
     out += doc;
+    if (out.size() >= chunk_bytes) {
+      sink(out);
+      out.clear();
+    }
   }
   out += first ? "}\n" : "\n}\n";
+  sink(out);
+}
+
+std::string serialize_collection(const Collection& collection) {
+  std::string out;
+  serialize_collection(collection, 1 << 20,
+                       [&out](std::string_view piece) { out.append(piece); });
   return out;
 }
 

@@ -61,7 +61,8 @@ CompactionResult Compactor::compact_locked() {
   SnapshotInfo info =
       write_snapshot(*fs_, backups, capture.collections, capture.seq, capture.time_ns);
   last_snapshot_seq_ = capture.seq;
-  refresh_state_files(capture);
+  capture.collections.clear();  // the state's copy is written; free it now
+  link_state_files(*fs_, dir_, backups, info);  // step 3
   size_t keep = capture.backup_count > 0 ? capture.backup_count : options_.backup_count;
   CompactionResult removed = retain_locked(keep);
   result.removed_snapshots = std::move(removed.removed_snapshots);
@@ -113,10 +114,6 @@ std::vector<std::string> Compactor::delete_old_segments(uint64_t oldest_kept_seq
   }
   if (!removed.empty()) fs_->sync_dir(journal);
   return removed;
-}
-
-void Compactor::refresh_state_files(const Capture& capture) {
-  write_state_files(*fs_, dir_, capture.collections, /*overwrite=*/true);
 }
 
 void Compactor::note_commit(uint64_t bytes) {

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,6 +36,16 @@ class Fd {
  private:
   int fd_;
 };
+
+// Asks for transparent huge pages for the whole 2 MiB pages inside a large,
+// not yet touched buffer: a 200 MB file then costs a hundred page faults
+// instead of fifty thousand. Only a hint; ignored where THP is off.
+void advise_huge_pages(char* data, size_t size) {
+  constexpr uintptr_t kHuge = 2u << 20;
+  uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + kHuge - 1) & ~(kHuge - 1);
+  uintptr_t end = (reinterpret_cast<uintptr_t>(data) + size) & ~(kHuge - 1);
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+}
 
 int open_or_throw(const std::string& path, int flags) {
   int fd = ::open(path.c_str(), flags | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -83,6 +94,8 @@ class PosixLock : public FileLock {
 
 class PosixFileSystem : public FileSystem {
  public:
+  static constexpr size_t kReadChunk = 1 << 16;
+
   std::unique_ptr<WritableFile> new_writable(const std::string& path) override {
     int fd = open_or_throw(path, O_WRONLY | O_CREAT | O_TRUNC);
     return std::make_unique<PosixWritableFile>(path, fd);
@@ -93,17 +106,27 @@ class PosixFileSystem : public FileSystem {
     return std::make_unique<PosixWritableFile>(path, fd);
   }
 
+  // One allocation of the size fstat reports, read straight into; a file that
+  // grows meanwhile (a live journal segment) is read on to its end.
   std::string read_file(const std::string& path) override {
     Fd fd(open_or_throw(path, O_RDONLY));
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) fail("fstat", path, errno);
     std::string data;
-    char buffer[1 << 16];
+    data.reserve(static_cast<size_t>(st.st_size) + kReadChunk);
+    advise_huge_pages(data.data(), data.capacity());
+    data.resize(data.capacity());
+    size_t used = 0;
     for (;;) {
-      ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+      if (data.size() - used < kReadChunk) data.resize(data.size() + 4 * kReadChunk);
+      ssize_t n = ::read(fd.get(), data.data() + used, data.size() - used);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) fail("read", path, errno);
-      if (n == 0) return data;
-      data.append(buffer, static_cast<size_t>(n));
+      if (n == 0) break;
+      used += static_cast<size_t>(n);
     }
+    data.resize(used);
+    return data;
   }
 
   bool exists(const std::string& path) override {
@@ -139,6 +162,10 @@ class PosixFileSystem : public FileSystem {
   void rename(const std::string& from, const std::string& to) override {
     if (::rename(from.c_str(), to.c_str()) != 0)
       fail("rename", from + " -> " + to, errno);
+  }
+
+  void link(const std::string& from, const std::string& to) override {
+    if (::link(from.c_str(), to.c_str()) != 0) fail("link", from + " -> " + to, errno);
   }
 
   void remove(const std::string& path) override {
@@ -196,6 +223,10 @@ class PosixFileSystem : public FileSystem {
 std::shared_ptr<FileSystem> posix_file_system() {
   static const std::shared_ptr<FileSystem> instance = std::make_shared<PosixFileSystem>();
   return instance;
+}
+
+void FileSystem::link(const std::string& from, const std::string& to) {
+  throw IoError("link " + from + " -> " + to + ": not supported by this file system");
 }
 
 void write_file_atomically(FileSystem& fs, const std::string& path,

@@ -1,11 +1,13 @@
 #include "snapshot/catalogue.h"
 
 #include <date/date.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <map>
+#include <memory>
 #include <set>
 
 #include "journal/record_codec.h"
@@ -96,6 +98,38 @@ void remove_orphans(FileSystem& fs, const std::string& backups_dir) {
   if (removed) fs.sync_dir(backups_dir);
 }
 
+// Streams a collection's text to a temporary file in large pieces (hashing
+// and counting as it goes), syncs it and renames it to path. The caller syncs
+// the directory.
+void write_collection_file(FileSystem& fs, const std::string& path,
+                           const Collection& collection, SnapshotFile* out) {
+  constexpr size_t kChunkBytes = 4 << 20;
+  std::string temp = path + ".tmp";
+  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> hash(XXH3_createState(),
+                                                                &XXH3_freeState);
+  XXH3_64bits_reset(hash.get());
+  try {
+    auto file = fs.new_writable(temp);
+    serialize_collection(collection, kChunkBytes, [&](std::string_view piece) {
+      XXH3_64bits_update(hash.get(), piece.data(), piece.size());
+      out->bytes += piece.size();
+      file->append(piece);
+    });
+    file->sync();
+    file->close();
+    fs.rename(temp, path);
+  } catch (...) {
+    if (fs.exists(temp)) {
+      try {
+        fs.remove(temp);
+      } catch (const StorageError&) {
+      }
+    }
+    throw;
+  }
+  out->xxh3 = XXH3_64bits_digest(hash.get());
+}
+
 }  // namespace
 
 std::vector<SnapshotInfo> list_snapshots(FileSystem& fs, const std::string& backups_dir,
@@ -167,10 +201,8 @@ SnapshotInfo write_snapshot(FileSystem& fs, const std::string& backups_dir,
   info.seq = seq;
   info.time_ns = time_ns;
   for (const auto& [name, collection] : collections) {
-    std::string text = serialize_collection(collection);
-    SnapshotFile file{name, name + "_" + info.id + ".json", text.size(), checksum(text),
-                      collection.size()};
-    write_file_atomically(fs, backups_dir + "/" + file.file, text);
+    SnapshotFile file{name, name + "_" + info.id + ".json", 0, 0, collection.size()};
+    write_collection_file(fs, backups_dir + "/" + file.file, collection, &file);
     info.files.push_back(std::move(file));
     if (progress) progress(done += collection.size(), total);
   }
@@ -212,6 +244,24 @@ void write_state_files(FileSystem& fs, const std::string& dir,
                           serialize_collection(collection));
     if (progress) progress(done += collection.size(), total);
   }
+}
+
+void link_state_files(FileSystem& fs, const std::string& dir,
+                      const std::string& backups_dir, const SnapshotInfo& info) {
+  for (const auto& f : info.files) {
+    std::string from = backups_dir + "/" + f.file;
+    std::string path = dir + "/" + f.collection + ".json";
+    std::string temp = path + ".tmp";
+    if (fs.exists(temp)) fs.remove(temp);  // left by a crash
+    try {
+      fs.link(from, temp);
+    } catch (const IoError&) {
+      write_file_atomically(fs, path, fs.read_file(from));
+      continue;
+    }
+    fs.rename(temp, path);
+  }
+  fs.sync_dir(dir);
 }
 
 std::vector<std::string> unfinished_snapshots(FileSystem& fs,

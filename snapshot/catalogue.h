@@ -60,6 +60,15 @@ void write_state_files(FileSystem& fs, const std::string& dir,
 // The number of documents in collections.
 uint64_t count_documents(const Collections& collections);
 
+// Makes each readable state file DIR/<collection>.json a second name (hard
+// link) of the collection file of snapshot info in backups_dir, so that the
+// state is written once. Each is replaced atomically (a link under a temporary
+// name, then rename); then dir is synced. Where the file system cannot link,
+// a copy of the file is written atomically instead. The snapshot must be
+// durable first: the link adds no data, only a name.
+void link_state_files(FileSystem& fs, const std::string& dir,
+                      const std::string& backups_dir, const SnapshotInfo& info);
+
 // Ids of snapshots whose collection files are in backups_dir but whose
 // manifest is not (a compaction that did not finish, or a lost manifest):
 // they do not exist for the reader. Newest first.

@@ -1,5 +1,7 @@
 #include "snapshot/snapshot.h"
 
+#include <simdjson.h>
+
 #include <nlohmann/json.hpp>
 
 #include "journal/record_codec.h"
@@ -61,6 +63,125 @@ SnapshotInfo read_body(const json& body) {
   return info;
 }
 
+// A key as a JSON string, exactly as nlohmann's dump() writes it: only '"',
+// '\\' and control characters are escaped, UTF-8 is kept as is (and must be
+// valid).
+void append_quoted(std::string* out, const std::string& key) {
+  bool plain = simdjson::validate_utf8(key.data(), key.size());
+  for (size_t i = 0; plain && i < key.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(key[i]);
+    plain = c >= 0x20 && c != '"' && c != '\\';
+  }
+  if (!plain) {
+    *out += json(key).dump(-1, ' ', false, json::error_handler_t::strict);
+    return;
+  }
+  *out += '"';
+  *out += key;
+  *out += '"';
+}
+
+// Whether valid JSON text has no whitespace outside its strings. Outside a
+// string, valid JSON holds no byte at or below ' ' but whitespace; inside one,
+// a backslash escapes the next byte. Valid JSON ends every string it opens.
+bool compact(std::string_view doc) {
+  const auto* p = reinterpret_cast<const unsigned char*>(doc.data());
+  const auto* end = p + doc.size();
+  while (p < end) {
+    unsigned char c = *p++;
+    if (c == '"') {
+      // Runs of plain bytes first: each load's address must not wait on the
+      // byte before it.
+      for (;;) {
+        while (*p != '"' && *p != '\\') ++p;
+        if (*p++ == '"') break;
+        ++p;
+      }
+    } else if (c <= ' ') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Checks documents with simdjson, which reads up to SIMDJSON_PADDING bytes past
+// the end of what it parses: a document closer than that to the end of the
+// file text is copied into a padded buffer first.
+class DocumentChecker {
+ public:
+  explicit DocumentChecker(std::string_view text) : end_(text.data() + text.size()) {}
+
+  // Whether doc (a slice of the text) is valid JSON in compact form.
+  bool valid(std::string_view doc) {
+    simdjson::dom::element root;
+    auto error = doc.data() + doc.size() + simdjson::SIMDJSON_PADDING <= end_
+                     ? parser_.parse(doc.data(), doc.size(), false).get(root)
+                     : parser_.parse(simdjson::padded_string(doc)).get(root);
+    return error == simdjson::SUCCESS && compact(doc);
+  }
+
+ private:
+  const char* end_;
+  simdjson::dom::parser parser_;
+};
+
+// Reads the quoted key at the start of line into key and removes it and the
+// ": " after it from line. False for a key this reader leaves to the general
+// parser: one with an escape, a control character, invalid UTF-8, or an
+// empty one.
+bool take_key(std::string_view* line, std::string* key) {
+  if (line->size() < 2 || (*line)[0] != '"') return false;
+  size_t close = line->find('"', 1);
+  std::string_view raw = line->substr(1, close == std::string_view::npos ? 0 : close - 1);
+  bool ascii = true;
+  for (char c : raw) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == '\\') return false;
+    ascii = ascii && static_cast<unsigned char>(c) < 0x80;
+  }
+  if (close == std::string_view::npos || raw.empty() ||
+      line->substr(close, 3) != "\": ") {
+    return false;
+  }
+  if (!ascii && !simdjson::validate_utf8(raw.data(), raw.size())) return false;
+  key->assign(raw);
+  line->remove_prefix(close + 3);
+  return true;
+}
+
+// The layout serialize_collection writes: "{", then one '  "key": document'
+// line per document in ascending key order, each but the last ending in ',',
+// then "}" (or "{}" alone). Each document is checked to be valid, compact
+// JSON and kept as its text, without being parsed into a tree and dumped
+// again. Returns false, with *out partly filled, for any other text, which
+// the general parser then reads (hand-written files, for example).
+bool parse_as_written(std::string_view text, Collection* out) {
+  if (text == "{}\n") return true;
+  if (text.substr(0, 2) != "{\n" || text.size() < 5 ||
+      text.substr(text.size() - 3) != "\n}\n") {
+    return false;
+  }
+  DocumentChecker checker(text);
+  std::string key;
+  size_t pos = 2;
+  const size_t last = text.size() - 2;  // where "}\n" starts
+  while (pos < last) {
+    size_t end = text.find('\n', pos);
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    bool final_line = pos == last;
+    if (line.substr(0, 2) != "  ") return false;
+    line.remove_prefix(2);
+    if (!final_line) {
+      if (line.empty() || line.back() != ',') return false;
+      line.remove_suffix(1);
+    }
+    if (!take_key(&line, &key) || !checker.valid(line)) return false;
+    if (!out->empty() && !(out->rbegin()->first < key)) return false;
+    out->emplace_hint(out->end(), key, line);
+  }
+  return true;
+}
+
 }  // namespace
 
 uint64_t SnapshotInfo::bytes() const {
@@ -69,25 +190,41 @@ uint64_t SnapshotInfo::bytes() const {
   return total;
 }
 
-std::string serialize_collection(const Collection& collection) {
-  std::string out = "{";
+void serialize_collection(const Collection& collection, size_t chunk_bytes,
+                          const std::function<void(std::string_view)>& sink) {
+  std::string out;
+  out.reserve(chunk_bytes + 4096);
+  out += "{";
   bool first = true;
   for (const auto& [key, doc] : collection) {
     out += first ? "\n  " : ",\n  ";
     first = false;
-    out += json(key).dump(-1, ' ', false, json::error_handler_t::strict);
+    append_quoted(&out, key);
     out += ": ";
     out += doc;
+    if (out.size() >= chunk_bytes) {
+      sink(out);
+      out.clear();
+    }
   }
   out += first ? "}\n" : "\n}\n";
+  sink(out);
+}
+
+std::string serialize_collection(const Collection& collection) {
+  std::string out;
+  serialize_collection(collection, 1 << 20,
+                       [&out](std::string_view piece) { out.append(piece); });
   return out;
 }
 
 Collection parse_collection(std::string_view text, const std::string& file) {
+  Collection out;
+  if (parse_as_written(text, &out)) return out;
+  out.clear();
   try {
     json parsed = json::parse(text);
     if (!parsed.is_object()) throw CorruptedDataError(file + ": not a JSON object", file);
-    Collection out;
     for (auto& [key, doc] : parsed.items()) out.emplace(key, doc.dump());
     return out;
   } catch (const json::exception& e) {

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -50,6 +51,10 @@ struct SnapshotInfo {
 // The text of one collection file, and back. parse_collection throws
 // CorruptedDataError if the text is not a JSON object.
 std::string serialize_collection(const Collection& collection);
+// The same text handed to sink in consecutive pieces of about chunk_bytes, so
+// that a large collection is written without holding its whole text.
+void serialize_collection(const Collection& collection, size_t chunk_bytes,
+                          const std::function<void(std::string_view)>& sink);
 Collection parse_collection(std::string_view text, const std::string& file);
 
 // The manifest text (with its own checksum), and back. parse_manifest throws

@@ -58,17 +58,18 @@ CompactionResult Compactor::compact_locked(const ProgressFn& progress) {
   writer_->wait_durable(capture.seq);  // step 1
   writer_->sync();
   const std::string backups = dir_ + "/backups";
-  // Progress: the snapshot's documents, then the state files' (2 x in all).
-  auto half = [&progress](bool second) -> ProgressTick {
-    if (!progress) return nullptr;
-    return [&progress, second](uint64_t done, uint64_t total) {
-      progress({"compact", "documents", (second ? total : 0) + done, 2 * total});
+  // Progress: the snapshot's documents (the state files are links to it).
+  ProgressTick tick;
+  if (progress) {
+    tick = [&progress](uint64_t done, uint64_t total) {
+      progress({"compact", "documents", done, total});
     };
-  };
+  }
   SnapshotInfo info = write_snapshot(*fs_, backups, capture.collections, capture.seq,
-                                     capture.time_ns, half(false));
+                                     capture.time_ns, tick);
   last_snapshot_seq_ = capture.seq;
-  refresh_state_files(capture, half(true));
+  capture.collections.clear();  // the state's copy is written; free it now
+  link_state_files(*fs_, dir_, backups, info);  // step 3
   size_t keep = capture.backup_count > 0 ? capture.backup_count : options_.backup_count;
   CompactionResult removed = retain_locked(keep);
   result.removed_snapshots = std::move(removed.removed_snapshots);
@@ -120,11 +121,6 @@ std::vector<std::string> Compactor::delete_old_segments(uint64_t oldest_kept_seq
   }
   if (!removed.empty()) fs_->sync_dir(journal);
   return removed;
-}
-
-void Compactor::refresh_state_files(const Capture& capture,
-                                    const ProgressTick& progress) {
-  write_state_files(*fs_, dir_, capture.collections, /*overwrite=*/true, progress);
 }
 
 void Compactor::note_commit(uint64_t bytes) {

@@ -9,8 +9,9 @@
 //    record the journal could lose.
 // 2. write_snapshot (snapshot/catalogue.h) makes the manifest visible only
 //    after every file it names is durable.
-// 3. The readable state files are each replaced atomically; they are copies
-//    for people and are never read back by recovery.
+// 3. The readable state files are each replaced atomically by a second name
+//    (hard link) of the now durable snapshot file; they are for people and
+//    are never read back by recovery.
 // 4. Retention removes old manifests before their files. Journal segments are
 //    deleted only after the new snapshot is durable, and only those whose
 //    every record is at or before the oldest kept snapshot, never the newest
@@ -77,7 +78,6 @@ class Compactor {
   CompactionResult compact_locked(const ProgressFn& progress);
   CompactionResult retain_locked(size_t keep_count);
   std::vector<std::string> delete_old_segments(uint64_t oldest_kept_seq);
-  void refresh_state_files(const Capture& capture, const ProgressTick& progress);
   void background_loop();
   bool due(const Settings& settings, std::chrono::steady_clock::time_point last) const;
 

@@ -303,6 +303,55 @@ TEST(CompactionTest, StateFilesEqualTheNewestSnapshotFiles) {
   EXPECT_NE(read_bytes(dir / "contacts.json").find("\"bob\""), std::string::npos);
 }
 
+struct stat stat_of(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+  return st;
+}
+
+TEST(CompactionTest, StateFilesAreASecondNameOfTheSnapshotFiles) {
+  // The state is written once: each readable file is a hard link.
+  TempDir dir;
+  auto store = Store::open(dir.path(), manual_options());
+  store->put("contacts", "alice", contact(1));
+  store->put("notes", "n1", R"({"text":"hi"})");
+  store->compact();
+  store->put("contacts", "bob", contact(2));
+  store->compact();
+  auto newest = snapshots_of(dir.path()).front();
+  ASSERT_EQ(newest.files.size(), 2u);
+  for (const auto& f : newest.files) {
+    struct stat readable = stat_of(dir / (f.collection + ".json"));
+    struct stat backup = stat_of(dir / ("backups/" + f.file));
+    EXPECT_EQ(readable.st_ino, backup.st_ino) << f.collection;
+    EXPECT_EQ(readable.st_nlink, 2u) << f.collection;
+  }
+  // The older snapshot's files are no longer linked to.
+  auto older = snapshots_of(dir.path()).back();
+  EXPECT_EQ(stat_of(dir / ("backups/" + older.files[0].file)).st_nlink, 1u);
+}
+
+TEST(CompactionTest, StateFilesAreCopiesWhereTheFileSystemCannotLink) {
+  TempDir dir;
+  auto fs = std::make_shared<FaultFileSystem>();
+  fs->fail(FsOp::kLink, 1, FaultMode::kPersistent);
+  Options options = manual_options();
+  options.file_system = fs;
+  auto store = Store::open(dir.path(), options);
+  store->put("contacts", "alice", contact(1));
+  store->compact();
+  EXPECT_GT(fs->failures(FsOp::kLink), 0u);
+  auto newest = snapshots_of(dir.path()).front();
+  std::string readable = dir / "contacts.json";
+  std::string backup = dir / ("backups/" + newest.files[0].file);
+  EXPECT_EQ(read_bytes(readable), read_bytes(backup));
+  EXPECT_EQ(stat_of(readable).st_nlink, 1u);
+  EXPECT_NE(stat_of(readable).st_ino, stat_of(backup).st_ino);
+  for (const auto& name : entries(dir.path())) {
+    EXPECT_EQ(name.find(".tmp"), std::string::npos) << name;
+  }
+}
+
 TEST(CompactionTest, CompactionWithNothingNewMakesNoSnapshot) {
   TempDir dir;
   {

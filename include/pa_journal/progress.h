@@ -31,8 +31,8 @@ struct Progress {
   //   "load snapshot"  bytes of snapshot files   (open, replay, export)
   //   "replay"         bytes of journal segments (open, replay, export)
   //   "verify"         bytes of journal segments, then of snapshot files
-  //   "compact"        documents written: the snapshot, then the readable
-  //                    state files (2 x documents in all)
+  //   "compact"        documents written to the snapshot (the readable state
+  //                    files are links to it)
   //   "import"         documents of the export checked
   std::string_view task;
   std::string_view unit;  // "bytes" or "documents"

@@ -1,0 +1,142 @@
+// The targets of DESIGN.md 7, judged from the figures of a run, and the
+// ratios no target judges but a reader wants.
+#include <algorithm>
+#include <cmath>
+
+#include "tools/bench/contenders.h"
+#include "tools/bench/runner.h"
+
+namespace pa_journal::bench {
+
+double Runner::value(const std::string& id) const {
+  const Figure* f = report_.find(id);
+  return f != nullptr ? f->value : std::nan("");
+}
+
+void Runner::target(std::string id, std::string text, std::string figure,
+                    std::string versus, double ratio, double required, bool at_least,
+                    std::string note) {
+  Target t;
+  t.id = std::move(id);
+  t.text = std::move(text);
+  t.figure = std::move(figure);
+  t.versus = std::move(versus);
+  t.ratio = ratio;
+  t.required = required;
+  t.at_least = at_least;
+  t.measured = !std::isnan(ratio);
+  t.pass = t.measured && (at_least ? ratio >= required : ratio <= required);
+  // Size notes say nothing about a figure that was not measured.
+  bool missing_peer = note.rfind("no SQLite", 0) == 0;
+  t.note = t.measured || missing_peer ? std::move(note) : "not measured";
+  report_.targets.push_back(std::move(t));
+}
+
+std::string Runner::size_note(uint64_t measured, uint64_t named) const {
+  if (measured == named) return {};
+  return "measured at " + count_text(measured) + ", the target names " +
+         count_text(named);
+}
+
+// Ratios no target judges but a reader wants: scaling with threads and size.
+// Runs after the targets, and leaves out what a target already shows.
+void Runner::context_ratios() {
+  auto judged = [this](const Figure& f, const std::string& versus) {
+    for (const Target& t : report_.targets) {
+      if (t.figure == f.id && t.versus == versus) return true;
+    }
+    return false;
+  };
+  const Figure* one = report_.find("threads." + std::to_string(config_.threads.front()));
+  const Figure* smallest =
+      report_.find("cost.pa-journal." + std::to_string(config_.cost_docs.front()));
+  std::string largest_replay =
+      "replay." + std::to_string(*std::max_element(config_.replay_records.begin(),
+                                                   config_.replay_records.end()));
+  for (Figure& f : report_.figures) {
+    if (one != nullptr && f.id.rfind("threads.", 0) == 0 && &f != one &&
+        !judged(f, one->label)) {
+      f.ratios.push_back({one->label, f.value / one->value});
+    }
+    if (smallest != nullptr && f.id.rfind("cost.pa-journal.", 0) == 0 && &f != smallest &&
+        !judged(f, smallest->label)) {
+      f.ratios.push_back({smallest->label, f.value / smallest->value});
+    }
+    if (f.id.rfind("replay.", 0) == 0 && f.id != largest_replay) {
+      f.ratios.push_back({"1,000,000 records/s", f.value / 1e6});
+    }
+  }
+}
+
+void Runner::judge() {
+  const std::string sqlite_note = have_sqlite() ? "" : "no SQLite in this build";
+  double always = value("commit.pa-journal-always");
+  target("always-vs-sqlite-full",
+         "durable single writer (always) >= 1.5x SQLite WAL synchronous=FULL, 1 row/txn",
+         "commit.pa-journal-always", "SQLite WAL full, 1 row/txn",
+         always / value("commit.sqlite-full-1"), 1.5, true, sqlite_note);
+  target("always-vs-fdatasync", "durable single writer (always) >= 0.8x write+fdatasync",
+         "commit.pa-journal-always", "disk: write+fdatasync",
+         always / value("commit.write-fdatasync"), 0.8, true);
+  int most = *std::max_element(config_.threads.begin(), config_.threads.end());
+  int fewest = *std::min_element(config_.threads.begin(), config_.threads.end());
+  target("group-commit", "8 concurrent durable writers >= 4x the single durable writer",
+         "threads." + std::to_string(most), "pa-journal always, 1 thread",
+         value("threads." + std::to_string(most)) /
+             value("threads." + std::to_string(fewest)),
+         4.0, true,
+         most == 8 && fewest == 1 ? ""
+                                  : "measured " + std::to_string(most) + " vs " +
+                                        std::to_string(fewest) + " threads");
+  double none = value("commit.pa-journal-none");
+  target("none-absolute", "none: >= 1,000,000 commits/s on one thread",
+         "commit.pa-journal-none", "1,000,000 commits/s", none / 1e6, 1.0, true);
+  target("none-vs-sqlite-normal-1000",
+         "none: >= 3x SQLite WAL synchronous=NORMAL, 1,000 rows/txn",
+         "commit.pa-journal-none", "SQLite WAL normal, 1000 rows/txn",
+         none / value("commit.sqlite-normal-1000"), 3.0, true, sqlite_note);
+  uint64_t replayed =
+      *std::max_element(config_.replay_records.begin(), config_.replay_records.end());
+  target("replay", "open/replay of a 1,000,000-record journal >= 1,000,000 records/s",
+         "replay." + std::to_string(replayed), "1,000,000 records/s",
+         value("replay." + std::to_string(replayed)) / 1e6, 1.0, true,
+         size_note(replayed, 1000000));
+  std::string compaction_note = size_note(config_.compaction_docs, 1000000);
+  target("snapshot-load", "loading snapshots >= 300 MB/s of JSON", "snapshot.load",
+         "300 MB/s", value("snapshot.load") / 300.0, 1.0, true, compaction_note);
+  target("compaction-time", "compaction of 1,000,000 documents under 2 s",
+         "compaction.seconds", "2 s", value("compaction.seconds") / 2.0, 1.0, false,
+         compaction_note);
+  target("compaction-p99",
+         "p99 commit latency during compaction within 2x of the idle p99",
+         "compaction.p99_during", "commit latency, idle",
+         value("compaction.p99_during") / value("compaction.p99_idle"), 2.0, false,
+         compaction_note);
+  uint64_t small = config_.cost_docs.front(), large = config_.cost_docs.back();
+  target("cost-flat",
+         "commit cost at 100,000 documents within 1.2x of the cost at 1,000 (durable)",
+         "cost.pa-journal." + std::to_string(large),
+         "pa-journal always, " + count_text(small) + " documents",
+         value("cost.pa-journal." + std::to_string(large)) /
+             value("cost.pa-journal." + std::to_string(small)),
+         1.2, false,
+         small == 1000 && large == 100000 ? ""
+                                          : "measured " + count_text(large) + " vs " +
+                                                count_text(small) + " documents");
+  uint64_t n = config_.seed_docs;
+  std::string store_at_n = "cost.pa-journal." + std::to_string(n);
+  std::string seed_note = size_note(n, 10000);
+  if (report_.find(store_at_n) == nullptr) seed_note = "no pa-journal cost at this size";
+  target("vs-seed",
+         "commit at 10,000 documents >= 25x faster than the seed's whole-file rewrite",
+         "cost.seed." + std::to_string(n),
+         "pa-journal always, " + count_text(n) + " documents",
+         value("cost.seed." + std::to_string(n)) / value(store_at_n), 25.0, true,
+         seed_note);
+  double limit = 2 * value("memory.raw_json") + 50;
+  target("memory", "resident size <= 2x the raw JSON size of the state + 50 MB",
+         "memory.rss", "2 x raw JSON + 50 MB", value("memory.rss") / limit, 1.0, false,
+         compaction_note);
+}
+
+}  // namespace pa_journal::bench

@@ -1,0 +1,79 @@
+// The benchmark run: one Runner holds the configuration, the scratch
+// directory and the report, and each phase (one file each, see bench.cc) adds
+// its figures to the report. Internal to tools/bench/.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "pa_journal/store.h"
+#include "tools/bench/bench.h"
+#include "tools/bench/measure.h"
+
+namespace pa_journal::bench {
+
+inline constexpr double kMB = 1e6;
+
+// "1,000,000" for 1000000.
+std::string count_text(uint64_t n);
+// "1.23 s" for 1.234.
+std::string seconds_text(double s);
+
+// A fresh temporary directory, removed with its content unless asked to keep
+// it.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const Config& config);
+  ~ScratchDir();
+  const std::string& path() const { return path_; }
+  std::string sub(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  bool keep_;
+  std::string path_;
+};
+
+// Runs the phases and collects the figures. One run per Runner.
+class Runner {
+ public:
+  explicit Runner(const Config& config) : config_(config), scratch_(config) {}
+
+  Report run();
+
+ private:
+  bool wanted(const std::string& phase) const;
+  void say(const std::string& line);
+  void describe();
+  void add(const std::string& id, const std::string& group, const std::string& label,
+           const Sample& s, const std::string& unit = "commits/s");
+  void add(Figure f) { report_.figures.push_back(std::move(f)); }
+  // Each phase leaves its files to the next only through the figures.
+  void remove_scratch_files();
+
+  // bench_commit.cc
+  void throughput();
+  void group_commit();
+  void commit_cost();
+  // bench_replay.cc
+  void replay();
+  // bench_compaction.cc
+  void compaction_snapshot_memory();
+  void compaction(Store& store, const Workload& w);
+  void snapshot_load(const std::string& dir, uint64_t snapshot_bytes);
+  // bench_memory.cc
+  void memory(const std::string& dir);
+  nlohmann::json run_probe(const std::string& dir);
+  // bench_targets.cc
+  double value(const std::string& id) const;
+  void target(std::string id, std::string text, std::string figure, std::string versus,
+              double ratio, double required, bool at_least, std::string note = {});
+  std::string size_note(uint64_t measured, uint64_t named) const;
+  void context_ratios();
+  void judge();
+
+  const Config& config_;
+  ScratchDir scratch_;
+  Report report_;
+};
+
+}  // namespace pa_journal::bench

@@ -54,7 +54,11 @@ CompactionResult Compactor::compact_locked(const ProgressFn& progress) {
   auto started = std::chrono::steady_clock::now();
   Capture capture = capture_();
   CompactionResult result;
-  if (capture.seq == 0 || capture.seq == last_snapshot_seq_) return result;
+  if (capture.seq == 0) return result;
+  size_t keep = capture.backup_count > 0 ? capture.backup_count : options_.backup_count;
+  // Nothing new to snapshot; retention still applies (a lowered backup_count,
+  // files left by an interrupted compaction).
+  if (capture.seq == last_snapshot_seq_) return retain_locked(keep);
   writer_->wait_durable(capture.seq);  // step 1
   writer_->sync();
   const std::string backups = dir_ + "/backups";
@@ -70,7 +74,6 @@ CompactionResult Compactor::compact_locked(const ProgressFn& progress) {
   last_snapshot_seq_ = capture.seq;
   capture.collections.clear();  // the state's copy is written; free it now
   link_state_files(*fs_, dir_, backups, info);  // step 3
-  size_t keep = capture.backup_count > 0 ? capture.backup_count : options_.backup_count;
   CompactionResult removed = retain_locked(keep);
   result.removed_snapshots = std::move(removed.removed_snapshots);
   result.removed_segments = std::move(removed.removed_segments);

@@ -380,6 +380,29 @@ TEST(CompactionTest, CompactionWithNothingNewMakesNoSnapshot) {
   EXPECT_EQ(snapshots_of(dir.path()).size(), 1u);
 }
 
+TEST(CompactionTest, CompactionWithNothingNewStillAppliesRetentionAndCleansLeftovers) {
+  TempDir dir;
+  Options options = manual_options();
+  options.backup_count = 5;
+  {
+    auto store = Store::open(dir.path(), options);
+    for (int round = 0; round < 4; ++round) {
+      store->put("contacts", "c" + std::to_string(round), contact(round));
+      store->compact();
+    }
+  }
+  ASSERT_EQ(snapshots_of(dir.path()).size(), 4u);
+  // A collection file of a snapshot whose manifest was never written.
+  testing::write_bytes(dir / "backups/notes_20000101_000000.json", "{}");
+  options.backup_count = 2;
+  auto store = Store::open(dir.path(), options);
+  CompactionResult r = store->compact();
+  EXPECT_TRUE(r.snapshot_id.empty()) << "nothing new: no snapshot";
+  EXPECT_EQ(r.removed_snapshots.size(), 2u);
+  EXPECT_EQ(snapshots_of(dir.path()).size(), 2u);
+  EXPECT_FALSE(std::filesystem::exists(dir / "backups/notes_20000101_000000.json"));
+}
+
 // --- Automatic compaction ---
 
 // Waits (up to a generous limit, only so that a broken build fails instead of

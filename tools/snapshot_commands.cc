@@ -60,10 +60,10 @@ int run_compact(const Globals& g) {
   if (r.snapshot_id.empty()) {
     std::cout << "nothing to compact: the newest snapshot already covers seq "
               << store->last_seq() << "\n";
-    return kExitOk;
+  } else {
+    std::cout << "snapshot " << r.snapshot_id << " at seq " << r.seq << " ("
+              << human_size(r.bytes) << ")\n";
   }
-  std::cout << "snapshot " << r.snapshot_id << " at seq " << r.seq << " ("
-            << human_size(r.bytes) << ")\n";
   for (const auto& id : r.removed_snapshots)
     std::cout << "removed snapshot " << id << "\n";
   for (const auto& s : r.removed_segments) std::cout << "removed segment " << s << "\n";

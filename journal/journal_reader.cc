@@ -184,9 +184,12 @@ bool Scanner::deliver(size_t index, const Frame& frame) {
     return on_damage(index, {Damage::Kind::kCorruption, file, frame.offset, frame_bytes,
                              0, 0, "sequence number repeats or goes back"});
   }
-  // Records missing at or below after_seq are covered by the snapshot.
+  // Records lost inside skipped bytes belong to that damage even where the
+  // snapshot covers them (a salvage marks them as a loss); other records
+  // missing at or below after_seq are covered by the snapshot.
   uint64_t first_missing = std::max(expected_, after_seq_ + 1);
-  if (record.seq > first_missing && !attribute_gap(record.seq)) {
+  bool lost_in_damage = record.seq > expected_ && attribute_gap(record.seq);
+  if (record.seq > first_missing && !lost_in_damage) {
     Damage gap{Damage::Kind::kMissingRecords,
                file,
                frame.offset,

@@ -441,6 +441,19 @@ TEST_F(JournalReaderTest, DamageThatLostOnlyRecordsTheSnapshotCoversIsNotFatal) 
   }
 }
 
+// Salvage names the records lost in damaged bytes even where the snapshot
+// covers them, so that its in-place repair writes a loss marker for them (not
+// padding, which would leave a hole in the chain that verify reports forever).
+TEST_F(JournalReaderTest, SalvageNamesLostRecordsTheSnapshotCovers) {
+  write(9, segment_bytes_for(3));
+  flip_byte(places_[5].path, places_[5].offset + 40);
+  Scan s = scan(RecoveryMode::kSalvage, 5);
+  expect_delivered(s, range(6, 9));
+  ASSERT_EQ(s.report.damage.size(), 1u);
+  expect_damage(s.report.damage[0], Damage::Kind::kCorruption, places_[5].file,
+                places_[5].offset, places_[5].size(), 5, 5);
+}
+
 // The same damage, when the next good record shows it also held a record
 // past the snapshot, is damage like any other, found where it starts.
 TEST_F(JournalReaderTest, DamageReachingPastTheSnapshotStillRefuses) {

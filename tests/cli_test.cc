@@ -15,6 +15,7 @@
 #include "pa_journal/inspect.h"
 #include "pa_journal/store.h"
 #include "pa_journal/time.h"
+#include "tests/cli_util.h"
 #include "tests/run_command.h"
 #include "tests/test_util.h"
 
@@ -26,37 +27,15 @@ using testing::CommandOptions;
 using testing::CommandResult;
 using testing::run_pa_journal;
 
-constexpr int kOk = 0, kError = 1, kUsage = 2, kCorruption = 3;
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+constexpr int kOk = testing::kExitOk, kError = testing::kExitError,
+              kUsage = testing::kExitUsage, kCorruption = testing::kExitCorruption;
+using testing::contains;
+auto& parse = testing::parse_json;
+auto& parse_lines = testing::parse_json_lines;
 
 bool is_rfc3339_ns(const json& value) {
   static const std::regex form(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z)");
   return value.is_string() && std::regex_match(value.get<std::string>(), form);
-}
-
-json parse(const std::string& text) {
-  try {
-    return json::parse(text);
-  } catch (const json::exception& e) {
-    ADD_FAILURE() << "not JSON (" << e.what() << "): " << text;
-    return json();
-  }
-}
-
-// Each non-empty line of text parsed as JSON.
-std::vector<json> parse_lines(const std::string& text) {
-  std::vector<json> lines;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    if (end > start) lines.push_back(parse(text.substr(start, end - start)));
-    start = end + 1;
-  }
-  return lines;
 }
 
 std::string put_line(const std::string& collection, const std::string& key,

@@ -229,14 +229,12 @@ void FileSystem::link(const std::string& from, const std::string& to) {
   throw IoError("link " + from + " -> " + to + ": not supported by this file system");
 }
 
-void write_file_atomically(FileSystem& fs, const std::string& path,
-                           std::string_view data) {
+void write_file_via_temp(FileSystem& fs, const std::string& path,
+                         const std::function<void(WritableFile&)>& fill) {
   std::string temp = path + ".tmp";
-  auto dir_end = path.find_last_of('/');
-  std::string dir = dir_end == std::string::npos ? "." : path.substr(0, dir_end);
   try {
     auto file = fs.new_writable(temp);
-    file->append(data);
+    fill(*file);
     file->sync();
     file->close();
     fs.rename(temp, path);
@@ -249,7 +247,13 @@ void write_file_atomically(FileSystem& fs, const std::string& path,
     }
     throw;
   }
-  fs.sync_dir(dir);
+}
+
+void write_file_atomically(FileSystem& fs, const std::string& path,
+                           std::string_view data) {
+  write_file_via_temp(fs, path, [data](WritableFile& file) { file.append(data); });
+  auto dir_end = path.find_last_of('/');
+  fs.sync_dir(dir_end == std::string::npos ? "." : path.substr(0, dir_end));
 }
 
 }  // namespace pa_journal

@@ -104,29 +104,16 @@ void remove_orphans(FileSystem& fs, const std::string& backups_dir) {
 void write_collection_file(FileSystem& fs, const std::string& path,
                            const Collection& collection, SnapshotFile* out) {
   constexpr size_t kChunkBytes = 4 << 20;
-  std::string temp = path + ".tmp";
   std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> hash(XXH3_createState(),
                                                                 &XXH3_freeState);
   XXH3_64bits_reset(hash.get());
-  try {
-    auto file = fs.new_writable(temp);
+  write_file_via_temp(fs, path, [&](WritableFile& file) {
     serialize_collection(collection, kChunkBytes, [&](std::string_view piece) {
       XXH3_64bits_update(hash.get(), piece.data(), piece.size());
       out->bytes += piece.size();
-      file->append(piece);
+      file.append(piece);
     });
-    file->sync();
-    file->close();
-    fs.rename(temp, path);
-  } catch (...) {
-    if (fs.exists(temp)) {
-      try {
-        fs.remove(temp);
-      } catch (const StorageError&) {
-      }
-    }
-    throw;
-  }
+  });
   out->xxh3 = XXH3_64bits_digest(hash.get());
 }
 

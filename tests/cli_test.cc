@@ -60,17 +60,7 @@ class CliTest : public ::testing::Test {
   }
 
   // Every file under journal/ with its bytes: what "nothing appended" compares.
-  std::string journal_bytes() const {
-    std::string all;
-    std::error_code ec;
-    if (!std::filesystem::exists(dir + "/journal", ec)) return all;
-    for (const auto& entry :
-         std::filesystem::recursive_directory_iterator(dir + "/journal")) {
-      all += entry.path().string() + "\n";
-      if (entry.is_regular_file()) all += testing::read_bytes(entry.path().string());
-    }
-    return all;
-  }
+  std::string journal_bytes() const { return testing::journal_bytes(dir); }
 
   std::vector<Record> records(RecoveryMode mode = RecoveryMode::kTolerateTail) const {
     std::vector<Record> out;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -75,5 +76,12 @@ std::shared_ptr<FileSystem> posix_file_system();
 // or all of data: temporary file, sync, rename, directory sync.
 void write_file_atomically(FileSystem& fs, const std::string& path,
                            std::string_view data);
+
+// The steps of write_file_atomically but the last: fill appends the content
+// to a temporary file, which is synced and renamed to path. The directory
+// sync is the caller's, so that several files renamed into one directory
+// share one. On failure the temporary file is removed (best effort).
+void write_file_via_temp(FileSystem& fs, const std::string& path,
+                         const std::function<void(WritableFile&)>& fill);
 
 }  // namespace pa_journal

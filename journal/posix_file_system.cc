@@ -198,6 +198,13 @@ std::shared_ptr<FileSystem> posix_file_system() {
   return instance;
 }
 
+void create_dir_durably(FileSystem& fs, const std::string& dir) {
+  if (fs.exists(dir)) return;
+  fs.create_dir(dir);
+  auto slash = dir.find_last_of('/');
+  fs.sync_dir(slash == std::string::npos ? "." : slash == 0 ? "/" : dir.substr(0, slash));
+}
+
 void write_file_atomically(FileSystem& fs, const std::string& path,
                            std::string_view data) {
   std::string temp = path + ".tmp";

@@ -25,7 +25,7 @@ std::string quarantine(FileSystem& fs, const std::string& journal_dir,
       name + ".from-" + std::to_string(from) + "." +
       std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now).count());
   std::string data = fs.read_file(journal_dir + "/" + name);
-  fs.create_dir(quarantine_dir(journal_dir));
+  create_dir_durably(fs, quarantine_dir(journal_dir));
   write_file_atomically(
       fs, quarantine_dir(journal_dir) + "/" + copy,
       std::string_view(data).substr(std::min<uint64_t>(from, data.size())));

@@ -143,7 +143,7 @@ Collections load_snapshot(FileSystem& fs, const std::string& backups_dir,
 SnapshotInfo write_snapshot(FileSystem& fs, const std::string& backups_dir,
                             const Collections& collections, uint64_t seq,
                             int64_t time_ns) {
-  fs.create_dir(backups_dir);
+  create_dir_durably(fs, backups_dir);
   SnapshotInfo info;
   // Every id with a manifest file is taken, a damaged one's too: its files
   // are left for a human and must not be overwritten.

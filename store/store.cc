@@ -75,14 +75,14 @@ void create_dirs(FileSystem& fs, const std::string& dir) {
   for (size_t slash = dir.find('/', 1); slash != std::string::npos;
        slash = dir.find('/', slash + 1)) {
     std::string parent = dir.substr(0, slash);
-    if (!fs.exists(parent)) fs.create_dir(parent);
+    create_dir_durably(fs, parent);
   }
-  fs.create_dir(dir);
+  create_dir_durably(fs, dir);
 }
 
 void open_directories(FileSystem& fs, const std::string& dir) {
   create_dirs(fs, dir);
-  fs.create_dir(journal_dir(dir));
+  create_dir_durably(fs, journal_dir(dir));
 }
 
 }  // namespace

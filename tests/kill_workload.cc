@@ -64,12 +64,13 @@ std::optional<WriterCommitId> writer_commit_id(const Record& record, uint64_t ro
 }
 
 WorkloadRound::WorkloadRound(Store* store, uint64_t seed, uint64_t round,
-                             std::string exports_dir, Say say)
+                             std::string exports_dir, Say say, bool sync_before_ack)
     : store_(store),
       seed_(seed),
       round_(round),
       exports_(std::move(exports_dir)),
       say_(std::move(say)),
+      sync_before_ack_(sync_before_ack),
       rng_(mix(seed ^ mix(round))) {}
 
 std::string WorkloadRound::run() {
@@ -93,6 +94,11 @@ std::string WorkloadRound::run() {
   return error_;
 }
 
+void WorkloadRound::ack(const std::string& line) {
+  if (sync_before_ack_) store_->sync();
+  say_(line);
+}
+
 bool WorkloadRound::stopped() {
   std::lock_guard<std::mutex> lock(mu_);
   return !error_.empty();
@@ -109,8 +115,8 @@ void WorkloadRound::writer(uint32_t thread) {
   } done{this};
   for (uint64_t i = 0; i < kCommits && !stopped(); ++i) {
     CommitResult r = store_->commit(writer_commit(seed_, round_, thread, i));
-    say_("c " + std::to_string(thread) + " " + std::to_string(i) + " " +
-         std::to_string(r.seq));
+    ack("c " + std::to_string(thread) + " " + std::to_string(i) + " " +
+        std::to_string(r.seq));
     std::lock_guard<std::mutex> lock(mu_);
     times_.push_back(r.time_ns);
     cv_.notify_all();
@@ -136,7 +142,7 @@ void WorkloadRound::act(int64_t restore_time) {
   switch (rng_() % 3) {
     case 0: {
       CommitResult r = store_->restore_to(restore_time);
-      if (r.seq != 0) say_("r " + std::to_string(r.seq));
+      if (r.seq != 0) ack("r " + std::to_string(r.seq));
       return;
     }
     case 1: {
@@ -150,7 +156,7 @@ void WorkloadRound::act(int64_t restore_time) {
     default: {
       if (exported_.empty()) return;
       CommitResult r = store_->import_from(exported_[rng_() % exported_.size()]);
-      if (r.seq != 0) say_("i " + std::to_string(r.seq));
+      if (r.seq != 0) ack("i " + std::to_string(r.seq));
     }
   }
 }

@@ -73,8 +73,11 @@ class WorkloadRound {
   static constexpr uint64_t kCompactAfter = 24;
 
   using Say = std::function<void(const std::string& line)>;
+  // With sync_before_ack, every call is followed by Store::sync() before it
+  // is reported: for stores opened with Durability::kNone, where only an
+  // explicit sync makes a commit durable.
   WorkloadRound(Store* store, uint64_t seed, uint64_t round, std::string exports_dir,
-                Say say);
+                Say say, bool sync_before_ack = false);
   // Runs the round to its end, or until a call throws: then every thread
   // stops at its next step and the first error's message is returned.
   std::string run();
@@ -84,11 +87,13 @@ class WorkloadRound {
   void admin();
   void act(int64_t restore_time);
   bool stopped();
+  void ack(const std::string& line);
 
   Store* store_;
   uint64_t seed_, round_;
   std::string exports_;
   Say say_;
+  bool sync_before_ack_;
   std::mt19937_64 rng_;                // admin thread only
   std::vector<std::string> exported_;  // admin thread only
   std::mutex mu_;

@@ -64,6 +64,12 @@ class Compactor {
   ~Compactor();  // stops the background thread, waiting for a compaction in flight
 
   CompactionResult compact();
+  // Holds off compaction and retention, which remove snapshots and segments,
+  // for as long as the lock is held: for readers of the store's files (the
+  // state at a past time) in the same process.
+  std::unique_lock<std::mutex> pause() {
+    return std::unique_lock<std::mutex>(compaction_mu_);
+  }
   // Retention with keep_count, then segment deletion; returns what compaction
   // would report as removed.
   CompactionResult retain(size_t keep_count);

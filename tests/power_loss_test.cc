@@ -17,7 +17,7 @@
 // losses while a store is created and compacted for the first time, which the
 // long campaign (one store, started before the simulation) never sees.
 //
-// PA_JOURNAL_POWER_LOSS_ROUNDS=N sets the number of power losses (300 by
+// PA_JOURNAL_POWER_LOSS_ROUNDS=N sets the number of power losses (200 by
 // default); PA_JOURNAL_POWER_LOSS_SEED=N repeats a run's contents and cut points
 // (not its thread interleavings).
 #include <gtest/gtest.h>
@@ -152,7 +152,7 @@ Options campaign_options() {
 }
 
 TEST(PowerLossCampaign, PowerLossDuringConcurrentCommitsCompactionRestoreAndImport) {
-  const uint64_t rounds = env_number("PA_JOURNAL_POWER_LOSS_ROUNDS", 300);
+  const uint64_t rounds = env_number("PA_JOURNAL_POWER_LOSS_ROUNDS", 200);
   const uint64_t seed = env_number("PA_JOURNAL_POWER_LOSS_SEED", std::random_device{}());
   std::cout << "power-loss campaign: seed " << seed << " (PA_JOURNAL_POWER_LOSS_SEED)"
             << std::endl;
@@ -238,7 +238,7 @@ TEST(PowerLossCampaign, PowerLossDuringConcurrentCommitsCompactionRestoreAndImpo
 // issued, its journal is an unbroken run of the issued commits, and verify is
 // clean.
 TEST(PowerLossCampaign, PowerLossWhileCreatingAndFirstCompactingAStore) {
-  const uint64_t rounds = env_number("PA_JOURNAL_POWER_LOSS_ROUNDS", 300) / 3;
+  const uint64_t rounds = env_number("PA_JOURNAL_POWER_LOSS_ROUNDS", 200) / 2;
   const uint64_t seed = env_number("PA_JOURNAL_POWER_LOSS_SEED", std::random_device{}());
   std::cout << "fresh-store power losses: seed " << seed << std::endl;
   std::mt19937_64 rng(seed);

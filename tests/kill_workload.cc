@@ -8,6 +8,7 @@
 
 #include "pa_journal/inspect.h"
 #include "pa_journal/time.h"
+#include "pa_journal/time_travel.h"
 
 namespace pa_journal::testing {
 namespace {
@@ -384,6 +385,18 @@ Reopened reopen_store(const std::string& dir) {
     }
   }
   reopened.state = store->state();
+  store.reset();
+  // Every moment of the window the store reports can be restored: its start
+  // too (a snapshot that outlived its journal would claim more).
+  JournalSummary summary = inspect_journal(dir);
+  if (summary.window_from_ns != 0 && reopened.problem.empty()) {
+    try {
+      state_at(dir, summary.window_from_ns);
+    } catch (const StorageError& e) {
+      reopened.problem =
+          std::string("the start of the restorable window cannot be read: ") + e.what();
+    }
+  }
   return reopened;
 }
 

@@ -179,9 +179,10 @@ class HistoryChecker {
 // commit to checker: every round then starts with a snapshot behind it.
 void start_campaign_store(const std::string& dir, HistoryChecker* checker);
 // Reopens the store in dir (which repairs a torn tail) and, after a round's
-// check, compacts it (see WorkloadRound).
+// check, compacts it (see WorkloadRound). A problem is damage other than a
+// torn tail, or a restorable window whose start cannot be read.
 struct Reopened {
-  std::string problem;  // damage other than a torn tail, or ""
+  std::string problem;  // or ""
   bool torn_tail = false;
   Collections state;
 };

@@ -180,7 +180,7 @@ void JournalWriter::roll_to(uint64_t first_seq) {
     file_.reset();
   }
   file_name_ = segment_name(first_seq);
-  fs_->create_dir(dir_);
+  create_dir_durably(*fs_, dir_);
   auto file = fs_->new_writable(dir_ + "/" + file_name_);
   std::string header = encode_segment_header(first_seq);
   file->append(header);

@@ -225,6 +225,13 @@ std::shared_ptr<FileSystem> posix_file_system() {
   return instance;
 }
 
+void create_dir_durably(FileSystem& fs, const std::string& dir) {
+  if (fs.exists(dir)) return;
+  fs.create_dir(dir);
+  auto slash = dir.find_last_of('/');
+  fs.sync_dir(slash == std::string::npos ? "." : slash == 0 ? "/" : dir.substr(0, slash));
+}
+
 void FileSystem::link(const std::string& from, const std::string& to) {
   throw IoError("link " + from + " -> " + to + ": not supported by this file system");
 }

@@ -36,7 +36,7 @@ std::string quarantine(FileSystem& fs, const std::string& journal_dir,
                        const std::string& name, uint64_t from = 0) {
   std::string copy = unused_quarantine_name(fs, journal_dir, name, from);
   std::string data = fs.read_file(journal_dir + "/" + name);
-  fs.create_dir(quarantine_dir(journal_dir));
+  create_dir_durably(fs, quarantine_dir(journal_dir));
   write_file_atomically(
       fs, quarantine_dir(journal_dir) + "/" + copy,
       std::string_view(data).substr(std::min<uint64_t>(from, data.size())));

@@ -173,7 +173,7 @@ SnapshotInfo write_snapshot(FileSystem& fs, const std::string& backups_dir,
   const uint64_t total = progress ? count_documents(collections) : 0;
   uint64_t done = 0;
   if (progress) progress(done, total);
-  fs.create_dir(backups_dir);
+  create_dir_durably(fs, backups_dir);
   SnapshotInfo info;
   // Every id with a manifest file is taken, a damaged one's too: its files
   // are left for a human and must not be overwritten.

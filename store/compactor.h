@@ -67,6 +67,12 @@ class Compactor {
   // progress (the caller's thread; background compaction passes none) gets
   // the task "compact" (pa_journal/progress.h).
   CompactionResult compact(const ProgressFn& progress = nullptr);
+  // Holds off compaction and retention, which remove snapshots and segments,
+  // for as long as the lock is held: for readers of the store's files (the
+  // state at a past time) in the same process.
+  std::unique_lock<std::mutex> pause() {
+    return std::unique_lock<std::mutex>(compaction_mu_);
+  }
   // Retention with keep_count, then segment deletion; returns what compaction
   // would report as removed.
   CompactionResult retain(size_t keep_count);

@@ -33,6 +33,7 @@ struct Store::Impl {
                        const JournalWriter::Prepare& prepare = nullptr);
   void check_readable() const;
   Compactor::Capture capture() const;
+  Collections past_state(int64_t t_ns) const;
   Compactor::Settings settings() const;
 };
 
@@ -75,14 +76,14 @@ void create_dirs(FileSystem& fs, const std::string& dir) {
   for (size_t slash = dir.find('/', 1); slash != std::string::npos;
        slash = dir.find('/', slash + 1)) {
     std::string parent = dir.substr(0, slash);
-    if (!fs.exists(parent)) fs.create_dir(parent);
+    create_dir_durably(fs, parent);
   }
-  fs.create_dir(dir);
+  create_dir_durably(fs, dir);
 }
 
 void open_directories(FileSystem& fs, const std::string& dir) {
   create_dirs(fs, dir);
-  fs.create_dir(journal_dir(dir));
+  create_dir_durably(fs, journal_dir(dir));
 }
 
 }  // namespace
@@ -281,14 +282,22 @@ std::vector<Operation> operations_for(const std::vector<DocumentChange>& changes
 
 }  // namespace
 
+// The state at t_ns, read from the store's files while no compaction removes
+// a snapshot or segment under the reader.
+Collections Store::Impl::past_state(int64_t t_ns) const {
+  std::unique_lock<std::mutex> paused;
+  if (compactor) paused = compactor->pause();
+  return state_at(dir, t_ns, options);
+}
+
 std::vector<DocumentChange> Store::plan_restore(int64_t t_ns) const {
-  Collections target = state_at(impl_->dir, t_ns, impl_->options);
+  Collections target = impl_->past_state(t_ns);
   std::shared_lock<std::shared_mutex> lock(impl_->state_mu);
   return diff_states(impl_->state.collections(), target);
 }
 
 CommitResult Store::restore_to(int64_t t_ns) {
-  Collections target = state_at(impl_->dir, t_ns, impl_->options);
+  Collections target = impl_->past_state(t_ns);
   // The operations are computed under the writer's lock, against the state
   // every earlier commit left, so that the commit lands exactly on target.
   auto prepare = [&](Record& record) {

@@ -84,4 +84,9 @@ void write_file_atomically(FileSystem& fs, const std::string& path,
 void write_file_via_temp(FileSystem& fs, const std::string& path,
                          const std::function<void(WritableFile&)>& fill);
 
+// Creates dir (0700) if it does not exist, and then syncs its parent, so that
+// the new directory, and what is later made durable inside it, survives a
+// power loss. Does nothing if dir exists.
+void create_dir_durably(FileSystem& fs, const std::string& dir);
+
 }  // namespace pa_journal

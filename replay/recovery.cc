@@ -104,10 +104,19 @@ bool load_newest_snapshot(FileSystem& fs, const std::string& backups_dir,
   return true;
 }
 
-}  // namespace
+// The names in journal/ and backups/: what a compaction changes.
+std::vector<std::string> store_listing(FileSystem& fs, const std::string& store_dir) {
+  std::vector<std::string> names;
+  for (const char* sub : {"/journal", "/backups"}) {
+    if (!fs.exists(store_dir + sub)) continue;
+    for (auto& name : fs.list_dir(store_dir + sub)) names.push_back(sub + name);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
 
-Recovered recover(FileSystem& fs, const std::string& store_dir,
-                  const RecoverOptions& options) {
+Recovered recover_once(FileSystem& fs, const std::string& store_dir,
+                       const RecoverOptions& options) {
   const std::string journal_dir = store_dir + "/journal";
   Recovered out;
   if (options.use_snapshots)
@@ -137,6 +146,27 @@ Recovered recover(FileSystem& fs, const std::string& store_dir,
   out.tail.next_seq = std::max(scan.next_seq, after + 1);
   out.tail.last_time_ns = std::max(scan.last_time_ns, out.state.last_time_ns());
   return out;
+}
+
+}  // namespace
+
+// A read-only recovery beside a live writer in another process can see that
+// writer's compaction remove a snapshot or segment between listing and
+// reading it: the read fails (a file gone, records missing). When the store's
+// listing changed meanwhile, it is read again; real damage, which leaves the
+// listing alone, is reported at once.
+Recovered recover(FileSystem& fs, const std::string& store_dir,
+                  const RecoverOptions& options) {
+  constexpr int kReadAttempts = 5;
+  for (int attempt = 1;; ++attempt) {
+    if (options.writable) return recover_once(fs, store_dir, options);
+    std::vector<std::string> before = store_listing(fs, store_dir);
+    try {
+      return recover_once(fs, store_dir, options);
+    } catch (const StorageError&) {
+      if (attempt == kReadAttempts || store_listing(fs, store_dir) == before) throw;
+    }
+  }
 }
 
 }  // namespace pa_journal

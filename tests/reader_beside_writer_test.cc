@@ -1,0 +1,120 @@
+// A read-only open beside a live writer in another process (DESIGN.md 5):
+// the writer's compaction may remove the snapshot and segments the reader has
+// just listed. The reader must then read again and see the store as it is,
+// not report damage or fail on a vanished file.
+//
+// The race is staged through the file-system seam: at the reader's first
+// read of a chosen file, the store's files are replaced by what a compaction
+// in the other process leaves.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "pa_journal/errors.h"
+#include "pa_journal/store.h"
+#include "tests/fault_file_system.h"
+#include "tests/test_util.h"
+
+namespace pa_journal {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::FaultFileSystem;
+using testing::FsOp;
+
+std::string doc(int n) { return R"({"n":)" + std::to_string(n) + "}"; }
+
+Options writer_options() {
+  Options options;
+  options.auto_compact = false;
+  options.backup_count = 1;
+  options.segment_bytes = 512;  // a few records per segment
+  return options;
+}
+
+// journal/ and backups/ of `from` replace those of `to`, as a compaction
+// in another process would leave them.
+void replace_store_files(const std::string& from, const std::string& to) {
+  for (const char* sub : {"journal", "backups"}) {
+    fs::remove_all(to + "/" + sub);
+    fs::copy(from + "/" + sub, to + "/" + sub, fs::copy_options::recursive);
+  }
+}
+
+class ReaderBesideWriterTest : public ::testing::Test {
+ protected:
+  // `before`: records 1..20 with a snapshot at 10. `after`: the same store
+  // once the writer appended 21..25 and compacted (snapshot at 25; the old
+  // snapshot and the segments before the new one removed).
+  void SetUp() override {
+    {
+      auto store = Store::open(before, writer_options());
+      for (int i = 1; i <= 10; ++i) store->put("notes", "k" + std::to_string(i), doc(i));
+      store->compact();
+      for (int i = 11; i <= 20; ++i) store->put("notes", "k" + std::to_string(i), doc(i));
+    }
+    fs::copy(before, after, fs::copy_options::recursive);
+    auto store = Store::open(after, writer_options());
+    for (int i = 21; i <= 25; ++i) store->put("notes", "k" + std::to_string(i), doc(i));
+    ASSERT_FALSE(store->compact().removed_segments.empty());
+  }
+
+  // Opens `before` read-only; at the first read of a path containing
+  // `trigger`, the writer's compaction "happens".
+  std::unique_ptr<Store> open_racing(const std::string& trigger) {
+    auto faults = std::make_shared<FaultFileSystem>();
+    bool raced = false;
+    faults->set_hook(FsOp::kRead, [&, trigger](const std::string& path) {
+      if (raced || path.find(trigger) == std::string::npos) return;
+      raced = true;
+      replace_store_files(after, before);
+    });
+    Options options;
+    options.read_only = true;
+    options.file_system = faults;
+    auto store = Store::open(before, options);
+    EXPECT_TRUE(raced) << "the race was never staged";
+    return store;
+  }
+
+  testing::TempDir tmp;
+  std::string before = tmp / "store";
+  std::string after = tmp / "after-compaction";
+};
+
+TEST_F(ReaderBesideWriterTest, SegmentRemovedWhileReadingIsReadAgain) {
+  auto store = open_racing("/journal/");
+  EXPECT_EQ(store->last_seq(), 25u);
+  EXPECT_EQ(store->list("notes").size(), 25u);
+  EXPECT_TRUE(store->recovery().damage.empty()) << store->recovery().summary();
+}
+
+TEST_F(ReaderBesideWriterTest, SnapshotRemovedWhileLoadingIsReadAgain) {
+  auto store = open_racing("/backups/");
+  EXPECT_EQ(store->last_seq(), 25u);
+  EXPECT_EQ(store->get("notes", "k25").value(), doc(25));
+  EXPECT_TRUE(store->recovery().damage.empty()) << store->recovery().summary();
+}
+
+// Real damage leaves the listing alone: it is reported at once, not retried
+// into a different answer.
+TEST(ReaderBesideWriterDamageTest, DamageWithoutAConcurrentChangeStillRefuses) {
+  testing::TempDir tmp;
+  std::string dir = tmp / "store";
+  {
+    auto store = Store::open(dir);
+    for (int i = 1; i <= 5; ++i) store->put("notes", "k" + std::to_string(i), doc(i));
+  }
+  std::string segment = testing::segment_path(dir);
+  std::string bytes = testing::read_bytes(segment);
+  bytes[bytes.size() / 2] ^= 0x10;
+  testing::write_bytes(segment, bytes);
+  Options options;
+  options.read_only = true;
+  EXPECT_THROW(Store::open(dir, options), CorruptedDataError);
+}
+
+}  // namespace
+}  // namespace pa_journal

@@ -404,6 +404,20 @@ void compact_store(const std::string& dir) {
   Store::open(dir, between_rounds())->compact();
 }
 
+std::string settle_round(const std::string& dir, uint64_t round, const Acks& acks,
+                         HistoryChecker* checker, bool* torn_tail) {
+  Reopened reopened = reopen_store(dir);
+  *torn_tail = reopened.torn_tail;
+  if (!reopened.problem.empty()) return reopened.problem;
+  std::string problem =
+      checker->check_round(round, acks, read_history(dir), reopened.state);
+  if (!problem.empty()) return problem;
+  VerifyResult verified = verify_store(dir);
+  if (!verified.ok()) return "verify: " + verified.damage.front().describe();
+  compact_store(dir);
+  return {};
+}
+
 std::vector<Record> read_history(const std::string& dir) {
   std::vector<Record> history;
   read_records(dir, {}, [&](const Record& r) { history.push_back(r); });

@@ -188,6 +188,12 @@ struct Reopened {
 };
 Reopened reopen_store(const std::string& dir);
 void compact_store(const std::string& dir);
+// What both campaigns do after a round: reopen, check the round against what
+// was issued, verify clean, then compact, so that the next round starts from
+// a snapshot of checked history. Returns "" or the first problem; sets
+// *torn_tail when the reopen cut one.
+std::string settle_round(const std::string& dir, uint64_t round, const Acks& acks,
+                         HistoryChecker* checker, bool* torn_tail);
 // Every record of the store's journal, in order.
 std::vector<Record> read_history(const std::string& dir);
 

@@ -116,16 +116,8 @@ void Runner::compaction(Store& store, const Workload& w) {
 // Opens (read-only) the store whose newest snapshot covers every record.
 void Runner::snapshot_load(const std::string& dir, uint64_t snapshot_bytes) {
   say("snapshot load: " + std::to_string(snapshot_bytes / 1000000) + " MB");
-  double best = 1e300;
   uint64_t replayed = 0;
-  for (int r = 0; r < 2; ++r) {
-    Options options;
-    options.read_only = true;
-    auto start = Clock::now();
-    auto store = Store::open(dir, options);
-    best = std::min(best, seconds_since(start));
-    replayed = store->recovery().records_replayed;
-  }
+  double best = best_read_only_open(dir, 2, &replayed);
   Figure f;
   f.id = "snapshot.load";
   f.group = "Snapshot load (read-only open from a snapshot, warm page cache)";

@@ -24,16 +24,8 @@ void Runner::replay() {
     }
     uint64_t journal_bytes = tree_bytes(dir + "/journal");
     int repeats = n <= 100000 ? 3 : 2;
-    double best = 1e300;
     uint64_t replayed = 0;
-    for (int r = 0; r < repeats; ++r) {
-      Options options;
-      options.read_only = true;
-      auto start = Clock::now();
-      auto store = Store::open(dir, options);
-      best = std::min(best, seconds_since(start));
-      replayed = store->recovery().records_replayed;
-    }
+    double best = best_read_only_open(dir, repeats, &replayed);
     Figure f;
     f.id = "replay." + std::to_string(n);
     f.group = "Open and replay a journal (read-only open, warm page cache)";

@@ -19,6 +19,10 @@ std::string count_text(uint64_t n);
 // "1.23 s" for 1.234.
 std::string seconds_text(double s);
 
+// The fastest of `repeats` read-only opens of the store in dir, in seconds;
+// *replayed: the records the last open replayed after its snapshot.
+double best_read_only_open(const std::string& dir, int repeats, uint64_t* replayed);
+
 // A fresh temporary directory, removed with its content unless asked to keep
 // it.
 class ScratchDir {

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <utility>
 
+#include "journal/posix_writable_file.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/file_system.h"
 
@@ -53,36 +54,6 @@ int open_or_throw(const std::string& path, int flags) {
   return fd;
 }
 
-class PosixWritableFile : public WritableFile {
- public:
-  PosixWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
-  ~PosixWritableFile() override {
-    if (fd_ >= 0) ::close(fd_);
-  }
-
-  void append(std::string_view data) override {
-    while (!data.empty()) {
-      ssize_t n = ::write(fd_, data.data(), data.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) fail("write", path_, errno);
-      data.remove_prefix(static_cast<size_t>(n));
-    }
-  }
-
-  void sync() override {
-    if (::fdatasync(fd_) != 0) fail("fdatasync", path_, errno);
-  }
-
-  void close() override {
-    int fd = std::exchange(fd_, -1);
-    if (fd >= 0 && ::close(fd) != 0) fail("close", path_, errno);
-  }
-
- private:
-  std::string path_;
-  int fd_;
-};
-
 class PosixLock : public FileLock {
  public:
   explicit PosixLock(int fd) : fd_(fd) {}
@@ -97,13 +68,15 @@ class PosixFileSystem : public FileSystem {
   static constexpr size_t kReadChunk = 1 << 16;
 
   std::unique_ptr<WritableFile> new_writable(const std::string& path) override {
-    int fd = open_or_throw(path, O_WRONLY | O_CREAT | O_TRUNC);
-    return std::make_unique<PosixWritableFile>(path, fd);
+    int fd = open_or_throw(path, O_RDWR | O_CREAT | O_TRUNC);
+    return posix_writable_file(path, fd, 0);
   }
 
   std::unique_ptr<WritableFile> open_appendable(const std::string& path) override {
-    int fd = open_or_throw(path, O_WRONLY | O_APPEND);
-    return std::make_unique<PosixWritableFile>(path, fd);
+    Fd fd(open_or_throw(path, O_RDWR));
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) fail("fstat", path, errno);
+    return posix_writable_file(path, fd.release(), static_cast<uint64_t>(st.st_size));
   }
 
   // One allocation of the size fstat reports, read straight into; a file that

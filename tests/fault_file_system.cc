@@ -21,6 +21,12 @@ class FaultWritableFile : public WritableFile {
     base_->append(data);
   }
 
+  // Writes the fill, so it fails like an append.
+  void reserve(uint64_t bytes, char fill, bool rarely_synced) override {
+    state_->before(FsOp::kAppend, path_);
+    base_->reserve(bytes, fill, rarely_synced);
+  }
+
   void sync() override {
     state_->before(FsOp::kSync, path_);
     base_->sync();

@@ -38,7 +38,7 @@ namespace pa_journal::testing {
 
 // The kinds of call that are counted and can be made to fail.
 enum class FsOp {
-  kAppend,     // WritableFile::append
+  kAppend,     // WritableFile::append and reserve
   kSync,       // WritableFile::sync
   kClose,      // WritableFile::close
   kOpen,       // new_writable, open_appendable

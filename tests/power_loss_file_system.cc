@@ -12,22 +12,29 @@ namespace {
 
 namespace stdfs = std::filesystem;
 
-// A file opened through the model: every call goes back to it.
+// A file opened through the model: every call goes back to it. end_ is where
+// the next append goes; bytes past it are a reservation's fill.
 class ModelledFile : public WritableFile {
  public:
   ModelledFile(std::shared_ptr<PowerLossFileSystem> fs, uint64_t inode,
-               std::unique_ptr<WritableFile> real)
-      : fs_(std::move(fs)), inode_(inode), real_(std::move(real)) {}
+               std::unique_ptr<WritableFile> real, uint64_t end)
+      : fs_(std::move(fs)), inode_(inode), real_(std::move(real)), end_(end) {}
   void append(std::string_view data) override {
-    fs_->file_append(inode_, data, real_.get());
+    fs_->file_write(inode_, end_, data, real_.get());
+    end_ += data.size();
   }
   void sync() override { fs_->file_sync(inode_, real_.get()); }
-  void close() override { fs_->file_close(real_.get()); }
+  void close() override { fs_->file_close(inode_, end_, real_.get()); }
+  void reserve(uint64_t bytes, char fill, bool rarely_synced) override {
+    fs_->file_reserve(inode_, end_ + bytes, fill, real_.get(),
+                      [&] { real_->reserve(bytes, fill, rarely_synced); });
+  }
 
  private:
   std::shared_ptr<PowerLossFileSystem> fs_;
   uint64_t inode_;
   std::unique_ptr<WritableFile> real_;
+  uint64_t end_;
 };
 
 }  // namespace
@@ -117,7 +124,7 @@ std::unique_ptr<WritableFile> PowerLossFileSystem::new_writable(const std::strin
       change(dir, {{{name, id}}});
     }
   }
-  return std::make_unique<ModelledFile>(shared_from_this(), id, std::move(real));
+  return std::make_unique<ModelledFile>(shared_from_this(), id, std::move(real), 0);
 }
 
 std::unique_ptr<WritableFile> PowerLossFileSystem::open_appendable(
@@ -130,15 +137,30 @@ std::unique_ptr<WritableFile> PowerLossFileSystem::open_appendable(
     auto [dir, name] = split(path);
     id = dirs_.at(dir).live.at(name);
   }
-  return std::make_unique<ModelledFile>(shared_from_this(), id, std::move(real));
+  uint64_t end = base_->file_size(path);
+  return std::make_unique<ModelledFile>(shared_from_this(), id, std::move(real), end);
 }
 
-void PowerLossFileSystem::file_append(uint64_t inode, std::string_view data,
-                                      WritableFile* real) {
+void PowerLossFileSystem::file_write(uint64_t inode, uint64_t offset,
+                                     std::string_view data, WritableFile* real) {
   std::lock_guard<std::mutex> lock(mu_);
   count_call("(open file)");
   real->append(data);
-  if (inode != kDirectory) inodes_.at(inode).live.append(data);
+  if (inode == kDirectory) return;
+  std::string& live = inodes_.at(inode).live;
+  if (live.size() < offset + data.size()) live.resize(offset + data.size());
+  live.replace(offset, data.size(), data);
+}
+
+void PowerLossFileSystem::file_reserve(uint64_t inode, uint64_t end, char fill,
+                                       WritableFile* real,
+                                       const std::function<void()>& reserve) {
+  std::lock_guard<std::mutex> lock(mu_);
+  count_call("(open file)");
+  reserve();
+  if (inode == kDirectory) return;
+  std::string& live = inodes_.at(inode).live;
+  if (live.size() < end) live.resize(end, fill);
 }
 
 void PowerLossFileSystem::file_sync(uint64_t inode, WritableFile* real) {
@@ -152,10 +174,14 @@ void PowerLossFileSystem::file_sync(uint64_t inode, WritableFile* real) {
   }
 }
 
-void PowerLossFileSystem::file_close(WritableFile* real) {
+// Closing cuts a reservation off, unsynced: the model's durable bytes keep it.
+void PowerLossFileSystem::file_close(uint64_t inode, uint64_t end, WritableFile* real) {
   std::lock_guard<std::mutex> lock(mu_);
   count_call("(open file)");
   real->close();
+  if (inode != kDirectory && inodes_.at(inode).live.size() > end) {
+    inodes_.at(inode).live.resize(end);
+  }
 }
 
 std::string PowerLossFileSystem::read_file(const std::string& path) {
@@ -304,15 +330,24 @@ void PowerLossFileSystem::write_image(const std::string& dir, const Entries& ent
       continue;
     }
     const Inode& i = inodes_.at(target);
-    std::string bytes = i.durable;
-    if (kind == PowerLoss::kPartial && i.live.size() > bytes.size() &&
-        i.live.compare(0, bytes.size(), bytes) == 0) {
-      size_t extra = rng() % (i.live.size() - bytes.size() + 1);
-      bytes.append(i.live, i.durable.size(), extra);
-    }
-    write_bytes(path, bytes);
+    write_bytes(path, surviving_bytes(i, kind, rng));
     stdfs::permissions(path, stdfs::perms::owner_read | stdfs::perms::owner_write);
   }
+}
+
+// kPartial: the writes since the last sync went out in offset order (appends,
+// or stores into a reservation) and stopped at a random point: the live bytes
+// up to it, the durable bytes after it. A cut-off reservation may come back.
+std::string PowerLossFileSystem::surviving_bytes(const Inode& i, PowerLoss kind,
+                                                 std::mt19937_64& rng) {
+  if (kind == PowerLoss::kStrict) return i.durable;
+  size_t same = 0;
+  size_t common = std::min(i.live.size(), i.durable.size());
+  while (same < common && i.live[same] == i.durable[same]) ++same;
+  size_t keep = same + rng() % (i.live.size() - same + 1);
+  std::string bytes = i.live.substr(0, keep);
+  if (i.durable.size() > keep) bytes.append(i.durable, keep);
+  return bytes;
 }
 
 void PowerLossFileSystem::lose_power(PowerLoss kind, std::mt19937_64& rng) {

@@ -19,7 +19,8 @@
 //     undone (a file created and synced but whose directory was not synced
 //     vanishes; a removed file comes back).
 //   - kPartial: what a real file system might also have written out on its
-//     own: per file, a random part of the bytes appended since its last sync;
+//     own: per file, a random part of the bytes written since its last sync
+//     (appended, or stored into a reservation), in offset order;
 //     per directory, a random prefix of its entry changes since its last sync
 //     (ext4's ordered metadata journal commits them in order).
 //
@@ -32,6 +33,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -79,10 +81,14 @@ class PowerLossFileSystem : public FileSystem,
   void sync_dir(const std::string& dir) override;
   std::unique_ptr<FileLock> lock(const std::string& path) override;
 
-  // For the files this opened.
-  void file_append(uint64_t inode, std::string_view data, WritableFile* real);
+  // For the files this opened. A file's appends go to its end, which may lie
+  // inside a reservation (WritableFile::reserve) and then overwrite its fill.
+  void file_write(uint64_t inode, uint64_t offset, std::string_view data,
+                  WritableFile* real);
+  void file_reserve(uint64_t inode, uint64_t end, char fill, WritableFile* real,
+                    const std::function<void()>& reserve);
   void file_sync(uint64_t inode, WritableFile* real);
-  void file_close(WritableFile* real);
+  void file_close(uint64_t inode, uint64_t end, WritableFile* real);
 
  private:
   struct Inode {
@@ -112,6 +118,8 @@ class PowerLossFileSystem : public FileSystem,
   void scan(const std::string& dir);
   void write_image(const std::string& dir, const Entries& entries, PowerLoss kind,
                    std::mt19937_64& rng);
+  static std::string surviving_bytes(const Inode& i, PowerLoss kind,
+                                     std::mt19937_64& rng);
   Entries surviving_entries(const Directory& d, PowerLoss kind, std::mt19937_64& rng);
 
   std::shared_ptr<FileSystem> base_;

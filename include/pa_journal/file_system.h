@@ -25,7 +25,21 @@ class WritableFile {
   virtual void append(std::string_view data) = 0;
   // Makes everything appended so far durable (fdatasync).
   virtual void sync() = 0;
+  // Cuts off what is left of a reservation, then closes.
   virtual void close() = 0;
+  // Optional, for a file that will grow by many small appends. Writes `fill`
+  // over the bytes [end, end + bytes), where end is the end of what was
+  // appended, unless they are reserved already; later appends overwrite those
+  // bytes instead of growing the file. A sync() after reserve() makes the
+  // reservation durable, so that the syncs after later appends have only data
+  // to write, not the file's size. The reserved bytes are part of the file
+  // (readers see them) until close() cuts them off. An append that runs past
+  // the reservation grows the file as usual. If rarely_synced, appends into
+  // the reservation may be copied through a memory map of the file: far
+  // cheaper than a write per append, but a sync of pages written that way
+  // costs more (on ext4, a journal commit), so it suits only files that are
+  // not synced after every append. The default reserves nothing.
+  virtual void reserve(uint64_t bytes, char fill, bool rarely_synced);
 };
 
 // Held for as long as the process owns the store's LOCK file.
@@ -40,6 +54,8 @@ class FileSystem {
   // Creates (or truncates) path for writing; never follows a symlink.
   virtual std::unique_ptr<WritableFile> new_writable(const std::string& path) = 0;
   // Opens an existing file for appending at its end; never follows a symlink.
+  // A reservation left by a writer that did not close (a crash) is part of
+  // the file's end: cut it off first (truncate) to append where the data ends.
   virtual std::unique_ptr<WritableFile> open_appendable(const std::string& path) = 0;
   // The whole file. Throws IoError if it cannot be read.
   virtual std::string read_file(const std::string& path) = 0;

@@ -50,6 +50,14 @@ inline constexpr uint8_t kIgnorableBit = 0x80;
 // Padding written by a salvage repair over damaged bytes that held no record.
 inline constexpr uint8_t kTypePadding = kIgnorableBit | 1;
 
+// A segment may end in reserved space: from a frame boundary to the end of the
+// file, every byte is kReservedFill. A writer reserves space ahead of its
+// appends (so that a sync after an append has no file size to make durable)
+// and cuts off what is left when it closes; a crash leaves it. A reader treats
+// it as the segment's end, in any segment. No frame can begin with it: its
+// length field would read 0xffffffff, above kMaxPayloadSize.
+inline constexpr char kReservedFill = '\xff';
+
 // Cap'n Proto reader limits for one payload: no traversal beyond the payload's
 // own size, no deeper nesting than the schema needs.
 inline constexpr int kMaxNestingDepth = 16;

@@ -151,6 +151,7 @@ bool Scanner::scan_segment(size_t index) {
       tick(done_bytes_ + std::min<uint64_t>(frame.end, info.bytes));
     }
   }
+  report_.segments[index].data_end = reader.data_end();
   return drain(index, collector);
 }
 
@@ -312,6 +313,7 @@ std::vector<SegmentInfo> list_segments(FileSystem& fs, const std::string& journa
     if (!parse_segment_name(name, &info.first_seq)) continue;
     info.name = name;
     info.bytes = fs.file_size(journal_dir + "/" + name);
+    info.data_end = info.bytes;
     segments.push_back(std::move(info));
   }
   std::sort(segments.begin(), segments.end(),

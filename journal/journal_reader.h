@@ -32,6 +32,9 @@ struct SegmentInfo {
   std::string name;        // file name inside journal/
   uint64_t first_seq = 0;  // from the name
   uint64_t bytes = 0;
+  // Where the segment's reserved space begins (format.h), as the scan found
+  // it; bytes if the scan did not read the segment or it has none.
+  uint64_t data_end = 0;
 };
 
 // "00000000000000000042.log" for 42.

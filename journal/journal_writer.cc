@@ -22,7 +22,13 @@ JournalWriter::JournalWriter(std::shared_ptr<FileSystem> fs, std::string journal
     file_name_ = *tail.newest_segment;
     std::string path = dir_ + "/" + file_name_;
     file_bytes_ = fs_->file_size(path);
+    uint64_t end = tail.newest_data_end;
+    if (end > 0 && end < file_bytes_) {
+      fs_->truncate(path, end);  // only reserved space lies beyond end
+      file_bytes_ = end;
+    }
     file_ = fs_->open_appendable(path);
+    reserved_end_ = file_bytes_;
   }
   if (options_.durability == Durability::kInterval) {
     interval_thread_ = std::thread([this] { interval_loop(); });
@@ -168,8 +174,22 @@ void JournalWriter::write_batch(const std::string& frames, uint64_t first_seq) {
   batch_start_.reset();
   if (!file_ || file_bytes_ >= options_.segment_bytes) roll_to(first_seq);
   batch_start_ = file_bytes_;
+  reserve_for(frames.size());
   file_->append(frames);
   file_bytes_ += frames.size();
+}
+
+// Step 4 of the crash-safety argument. Reserves kReserveBytes at a time, or
+// what is left of the segment if less, or the batch if it is larger.
+void JournalWriter::reserve_for(uint64_t batch_bytes) {
+  if (file_bytes_ + batch_bytes <= reserved_end_) return;
+  uint64_t room =
+      options_.segment_bytes > file_bytes_ ? options_.segment_bytes - file_bytes_ : 0;
+  uint64_t bytes = std::max(batch_bytes, std::min(kReserveBytes, room));
+  bool synced_each = options_.durability == Durability::kAlways;
+  file_->reserve(bytes, format::kReservedFill, /*rarely_synced=*/!synced_each);
+  if (options_.durability != Durability::kNone) file_->sync();
+  reserved_end_ = file_bytes_ + bytes;
 }
 
 // Step 3 of the crash-safety argument.
@@ -188,9 +208,10 @@ void JournalWriter::roll_to(uint64_t first_seq) {
   fs_->sync_dir(dir_);
   file_ = std::move(file);
   file_bytes_ = header.size();
+  reserved_end_ = file_bytes_;
 }
 
-// Step 4 of the crash-safety argument: best effort, by whoever owns file_.
+// Step 5 of the crash-safety argument: best effort, by whoever owns file_.
 void JournalWriter::cut_failed_batch() {
   if (!batch_start_) return;
   try {

@@ -16,7 +16,12 @@
 //    segment is fsynced in full. So no segment other than the newest can end
 //    in a torn frame, and a crash during creation leaves at worst a newest
 //    segment with a torn header, which is cut like a torn frame.
-// 4. A failed write or sync leaves the file in an unknown state. The writer
+// 4. Appends go into space reserved ahead of them (format.h: filled with
+//    kReservedFill, synced under kAlways and kInterval before any append
+//    lands in it), so a commit's sync has only data to make durable. A torn
+//    append into it leaves a frame cut short by fill, which the reader sees
+//    as torn like a frame cut short by the end of the file.
+// 5. A failed write or sync leaves the file in an unknown state. The writer
 //    never retries and never acknowledges another commit: every later commit
 //    or sync throws JournalFailedError until the store is reopened, and
 //    reopening reads back only what is durable. The batch whose write or sync
@@ -60,6 +65,9 @@ class JournalWriter {
     uint64_t next_seq = 1;
     int64_t last_time_ns = 0;
     std::optional<std::string> newest_segment;  // name inside journal_dir
+    // Where newest_segment's data ends. Reserved space a crash left beyond it
+    // is cut off before the first append.
+    uint64_t newest_data_end = 0;
   };
 
   // Called under the writer's lock once a record has its sequence number and
@@ -102,6 +110,7 @@ class JournalWriter {
 
  private:
   static constexpr int64_t kMaxLingerNs = 1'000'000;
+  static constexpr uint64_t kReserveBytes = 1 << 20;
 
   void wait_durable_locked(std::unique_lock<std::mutex>& lock, uint64_t seq);
   void lead_sync(std::unique_lock<std::mutex>& lock);
@@ -109,6 +118,7 @@ class JournalWriter {
   size_t waiters() const;  // threads waiting for a commit not yet durable
   void write_batch(const std::string& frames, uint64_t first_seq);
   void roll_to(uint64_t first_seq);
+  void reserve_for(uint64_t batch_bytes);
   void cut_failed_batch();
   void fail(const std::string& why);
   void throw_if_failed() const;
@@ -142,7 +152,8 @@ class JournalWriter {
   // Owned by whoever writes: the leader under kAlways, mu_ otherwise.
   std::unique_ptr<WritableFile> file_;
   std::string file_name_;
-  uint64_t file_bytes_ = 0;
+  uint64_t file_bytes_ = 0;    // appended to file_name_ so far
+  uint64_t reserved_end_ = 0;  // file_name_'s reserved space ends here
   // Where the batch being written starts in file_name_; unset until any
   // roll-over it needs has succeeded.
   std::optional<uint64_t> batch_start_;

@@ -11,7 +11,15 @@ namespace pa_journal {
 
 SegmentReader::SegmentReader(std::string name, std::string_view data, bool is_newest,
                              Reporter* reporter)
-    : name_(std::move(name)), data_(data), is_newest_(is_newest), reporter_(reporter) {}
+    : name_(std::move(name)), data_(data), is_newest_(is_newest), reporter_(reporter) {
+  written_end_ = data_.find_last_not_of(format::kReservedFill) + 1;  // npos + 1 == 0
+}
+
+uint64_t SegmentReader::data_end() const {
+  uint64_t aligned = (written_end_ + format::kFrameAlignment - 1) /
+                     format::kFrameAlignment * format::kFrameAlignment;
+  return std::min<uint64_t>(std::max(aligned, good_end_), data_.size());
+}
 
 bool SegmentReader::read_header() {
   pos_ = std::min<uint64_t>(format::kSegmentHeaderSize, data_.size());
@@ -45,7 +53,8 @@ bool SegmentReader::read_header() {
 }
 
 bool SegmentReader::next(Frame* frame) {
-  while (pos_ < data_.size()) {
+  // Frames start aligned, so from pos_ >= written_end_ on there is only fill.
+  while (pos_ < written_end_) {
     if (frame_at(pos_, frame)) {
       pos_ = frame->end;
       good_end_ = frame->end;
@@ -90,7 +99,10 @@ bool SegmentReader::frame_at(uint64_t offset, Frame* frame) const {
 // The torn-tail rule of the file comment, applied at offset.
 bool SegmentReader::looks_torn(uint64_t offset) const {
   if (!is_newest_) return false;
-  std::string_view rest = data_.substr(offset);
+  // A header is written before any reservation, so its bytes count in full.
+  std::string_view rest =
+      offset == 0 ? data_
+                  : data_.substr(offset, written_end_ - std::min(offset, written_end_));
   if (std::all_of(rest.begin(), rest.end(), [](char c) { return c == 0; })) return true;
   if (offset == 0) return rest.size() < format::kSegmentHeaderSize;
   if (rest.size() < format::kFrameHeaderSize) return true;

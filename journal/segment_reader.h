@@ -2,11 +2,14 @@
 // every frame's checksum; reports damage to a Reporter and resynchronises on the
 // next valid frame. Knows nothing of sequence numbers or recovery modes.
 //
-// A torn tail is told apart from corruption only in the newest segment, and only
-// when, from the first bad frame on, either fewer bytes remain than a frame
-// header, or the frame's length runs past the end of the file and no valid
-// frame follows it, or every remaining byte is zero. Anything else that fails
-// a check is corruption.
+// Reserved space (format::kReservedFill from a frame boundary to the end of
+// the file) ends a segment cleanly. The written end is where that space begins:
+// after the last byte that is not the fill. A torn tail is told apart from
+// corruption only in the newest segment, and only when, from the first bad
+// frame on, either fewer bytes remain before the written end than a frame
+// header, or the frame's length runs past the written end and no valid frame
+// follows it, or every remaining byte before the written end is zero. Anything
+// else that fails a check is corruption.
 //
 // Hostile input: every length is checked against the bytes actually present
 // before it is used; nothing is allocated. Not thread-safe.
@@ -46,6 +49,10 @@ class SegmentReader {
   // End of the last good frame returned (or of the header): where a writer that
   // cuts a torn tail resumes.
   uint64_t good_end() const { return good_end_; }
+  // Where the reserved space at the end of the segment begins (the size of the
+  // data if there is none); never before good_end(). Everything from here on
+  // is fill, so a writer may cut it off and append here.
+  uint64_t data_end() const;
 
  private:
   bool frame_at(uint64_t offset, Frame* frame) const;
@@ -61,6 +68,7 @@ class SegmentReader {
   uint64_t good_end_ = 0;
   uint64_t first_seq_ = 0;
   uint32_t version_ = 0;
+  uint64_t written_end_ = 0;  // one past the last byte that is not the fill
 };
 
 }  // namespace pa_journal

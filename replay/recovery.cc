@@ -31,13 +31,20 @@ std::vector<std::string> repair(FileSystem& fs, const std::string& journal_dir,
   return kept;
 }
 
-// The segment a writer appends to after repair: the newest one left, if any.
-std::optional<std::string> newest_segment(FileSystem& fs,
-                                          const std::string& journal_dir) {
-  if (!fs.exists(journal_dir)) return std::nullopt;
+// The segment a writer appends to after repair (the newest one left, if any),
+// and where its data ends: a repair may have cut it shorter than the scan saw.
+void find_newest_segment(FileSystem& fs, const std::string& journal_dir,
+                         const ScanReport& scan, JournalWriter::Tail& tail) {
+  if (!fs.exists(journal_dir)) return;
   auto segments = list_segments(fs, journal_dir);
-  if (segments.empty()) return std::nullopt;
-  return segments.back().name;
+  if (segments.empty()) return;
+  const SegmentInfo& newest = segments.back();
+  tail.newest_segment = newest.name;
+  tail.newest_data_end = newest.bytes;
+  for (const SegmentInfo& scanned : scan.segments) {
+    if (scanned.name == newest.name)
+      tail.newest_data_end = std::min(newest.bytes, scanned.data_end);
+  }
 }
 
 void report(const RecoverOptions& options, std::string_view task, uint64_t done,
@@ -141,7 +148,7 @@ Recovered recover_once(FileSystem& fs, const std::string& store_dir,
   if (options.writable) {
     out.report.quarantined = repair(fs, journal_dir, scan);
     out.report.torn_bytes_cut = torn_bytes(scan);
-    out.tail.newest_segment = newest_segment(fs, journal_dir);
+    find_newest_segment(fs, journal_dir, scan, out.tail);
   }
   out.tail.next_seq = std::max(scan.next_seq, after + 1);
   out.tail.last_time_ns = std::max(scan.last_time_ns, out.state.last_time_ns());

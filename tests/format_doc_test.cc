@@ -214,6 +214,7 @@ TEST_F(FormatDocTest, ConstantsTableMatchesFormatHeader) {
       {"kIgnorableBit", std::to_string(kIgnorableBit)},
       {"kTypePadding", std::to_string(kTypePadding)},
       {"kMaxNestingDepth", std::to_string(kMaxNestingDepth)},
+      {"kReservedFill", std::to_string(static_cast<uint8_t>(kReservedFill))},
   };
   EXPECT_EQ(documented_constants(doc_), expected);
 }

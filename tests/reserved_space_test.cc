@@ -63,6 +63,15 @@ ReadResult read_segment(const std::string& data, bool newest) {
   return r;
 }
 
+// r read `frames` frames and reported exactly one damage, of kind at offset.
+void expect_one_damage(const ReadResult& r, size_t frames, Damage::Kind kind,
+                       uint64_t offset) {
+  EXPECT_EQ(r.frames.size(), frames);
+  ASSERT_EQ(r.damage.size(), 1u);
+  EXPECT_EQ(r.damage[0].kind, kind) << r.damage[0].describe();
+  EXPECT_EQ(r.damage[0].offset, offset);
+}
+
 TEST(ReservedSpaceReaderTest, FillAfterTheLastFrameIsACleanEndInAnySegment) {
   Built b = build_segment(5);
   uint64_t end = b.data.size();
@@ -105,11 +114,9 @@ TEST(ReservedSpaceReaderTest, AppendTornInsideTheReservationIsATornTail) {
   for (uint64_t cut = start + 1; cut < b.ends[3]; ++cut) {
     std::string data = full;
     std::fill(data.begin() + static_cast<long>(cut), data.end(), kFill);
+    SCOPED_TRACE("cut at " + std::to_string(cut));
     ReadResult r = read_segment(data, true);
-    EXPECT_EQ(r.frames.size(), 3u) << "cut at " << cut;
-    ASSERT_EQ(r.damage.size(), 1u) << "cut at " << cut;
-    EXPECT_EQ(r.damage[0].kind, Damage::Kind::kTornTail) << r.damage[0].describe();
-    EXPECT_EQ(r.damage[0].offset, start);
+    expect_one_damage(r, 3, Damage::Kind::kTornTail, start);
     EXPECT_EQ(r.good_end, start);
   }
 }
@@ -117,11 +124,7 @@ TEST(ReservedSpaceReaderTest, AppendTornInsideTheReservationIsATornTail) {
 TEST(ReservedSpaceReaderTest, AppendTornInsideTheReservationIsCorruptionInOlderSegment) {
   Built b = build_segment(4);
   std::string data = b.data.substr(0, b.ends[3] - 5) + std::string(4096, kFill);
-  ReadResult r = read_segment(data, false);
-  EXPECT_EQ(r.frames.size(), 3u);
-  ASSERT_EQ(r.damage.size(), 1u);
-  EXPECT_EQ(r.damage[0].kind, Damage::Kind::kCorruption);
-  EXPECT_EQ(r.damage[0].offset, b.ends[2]);
+  expect_one_damage(read_segment(data, false), 3, Damage::Kind::kCorruption, b.ends[2]);
 }
 
 TEST(ReservedSpaceReaderTest, ZeroedLastFrameBeforeTheFillIsATornTail) {
@@ -129,11 +132,7 @@ TEST(ReservedSpaceReaderTest, ZeroedLastFrameBeforeTheFillIsATornTail) {
   std::string data = b.data + std::string(4096, kFill);
   std::fill(data.begin() + static_cast<long>(b.ends[1]),
             data.begin() + static_cast<long>(b.ends[2]), '\0');
-  ReadResult r = read_segment(data, true);
-  EXPECT_EQ(r.frames.size(), 2u);
-  ASSERT_EQ(r.damage.size(), 1u);
-  EXPECT_EQ(r.damage[0].kind, Damage::Kind::kTornTail);
-  EXPECT_EQ(r.damage[0].offset, b.ends[1]);
+  expect_one_damage(read_segment(data, true), 2, Damage::Kind::kTornTail, b.ends[1]);
 }
 
 TEST(ReservedSpaceReaderTest, FillBetweenFramesIsCorruptionNotAnEnd) {
@@ -141,10 +140,8 @@ TEST(ReservedSpaceReaderTest, FillBetweenFramesIsCorruptionNotAnEnd) {
   std::fill(b.data.begin() + static_cast<long>(b.ends[1]),
             b.data.begin() + static_cast<long>(b.ends[2]), kFill);
   ReadResult r = read_segment(b.data, true);
-  EXPECT_EQ(r.frames.size(), 3u) << "the frame after the fill is still read";
-  ASSERT_EQ(r.damage.size(), 1u);
-  EXPECT_EQ(r.damage[0].kind, Damage::Kind::kCorruption);
-  EXPECT_EQ(r.damage[0].offset, b.ends[1]);
+  // Three frames: the one after the fill is still read.
+  expect_one_damage(r, 3, Damage::Kind::kCorruption, b.ends[1]);
   EXPECT_EQ(r.damage[0].bytes, b.ends[2] - b.ends[1]);
 }
 

@@ -72,6 +72,7 @@ class PosixWritableFile : public WritableFile {
   void reserve(uint64_t bytes, char fill, bool rarely_synced) override {
     uint64_t target = end_ + bytes;
     if (target <= size_) return;
+    uint64_t from = size_;
     std::string chunk(std::min<uint64_t>(kFillChunk, target - size_), fill);
     while (size_ < target) {
       size_t n = static_cast<size_t>(std::min<uint64_t>(chunk.size(), target - size_));
@@ -79,6 +80,7 @@ class PosixWritableFile : public WritableFile {
       size_ += n;
     }
     if (rarely_synced) map_whole_file();
+    if (map_ != nullptr) prefault(from);
   }
 
  private:
@@ -103,6 +105,14 @@ class PosixWritableFile : public WritableFile {
     }
     map_ = static_cast<char*>(map);
     map_bytes_ = size_;
+  }
+
+  // Best effort: maps the pages of [from, size_) writable now, in one call,
+  // instead of one fault per page on the first store into each.
+  void prefault(uint64_t from) {
+    uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+    uint64_t start = from / page * page;
+    ::madvise(map_ + start, size_ - start, MADV_POPULATE_WRITE);
   }
 
   void unmap() {

@@ -107,8 +107,7 @@ void State::reindex() {
     Indexed& indexed = index_[name];
     indexed.docs = &docs;
     indexed.by_key.reserve(docs.size());
-    for (auto it = docs.begin(); it != docs.end(); ++it)
-      indexed.by_key.emplace(it->first, it);
+    for (auto it = docs.begin(); it != docs.end(); ++it) indexed.by_key.insert(it);
   }
 }
 
@@ -124,26 +123,24 @@ State::Indexed& State::writable(const std::string& collection) {
 template <typename Op>
 void State::apply_op(Op&& op) {
   Indexed& c = writable(op.collection);
-  auto found = c.by_key.find(op.key);
+  const KeyIndex::Node* found = c.by_key.find(op.key);
   if (op.kind == OpKind::kDelete) {
-    if (found == c.by_key.end()) return;
-    Collection::iterator node = found->second;
-    c.by_key.erase(found);  // its key lives in the node: erase it first
+    if (found == nullptr) return;
+    Collection::iterator node = *found;
+    c.by_key.erase(op.key);  // its key lives in the node: erase it first
     c.docs->erase(node);
     return;
   }
   auto put = [&](auto&& document) {
     using Document = decltype(document);
-    if (found != c.by_key.end()) {
-      found->second->second = std::forward<Document>(document);
+    if (found != nullptr) {
+      (*found)->second = std::forward<Document>(document);
       return;
     }
-    auto node = c.docs->emplace(op.key, std::forward<Document>(document)).first;
-    c.by_key.emplace(node->first, node);
+    c.by_key.insert(c.docs->emplace(op.key, std::forward<Document>(document)).first);
   };
   if (op.kind == OpKind::kPatch) {
-    put(merge_patch(found == c.by_key.end() ? nullptr : &found->second->second,
-                    op.document));
+    put(merge_patch(found == nullptr ? nullptr : &(*found)->second, op.document));
   } else {
     put(std::forward<Op>(op).document);
   }
@@ -164,8 +161,8 @@ void State::apply(Record&& record) {
 const std::string* State::find(std::string_view collection, std::string_view key) const {
   auto c = index_.find(collection);
   if (c == index_.end()) return nullptr;
-  auto d = c->second.by_key.find(key);
-  return d == c->second.by_key.end() ? nullptr : &d->second->second;
+  const KeyIndex::Node* d = c->second.by_key.find(key);
+  return d == nullptr ? nullptr : &(*d)->second;
 }
 
 const Collection* State::collection(std::string_view name) const {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "pa_journal/record.h"
+#include "replay/key_index.h"
 #include "snapshot/snapshot.h"
 
 namespace pa_journal {
@@ -59,11 +60,11 @@ class State {
  private:
   // One collection's documents in key order (for snapshots, listings and
   // diffs) and indexed by key, so that a commit or a get finds its document
-  // in O(1) whatever the store's size. The index's keys and iterators point
-  // into the nodes of collections_, which never move while they exist.
+  // in O(1) whatever the store's size. Both point into the nodes of
+  // collections_, which never move while they exist.
   struct Indexed {
     Collection* docs;
-    std::unordered_map<std::string_view, Collection::iterator> by_key;
+    KeyIndex by_key;
   };
 
   void check_deletes(const std::vector<Operation>& ops) const;

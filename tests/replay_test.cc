@@ -19,6 +19,7 @@
 #include "pa_journal/file_system.h"
 #include "pa_journal/inspect.h"
 #include "pa_journal/store.h"
+#include "replay/key_index.h"
 #include "replay/recovery.h"
 #include "replay/state.h"
 #include "snapshot/catalogue.h"
@@ -402,6 +403,36 @@ TEST(StateTest, ApplyingByMoveEqualsApplyingByCopy) {
   EXPECT_EQ(by_copy.collections(), by_move.collections());
   EXPECT_EQ(*by_move.find("c", "a"), R"({"x":1,"y":2})");
   EXPECT_TRUE(by_move.collection("d")->empty());
+}
+
+// Random inserts and erases against the map they index, with keys that
+// collide in a small table, so that erasing shifts runs that wrap around.
+TEST(KeyIndexTest, FindsExactlyTheKeysPresentThroughInsertsAndErases) {
+  std::mt19937 rng(7);
+  Collection docs;
+  KeyIndex index;
+  for (int step = 0; step < 20000; ++step) {
+    std::string key = "k" + std::to_string(rng() % (step < 10000 ? 12 : 3000));
+    auto it = docs.find(key);
+    if (it != docs.end() && rng() % 2 == 0) {
+      index.erase(key);
+      docs.erase(it);
+    } else if (it == docs.end()) {
+      index.insert(docs.emplace(key, std::to_string(step)).first);
+    }
+    ASSERT_EQ(index.size(), docs.size());
+    if (step % 97 == 0 || step < 2000) {
+      for (int k = 0; k < (step < 10000 ? 12 : 3000); ++k) {
+        std::string probe = "k" + std::to_string(k);
+        const KeyIndex::Node* found = index.find(probe);
+        auto expected = docs.find(probe);
+        ASSERT_EQ(found != nullptr, expected != docs.end()) << probe << " at " << step;
+        if (found != nullptr) EXPECT_EQ(*found, expected);
+      }
+    }
+  }
+  index.erase("not there");
+  EXPECT_EQ(index.size(), docs.size());
 }
 
 TEST(StateTest, MergePatchFollowsRfc7396) {

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
+#include <vector>
 
 #include "journal/format.h"
 #include "pa_journal/errors.h"
@@ -90,11 +92,30 @@ unsigned record_words(const Record& record) {
   return static_cast<unsigned>(std::min<size_t>(words, 1u << 28));
 }
 
-}  // namespace
+// A message builder whose first segment is the caller's zeroed buffer, left as
+// the message made it (MallocMessageBuilder zeroes a caller's segment again
+// when it is destroyed). Further segments, if any, are its own.
+class InPlaceBuilder : public capnp::MessageBuilder {
+ public:
+  explicit InPlaceBuilder(kj::ArrayPtr<capnp::word> first) : first_(first) {}
 
-std::string encode_payload(const Record& record) {
-  capnp::MallocMessageBuilder message(record_words(record));
-  auto builder = message.initRoot<schema::Record>();
+  kj::ArrayPtr<capnp::word> allocateSegment(unsigned minimum_words) override {
+    if (!first_given_ && minimum_words <= first_.size()) {
+      first_given_ = true;
+      return first_;
+    }
+    size_t words = std::max<size_t>(minimum_words, 1024);
+    more_.push_back(std::make_unique<capnp::word[]>(words));  // zeroed
+    return kj::arrayPtr(more_.back().get(), words);
+  }
+
+ private:
+  kj::ArrayPtr<capnp::word> first_;
+  bool first_given_ = false;
+  std::vector<std::unique_ptr<capnp::word[]>> more_;
+};
+
+void build_record(schema::Record::Builder builder, const Record& record) {
   builder.setSeq(record.seq);
   builder.setTimeNs(record.time_ns);
   if (!record.origin.empty()) builder.setOrigin(text(record.origin));
@@ -107,10 +128,11 @@ std::string encode_payload(const Record& record) {
     out.setKey(text(op.key));
     if (!op.document.empty()) out.setDocument(text(op.document));
   }
-  // The flat-array layout of messageToFlatArray, written straight into the
-  // string: segment count - 1, each segment's size in words, padding to a
-  // word, then the segments.
-  auto segments = message.getSegmentsForOutput();
+}
+
+// segments in the flat-array layout: segment count - 1, each segment's size
+// in words, padding to a word, then the segments.
+std::string flat_array(kj::ArrayPtr<const kj::ArrayPtr<const capnp::word>> segments) {
   size_t table_words = (segments.size() + 2) / 2;
   size_t total = table_words;
   for (auto segment : segments) total += segment.size();
@@ -122,6 +144,26 @@ std::string encode_payload(const Record& record) {
     std::memcpy(at, segments[i].begin(), segments[i].size() * sizeof(capnp::word));
     at += segments[i].size() * sizeof(capnp::word);
   }
+  return out;
+}
+
+}  // namespace
+
+std::string encode_payload(const Record& record) {
+  // The flat-array layout of messageToFlatArray for one segment: segment
+  // count - 1 and the segment's size in words, then the segment, which the
+  // message is built in.
+  unsigned words = record_words(record);
+  std::string out((1 + size_t{words}) * sizeof(capnp::word), '\0');
+  auto* first = reinterpret_cast<capnp::word*>(out.data() + sizeof(capnp::word));
+  InPlaceBuilder message(kj::arrayPtr(first, words));
+  build_record(message.initRoot<schema::Record>(), record);
+  auto segments = message.getSegmentsForOutput();
+  if (segments.size() != 1 || segments[0].begin() != first) {
+    return flat_array(segments);  // record_words() fell short: never expected
+  }
+  put_u32(out.data() + 4, static_cast<uint32_t>(segments[0].size()));
+  out.resize((1 + segments[0].size()) * sizeof(capnp::word));
   return out;
 }
 

@@ -1,6 +1,7 @@
 #include "journal/canonical_json.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -141,10 +142,14 @@ class Scanner {
     while (end - p >= 8) {
       uint64_t w;
       std::memcpy(&w, p, 8);
-      // Exact as a yes/no: a borrow only crosses from a byte already flagged.
+      // A flag in each byte that is < 0x20, >= 0x80, '"' or '\\'. A borrow
+      // only crosses from a flagged byte, so the lowest flag is exact.
       uint64_t special = ((w - kOnes * 0x20) & ~w & kHigh) | (w & kHigh) |
                          has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'));
-      if (special != 0) break;
+      if (special != 0) {
+        if constexpr (std::endian::native != std::endian::little) break;
+        return p + std::countr_zero(special) / 8;
+      }
       p += 8;
     }
     while (p != end && is_plain(static_cast<unsigned char>(*p))) ++p;

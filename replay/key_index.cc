@@ -50,6 +50,29 @@ void KeyIndex::erase(std::string_view key) {
   --size_;
 }
 
+void KeyIndex::assign(Collection& docs) {
+  slots_.clear();
+  size_ = 0;
+  reserve(docs.size());
+  // Slots are random places in a large table: hash a batch of keys, prefetch
+  // their slots, then fill them, so that the cache misses overlap.
+  constexpr size_t kBatch = 32;
+  std::pair<uint64_t, Node> batch[kBatch];
+  for (auto it = docs.begin(); it != docs.end();) {
+    size_t n = 0;
+    for (; n < kBatch && it != docs.end(); ++n, ++it) {
+      batch[n] = {hash_of(it->first), it};
+      __builtin_prefetch(&slots_[home(batch[n].first)], 1);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      size_t at = home(batch[i].first);
+      while (slots_[at].hash != 0) at = (at + 1) & mask_;
+      slots_[at] = {batch[i].first, batch[i].second};
+    }
+    size_ += n;
+  }
+}
+
 void KeyIndex::reserve(size_t n) {
   size_t capacity = 16;
   while (capacity * 3 < n * 4) capacity *= 2;

@@ -106,8 +106,7 @@ void State::reindex() {
   for (auto& [name, docs] : collections_) {
     Indexed& indexed = index_[name];
     indexed.docs = &docs;
-    indexed.by_key.reserve(docs.size());
-    for (auto it = docs.begin(); it != docs.end(); ++it) indexed.by_key.insert(it);
+    indexed.by_key.assign(docs);
   }
 }
 

@@ -433,6 +433,17 @@ TEST(KeyIndexTest, FindsExactlyTheKeysPresentThroughInsertsAndErases) {
   }
   index.erase("not there");
   EXPECT_EQ(index.size(), docs.size());
+
+  KeyIndex rebuilt;
+  rebuilt.insert(docs.begin());  // assign() drops what was there
+  rebuilt.assign(docs);
+  EXPECT_EQ(rebuilt.size(), docs.size());
+  for (auto it = docs.begin(); it != docs.end(); ++it) {
+    const KeyIndex::Node* found = rebuilt.find(it->first);
+    ASSERT_NE(found, nullptr) << it->first;
+    EXPECT_EQ(*found, it);
+  }
+  EXPECT_EQ(rebuilt.find("k3000"), nullptr);
 }
 
 TEST(StateTest, MergePatchFollowsRfc7396) {

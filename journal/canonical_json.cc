@@ -93,7 +93,8 @@ class Scanner {
       previous = key;
       if (!at(':')) return false;
       ++p_;
-      if (!value(depth)) return false;
+      // Most members are strings: skip the call and dispatch of value().
+      if (!(at('"') ? string(nullptr) : value(depth))) return false;
       if (at('}')) return ++p_, true;
       if (!at(',')) return false;
       ++p_;
@@ -105,7 +106,7 @@ class Scanner {
     ++p_;  // '['
     if (at(']')) return ++p_, true;
     for (;;) {
-      if (!value(depth)) return false;
+      if (!(at('"') ? string(nullptr) : value(depth))) return false;
       if (at(']')) return ++p_, true;
       if (!at(',')) return false;
       ++p_;

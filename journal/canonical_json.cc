@@ -1,6 +1,9 @@
 #include "journal/canonical_json.h"
 
+#include <algorithm>
+#include <bit>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 
 namespace pa_journal {
@@ -14,6 +17,17 @@ constexpr int kMaxDepth = 256;
 constexpr int kMaxIntegerDigits = 18;
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// a < b in byte order, as std::map<std::string> orders keys. Keys are short and
+// mostly differ early: a loop beats a call of memcmp.
+bool less(std::string_view a, std::string_view b) {
+  size_t n = std::min(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i])
+      return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[i]);
+  }
+  return a.size() < b.size();
+}
 
 // Scans one JSON value at a time. Every function returns false as soon as the
 // text is not known to be canonical; p_ never passes end_.
@@ -75,11 +89,12 @@ class Scanner {
     for (bool first = true;; first = false) {
       std::string_view key;
       if (!at('"') || !string(&key)) return false;
-      if (!first && !(previous < key)) return false;
+      if (!first && !less(previous, key)) return false;
       previous = key;
       if (!at(':')) return false;
       ++p_;
-      if (!value(depth)) return false;
+      // Most members are strings: skip the call and dispatch of value().
+      if (!(at('"') ? string(nullptr) : value(depth))) return false;
       if (at('}')) return ++p_, true;
       if (!at(',')) return false;
       ++p_;
@@ -91,7 +106,7 @@ class Scanner {
     ++p_;  // '['
     if (at(']')) return ++p_, true;
     for (;;) {
-      if (!value(depth)) return false;
+      if (!(at('"') ? string(nullptr) : value(depth))) return false;
       if (at(']')) return ++p_, true;
       if (!at(',')) return false;
       ++p_;
@@ -102,7 +117,9 @@ class Scanner {
   // escapes (so that its bytes are the key) and key receives its contents.
   bool string(std::string_view* key) {
     const char* start = ++p_;  // '"'
-    while (p_ != end_) {
+    for (;;) {
+      p_ = skip_plain(p_, end_);
+      if (p_ == end_) return false;
       auto c = static_cast<unsigned char>(*p_);
       if (c == '"') {
         if (key) *key = std::string_view(start, static_cast<size_t>(p_ - start));
@@ -112,13 +129,36 @@ class Scanner {
       if (c < 0x20) return false;
       if (c == '\\') {
         if (key || !escape()) return false;
-      } else if (c < 0x80) {
-        ++p_;
       } else if (!utf8_sequence()) {
         return false;
       }
     }
-    return false;
+  }
+
+  // The first byte from p on that is not printable ASCII other than '"' and
+  // '\\' (the bytes a string holds as they are), eight at a time.
+  static const char* skip_plain(const char* p, const char* end) {
+    constexpr uint64_t kOnes = 0x0101010101010101, kHigh = 0x8080808080808080;
+    auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+    while (end - p >= 8) {
+      uint64_t w;
+      std::memcpy(&w, p, 8);
+      // A flag in each byte that is < 0x20, >= 0x80, '"' or '\\'. A borrow
+      // only crosses from a flagged byte, so the lowest flag is exact.
+      uint64_t special = ((w - kOnes * 0x20) & ~w & kHigh) | (w & kHigh) |
+                         has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'));
+      if (special != 0) {
+        if constexpr (std::endian::native != std::endian::little) break;
+        return p + std::countr_zero(special) / 8;
+      }
+      p += 8;
+    }
+    while (p != end && is_plain(static_cast<unsigned char>(*p))) ++p;
+    return p;
+  }
+
+  static bool is_plain(unsigned char c) {
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
   }
 
   // The escapes dump() writes: \" \\ \b \f \n \r \t, and \u00xx (lower-case

@@ -1,5 +1,6 @@
 #include "journal/validation.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "journal/canonical_json.h"
@@ -53,6 +54,11 @@ void validate_collection_name(std::string_view name) {
 void validate_key(std::string_view key) {
   if (key.empty() || key.size() > kMaxKeyBytes) {
     throw InvalidInputError("invalid key " + quoted(key) + ": a key is 1 to 256 bytes");
+  }
+  // Printable ASCII other than '/' is the common case and needs no more checks.
+  if (std::all_of(key.begin(), key.end(),
+                  [](char c) { return c >= 0x20 && c < 0x7F && c != '/'; })) {
+    return;
   }
   if (!valid_utf8(key)) {
     throw InvalidInputError("invalid key " + quoted(key) + ": not valid UTF-8");

@@ -2,14 +2,23 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <utility>
 
 #include "journal/validation.h"
 #include "pa_journal/errors.h"
 
 namespace pa_journal {
+namespace {
+
+NotFoundError missing(const Operation& op) {
+  return NotFoundError("no document " + op.collection + "/" + op.key + " to " +
+                       to_string(op.kind) +
+                       (op.kind == OpKind::kPatch ? "; use put to create it" : ""));
+}
+
+}  // namespace
 
 std::string merge_patch(const std::string* target, const std::string& patch) {
   try {
@@ -21,25 +30,39 @@ std::string merge_patch(const std::string* target, const std::string& patch) {
   }
 }
 
-std::vector<Operation> State::resolve(const std::vector<Operation>& ops) const {
+State::State(const State& other)
+    : collections_(other.collections_),
+      last_seq_(other.last_seq_),
+      last_time_ns_(other.last_time_ns_) {
+  reindex();
+}
+
+State& State::operator=(const State& other) {
+  if (this != &other) *this = State(other);
+  return *this;
+}
+
+std::optional<std::vector<Operation>> State::resolve(
+    const std::vector<Operation>& ops) const {
+  bool patches = std::any_of(ops.begin(), ops.end(), [](const Operation& op) {
+    return op.kind == OpKind::kPatch;
+  });
+  if (!patches) {
+    check_deletes(ops);
+    return std::nullopt;
+  }
   // Documents as this commit's earlier operations leave them; nullopt = deleted.
   std::map<std::pair<std::string, std::string>, std::optional<std::string>> overlay;
   std::vector<Operation> resolved;
   resolved.reserve(ops.size());
   for (const auto& op : ops) {
     resolved.push_back(op);
-    // A lone put can be neither refused nor changed: skip the lookups.
-    if (op.kind == OpKind::kPut && ops.size() == 1) break;
     auto id = std::make_pair(op.collection, op.key);
     auto it = overlay.find(id);
     const std::string* current = it != overlay.end()
                                      ? (it->second ? &*it->second : nullptr)
                                      : find(op.collection, op.key);
-    if (op.kind != OpKind::kPut && current == nullptr) {
-      throw NotFoundError("no document " + op.collection + "/" + op.key + " to " +
-                          to_string(op.kind) +
-                          (op.kind == OpKind::kPatch ? "; use put to create it" : ""));
-    }
+    if (op.kind != OpKind::kPut && current == nullptr) throw missing(op);
     Operation& last = resolved.back();
     if (op.kind == OpKind::kPatch) {
       last.kind = OpKind::kPut;
@@ -53,10 +76,73 @@ std::vector<Operation> State::resolve(const std::vector<Operation>& ops) const {
   return resolved;
 }
 
+// The refusals of resolve() for a commit of puts and deletes.
+void State::check_deletes(const std::vector<Operation>& ops) const {
+  // A lone put can be neither refused nor changed: skip the lookups.
+  if (ops.size() == 1 && ops[0].kind == OpKind::kPut) return;
+  // Whether each document exists as this commit's earlier operations leave it.
+  std::map<std::pair<std::string_view, std::string_view>, bool> overlay;
+  for (const auto& op : ops) {
+    auto id = std::make_pair(std::string_view(op.collection), std::string_view(op.key));
+    if (op.kind == OpKind::kDelete) {
+      auto it = overlay.find(id);
+      bool exists =
+          it != overlay.end() ? it->second : find(op.collection, op.key) != nullptr;
+      if (!exists) throw missing(op);
+    }
+    overlay[id] = op.kind != OpKind::kDelete;
+  }
+}
+
 void State::load(Collections collections, uint64_t seq, int64_t time_ns) {
   collections_ = std::move(collections);
   last_seq_ = seq;
   last_time_ns_ = time_ns;
+  reindex();
+}
+
+void State::reindex() {
+  index_.clear();
+  for (auto& [name, docs] : collections_) {
+    Indexed& indexed = index_[name];
+    indexed.docs = &docs;
+    indexed.by_key.assign(docs);
+  }
+}
+
+State::Indexed& State::writable(const std::string& collection) {
+  auto it = index_.find(collection);
+  if (it != index_.end()) return it->second;
+  auto node = collections_.try_emplace(collection).first;
+  Indexed& indexed = index_[node->first];
+  indexed.docs = &node->second;
+  return indexed;
+}
+
+template <typename Op>
+void State::apply_op(Op&& op) {
+  Indexed& c = writable(op.collection);
+  const KeyIndex::Node* found = c.by_key.find(op.key);
+  if (op.kind == OpKind::kDelete) {
+    if (found == nullptr) return;
+    Collection::iterator node = *found;
+    c.by_key.erase(op.key);  // its key lives in the node: erase it first
+    c.docs->erase(node);
+    return;
+  }
+  auto put = [&](auto&& document) {
+    using Document = decltype(document);
+    if (found != nullptr) {
+      (*found)->second = std::forward<Document>(document);
+      return;
+    }
+    c.by_key.insert(c.docs->emplace(op.key, std::forward<Document>(document)).first);
+  };
+  if (op.kind == OpKind::kPatch) {
+    put(merge_patch(found == nullptr ? nullptr : &(*found)->second, op.document));
+  } else {
+    put(std::forward<Op>(op).document);
+  }
 }
 
 void State::apply(const Record& record) {
@@ -65,36 +151,22 @@ void State::apply(const Record& record) {
   last_time_ns_ = record.time_ns;
 }
 
-void State::apply_op(const Operation& op) {
-  switch (op.kind) {
-    case OpKind::kPut:
-      collections_[op.collection][op.key] = op.document;
-      return;
-    case OpKind::kPatch: {
-      auto& collection = collections_[op.collection];
-      auto it = collection.find(op.key);
-      std::string patched =
-          merge_patch(it == collection.end() ? nullptr : &it->second, op.document);
-      collection[op.key] = std::move(patched);
-      return;
-    }
-    case OpKind::kDelete:
-      collections_[op.collection].erase(op.key);
-      return;
-  }
+void State::apply(Record&& record) {
+  for (auto& op : record.ops) apply_op(std::move(op));
+  last_seq_ = record.seq;
+  last_time_ns_ = record.time_ns;
 }
 
-const std::string* State::find(const std::string& collection,
-                               const std::string& key) const {
-  auto c = collections_.find(collection);
-  if (c == collections_.end()) return nullptr;
-  auto d = c->second.find(key);
-  return d == c->second.end() ? nullptr : &d->second;
+const std::string* State::find(std::string_view collection, std::string_view key) const {
+  auto c = index_.find(collection);
+  if (c == index_.end()) return nullptr;
+  const KeyIndex::Node* d = c->second.by_key.find(key);
+  return d == nullptr ? nullptr : &(*d)->second;
 }
 
-const Collection* State::collection(const std::string& name) const {
-  auto c = collections_.find(name);
-  return c == collections_.end() ? nullptr : &c->second;
+const Collection* State::collection(std::string_view name) const {
+  auto c = index_.find(name);
+  return c == index_.end() ? nullptr : c->second.docs;
 }
 
 std::vector<std::string> State::collection_names() const {

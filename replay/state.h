@@ -10,20 +10,31 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "pa_journal/record.h"
+#include "replay/key_index.h"
 #include "snapshot/snapshot.h"
 
 namespace pa_journal {
 
 class State {
  public:
-  // Checks a commit against the current state and turns every patch into the
-  // put of the document it produces (DESIGN.md 3: a patch or delete of a
-  // missing document is refused). Throws InvalidInputError or NotFoundError;
-  // the state is not changed either way.
-  std::vector<Operation> resolve(const std::vector<Operation>& ops) const;
+  State() = default;
+  State(const State& other);
+  State& operator=(const State& other);
+  // Moves keep every document where it is, so the index stays valid.
+  State(State&&) noexcept = default;
+  State& operator=(State&&) noexcept = default;
+
+  // Checks a commit against the current state (DESIGN.md 3: a patch or delete
+  // of a missing document is refused) and returns its operations with every
+  // patch turned into the put of the document it produces; nullopt if the
+  // commit holds no patch, so that its operations apply as they are. Throws
+  // InvalidInputError or NotFoundError; the state is not changed either way.
+  std::optional<std::vector<Operation>> resolve(const std::vector<Operation>& ops) const;
 
   // Replaces the whole state with a snapshot's collections at seq/time_ns.
   void load(Collections collections, uint64_t seq, int64_t time_ns);
@@ -32,9 +43,11 @@ class State {
   // missing document patches null, a delete of a missing one does nothing, so
   // replay is total.
   void apply(const Record& record);
+  // The same, taking the record's documents instead of copying them.
+  void apply(Record&& record);
 
-  const std::string* find(const std::string& collection, const std::string& key) const;
-  const Collection* collection(const std::string& name) const;
+  const std::string* find(std::string_view collection, std::string_view key) const;
+  const Collection* collection(std::string_view name) const;
   std::vector<std::string> collection_names() const;
   const Collections& collections() const { return collections_; }
 
@@ -45,9 +58,23 @@ class State {
   uint64_t hash() const;
 
  private:
-  void apply_op(const Operation& op);
+  // One collection's documents in key order (for snapshots, listings and
+  // diffs) and indexed by key, so that a commit or a get finds its document
+  // in O(1) whatever the store's size. Both point into the nodes of
+  // collections_, which never move while they exist.
+  struct Indexed {
+    Collection* docs;
+    KeyIndex by_key;
+  };
+
+  void check_deletes(const std::vector<Operation>& ops) const;
+  template <typename Op>
+  void apply_op(Op&& op);
+  Indexed& writable(const std::string& collection);
+  void reindex();
 
   Collections collections_;
+  std::unordered_map<std::string_view, Indexed> index_;  // over collections_
   uint64_t last_seq_ = 0;
   int64_t last_time_ns_ = 0;
 };

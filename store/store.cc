@@ -41,9 +41,13 @@ namespace {
 
 std::string journal_dir(const std::string& dir) { return dir + "/journal"; }
 
-Operation make_op(OpKind kind, std::string_view collection, std::string_view key,
-                  std::string document) {
-  return {kind, std::string(collection), std::string(key), std::move(document)};
+// The operations of a one-operation commit, built in place: an
+// initializer_list would copy the document once more.
+std::vector<Operation> one_op(OpKind kind, std::string_view collection,
+                              std::string_view key, std::string_view document) {
+  std::vector<Operation> ops;
+  ops.push_back({kind, std::string(collection), std::string(key), std::string(document)});
+  return ops;
 }
 
 // Validates names and JSON, and stores documents compact. Throws
@@ -153,9 +157,13 @@ CommitResult Store::Impl::enqueue(std::vector<Operation> ops, std::string origin
   if (!writer) throw StorageError("store " + dir + " is open read-only");
   if (!prepare) validate(ops);
   auto stage = [this](const Record& record) {
-    std::vector<Operation> resolved = state.resolve(record.ops);  // may refuse
+    auto resolved = state.resolve(record.ops);  // may refuse
     std::unique_lock<std::shared_mutex> lock(state_mu);
-    state.apply({record.seq, record.time_ns, std::move(resolved), {}});
+    if (resolved) {
+      state.apply({record.seq, record.time_ns, std::move(*resolved), {}});
+    } else {
+      state.apply(record);
+    }
   };
   uint64_t bytes = 0;
   for (const auto& op : ops)
@@ -202,17 +210,16 @@ void Store::Impl::check_readable() const {
 
 CommitResult Store::put(std::string_view collection, std::string_view key,
                         std::string_view json) {
-  return commit({make_op(OpKind::kPut, collection, key, std::string(json))});
+  return commit(one_op(OpKind::kPut, collection, key, json));
 }
 
 CommitResult Store::patch(std::string_view collection, std::string_view key,
                           std::string_view json_merge_patch) {
-  return commit(
-      {make_op(OpKind::kPatch, collection, key, std::string(json_merge_patch))});
+  return commit(one_op(OpKind::kPatch, collection, key, json_merge_patch));
 }
 
 CommitResult Store::remove(std::string_view collection, std::string_view key) {
-  return commit({make_op(OpKind::kDelete, collection, key, {})});
+  return commit(one_op(OpKind::kDelete, collection, key, {}));
 }
 
 CommitResult Store::commit(std::vector<Operation> ops, std::string origin) {
@@ -235,7 +242,7 @@ std::optional<std::string> Store::get(std::string_view collection,
   validate_key(key);
   impl_->check_readable();
   std::shared_lock<std::shared_mutex> lock(impl_->state_mu);
-  const std::string* doc = impl_->state.find(std::string(collection), std::string(key));
+  const std::string* doc = impl_->state.find(collection, key);
   if (doc == nullptr) return std::nullopt;
   return *doc;
 }
@@ -245,7 +252,7 @@ std::vector<std::pair<std::string, std::string>> Store::list(
   validate_collection_name(collection);
   impl_->check_readable();
   std::shared_lock<std::shared_mutex> lock(impl_->state_mu);
-  const Collection* docs = impl_->state.collection(std::string(collection));
+  const Collection* docs = impl_->state.collection(collection);
   if (docs == nullptr) return {};
   return {docs->begin(), docs->end()};
 }

@@ -143,6 +143,25 @@ TEST(CanonicalJsonTest, MutationsOfDumpedDocumentsAreNeverMisjudged) {
   EXPECT_GT(accepted, 0u);     // the mutations do reach the accepting paths
 }
 
+// Strings are skipped eight bytes at a time: every byte value at every place
+// of a long string, and a two-byte character across each eight-byte boundary,
+// is judged exactly as the full parse judges it.
+TEST(CanonicalJsonTest, EveryByteAtEveryPlaceOfALongStringIsJudgedExactly) {
+  const std::string plain = "abcdefghijklmnopqrstuvwxyz0123";
+  for (size_t at = 0; at < plain.size(); ++at) {
+    for (int byte = 1; byte < 256; ++byte) {
+      std::string inner = plain;
+      inner[at] = static_cast<char>(byte);
+      std::string text = "[\"" + inner + "\"]";
+      EXPECT_EQ(is_canonical_json(text), full_parse(text) == text)
+          << "byte " << byte << " at " << at;
+    }
+    std::string inner = plain;
+    inner.insert(at, "\xc3\xa9");
+    EXPECT_TRUE(is_canonical_json("{\"" + inner + "\":\"" + inner + "\"}")) << at;
+  }
+}
+
 TEST(CanonicalJsonTest, CanonicaliseKeepsCanonicalTextAndRewritesTheRest) {
   std::string doc = R"({"a":1})";
   canonicalise_json(&doc);

@@ -336,50 +336,6 @@ TEST(SegmentedReplayTest, ManySegmentsReplayTheSameAsOne) {
   EXPECT_EQ(a.hash_at[a.last_seq], b.hash_at[b.last_seq]);
 }
 
-TEST(StateTest, EqualStatesHashEqualAndDifferentOnesDoNot) {
-  State a, b;
-  a.load({{"c", {{"k", "1"}}}}, 1, 1);
-  b.load({{"c", {{"k", "1"}}}}, 9, 9);  // seq and time are not state
-  EXPECT_EQ(a.hash(), b.hash());
-  State empty_collection, no_collection;
-  empty_collection.load({{"c", {}}}, 0, 0);
-  EXPECT_NE(empty_collection.hash(), no_collection.hash());
-  State shifted1, shifted2;  // the same bytes split differently
-  shifted1.load({{"c", {{"ab", "1"}}}}, 0, 0);
-  shifted2.load({{"c", {{"a", "b1"}}}}, 0, 0);
-  EXPECT_NE(shifted1.hash(), shifted2.hash());
-}
-
-TEST(StateTest, MergePatchFollowsRfc7396) {
-  // The examples of RFC 7396, appendix A.
-  struct Case {
-    const char* target;
-    const char* patch;
-    const char* result;
-  } cases[] = {
-      {R"({"a":"b"})", R"({"a":"c"})", R"({"a":"c"})"},
-      {R"({"a":"b"})", R"({"b":"c"})", R"({"a":"b","b":"c"})"},
-      {R"({"a":"b"})", R"({"a":null})", R"({})"},
-      {R"({"a":"b","b":"c"})", R"({"a":null})", R"({"b":"c"})"},
-      {R"({"a":["b"]})", R"({"a":"c"})", R"({"a":"c"})"},
-      {R"({"a":"c"})", R"({"a":["b"]})", R"({"a":["b"]})"},
-      {R"({"a":{"b":"c"}})", R"({"a":{"b":"d","c":null}})", R"({"a":{"b":"d"}})"},
-      {R"({"a":[{"b":"c"}]})", R"({"a":[1]})", R"({"a":[1]})"},
-      {R"(["a","b"])", R"(["c","d"])", R"(["c","d"])"},
-      {R"({"a":"b"})", R"(["c"])", R"(["c"])"},
-      {R"({"a":"foo"})", "null", "null"},
-      {R"({"a":"foo"})", R"("bar")", R"("bar")"},
-      {R"({"e":null})", R"({"a":1})", R"({"a":1,"e":null})"},
-      {R"([1,2])", R"({"a":"b","c":null})", R"({"a":"b"})"},
-      {R"({})", R"({"a":{"bb":{"ccc":null}}})", R"({"a":{"bb":{}}})"},
-  };
-  for (const auto& c : cases) {
-    std::string target = c.target;
-    EXPECT_EQ(merge_patch(&target, c.patch), c.result) << c.target << " + " << c.patch;
-  }
-  EXPECT_EQ(merge_patch(nullptr, R"({"a":1,"b":null})"), R"({"a":1})");
-}
-
 // --- Falling back from damaged snapshots ---
 
 // A store with snapshots at seq 10, 20 and 30 and records up to 40, all in one

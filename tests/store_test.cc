@@ -605,6 +605,31 @@ TEST_F(StoreTest, CommitWhoseLaterOperationIsInvalidAppendsNothing) {
   EXPECT_EQ(store->put("contacts", "b", doc(2)).seq, 2u);
 }
 
+// Commits of puts and deletes only are checked without resolving patches; a
+// delete must still see what the commit's earlier operations left.
+TEST_F(StoreTest, DeleteInOneCommitSeesTheCommitsEarlierOperations) {
+  auto store = open();
+  store->put("contacts", "a", doc(1));
+  std::string before = journal_bytes();
+  EXPECT_THROW(store->commit({{OpKind::kDelete, "contacts", "a", ""},
+                              {OpKind::kDelete, "contacts", "a", ""}}),
+               NotFoundError);  // deleted earlier in the same commit
+  EXPECT_THROW(store->commit({{OpKind::kPut, "contacts", "b", doc(2)},
+                              {OpKind::kDelete, "notes", "b", ""}}),
+               NotFoundError);  // same key, other collection
+  EXPECT_EQ(journal_bytes(), before);
+  EXPECT_EQ(store->get("contacts", "a").value(), doc(1));
+  EXPECT_FALSE(store->get("contacts", "b").has_value());
+
+  store->commit({{OpKind::kPut, "contacts", "b", doc(2)},
+                 {OpKind::kDelete, "contacts", "b", ""},
+                 {OpKind::kDelete, "contacts", "a", ""},
+                 {OpKind::kPut, "contacts", "a", doc(3)}});
+  EXPECT_FALSE(store->get("contacts", "b").has_value());
+  EXPECT_EQ(store->get("contacts", "a").value(), doc(3));
+  EXPECT_EQ(store->list("contacts").size(), 1u);
+}
+
 // --- recovery on reopen ---
 
 TEST_F(StoreTest, TornTailIsCutLoggedAndQuarantinedThenAppendingContinues) {

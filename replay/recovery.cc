@@ -1,6 +1,8 @@
 #include "replay/recovery.h"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <utility>
 
 #include "journal/journal_reader.h"
@@ -157,11 +159,28 @@ Recovered recover_once(FileSystem& fs, const std::string& store_dir,
 
 }  // namespace
 
-// A read-only recovery beside a live writer in another process can see that
-// writer's compaction remove a snapshot or segment between listing and
-// reading it: the read fails (a file gone, records missing). When the store's
-// listing changed meanwhile, it is read again; real damage, which leaves the
-// listing alone, is reported at once.
+// True if the damage e reports lies in the newest journal segment, where a
+// live writer's appends land.
+bool in_newest_segment(FileSystem& fs, const std::string& store_dir,
+                       const CorruptedDataError& e) {
+  const std::string journal_dir = store_dir + "/journal";
+  if (!fs.exists(journal_dir)) return false;
+  auto segments = list_segments(fs, journal_dir);
+  return !segments.empty() && e.file() == "journal/" + segments.back().name;
+}
+
+// A read-only recovery beside a live writer (in another process, or the
+// store's own restore) can see:
+//  - that writer's compaction remove a snapshot or segment between listing
+//    and reading it: the read fails (a file gone, records missing), and the
+//    store's listing changed meanwhile;
+//  - a record being written into the newest segment's reserved space: a
+//    store into a page that is already part of the file can be seen half
+//    done, with its length whole, which reads as damage rather than as a torn
+//    tail (journal-format.md 8.3).
+// Either way it is read again, after a pause that grows; real damage still
+// refuses after kReadAttempts reads, and damage elsewhere that leaves the
+// listing alone refuses at once.
 Recovered recover(FileSystem& fs, const std::string& store_dir,
                   const RecoverOptions& options) {
   constexpr int kReadAttempts = 5;
@@ -170,9 +189,14 @@ Recovered recover(FileSystem& fs, const std::string& store_dir,
     std::vector<std::string> before = store_listing(fs, store_dir);
     try {
       return recover_once(fs, store_dir, options);
+    } catch (const CorruptedDataError& e) {
+      if (attempt == kReadAttempts) throw;
+      if (store_listing(fs, store_dir) == before && !in_newest_segment(fs, store_dir, e))
+        throw;
     } catch (const StorageError&) {
       if (attempt == kReadAttempts || store_listing(fs, store_dir) == before) throw;
     }
+    std::this_thread::sleep_for(std::chrono::milliseconds(attempt));
   }
 }
 

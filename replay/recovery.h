@@ -42,8 +42,9 @@ struct RecoverOptions {
 
 // store_dir holds journal/ and backups/. Throws CorruptedDataError when the
 // mode refuses the journal's damage. A read-only recovery that fails while
-// the store's files change (another process compacting) is tried again, up to
-// five times.
+// the store's files change (another process compacting), or on damage in the
+// newest segment (a record being written there), is tried again, up to five
+// times.
 Recovered recover(FileSystem& fs, const std::string& store_dir,
                   const RecoverOptions& options);
 

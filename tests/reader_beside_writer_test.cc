@@ -98,6 +98,45 @@ TEST_F(ReaderBesideWriterTest, SnapshotRemovedWhileLoadingIsReadAgain) {
   EXPECT_TRUE(store->recovery().damage.empty()) << store->recovery().summary();
 }
 
+// A record being stored into the newest segment's reserved space can be read
+// half done: its header whole, some of its words still fill. That reads as
+// damage, not a torn tail; the reader reads again and sees the record done.
+TEST(ReaderBesideWriterInFlightTest, ARecordSeenHalfWrittenIsReadAgain) {
+  testing::TempDir tmp;
+  std::string dir = tmp / "store";
+  {
+    auto store = Store::open(dir);
+    for (int i = 1; i <= 5; ++i) store->put("notes", "k" + std::to_string(i), doc(i));
+  }
+  std::string segment = testing::segment_path(dir);
+  const std::string done = testing::read_bytes(segment) + std::string(4096, '\xff');
+  auto frames = testing::frames_of(done.substr(0, done.find_last_not_of('\xff') + 1));
+  ASSERT_EQ(frames.size(), 5u);
+  std::string half = done;  // the last frame's header and tail, not its middle
+  uint64_t middle = (frames.back().offset + 16 + 7) / 8 * 8;
+  std::fill(half.begin() + static_cast<long>(middle),
+            half.begin() + static_cast<long>(middle + 16), '\xff');
+  testing::write_bytes(segment, half);
+  {
+    Options options;
+    options.read_only = true;
+    EXPECT_THROW(Store::open(dir, Options{options}), CorruptedDataError)
+        << "without the writer finishing, it is damage";
+  }
+  auto faults = std::make_shared<FaultFileSystem>();
+  int reads = 0;
+  faults->set_hook(FsOp::kRead, [&](const std::string& path) {
+    if (path == segment && ++reads == 2) testing::write_bytes(segment, done);
+  });
+  Options options;
+  options.read_only = true;
+  options.file_system = faults;
+  auto store = Store::open(dir, options);
+  EXPECT_GE(reads, 2);
+  EXPECT_EQ(store->last_seq(), 5u);
+  EXPECT_TRUE(store->recovery().damage.empty()) << store->recovery().summary();
+}
+
 // Real damage leaves the listing alone: it is reported at once, not retried
 // into a different answer.
 TEST(ReaderBesideWriterDamageTest, DamageWithoutAConcurrentChangeStillRefuses) {

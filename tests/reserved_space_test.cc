@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "journal/format.h"
+#include "journal/journal_reader.h"
 #include "journal/record_codec.h"
 #include "journal/segment_reader.h"
 #include "pa_journal/errors.h"
@@ -295,6 +296,44 @@ INSTANTIATE_TEST_SUITE_P(Modes, ReservedSpaceStoreTest,
                          [](const auto& info) {
                            return std::string(to_string(info.param));
                          });
+
+}  // namespace
+}  // namespace pa_journal
+
+namespace pa_journal {
+namespace {
+
+// A writer killed right after it created a segment and reserved its space,
+// before the first record landed: the segment is a header and fill.
+TEST(ReservedSpaceCrashTest, ASegmentOfOnlyHeaderAndFillIsReusedByTheNextWriters) {
+  testing::TempDir tmp;
+  std::string dir = tmp / "s";
+  Options small;
+  small.segment_bytes = 4096;
+  small.auto_compact = false;
+  uint64_t next = 0;
+  {
+    auto store = Store::open(dir, small);
+    for (int i = 0; i < 40; ++i)
+      store->put("notes", "k" + std::to_string(i), "{\"v\":1}");
+    next = store->last_seq() + 1;
+  }
+  testing::write_bytes(dir + "/journal/" + segment_name(next),
+                       encode_segment_header(next) + std::string(4464, kFill));
+  for (Options options : {Options{}, small, Options{}, small}) {
+    options.auto_compact = false;
+    auto store = Store::open(dir, options);
+    EXPECT_TRUE(store->recovery().damage.empty())
+        << store->recovery().damage[0].describe();
+    store->compact();
+    for (int i = 0; i < 30; ++i)
+      store->put("notes", "x" + std::to_string(i), "{\"v\":2}");
+  }
+  Options strict;
+  strict.recovery = RecoveryMode::kStrict;
+  auto store = Store::open(dir, strict);
+  EXPECT_EQ(store->last_seq(), next - 1 + 4 * 30);
+}
 
 }  // namespace
 }  // namespace pa_journal

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -33,6 +34,20 @@ namespace {
 
 [[noreturn]] void fail(const std::string& call, const std::string& path, int err) {
   throw IoError(call + " " + path + ": " + std::strerror(err));
+}
+
+// Copies data to dst eight bytes at a time, in ascending order, each store
+// kept after the one before it. A process killed in the middle then leaves a
+// prefix of data followed by the fill, which the reader sees as a torn tail.
+// memcpy may store a block's end before its middle, which would leave a frame
+// whose length is whole and whose middle is fill: damage, not a torn tail.
+void store_in_order(char* dst, std::string_view data) {
+  size_t i = 0;
+  for (; i + 8 <= data.size(); i += 8) {
+    std::memcpy(dst + i, data.data() + i, 8);
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+  }
+  for (; i < data.size(); ++i) dst[i] = data[i];
 }
 
 class PosixWritableFile : public WritableFile {
@@ -48,7 +63,7 @@ class PosixWritableFile : public WritableFile {
 
   void append(std::string_view data) override {
     if (map_ != nullptr && data.size() <= size_ - end_) {
-      std::memcpy(map_ + end_, data.data(), data.size());
+      store_in_order(map_ + end_, data);
     } else {
       write_at(end_, data);
     }

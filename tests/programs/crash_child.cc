@@ -1,7 +1,7 @@
 // The child of the kill -9 campaign (tests/kill_campaign_test.cc); not a test
-// by itself. Usage: pa-journal-crash-child DIR SEED ROUND EXPORTS_DIR
+// by itself. Usage: pa-journal-crash-child DIR SEED ROUND EXPORTS_DIR DURABILITY
 //
-// Opens the store in DIR with `always` durability, 4 KiB segments and eager
+// Opens the store in DIR with DURABILITY (always or none), 4 KiB segments and eager
 // background compaction, runs one WorkloadRound (tests/kill_workload.h) and
 // prints its acknowledgements on stdout, each line with one write(2) once the
 // call it acknowledges has returned, then "done". Then it waits for the
@@ -31,12 +31,12 @@ void say(const std::string& line) {
 }
 
 int run(int argc, char** argv) {
-  if (argc != 5) {
-    std::cerr << "usage: pa-journal-crash-child DIR SEED ROUND EXPORTS_DIR\n";
+  if (argc != 6) {
+    std::cerr << "usage: pa-journal-crash-child DIR SEED ROUND EXPORTS_DIR DURABILITY\n";
     return 2;
   }
   Options options;
-  options.durability = Durability::kAlways;
+  options.durability = parse_durability(argv[5]);
   options.segment_bytes = 4096;
   options.compact_after_records = WorkloadRound::kCompactAfter;
   options.compact_after_bytes = 1ull << 30;

@@ -88,7 +88,7 @@ Record JournalWriter::enqueue(std::vector<Operation> ops, std::string origin,
   std::string frames;
   frames.swap(pending_);
   try {
-    write_batch(frames, pending_first_seq_);
+    write_batch(frames, pending_first_seq_, /*durably=*/false);
   } catch (const StorageError& e) {
     cut_failed_batch();
     fail(e.what());
@@ -152,8 +152,7 @@ void JournalWriter::lead_sync(std::unique_lock<std::mutex>& lock) {
   std::string error;
   auto start = std::chrono::steady_clock::now();
   try {
-    write_batch(frames, first);
-    file_->sync();
+    write_batch(frames, first, /*durably=*/true);
   } catch (const StorageError& e) {
     error = e.what();
     cut_failed_batch();
@@ -170,12 +169,17 @@ void JournalWriter::lead_sync(std::unique_lock<std::mutex>& lock) {
   cv_.notify_all();
 }
 
-void JournalWriter::write_batch(const std::string& frames, uint64_t first_seq) {
+void JournalWriter::write_batch(const std::string& frames, uint64_t first_seq,
+                                bool durably) {
   batch_start_.reset();
   if (!file_ || file_bytes_ >= options_.segment_bytes) roll_to(first_seq);
   batch_start_ = file_bytes_;
   reserve_for(frames.size());
-  file_->append(frames);
+  if (durably) {
+    file_->append_durably(frames);
+  } else {
+    file_->append(frames);
+  }
   file_bytes_ += frames.size();
 }
 

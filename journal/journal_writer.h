@@ -4,7 +4,8 @@
 // ---------------------
 // 1. A record is acknowledged (commit() returns) only after the bytes of its
 //    frame, and of every frame before it, have been written and, under
-//    Durability::kAlways, fdatasynced. Frames are written in sequence order by
+//    Durability::kAlways, made durable (fdatasync, or one O_DIRECT|O_DSYNC
+//    write: WritableFile::append_durably). Frames are written in sequence order by
 //    one thread at a time, so the durable part of the journal is always a
 //    prefix of the issued commits.
 // 2. A crash in the middle of an append leaves a torn frame at the end of the
@@ -18,9 +19,10 @@
 //    segment with a torn header, which is cut like a torn frame.
 // 4. Appends go into space reserved ahead of them (format.h: filled with
 //    kReservedFill, synced under kAlways and kInterval before any append
-//    lands in it), so a commit's sync has only data to make durable. A torn
-//    append into it leaves a frame cut short by fill, which the reader sees
-//    as torn like a frame cut short by the end of the file.
+//    lands in it), so a commit's sync has only data to make durable, and a
+//    direct write into it changes no metadata. A torn append into it leaves
+//    a frame cut short by fill, which the reader sees as torn like a frame
+//    cut short by the end of the file.
 // 5. A failed write or sync leaves the file in an unknown state. The writer
 //    never retries and never acknowledges another commit: every later commit
 //    or sync throws JournalFailedError until the store is reopened, and
@@ -116,7 +118,9 @@ class JournalWriter {
   void lead_sync(std::unique_lock<std::mutex>& lock);
   void linger(std::unique_lock<std::mutex>& lock);
   size_t waiters() const;  // threads waiting for a commit not yet durable
-  void write_batch(const std::string& frames, uint64_t first_seq);
+  // Appends frames (the batch from first_seq on), rolling and reserving as
+  // needed; if durably, also makes them durable (WritableFile::append_durably).
+  void write_batch(const std::string& frames, uint64_t first_seq, bool durably);
   void roll_to(uint64_t first_seq);
   void reserve_for(uint64_t batch_bytes);
   void cut_failed_batch();

@@ -25,6 +25,12 @@ class WritableFile {
   virtual void append(std::string_view data) = 0;
   // Makes everything appended so far durable (fdatasync).
   virtual void sync() = 0;
+  // Appends all of data and makes it, with everything appended before it,
+  // durable: append() then sync(), which is what the default does. An
+  // implementation may do both in one step (the POSIX file writes through
+  // O_DIRECT|O_DSYNC into a synced reservation: one system call, and no page
+  // cache write-back to wait for).
+  virtual void append_durably(std::string_view data);
   // Cuts off what is left of a reservation, then closes.
   virtual void close() = 0;
   // Optional, for a file that will grow by many small appends. Writes `fill`

@@ -6,6 +6,10 @@
 #include <cstdint>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace pa_journal {
 namespace {
 
@@ -136,8 +140,24 @@ class Scanner {
   }
 
   // The first byte from p on that is not printable ASCII other than '"' and
-  // '\\' (the bytes a string holds as they are), eight at a time.
+  // '\\' (the bytes a string holds as they are), sixteen at a time with SSE2,
+  // then eight at a time.
   static const char* skip_plain(const char* p, const char* end) {
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+    while (end - p >= 16) {
+      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      // A signed compare: bytes >= 0x80 are negative, so they are below ' '
+      // together with the control characters.
+      __m128i special = _mm_or_si128(
+          _mm_cmplt_epi8(v, space),
+          _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+      auto mask = static_cast<unsigned>(_mm_movemask_epi8(special));
+      if (mask != 0) return p + std::countr_zero(mask);
+      p += 16;
+    }
+#endif
     constexpr uint64_t kOnes = 0x0101010101010101, kHigh = 0x8080808080808080;
     auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
     while (end - p >= 8) {

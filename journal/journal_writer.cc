@@ -72,24 +72,32 @@ Record JournalWriter::enqueue(std::vector<Operation> ops, std::string origin,
                 std::move(origin)};
   if (prepare) prepare(record);  // may throw: nothing has changed yet
   // Every check that can refuse the record comes before stage(), which
-  // applies it to the caller's state.
-  std::string payload = encode_payload(record);
-  if (payload.size() > format::kMaxPayloadSize) {
-    throw InvalidInputError("commit too large: " + std::to_string(payload.size()) +
+  // applies it to the caller's state; a refused record's frame is cut off
+  // pending_ again.
+  size_t queued = pending_.size();
+  size_t payload_bytes = append_record_frame(&pending_, format::kTypeCommit, record);
+  if (payload_bytes > format::kMaxPayloadSize) {
+    pending_.resize(queued);
+    throw InvalidInputError("commit too large: " + std::to_string(payload_bytes) +
                             " bytes encoded, the limit is " +
                             std::to_string(format::kMaxPayloadSize));
   }
-  stage(record);  // may throw: nothing has changed yet
-  if (pending_.empty()) pending_first_seq_ = record.seq;
-  append_frame(&pending_, format::kTypeCommit, payload);
+  try {
+    stage(record);
+  } catch (...) {
+    pending_.resize(queued);
+    throw;
+  }
+  if (queued == 0) pending_first_seq_ = record.seq;
   ++next_seq_;
   last_time_ns_ = record.time_ns;
   if (options_.durability == Durability::kAlways) return record;
-  std::string frames;
-  frames.swap(pending_);
   try {
-    write_batch(frames, pending_first_seq_, /*durably=*/false);
+    // Written straight from pending_, which keeps its capacity for the next.
+    write_batch(pending_, pending_first_seq_, /*durably=*/false);
+    pending_.clear();
   } catch (const StorageError& e) {
+    pending_.clear();
     cut_failed_batch();
     fail(e.what());
     throw JournalFailedError("journal write failed, commit " +

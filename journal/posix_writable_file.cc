@@ -57,15 +57,22 @@ namespace {
   throw IoError(call + " " + path + ": " + std::strerror(err));
 }
 
-// Copies data to dst eight bytes at a time, in ascending order, each store
+// The widest store that is a single instruction (a kill cannot split one).
+#if defined(__SSE2__) || defined(__ARM_NEON)
+constexpr size_t kStoreBytes = 16;  // a vector register
+#else
+constexpr size_t kStoreBytes = 8;
+#endif
+
+// Copies data to dst kStoreBytes at a time, in ascending order, each store
 // kept after the one before it. A process killed in the middle then leaves a
 // prefix of data followed by the fill, which the reader sees as a torn tail.
 // memcpy may store a block's end before its middle, which would leave a frame
 // whose length is whole and whose middle is fill: damage, not a torn tail.
 void store_in_order(char* dst, std::string_view data) {
   size_t i = 0;
-  for (; i + 8 <= data.size(); i += 8) {
-    std::memcpy(dst + i, data.data() + i, 8);
+  for (; i + kStoreBytes <= data.size(); i += kStoreBytes) {
+    std::memcpy(dst + i, data.data() + i, kStoreBytes);
     std::atomic_signal_fence(std::memory_order_seq_cst);
   }
   for (; i < data.size(); ++i) dst[i] = data[i];

@@ -149,12 +149,12 @@ uint64_t list_pointer(size_t offset, uint64_t element_size, size_t count) {
   return 1 | uint64_t{offset} << 2 | element_size << 32 | uint64_t{count} << 35;
 }
 
+// Writes into out, which must hold (1 + words) zeroed words: the segment
+// table (one segment) and then the segment.
 class DirectEncoder {
  public:
-  explicit DirectEncoder(size_t words)
-      : out_((1 + words) * sizeof(capnp::word), '\0'),
-        segment_(out_.data() + sizeof(capnp::word)) {
-    put_u32(out_.data() + 4, static_cast<uint32_t>(words));  // one segment
+  DirectEncoder(char* out, size_t words) : segment_(out + sizeof(capnp::word)) {
+    put_u32(out + 4, static_cast<uint32_t>(words));
   }
 
   size_t allocate(size_t words) { return std::exchange(next_, next_ + words); }
@@ -164,23 +164,26 @@ class DirectEncoder {
     std::memcpy(segment_ + at * 8, s.data(), s.size());  // NUL and padding are zero
     set_word(pointer_at, list_pointer(at - pointer_at - 1, kByteElements, s.size() + 1));
   }
-  std::string finish() && { return std::move(out_); }
 
  private:
-  std::string out_;
   char* segment_;
   size_t next_ = 0;
 };
 
-// The encoding, or "" if the record is too large for this encoder.
-std::string encode_directly(const Record& record) {
+// The words of record's segment in the direct encoding, or 0 if the record
+// is too large for this encoder.
+size_t direct_words(const Record& record) {
   size_t words = 1 + 4 + 1 + (record.origin.empty() ? 0 : text_words(record.origin));
   for (const auto& op : record.ops) {
     words += 4 + text_words(op.collection) + text_words(op.key) +
              (op.document.empty() ? 0 : text_words(op.document));
   }
-  if (words >= kMaxDirectWords) return {};
-  DirectEncoder e(words);
+  return words < kMaxDirectWords ? words : 0;
+}
+
+// Writes the encoding (1 + words words) into out, which must be zeroed.
+void encode_directly(const Record& record, size_t words, char* out) {
+  DirectEncoder e(out, words);
   size_t root = e.allocate(1), fields = e.allocate(4);
   e.set_word(root, struct_pointer(fields - root - 1, 2, 2));
   e.set_word(fields, record.seq);
@@ -197,13 +200,27 @@ std::string encode_directly(const Record& record) {
     e.set_text(at + 2, op.key);
     if (!op.document.empty()) e.set_text(at + 3, op.document);
   }
-  return std::move(e).finish();
+}
+
+// Fills in the header of the frame at frame, whose payload of payload_bytes
+// follows the header.
+void seal_frame(char* frame, uint8_t type, size_t payload_bytes) {
+  put_u32(frame + format::kFrameLengthOffset, static_cast<uint32_t>(payload_bytes));
+  frame[format::kFrameTypeOffset] = static_cast<char>(type);
+  std::string_view covered(
+      frame + format::kFrameLengthOffset,
+      format::kFrameHeaderSize - format::kFrameLengthOffset + payload_bytes);
+  put_u64(frame + format::kFrameChecksumOffset, checksum(covered));
 }
 
 }  // namespace
 
 std::string encode_payload(const Record& record) {
-  if (std::string out = encode_directly(record); !out.empty()) return out;
+  if (size_t words = direct_words(record); words != 0) {
+    std::string out((1 + words) * sizeof(capnp::word), '\0');
+    encode_directly(record, words, out.data());
+    return out;
+  }
   capnp::MallocMessageBuilder message(record_words(record));
   build_record(message.initRoot<schema::Record>(), record);
   return flat_array(message.getSegmentsForOutput());
@@ -254,14 +271,22 @@ uint64_t get_u64(const char* src) {
 void append_frame(std::string* out, uint8_t type, std::string_view payload) {
   size_t start = out->size();
   out->resize(start + format::kFrameHeaderSize);
-  char* header = out->data() + start;
-  put_u32(header + format::kFrameLengthOffset, static_cast<uint32_t>(payload.size()));
-  header[format::kFrameTypeOffset] = static_cast<char>(type);
   out->append(payload);
-  std::string_view covered(
-      out->data() + start + format::kFrameLengthOffset,
-      format::kFrameHeaderSize - format::kFrameLengthOffset + payload.size());
-  put_u64(out->data() + start + format::kFrameChecksumOffset, checksum(covered));
+  seal_frame(out->data() + start, type, payload.size());
+}
+
+size_t append_record_frame(std::string* out, uint8_t type, const Record& record) {
+  size_t words = direct_words(record);
+  if (words == 0) {
+    std::string payload = encode_payload(record);
+    append_frame(out, type, payload);
+    return payload.size();
+  }
+  size_t start = out->size(), payload_bytes = (1 + words) * sizeof(capnp::word);
+  out->resize(start + format::kFrameHeaderSize + payload_bytes, '\0');
+  encode_directly(record, words, out->data() + start + format::kFrameHeaderSize);
+  seal_frame(out->data() + start, type, payload_bytes);
+  return payload_bytes;
 }
 
 std::string encode_segment_header(uint64_t first_seq) {

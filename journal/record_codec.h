@@ -21,6 +21,10 @@ Record decode_payload(std::string_view payload);
 // Appends one frame (header + payload) to out.
 void append_frame(std::string* out, uint8_t type, std::string_view payload);
 
+// Appends the frame of record's payload (encode_payload(record)) to out,
+// encoding it in place, and returns the payload's size.
+size_t append_record_frame(std::string* out, uint8_t type, const Record& record);
+
 // XXH3-64 (seed 0) of data.
 uint64_t checksum(std::string_view data);
 

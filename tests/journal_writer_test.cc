@@ -140,6 +140,22 @@ TEST_F(JournalWriterTest, RefusedStageUsesNoSequenceNumberAndAppendsNothing) {
   EXPECT_EQ(records[1].ops[0].key, "c");
 }
 
+// Under kAlways a refused record is encoded after frames queued for the next
+// sync; cutting it off must leave those frames whole.
+TEST_F(JournalWriterTest, RefusedStageBehindAQueuedCommitLeavesTheQueuedOneWhole) {
+  auto writer = make_writer();
+  Record queued = writer->enqueue({put_op("a")}, {}, kAcceptAll);  // not yet synced
+  auto refuse = [](const Record&) { throw InvalidInputError("refused"); };
+  EXPECT_THROW(writer->enqueue({put_op("b")}, {}, refuse), InvalidInputError);
+  writer->wait_durable(queued.seq);
+  EXPECT_EQ(commit(*writer, "c").seq, 2u);
+  writer.reset();
+  auto records = read_journal();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].ops[0].key, "a");
+  EXPECT_EQ(records[1].ops[0].key, "c");
+}
+
 TEST_F(JournalWriterTest, CommitTimesStrictlyIncreaseWhenTheClockStepsBackOrStands) {
   std::vector<int64_t> clock = {1000, 2000, 1500, 900, 3000, 3000, 10};
   size_t tick = 0;

@@ -192,6 +192,21 @@ TEST(RecordCodecTest, EncodingIsTheCapnProtoBuildersByteForByte) {
   }
 }
 
+// The writer encodes in place, after the frames already queued (which must
+// stay as they were); the frame must be the one append_frame makes.
+TEST(RecordCodecTest, InPlaceRecordFrameIsAppendFrameOfThePayload) {
+  Record big = sample_record();
+  big.ops.at(0).document = "\"" + std::string(300000, 'x') + "\"";
+  std::string queued = "bytes already queued";
+  for (const Record& record : {sample_record(), Record{}, big}) {
+    std::string expected = queued, actual = queued;
+    std::string payload = encode_payload(record);
+    append_frame(&expected, format::kTypeCommit, payload);
+    EXPECT_EQ(append_record_frame(&actual, format::kTypeCommit, record), payload.size());
+    EXPECT_EQ(actual, expected);
+  }
+}
+
 TEST(RecordCodecTest, PayloadIsWholeNumberOfWords) {
   Record record = sample_record();
   for (size_t n = 0; n < 20; ++n) {

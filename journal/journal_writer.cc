@@ -58,9 +58,21 @@ Record JournalWriter::commit(std::vector<Operation> ops, std::string origin,
   return record;
 }
 
+// Checks durable_seq_ without mu_ first, so that the committers a sync
+// releases return without queueing for mu_ one after another.
 void JournalWriter::wait_durable(uint64_t seq) {
-  std::unique_lock<std::mutex> lock(mu_);
-  wait_durable_locked(lock, seq);
+  while (durable_seq_.load(std::memory_order_acquire) < seq) {
+    std::unique_lock<std::mutex> lock(mu_);
+    throw_if_failed();
+    if (durable_seq_.load(std::memory_order_relaxed) >= seq) return;
+    if (!syncing_) {
+      lead_sync(lock);
+      continue;
+    }
+    uint32_t generation = sync_generation_.load(std::memory_order_relaxed);
+    lock.unlock();
+    sync_generation_.wait(generation, std::memory_order_acquire);
+  }
 }
 
 Record JournalWriter::enqueue(std::vector<Operation> ops, std::string origin,
@@ -91,7 +103,12 @@ Record JournalWriter::enqueue(std::vector<Operation> ops, std::string origin,
   if (queued == 0) pending_first_seq_ = record.seq;
   ++next_seq_;
   last_time_ns_ = record.time_ns;
-  if (options_.durability == Durability::kAlways) return record;
+  if (options_.durability == Durability::kAlways) {
+    ++pending_records_;
+    peak_waiters_ = std::max(peak_waiters_, pending_records_);
+    if (lingering_) arrival_cv_.notify_one();
+    return record;
+  }
   try {
     // Written straight from pending_, which keeps its capacity for the next.
     write_batch(pending_, pending_first_seq_, /*durably=*/false);
@@ -104,47 +121,21 @@ Record JournalWriter::enqueue(std::vector<Operation> ops, std::string origin,
                              std::to_string(record.seq) +
                              " not acknowledged: " + e.what());
   }
-  durable_seq_ = record.seq;  // as durable as this mode promises
+  durable_seq_.store(record.seq, std::memory_order_release);  // as this mode promises
   dirty_ = true;
   return record;
-}
-
-void JournalWriter::wait_durable_locked(std::unique_lock<std::mutex>& lock,
-                                        uint64_t seq) {
-  if (durable_seq_ >= seq) return;
-  waiting_.push_back(seq);
-  peak_waiters_ = std::max(peak_waiters_, waiters());
-  if (lingering_) arrival_cv_.notify_one();
-  struct Leave {
-    std::vector<uint64_t>& waiting;
-    uint64_t seq;
-    ~Leave() { waiting.erase(std::find(waiting.begin(), waiting.end(), seq)); }
-  } leave{waiting_, seq};
-  while (durable_seq_ < seq) {
-    throw_if_failed();
-    if (syncing_) {
-      cv_.wait(lock);
-    } else {
-      lead_sync(lock);
-    }
-  }
 }
 
 // See the class comment. Called by the leader with syncing_ set, so that
 // arriving committers queue their frames and wait for this sync.
 void JournalWriter::linger(std::unique_lock<std::mutex>& lock) {
-  if (waiters() >= peak_waiters_ || last_sync_ns_ <= 0) return;
+  if (pending_records_ >= peak_waiters_ || last_sync_ns_ <= 0) return;
   auto limit = std::chrono::nanoseconds(std::min(last_sync_ns_ / 2, kMaxLingerNs));
   lingering_ = true;
   bool arrived = arrival_cv_.wait_for(
-      lock, limit, [this] { return waiters() >= peak_waiters_ || stopping_; });
+      lock, limit, [this] { return pending_records_ >= peak_waiters_ || stopping_; });
   lingering_ = false;
-  if (!arrived) peak_waiters_ = std::max<size_t>(waiters(), 1);
-}
-
-size_t JournalWriter::waiters() const {
-  return static_cast<size_t>(std::count_if(
-      waiting_.begin(), waiting_.end(), [this](uint64_t s) { return s > durable_seq_; }));
+  if (!arrived) peak_waiters_ = std::max<size_t>(pending_records_, 1);
 }
 
 // Writes and syncs everything queued, with mu_ released during the I/O so that
@@ -154,6 +145,7 @@ void JournalWriter::lead_sync(std::unique_lock<std::mutex>& lock) {
   linger(lock);
   std::string frames;
   frames.swap(pending_);
+  pending_records_ = 0;
   uint64_t first = pending_first_seq_;
   uint64_t last = next_seq_ - 1;
   lock.unlock();
@@ -170,11 +162,12 @@ void JournalWriter::lead_sync(std::unique_lock<std::mutex>& lock) {
   last_sync_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(took).count();
   syncing_ = false;
   if (error.empty()) {
-    durable_seq_ = last;
+    durable_seq_.store(last, std::memory_order_release);
   } else {
     fail(error);
   }
-  cv_.notify_all();
+  sync_generation_.fetch_add(1, std::memory_order_release);
+  sync_generation_.notify_all();
 }
 
 void JournalWriter::write_batch(const std::string& frames, uint64_t first_seq,
@@ -238,7 +231,9 @@ void JournalWriter::sync() {
   std::unique_lock<std::mutex> lock(mu_);
   throw_if_failed();
   if (options_.durability == Durability::kAlways) {
-    wait_durable_locked(lock, next_seq_ - 1);  // includes a sync in flight
+    uint64_t last = next_seq_ - 1;  // includes a sync in flight
+    lock.unlock();
+    wait_durable(last);
     return;
   }
   if (!dirty_ || !file_) return;

@@ -35,13 +35,17 @@
 // Thread-safety: commit() may be called from any number of threads. Under
 // kAlways, one committer at a time (the leader) writes and syncs everything
 // queued so far while the others wait; they all return when that sync is done.
-// Before it writes, a leader lingers until as many committers wait as the most
-// seen waiting at once recently, for at most half the last sync's duration (and
-// kMaxLingerNs): committers released by one sync then join the next one
-// instead of alternating between two half-full syncs. A lone committer never
-// lingers; a linger that times out lowers the expectation to what arrived.
+// They wait on an atomic sync generation, not on mu_, and check durable_seq_
+// (atomic) when woken, so the committers one sync releases return at once
+// instead of taking mu_ one after another. Before it writes, a leader lingers
+// until as many commits are queued as the most seen queued at once recently,
+// for at most half the last sync's duration (and kMaxLingerNs): committers
+// released by one sync then join the next one instead of alternating between
+// two half-full syncs. A lone committer never lingers; a linger that times out
+// lowers the expectation to what arrived.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -114,10 +118,8 @@ class JournalWriter {
   static constexpr int64_t kMaxLingerNs = 1'000'000;
   static constexpr uint64_t kReserveBytes = 1 << 20;
 
-  void wait_durable_locked(std::unique_lock<std::mutex>& lock, uint64_t seq);
   void lead_sync(std::unique_lock<std::mutex>& lock);
   void linger(std::unique_lock<std::mutex>& lock);
-  size_t waiters() const;  // threads waiting for a commit not yet durable
   // Appends frames (the batch from first_seq on), rolling and reserving as
   // needed; if durably, also makes them durable (WritableFile::append_durably).
   void write_batch(const std::string& frames, uint64_t first_seq, bool durably);
@@ -139,15 +141,18 @@ class JournalWriter {
   int64_t last_time_ns_;            // guarded by mu_
   std::string pending_;             // encoded frames not yet written; mu_
   uint64_t pending_first_seq_ = 0;  // mu_
-  uint64_t durable_seq_;            // mu_
-  bool syncing_ = false;            // a leader is writing; mu_
-  bool dirty_ = false;              // written but not synced; mu_
-  std::string failure_;             // mu_
-  bool stopping_ = false;           // mu_
-  // Group commit: the commit each thread inside wait_durable waits for, the
-  // most seen waiting at once for commits not yet durable, whether a leader is
+  // Written under mu_; read without it by wait_durable's first check.
+  std::atomic<uint64_t> durable_seq_;
+  // Bumped (under mu_) and notified when a leader's sync ends, either way.
+  std::atomic<uint32_t> sync_generation_{0};
+  bool syncing_ = false;   // a leader is writing; mu_
+  bool dirty_ = false;     // written but not synced; mu_
+  std::string failure_;    // mu_
+  bool stopping_ = false;  // mu_
+  // Group commit: commits queued for the next sync (each has a committer
+  // waiting, or about to), the most seen queued at once, whether a leader is
   // lingering for arrivals, and the last sync's duration; mu_.
-  std::vector<uint64_t> waiting_;
+  size_t pending_records_ = 0;
   size_t peak_waiters_ = 1;
   bool lingering_ = false;
   int64_t last_sync_ns_ = 0;

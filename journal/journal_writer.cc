@@ -237,10 +237,20 @@ void JournalWriter::sync() {
     return;
   }
   if (!dirty_ || !file_) return;
+  dirty_ = false;  // commits from here on set it again
+  std::string name = file_name_;
+  lock.unlock();
+  // Through a second handle of the segment and without mu_: an fdatasync of
+  // a segment's worth of page cache takes tens of milliseconds, which commits
+  // would otherwise wait out. Older segments were synced in full by roll_to.
   try {
-    file_->sync();
-    dirty_ = false;
+    fs_->open_appendable(dir_ + "/" + name)->sync();
   } catch (const StorageError& e) {
+    lock.lock();
+    if (file_name_ != name) {  // rolled meanwhile (and perhaps compacted away)
+      throw_if_failed();
+      return;
+    }
     fail(e.what());
     throw JournalFailedError(std::string("journal sync failed: ") + e.what());
   }

@@ -106,7 +106,10 @@ class JournalWriter {
   // a write or sync failed first.
   void wait_durable(uint64_t seq);
 
-  // Syncs everything written so far (used by close and by kInterval).
+  // Syncs everything written so far (used by close, compaction and
+  // kInterval). Under kNone and kInterval the fdatasync runs without the
+  // writer's lock, through a second handle of the newest segment, so that
+  // commits go on meanwhile.
   void sync();
 
   uint64_t last_seq() const;

@@ -27,12 +27,17 @@
 // append() and sync().
 //
 // Invariants: size_ is the file's size as this object made it; map_ (if not
-// null) maps exactly [0, size_); end_ <= size_, and [end_, size_) holds the
-// reservation's fill, fill_. If tail_cached_, block_ starts with the file's
-// bytes [end_ rounded down to kBlock, end_). The reservation is written with real bytes
-// (no hole, no fallocate): the map therefore never reaches past the end of the file (no
-// SIGBUS), and no later store into it makes the file system allocate blocks or
-// change the file's size, which is what keeps a later fdatasync data-only.
+// null) maps [0, map_bytes_), and only bytes below both map_bytes_ and size_
+// are ever touched through it (an append past the reservation grows the file
+// with pwrite, and the next reservation grows the map); end_ <= size_, and [end_, size_)
+// holds the reservation's fill, fill_. If tail_cached_, block_ starts with the file's
+// bytes [end_ rounded down to kBlock, end_). The map is a window larger than the file (at
+// least kMinMapBytes, doubled when outgrown), so that later reservations need no remap: a
+// remap moves the page tables of the whole map, and waits for write-back, which walks
+// them. The pages past the end of the file are never touched, so they cannot raise
+// SIGBUS. The reservation is written with real bytes (no hole, no fallocate), so no store
+// into the map makes the file system allocate blocks or change the file's size, which is
+// what keeps a later fdatasync data-only.
 #include "journal/posix_writable_file.h"
 
 #include <fcntl.h>
@@ -85,6 +90,7 @@ class PosixWritableFile : public WritableFile {
   // of the devices we expect (512 or 4096 bytes); a file system that wants
   // more refuses the first write with EINVAL, and the file falls back.
   static constexpr uint64_t kBlock = 4096;
+  static constexpr size_t kMinMapBytes = 64 << 20;  // the default segment size
 
   PosixWritableFile(std::string path, int fd, uint64_t end)
       : path_(std::move(path)), fd_(fd), end_(end), size_(end) {}
@@ -96,7 +102,7 @@ class PosixWritableFile : public WritableFile {
   }
 
   void append(std::string_view data) override {
-    if (map_ != nullptr && data.size() <= size_ - end_) {
+    if (map_ != nullptr && end_ + data.size() <= std::min<uint64_t>(size_, map_bytes_)) {
       store_in_order(map_ + end_, data);
     } else {
       write_at(end_, data);
@@ -143,7 +149,10 @@ class PosixWritableFile : public WritableFile {
     }
     fill_ = fill;
     unsynced_ = true;
-    if (rarely_synced) map_whole_file();
+    if (rarely_synced) {
+      start_write_back();
+      map_whole_file();
+    }
     if (map_ != nullptr) prefault(from);
   }
 
@@ -251,17 +260,34 @@ class PosixWritableFile : public WritableFile {
     if (direct_fd_ >= 0) direct_fd_ = kDirectUntried;
   }
 
+  // Best effort: starts writing back the whole pages appended since the last
+  // call, without waiting. A file that is rarely synced would otherwise keep
+  // a segment's worth of dirty pages for the sync that ends it (or that a
+  // compaction asks for) to write and wait for: tens of milliseconds in which
+  // no commit goes on. Pages behind end_ are not stored into again, so their
+  // write-back makes no later store fault.
+  void start_write_back() {
+    uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+    uint64_t upto = end_ / page * page;
+    if (upto <= written_back_) return;
+    ::sync_file_range(fd_, static_cast<off_t>(written_back_),
+                      static_cast<off_t>(upto - written_back_), SYNC_FILE_RANGE_WRITE);
+    written_back_ = upto;
+  }
+
   // Best effort: without a map, appends use pwrite, which is only slower.
   void map_whole_file() {
+    if (map_ != nullptr && size_ <= map_bytes_) return;
+    size_t want = std::max<size_t>({size_, 2 * map_bytes_, kMinMapBytes});
     void* map = map_ == nullptr
-                    ? ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0)
-                    : ::mremap(map_, map_bytes_, size_, MREMAP_MAYMOVE);
+                    ? ::mmap(nullptr, want, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0)
+                    : ::mremap(map_, map_bytes_, want, MREMAP_MAYMOVE);
     if (map == MAP_FAILED) {
       unmap();
       return;
     }
     map_ = static_cast<char*>(map);
-    map_bytes_ = size_;
+    map_bytes_ = want;
   }
 
   // Best effort: maps the pages of [from, size_) writable now, in one call,
@@ -289,6 +315,7 @@ class PosixWritableFile : public WritableFile {
   bool unsynced_ = true;  // something may have been written since the last sync
   char* map_ = nullptr;
   size_t map_bytes_ = 0;
+  uint64_t written_back_ = 0;  // write-back started below this offset
   int direct_fd_ = kDirectUntried;
   bool direct_proven_ = false;  // a direct write has succeeded
   char* block_ = nullptr;       // see the invariants

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <map>
 #include <set>
 #include <thread>
@@ -324,6 +325,32 @@ TEST_F(JournalWriterTest, DurabilityNoneNeverSyncsACommitAndCloseSyncs) {
   writer.reset();
   EXPECT_EQ(fs_->count(FsOp::kSync), syncs + 1);
   EXPECT_EQ(seqs_of(read_journal()), one_to(100));
+}
+
+// A sync under kNone (compaction asks for one) can take tens of milliseconds;
+// commits must not wait for it. The sync here waits inside the file system
+// until a commit made meanwhile has returned.
+TEST_F(JournalWriterTest, DurabilityNoneCommitsGoOnWhileASyncRuns) {
+  Options options;
+  options.durability = Durability::kNone;
+  auto writer = make_writer(options);
+  commit(*writer, "k0");
+  std::promise<void> sync_started, commit_done;
+  std::shared_future<void> done = commit_done.get_future().share();
+  std::atomic<bool> commit_went_on{false};
+  fs_->set_hook(FsOp::kSync, [&](const std::string&) {
+    sync_started.set_value();
+    commit_went_on = done.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  });
+  std::thread syncer([&] { writer->sync(); });
+  sync_started.get_future().wait();
+  commit(*writer, "k1");
+  commit_done.set_value();
+  syncer.join();
+  fs_->set_hook(FsOp::kSync, nullptr);
+  EXPECT_TRUE(commit_went_on) << "the commit waited for the sync to end";
+  writer.reset();
+  EXPECT_EQ(seqs_of(read_journal()), one_to(2));
 }
 
 TEST_F(JournalWriterTest, DurabilityIntervalSyncsInTheBackground) {

@@ -170,6 +170,26 @@ TEST(ReservedSpaceFileTest, AppendsFillTheReservationAndCloseCutsTheRest) {
   }
 }
 
+// The map is a window of at least 64 MiB that doubles when a reservation
+// outgrows it; appends on both sides of the remap must land where they belong.
+TEST(ReservedSpaceFileTest, MappedAppendsPastTheFirstMapWindowLandInPlace) {
+  testing::TempDir dir;
+  auto fs = posix_file_system();
+  std::string path = dir / "f";
+  auto file = fs->new_writable(path);
+  std::string expected;
+  std::string chunk(1 << 20, '\0');
+  for (int i = 0; i < 70; ++i) {  // 70 MiB: one remap
+    for (size_t j = 0; j < chunk.size(); ++j)
+      chunk[j] = static_cast<char>('a' + (i + j) % 26);
+    file->reserve(chunk.size() + 100, kFill, /*rarely_synced=*/true);
+    file->append(chunk);
+    expected += chunk;
+  }
+  file->close();
+  EXPECT_TRUE(testing::read_bytes(path) == expected);
+}
+
 TEST(ReservedSpaceFileTest, AnAppendPastTheReservationGrowsTheFile) {
   testing::TempDir dir;
   auto fs = posix_file_system();

@@ -1,13 +1,13 @@
 #include "replay/recovery.h"
 
 #include <algorithm>
-#include <chrono>
-#include <thread>
+#include <optional>
 #include <utility>
 
 #include "journal/journal_reader.h"
 #include "journal/repair.h"
 #include "pa_journal/errors.h"
+#include "replay/reread.h"
 #include "snapshot/catalogue.h"
 
 namespace pa_journal {
@@ -113,17 +113,6 @@ bool load_newest_snapshot(FileSystem& fs, const std::string& backups_dir,
   return true;
 }
 
-// The names in journal/ and backups/: what a compaction changes.
-std::vector<std::string> store_listing(FileSystem& fs, const std::string& store_dir) {
-  std::vector<std::string> names;
-  for (const char* sub : {"/journal", "/backups"}) {
-    if (!fs.exists(store_dir + sub)) continue;
-    for (auto& name : fs.list_dir(store_dir + sub)) names.push_back(sub + name);
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 Recovered recover_once(FileSystem& fs, const std::string& store_dir,
                        const RecoverOptions& options) {
   const std::string journal_dir = store_dir + "/journal";
@@ -159,45 +148,13 @@ Recovered recover_once(FileSystem& fs, const std::string& store_dir,
 
 }  // namespace
 
-// True if the damage e reports lies in the newest journal segment, where a
-// live writer's appends land.
-bool in_newest_segment(FileSystem& fs, const std::string& store_dir,
-                       const CorruptedDataError& e) {
-  const std::string journal_dir = store_dir + "/journal";
-  if (!fs.exists(journal_dir)) return false;
-  auto segments = list_segments(fs, journal_dir);
-  return !segments.empty() && e.file() == "journal/" + segments.back().name;
-}
-
-// A read-only recovery beside a live writer (in another process, or the
-// store's own restore) can see:
-//  - that writer's compaction remove a snapshot or segment between listing
-//    and reading it: the read fails (a file gone, records missing), and the
-//    store's listing changed meanwhile;
-//  - a record being written into the newest segment's reserved space: a
-//    store into a page that is already part of the file can be seen half
-//    done, with its length whole, which reads as damage rather than as a torn
-//    tail (journal-format.md 8.3).
-// Either way it is read again, after a pause that grows; real damage still
-// refuses after kReadAttempts reads, and damage elsewhere that leaves the
-// listing alone refuses at once.
+// A read-only recovery may run beside a live writer: see replay/reread.h.
 Recovered recover(FileSystem& fs, const std::string& store_dir,
                   const RecoverOptions& options) {
-  constexpr int kReadAttempts = 5;
-  for (int attempt = 1;; ++attempt) {
-    if (options.writable) return recover_once(fs, store_dir, options);
-    std::vector<std::string> before = store_listing(fs, store_dir);
-    try {
-      return recover_once(fs, store_dir, options);
-    } catch (const CorruptedDataError& e) {
-      if (attempt == kReadAttempts) throw;
-      if (store_listing(fs, store_dir) == before && !in_newest_segment(fs, store_dir, e))
-        throw;
-    } catch (const StorageError&) {
-      if (attempt == kReadAttempts || store_listing(fs, store_dir) == before) throw;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(attempt));
-  }
+  if (options.writable) return recover_once(fs, store_dir, options);
+  std::optional<Recovered> out;
+  read_beside_writer(fs, store_dir, [&] { out = recover_once(fs, store_dir, options); });
+  return std::move(*out);
 }
 
 }  // namespace pa_journal

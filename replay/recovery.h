@@ -44,7 +44,7 @@ struct RecoverOptions {
 // mode refuses the journal's damage. A read-only recovery that fails while
 // the store's files change (another process compacting), or on damage in the
 // newest segment (a record being written there), is tried again, up to five
-// times.
+// times (replay/reread.h).
 Recovered recover(FileSystem& fs, const std::string& store_dir,
                   const RecoverOptions& options);
 

@@ -7,6 +7,7 @@
 #include "pa_journal/file_system.h"
 #include "pa_journal/time_travel.h"
 #include "replay/recovery.h"
+#include "replay/reread.h"
 #include "snapshot/catalogue.h"
 #include "snapshot/export.h"
 
@@ -91,6 +92,15 @@ VerifyResult verify_store(const std::string& dir, const Options& options) {
         journal_bytes = total;
         report(done, total + snapshot_bytes);
       });
+  // Damage in the newest segment may be a record a live writer is storing
+  // (replay/reread.h): read again, without progress, until it is gone or the
+  // reads run out. Progress has reported the journal done already.
+  for (int attempt = 1;
+       attempt < kReadAttempts && damage_in_newest_segment(*fs, dir, scan.damage);
+       ++attempt) {
+    pause_before_reread(attempt);
+    scan = scan_journal(*fs, journal, RecoveryMode::kSalvage, [](const Record&) {});
+  }
   VerifyResult result;
   result.records = scan.records;
   result.segments = scan.segments.size();
@@ -179,12 +189,21 @@ void read_records(const std::string& dir, const RecordFilter& filter,
                   const std::function<void(const Record&)>& sink,
                   const Options& options) {
   auto fs = file_system(options);
-  uint64_t delivered = 0;
-  scan_journal(*fs, existing_journal(*fs, dir), options.recovery, [&](const Record& r) {
-    if ((filter.limit == 0 || delivered < filter.limit) && matches(filter, r)) {
-      ++delivered;
-      sink(r);
-    }
+  const std::string journal = existing_journal(*fs, dir);
+  uint64_t delivered = 0, seen = 0;
+  // A read again beside a live writer (replay/reread.h) goes on after the
+  // last record seen, so the sink never gets a record twice.
+  read_beside_writer(*fs, dir, [&] {
+    scan_journal(
+        *fs, journal, options.recovery,
+        [&](const Record& r) {
+          seen = r.seq;
+          if ((filter.limit == 0 || delivered < filter.limit) && matches(filter, r)) {
+            ++delivered;
+            sink(r);
+          }
+        },
+        seen);
   });
 }
 

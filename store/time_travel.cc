@@ -13,6 +13,7 @@
 #include "pa_journal/file_system.h"
 #include "pa_journal/time.h"
 #include "replay/recovery.h"
+#include "replay/reread.h"
 #include "replay/state.h"
 #include "snapshot/catalogue.h"
 
@@ -107,6 +108,45 @@ Collections state_at(const std::string& dir, int64_t t_ns, const Options& option
   return recover(*fs, dir, recover_options).state.collections();
 }
 
+namespace {
+
+// The history read once (document_history reads again beside a live writer).
+std::vector<DocumentVersion> document_history_once(FileSystem& fs, const std::string& dir,
+                                                   const std::string& collection,
+                                                   const std::string& key,
+                                                   RecoveryMode mode) {
+  std::vector<DocumentVersion> versions;
+  std::optional<std::string> value;
+  uint64_t after = 0;
+  auto segments = list_segments(fs, dir + "/journal");
+  auto snapshots = list_snapshots(fs, dir + "/backups");
+  if (!(segments.empty() ? snapshots.empty() : segments.front().first_seq == 1) &&
+      !snapshots.empty()) {
+    // The journal no longer starts at 1: start from the oldest snapshot.
+    const SnapshotInfo& oldest = snapshots.back();
+    Collections base = load_snapshot(fs, dir + "/backups", oldest);
+    after = oldest.seq;
+    auto c = base.find(collection);
+    if (c != base.end() && c->second.count(key)) {
+      value = c->second.at(key);
+      versions.push_back({oldest.seq, oldest.time_ns, OpKind::kPut, value, true});
+    }
+  }
+  scan_journal(
+      fs, dir + "/journal", mode,
+      [&](const Record& r) {
+        for (const auto& op : r.ops) {
+          if (op.collection != collection || op.key != key) continue;
+          value = apply_to(value, op);
+          versions.push_back({r.seq, r.time_ns, op.kind, value, false});
+        }
+      },
+      after);
+  return versions;
+}
+
+}  // namespace
+
 std::vector<DocumentVersion> document_history(const std::string& dir,
                                               const std::string& collection,
                                               const std::string& key,
@@ -116,32 +156,10 @@ std::vector<DocumentVersion> document_history(const std::string& dir,
   auto fs = file_system(options);
   require_store(*fs, dir);
   std::vector<DocumentVersion> versions;
-  std::optional<std::string> value;
-  uint64_t after = 0;
-  auto segments = list_segments(*fs, dir + "/journal");
-  auto snapshots = list_snapshots(*fs, dir + "/backups");
-  if (!(segments.empty() ? snapshots.empty() : segments.front().first_seq == 1) &&
-      !snapshots.empty()) {
-    // The journal no longer starts at 1: start from the oldest snapshot.
-    const SnapshotInfo& oldest = snapshots.back();
-    Collections base = load_snapshot(*fs, dir + "/backups", oldest);
-    after = oldest.seq;
-    auto c = base.find(collection);
-    if (c != base.end() && c->second.count(key)) {
-      value = c->second.at(key);
-      versions.push_back({oldest.seq, oldest.time_ns, OpKind::kPut, value, true});
-    }
-  }
-  scan_journal(
-      *fs, dir + "/journal", options.recovery,
-      [&](const Record& r) {
-        for (const auto& op : r.ops) {
-          if (op.collection != collection || op.key != key) continue;
-          value = apply_to(value, op);
-          versions.push_back({r.seq, r.time_ns, op.kind, value, false});
-        }
-      },
-      after);
+  // Read again from the start beside a live writer (replay/reread.h).
+  read_beside_writer(*fs, dir, [&] {
+    versions = document_history_once(*fs, dir, collection, key, options.recovery);
+  });
   return versions;
 }
 

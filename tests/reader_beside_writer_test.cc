@@ -11,9 +11,12 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "pa_journal/errors.h"
+#include "pa_journal/inspect.h"
 #include "pa_journal/store.h"
+#include "pa_journal/time_travel.h"
 #include "tests/fault_file_system.h"
 #include "tests/test_util.h"
 
@@ -135,6 +138,76 @@ TEST(ReaderBesideWriterInFlightTest, ARecordSeenHalfWrittenIsReadAgain) {
   EXPECT_GE(reads, 2);
   EXPECT_EQ(store->last_seq(), 5u);
   EXPECT_TRUE(store->recovery().damage.empty()) << store->recovery().summary();
+}
+
+// The other read-only passes over a store meet the same race: verify, the
+// record listing (which must not give a record twice) and a document's
+// history. Each is staged like ARecordSeenHalfWrittenIsReadAgain.
+class InFlightRecordTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    {
+      auto store = Store::open(dir);
+      for (int i = 1; i <= 5; ++i) store->put("notes", "k" + std::to_string(i), doc(i));
+    }
+    segment = testing::segment_path(dir);
+    done = testing::read_bytes(segment) + std::string(4096, '\xff');
+    auto frames = testing::frames_of(done.substr(0, done.find_last_not_of('\xff') + 1));
+    ASSERT_EQ(frames.size(), 5u);
+    std::string half = done;
+    uint64_t middle = (frames.back().offset + 16 + 7) / 8 * 8;
+    std::fill(half.begin() + static_cast<long>(middle),
+              half.begin() + static_cast<long>(middle + 16), '\xff');
+    testing::write_bytes(segment, half);
+  }
+
+  // Options whose file system finishes the record at the second read of the
+  // segment, as the writer would (or never, for real damage).
+  Options racing(bool writer_finishes = true) {
+    auto faults = std::make_shared<FaultFileSystem>();
+    faults->set_hook(FsOp::kRead, [this, writer_finishes](const std::string& path) {
+      if (path == segment && ++reads == 2 && writer_finishes)
+        testing::write_bytes(segment, done);
+    });
+    Options options;
+    options.read_only = true;
+    options.file_system = faults;
+    return options;
+  }
+
+  testing::TempDir tmp;
+  std::string dir = tmp / "store";
+  std::string segment, done;
+  int reads = 0;
+};
+
+TEST_F(InFlightRecordTest, VerifyReadsAgainAndReportsNoDamage) {
+  VerifyResult result = verify_store(dir, racing());
+  EXPECT_GE(reads, 2);
+  EXPECT_EQ(result.records, 5u);
+  EXPECT_TRUE(result.ok()) << result.damage.size() << " damage";
+}
+
+TEST_F(InFlightRecordTest, VerifyStillReportsDamageThatStays) {
+  VerifyResult result = verify_store(dir, racing(/*writer_finishes=*/false));
+  EXPECT_GE(reads, 5) << "read again before reporting";
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.damage[0].file, "journal/" + fs::path(segment).filename().string());
+}
+
+TEST_F(InFlightRecordTest, RecordListingReadsAgainAndGivesEachRecordOnce) {
+  std::vector<uint64_t> seqs;
+  read_records(
+      dir, {}, [&](const Record& r) { seqs.push_back(r.seq); }, racing());
+  EXPECT_GE(reads, 2);
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{1, 2, 3, 4, 5}));
+}
+
+TEST_F(InFlightRecordTest, DocumentHistoryReadsAgainAndSeesTheRecord) {
+  auto versions = document_history(dir, "notes", "k5", racing());
+  EXPECT_GE(reads, 2);
+  ASSERT_EQ(versions.size(), 1u);
+  EXPECT_EQ(versions[0].value, doc(5));
 }
 
 // Real damage leaves the listing alone: it is reported at once, not retried

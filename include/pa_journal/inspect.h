@@ -68,7 +68,8 @@ struct VerifyResult {
 };
 
 // Checks every checksum and the sequence chain of the journal, and every
-// snapshot's manifest and files.
+// snapshot's manifest and files. Damage in the newest segment is read again
+// a few times first: beside a live writer it may be a record being written.
 VerifyResult verify_store(const std::string& dir, const Options& options = {});
 
 // Snapshots whose manifest parses, newest first (damaged ones: verify_store).
@@ -111,7 +112,9 @@ struct RecordFilter {
   uint64_t limit = 0;  // 0 = no limit
 };
 
-// Calls sink for every record that matches, in sequence order, under mode.
+// Calls sink for every record that matches, in sequence order, under mode,
+// each once: a read again beside a live writer (damage in the newest
+// segment) goes on after the last record read.
 void read_records(const std::string& dir, const RecordFilter& filter,
                   const std::function<void(const Record&)>& sink,
                   const Options& options = {});

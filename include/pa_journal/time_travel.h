@@ -49,6 +49,8 @@ Collections state_at(const std::string& dir, int64_t t_ns, const Options& option
 
 // Every version of one document over the retained journal, oldest first.
 // Throws InvalidInputError for a name or key that no document could have.
+// Like every read-only pass, reads again when it meets what a live writer
+// beside it explains (see Store::open with read_only).
 std::vector<DocumentVersion> document_history(const std::string& dir,
                                               const std::string& collection,
                                               const std::string& key,

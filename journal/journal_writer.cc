@@ -67,6 +67,8 @@ void JournalWriter::wait_durable(uint64_t seq) {
     if (durable_seq_.load(std::memory_order_relaxed) >= seq) return;
     if (!syncing_) {
       lead_sync(lock);
+      lock.unlock();  // the committers it releases need no lock to see that
+      sync_generation_.notify_all();
       continue;
     }
     uint32_t generation = sync_generation_.load(std::memory_order_relaxed);
@@ -166,8 +168,7 @@ void JournalWriter::lead_sync(std::unique_lock<std::mutex>& lock) {
   } else {
     fail(error);
   }
-  sync_generation_.fetch_add(1, std::memory_order_release);
-  sync_generation_.notify_all();
+  sync_generation_.fetch_add(1, std::memory_order_release);  // the caller notifies
 }
 
 void JournalWriter::write_batch(const std::string& frames, uint64_t first_seq,

@@ -1,5 +1,6 @@
 // Appends go to the end this file tracks, with pwrite(2), or, inside a
-// reservation, by copying into a shared memory map of the file.
+// reservation, by copying into a shared memory map of the file (appends) or
+// with direct writes of whole blocks (durable appends).
 //
 // Why a map: a commit under Durability::kNone must be in the kernel's page
 // cache when it returns, so that it survives the process being killed, and a
@@ -8,7 +9,8 @@
 // such pages back like any other dirty page (Linux tracks them). But the
 // first store into a page after each write-back faults, and on ext4 that
 // fault dirties the inode, so a sync after every append costs a journal
-// commit each time: files synced that often (kAlways) use pwrite instead.
+// commit each time: files synced that often (kAlways) take no map; their
+// durable appends are direct writes (below).
 //
 // Durable appends (append_durably, used under kAlways) inside a reservation
 // that is itself durable go through a second descriptor opened with

@@ -124,7 +124,6 @@ Record JournalWriter::enqueue(std::vector<Operation> ops, std::string origin,
                              " not acknowledged: " + e.what());
   }
   durable_seq_.store(record.seq, std::memory_order_release);  // as this mode promises
-  dirty_ = true;
   return record;
 }
 
@@ -237,24 +236,28 @@ void JournalWriter::sync() {
     wait_durable(last);
     return;
   }
-  if (!dirty_ || !file_) return;
-  dirty_ = false;  // commits from here on set it again
+  // Another thread's sync may be running: it is no proof for what was
+  // written before this call unless it has finished, hence synced_seq_.
+  const uint64_t target = next_seq_ - 1;
+  if (synced_seq_ >= target || !file_) return;
   std::string name = file_name_;
   lock.unlock();
   // Through a second handle of the segment and without mu_: an fdatasync of
   // a segment's worth of page cache takes tens of milliseconds, which commits
-  // would otherwise wait out. Older segments were synced in full by roll_to.
+  // would otherwise wait out. Everything up to target is in this segment or
+  // in older ones, which roll_to synced in full.
   try {
     fs_->open_appendable(dir_ + "/" + name)->sync();
   } catch (const StorageError& e) {
     lock.lock();
-    if (file_name_ != name) {  // rolled meanwhile (and perhaps compacted away)
-      throw_if_failed();
-      return;
+    if (file_name_ == name) {
+      fail(e.what());
+      throw JournalFailedError(std::string("journal sync failed: ") + e.what());
     }
-    fail(e.what());
-    throw JournalFailedError(std::string("journal sync failed: ") + e.what());
+    throw_if_failed();  // rolled meanwhile (and perhaps compacted away)
   }
+  if (!lock.owns_lock()) lock.lock();
+  synced_seq_ = std::max(synced_seq_, target);
 }
 
 void JournalWriter::interval_loop() {

@@ -148,8 +148,11 @@ class JournalWriter {
   std::atomic<uint64_t> durable_seq_;
   // Bumped (under mu_) and notified when a leader's sync ends, either way.
   std::atomic<uint32_t> sync_generation_{0};
-  bool syncing_ = false;   // a leader is writing; mu_
-  bool dirty_ = false;     // written but not synced; mu_
+  bool syncing_ = false;  // a leader is writing; mu_
+  // Under kNone and kInterval: every record up to it was made durable by a
+  // sync that has finished (0 at first: what an earlier process left in the
+  // page cache may not be durable yet); mu_.
+  uint64_t synced_seq_ = 0;
   std::string failure_;    // mu_
   bool stopping_ = false;  // mu_
   // Group commit: commits queued for the next sync (each has a committer

@@ -353,6 +353,35 @@ TEST_F(JournalWriterTest, DurabilityNoneCommitsGoOnWhileASyncRuns) {
   EXPECT_EQ(seqs_of(read_journal()), one_to(2));
 }
 
+// A sync still running in another thread has not made anything durable yet:
+// a second sync() must not return on the strength of it, even for a commit
+// the first one covers (found by the power-loss campaign: a commit
+// acknowledged after Store::sync() was lost).
+TEST_F(JournalWriterTest, DurabilityNoneSyncDoesNotLeanOnASyncStillRunning) {
+  Options options;
+  options.durability = Durability::kNone;
+  auto writer = make_writer(options);
+  commit(*writer, "k0");
+  commit(*writer, "k1");  // both syncs below cover it
+  std::promise<void> first_started, release_first;
+  std::shared_future<void> released = release_first.get_future().share();
+  std::atomic<int> calls{0};
+  fs_->set_hook(FsOp::kSync, [&](const std::string&) {
+    if (++calls != 1) return;
+    first_started.set_value();
+    released.wait_for(std::chrono::seconds(5));
+  });
+  std::thread first([&] { writer->sync(); });
+  first_started.get_future().wait();
+  writer->sync();
+  int syncs_when_second_returned = calls;
+  release_first.set_value();
+  first.join();
+  fs_->set_hook(FsOp::kSync, nullptr);
+  EXPECT_EQ(syncs_when_second_returned, 2)
+      << "the second sync returned without syncing k1";
+}
+
 TEST_F(JournalWriterTest, DurabilityIntervalSyncsInTheBackground) {
   Options options;
   options.durability = Durability::kInterval;

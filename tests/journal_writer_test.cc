@@ -327,28 +327,46 @@ TEST_F(JournalWriterTest, DurabilityNoneNeverSyncsACommitAndCloseSyncs) {
   EXPECT_EQ(seqs_of(read_journal()), one_to(100));
 }
 
+// Holds the first sync made from now on inside the file system until
+// release() (or for at most 5 s), and counts the syncs.
+class HeldSync {
+ public:
+  explicit HeldSync(FaultFileSystem& fs) : fs_(fs) {
+    fs_.set_hook(FsOp::kSync, [this](const std::string&) {
+      if (++calls_ != 1) return;
+      started_.set_value();
+      released_in_time_ =
+          released_.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+    });
+  }
+  ~HeldSync() { fs_.set_hook(FsOp::kSync, nullptr); }
+  void wait_until_held() { started_.get_future().wait(); }
+  void release() { release_.set_value(); }
+  int calls() const { return calls_; }
+  bool released_in_time() const { return released_in_time_; }
+
+ private:
+  FaultFileSystem& fs_;
+  std::promise<void> started_, release_;
+  std::shared_future<void> released_ = release_.get_future().share();
+  std::atomic<int> calls_{0};
+  std::atomic<bool> released_in_time_{false};
+};
+
 // A sync under kNone (compaction asks for one) can take tens of milliseconds;
-// commits must not wait for it. The sync here waits inside the file system
-// until a commit made meanwhile has returned.
+// commits must not wait for it.
 TEST_F(JournalWriterTest, DurabilityNoneCommitsGoOnWhileASyncRuns) {
   Options options;
   options.durability = Durability::kNone;
   auto writer = make_writer(options);
   commit(*writer, "k0");
-  std::promise<void> sync_started, commit_done;
-  std::shared_future<void> done = commit_done.get_future().share();
-  std::atomic<bool> commit_went_on{false};
-  fs_->set_hook(FsOp::kSync, [&](const std::string&) {
-    sync_started.set_value();
-    commit_went_on = done.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
-  });
+  HeldSync held(*fs_);
   std::thread syncer([&] { writer->sync(); });
-  sync_started.get_future().wait();
-  commit(*writer, "k1");
-  commit_done.set_value();
+  held.wait_until_held();
+  commit(*writer, "k1");  // blocks for good if the sync holds the writer's lock
+  held.release();
   syncer.join();
-  fs_->set_hook(FsOp::kSync, nullptr);
-  EXPECT_TRUE(commit_went_on) << "the commit waited for the sync to end";
+  EXPECT_TRUE(held.released_in_time()) << "the commit waited for the sync to end";
   writer.reset();
   EXPECT_EQ(seqs_of(read_journal()), one_to(2));
 }
@@ -363,21 +381,13 @@ TEST_F(JournalWriterTest, DurabilityNoneSyncDoesNotLeanOnASyncStillRunning) {
   auto writer = make_writer(options);
   commit(*writer, "k0");
   commit(*writer, "k1");  // both syncs below cover it
-  std::promise<void> first_started, release_first;
-  std::shared_future<void> released = release_first.get_future().share();
-  std::atomic<int> calls{0};
-  fs_->set_hook(FsOp::kSync, [&](const std::string&) {
-    if (++calls != 1) return;
-    first_started.set_value();
-    released.wait_for(std::chrono::seconds(5));
-  });
+  HeldSync held(*fs_);
   std::thread first([&] { writer->sync(); });
-  first_started.get_future().wait();
+  held.wait_until_held();
   writer->sync();
-  int syncs_when_second_returned = calls;
-  release_first.set_value();
+  int syncs_when_second_returned = held.calls();
+  held.release();
   first.join();
-  fs_->set_hook(FsOp::kSync, nullptr);
   EXPECT_EQ(syncs_when_second_returned, 2)
       << "the second sync returned without syncing k1";
 }

@@ -246,17 +246,21 @@ void JournalWriter::sync() {
   // a segment's worth of page cache takes tens of milliseconds, which commits
   // would otherwise wait out. Everything up to target is in this segment or
   // in older ones, which roll_to synced in full.
+  std::string error;
   try {
     fs_->open_appendable(dir_ + "/" + name)->sync();
   } catch (const StorageError& e) {
-    lock.lock();
-    if (file_name_ == name) {
-      fail(e.what());
-      throw JournalFailedError(std::string("journal sync failed: ") + e.what());
-    }
-    throw_if_failed();  // rolled meanwhile (and perhaps compacted away)
+    error = e.what();
   }
-  if (!lock.owns_lock()) lock.lock();
+  lock.lock();
+  if (!error.empty()) {
+    if (file_name_ == name) {
+      fail(error);
+      throw JournalFailedError("journal sync failed: " + error);
+    }
+    throw_if_failed();  // rolled meanwhile (perhaps compacted away): roll_to's sync
+                        // counts
+  }
   synced_seq_ = std::max(synced_seq_, target);
 }
 

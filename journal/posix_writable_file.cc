@@ -262,8 +262,9 @@ class PosixWritableFile : public WritableFile {
   }
 
   void close_direct() {
-    if (direct_fd_ >= 0) ::close(direct_fd_);
-    if (direct_fd_ >= 0) direct_fd_ = kDirectUntried;
+    if (direct_fd_ < 0) return;  // none open, or refused for good
+    ::close(direct_fd_);
+    direct_fd_ = kDirectUntried;
   }
 
   // Best effort: starts writing back the whole pages appended since the last

@@ -20,6 +20,26 @@ NotFoundError missing(const Operation& op) {
 
 }  // namespace
 
+// The progress of a capture (see begin_capture in state.h).
+struct State::Capture {
+  std::vector<std::string> names;        // the collections at the moment, in order
+  size_t next = 0;                       // names[next] is being copied
+  std::optional<std::string> copied_to;  // its last key copied so far, if any
+  // Documents changed since the moment before the copy reached them: their
+  // value at the moment, nullopt if they were absent. Per collection.
+  std::map<std::string, std::map<std::string, std::optional<std::string>>> kept;
+  Captured copy;
+
+  // Whether the copy has passed collection/key (or needs nothing of it).
+  bool reached(const std::string& collection, const std::string& key) const {
+    auto it = std::lower_bound(names.begin(), names.end(), collection);
+    if (it == names.end() || *it != collection) return true;  // created since
+    size_t i = static_cast<size_t>(it - names.begin());
+    if (i != next) return i < next;
+    return copied_to && key <= *copied_to;
+  }
+};
+
 std::string merge_patch(const std::string* target, const std::string& patch) {
   try {
     nlohmann::json doc = target ? nlohmann::json::parse(*target) : nlohmann::json();
@@ -41,6 +61,11 @@ State& State::operator=(const State& other) {
   if (this != &other) *this = State(other);
   return *this;
 }
+
+State::State() = default;
+State::State(State&&) noexcept = default;
+State& State::operator=(State&&) noexcept = default;
+State::~State() = default;
 
 std::optional<std::vector<Operation>> State::resolve(
     const std::vector<Operation>& ops) const {
@@ -95,6 +120,7 @@ void State::check_deletes(const std::vector<Operation>& ops) const {
 }
 
 void State::load(Collections collections, uint64_t seq, int64_t time_ns) {
+  capture_.reset();
   collections_ = std::move(collections);
   last_seq_ = seq;
   last_time_ns_ = time_ns;
@@ -123,6 +149,9 @@ template <typename Op>
 void State::apply_op(Op&& op) {
   Indexed& c = writable(op.collection);
   const KeyIndex::Node* found = c.by_key.find(op.key);
+  if (capture_) {
+    keep_for_capture(op.collection, op.key, found ? &(*found)->second : nullptr);
+  }
   if (op.kind == OpKind::kDelete) {
     if (found == nullptr) return;
     Collection::iterator node = *found;
@@ -180,6 +209,71 @@ size_t State::document_count() const {
   for (const auto& [_, docs] : collections_) n += docs.size();
   return n;
 }
+
+void State::begin_capture() {
+  capture_ = std::make_unique<Capture>();
+  capture_->names = collection_names();
+  capture_->copy.seq = last_seq_;
+  capture_->copy.time_ns = last_time_ns_;
+}
+
+void State::keep_for_capture(const std::string& collection, const std::string& key,
+                             const std::string* current) {
+  if (capture_->reached(collection, key)) return;
+  auto& kept = capture_->kept[collection];
+  if (kept.count(key) != 0) return;  // changed before: that value was the moment's
+  kept.emplace(key, current ? std::optional<std::string>(*current) : std::nullopt);
+}
+
+bool State::capture_step(size_t budget) {
+  Capture& c = *capture_;
+  while (c.next < c.names.size()) {
+    if (!capture_collection(budget)) return false;
+    c.kept.erase(c.names[c.next]);
+    ++c.next;
+    c.copied_to.reset();
+  }
+  return true;
+}
+
+// Copies up to budget more documents of names[next]: the kept value where
+// there is one, else the current one, merging the two in key order. Returns
+// true when the collection is whole.
+bool State::capture_collection(size_t& budget) {
+  Capture& c = *capture_;
+  const std::string& name = c.names[c.next];
+  Collection& out = c.copy.collections[name];
+  static const std::map<std::string, std::optional<std::string>> kNothingKept;
+  auto kept_it = c.kept.find(name);
+  const auto& kept = kept_it == c.kept.end() ? kNothingKept : kept_it->second;
+  const Collection& live = *collection(name);  // collections are never removed
+  auto l = c.copied_to ? live.upper_bound(*c.copied_to) : live.begin();
+  auto k = c.copied_to ? kept.upper_bound(*c.copied_to) : kept.begin();
+  const std::string* last = nullptr;
+  for (; l != live.end() || k != kept.end(); --budget) {
+    if (budget == 0) {
+      if (last != nullptr) c.copied_to = *last;
+      return false;
+    }
+    if (k != kept.end() && (l == live.end() || k->first <= l->first)) {
+      if (l != live.end() && l->first == k->first) ++l;
+      if (k->second) out.emplace_hint(out.end(), k->first, *k->second);
+      last = &(k++)->first;
+    } else {
+      out.emplace_hint(out.end(), l->first, l->second);
+      last = &(l++)->first;
+    }
+  }
+  return true;
+}
+
+State::Captured State::take_capture() {
+  Captured copy = std::move(capture_->copy);
+  capture_.reset();
+  return copy;
+}
+
+void State::cancel_capture() { capture_.reset(); }
 
 uint64_t State::hash() const {
   XXH3_state_t* h = XXH3_createState();

@@ -3,11 +3,13 @@
 // apply a merge patch. A collection, once it exists, stays (possibly empty), so
 // that snapshots and readable state files can say it is empty.
 //
-// Thread-safety: none; the store guards a State with a shared mutex.
+// Thread-safety: none; the store guards a State with a shared mutex. The
+// capture functions below say what they need.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,12 +24,14 @@ namespace pa_journal {
 
 class State {
  public:
-  State() = default;
+  State();
+  // A copy has no capture in progress.
   State(const State& other);
   State& operator=(const State& other);
   // Moves keep every document where it is, so the index stays valid.
-  State(State&&) noexcept = default;
-  State& operator=(State&&) noexcept = default;
+  State(State&&) noexcept;
+  State& operator=(State&&) noexcept;
+  ~State();
 
   // Checks a commit against the current state (DESIGN.md 3: a patch or delete
   // of a missing document is refused) and returns its operations with every
@@ -37,6 +41,7 @@ class State {
   std::optional<std::vector<Operation>> resolve(const std::vector<Operation>& ops) const;
 
   // Replaces the whole state with a snapshot's collections at seq/time_ns.
+  // Ends any capture in progress (its copy is lost).
   void load(Collections collections, uint64_t seq, int64_t time_ns);
 
   // Applies a record exactly as it says. Never throws for content: a patch of a
@@ -57,7 +62,38 @@ class State {
   // XXH3 of a canonical serialisation: equal states hash equal.
   uint64_t hash() const;
 
+  // A copy of the collections as they stand at one moment, taken in steps so
+  // that records can be applied in between (compaction copies a large state
+  // without holding off commits for the whole copy).
+  //
+  // begin_capture() notes the moment: last_seq(), last_time_ns() and the
+  // collections that exist. Each capture_step() copies up to `budget` more
+  // documents, in collection and key order, and returns true once the copy is
+  // whole; take_capture() then hands it over. Invariant: for every document
+  // the copy has not reached, apply() first keeps its value at the moment
+  // (absent included) unless it already has, and the steps copy that value
+  // instead of the current one; so the copy is exactly the state at the
+  // moment, whatever was applied between the steps. Collections created since
+  // are left out; collections emptied since are copied as they were.
+  //
+  // One capture at a time. Thread-safety: none of these may run beside
+  // apply() or load(), but they change nothing that find(), collection() and
+  // the other readers look at, so a caller may hold a shared lock that
+  // excludes apply() while other threads read under the same shared lock.
+  struct Captured {
+    Collections collections;
+    uint64_t seq = 0;
+    int64_t time_ns = 0;
+  };
+  void begin_capture();
+  bool capture_step(size_t budget);
+  Captured take_capture();  // after capture_step() returned true
+  void cancel_capture();    // drops a capture in progress, if any
+  bool capturing() const { return capture_ != nullptr; }
+
  private:
+  struct Capture;
+
   // One collection's documents in key order (for snapshots, listings and
   // diffs) and indexed by key, so that a commit or a get finds its document
   // in O(1) whatever the store's size. Both point into the nodes of
@@ -68,6 +104,9 @@ class State {
   };
 
   void check_deletes(const std::vector<Operation>& ops) const;
+  void keep_for_capture(const std::string& collection, const std::string& key,
+                        const std::string* current);
+  bool capture_collection(size_t& budget);
   template <typename Op>
   void apply_op(Op&& op);
   Indexed& writable(const std::string& collection);
@@ -77,6 +116,7 @@ class State {
   std::unordered_map<std::string_view, Indexed> index_;  // over collections_
   uint64_t last_seq_ = 0;
   int64_t last_time_ns_ = 0;
+  std::unique_ptr<Capture> capture_;  // while a capture is in progress
 };
 
 // RFC 7396: the document that results from applying patch to target (null if

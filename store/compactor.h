@@ -19,8 +19,9 @@
 //    every moment from the oldest kept snapshot on stays restorable.
 //
 // Thread-safety: compact() may be called from any thread; compactions are
-// serialised. Commits go on while the snapshot is written: only the capture
-// holds the state lock (shared).
+// serialised. Commits go on while the snapshot is written, and while the
+// state is captured: the capture (Store::Impl::capture) holds the state lock
+// shared for a few dozen documents at a time, and lets go when a commit waits.
 #pragma once
 
 #include <atomic>

@@ -1,7 +1,9 @@
 #include "pa_journal/store.h"
 
+#include <atomic>
 #include <mutex>
 #include <shared_mutex>
+#include <thread>
 
 #include "journal/journal_writer.h"
 #include "journal/storage_log.h"
@@ -26,13 +28,19 @@ struct Store::Impl {
 
   mutable std::shared_mutex state_mu;
   State state;  // guarded by state_mu
+  // Commits waiting for state_mu. A capture lets them in between its steps,
+  // since std::shared_mutex may let a reader in ahead of a waiting writer.
+  std::atomic<int> commits_waiting{0};
+  std::mutex capture_mu;  // one capture of the state at a time
   std::unique_ptr<JournalWriter> writer;
   std::unique_ptr<Compactor> compactor;  // after writer: destroyed before it
 
+  std::unique_lock<std::shared_mutex> lock_for_commit();
   CommitResult enqueue(std::vector<Operation> ops, std::string origin,
                        const JournalWriter::Prepare& prepare = nullptr);
   void check_readable() const;
-  Compactor::Capture capture() const;
+  Compactor::Capture capture();
+  State::Captured copy_in_steps();
   Collections past_state(int64_t t_ns) const;
   Compactor::Settings settings() const;
 };
@@ -152,13 +160,21 @@ Store::~Store() {
   if (impl_->log) impl_->log->write("INFO", "close " + impl_->dir);
 }
 
+// Counted in commits_waiting while it waits, so that a capture lets it in.
+std::unique_lock<std::shared_mutex> Store::Impl::lock_for_commit() {
+  commits_waiting.fetch_add(1, std::memory_order_relaxed);
+  std::unique_lock<std::shared_mutex> lock(state_mu);
+  commits_waiting.fetch_sub(1, std::memory_order_relaxed);
+  return lock;
+}
+
 CommitResult Store::Impl::enqueue(std::vector<Operation> ops, std::string origin,
                                   const JournalWriter::Prepare& prepare) {
   if (!writer) throw StorageError("store " + dir + " is open read-only");
   if (!prepare) validate(ops);
   auto stage = [this](const Record& record) {
     auto resolved = state.resolve(record.ops);  // may refuse
-    std::unique_lock<std::shared_mutex> lock(state_mu);
+    std::unique_lock<std::shared_mutex> lock = lock_for_commit();
     if (resolved) {
       state.apply({record.seq, record.time_ns, std::move(*resolved), {}});
     } else {
@@ -189,16 +205,48 @@ Compactor::Settings Store::Impl::settings() const {
   return out;
 }
 
-Compactor::Capture Store::Impl::capture() const {
+// The state is copied a few documents at a time under the shared lock
+// (State::begin_capture), which is let go whenever a commit waits for it: a
+// commit waits for one step of the copy at most, not for the whole copy.
+Compactor::Capture Store::Impl::capture() {
+  std::lock_guard<std::mutex> one_at_a_time(capture_mu);
   Compactor::Capture out;
-  std::shared_lock<std::shared_mutex> lock(state_mu);
-  out.collections = state.collections();
-  out.seq = state.last_seq();
-  out.time_ns = state.last_time_ns();
-  if (const std::string* count = state.find("config", "backup_count")) {
-    out.backup_count = positive_integer(*count);
+  {
+    std::shared_lock<std::shared_mutex> lock(state_mu);
+    state.begin_capture();
+    if (const std::string* count = state.find("config", "backup_count")) {
+      out.backup_count = positive_integer(*count);
+    }
   }
+  State::Captured copy = copy_in_steps();
+  out.collections = std::move(copy.collections);
+  out.seq = copy.seq;
+  out.time_ns = copy.time_ns;
   return out;
+}
+
+// Runs the capture begun by capture() to its end; on an exception (memory)
+// the capture is dropped, so that commits stop keeping values for it.
+State::Captured Store::Impl::copy_in_steps() {
+  constexpr size_t kStep = 64;  // documents: a few microseconds
+  try {
+    for (bool whole = false; !whole;) {
+      {
+        std::shared_lock<std::shared_mutex> lock(state_mu);
+        do {
+          whole = state.capture_step(kStep);
+        } while (!whole && commits_waiting.load(std::memory_order_relaxed) == 0);
+      }
+      while (commits_waiting.load(std::memory_order_relaxed) > 0)
+        std::this_thread::yield();
+    }
+  } catch (...) {
+    std::shared_lock<std::shared_mutex> lock(state_mu);
+    state.cancel_capture();
+    throw;
+  }
+  std::shared_lock<std::shared_mutex> lock(state_mu);
+  return state.take_capture();
 }
 
 void Store::Impl::check_readable() const {
@@ -264,8 +312,7 @@ std::vector<std::string> Store::collections() const {
 
 Collections Store::state() const {
   impl_->check_readable();
-  std::shared_lock<std::shared_mutex> lock(impl_->state_mu);
-  return impl_->state.collections();
+  return impl_->capture().collections;
 }
 
 uint64_t Store::last_seq() const {

@@ -14,6 +14,9 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -605,6 +608,80 @@ TEST(CompactionConcurrencyTest, CommitsFromManyThreadsDuringBackgroundCompaction
   EXPECT_LE(snapshots_of(dir.path()).size(), 3u);
   reopened.reset();
   EXPECT_TRUE(verify_store(dir.path()).ok());
+}
+
+// A document as the store keeps it: compact, keys in order.
+std::string stored_form(const std::string& json) {
+  return nlohmann::json::parse(json).dump();
+}
+
+// The state is copied a few documents at a time, and commits go on between
+// the steps (Store::Impl::capture). Each snapshot must still be exactly the
+// state at its sequence number: every commit, numbered by the seq it was
+// acknowledged with, is replayed into a model up to that number.
+TEST(CompactionConcurrencyTest, SnapshotsAreTheStateAtTheirSeqWhileWritersChangeIt) {
+  TempDir dir;
+  Options options = manual_options();
+  options.durability = Durability::kNone;
+  options.backup_count = 100;
+  auto store = Store::open(dir.path(), options);
+  struct Change {
+    std::string key;
+    std::optional<std::string> doc;  // nullopt: deleted
+  };
+  std::mutex changes_mu;
+  std::map<uint64_t, Change> changes;  // by seq
+  constexpr int kKeys = 20000;
+  for (int i = 0; i < kKeys; ++i) {
+    std::string key = "k" + std::to_string(i);
+    changes[store->put("contacts", key, contact(i)).seq] = {key, stored_form(contact(i))};
+  }
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 2; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; !stop; ++i) {
+        // Keys all over the key order, so that some are changed before the
+        // copy reaches them and some after; deleted, put back, changed again.
+        std::string key = "k" + std::to_string((i * 7919 + t * 104729) % kKeys);
+        Change c{key, std::nullopt};
+        CommitResult r;
+        try {
+          if (i % 5 == 4) {
+            r = store->remove("contacts", key);
+          } else {
+            r = store->put("contacts", key, contact(i, t + 1));
+            c.doc = stored_form(contact(i, t + 1));
+          }
+        } catch (const NotFoundError&) {
+          continue;  // deleted by the other writer
+        }
+        std::lock_guard<std::mutex> lock(changes_mu);
+        changes[r.seq] = std::move(c);
+      }
+    });
+  }
+  std::vector<CompactionResult> snapshots;
+  for (int i = 0; i < 8; ++i) snapshots.push_back(store->compact());
+  stop = true;
+  for (auto& w : writers) w.join();
+  ASSERT_GT(changes.size(), static_cast<size_t>(kKeys));
+
+  for (const CompactionResult& snapshot : snapshots) {
+    SCOPED_TRACE("snapshot at seq " + std::to_string(snapshot.seq));
+    Collection model;
+    for (const auto& [seq, change] : changes) {
+      if (seq > snapshot.seq) break;
+      if (change.doc) {
+        model[change.key] = *change.doc;
+      } else {
+        model.erase(change.key);
+      }
+    }
+    Collections got = load_backup(dir.path(), snapshot.snapshot_id);
+    EXPECT_EQ(got.size(), 1u);
+    EXPECT_TRUE(got["contacts"] == model);  // not EXPECT_EQ: 20,000 documents
+  }
 }
 
 // --- A failure at every step ---

@@ -94,7 +94,9 @@ class Store {
   std::vector<std::pair<std::string, std::string>> list(
       std::string_view collection) const;
   std::vector<std::string> collections() const;
-  // A copy of every collection, consistent at one sequence number.
+  // A copy of every collection, consistent at one sequence number. Taken in
+  // steps, as compaction takes it: commits go on while a large state is
+  // copied. One copy at a time per store (a compaction's included).
   Collections state() const;
 
   // Point-in-time restore (DESIGN.md 5): appends one commit, with the origin

@@ -73,7 +73,20 @@ void JournalWriter::wait_durable(uint64_t seq) {
     }
     uint32_t generation = sync_generation_.load(std::memory_order_relaxed);
     lock.unlock();
-    sync_generation_.wait(generation, std::memory_order_acquire);
+    await_sync_after(generation);
+  }
+}
+
+// Returns once the sync generation has moved on from generation: yielding
+// for up to kSpinWaitNs, then asleep (see the class comment).
+void JournalWriter::await_sync_after(uint32_t generation) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(kSpinWaitNs);
+  while (sync_generation_.load(std::memory_order_acquire) == generation) {
+    if (std::chrono::steady_clock::now() >= until) {
+      sync_generation_.wait(generation, std::memory_order_acquire);
+      return;
+    }
+    std::this_thread::yield();
   }
 }
 
@@ -106,9 +119,8 @@ Record JournalWriter::enqueue(std::vector<Operation> ops, std::string origin,
   ++next_seq_;
   last_time_ns_ = record.time_ns;
   if (options_.durability == Durability::kAlways) {
-    ++pending_records_;
-    peak_waiters_ = std::max(peak_waiters_, pending_records_);
-    if (lingering_) arrival_cv_.notify_one();
+    size_t queued_records = pending_records_.fetch_add(1, std::memory_order_relaxed) + 1;
+    peak_waiters_ = std::max(peak_waiters_, queued_records);
     return record;
   }
   try {
@@ -130,13 +142,19 @@ Record JournalWriter::enqueue(std::vector<Operation> ops, std::string origin,
 // See the class comment. Called by the leader with syncing_ set, so that
 // arriving committers queue their frames and wait for this sync.
 void JournalWriter::linger(std::unique_lock<std::mutex>& lock) {
-  if (pending_records_ >= peak_waiters_ || last_sync_ns_ <= 0) return;
-  auto limit = std::chrono::nanoseconds(std::min(last_sync_ns_ / 2, kMaxLingerNs));
-  lingering_ = true;
-  bool arrived = arrival_cv_.wait_for(
-      lock, limit, [this] { return pending_records_ >= peak_waiters_ || stopping_; });
-  lingering_ = false;
-  if (!arrived) peak_waiters_ = std::max<size_t>(pending_records_, 1);
+  const size_t expected = peak_waiters_;
+  if (pending_records_.load(std::memory_order_relaxed) >= expected || last_sync_ns_ <= 0)
+    return;
+  auto until = std::chrono::steady_clock::now() +
+               std::chrono::nanoseconds(std::min(last_sync_ns_ / 2, kMaxLingerNs));
+  lock.unlock();
+  while (pending_records_.load(std::memory_order_relaxed) < expected &&
+         std::chrono::steady_clock::now() < until) {
+    std::this_thread::yield();
+  }
+  lock.lock();
+  size_t arrived = pending_records_.load(std::memory_order_relaxed);
+  if (arrived < expected) peak_waiters_ = std::max<size_t>(arrived, 1);
 }
 
 // Writes and syncs everything queued, with mu_ released during the I/O so that

@@ -43,6 +43,14 @@
 // released by one sync then join the next one instead of alternating between
 // two half-full syncs. A lone committer never lingers; a linger that times out
 // lowers the expectation to what arrived.
+//
+// Both waits yield the CPU in a loop before they sleep, as RocksDB's write
+// thread does: a lingering leader for all of its linger (without mu_), a
+// waiting committer for up to kSpinWaitNs. A thread put to sleep on a futex
+// takes tens of microseconds to run again on a virtual CPU, which is a large
+// part of a sync; yielding, it sees the change at once, and gives the CPU to
+// any thread that has work. Measured with 8 threads on 2 vCPUs: 41,000 to
+// 44,000 commits/s sleeping, 68,000 to 75,000 yielding.
 #pragma once
 
 #include <atomic>
@@ -119,10 +127,12 @@ class JournalWriter {
 
  private:
   static constexpr int64_t kMaxLingerNs = 1'000'000;
+  static constexpr int64_t kSpinWaitNs = 200'000;
   static constexpr uint64_t kReserveBytes = 1 << 20;
 
   void lead_sync(std::unique_lock<std::mutex>& lock);
   void linger(std::unique_lock<std::mutex>& lock);
+  void await_sync_after(uint32_t generation);
   // Appends frames (the batch from first_seq on), rolling and reserving as
   // needed; if durably, also makes them durable (WritableFile::append_durably).
   void write_batch(const std::string& frames, uint64_t first_seq, bool durably);
@@ -156,13 +166,11 @@ class JournalWriter {
   std::string failure_;    // mu_
   bool stopping_ = false;  // mu_
   // Group commit: commits queued for the next sync (each has a committer
-  // waiting, or about to), the most seen queued at once, whether a leader is
-  // lingering for arrivals, and the last sync's duration; mu_.
-  size_t pending_records_ = 0;
+  // waiting, or about to; written under mu_, read without it by a lingering
+  // leader), the most seen queued at once, and the last sync's duration; mu_.
+  std::atomic<size_t> pending_records_{0};
   size_t peak_waiters_ = 1;
-  bool lingering_ = false;
   int64_t last_sync_ns_ = 0;
-  std::condition_variable arrival_cv_;
 
   // Owned by whoever writes: the leader under kAlways, mu_ otherwise.
   std::unique_ptr<WritableFile> file_;

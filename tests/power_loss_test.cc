@@ -234,11 +234,16 @@ TEST(PowerLossCampaign, PowerLossDuringConcurrentCommitsCompactionRestoreAndImpo
     const PowerLoss kind = rng() % 2 ? PowerLoss::kPartial : PowerLoss::kStrict;
     std::mutex out_mu;
     std::string out;
-    // Odd rounds run under `none`, each call acknowledged after Store::sync().
-    const bool none = round % 2 == 1;
+    // Rounds cycle through always, none and interval (its background sync
+    // every millisecond, beside the workload's); under the last two each
+    // call is acknowledged after Store::sync().
+    static constexpr Durability kModes[] = {Durability::kAlways, Durability::kNone,
+                                            Durability::kInterval};
     Options options = campaign_options();
     options.file_system = fs;
-    if (none) options.durability = Durability::kNone;
+    options.durability = kModes[round % 3];
+    options.sync_interval_ms = 1;
+    const bool sync_before_ack = options.durability != Durability::kAlways;
     try {
       auto store = Store::open(dir, options);
       WorkloadRound work(
@@ -247,7 +252,7 @@ TEST(PowerLossCampaign, PowerLossDuringConcurrentCommitsCompactionRestoreAndImpo
             std::lock_guard<std::mutex> lock(out_mu);
             out += line + "\n";
           },
-          none);
+          sync_before_ack);
       std::string error = work.run();
       ASSERT_TRUE(error.empty() || fs->power_is_off()) << error;
     } catch (const StorageError& e) {

@@ -44,9 +44,10 @@
 // two half-full syncs. A lone committer never lingers; a linger that times out
 // lowers the expectation to what arrived.
 //
-// Both waits yield the CPU in a loop before they sleep, as RocksDB's write
-// thread does: a lingering leader for all of its linger (without mu_), a
-// waiting committer for up to kSpinWaitNs. A thread put to sleep on a futex
+// Both waits yield the CPU in a loop, as RocksDB's write thread does: a
+// lingering leader for all of its linger (without mu_; it never sleeps, and a
+// closing writer may wait out a linger, 1 ms at most), a waiting committer
+// for up to kSpinWaitNs before it sleeps. A thread put to sleep on a futex
 // takes tens of microseconds to run again on a virtual CPU, which is a large
 // part of a sync; yielding, it sees the change at once, and gives the CPU to
 // any thread that has work. Measured with 8 threads on 2 vCPUs: 41,000 to

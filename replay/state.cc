@@ -211,10 +211,11 @@ size_t State::document_count() const {
 }
 
 void State::begin_capture() {
-  capture_ = std::make_unique<Capture>();
-  capture_->names = collection_names();
-  capture_->copy.seq = last_seq_;
-  capture_->copy.time_ns = last_time_ns_;
+  auto capture = std::make_unique<Capture>();
+  capture->names = collection_names();
+  capture->copy.seq = last_seq_;
+  capture->copy.time_ns = last_time_ns_;
+  capture_ = std::move(capture);  // only now: a throw above leaves none
 }
 
 void State::keep_for_capture(const std::string& collection, const std::string& key,

@@ -76,10 +76,13 @@ class State {
   // moment, whatever was applied between the steps. Collections created since
   // are left out; collections emptied since are copied as they were.
   //
-  // One capture at a time. Thread-safety: none of these may run beside
-  // apply() or load(), but they change nothing that find(), collection() and
-  // the other readers look at, so a caller may hold a shared lock that
-  // excludes apply() while other threads read under the same shared lock.
+  // One capture at a time: capture_step() and take_capture() need one in
+  // progress (capturing()); load() and cancel_capture() end it. Thread-safety:
+  // none of these may run beside apply() or load(), but they change nothing
+  // that find(), collection() and the other readers look at, so a caller may
+  // hold a shared lock that excludes apply() while other threads read under
+  // the same shared lock. capturing() reads what they change: only the thread
+  // that captures, or one that excludes it, may call it.
   struct Captured {
     Collections collections;
     uint64_t seq = 0;

@@ -1,6 +1,7 @@
 #include "pa_journal/store.h"
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <shared_mutex>
 #include <thread>
@@ -41,6 +42,7 @@ struct Store::Impl {
   void check_readable() const;
   Compactor::Capture capture();
   State::Captured copy_in_steps();
+  void let_commits_in() const;
   Collections past_state(int64_t t_ns) const;
   Compactor::Settings settings() const;
 };
@@ -162,16 +164,26 @@ Store::~Store() {
 
 // Counted in commits_waiting while it waits, so that a capture lets it in.
 // A capture holds the lock for one step of a few microseconds and then lets
-// go: a commit that spins that long is in sooner than one put to sleep and
-// woken (tens of microseconds on a virtual CPU).
+// go: a commit that yields for up to kSpin is in sooner than one put to sleep
+// and woken (tens of microseconds on a virtual CPU). The caller holds the
+// journal writer's lock (stage), so the spin is kept short.
 std::unique_lock<std::shared_mutex> Store::Impl::lock_for_commit() {
-  constexpr int kSpins = 200;  // yields: a few hundred microseconds at most
+  constexpr auto kSpin = std::chrono::microseconds(100);
   std::unique_lock<std::shared_mutex> lock(state_mu, std::try_to_lock);
   if (lock.owns_lock()) return lock;
   commits_waiting.fetch_add(1, std::memory_order_relaxed);
-  for (int i = 0; i < kSpins && !lock.try_lock(); ++i) std::this_thread::yield();
-  if (!lock.owns_lock()) lock.lock();
-  commits_waiting.fetch_sub(1, std::memory_order_relaxed);
+  struct Done {
+    std::atomic<int>& waiting;
+    ~Done() { waiting.fetch_sub(1, std::memory_order_relaxed); }
+  } done{commits_waiting};
+  auto until = std::chrono::steady_clock::now() + kSpin;
+  while (!lock.try_lock()) {
+    if (std::chrono::steady_clock::now() >= until) {
+      lock.lock();
+      break;
+    }
+    std::this_thread::yield();
+  }
   return lock;
 }
 
@@ -232,6 +244,19 @@ Compactor::Capture Store::Impl::capture() {
   return out;
 }
 
+// Yields while commits wait for state_mu, so that the next step does not
+// take the lock ahead of them; for kMaxWait at most, since a commit may also
+// be waiting for readers that hold the lock shared (a long list()), and the
+// capture must go on regardless.
+void Store::Impl::let_commits_in() const {
+  constexpr auto kMaxWait = std::chrono::microseconds(200);
+  auto until = std::chrono::steady_clock::now() + kMaxWait;
+  while (commits_waiting.load(std::memory_order_relaxed) > 0 &&
+         std::chrono::steady_clock::now() < until) {
+    std::this_thread::yield();
+  }
+}
+
 // Runs the capture begun by capture() to its end; on an exception (memory)
 // the capture is dropped, so that commits stop keeping values for it.
 State::Captured Store::Impl::copy_in_steps() {
@@ -244,8 +269,7 @@ State::Captured Store::Impl::copy_in_steps() {
           whole = state.capture_step(kStep);
         } while (!whole && commits_waiting.load(std::memory_order_relaxed) == 0);
       }
-      while (commits_waiting.load(std::memory_order_relaxed) > 0)
-        std::this_thread::yield();
+      let_commits_in();
     }
   } catch (...) {
     std::shared_lock<std::shared_mutex> lock(state_mu);

@@ -341,12 +341,29 @@ void PowerLossFileSystem::write_image(const std::string& dir, const Entries& ent
 std::string PowerLossFileSystem::surviving_bytes(const Inode& i, PowerLoss kind,
                                                  std::mt19937_64& rng) {
   if (kind == PowerLoss::kStrict) return i.durable;
+  if (kind == PowerLoss::kScattered) return scattered_bytes(i, rng);
   size_t same = 0;
   size_t common = std::min(i.live.size(), i.durable.size());
   while (same < common && i.live[same] == i.durable[same]) ++same;
   size_t keep = same + rng() % (i.live.size() - same + 1);
   std::string bytes = i.live.substr(0, keep);
   if (i.durable.size() > keep) bytes.append(i.durable, keep);
+  return bytes;
+}
+
+// kScattered: each sector of the durable size holds the live bytes or the
+// durable ones, at random; past it, a prefix of what was appended.
+std::string PowerLossFileSystem::scattered_bytes(const Inode& i, std::mt19937_64& rng) {
+  std::string bytes = i.durable;
+  size_t overlap = std::min(i.live.size(), i.durable.size());
+  for (size_t at = 0; at < overlap; at += kSector) {
+    size_t n = std::min(kSector, overlap - at);
+    if (rng() % 2) bytes.replace(at, n, i.live, at, n);
+  }
+  if (i.live.size() > i.durable.size()) {
+    size_t extra = i.live.size() - i.durable.size();
+    bytes.append(i.live, i.durable.size(), rng() % (extra + 1));
+  }
   return bytes;
 }
 

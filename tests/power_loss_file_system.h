@@ -23,6 +23,11 @@
 //     (appended, or stored into a reservation), in offset order;
 //     per directory, a random prefix of its entry changes since its last sync
 //     (ext4's ordered metadata journal commits them in order).
+//   - kScattered: as kPartial, except that the bytes written since the last
+//     sync over the file's durable size (into a synced reservation) come
+//     back sector by sector (kSector bytes), each written or not at random,
+//     in no order: a disk with a volatile cache may keep any of the sectors
+//     of writes it has not flushed. Bytes past the durable size are a prefix.
 //
 // Paths outside root are forwarded untouched and count as always durable.
 // Calls are serialised (one mutex), and sync/sync_dir do not reach the disk:
@@ -46,11 +51,13 @@
 
 namespace pa_journal::testing {
 
-enum class PowerLoss { kStrict, kPartial };
+enum class PowerLoss { kStrict, kPartial, kScattered };
 
 class PowerLossFileSystem : public FileSystem,
                             public std::enable_shared_from_this<PowerLossFileSystem> {
  public:
+  static constexpr size_t kSector = 512;
+
   explicit PowerLossFileSystem(std::string root,
                                std::shared_ptr<FileSystem> base = posix_file_system());
 
@@ -120,6 +127,7 @@ class PowerLossFileSystem : public FileSystem,
                    std::mt19937_64& rng);
   static std::string surviving_bytes(const Inode& i, PowerLoss kind,
                                      std::mt19937_64& rng);
+  static std::string scattered_bytes(const Inode& i, std::mt19937_64& rng);
   Entries surviving_entries(const Directory& d, PowerLoss kind, std::mt19937_64& rng);
 
   std::shared_ptr<FileSystem> base_;

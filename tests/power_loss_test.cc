@@ -17,13 +17,14 @@
 // state is the one its history produces, and verify is clean. The same
 // campaign again with every loss keeping a random subset of the unsynced
 // sectors (PowerLoss::kScattered), opened in point-in-time mode where the
-// default refuses. Last, power
-// losses while a store is created and compacted for the first time, which the
-// long campaign (one store, started before the simulation) never sees.
+// default refuses. Last, power losses while a store is created and compacted
+// for the first time, which the long campaign (one store, started before the
+// simulation) never sees.
 //
 // PA_JOURNAL_POWER_LOSS_ROUNDS=N sets the number of power losses (200 by
-// default; half that for the scattered campaign and for fresh stores); PA_JOURNAL_POWER_LOSS_SEED=N repeats a run's contents and cut points
-// (not its thread interleavings).
+// default; half that for the scattered campaign and for fresh stores);
+// PA_JOURNAL_POWER_LOSS_SEED=N repeats a run's contents and cut points (not its thread
+// interleavings).
 #include <gtest/gtest.h>
 
 #include <chrono>

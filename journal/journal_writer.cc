@@ -63,8 +63,9 @@ Record JournalWriter::commit(std::vector<Operation> ops, std::string origin,
 void JournalWriter::wait_durable(uint64_t seq) {
   while (durable_seq_.load(std::memory_order_acquire) < seq) {
     std::unique_lock<std::mutex> lock(mu_);
-    throw_if_failed();
+    // Durable first: a later batch may have failed since the check above.
     if (durable_seq_.load(std::memory_order_relaxed) >= seq) return;
+    throw_if_failed();
     if (!syncing_) {
       lead_sync(lock);
       lock.unlock();  // the committers it releases need no lock to see that

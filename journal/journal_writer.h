@@ -112,7 +112,8 @@ class JournalWriter {
                  const Prepare& prepare = nullptr);
   // Blocks until the commit numbered seq is durable under the durability mode,
   // leading a shared sync if no other thread is. Throws JournalFailedError if
-  // a write or sync failed first.
+  // a write or sync failed before that commit was durable; a durable commit
+  // is never reported as failed, even if a later batch has failed since.
   void wait_durable(uint64_t seq);
 
   // Syncs everything written so far (used by close, compaction and

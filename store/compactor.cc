@@ -150,11 +150,15 @@ void Compactor::background_loop() {
     cv_.wait_for(lock, tick, [this] { return stopping_ || wanted_; });
     if (stopping_) return;
     Settings settings = settings_();
-    if (!settings.automatic || settings.last_seq == last_snapshot_seq_ ||
-        !due(settings, last)) {
-      if (!settings.automatic) wanted_ = false;
+    // Nothing to do: wanted_ is dropped (a threshold crossed by commits the
+    // newest snapshot already covers), else the wait above would return at
+    // once, without letting go of mu_, for as long as nothing is committed.
+    // The counts stay, so the next commit asks again.
+    if (!settings.automatic || settings.last_seq == last_snapshot_seq_) {
+      wanted_ = false;
       continue;
     }
+    if (!due(settings, last)) continue;
     lock.unlock();
     try {
       compact();

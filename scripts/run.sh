@@ -49,7 +49,7 @@ stage() { printf '\n==== %s\n' "$*"; }
 sanitized=(-DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE=-O1 -DCMAKE_C_FLAGS_RELEASE=-O1)
 
 # The tests that run threads against each other; ThreadSanitizer runs these.
-concurrency_tests=(journal_writer_test compaction_test store_test)
+concurrency_tests=(journal_writer_test compaction_test store_test background_compaction_test)
 
 case "${1:-}" in
   demo)

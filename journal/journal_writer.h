@@ -24,8 +24,9 @@
 //    a frame cut short by fill, which the reader sees as torn like a frame
 //    cut short by the end of the file.
 // 5. A failed write or sync leaves the file in an unknown state. The writer
-//    never retries and never acknowledges another commit: every later commit
-//    or sync throws JournalFailedError until the store is reopened, and
+//    never retries and never acknowledges another commit (one whose batch
+//    was durable before the failure still is): every later commit or sync
+//    throws JournalFailedError until the store is reopened, and
 //    reopening reads back only what is durable. The batch whose write or sync
 //    failed was not acknowledged, so the writer tries once to truncate its
 //    bytes off the segment (everything before them was acknowledged and is

@@ -65,6 +65,11 @@ void JournalWriter::wait_durable(uint64_t seq) {
     std::unique_lock<std::mutex> lock(mu_);
     // Durable first: a later batch may have failed since the check above.
     if (durable_seq_.load(std::memory_order_relaxed) >= seq) return;
+    if (seq >= next_seq_) {
+      throw InvalidInputError("no commit numbered " + std::to_string(seq) +
+                              " has been made; the last is " +
+                              std::to_string(next_seq_ - 1));
+    }
     throw_if_failed();
     if (!syncing_) {
       lead_sync(lock);
@@ -103,16 +108,15 @@ Record JournalWriter::enqueue(std::vector<Operation> ops, std::string origin,
   // applies it to the caller's state; a refused record's frame is cut off
   // pending_ again.
   size_t queued = pending_.size();
-  size_t payload_bytes = append_record_frame(&pending_, format::kTypeCommit, record);
-  if (payload_bytes > format::kMaxPayloadSize) {
-    pending_.resize(queued);
-    throw InvalidInputError("commit too large: " + std::to_string(payload_bytes) +
-                            " bytes encoded, the limit is " +
-                            std::to_string(format::kMaxPayloadSize));
-  }
   try {
+    size_t payload_bytes = append_record_frame(&pending_, format::kTypeCommit, record);
+    if (payload_bytes > format::kMaxPayloadSize) {
+      throw InvalidInputError("commit too large: " + std::to_string(payload_bytes) +
+                              " bytes encoded, the limit is " +
+                              std::to_string(format::kMaxPayloadSize));
+    }
     stage(record);
-  } catch (...) {
+  } catch (...) {  // a refusal, or memory: no part of the frame stays queued
     pending_.resize(queued);
     throw;
   }
@@ -128,7 +132,7 @@ Record JournalWriter::enqueue(std::vector<Operation> ops, std::string origin,
     // Written straight from pending_, which keeps its capacity for the next.
     write_batch(pending_, pending_first_seq_, /*durably=*/false);
     pending_.clear();
-  } catch (const StorageError& e) {
+  } catch (const std::exception& e) {  // StorageError, or bad_alloc
     pending_.clear();
     cut_failed_batch();
     fail(e.what());
@@ -173,7 +177,7 @@ void JournalWriter::lead_sync(std::unique_lock<std::mutex>& lock) {
   auto start = std::chrono::steady_clock::now();
   try {
     write_batch(frames, first, /*durably=*/true);
-  } catch (const StorageError& e) {
+  } catch (const std::exception& e) {  // StorageError, or bad_alloc
     error = e.what();
     cut_failed_batch();
   }

@@ -115,6 +115,7 @@ class JournalWriter {
   // leading a shared sync if no other thread is. Throws JournalFailedError if
   // a write or sync failed before that commit was durable; a durable commit
   // is never reported as failed, even if a later batch has failed since.
+  // Throws InvalidInputError for a seq not handed out yet.
   void wait_durable(uint64_t seq);
 
   // Syncs everything written so far (used by close, compaction and

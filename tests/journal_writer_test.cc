@@ -538,5 +538,53 @@ TEST_F(JournalWriterTest, FailedGroupCommitFailsEveryWaiterAndLaterCommit) {
   EXPECT_EQ(seqs_of(records), one_to(static_cast<uint64_t>(acknowledged.load())));
 }
 
+// An allocation that fails while a batch is written (a large direct-I/O
+// buffer, say) is a failed write like any other: the journal stops, every
+// committer hears JournalFailedError, and nothing waits for a sync that will
+// never end. It escaped as std::bad_alloc before, leaving a sync "running"
+// under kAlways, so the next commit and the writer's close waited forever.
+class AllocationFailureTest : public JournalWriterTest,
+                              public ::testing::WithParamInterface<Durability> {};
+
+TEST_P(AllocationFailureTest, FailedAllocationDuringAWriteStopsTheJournal) {
+  Options options;
+  options.durability = GetParam();
+  auto writer = make_writer(options);
+  commit(*writer, "ok");
+  std::atomic<bool> armed{true};
+  fs_->set_hook(FsOp::kAppend, [&](const std::string&) {
+    if (armed.exchange(false)) throw std::bad_alloc();
+  });
+  testing::returns_within(
+      std::chrono::seconds(10), "commits after a failed allocation", [&] {
+        EXPECT_THROW(commit(*writer, "lost"), JournalFailedError);
+        EXPECT_THROW(commit(*writer, "after"), JournalFailedError);
+        EXPECT_NE(writer->failure().find("bad_alloc"), std::string::npos)
+            << writer->failure();
+        writer.reset();
+      });
+  EXPECT_EQ(seqs_of(read_journal()), one_to(1));
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, AllocationFailureTest,
+                         ::testing::Values(Durability::kAlways, Durability::kNone),
+                         [](const auto& info) {
+                           return std::string(to_string(info.param));
+                         });
+
+// A sequence number not handed out yet can never become durable: waiting for
+// it is refused. It looped before, leading an empty sync again and again.
+TEST_F(JournalWriterTest, WaitingForASequenceNumberNotHandedOutIsRefused) {
+  auto writer = make_writer();
+  commit(*writer, "ok");
+  testing::returns_within(std::chrono::seconds(10), "wait_durable(2)", [&] {
+    EXPECT_THROW(writer->wait_durable(2), InvalidInputError);
+  });
+  writer->wait_durable(1);
+  writer->wait_durable(0);
+  Record next = commit(*writer, "next");
+  EXPECT_EQ(next.seq, 2u);
+}
+
 }  // namespace
 }  // namespace pa_journal

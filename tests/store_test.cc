@@ -237,6 +237,33 @@ TEST_F(StoreTest, ConcurrentCommittersShareSyncsAndEveryCommitSurvives) {
   }
 }
 
+TEST_F(StoreTest, PipelinedCommitsShareOneSyncAndWaitingForAnUnmadeOneIsRefused) {
+  auto fault_fs = std::make_shared<FaultFileSystem>();
+  Options options;
+  options.file_system = fault_fs;
+  {
+    auto store = open(options);
+    store->put("contacts", "k1", doc(1));  // creates the segment and its reservation
+    fault_fs->reset_counts();
+    uint64_t last = 0;
+    for (int i = 2; i <= 6; ++i) {
+      last = store->enqueue({{OpKind::kPut, "contacts", "k" + std::to_string(i), doc(i)}})
+                 .seq;
+    }
+    EXPECT_EQ(last, 6u);
+    EXPECT_EQ(store->get("contacts", "k6"), doc(6));  // staged: readable at once
+    EXPECT_EQ(fault_fs->count(FsOp::kSync), 0u);
+    store->wait_durable(last);
+    EXPECT_EQ(fault_fs->count(FsOp::kSync), 1u);
+    testing::returns_within(std::chrono::seconds(10), "wait_durable(7)", [&] {
+      EXPECT_THROW(store->wait_durable(7), InvalidInputError);
+    });
+    EXPECT_EQ(store->put("contacts", "k7", doc(7)).seq, 7u);
+  }
+  auto store = open(RecoveryMode::kStrict);
+  EXPECT_EQ(store->last_seq(), 7u);
+}
+
 // --- the failed state ---
 
 class StoreFailureTest : public StoreTest, public ::testing::WithParamInterface<FsOp> {};

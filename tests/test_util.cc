@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 
 #include "journal/format.h"
@@ -60,6 +62,18 @@ std::vector<FrameSpan> frames_of(const std::string& segment) {
     offset += format::kFrameHeaderSize + length;
   }
   return frames;
+}
+
+void returns_within(std::chrono::seconds limit, const std::string& what,
+                    const std::function<void()>& fn) {
+  std::future<void> done = std::async(std::launch::async, fn);
+  if (done.wait_for(limit) == std::future_status::timeout) {
+    std::fprintf(stderr, "%s: did not return within %lld s; exiting\n", what.c_str(),
+                 static_cast<long long>(limit.count()));
+    std::fflush(nullptr);  // what the test printed so far, too
+    std::_Exit(1);
+  }
+  done.get();
 }
 
 }  // namespace pa_journal::testing

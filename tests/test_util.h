@@ -1,7 +1,9 @@
 // Helpers shared by the test files: throwaway directories and file bytes.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,5 +39,12 @@ struct FrameSpan {
 // The frames of a segment's bytes, walked by their length fields without
 // checks: only for segments the store wrote.
 std::vector<FrameSpan> frames_of(const std::string& segment);
+
+// Runs fn on another thread and returns (or rethrows) what it did. If fn has
+// not returned within limit, the test program exits at once, saying `what`
+// hung: a hung thread cannot be stopped, and waiting for CTest's timeout
+// would only say less, later.
+void returns_within(std::chrono::seconds limit, const std::string& what,
+                    const std::function<void()>& fn);
 
 }  // namespace pa_journal::testing

@@ -85,6 +85,8 @@ class Store {
   // stages a commit and returns at once; it is acknowledged only when
   // wait_durable(seq) has returned. Commits enqueued meanwhile share one sync.
   CommitResult enqueue(std::vector<Operation> ops, std::string origin = {});
+  // Throws JournalFailedError if the journal failed before seq was durable,
+  // and InvalidInputError for a seq no commit has been given yet.
   void wait_durable(uint64_t seq);
 
   // The document as compact JSON, or nullopt. get and list throw

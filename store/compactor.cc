@@ -153,8 +153,10 @@ void Compactor::background_loop() {
     // Nothing to do: wanted_ is dropped (a threshold crossed by commits the
     // newest snapshot already covers), else the wait above would return at
     // once, without letting go of mu_, for as long as nothing is committed.
-    // The counts stay, so the next commit asks again.
-    if (!settings.automatic || settings.last_seq == last_snapshot_seq_) {
+    // The counts stay, so the next commit asks again. A failed journal fails
+    // every compaction until the store is reopened: no use trying each tick.
+    if (!settings.automatic || settings.last_seq == last_snapshot_seq_ ||
+        journal_failed()) {
       wanted_ = false;
       continue;
     }
@@ -168,6 +170,10 @@ void Compactor::background_loop() {
     last = std::chrono::steady_clock::now();
     lock.lock();
   }
+}
+
+bool Compactor::journal_failed() const {
+  return writer_ != nullptr && !writer_->failure().empty();
 }
 
 bool Compactor::due(const Settings& settings,

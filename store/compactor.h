@@ -87,6 +87,7 @@ class Compactor {
   std::vector<std::string> delete_old_segments(uint64_t oldest_kept_seq);
   void background_loop();
   bool due(const Settings& settings, std::chrono::steady_clock::time_point last) const;
+  bool journal_failed() const;
 
   std::shared_ptr<FileSystem> fs_;
   const std::string dir_;

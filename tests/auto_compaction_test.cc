@@ -6,9 +6,11 @@
 #include <chrono>
 #include <thread>
 
+#include "pa_journal/errors.h"
 #include "pa_journal/file_storage.h"
 #include "pa_journal/inspect.h"
 #include "pa_journal/store.h"
+#include "tests/fault_file_system.h"
 #include "tests/test_util.h"
 
 namespace pa_journal {
@@ -77,6 +79,34 @@ TEST(AutoCompactionTest, AutoSaveIntervalCompactsOnATimer) {
   EXPECT_TRUE(eventually([&] { return snapshot_count(dir.path()) >= 1; }));
   auto backups = list_backups(dir.path());
   EXPECT_EQ(backups.front().seq, storage.store().last_seq());
+}
+
+// Once the journal has failed, no compaction can succeed until the store is
+// reopened (it must sync the journal first). Background compaction stops
+// trying; it retried at every tick before, copying the state and logging an
+// error each time: a thousand lines a second at a 1 ms interval.
+TEST(AutoCompactionTest, FailedJournalStopsBackgroundCompactionRetries) {
+  testing::TempDir dir;
+  auto fault_fs = std::make_shared<testing::FaultFileSystem>();
+  Options options;
+  options.file_system = fault_fs;
+  options.compact_interval_ms = 1;
+  auto store = Store::open(dir.path(), options);
+  store->put("notes", "saved", "{}");
+  fault_fs->fail(testing::FsOp::kSync, 1, testing::FaultMode::kPersistent);
+  try {
+    store->put("notes", "lost", "{}");  // fails, unless a compaction's sync did first
+  } catch (const JournalFailedError&) {
+  }
+  EXPECT_THROW(store->put("notes", "after", "{}"), JournalFailedError);
+  std::this_thread::sleep_for(milliseconds(300));
+  std::string log = testing::read_bytes(dir / "storage.log");
+  size_t failures = 0;
+  for (size_t at = 0;
+       (at = log.find("background compaction failed", at)) != std::string::npos; ++at) {
+    ++failures;
+  }
+  EXPECT_LE(failures, 1u) << log;
 }
 
 }  // namespace

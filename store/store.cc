@@ -120,6 +120,9 @@ std::string RecoveryReport::summary() const {
 }
 
 std::unique_ptr<Store> Store::open(const std::string& dir, Options options) {
+  if (options.durability == Durability::kInterval && options.sync_interval_ms == 0) {
+    throw InvalidInputError("interval durability needs a sync_interval_ms of at least 1");
+  }
   auto impl = std::make_unique<Impl>();
   impl->dir = dir;
   impl->fs = options.file_system ? options.file_system : posix_file_system();

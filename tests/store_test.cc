@@ -264,6 +264,16 @@ TEST_F(StoreTest, PipelinedCommitsShareOneSyncAndWaitingForAnUnmadeOneIsRefused)
   EXPECT_EQ(store->last_seq(), 7u);
 }
 
+TEST_F(StoreTest, IntervalDurabilityWithAZeroIntervalIsRefusedBeforeAnythingIsCreated) {
+  Options options;
+  options.durability = Durability::kInterval;
+  options.sync_interval_ms = 0;
+  EXPECT_THROW(open(options), InvalidInputError);
+  EXPECT_FALSE(fs::exists(store_dir()));
+  options.sync_interval_ms = 1;
+  EXPECT_EQ(open(options)->put("contacts", "a", doc(1)).seq, 1u);
+}
+
 // --- the failed state ---
 
 class StoreFailureTest : public StoreTest, public ::testing::WithParamInterface<FsOp> {};

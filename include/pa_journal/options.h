@@ -52,7 +52,7 @@ RecoveryMode parse_recovery_mode(std::string_view text);
 
 struct Options {
   Durability durability = Durability::kAlways;
-  uint32_t sync_interval_ms = 100;  // used by Durability::kInterval
+  uint32_t sync_interval_ms = 100;  // used by Durability::kInterval; >= 1
   RecoveryMode recovery = RecoveryMode::kTolerateTail;
   uint64_t segment_bytes = 64ull << 20;  // roll to a new segment past this size
   bool read_only = false;  // read-only opens never take LOCK and never write

@@ -20,17 +20,6 @@ using std::chrono::milliseconds;
 
 size_t snapshot_count(const std::string& dir) { return list_backups(dir).size(); }
 
-// Polls until pred holds or `limit` passes; returns whether it held.
-template <typename Pred>
-bool eventually(Pred pred, milliseconds limit = milliseconds(8000)) {
-  auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(milliseconds(50));
-  }
-  return pred();
-}
-
 Options few_records() {
   Options options;
   options.compact_after_records = 5;
@@ -41,7 +30,7 @@ TEST(AutoCompactionTest, RecordThresholdCompactsInTheBackground) {
   testing::TempDir dir;
   auto store = Store::open(dir.path(), few_records());
   for (int i = 0; i < 6; ++i) store->put("notes", "n" + std::to_string(i), "{}");
-  EXPECT_TRUE(eventually([&] { return snapshot_count(dir.path()) >= 1; }));
+  EXPECT_TRUE(testing::eventually([&] { return snapshot_count(dir.path()) >= 1; }));
 }
 
 TEST(AutoCompactionTest, BackupEnabledFalseStopsAutomaticSnapshots) {
@@ -55,7 +44,7 @@ TEST(AutoCompactionTest, BackupEnabledFalseStopsAutomaticSnapshots) {
   EXPECT_EQ(snapshot_count(dir.path()), 0u);
   config.set("backup_enabled", true);
   storage.store().put("notes", "again", "{}");
-  EXPECT_TRUE(eventually([&] { return snapshot_count(dir.path()) >= 1; }));
+  EXPECT_TRUE(testing::eventually([&] { return snapshot_count(dir.path()) >= 1; }));
 }
 
 TEST(AutoCompactionTest, AutoSaveFalseStopsAutomaticSnapshots) {
@@ -76,7 +65,7 @@ TEST(AutoCompactionTest, AutoSaveIntervalCompactsOnATimer) {
   FileStorage storage(dir.path());  // record and byte thresholds far away
   ConfigManager(storage).set("auto_save_interval", 1);
   storage.store().put("notes", "n", R"({"text":"saved by the timer"})");
-  EXPECT_TRUE(eventually([&] { return snapshot_count(dir.path()) >= 1; }));
+  EXPECT_TRUE(testing::eventually([&] { return snapshot_count(dir.path()) >= 1; }));
   auto backups = list_backups(dir.path());
   EXPECT_EQ(backups.front().seq, storage.store().last_seq());
 }

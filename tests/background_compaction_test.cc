@@ -84,11 +84,7 @@ TEST_F(BackgroundCompactionTest, CommitAfterANothingNewWakeUpStillCompacts) {
   EXPECT_EQ(captures.load(), 0);
   last_seq = 8;
   compactor.note_commit(100);
-  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (captures.load() == 0 && std::chrono::steady_clock::now() < end) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_GE(captures.load(), 1);
+  EXPECT_TRUE(testing::eventually([&] { return captures.load() >= 1; }));
 }
 
 }  // namespace

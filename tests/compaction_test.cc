@@ -408,15 +408,10 @@ TEST(CompactionTest, CompactionWithNothingNewStillAppliesRetentionAndCleansLefto
 
 // --- Automatic compaction ---
 
-// Waits (up to a generous limit, only so that a broken build fails instead of
-// hanging) until dir has at least `count` snapshots.
+// Waits until dir has at least `count` snapshots.
 bool wait_for_snapshots(const std::string& dir, size_t count) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (snapshots_of(dir).size() >= count) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return false;
+  return testing::eventually([&] { return snapshots_of(dir).size() >= count; },
+                             std::chrono::seconds(60));
 }
 
 TEST(AutoCompactionTest, TriggersOnRecordCount) {

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <future>
 #include <sstream>
+#include <thread>
 
 #include "journal/format.h"
 #include "journal/journal_reader.h"
@@ -62,6 +63,15 @@ std::vector<FrameSpan> frames_of(const std::string& segment) {
     offset += format::kFrameHeaderSize + length;
   }
   return frames;
+}
+
+bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return pred();
 }
 
 void returns_within(std::chrono::seconds limit, const std::string& what,

@@ -40,6 +40,12 @@ struct FrameSpan {
 // checks: only for segments the store wrote.
 std::vector<FrameSpan> frames_of(const std::string& segment);
 
+// Polls pred every few milliseconds until it holds or limit passes; returns
+// whether it held. The limit is generous: it only makes a broken build fail
+// instead of hang, and is no measure of speed.
+bool eventually(const std::function<bool()>& pred,
+                std::chrono::milliseconds limit = std::chrono::seconds(10));
+
 // Runs fn on another thread and returns (or rethrows) what it did. If fn has
 // not returned within limit, the test program exits at once, saying `what`
 // hung: a hung thread cannot be stopped, and waiting for CTest's timeout

@@ -23,6 +23,7 @@ void Runner::throughput() {
     sets[0].push_back(std::move(p));
   }
   sets[0].push_back(make_disk_peer(scratch_.sub("disk-sync.dat"), true));
+  sets[0].push_back(make_disk_overwrite_peer(scratch_.sub("disk-overwrite.dat")));
   sets[0].push_back(make_seed_peer(scratch_.sub("seed")));
   sets[1].push_back(
       std::make_unique<StorePeer>(scratch_.sub("interval"), Durability::kInterval));

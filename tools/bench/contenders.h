@@ -58,4 +58,10 @@ std::unique_ptr<Peer> make_seed_peer(const std::string& dir);
 // followed by fdatasync(2) if durable.
 std::unique_ptr<Peer> make_disk_peer(const std::string& path, bool durable);
 
+// The ceiling for a durable single writer: one 4 KiB O_DIRECT|O_DSYNC write
+// per commit into blocks written and synced beforehand (pwrite + fdatasync
+// where O_DIRECT is refused). Nothing that makes each commit durable before
+// the next can be faster on the same disk.
+std::unique_ptr<Peer> make_disk_overwrite_peer(const std::string& path);
+
 }  // namespace pa_journal::bench

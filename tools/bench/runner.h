@@ -72,6 +72,7 @@ class Runner {
   void target(std::string id, std::string text, std::string figure, std::string versus,
               double ratio, double required, bool at_least, std::string note = {});
   std::string size_note(uint64_t measured, uint64_t named) const;
+  static std::string ceiling_note(double ceiling, double required);
   void context_ratios();
   void judge();
 

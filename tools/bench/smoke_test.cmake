@@ -1,5 +1,6 @@
 # The bench_smoke test: `pa-journal-bench --quick --json` with tiny sizes must
-# exit 0 and print one JSON object with every figure and target in it.
+# exit 0 and print one JSON object with every figure and target in it, and the
+# disk's fastest durable write loop with its ratio to SQLite WAL FULL.
 # Run as: cmake -DBENCH=<pa-journal-bench> -DWORK_DIR=<dir> -P smoke_test.cmake
 file(MAKE_DIRECTORY ${WORK_DIR})
 execute_process(
@@ -26,3 +27,16 @@ foreach(i RANGE 0 11)
   string(JSON pass GET "${out}" targets ${i} pass)
   message(STATUS "target ${id}: pass=${pass}")
 endforeach()
+set(ceiling_ratio "")
+math(EXPR last "${figures} - 1")
+foreach(i RANGE 0 ${last})
+  string(JSON id GET "${out}" figures ${i} id)
+  if(id STREQUAL "commit.disk-overwrite")
+    string(JSON ceiling_ratio GET "${out}" figures ${i} ratios 0 ratio)
+    string(JSON versus GET "${out}" figures ${i} ratios 0 versus)
+  endif()
+endforeach()
+if(NOT ceiling_ratio GREATER 0 OR NOT versus MATCHES "^SQLite WAL full")
+  message(FATAL_ERROR "no ratio of the durable overwrite loop to SQLite WAL full\n${out}")
+endif()
+message(STATUS "durable overwrite loop: ${ceiling_ratio}x SQLite WAL full")

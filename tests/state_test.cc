@@ -102,7 +102,9 @@ TEST(KeyIndexTest, FindsExactlyTheKeysPresentThroughInsertsAndErases) {
         const KeyIndex::Node* found = index.find(probe);
         auto expected = docs.find(probe);
         ASSERT_EQ(found != nullptr, expected != docs.end()) << probe << " at " << step;
-        if (found != nullptr) EXPECT_EQ(*found, expected);
+        if (found != nullptr) {
+          EXPECT_EQ(*found, expected);
+        }
       }
     }
   }

@@ -46,7 +46,10 @@ class State {
 
   // Applies a record exactly as it says. Never throws for content: a patch of a
   // missing document patches null, a delete of a missing one does nothing, so
-  // replay is total.
+  // replay is total. All or nothing: if it throws part-way (memory, or a patch
+  // of a stored document that does not parse), every operation of the record
+  // applied so far is undone and the state is as it was (a capture in progress
+  // may have kept values at its moment meanwhile, which stay right).
   void apply(const Record& record);
   // The same, taking the record's documents instead of copying them.
   void apply(Record&& record);
@@ -106,12 +109,34 @@ class State {
     KeyIndex by_key;
   };
 
+  // One change apply() made to the state, kept until the record is whole so
+  // that a throw part-way can undo it. Undoing never allocates: it moves a
+  // value or a node back, or erases one.
+  struct Undo {
+    enum Kind { kCreated, kInserted, kReplaced, kErased } kind;
+    Indexed* c = nullptr;
+    Collection::iterator node{};         // kInserted, kReplaced
+    std::string value;                   // kReplaced: the document before
+    Collection::node_type erased;        // kErased: the document's node
+    Collections::iterator collection{};  // kCreated
+  };
+
+  template <typename Ops>
+  void apply_all(Ops&& ops, uint64_t seq, int64_t time_ns);
+  void roll_back() noexcept;
+  // The changes of the record being applied: one log per thread, empty
+  // between records, so that State stays as small as it was.
+  static std::vector<Undo>& undo_log();
   void check_deletes(const std::vector<Operation>& ops) const;
   void keep_for_capture(const std::string& collection, const std::string& key,
                         const std::string* current);
   bool capture_collection(size_t& budget);
   template <typename Op>
-  void apply_op(Op&& op);
+  void apply_op(Op&& op, bool last);
+  template <typename Document>
+  void insert_document(Indexed& c, const std::string& key, Document&& document);
+  void replace_document(Indexed& c, Collection::iterator node, std::string document);
+  void erase_document(Indexed& c, Collection::iterator node);
   Indexed& writable(const std::string& collection);
   void reindex();
 

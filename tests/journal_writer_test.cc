@@ -564,8 +564,8 @@ TEST_P(AllocationFailureTest, FailedAllocationDuringAWriteStopsTheJournal) {
 
 INSTANTIATE_TEST_SUITE_P(Modes, AllocationFailureTest,
                          ::testing::Values(Durability::kAlways, Durability::kNone),
-                         [](const auto& info) {
-                           return std::string(to_string(info.param));
+                         [](const auto& param) {
+                           return std::string(to_string(param.param));
                          });
 
 // A sequence number not handed out yet can never become durable: waiting for

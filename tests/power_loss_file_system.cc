@@ -26,7 +26,7 @@ class ModelledFile : public WritableFile {
   void sync() override { fs_->file_sync(inode_, real_.get()); }
   void close() override { fs_->file_close(inode_, end_, real_.get()); }
   void reserve(uint64_t bytes, char fill, bool rarely_synced) override {
-    fs_->file_reserve(inode_, end_ + bytes, fill, real_.get(),
+    fs_->file_reserve(inode_, end_ + bytes, fill,
                       [&] { real_->reserve(bytes, fill, rarely_synced); });
   }
 
@@ -153,7 +153,6 @@ void PowerLossFileSystem::file_write(uint64_t inode, uint64_t offset,
 }
 
 void PowerLossFileSystem::file_reserve(uint64_t inode, uint64_t end, char fill,
-                                       WritableFile* real,
                                        const std::function<void()>& reserve) {
   std::lock_guard<std::mutex> lock(mu_);
   count_call("(open file)");

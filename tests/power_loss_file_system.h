@@ -92,7 +92,7 @@ class PowerLossFileSystem : public FileSystem,
   // inside a reservation (WritableFile::reserve) and then overwrite its fill.
   void file_write(uint64_t inode, uint64_t offset, std::string_view data,
                   WritableFile* real);
-  void file_reserve(uint64_t inode, uint64_t end, char fill, WritableFile* real,
+  void file_reserve(uint64_t inode, uint64_t end, char fill,
                     const std::function<void()>& reserve);
   void file_sync(uint64_t inode, WritableFile* real);
   void file_close(uint64_t inode, uint64_t end, WritableFile* real);

@@ -313,8 +313,8 @@ TEST_P(ReservedSpaceStoreTest, ARecordTornInsideTheReservationIsCutAndLogged) {
 INSTANTIATE_TEST_SUITE_P(Modes, ReservedSpaceStoreTest,
                          ::testing::Values(Durability::kAlways, Durability::kInterval,
                                            Durability::kNone),
-                         [](const auto& info) {
-                           return std::string(to_string(info.param));
+                         [](const auto& param) {
+                           return std::string(to_string(param.param));
                          });
 
 }  // namespace

@@ -150,7 +150,7 @@ State::Indexed& State::writable(const std::string& collection) {
     throw;
   }
   indexed->docs = &node->second;
-  undo_log().push_back({Undo::kCreated, indexed, {}, {}, {}, node});
+  undo_log().push_back({Undo::kCreated, indexed, nullptr, nullptr, {}, {}, node});
   return *indexed;
 }
 
@@ -192,29 +192,31 @@ template <typename Document>
 void State::insert_document(Indexed& c, const std::string& key, Document&& document) {
   Collection::iterator node =
       c.docs->emplace(key, std::forward<Document>(document)).first;
-  undo_log().push_back({Undo::kInserted, &c, node, {}, {}, {}});
+  undo_log().push_back({Undo::kInserted, &c, &node->first, nullptr, {}, {}, {}});
   c.by_key.insert(node);  // may grow the index, and throw
 }
 
 void State::replace_document(Indexed& c, Collection::iterator node,
                              std::string document) {
-  undo_log().push_back({Undo::kReplaced, &c, node, std::move(node->second), {}, {}});
+  undo_log().push_back(
+      {Undo::kReplaced, &c, nullptr, &node->second, std::move(node->second), {}, {}});
   node->second = std::move(document);
 }
 
 void State::erase_document(Indexed& c, Collection::iterator node) {
   c.by_key.erase(node->first);  // its key lives in the node: erase it first
-  undo_log().push_back({Undo::kErased, &c, {}, {}, c.docs->extract(node), {}});
+  undo_log().push_back(
+      {Undo::kErased, &c, nullptr, nullptr, {}, c.docs->extract(node), {}});
 }
 
-// In reverse order, so each step finds the state as its change left it. An
-// erased document goes back into an index that held it before and never
-// shrinks, so that insert does not grow it.
 std::vector<State::Undo>& State::undo_log() {
   thread_local std::vector<Undo> log;
   return log;
 }
 
+// In reverse order, so each step finds the state as its change left it. An
+// erased document goes back into an index that held it before and never
+// shrinks, so that insert does not grow it.
 void State::roll_back() noexcept {
   std::vector<Undo>& undo = undo_log();
   for (auto u = undo.rbegin(); u != undo.rend(); ++u) {
@@ -223,12 +225,14 @@ void State::roll_back() noexcept {
         index_.erase(u->collection->first);
         collections_.erase(u->collection);
         break;
-      case Undo::kInserted:
-        u->c->by_key.erase(u->node->first);  // nothing if it never got there
-        u->c->docs->erase(u->node);
+      case Undo::kInserted: {
+        Collection::iterator node = u->c->docs->find(*u->key);
+        u->c->by_key.erase(*u->key);  // nothing if it never got there
+        u->c->docs->erase(node);      // last: the key lives in it
         break;
+      }
       case Undo::kReplaced:
-        u->node->second = std::move(u->value);
+        *u->document = std::move(u->value);
         break;
       case Undo::kErased:
         u->c->by_key.insert(u->c->docs->insert(std::move(u->erased)).position);

@@ -111,12 +111,16 @@ class State {
 
   // One change apply() made to the state, kept until the record is whole so
   // that a throw part-way can undo it. Undoing never allocates: it moves a
-  // value or a node back, or erases one.
+  // value or a node back, or erases one. It points to a document's key or
+  // value rather than holding an iterator: a later operation of the record
+  // may erase the document (extract its node) and the undo put it back, which
+  // keeps pointers to the element valid but not iterators.
   struct Undo {
     enum Kind { kCreated, kInserted, kReplaced, kErased } kind;
     Indexed* c = nullptr;
-    Collection::iterator node{};         // kInserted, kReplaced
-    std::string value;                   // kReplaced: the document before
+    const std::string* key = nullptr;    // kInserted: the new document's key
+    std::string* document = nullptr;     // kReplaced: the document replaced
+    std::string value;                   // kReplaced: its value before
     Collection::node_type erased;        // kErased: the document's node
     Collections::iterator collection{};  // kCreated
   };

@@ -76,8 +76,12 @@ Record every_kind_of_change() {
            {OpKind::kPut, "c", "d", R"({"y":2,"z":3})"},
            {OpKind::kPut, "c", "b", R"({"n":20})"},  // back after its delete
            {OpKind::kPut, "c", "e", R"({"e":1})"},
-           {OpKind::kPut, "c", "f", R"({"f":1})"},    // grows the index
-           {OpKind::kDelete, "new", "x", ""},         // what this record inserted
+           {OpKind::kPut, "c", "f", R"({"f":1})"},  // grows the index
+           {OpKind::kDelete, "c", "d", ""},         // what this record replaced
+           {OpKind::kDelete, "new", "x", ""},       // what this record inserted
+           // allocates after those deletes, so undoing puts "d" and "x" back
+           // first, then restores and removes them through pointers
+           {OpKind::kPut, "c", "g", R"({"g":"longer than a short string's buffer"})"},
            {OpKind::kPut, "c", "a", R"({"n":11})"}},  // the last: in place
           {}};
 }
@@ -95,7 +99,7 @@ void expect_same_state(const State& actual, const State& expected,
       EXPECT_EQ(*found, doc) << at << ": " << name << "/" << key;
     }
   }
-  for (const char* key : {"a", "b", "d", "e", "f"}) {
+  for (const char* key : {"a", "b", "d", "e", "f", "g"}) {
     EXPECT_EQ(actual.find("c", key) != nullptr, expected.find("c", key) != nullptr)
         << at << ": c/" << key;
   }

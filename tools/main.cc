@@ -8,6 +8,7 @@
 #include "pa_journal/errors.h"
 #include "pa_journal/time.h"
 #include "tools/cli.h"
+#include "tools/cli_checks.h"
 #include "tools/progress.h"
 
 namespace pa_journal::cli {
@@ -212,11 +213,15 @@ void add_bench_command(CLI::App& app, Args& a, std::function<int()>& run) {
               "targets of DESIGN.md 7 (full run: pa-journal-bench)",
               "pa-journal bench --json");
   auto& b = a.bench;
-  bench->add_option("--in", b.in,
-                    "create the temporary directory in DIR (default: beside the store)");
+  bench
+      ->add_option("--in", b.in,
+                   "create the temporary directory in DIR, which must exist (default: "
+                   "beside the store)")
+      ->check(CLI::ExistingDirectory);
   bench->add_option("--seconds", b.seconds, "measuring time per contender (default 0.6)")
-      ->check(CLI::PositiveNumber);
-  bench->add_flag("--keep", b.keep, "keep the temporary directory");
+      ->check(positive_number());
+  bench->add_flag("--keep", b.keep,
+                  "keep the temporary directory, with every phase's files");
   bench->add_option("--memory-probe", b.memory_probe)->group("");
   bench->callback([&] { run = [&] { return run_bench(g, b); }; });
 }

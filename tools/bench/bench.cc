@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -153,10 +155,10 @@ ScratchDir::ScratchDir(const Config& config) : keep_(config.keep) {
     const char* tmp = std::getenv("TMPDIR");
     parent = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
   }
-  fs::create_directories(parent);
   std::string pattern = parent + "/pa-journal-bench-XXXXXX";
   if (::mkdtemp(pattern.data()) == nullptr) {
-    throw std::runtime_error("cannot create a temporary directory in " + parent);
+    throw std::runtime_error("cannot create a temporary directory in " + parent + ": " +
+                             std::strerror(errno));
   }
   path_ = pattern;
 }
@@ -226,7 +228,8 @@ void Runner::describe() {
   if (report_.machine["filesystem"] == "tmpfs") {
     report_.notes.push_back(
         "the directory is on tmpfs: fdatasync costs nothing there, so durable figures "
-        "say nothing about a disk; pass --dir on a real disk");
+        "say nothing about a disk; run it on a real disk (pa-journal bench --in DIR, "
+        "pa-journal-bench --dir DIR)");
   }
 }
 
@@ -244,11 +247,15 @@ void Runner::add(const std::string& id, const std::string& group,
   report_.figures.push_back(std::move(f));
 }
 
-// Each phase leaves its files to the next only through the figures.
 void Runner::remove_scratch_files() {
+  if (config_.keep) return;
   for (const auto& entry : fs::directory_iterator(scratch_.path())) {
     fs::remove_all(entry.path());
   }
+}
+
+void Runner::remove_phase_dir(const std::string& dir) {
+  if (!config_.keep) fs::remove_all(dir);
 }
 
 }  // namespace pa_journal::bench

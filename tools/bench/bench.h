@@ -26,7 +26,7 @@ namespace pa_journal::bench {
 struct Config {
   // The temporary directory is created inside dir; empty: $TMPDIR, else /tmp.
   std::string dir;
-  bool keep = false;  // leave the temporary directory behind
+  bool keep = false;  // leave the temporary directory behind, every phase's files in it
   // Measuring time per contender for every throughput and latency figure,
   // split into `rounds` interleaved bursts.
   double seconds = 4.0;

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <filesystem>
 #include <thread>
 #include <tuple>
 
@@ -12,8 +11,6 @@
 #include "tools/bench/runner.h"
 
 namespace pa_journal::bench {
-
-namespace fs = std::filesystem;
 
 // Phases 5-7 share one store of compaction_docs documents.
 void Runner::compaction_snapshot_memory() {
@@ -30,7 +27,7 @@ void Runner::compaction_snapshot_memory() {
   }
   snapshot_load(dir, snapshot_bytes);
   memory(dir);
-  fs::remove_all(dir);
+  remove_phase_dir(dir);
 }
 
 // Compacts while one thread commits durably, and compares the p99 latency of

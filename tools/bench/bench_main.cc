@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "tools/bench/bench.h"
+#include "tools/cli_checks.h"
 
 namespace {
 
@@ -34,6 +35,7 @@ void apply(const Sizes& s, pa_journal::bench::Config& c) {
 
 int main(int argc, char** argv) {
   namespace bench = pa_journal::bench;
+  using pa_journal::cli::positive_number;
   CLI::App app{
       "pa-journal-bench: pa-journal against SQLite, the seed's whole-file rewrite and "
       "the "
@@ -46,35 +48,41 @@ int main(int argc, char** argv) {
   app.add_flag("--json", json, "print the report as JSON");
   app.add_option("--json-file", json_file, "also write the JSON report to FILE");
   app.add_option("--dir", dir,
-                 "create the temporary directory in DIR (default $TMPDIR or /tmp)");
-  app.add_flag("--keep", keep, "keep the temporary directory");
+                 "create the temporary directory in DIR, which must exist (default "
+                 "$TMPDIR or /tmp)")
+      ->check(CLI::ExistingDirectory);
+  app.add_flag("--keep", keep, "keep the temporary directory, with every phase's files");
   app.add_flag("--quiet", quiet, "no progress lines on standard error");
   app.add_flag("--fail-on-miss", fail_on_miss, "exit 1 if a target misses");
   app.add_option("--seconds", s.seconds, "measuring time per contender")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   app.add_option("--rounds", s.rounds, "interleaved bursts per contender")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   app.add_option("--docs", s.docs, "documents the commit workload spreads keys over")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   app.add_option("--threads", s.threads, "thread counts for group commit")
       ->delimiter(',');
   app.add_option("--cost-docs", s.cost_docs, "store sizes for the commit cost")
       ->delimiter(',');
   app.add_option("--seed-docs", s.seed_docs, "size where the seed's rewrite is compared")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   app.add_option("--replay-records", s.replay_records, "journal lengths for open/replay")
       ->delimiter(',');
   app.add_option("--compaction-docs", s.compaction_docs,
                  "documents for compaction, snapshot load and memory")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   app.add_option("--compaction-runs", s.compaction_runs, "compactions to time")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   app.add_option("--only", s.only, "run only these phases")
       ->delimiter(',')
       ->check(CLI::IsMember({"throughput", "threads", "cost", "replay", "compaction"}));
   app.add_option("--memory-probe", probe, "(internal) open DIR, print memory use as JSON")
       ->group("");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;  // 2: a usage error, as pa-journal's
+  }
 
   try {
     if (!probe.empty()) return bench::memory_probe_main(probe);

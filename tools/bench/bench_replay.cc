@@ -1,14 +1,11 @@
 // Phase 4 of the benchmark: open/replay of a journal without a snapshot.
 #include <algorithm>
-#include <filesystem>
 
 #include "pa_journal/store.h"
 #include "tools/bench/contenders.h"
 #include "tools/bench/runner.h"
 
 namespace pa_journal::bench {
-
-namespace fs = std::filesystem;
 
 // Phase 4: open (read-only) a store whose journal holds n records and no
 // snapshot; the page cache is warm, so this measures replay, not the disk.
@@ -36,7 +33,7 @@ void Runner::replay() {
     f.detail = std::to_string(journal_bytes / 1000000) + " MB journal, " +
                seconds_text(best) + ", best of " + std::to_string(repeats);
     add(std::move(f));
-    fs::remove_all(dir);
+    remove_phase_dir(dir);
   }
 }
 

@@ -51,8 +51,11 @@ class Runner {
   void add(const std::string& id, const std::string& group, const std::string& label,
            const Sample& s, const std::string& unit = "commits/s");
   void add(Figure f) { report_.figures.push_back(std::move(f)); }
-  // Each phase leaves its files to the next only through the figures.
+  // Each phase leaves its files to the next only through the figures: these
+  // remove them (all, or one phase's directory) once its figures are taken,
+  // unless Config::keep asks to keep everything for a look afterwards.
   void remove_scratch_files();
+  void remove_phase_dir(const std::string& dir);
 
   // bench_commit.cc
   void throughput();

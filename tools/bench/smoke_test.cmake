@@ -1,6 +1,7 @@
 # The bench_smoke test: `pa-journal-bench --quick --json` with tiny sizes must
 # exit 0 and print one JSON object with every figure and target in it, and the
-# disk's fastest durable write loop with its ratio to SQLite WAL FULL.
+# disk's fastest durable write loop with its ratio to SQLite WAL FULL. A --dir
+# that does not exist is a usage error (exit 2) and is not created.
 # Run as: cmake -DBENCH=<pa-journal-bench> -DWORK_DIR=<dir> -P smoke_test.cmake
 file(MAKE_DIRECTORY ${WORK_DIR})
 execute_process(
@@ -40,3 +41,14 @@ if(NOT ceiling_ratio GREATER 0 OR NOT versus MATCHES "^SQLite WAL full")
   message(FATAL_ERROR "no ratio of the durable overwrite loop to SQLite WAL full\n${out}")
 endif()
 message(STATUS "durable overwrite loop: ${ceiling_ratio}x SQLite WAL full")
+
+execute_process(
+  COMMAND ${BENCH} --quick --quiet --dir ${WORK_DIR}/missing/deeper
+  OUTPUT_QUIET
+  ERROR_VARIABLE missing_err
+  RESULT_VARIABLE missing_rc)
+if(NOT missing_rc EQUAL 2 OR NOT missing_err MATCHES "missing/deeper"
+   OR EXISTS ${WORK_DIR}/missing)
+  message(FATAL_ERROR "--dir of a missing directory must exit 2, name it and create "
+                      "nothing; exit ${missing_rc}\n${missing_err}")
+endif()

@@ -1,9 +1,13 @@
-// Option checks that both command-line programs (pa-journal, pa-journal-bench)
-// use, with messages that name what is expected.
+// Option checks for the command-line programs (pa-journal, pa-journal-bench),
+// with messages that name what is expected.
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 
@@ -21,6 +25,27 @@ inline CLI::Validator positive_number() {
         return "must be a number greater than 0, not '" + text + "'";
       },
       "POSITIVE");
+}
+
+// A whole number of at least `min` that fits in 64 bits, in decimal digits.
+// CLI11 (2.1) reads "-1" into an unsigned option as its largest value, and a
+// number too large for it as some other one.
+inline CLI::Validator whole_number(uint64_t min = 0) {
+  return CLI::Validator(
+      [min](std::string& text) {
+        std::string expected =
+            "must be a whole number of at least " + std::to_string(min) + ", not '";
+        bool digits = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+          return std::isdigit(static_cast<unsigned char>(c)) != 0;
+        });
+        if (!digits) return expected + text + "'";
+        errno = 0;
+        unsigned long long value = std::strtoull(text.c_str(), nullptr, 10);
+        if (errno == ERANGE) return "is too large: " + text;
+        if (value < min) return expected + text + "'";
+        return std::string();
+      },
+      "N");
 }
 
 }  // namespace pa_journal::cli

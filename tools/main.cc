@@ -116,10 +116,12 @@ void add_journal_commands(CLI::App& app, Args& a, std::function<int()>& run) {
       ->check(time_text);
   inspect->add_option("--until", i.until, "records committed at or before T")
       ->check(time_text);
-  inspect->add_option("--from-seq", i.from_seq, "records from this sequence number on");
+  inspect->add_option("--from-seq", i.from_seq, "records from this sequence number on")
+      ->check(whole_number());
   inspect->add_option("--collection", i.collection, "records touching this collection");
   inspect->add_option("--key", i.key, "records touching this key");
-  inspect->add_option("--limit", i.limit, "at most N records");
+  inspect->add_option("--limit", i.limit, "at most N records (N >= 1)")
+      ->check(whole_number(1));
   // The filters apply to the record listing only; refused on the summary
   // rather than silently ignored.
   for (const char* filter :

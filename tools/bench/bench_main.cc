@@ -36,6 +36,7 @@ void apply(const Sizes& s, pa_journal::bench::Config& c) {
 int main(int argc, char** argv) {
   namespace bench = pa_journal::bench;
   using pa_journal::cli::positive_number;
+  using pa_journal::cli::whole_number;
   CLI::App app{
       "pa-journal-bench: pa-journal against SQLite, the seed's whole-file rewrite and "
       "the "
@@ -57,22 +58,25 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", s.seconds, "measuring time per contender")
       ->check(positive_number());
   app.add_option("--rounds", s.rounds, "interleaved bursts per contender")
-      ->check(positive_number());
+      ->check(whole_number(1));
   app.add_option("--docs", s.docs, "documents the commit workload spreads keys over")
-      ->check(positive_number());
+      ->check(whole_number(1));
   app.add_option("--threads", s.threads, "thread counts for group commit")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->check(whole_number(1));
   app.add_option("--cost-docs", s.cost_docs, "store sizes for the commit cost")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->check(whole_number(1));
   app.add_option("--seed-docs", s.seed_docs, "size where the seed's rewrite is compared")
-      ->check(positive_number());
+      ->check(whole_number(1));
   app.add_option("--replay-records", s.replay_records, "journal lengths for open/replay")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->check(whole_number(1));
   app.add_option("--compaction-docs", s.compaction_docs,
                  "documents for compaction, snapshot load and memory")
-      ->check(positive_number());
+      ->check(whole_number(1));
   app.add_option("--compaction-runs", s.compaction_runs, "compactions to time")
-      ->check(positive_number());
+      ->check(whole_number(1));
   app.add_option("--only", s.only, "run only these phases")
       ->delimiter(',')
       ->check(CLI::IsMember({"throughput", "threads", "cost", "replay", "compaction"}));

@@ -1,7 +1,8 @@
 # The bench_smoke test: `pa-journal-bench --quick --json` with tiny sizes must
 # exit 0 and print one JSON object with every figure and target in it, and the
 # disk's fastest durable write loop with its ratio to SQLite WAL FULL. A --dir
-# that does not exist is a usage error (exit 2) and is not created.
+# that does not exist is a usage error (exit 2) and is not created; so is a
+# count that is not a whole number of at least 1.
 # Run as: cmake -DBENCH=<pa-journal-bench> -DWORK_DIR=<dir> -P smoke_test.cmake
 file(MAKE_DIRECTORY ${WORK_DIR})
 execute_process(
@@ -52,3 +53,16 @@ if(NOT missing_rc EQUAL 2 OR NOT missing_err MATCHES "missing/deeper"
   message(FATAL_ERROR "--dir of a missing directory must exit 2, name it and create "
                       "nothing; exit ${missing_rc}\n${missing_err}")
 endif()
+
+foreach(bad "--threads;1,0" "--rounds;1.5" "--docs;-3" "--seconds;0")
+  execute_process(
+    COMMAND ${BENCH} --quick --quiet ${bad}
+    OUTPUT_QUIET
+    ERROR_VARIABLE bad_err
+    RESULT_VARIABLE bad_rc)
+  list(GET bad 0 option)
+  if(NOT bad_rc EQUAL 2 OR NOT bad_err MATCHES "${option}: must be")
+    message(FATAL_ERROR "${bad}: must exit 2 saying what is expected; exit ${bad_rc}\n"
+                        "${bad_err}")
+  endif()
+endforeach()

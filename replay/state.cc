@@ -150,7 +150,7 @@ State::Indexed& State::writable(const std::string& collection) {
     throw;
   }
   indexed->docs = &node->second;
-  undo_log().push_back({Undo::kCreated, indexed, nullptr, nullptr, {}, {}, node});
+  undo_log().push_back({Undo::kCreated, nullptr, nullptr, nullptr, {}, {}, node});
   return *indexed;
 }
 
@@ -174,14 +174,14 @@ void State::apply_op(Op&& op, bool last) {
     } else if (last) {
       *current = std::move(document);
     } else {
-      replace_document(c, *found, std::move(document));
+      replace_document(*found, std::move(document));
     }
   } else if (found == nullptr) {
     insert_document(c, op.key, std::forward<Op>(op).document);
   } else if (last) {
     *current = std::forward<Op>(op).document;
   } else {
-    replace_document(c, *found, std::forward<Op>(op).document);
+    replace_document(*found, std::forward<Op>(op).document);
   }
 }
 
@@ -196,10 +196,14 @@ void State::insert_document(Indexed& c, const std::string& key, Document&& docum
   c.by_key.insert(node);  // may grow the index, and throw
 }
 
-void State::replace_document(Indexed& c, Collection::iterator node,
-                             std::string document) {
-  undo_log().push_back(
-      {Undo::kReplaced, &c, nullptr, &node->second, std::move(node->second), {}, {}});
+void State::replace_document(Collection::iterator node, std::string document) {
+  undo_log().push_back({Undo::kReplaced,
+                        nullptr,
+                        nullptr,
+                        &node->second,
+                        std::move(node->second),
+                        {},
+                        {}});
   node->second = std::move(document);
 }
 

@@ -117,7 +117,7 @@ class State {
   // keeps pointers to the element valid but not iterators.
   struct Undo {
     enum Kind { kCreated, kInserted, kReplaced, kErased } kind;
-    Indexed* c = nullptr;
+    Indexed* c = nullptr;                // kInserted, kErased: its collection
     const std::string* key = nullptr;    // kInserted: the new document's key
     std::string* document = nullptr;     // kReplaced: the document replaced
     std::string value;                   // kReplaced: its value before
@@ -139,7 +139,7 @@ class State {
   void apply_op(Op&& op, bool last);
   template <typename Document>
   void insert_document(Indexed& c, const std::string& key, Document&& document);
-  void replace_document(Indexed& c, Collection::iterator node, std::string document);
+  void replace_document(Collection::iterator node, std::string document);
   void erase_document(Indexed& c, Collection::iterator node);
   Indexed& writable(const std::string& collection);
   void reindex();

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <sys/vfs.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -36,8 +37,6 @@ class CliBenchTest : public ::testing::Test {
     argv.insert(argv.end(), args.begin(), args.end());
     return testing::run_pa_journal(argv);
   }
-
-  static bool empty_dir(const std::string& dir) { return std::filesystem::is_empty(dir); }
 
   testing::TempDir tmp;
   std::string store = tmp / "store";
@@ -73,7 +72,8 @@ TEST_F(CliBenchTest, ShortRunJudgesEveryTargetAndLeavesNothingBehind) {
   CommandResult r = bench({"--in", in, "--seconds", "0.03"});
   ASSERT_EQ(r.exit_code, kExitOk) << r.describe();
   expect_targets_judged(testing::parse_json(r.out));
-  EXPECT_TRUE(empty_dir(in)) << "the temporary directory or the store was left";
+  EXPECT_TRUE(std::filesystem::is_empty(in))
+      << "the temporary directory or the store was left";
 }
 
 TEST_F(CliBenchTest, TextReportEndsWithTheTargetsAndNamesTheFullRun) {
@@ -89,7 +89,7 @@ TEST_F(CliBenchTest, KeepLeavesTheTemporaryDirectoryWithTheContendersFiles) {
   ASSERT_EQ(r.exit_code, kExitOk) << r.describe();
   std::string kept = testing::parse_json(r.out).at("machine").at("dir");
   EXPECT_EQ(std::filesystem::path(kept).parent_path(), std::filesystem::path(in));
-  EXPECT_FALSE(empty_dir(kept));
+  EXPECT_FALSE(std::filesystem::is_empty(kept));
 }
 
 TEST_F(CliBenchTest, ADirectoryThatDoesNotExistIsRefusedAndNotCreated) {
@@ -115,7 +115,7 @@ TEST_F(CliBenchTest, AMeasuringTimeThatIsNotAPositiveNumberIsRefused) {
     CommandResult r = bench({"--in", in, "--seconds", seconds});
     EXPECT_EQ(r.exit_code, kExitUsage) << seconds << ": " << r.describe();
     EXPECT_TRUE(contains(r.err, "greater than 0")) << seconds << ": " << r.err;
-    EXPECT_TRUE(empty_dir(in)) << seconds;
+    EXPECT_TRUE(std::filesystem::is_empty(in)) << seconds;
   }
 }
 
@@ -129,7 +129,7 @@ TEST_F(CliBenchTest, OnTmpfsTheReportSaysDurableFiguresMeanNothing) {
   std::string shm = "/dev/shm/pa-journal-cli-bench-XXXXXX";
   ASSERT_NE(::mkdtemp(shm.data()), nullptr);
   CommandResult r = bench({"--in", shm, "--seconds", "0.03"});
-  bool left = !empty_dir(shm);
+  bool left = !std::filesystem::is_empty(shm);
   std::filesystem::remove_all(shm);
   ASSERT_EQ(r.exit_code, kExitOk) << r.describe();
   json report = testing::parse_json(r.out);

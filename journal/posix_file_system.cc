@@ -205,6 +205,14 @@ void create_dir_durably(FileSystem& fs, const std::string& dir) {
   fs.sync_dir(slash == std::string::npos ? "." : slash == 0 ? "/" : dir.substr(0, slash));
 }
 
+void create_dirs_durably(FileSystem& fs, const std::string& dir) {
+  for (size_t slash = dir.find('/', 1); slash != std::string::npos;
+       slash = dir.find('/', slash + 1)) {
+    create_dir_durably(fs, dir.substr(0, slash));
+  }
+  create_dir_durably(fs, dir);
+}
+
 void FileSystem::link(const std::string& from, const std::string& to) {
   throw IoError("link " + from + " -> " + to + ": not supported by this file system");
 }

@@ -63,7 +63,7 @@ SnapshotInfo write_export(FileSystem& fs, const std::string& dir,
   if (fs.exists(dir) && !fs.list_dir(dir).empty()) {
     throw InvalidInputError(dir + " is not empty; export into a new or empty directory");
   }
-  create_dir_durably(fs, dir);
+  create_dirs_durably(fs, dir);
   SnapshotInfo info;
   info.format = kExportFormat;
   info.id = "export";

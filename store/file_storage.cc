@@ -1,6 +1,7 @@
 // The seed's FileStorage on the journal store (include/pa_journal/file_storage.h).
 #include "pa_journal/file_storage.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -18,7 +19,8 @@ using nlohmann::json;
 constexpr const char* kOrderCollection = "facade-order";
 constexpr const char* kConfigCollection = "config";
 
-// "contacts.json" -> "contacts". Throws InvalidInputError for other names.
+// "contacts.json" -> "contacts". Throws InvalidInputError for other names,
+// and for the collection FileStorage keeps its lists' order in.
 std::string collection_of(const std::string& filename) {
   const std::string suffix = ".json";
   if (filename.size() <= suffix.size() ||
@@ -28,6 +30,11 @@ std::string collection_of(const std::string& filename) {
   }
   std::string collection = filename.substr(0, filename.size() - suffix.size());
   validate_collection_name(collection);
+  if (collection == kOrderCollection) {
+    throw InvalidInputError(
+        "'" + filename +
+        "' is reserved: FileStorage keeps the order of saved lists there");
+  }
   return collection;
 }
 
@@ -139,6 +146,28 @@ std::vector<Operation> changes(const std::string& collection, const Collection& 
   return ops;
 }
 
+// The backup restore_from_backup(filename, time_ns) means: the newest; else
+// the one made at exactly time_ns; else the newest within time_ns's second
+// (a time read from a backup's name has whole seconds). backups is newest first.
+std::vector<BackupEntry>::const_iterator chosen_backup(
+    const std::vector<BackupEntry>& backups, std::optional<int64_t> time_ns) {
+  if (!time_ns) return backups.begin();
+  auto exact = std::find_if(backups.begin(), backups.end(), [&](const BackupEntry& b) {
+    return b.timestamp_ns == *time_ns;
+  });
+  if (exact != backups.end()) return exact;
+  auto second = [](int64_t ns) { return ns / 1'000'000'000; };
+  return std::find_if(backups.begin(), backups.end(), [&](const BackupEntry& b) {
+    return second(b.timestamp_ns) == second(*time_ns);
+  });
+}
+
+// "contacts_20261125_100000.json" -> "20261125_100000", the snapshot's id.
+std::string backup_id(const std::string& collection, const BackupEntry& backup) {
+  return backup.filename.substr(collection.size() + 1,
+                                backup.filename.size() - collection.size() - 6);
+}
+
 void add_order(std::vector<Operation>& ops, const Store& store,
                const std::string& collection, const json& order) {
   if (collection == kConfigCollection || order == stored_order(store, collection)) return;
@@ -195,7 +224,9 @@ json FileStorage::load(const std::string& filename) const {
 
 bool FileStorage::create_backup(const std::string& filename) {
   return report("create_backup", filename, [&] {
-    collection_of(filename);
+    if (store_->list(collection_of(filename)).empty()) {
+      throw StorageError("nothing is saved under " + filename + " to back up");
+    }
     store_->compact();
   });
 }
@@ -217,19 +248,13 @@ bool FileStorage::restore_from_backup(const std::string& filename,
                                       std::optional<int64_t> backup_time_ns) {
   std::string collection = collection_of(filename);
   auto backups = list_backups(filename);
-  auto second = [](int64_t ns) { return ns / 1'000'000'000; };
-  auto chosen = backups.begin();
-  while (backup_time_ns && chosen != backups.end() &&
-         second(chosen->timestamp_ns) != second(*backup_time_ns)) {
-    ++chosen;
-  }
+  auto chosen = chosen_backup(backups, backup_time_ns);
   if (chosen == backups.end()) {
     throw BackupNotFoundError(
         "no backup of " + filename +
         (backup_time_ns ? " at " + format_time_ns(*backup_time_ns) : ""));
   }
-  std::string id = chosen->filename.substr(
-      collection.size() + 1, chosen->filename.size() - collection.size() - 6);
+  std::string id = backup_id(collection, *chosen);
   return report("restore_from_backup", filename + " from " + chosen->filename, [&] {
     Collections backup = load_backup(base_dir_, id);
     auto ops =
@@ -258,6 +283,42 @@ bool FileStorage::import_data(const std::string& import_path) {
   return report("import_data", import_path, [&] { store_->import_from(import_path); });
 }
 
+namespace {
+
+// The list a backup holds for collection, read without changing the store.
+json read_backup_list(const FileStorage& storage, const std::string& collection,
+                      const BackupEntry& backup) {
+  Collections state = load_backup(storage.base_dir(), backup_id(collection, backup));
+  auto order = state[kOrderCollection].find(collection);
+  return as_list(collection, state[collection],
+                 order == state[kOrderCollection].end() ? json::array()
+                                                        : json::parse(order->second));
+}
+
+// The seed's step for one backup: restore it (one commit) and load. If it
+// cannot be put back (a read-only or failed store) but can be read, its list
+// is returned as it is. Throws StorageError if the backup cannot be read.
+json recover_from_backup(FileStorage& storage, const std::string& filename,
+                         const std::string& collection, const BackupEntry& backup) {
+  Store& store = storage.store();
+  store.log_event("INFO",
+                  "recovery of " + filename + ": restoring backup " + backup.filename);
+  try {
+    if (storage.restore_from_backup(filename, backup.timestamp_ns))
+      return storage.load(filename);
+    store.log_event("WARN",
+                    "restoring " + backup.filename + " failed: " + storage.last_error());
+  } catch (const BackupNotFoundError& e) {
+    store.log_event("WARN", e.what());
+  }
+  json data = read_backup_list(storage, collection, backup);
+  store.log_event("WARN", "recovery of " + filename + ": returning " + backup.filename +
+                              " without putting it back into the store");
+  return data;
+}
+
+}  // namespace
+
 json recover_from_corruption(FileStorage& storage, const std::string& filename) {
   Store& store = storage.store();
   try {
@@ -270,15 +331,7 @@ json recover_from_corruption(FileStorage& storage, const std::string& filename) 
   std::string collection = collection_of(filename);
   for (const auto& backup : storage.list_backups(filename)) {
     try {
-      store.log_event("INFO",
-                      "recovery of " + filename + ": trying backup " + backup.filename);
-      std::string id = backup.filename.substr(
-          collection.size() + 1, backup.filename.size() - collection.size() - 6);
-      Collections state = load_backup(storage.base_dir(), id);
-      auto order = state[kOrderCollection].find(collection);
-      return as_list(collection, state[collection],
-                     order == state[kOrderCollection].end() ? json::array()
-                                                            : json::parse(order->second));
+      return recover_from_backup(storage, filename, collection, backup);
     } catch (const StorageError& e) {
       store.log_event("WARN", "backup " + backup.filename + " unusable: " + e.what());
     }

@@ -85,18 +85,8 @@ size_t positive_integer(const std::string& json_text) {
   return value;
 }
 
-// Creates dir and any missing parent (0700, like the seed's mkdir(parents=True)).
-void create_dirs(FileSystem& fs, const std::string& dir) {
-  for (size_t slash = dir.find('/', 1); slash != std::string::npos;
-       slash = dir.find('/', slash + 1)) {
-    std::string parent = dir.substr(0, slash);
-    create_dir_durably(fs, parent);
-  }
-  create_dir_durably(fs, dir);
-}
-
 void open_directories(FileSystem& fs, const std::string& dir) {
-  create_dirs(fs, dir);
+  create_dirs_durably(fs, dir);
   create_dir_durably(fs, journal_dir(dir));
 }
 

@@ -5,14 +5,21 @@
 // A "file" of the seed is a collection: save("contacts.json", list) keeps the
 // list in the collection "contacts". Items that are JSON objects with an "id"
 // are keyed by it, other items by their position, and the list's order is kept
-// in the collection "facade-order". save() journals only what changed, as one
-// atomic commit: saving a 10,000-item list with one item edited appends one
-// small record. "config.json" holds one object whose members are the keys of
-// the collection "config" (see ConfigManager).
+// in the collection "facade-order" (so "facade-order.json" is refused). An "id"
+// must be a string or an integer and is a store key: 1 to 256 bytes of UTF-8,
+// no '/' and no control character; two items of a list may not share one.
+// save() journals only what changed, as one atomic commit: saving a
+// 10,000-item list with one item edited appends one small record.
+// "config.json" holds one object whose members are the keys of the
+// collection "config" (see ConfigManager).
 //
 // Backups are the store's snapshots (docs/snapshot-format.md): one snapshot
 // holds every collection, so create_backup snapshots them all and
-// delete_old_backups keeps the newest N snapshots.
+// delete_old_backups keeps the newest N snapshots (at least one: the journal
+// is replayed from the newest). Unlike the seed's, save() makes no backup
+// copy: every save is a journaled commit, so any earlier state is restorable
+// by time (Store::restore_to, `pa-journal restore --at`) back to the oldest
+// kept backup. backups/ is created by the first backup.
 //
 // Errors: the seed's StorageError, CorruptedDataError and BackupNotFoundError
 // (include/pa_journal/errors.h). Methods the seed documents as returning a
@@ -30,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "pa_journal/errors.h"
 #include "pa_journal/store.h"
 
 namespace pa_journal {
@@ -45,23 +53,33 @@ struct BackupEntry {
 class FileStorage {
  public:
   // Opens (creating) the store in base_dir, by default ~/.personal_assistant.
-  // If the journal is damaged beyond a torn tail, it is opened in salvage mode
-  // (every valid record kept, the damage logged, copies quarantined); if even
-  // that fails, the constructor throws CorruptedDataError.
+  // If the journal is damaged beyond a torn tail, it is opened in salvage mode:
+  // every valid record kept, the damage logged, the damaged segments copied to
+  // journal/quarantine/ first (a journal with no valid record opens empty that
+  // way, its bytes kept there). Other failures (permissions, I/O, a store
+  // locked by another process) throw their StorageError.
   explicit FileStorage(std::optional<std::string> base_dir = std::nullopt,
                        Options options = {});
 
+  // Returns false (last_error() says why) for a name that is not NAME.json,
+  // data that is not a list, or an item refused as above; nothing is saved then.
   bool save(const std::string& filename, const nlohmann::json& data);
   // The list saved under filename; an empty list if there is none.
   nlohmann::json load(const std::string& filename) const;
+  // Snapshots the store (a backup of every file). False if nothing is saved
+  // under filename. If nothing was committed since the newest backup, that
+  // backup already holds the state: true, and no new one is made.
   bool create_backup(const std::string& filename);
-  // Puts filename back to its content in a backup (the newest, or the one
-  // whose time is backup_time_ns, to the second), as one new commit. Throws
-  // BackupNotFoundError if there is no such backup.
+  // Puts filename back to its content in a backup, as one new commit: the
+  // newest backup, or the one made at exactly backup_time_ns (a
+  // BackupEntry::timestamp_ns), else the newest made within that second (a
+  // time read from a backup's name). Throws BackupNotFoundError if there is
+  // no such backup; false if the backup is damaged (nothing is appended).
   bool restore_from_backup(const std::string& filename,
                            std::optional<int64_t> backup_time_ns = std::nullopt);
   // Backups holding filename, newest first.
   std::vector<BackupEntry> list_backups(const std::string& filename) const;
+  // keep_count 0 keeps one: the newest backup is where replay starts.
   void delete_old_backups(const std::string& filename, size_t keep_count = 10);
   bool export_data(const std::string& export_path);
   bool import_data(const std::string& import_path);
@@ -80,11 +98,24 @@ class FileStorage {
   std::string last_error_;
 };
 
-// The seed's recover_from_corruption: the list saved under filename, read as
-// well as the store can (the journal in salvage mode, then each backup from
-// the newest), or an empty list if nothing can be read. Logs each attempt.
+// The seed's recover_from_corruption: the list saved under filename as the
+// store reads it (the constructor opens a damaged journal in salvage mode);
+// if that is empty or unreadable, the newest backup that can be read is put
+// back with restore_from_backup (one commit) and its list returned; if it can
+// be read but not put back (a read-only or failed store), its list is returned
+// all the same. An empty list if nothing can be read. Logs each attempt.
 nlohmann::json recover_from_corruption(FileStorage& storage, const std::string& filename);
 
+// Settings the store itself honours once they are stored (set(), save_config()
+// or save("config.json", ...)): backup_enabled or auto_save false switches
+// automatic compaction off; backup_count (a positive integer) is the number of
+// backups kept; auto_save_interval (seconds) adds a compaction timer, each
+// timed compaction making a backup if anything was committed since the last.
+// Until stored, the store follows its Options (compaction by journal size and
+// record count, no timer), whatever get() reports from the defaults. So
+// save_config() on a fresh store, which stores every default, starts a
+// 60-second timer; with backup_count 10 that keeps restorable history to the
+// last ten timed backups.
 class ConfigManager {
  public:
   // The seed's DEFAULT_CONFIG.
@@ -97,7 +128,8 @@ class ConfigManager {
   void save_config();
   nlohmann::json get(const std::string& key,
                      const nlohmann::json& fallback = nullptr) const;
-  // One journaled commit.
+  // One journaled commit. key is a store key (1 to 256 bytes of UTF-8, no '/'
+  // and no control character); InvalidInputError otherwise.
   void set(const std::string& key, const nlohmann::json& value);
   const nlohmann::json& config() const { return config_; }
 
@@ -111,6 +143,34 @@ class ConfigManager {
 std::string serialize_for_storage(const nlohmann::json& data);
 // Throws CorruptedDataError if text is not JSON.
 nlohmann::json deserialize_from_storage(const std::string& text);
+
+// The seed's model_class hooks (to_dict / from_dict) are nlohmann's to_json /
+// from_json for T, found by argument-dependent lookup; define them next to a
+// model type. Throws InvalidInputError if an item cannot be converted.
+template <typename T>
+std::string serialize_for_storage(const std::vector<T>& items) {
+  nlohmann::json data;
+  try {
+    data = items;
+  } catch (const nlohmann::json::exception& e) {
+    throw InvalidInputError(std::string("an item cannot be serialised: ") + e.what());
+  }
+  return serialize_for_storage(data);
+}
+
+// Throws CorruptedDataError if text is not a JSON list whose every item
+// converts to T.
+template <typename T>
+std::vector<T> deserialize_from_storage(const std::string& text) {
+  nlohmann::json data = deserialize_from_storage(text);
+  if (!data.is_array()) throw CorruptedDataError("stored data is not a JSON list");
+  try {
+    return data.get<std::vector<T>>();
+  } catch (const nlohmann::json::exception& e) {
+    throw CorruptedDataError(std::string("a stored item does not fit its type: ") +
+                             e.what());
+  }
+}
 // The DateTimeEncoder: ISO 8601 text of a time (UTC, "Z") and of a date.
 std::string isoformat(std::chrono::system_clock::time_point t);
 std::string isoformat(int year, unsigned month, unsigned day);

@@ -110,5 +110,8 @@ void write_file_via_temp(FileSystem& fs, const std::string& path,
 // the new directory, and what is later made durable inside it, survives a
 // power loss. Does nothing if dir exists.
 void create_dir_durably(FileSystem& fs, const std::string& dir);
+// create_dir_durably for every missing directory on the way to dir, parents
+// first (as the seed's mkdir(parents=True)).
+void create_dirs_durably(FileSystem& fs, const std::string& dir);
 
 }  // namespace pa_journal

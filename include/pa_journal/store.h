@@ -121,7 +121,8 @@ class Store {
   void retain_backups(size_t keep_count);
 
   // The seed's export and import (docs/snapshot-format.md). export_to writes
-  // the current state into a new or empty directory with a manifest.
+  // the current state into a new or empty directory (created with any
+  // missing parent) with a manifest.
   // import_from validates the whole export first (manifest, every checksum,
   // every document, no unknown files, no symlinks), takes a snapshot, then
   // applies the import as one commit with the origin "import from DIR", so a

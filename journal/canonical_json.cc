@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "journal/utf8.h"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -205,27 +207,11 @@ class Scanner {
     return true;
   }
 
-  // One well-formed UTF-8 sequence of two to four bytes (RFC 3629: no overlong
-  // forms, no surrogates, nothing above U+10FFFF).
+  // One well-formed UTF-8 sequence of two to four bytes (journal/utf8.h).
   bool utf8_sequence() {
-    auto b = [this](ptrdiff_t i) { return static_cast<unsigned char>(p_[i]); };
-    unsigned char lead = b(0);
-    int n = lead >= 0xC2 && lead <= 0xDF   ? 2
-            : lead >= 0xE0 && lead <= 0xEF ? 3
-            : lead >= 0xF0 && lead <= 0xF4 ? 4
-                                           : 0;
-    if (n == 0 || end_ - p_ < n) return false;
-    unsigned char lo = 0x80, hi = 0xBF;  // range of the second byte
-    if (lead == 0xE0) lo = 0xA0;
-    if (lead == 0xED) hi = 0x9F;
-    if (lead == 0xF0) lo = 0x90;
-    if (lead == 0xF4) hi = 0x8F;
-    if (b(1) < lo || b(1) > hi) return false;
-    for (int i = 2; i < n; ++i) {
-      if ((b(i) & 0xC0) != 0x80) return false;
-    }
+    size_t n = utf8_sequence_length(p_, end_);
     p_ += n;
-    return true;
+    return n != 0;
   }
 
   const char* p_;

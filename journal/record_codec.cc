@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "journal/format.h"
+#include "journal/validation.h"
 #include "pa_journal/errors.h"
 #include "record.capnp.h"
 
@@ -47,6 +48,19 @@ std::string as_string(capnp::Text::Reader text) { return {text.cStr(), text.size
 
 capnp::Text::Reader text(const std::string& s) { return {s.c_str(), s.size()}; }
 
+// A record that passes its checksum must still name what a writer could have
+// written: a collection name becomes a file name when the state is written out
+// ("../x" would escape the store), and a key must be valid UTF-8 for the JSON
+// writers. Anything else is damage, not input.
+void check_names(const pa_journal::Operation& op) {
+  try {
+    validate_collection_name(op.collection);
+    validate_key(op.key);
+  } catch (const InvalidInputError& e) {
+    throw CorruptedDataError(std::string("record holds an ") + e.what());
+  }
+}
+
 Record read_record(schema::Record::Reader reader) {
   Record record;
   record.seq = reader.getSeq();
@@ -57,6 +71,7 @@ Record read_record(schema::Record::Reader reader) {
   for (auto op : ops) {
     record.ops.push_back({from_schema(op.getKind()), as_string(op.getCollection()),
                           as_string(op.getKey()), as_string(op.getDocument())});
+    check_names(record.ops.back());
   }
   return record;
 }

@@ -1,9 +1,12 @@
 #include "journal/validation.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "journal/canonical_json.h"
+#include "journal/utf8.h"
+#include "pa_journal/document.h"
 #include "pa_journal/errors.h"
 
 namespace pa_journal {
@@ -14,29 +17,37 @@ bool is_name_char(char c, bool first) {
   return !first && (c == '_' || c == '-');
 }
 
-// Length of the UTF-8 sequence starting with lead byte b, 0 if b cannot lead.
-size_t utf8_length(unsigned char b) {
-  if (b < 0x80) return 1;
-  if (b >= 0xC2 && b <= 0xDF) return 2;
-  if (b >= 0xE0 && b <= 0xEF) return 3;
-  if (b >= 0xF0 && b <= 0xF4) return 4;
-  return 0;
-}
-
-bool valid_utf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    size_t n = utf8_length(static_cast<unsigned char>(s[i]));
-    if (n == 0 || i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    }
-    i += n;
-  }
-  return true;
-}
-
+// s quoted for a message, at most about 80 bytes of it: control characters
+// and bytes that are not UTF-8 are written as \xNN, so that the message
+// stays one printable line whatever the input held (a NUL included).
 std::string quoted(std::string_view s) {
-  return "'" + std::string(s.substr(0, 80)) + (s.size() > 80 ? "...'" : "'");
+  std::string out = "'";
+  const char* p = s.data();
+  const char* end = p + s.size();
+  while (p < end && out.size() <= 80) {
+    auto c = static_cast<unsigned char>(*p);
+    size_t n = c < 0x80 ? 1 : utf8_sequence_length(p, end);
+    if (c >= 0x20 && c != 0x7F && n != 0) {
+      out.append(p, n);
+      p += n;
+      continue;
+    }
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "\\x%02x", c);
+    out += hex;
+    ++p;
+  }
+  return out + (p < end ? "...'" : "'");
+}
+
+// U+0080..U+009F, encoded as C2 80..C2 9F.
+bool has_c1_control(std::string_view s) {
+  for (size_t i = 0; i + 1 < s.size(); ++i) {
+    auto next = static_cast<unsigned char>(s[i + 1]);
+    if (static_cast<unsigned char>(s[i]) == 0xC2 && next >= 0x80 && next <= 0x9F)
+      return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -60,20 +71,59 @@ void validate_key(std::string_view key) {
                   [](char c) { return c >= 0x20 && c < 0x7F && c != '/'; })) {
     return;
   }
-  if (!valid_utf8(key)) {
+  if (!is_valid_utf8(key)) {
     throw InvalidInputError("invalid key " + quoted(key) + ": not valid UTF-8");
   }
-  for (unsigned char c : key) {
-    if (c < 0x20 || c == 0x7F || c == '/') {
-      throw InvalidInputError("invalid key " + quoted(key) +
-                              ": control characters and '/' are not allowed");
-    }
+  bool control = has_c1_control(key) || std::any_of(key.begin(), key.end(), [](char c) {
+                   return static_cast<unsigned char>(c) < 0x20 || c == 0x7F || c == '/';
+                 });
+  if (control) {
+    throw InvalidInputError("invalid key " + quoted(key) +
+                            ": control characters and '/' are not allowed");
   }
 }
 
+size_t json_nesting_depth(std::string_view text, size_t limit) {
+  size_t depth = 0, deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size() && deepest <= limit; ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;  // the escaped character cannot end the string
+      in_string = c != '"';
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+nlohmann::json parse_document(std::string_view text) {
+  if (json_nesting_depth(text) > kMaxDocumentDepth) {
+    throw CorruptedDataError("stored document is nested deeper than " +
+                             std::to_string(kMaxDocumentDepth) + " levels");
+  }
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw CorruptedDataError(std::string("stored document is not JSON: ") + e.what());
+  }
+}
+
+// The canonical scanner gives up past 256 levels, well within the limit, so
+// only the full parse needs the depth check.
 std::string canonical_json(std::string_view text) {
   validate_document_size(text, "document");
   if (is_canonical_json(text)) return std::string(text);
+  if (json_nesting_depth(text) > kMaxDocumentDepth) {
+    throw InvalidInputError("document nested deeper than " +
+                            std::to_string(kMaxDocumentDepth) +
+                            " levels of arrays and objects");
+  }
   try {
     return nlohmann::json::parse(text).dump();
   } catch (const nlohmann::json::exception& e) {

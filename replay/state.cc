@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "journal/validation.h"
+#include "pa_journal/document.h"
 #include "pa_journal/errors.h"
 
 namespace pa_journal {
@@ -43,8 +44,8 @@ struct State::Capture {
 
 std::string merge_patch(const std::string* target, const std::string& patch) {
   try {
-    nlohmann::json doc = target ? nlohmann::json::parse(*target) : nlohmann::json();
-    doc.merge_patch(nlohmann::json::parse(patch));
+    nlohmann::json doc = target ? parse_document(*target) : nlohmann::json();
+    doc.merge_patch(parse_document(patch));
     return doc.dump();
   } catch (const nlohmann::json::exception& e) {
     throw CorruptedDataError(std::string("stored JSON does not parse: ") + e.what());

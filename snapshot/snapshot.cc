@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "journal/record_codec.h"
+#include "journal/validation.h"
+#include "pa_journal/document.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/time.h"
 
@@ -45,6 +47,22 @@ json manifest_body(const SnapshotInfo& info) {
           {"files", files}};
 }
 
+// A collection's name becomes a file name when the state is written out, so a
+// manifest whose checksum holds must still name a valid collection, and a
+// file that is a plain name in the manifest's directory.
+void check_names(const SnapshotFile& f) {
+  try {
+    validate_collection_name(f.collection);
+  } catch (const InvalidInputError& e) {
+    throw CorruptedDataError(std::string("manifest names an ") + e.what());
+  }
+  if (f.file.empty() || f.file.find('/') != std::string::npos || f.file == "." ||
+      f.file == "..") {
+    throw CorruptedDataError("manifest names the file '" + f.file +
+                             "', which is not a plain file name");
+  }
+}
+
 SnapshotInfo read_body(const json& body) {
   SnapshotInfo info;
   info.format = body.at("format").get<std::string>();
@@ -59,6 +77,7 @@ SnapshotInfo read_body(const json& body) {
                           f.at("file").get<std::string>(), f.at("bytes").get<uint64_t>(),
                           parse_hex64(f.at("xxh3").get<std::string>()),
                           f.at("documents").get<uint64_t>()});
+    check_names(info.files.back());
   }
   return info;
 }
@@ -222,6 +241,12 @@ Collection parse_collection(std::string_view text, const std::string& file) {
   Collection out;
   if (parse_as_written(text, &out)) return out;
   out.clear();
+  // The documents sit one level inside the collection's object.
+  if (json_nesting_depth(text, kMaxDocumentDepth + 1) > kMaxDocumentDepth + 1) {
+    throw CorruptedDataError(file + ": a document is nested deeper than " +
+                                 std::to_string(kMaxDocumentDepth) + " levels",
+                             file);
+  }
   try {
     json parsed = json::parse(text);
     if (!parsed.is_object()) throw CorruptedDataError(file + ": not a JSON object", file);
@@ -239,6 +264,9 @@ std::string serialize_manifest(const SnapshotInfo& info) {
 }
 
 SnapshotInfo parse_manifest(std::string_view text, const std::string& file) {
+  if (json_nesting_depth(text) > kMaxDocumentDepth) {
+    throw CorruptedDataError(file + ": not a valid manifest: nested too deep", file);
+  }
   try {
     json body = json::parse(text);
     std::string stored = body.at("checksum").get<std::string>();

@@ -4,6 +4,7 @@
 // backup_enabled, backup_count, auto_save and auto_save_interval.
 #include <date/date.h>
 
+#include "pa_journal/document.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/file_storage.h"
 
@@ -39,7 +40,7 @@ ConfigManager::ConfigManager(FileStorage& storage)
 json ConfigManager::load_config() const {
   json config = default_config();
   for (const auto& [key, doc] : storage_.store().list(kConfigCollection)) {
-    config[key] = json::parse(doc);
+    config[key] = parse_document(doc);
   }
   return config;
 }
@@ -48,7 +49,7 @@ void ConfigManager::save_config() {
   std::vector<Operation> ops;
   for (const auto& [key, value] : config_.items()) {
     auto stored = storage_.store().get(kConfigCollection, key);
-    if (!stored || json::parse(*stored) != value) {
+    if (!stored || parse_document(*stored) != value) {
       ops.push_back({OpKind::kPut, kConfigCollection, key, dump(value)});
     }
   }

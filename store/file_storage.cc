@@ -7,6 +7,7 @@
 #include <set>
 
 #include "journal/validation.h"
+#include "pa_journal/document.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/inspect.h"
 #include "pa_journal/time.h"
@@ -101,7 +102,7 @@ json as_list(const std::string& collection, const Collection& docs, const json& 
   if (collection == kConfigCollection) {
     if (docs.empty()) return out;
     json config = json::object();
-    for (const auto& [key, doc] : docs) config[key] = json::parse(doc);
+    for (const auto& [key, doc] : docs) config[key] = parse_document(doc);
     out.push_back(std::move(config));
     return out;
   }
@@ -110,12 +111,12 @@ json as_list(const std::string& collection, const Collection& docs, const json& 
     for (const auto& key : order) {
       auto it = key.is_string() ? docs.find(key.get<std::string>()) : docs.end();
       if (it != docs.end() && listed.insert(it->first).second) {
-        out.push_back(json::parse(it->second));
+        out.push_back(parse_document(it->second));
       }
     }
   }
   for (const auto& [key, doc] : docs) {
-    if (!listed.count(key)) out.push_back(json::parse(doc));
+    if (!listed.count(key)) out.push_back(parse_document(doc));
   }
   return out;
 }
@@ -127,7 +128,7 @@ Collection current_documents(const Store& store, const std::string& collection) 
 
 json stored_order(const Store& store, const std::string& collection) {
   auto order = store.get(kOrderCollection, collection);
-  return order ? json::parse(*order) : json::array();
+  return order ? parse_document(*order) : json::array();
 }
 
 // Operations turning `from` into `to` for one collection.
@@ -261,7 +262,7 @@ bool FileStorage::restore_from_backup(const std::string& filename,
         changes(collection, current_documents(*store_, collection), backup[collection]);
     auto order = backup[kOrderCollection].find(collection);
     if (order != backup[kOrderCollection].end()) {
-      add_order(ops, *store_, collection, json::parse(order->second));
+      add_order(ops, *store_, collection, parse_document(order->second));
     }
     if (!ops.empty())
       store_->commit(std::move(ops), "restore " + filename + " from backup " + id);
@@ -292,7 +293,7 @@ json read_backup_list(const FileStorage& storage, const std::string& collection,
   auto order = state[kOrderCollection].find(collection);
   return as_list(collection, state[collection],
                  order == state[kOrderCollection].end() ? json::array()
-                                                        : json::parse(order->second));
+                                                        : parse_document(order->second));
 }
 
 // The seed's step for one backup: restore it (one commit) and load. If it

@@ -64,6 +64,7 @@ std::function<void(Store&)> time_text(std::string text) {
 // Every case refuses the input against a store holding contacts/alice.
 std::vector<BadInput> cases() {
   const std::string big = "\"" + std::string((16u << 20) + 1, 'x') + "\"";
+  const std::string too_deep = std::string(513, '[') + std::string(513, ']');
   std::vector<BadInput> t = {
       // Collection names: [a-z0-9][a-z0-9_-]{0,63}.
       {"upper-case collection",
@@ -193,6 +194,28 @@ std::vector<BadInput> cases() {
        Refusal::kInvalidInput,
        "invalid key",
        put("contacts", "\xc3", "{}")},
+      // Not UTF-8 by RFC 3629, and refused by the JSON writers: a store that
+      // took such a key could never write a snapshot again.
+      {"key with an encoded surrogate",
+       {"put", "contacts", "a\xed\xa0\x80", "{}"},
+       Refusal::kInvalidInput,
+       "not valid UTF-8",
+       put("contacts", "a\xed\xa0\x80", "{}")},
+      {"key with an overlong '/'",
+       {"put", "contacts", "a\xe0\x80\xaf", "{}"},
+       Refusal::kInvalidInput,
+       "not valid UTF-8",
+       put("contacts", "a\xe0\x80\xaf", "{}")},
+      {"key with a code point above U+10FFFF",
+       {"put", "contacts", "a\xf4\x90\x80\x80", "{}"},
+       Refusal::kInvalidInput,
+       "not valid UTF-8",
+       put("contacts", "a\xf4\x90\x80\x80", "{}")},
+      {"key with a C1 control character",
+       {"put", "contacts", "a\xc2\x85", "{}"},
+       Refusal::kInvalidInput,
+       "control characters",
+       put("contacts", "a\xc2\x85", "{}")},
       // Documents: JSON of at most 16 MiB.
       {"invalid JSON",
        {"put", "contacts", "bob", "{bad"},
@@ -220,6 +243,17 @@ std::vector<BadInput> cases() {
        Refusal::kInvalidInput,
        "invalid JSON",
        patch("contacts", "alice", "[1,")},
+      // Writing out or comparing a value recurses once per level.
+      {"document nested deeper than 512 levels",
+       {"put", "notes", "deep", too_deep},
+       Refusal::kInvalidInput,
+       "nested deeper than 512",
+       put("notes", "deep", too_deep)},
+      {"merge patch nested deeper than 512 levels",
+       {"patch", "contacts", "alice", R"({"a":)" + too_deep + "}"},
+       Refusal::kInvalidInput,
+       "nested deeper than 512",
+       patch("contacts", "alice", R"({"a":)" + too_deep + "}")},
       {"document over 16 MiB",
        {"put", "notes", "big", "-"},
        Refusal::kInvalidInput,
@@ -486,7 +520,8 @@ TEST_F(BadInputTest, TheAllowedEdgesAreAccepted) {
         {"put", "contacts", "Ünïcødé key with spaces", "{}"},
         {"put", "contacts", "..", "{}"},  // a key never becomes a path
         {"put", "--", "contacts", "-dash", "{}"},
-        {"put", "notes", "scalar", "42"}}) {
+        {"put", "notes", "scalar", "42"},
+        {"put", "notes", "deepest", std::string(512, '[') + std::string(512, ']')}}) {
     CommandResult r = testing::run_in_store(dir, args);
     EXPECT_EQ(r.exit_code, testing::kExitOk) << r.describe();
   }

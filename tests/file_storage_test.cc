@@ -962,9 +962,14 @@ TEST_F(FileStorageTest, import_refuses_paths_outside_the_export_and_symlinks) {
     fs::remove(dir + "/contacts.json");
     testing::write_bytes(file.front() == '/' ? file : dir + "/" + file, bytes);
     testing::write_bytes(dir + "/manifest.json", serialize_manifest(info));
-    // The checksum holds: only the path is wrong.
-    ASSERT_NO_THROW(
-        parse_manifest(testing::read_bytes(dir + "/manifest.json"), "manifest"));
+    // The checksum holds: the manifest is refused for the name alone.
+    try {
+      parse_manifest(testing::read_bytes(dir + "/manifest.json"), "manifest");
+      ADD_FAILURE() << "parse_manifest accepted " << collection << " in " << file;
+    } catch (const CorruptedDataError& e) {
+      EXPECT_TRUE(contains(e.what(), "name")) << e.what();
+      EXPECT_FALSE(contains(e.what(), "checksum")) << e.what();
+    }
   };
   refused("'../' in a file name",
           [&](const std::string& dir) { redirect(dir, "contacts", "../contacts.json"); });

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "journal/record_codec.h"
+#include "pa_journal/document.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/file_system.h"
 #include "snapshot/catalogue.h"
@@ -183,8 +184,21 @@ TEST(CollectionFileTest, EmptyCollectionRoundTrips) {
 }
 
 TEST(CollectionFileTest, DeepDocumentRoundTripsExactly) {
-  Collection collection{{"deep", deep_document(2000)}};
+  Collection collection{{"deep", deep_document(static_cast<int>(kMaxDocumentDepth))}};
   EXPECT_EQ(parse_collection(serialize_collection(collection), "f"), collection);
+}
+
+// Writing out such a document would recurse once per level: it is refused as
+// damage, never parsed into a value.
+TEST(CollectionFileTest, DocumentDeeperThanTheLimitIsCorruption) {
+  Collection collection{{"deep", std::string(100000, '[') + std::string(100000, ']')}};
+  try {
+    parse_collection(serialize_collection(collection), "backups/c.json");
+    ADD_FAILURE() << "accepted a document 100,000 levels deep";
+  } catch (const CorruptedDataError& e) {
+    EXPECT_NE(std::string(e.what()).find("nested deeper than 512"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(CollectionFileTest, TextThatIsNotAnObjectIsCorruption) {

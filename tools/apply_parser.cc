@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pa_journal/document.h"
 #include "pa_journal/errors.h"
 
 namespace pa_journal::cli {
@@ -50,6 +51,12 @@ Operation parse_op(const json& op) {
 }  // namespace
 
 std::vector<Operation> parse_apply_line(std::string_view line) {
+  // A line holds a document inside an operation inside an array at most.
+  if (json_nesting_depth(line, kMaxDocumentDepth + 2) > kMaxDocumentDepth + 2) {
+    throw InvalidInputError("document nested deeper than " +
+                            std::to_string(kMaxDocumentDepth) +
+                            " levels of arrays and objects");
+  }
   json parsed;
   try {
     parsed = json::parse(line);

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "pa_journal/document.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/inspect.h"
 #include "pa_journal/time.h"
@@ -125,7 +126,7 @@ int run_get(const Globals& g, const std::string& collection, const std::string& 
     throw NotFoundError("no document " + collection + "/" + key +
                         (at.empty() ? "" : " at " + at));
   }
-  std::cout << (g.json ? *doc : json::parse(*doc).dump(2)) << "\n";
+  std::cout << (g.json ? *doc : parse_document(*doc).dump(2)) << "\n";
   return kExitOk;
 }
 
@@ -133,7 +134,7 @@ int run_list(const Globals& g, const std::string& collection, const std::string&
   auto docs = documents(g, collection, at);
   if (g.json) {
     json out = json::object();
-    for (const auto& [key, doc] : docs) out[key] = json::parse(doc);
+    for (const auto& [key, doc] : docs) out[key] = parse_document(doc);
     print_json(out);
     return kExitOk;
   }

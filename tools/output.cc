@@ -6,6 +6,7 @@
 #include <iostream>
 #include <iterator>
 
+#include "pa_journal/document.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/time.h"
 #include "tools/cli.h"
@@ -79,7 +80,7 @@ nlohmann::json record_json(const Record& r) {
   for (const auto& op : r.ops) {
     nlohmann::json o = {
         {"op", to_string(op.kind)}, {"collection", op.collection}, {"key", op.key}};
-    if (op.kind != OpKind::kDelete) o["value"] = nlohmann::json::parse(op.document);
+    if (op.kind != OpKind::kDelete) o["value"] = parse_document(op.document);
     ops.push_back(std::move(o));
   }
   nlohmann::json out = {

@@ -1,6 +1,7 @@
 // `pa-journal restore`, `history`, `diff`, and the `--at T` of get and list.
 #include <iostream>
 
+#include "pa_journal/document.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/time.h"
 #include "pa_journal/time_travel.h"
@@ -12,7 +13,7 @@ namespace {
 using nlohmann::json;
 
 json doc_or_null(const std::optional<std::string>& doc) {
-  return doc ? json::parse(*doc) : json();
+  return doc ? parse_document(*doc) : json();
 }
 
 json changes_json(const std::vector<DocumentChange>& changes) {

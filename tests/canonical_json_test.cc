@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "journal/validation.h"
+#include "pa_journal/document.h"
 #include "pa_journal/errors.h"
 
 namespace pa_journal {
@@ -171,6 +172,26 @@ TEST(CanonicalJsonTest, CanonicaliseKeepsCanonicalTextAndRewritesTheRest) {
   EXPECT_EQ(doc, R"({"a":"A","b":1.5})");
   doc = "{";
   EXPECT_THROW(canonicalise_json(&doc), InvalidInputError);
+}
+
+// Brackets inside strings, escaped quotes included, do not nest.
+TEST(DocumentDepthTest, NestingDepthCountsBracketsOutsideStringsOnly) {
+  EXPECT_EQ(json_nesting_depth("42"), 0u);
+  EXPECT_EQ(json_nesting_depth(R"({"a":[1,{"b":[]}]})"), 4u);
+  EXPECT_EQ(json_nesting_depth(R"(["[[[", "\"[[", {}])"), 2u);
+  EXPECT_EQ(json_nesting_depth(R"([[]],[[[]]])"), 3u);
+}
+
+// Stored text deeper than the limit would overflow the stack of whoever
+// writes it out; it is damage, reported before any value is built.
+TEST(DocumentDepthTest, ParseDocumentRefusesTextDeeperThanTheLimit) {
+  std::string deepest =
+      std::string(kMaxDocumentDepth, '[') + std::string(kMaxDocumentDepth, ']');
+  EXPECT_EQ(parse_document(deepest).dump(), deepest);
+  std::string deeper = std::string(200000, '{') + std::string(200000, '}');
+  EXPECT_THROW(parse_document(deeper), CorruptedDataError);
+  EXPECT_THROW(parse_document("[" + deepest + "]"), CorruptedDataError);
+  EXPECT_THROW(parse_document("{bad"), CorruptedDataError);
 }
 
 }  // namespace

@@ -112,8 +112,10 @@ bool parse_local(const std::string& text, int64_t* out) {
   tm.tm_min = static_cast<int>(tod.minutes().count());
   tm.tm_sec = static_cast<int>(tod.seconds().count());
   tm.tm_isdst = -1;
+  // -1 is also 1969-12-31T23:59:59Z; mktime sets tm_wday only on success.
+  tm.tm_wday = -1;
   std::time_t seconds = std::mktime(&tm);
-  if (seconds == -1) return false;
+  if (seconds == -1 && tm.tm_wday == -1) return false;
   *out = int64_t{seconds} * 1'000'000'000 + tod.subseconds().count();
   return true;
 }

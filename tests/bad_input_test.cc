@@ -307,6 +307,27 @@ std::vector<BadInput> cases() {
        Refusal::kUsage,
        "RFC 3339",
        time_text("")},
+      // An empty time read as "now" before: refused wherever a time is taken.
+      {"an empty --at of get",
+       {"get", "contacts", "alice", "--at", ""},
+       Refusal::kUsage,
+       "RFC 3339",
+       time_text("")},
+      {"an empty --at of export",
+       {"export", "out", "--at", ""},
+       Refusal::kUsage,
+       "RFC 3339",
+       time_text("")},
+      {"an empty --until of replay",
+       {"replay", "--until", ""},
+       Refusal::kUsage,
+       "RFC 3339",
+       time_text("")},
+      {"an empty --to of diff",
+       {"diff", "--from", "-1h", "--to", ""},
+       Refusal::kUsage,
+       "RFC 3339",
+       time_text("")},
       {"a restore before the window",
        {"restore", "--at", "2000-01-01T00:00:00Z"},
        Refusal::kInvalidInput,
@@ -508,6 +529,22 @@ TEST_F(BadInputTest, UsageErrorsNeverCreateAStore) {
     CommandResult r = testing::run_in_store(fresh, c.args, c.stdin_data);
     EXPECT_EQ(r.exit_code, testing::kExitUsage) << r.describe();
     EXPECT_FALSE(std::filesystem::exists(fresh));
+  }
+}
+
+// An empty --dir (an unset shell variable) is refused; before, it meant the
+// default store, and a put went there.
+TEST_F(BadInputTest, AnEmptyDirIsRefusedNotTheDefaultStore) {
+  testing::TempDir home;
+  testing::CommandOptions options;
+  options.env = {{"HOME", home.path()}, {"PA_JOURNAL_DIR", ""}};
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"--dir", "", "put", "notes", "n", "{}"},
+        {"--dir=", "list", "notes"}}) {
+    CommandResult r = testing::run_pa_journal(args, options);
+    EXPECT_EQ(r.exit_code, testing::kExitUsage) << r.describe();
+    EXPECT_NE(r.err.find("--dir"), std::string::npos) << r.describe();
+    EXPECT_FALSE(std::filesystem::exists(home / ".personal_assistant"));
   }
 }
 

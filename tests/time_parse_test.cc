@@ -109,6 +109,17 @@ TEST(ParseTime, LocalTimeInUtc) {
   EXPECT_EQ(parse("2026-07-01 10:00:00"), kJul1);
 }
 
+// mktime's error value -1 is also the second before the epoch.
+TEST(ParseTime, LocalTimeOneSecondBeforeTheEpochIsATime) {
+  {
+    ScopedTimeZone zone("UTC");
+    EXPECT_EQ(parse("1969-12-31 23:59:59"), -1'000'000'000);
+    EXPECT_EQ(parse("1969-12-31 23:59:59.5"), -500'000'000);
+  }
+  ScopedTimeZone zone("Asia/Kolkata");
+  EXPECT_EQ(parse("1970-01-01 05:29:59"), -1'000'000'000);
+}
+
 TEST(ParseTime, LocalTimeInNewYorkFollowsDaylightSaving) {
   ScopedTimeZone zone("America/New_York");
   EXPECT_EQ(parse("2026-11-25 10:00:00"), kNov25 + 5 * kHour);  // EST, -05:00

@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "pa_journal/time.h"
+
 namespace pa_journal::cli {
 
 // A finite number greater than 0. CLI11's PositiveNumber refuses 0 with "not
@@ -46,6 +48,27 @@ inline CLI::Validator whole_number(uint64_t min = 0) {
         return std::string();
       },
       "N");
+}
+
+// Text that is not empty: an empty value (an unset shell variable, say)
+// would otherwise read as "not given" and mean the default.
+inline CLI::Validator non_empty(const std::string& what) {
+  return CLI::Validator(
+      [what](std::string& text) {
+        return text.empty() ? "is empty: give " + what : std::string();
+      },
+      "TEXT");
+}
+
+// A time argument: not empty (it would read as "now" or as no filter). Its
+// form is checked where it is parsed, against the current time.
+inline CLI::Validator time_text() {
+  return CLI::Validator(
+      [](std::string& text) {
+        return text.empty() ? std::string("is an empty time; use ") + kTimeForms
+                            : std::string();
+      },
+      "T");
 }
 
 }  // namespace pa_journal::cli

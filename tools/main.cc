@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <string_view>
 
 #include "pa_journal/errors.h"
 #include "pa_journal/time.h"
@@ -25,8 +26,10 @@ struct Args {
 };
 
 void add_globals(CLI::App& app, Globals& g) {
+  // An empty --dir (an unset shell variable) must not mean the default store.
   app.add_option("--dir", g.dir,
-                 "store directory (default $PA_JOURNAL_DIR, else ~/.personal_assistant)");
+                 "store directory (default $PA_JOURNAL_DIR, else ~/.personal_assistant)")
+      ->check(non_empty("a directory"));
   app.add_flag("--json", g.json, "machine-readable output");
   app.add_option("--durability", g.durability, "always|interval|none (default always)")
       ->check(CLI::IsMember({"always", "interval", "none"}));
@@ -77,13 +80,14 @@ void add_document_commands(CLI::App& app, Args& a, std::function<int()>& run) {
       command(app, "get", "print one document as JSON", "pa-journal get contacts alice");
   get->add_option("collection", a.collection)->required();
   get->add_option("key", a.key)->required();
-  get->add_option("--at", a.at, "the document as it was at time T");
+  get->add_option("--at", a.at, "the document as it was at time T")->check(time_text());
   get->callback([&] { run = [&] { return run_get(g, a.collection, a.key, a.at); }; });
   auto* list =
       command(app, "list", "list a collection (--json: one object key -> document)",
               "pa-journal list contacts --json");
   list->add_option("collection", a.collection)->required();
-  list->add_option("--at", a.at, "the collection as it was at time T");
+  list->add_option("--at", a.at, "the collection as it was at time T")
+      ->check(time_text());
   list->callback([&] { run = [&] { return run_list(g, a.collection, a.at); }; });
 }
 
@@ -105,17 +109,10 @@ void add_journal_commands(CLI::App& app, Args& a, std::function<int()>& run) {
   auto& i = a.inspect;
   CLI::Option* records =
       inspect->add_flag("--records", i.records, "list records instead of the summary");
-  // An empty time would read as no filter at all: refuse it.
-  CLI::Validator time_text(
-      [](std::string& text) {
-        return text.empty() ? std::string("empty time; use ") + kTimeForms
-                            : std::string();
-      },
-      "T");
   inspect->add_option("--since", i.since, "records committed at or after T")
-      ->check(time_text);
+      ->check(time_text());
   inspect->add_option("--until", i.until, "records committed at or before T")
-      ->check(time_text);
+      ->check(time_text());
   inspect->add_option("--from-seq", i.from_seq, "records from this sequence number on")
       ->check(whole_number());
   inspect->add_option("--collection", i.collection, "records touching this collection");
@@ -154,7 +151,8 @@ void add_snapshot_commands(CLI::App& app, Args& a, std::function<int()>& run) {
   replay
       ->add_option("--mode", r.mode, "recovery mode (default: --recovery, tolerate-tail)")
       ->check(CLI::IsMember({"tolerate-tail", "strict", "point-in-time", "salvage"}));
-  replay->add_option("--until", r.until, "only records committed at or before T");
+  replay->add_option("--until", r.until, "only records committed at or before T")
+      ->check(time_text());
   replay->add_option("--out", r.out, "write the state as JSON files into DIR");
   replay->add_flag("--force", r.force, "overwrite files in --out");
   replay->callback([&] { run = [&] { return run_replay(g, r); }; });
@@ -164,7 +162,7 @@ void add_snapshot_commands(CLI::App& app, Args& a, std::function<int()>& run) {
               "or empty DIR",
               "pa-journal export /tmp/pa-export --at -1h");
   exp->add_option("dir", a.json, "the export directory")->required();
-  exp->add_option("--at", a.at, "export the state at time T");
+  exp->add_option("--at", a.at, "export the state at time T")->check(time_text());
   exp->callback([&] { run = [&] { return run_export(g, a.json, a.at); }; });
   auto* imp = command(app, "import",
                       "check an export completely, snapshot, then apply it as one commit",
@@ -187,7 +185,8 @@ void add_time_commands(CLI::App& app, Args& a, std::function<int()>& run) {
                           "pa-journal restore --at '2026-11-25 10:00:00' --dry-run");
   auto& r = a.restore;
   restore->add_option("--at", r.at, "the time to restore (records at or before T)")
-      ->required();
+      ->required()
+      ->check(time_text());
   restore->add_flag("--dry-run", r.dry_run, "print what would change, append nothing");
   restore->add_option("--out", r.out,
                       "write the state at T into DIR instead of restoring");
@@ -201,8 +200,8 @@ void add_time_commands(CLI::App& app, Args& a, std::function<int()>& run) {
   auto* diff =
       command(app, "diff", "documents added, changed and deleted between two times",
               "pa-journal diff --from -1d --to -1h");
-  diff->add_option("--from", a.from, "start time T1")->required();
-  diff->add_option("--to", a.to, "end time T2 (default now)");
+  diff->add_option("--from", a.from, "start time T1")->required()->check(time_text());
+  diff->add_option("--to", a.to, "end time T2 (default now)")->check(time_text());
   diff->callback([&] { run = [&] { return run_diff(g, a.from, a.to); }; });
 }
 
@@ -263,6 +262,13 @@ int main(int argc, char** argv) {
   add_snapshot_commands(app, args, run);
   add_time_commands(app, args, run);
   add_bench_command(app, args, run);
+  // CLI11 reads "--dir=" as "--dir" and takes the next word as the directory.
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--dir=") {
+      print_error("--dir: is empty: give a directory");
+      return kExitUsage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,6 +1,6 @@
-// The embedded journal API: open a store, commit, read. This header, with
-// options.h, record.h, damage.h, errors.h, file_system.h and inspect.h, is the
-// whole public surface; the pa-journal tool uses nothing else.
+// The embedded journal API: open a store, commit, read. This header and the
+// others in include/pa_journal/ are the whole public surface; the pa-journal
+// tool uses nothing else.
 //
 // A store is a directory (DESIGN.md 4): LOCK, journal/ (segments),
 // storage.log. Opening replays the journal under a recovery mode and returns a

@@ -16,7 +16,8 @@
 
 #include "journal/journal_writer.h"
 #include "pa_journal/file_system.h"
-#include "pa_journal/store.h"
+#include "pa_journal/options.h"
+#include "pa_journal/recovery_report.h"
 #include "replay/state.h"
 
 namespace pa_journal {

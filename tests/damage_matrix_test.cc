@@ -315,6 +315,9 @@ class DamageMatrixTest : public ::testing::TestWithParam<RecoveryMode> {
       ADD_FAILURE() << "not a CorruptedDataError: " << e.what();
       return;
     }
+    EXPECT_NE(std::string(e.what()).find("pa-journal replay --mode salvage --out DIR"),
+              std::string::npos)
+        << "no advice: " << e.what();
     ++refused_in_place_;
     Options options;
     options.recovery = RecoveryMode::kSalvage;

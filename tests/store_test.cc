@@ -889,6 +889,37 @@ TEST_F(StoreTest, SalvageOpenKeepsEveryValidRecordMarksTheLossInPlaceAndContinue
   EXPECT_TRUE(verify_store(store_dir()).ok());
 }
 
+// Records missing inside a segment (their frames gone whole, every checksum
+// intact) leave no bytes to rewrite: a writable salvage open refuses, changes
+// nothing, and says how to get every valid record out, which a read-only
+// salvage open still gives.
+TEST_F(StoreTest, SalvageOpenRefusesRecordsMissingInsideASegmentWithTheExtractAdvice) {
+  make_store(10);
+  std::string segment = testing::segment_path(store_dir());
+  std::string data = testing::read_bytes(segment);
+  std::vector<FrameSpan> frames = frames_of(data);
+  data.erase(frames[3].offset, frames[5].offset - frames[3].offset);  // records 4, 5
+  testing::write_bytes(segment, data);
+  std::string before = journal_bytes();
+  try {
+    open(RecoveryMode::kSalvage);
+    FAIL() << "salvage opened a segment with records missing inside it";
+  } catch (const StorageError& e) {
+    std::string message = e.what();
+    EXPECT_NE(message.find("salvage cannot mark"), std::string::npos) << message;
+    EXPECT_NE(message.find("records 4..5 lost"), std::string::npos) << message;
+    EXPECT_NE(message.find("use `pa-journal replay --mode salvage --out DIR` to extract "
+                           "every valid record"),
+              std::string::npos)
+        << message;
+  }
+  EXPECT_EQ(journal_bytes(), before);
+  Options read_only;
+  read_only.recovery = RecoveryMode::kSalvage;
+  read_only.read_only = true;
+  EXPECT_EQ(open(read_only)->list("contacts").size(), 8u);
+}
+
 // --- permissions ---
 
 TEST_F(StoreTest, DirectoriesAre0700AndFiles0600) {

@@ -1,6 +1,6 @@
-// The embedded journal API: open a store, commit, read. This header, with
-// options.h, record.h, damage.h, errors.h, file_system.h and inspect.h, is the
-// whole public surface; the pa-journal tool uses nothing else.
+// The embedded journal API: open a store, commit, read. This header and the
+// others in include/pa_journal/ are the whole public surface; the pa-journal
+// tool uses nothing else.
 //
 // A store is a directory (DESIGN.md 4): LOCK, journal/ (segments),
 // storage.log. Opening replays the journal under a recovery mode and returns a
@@ -24,6 +24,7 @@
 #include "pa_journal/errors.h"
 #include "pa_journal/options.h"
 #include "pa_journal/record.h"
+#include "pa_journal/recovery_report.h"
 #include "pa_journal/time_travel.h"
 
 namespace pa_journal {
@@ -31,24 +32,6 @@ namespace pa_journal {
 struct CommitResult {
   uint64_t seq = 0;
   int64_t time_ns = 0;
-};
-
-// What opening a store found and did.
-struct RecoveryReport {
-  RecoveryMode mode = RecoveryMode::kTolerateTail;
-  std::string snapshot_id;    // the snapshot loaded, empty if none
-  uint64_t snapshot_seq = 0;  // the sequence number it covers
-  // Snapshots passed over because they were damaged, newest first, each with
-  // why: the open fell back to an older snapshot and a longer journal.
-  std::vector<Damage> snapshot_fallbacks;
-  uint64_t records_replayed = 0;
-  uint64_t first_seq = 0;      // first record replayed, 0 if none
-  uint64_t last_seq = 0;       // last record replayed, 0 if none
-  std::vector<Damage> damage;  // everything found, torn tails included
-  uint64_t torn_bytes_cut = 0;
-  std::vector<std::string> quarantined;  // copies kept of cut or rewritten bytes
-  // One line for storage.log and the tools.
-  std::string summary() const;
 };
 
 // What one compaction did.

@@ -1,0 +1,34 @@
+// What opening a store found and did: the report that recovery on open
+// (replay/recovery.h) fills in and Store::recovery() returns. It sits at the
+// replay layer, below the store API, so that replay/ needs nothing from
+// store.h; store.h includes it. summary() is defined with the store API
+// (store/store.cc), beside the storage.log line and the tools that print it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "pa_journal/damage.h"
+#include "pa_journal/options.h"
+
+namespace pa_journal {
+
+struct RecoveryReport {
+  RecoveryMode mode = RecoveryMode::kTolerateTail;
+  std::string snapshot_id;    // the snapshot loaded, empty if none
+  uint64_t snapshot_seq = 0;  // the sequence number it covers
+  // Snapshots passed over because they were damaged, newest first, each with
+  // why: the open fell back to an older snapshot and a longer journal.
+  std::vector<Damage> snapshot_fallbacks;
+  uint64_t records_replayed = 0;
+  uint64_t first_seq = 0;      // first record replayed, 0 if none
+  uint64_t last_seq = 0;       // last record replayed, 0 if none
+  std::vector<Damage> damage;  // everything found, torn tails included
+  uint64_t torn_bytes_cut = 0;
+  std::vector<std::string> quarantined;  // copies kept of cut or rewritten bytes
+  // One line for storage.log and the tools.
+  std::string summary() const;
+};
+
+}  // namespace pa_journal

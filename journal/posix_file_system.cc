@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -82,9 +83,11 @@ class PosixFileSystem : public FileSystem {
   // One allocation of the size fstat reports, read straight into; a file that
   // grows meanwhile (a live journal segment) is read on to its end.
   std::string read_file(const std::string& path) override {
-    Fd fd(open_or_throw(path, O_RDONLY));
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused.
+    Fd fd(open_or_throw(path, O_RDONLY | O_NONBLOCK));
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) fail("fstat", path, errno);
+    if (!S_ISREG(st.st_mode)) throw IoError("read " + path + ": not a regular file");
     std::string data;
     data.reserve(static_cast<size_t>(st.st_size) + kReadChunk);
     advise_huge_pages(data.data(), data.capacity());
@@ -203,6 +206,15 @@ void create_dir_durably(FileSystem& fs, const std::string& dir) {
   fs.create_dir(dir);
   auto slash = dir.find_last_of('/');
   fs.sync_dir(slash == std::string::npos ? "." : slash == 0 ? "/" : dir.substr(0, slash));
+}
+
+void require_store_dir(FileSystem& fs, const std::string& dir) {
+  if (!fs.exists(dir)) throw NotFoundError("no store at " + dir);
+  std::vector<std::string> names = fs.list_dir(dir);
+  if (std::find(names.begin(), names.end(), "journal") == names.end()) {
+    throw NotFoundError("no store at " + dir + ": it has no journal/ directory");
+  }
+  fs.list_dir(dir + "/journal");
 }
 
 void create_dirs_durably(FileSystem& fs, const std::string& dir) {

@@ -19,7 +19,7 @@ std::shared_ptr<FileSystem> file_system(const Options& options) {
 }
 
 std::string existing_journal(FileSystem& fs, const std::string& dir) {
-  if (!fs.exists(dir)) throw NotFoundError("no store at " + dir);
+  require_store_dir(fs, dir);
   return dir + "/journal";
 }
 

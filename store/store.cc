@@ -119,7 +119,7 @@ std::unique_ptr<Store> Store::open(const std::string& dir, Options options) {
   impl->options = options;
   FileSystem& fs = *impl->fs;
   if (options.read_only) {
-    if (!fs.exists(dir)) throw NotFoundError("no store at " + dir);
+    require_store_dir(fs, dir);
   } else {
     open_directories(fs, dir);
     impl->writer_lock = fs.lock(dir + "/LOCK");

@@ -24,9 +24,7 @@ std::shared_ptr<FileSystem> file_system(const Options& options) {
   return options.file_system ? options.file_system : posix_file_system();
 }
 
-void require_store(FileSystem& fs, const std::string& dir) {
-  if (!fs.exists(dir + "/journal")) throw NotFoundError("no store at " + dir);
-}
+void require_store(FileSystem& fs, const std::string& dir) { require_store_dir(fs, dir); }
 
 // The commit time of the first record of a segment, if it has a readable one.
 std::optional<int64_t> first_record_time(FileSystem& fs, const std::string& path) {

@@ -7,6 +7,7 @@
 // Cases that are command-line syntax only (unknown commands and options,
 // missing arguments) have no library call.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <functional>
@@ -546,6 +547,47 @@ TEST_F(BadInputTest, AnEmptyDirIsRefusedNotTheDefaultStore) {
     EXPECT_NE(r.err.find("--dir"), std::string::npos) << r.describe();
     EXPECT_FALSE(std::filesystem::exists(home / ".personal_assistant"));
   }
+}
+
+// A read must never take a store it cannot see for an empty one: a --dir that
+// is a file, or a directory without a journal, is an error, not "ok: 0 segments".
+TEST_F(BadInputTest, ReadsRefuseADirThatIsNoStore) {
+  testing::TempDir scratch;
+  testing::write_bytes(scratch / "file", "x");
+  std::filesystem::create_directory(scratch / "empty");
+  for (const std::string& dir : {scratch / "file", scratch / "empty"}) {
+    for (std::vector<std::string> args : {std::vector<std::string>{"verify"},
+                                          {"inspect"},
+                                          {"list", "notes"},
+                                          {"backups"}}) {
+      CommandResult r = testing::run_in_store(dir, args);
+      EXPECT_EQ(r.exit_code, testing::kExitError) << dir << " " << r.describe();
+      EXPECT_NE(r.err.find(dir), std::string::npos) << r.describe();
+    }
+  }
+}
+
+// A directory opens and reads as empty; apply would have applied nothing,
+// silently, with exit 0.
+TEST_F(BadInputTest, ApplyOfADirectoryIsRefused) {
+  testing::TempDir scratch;
+  CommandResult r = testing::run_in_store(dir, {"apply", scratch.path()});
+  EXPECT_EQ(r.exit_code, testing::kExitError) << r.describe();
+  EXPECT_NE(r.err.find("is a directory"), std::string::npos) << r.describe();
+}
+
+// Reading a FIFO would wait for a writer forever, holding LOCK.
+TEST_F(BadInputTest, ImportOfAnExportHoldingAFifoIsRefusedAtOnce) {
+  testing::TempDir scratch;
+  std::string out = scratch / "export";
+  ASSERT_EQ(testing::run_in_store(dir, {"export", out}).exit_code, testing::kExitOk);
+  std::filesystem::remove(out + "/manifest.json");
+  ASSERT_EQ(::mkfifo((out + "/manifest.json").c_str(), 0600), 0);
+  testing::CommandOptions options;
+  options.timeout_ms = 20'000;  // SIGKILL, and so a failure, if it waits
+  CommandResult r = testing::run_pa_journal({"--dir", dir, "import", out}, options);
+  EXPECT_EQ(r.exit_code, testing::kExitError) << r.describe();
+  EXPECT_NE(r.err.find("not a regular file"), std::string::npos) << r.describe();
 }
 
 // The edges next to the refused cases are accepted.

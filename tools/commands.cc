@@ -2,6 +2,7 @@
 // journal. Each is thin over the public API.
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -151,6 +152,9 @@ int run_list(const Globals& g, const std::string& collection, const std::string&
 int run_apply(const Globals& g, const std::string& input, bool continue_on_error) {
   std::ifstream file;
   if (input != "-") {
+    // A directory opens and reads as empty: it would apply nothing, silently.
+    if (std::filesystem::is_directory(input))
+      throw IoError("cannot read " + input + ": it is a directory");
     file.open(input);
     if (!file) throw IoError("cannot read " + input);
   }
@@ -177,6 +181,7 @@ int run_apply(const Globals& g, const std::string& input, bool continue_on_error
     }
   }
   if (!acks.finish()) throw JournalFailedError(acks.failure());
+  if (in.bad()) throw IoError("reading " + input + " failed");
   return refused ? kExitError : kExitOk;
 }
 

@@ -64,6 +64,8 @@ class FileSystem {
   // the file's end: cut it off first (truncate) to append where the data ends.
   virtual std::unique_ptr<WritableFile> open_appendable(const std::string& path) = 0;
   // The whole file. Throws IoError if it cannot be read.
+  // The whole of a regular file; never follows a symlink, never waits on a
+  // FIFO or device (IoError for anything but a regular file).
   virtual std::string read_file(const std::string& path) = 0;
   virtual bool exists(const std::string& path) = 0;
   virtual uint64_t file_size(const std::string& path) = 0;
@@ -113,5 +115,11 @@ void create_dir_durably(FileSystem& fs, const std::string& dir);
 // create_dir_durably for every missing directory on the way to dir, parents
 // first (as the seed's mkdir(parents=True)).
 void create_dirs_durably(FileSystem& fs, const std::string& dir);
+
+// For a read of the store in dir: NotFoundError("no store at DIR") if dir or
+// its journal/ does not exist, and the file system's IoError if either cannot
+// be listed (not a directory, no permission), so that a read never takes a
+// store it cannot see for an empty one.
+void require_store_dir(FileSystem& fs, const std::string& dir);
 
 }  // namespace pa_journal

@@ -69,9 +69,51 @@ JournalSummary inspect_journal(const std::string& dir, const Options& options) {
     summary.window_from_ns = scan.first_time_ns;
   } else if (!summary.snapshots.empty()) {
     summary.window_from_ns = summary.snapshots.back().time_ns;
+  } else {
+    return summary;  // records that neither start at 1 nor follow a snapshot
   }
   summary.window_to_ns = std::max(scan.last_time_ns, summary.window_from_ns);
   return summary;
+}
+
+// Loss that no checksum and no gap inside the journal shows, at its two ends.
+// Compaction deletes only segments wholly before the oldest kept snapshot, so
+// the journal must reach back to the record after it (to seq 1 without a
+// snapshot). And it once held every record up to the newest snapshot's, so
+// from where it starts it must reach forward to that one. snapshots: any order.
+static std::vector<Damage> missing_at_the_ends(
+    const ScanReport& scan, const std::vector<SnapshotInfo>& snapshots) {
+  uint64_t oldest = UINT64_MAX, newest = 0;
+  for (const auto& s : snapshots) {
+    oldest = std::min(oldest, s.seq);
+    newest = std::max(newest, s.seq);
+  }
+  uint64_t needed_first = snapshots.empty() ? 1 : oldest + 1;
+  // Records a salvage repair declared lost (loss markers) are accounted for.
+  uint64_t first = scan.records > 0 ? scan.first_seq : scan.next_seq;
+  for (const auto& loss : scan.known_losses) first = std::min(first, loss.first_seq);
+  uint64_t last = scan.next_seq - 1;
+  auto segment = [&](bool front) {
+    if (scan.segments.empty()) return std::string("journal/");
+    return "journal/" + (front ? scan.segments.front() : scan.segments.back()).name;
+  };
+  std::vector<Damage> out;
+  if (first > needed_first) {
+    out.push_back(
+        {Damage::Kind::kMissingRecords, segment(true), 0, 0, needed_first, first - 1,
+         "the journal starts at seq " + std::to_string(first) +
+             (snapshots.empty() ? ", and no snapshot holds the records before it"
+                                : ", after the oldest snapshot's seq " +
+                                      std::to_string(oldest) + " + 1")});
+  }
+  uint64_t from = std::max(last + 1, std::min(first, needed_first));
+  if (from <= newest) {
+    out.push_back({Damage::Kind::kMissingRecords, segment(false), 0, 0, from, newest,
+                   "the journal ends at seq " + std::to_string(last) +
+                       ", before the newest snapshot's seq " + std::to_string(newest) +
+                       " (the snapshot holds the state; the history up to it is gone)"});
+  }
+  return out;
 }
 
 VerifyResult verify_store(const std::string& dir, const Options& options) {
@@ -105,6 +147,8 @@ VerifyResult verify_store(const std::string& dir, const Options& options) {
   result.records = scan.records;
   result.segments = scan.segments.size();
   result.damage = scan.damage;
+  for (auto& d : missing_at_the_ends(scan, snapshots))
+    result.damage.push_back(std::move(d));
   result.damage.insert(result.damage.end(), unreadable.begin(), unreadable.end());
   uint64_t done = journal_bytes;
   for (const auto& info : snapshots) {

@@ -51,7 +51,8 @@ struct JournalSummary {
   std::vector<BackupSummary> snapshots;  // newest first
   // The restorable window: from the first record if the journal still starts
   // at seq 1, else from the oldest snapshot; to the last record. Both 0 when
-  // the store is empty.
+  // there is none: an empty store, or a journal that starts after seq 1 with
+  // no snapshot before it.
   int64_t window_from_ns = 0, window_to_ns = 0;
 };
 

@@ -1,0 +1,126 @@
+// verify_store and inspect_journal on journals whose ends are gone: loss no
+// checksum shows and no gap inside the journal reveals, found only against
+// the snapshots (or seq 1). And no false alarm where compaction deleted
+// segments as retention allows.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "pa_journal/inspect.h"
+#include "pa_journal/store.h"
+#include "tests/test_util.h"
+
+namespace pa_journal {
+namespace {
+
+namespace fs = std::filesystem;
+
+class VerifyEndsTest : public ::testing::Test {
+ protected:
+  Options options() const {
+    Options o;
+    o.auto_compact = false;
+    o.segment_bytes = 1024;  // a few records per segment
+    return o;
+  }
+  // Commits puts 1..n (one record each) and closes; compacts after
+  // `compact_after` records if it is non-zero.
+  void write(int n, int compact_after = 0) {
+    auto store = Store::open(dir_.path(), options());
+    for (int i = 1; i <= n; ++i) {
+      store->put("notes", "n" + std::to_string(i), R"({"text":"some words to fill"})");
+      if (i == compact_after) store->compact();
+    }
+  }
+  std::vector<std::string> segments() const {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(dir_ / "journal")) {
+      if (e.is_regular_file()) out.push_back(e.path().string());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  std::vector<Damage> missing() const {
+    std::vector<Damage> out;
+    for (const Damage& d : verify_store(dir_.path()).damage) {
+      if (d.kind == Damage::Kind::kMissingRecords) out.push_back(d);
+    }
+    return out;
+  }
+
+  testing::TempDir dir_;
+};
+
+TEST_F(VerifyEndsTest, FirstSegmentGoneWithoutASnapshotIsMissingRecordsFromOne) {
+  write(30);
+  std::vector<std::string> before = segments();
+  ASSERT_GE(before.size(), 3u);
+  uint64_t second_first = std::stoull(fs::path(before[1]).stem().string());
+  fs::remove(before[0]);
+  std::vector<Damage> lost = missing();
+  ASSERT_EQ(lost.size(), 1u);
+  EXPECT_EQ(lost[0].first_seq, 1u);
+  EXPECT_EQ(lost[0].last_seq, second_first - 1);
+  // Nothing is restorable: no record before the journal's first, no snapshot.
+  JournalSummary summary = inspect_journal(dir_.path());
+  EXPECT_EQ(summary.window_from_ns, 0);
+  EXPECT_EQ(summary.window_to_ns, 0);
+}
+
+TEST_F(VerifyEndsTest, JournalCutBeforeTheNewestSnapshotIsMissingTheRecordsUpToIt) {
+  write(40, /*compact_after=*/10);
+  {
+    auto store = Store::open(dir_.path(), options());
+    store->compact();  // snapshots at 10 and 40
+  }
+  ASSERT_TRUE(verify_store(dir_.path()).ok());
+  std::vector<std::string> kept = segments();
+  ASSERT_GE(kept.size(), 3u);
+  // The newest segment holds record 40; drop it and the one before it.
+  uint64_t cut_first = std::stoull(fs::path(kept[kept.size() - 2]).stem().string());
+  fs::remove(kept.back());
+  fs::remove(kept[kept.size() - 2]);
+  std::vector<Damage> lost = missing();
+  ASSERT_EQ(lost.size(), 1u);
+  EXPECT_EQ(lost[0].first_seq, cut_first);
+  EXPECT_EQ(lost[0].last_seq, 40u);
+}
+
+TEST_F(VerifyEndsTest, JournalStartingAfterTheOldestSnapshotIsMissingTheRecordsBetween) {
+  write(40, /*compact_after=*/10);
+  {
+    auto store = Store::open(dir_.path(), options());
+    store->compact();  // a second snapshot at 40; the oldest stays at 10
+  }
+  ASSERT_TRUE(verify_store(dir_.path()).ok());
+  std::vector<std::string> kept = segments();
+  ASSERT_GE(kept.size(), 2u);
+  uint64_t new_first = std::stoull(fs::path(kept[1]).stem().string());
+  ASSERT_GT(new_first, 11u);
+  fs::remove(kept[0]);
+  std::vector<Damage> lost = missing();
+  ASSERT_EQ(lost.size(), 1u);
+  EXPECT_EQ(lost[0].first_seq, 11u);
+  EXPECT_EQ(lost[0].last_seq, new_first - 1);
+}
+
+// Retention deleted every segment wholly before the oldest kept snapshot:
+// the journal starts after seq 1, and that is no loss.
+TEST_F(VerifyEndsTest, SegmentsDeletedByRetentionAreNoLoss) {
+  write(60, /*compact_after=*/30);
+  {
+    auto store = Store::open(dir_.path(), options());
+    store->compact();
+    store->retain_backups(1);  // the oldest kept snapshot is now at 60
+  }
+  std::vector<std::string> kept = segments();
+  ASSERT_GT(std::stoull(fs::path(kept.front()).stem().string()), 1u);
+  VerifyResult result = verify_store(dir_.path());
+  EXPECT_TRUE(result.ok()) << result.damage.front().describe();
+}
+
+}  // namespace
+}  // namespace pa_journal

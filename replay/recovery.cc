@@ -128,6 +128,10 @@ Recovered recover_once(FileSystem& fs, const std::string& store_dir,
         past_until = past_until || (options.until_ns && r.time_ns > *options.until_ns);
         if (past_until) return;
         out.state.apply(r);
+        for (const auto& op : r.ops) {
+          out.report.bytes_replayed +=
+              op.collection.size() + op.key.size() + op.document.size();
+        }
         if (applied++ == 0) out.report.first_seq = r.seq;
         out.report.last_seq = r.seq;
       },

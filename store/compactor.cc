@@ -126,10 +126,10 @@ std::vector<std::string> Compactor::delete_old_segments(uint64_t oldest_kept_seq
   return removed;
 }
 
-void Compactor::note_commit(uint64_t bytes) {
+void Compactor::note_commit(uint64_t bytes, uint64_t records) {
   std::lock_guard<std::mutex> lock(mu_);
   bytes_since_ += bytes;
-  ++records_since_;
+  records_since_ += records;
   if (!wanted_ && (bytes_since_ >= options_.compact_after_bytes ||
                    records_since_ >= options_.compact_after_records)) {
     wanted_ = true;

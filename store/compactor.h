@@ -77,9 +77,10 @@ class Compactor {
   // Retention with keep_count, then segment deletion; returns what compaction
   // would report as removed.
   CompactionResult retain(size_t keep_count);
-  // Called after each commit with its approximate size; wakes the background
-  // thread when a threshold is crossed.
-  void note_commit(uint64_t bytes);
+  // Called after each commit with its approximate size (and at open with what
+  // was replayed since the snapshot); wakes the background thread when a
+  // threshold is crossed.
+  void note_commit(uint64_t bytes, uint64_t records = 1);
 
  private:
   CompactionResult compact_locked(const ProgressFn& progress);

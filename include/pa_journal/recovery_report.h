@@ -22,6 +22,9 @@ struct RecoveryReport {
   // why: the open fell back to an older snapshot and a longer journal.
   std::vector<Damage> snapshot_fallbacks;
   uint64_t records_replayed = 0;
+  // Bytes of names and documents in those records: with records_replayed,
+  // how far the journal has grown since the snapshot (compaction's triggers).
+  uint64_t bytes_replayed = 0;
   uint64_t first_seq = 0;      // first record replayed, 0 if none
   uint64_t last_seq = 0;       // last record replayed, 0 if none
   std::vector<Damage> damage;  // everything found, torn tails included

@@ -179,7 +179,13 @@ class PosixFileSystem : public FileSystem {
     Fd fd(open_or_throw(path, O_RDWR | O_CREAT));
     if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
       if (errno != EWOULDBLOCK) fail("flock", path, errno);
+      // A holder that has just taken the lock writes its pid a moment later
+      // (truncate, then write): wait up to about 50 ms for it.
       std::string holder = read_file(path);
+      for (int i = 0; i < 50 && holder.empty(); ++i) {
+        ::usleep(1000);
+        holder = read_file(path);
+      }
       throw StoreLockedError("store is locked by another writer (pid " +
                              (holder.empty() ? std::string("unknown") : holder) +
                              ", lock file " + path + ")");

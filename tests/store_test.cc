@@ -3,7 +3,9 @@
 // multi-operation commits, recovery modes on reopen, and file permissions.
 #include "pa_journal/store.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -393,6 +395,27 @@ TEST_F(StoreTest, SecondWriterIsRefusedWithAnErrorNamingTheHoldersPid) {
   }
   // The refused open changed nothing for the writer.
   EXPECT_EQ(store->put("contacts", "a", doc(1)).seq, 1u);
+}
+
+// A writer that has just taken the lock writes its pid a moment later; a
+// second writer refused in between waits for it rather than saying "unknown".
+TEST_F(StoreTest, SecondWriterRefusedWhileTheHolderWritesItsPidStillNamesIt) {
+  std::filesystem::create_directories(store_dir());
+  int held = ::open(path("LOCK").c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+  ASSERT_GE(held, 0);
+  ASSERT_EQ(::flock(held, LOCK_EX | LOCK_NB), 0);
+  std::thread holder([held] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_EQ(::pwrite(held, "4242", 4, 0), 4);
+  });
+  try {
+    posix_file_system()->lock(path("LOCK"));
+    ADD_FAILURE() << "the lock was taken twice";
+  } catch (const StoreLockedError& e) {
+    EXPECT_NE(std::string(e.what()).find("pid 4242"), std::string::npos) << e.what();
+  }
+  holder.join();
+  ::close(held);
 }
 
 TEST_F(StoreTest, LockIsReleasedWhenTheStoreCloses) {

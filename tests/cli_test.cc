@@ -239,6 +239,18 @@ TEST_F(CliTest, ListJsonMapsEachKeyToItsDocument) {
   EXPECT_EQ(parse(empty.out), json::object());
 }
 
+// The human listing shortens long documents; the cut must not split a
+// character, or the output is not UTF-8.
+TEST_F(CliTest, ListShortensLongDocumentsBetweenCharacters) {
+  std::string text = "x";  // so that byte 67 falls inside a character
+  for (int i = 0; i < 40; ++i) text += "\u00e9";  // é, two bytes each
+  ASSERT_EQ(pj({"put", "notes", "long", "\"" + text + "\""}).exit_code, kOk);
+  CommandResult plain = pj({"list", "notes"});
+  ASSERT_EQ(plain.exit_code, kOk) << plain.describe();
+  EXPECT_TRUE(contains(plain.out, "...")) << plain.out;
+  EXPECT_NO_THROW(json(plain.out).dump()) << "not UTF-8: " << plain.out;
+}
+
 TEST_F(CliTest, ApplyPrintsOneAckPerCommitInOrder) {
   std::string input = put_line("notes", "a", {{"t", 1}}) + "\n" +
                       "\n" +  // blank lines are skipped

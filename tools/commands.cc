@@ -131,6 +131,20 @@ int run_get(const Globals& g, const std::string& collection, const std::string& 
   return kExitOk;
 }
 
+namespace {
+
+// At most `bytes` of text, never cut inside a UTF-8 character, so that what
+// is printed stays UTF-8.
+std::string utf8_prefix(const std::string& text, size_t bytes) {
+  while (bytes > 0 && bytes < text.size() &&
+         (static_cast<unsigned char>(text[bytes]) & 0xC0) == 0x80) {
+    --bytes;
+  }
+  return text.substr(0, bytes);
+}
+
+}  // namespace
+
 int run_list(const Globals& g, const std::string& collection, const std::string& at) {
   auto docs = documents(g, collection, at);
   if (g.json) {
@@ -142,7 +156,7 @@ int run_list(const Globals& g, const std::string& collection, const std::string&
   size_t width = 3;
   for (const auto& [key, _] : docs) width = std::max(width, key.size());
   for (const auto& [key, doc] : docs) {
-    std::string shown = doc.size() > 70 ? doc.substr(0, 67) + "..." : doc;
+    std::string shown = doc.size() > 70 ? utf8_prefix(doc, 67) + "..." : doc;
     std::cout << key << std::string(width - key.size() + 2, ' ') << shown << "\n";
   }
   if (docs.empty()) std::cerr << "(no documents in " << collection << ")\n";

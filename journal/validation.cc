@@ -1,8 +1,12 @@
 #include "journal/validation.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <vector>
 
 #include "journal/canonical_json.h"
 #include "journal/utf8.h"
@@ -20,7 +24,7 @@ bool is_name_char(char c, bool first) {
 // s quoted for a message, at most about 80 bytes of it: control characters
 // and bytes that are not UTF-8 are written as \xNN, so that the message
 // stays one printable line whatever the input held (a NUL included).
-std::string quoted(std::string_view s) {
+std::string quote_for_message(std::string_view s) {
   std::string out = "'";
   const char* p = s.data();
   const char* end = p + s.size();
@@ -56,7 +60,7 @@ void validate_collection_name(std::string_view name) {
   bool ok = !name.empty() && name.size() <= kMaxCollectionNameBytes;
   for (size_t i = 0; ok && i < name.size(); ++i) ok = is_name_char(name[i], i == 0);
   if (!ok) {
-    throw InvalidInputError("invalid collection name " + quoted(name) +
+    throw InvalidInputError("invalid collection name " + quote_for_message(name) +
                             ": use 1 to 64 characters of a-z, 0-9, '_' and '-', "
                             "starting with a letter or digit");
   }
@@ -64,7 +68,8 @@ void validate_collection_name(std::string_view name) {
 
 void validate_key(std::string_view key) {
   if (key.empty() || key.size() > kMaxKeyBytes) {
-    throw InvalidInputError("invalid key " + quoted(key) + ": a key is 1 to 256 bytes");
+    throw InvalidInputError("invalid key " + quote_for_message(key) +
+                            ": a key is 1 to 256 bytes");
   }
   // Printable ASCII other than '/' is the common case and needs no more checks.
   if (std::all_of(key.begin(), key.end(),
@@ -72,13 +77,14 @@ void validate_key(std::string_view key) {
     return;
   }
   if (!is_valid_utf8(key)) {
-    throw InvalidInputError("invalid key " + quoted(key) + ": not valid UTF-8");
+    throw InvalidInputError("invalid key " + quote_for_message(key) +
+                            ": not valid UTF-8");
   }
   bool control = has_c1_control(key) || std::any_of(key.begin(), key.end(), [](char c) {
                    return static_cast<unsigned char>(c) < 0x20 || c == 0x7F || c == '/';
                  });
   if (control) {
-    throw InvalidInputError("invalid key " + quoted(key) +
+    throw InvalidInputError("invalid key " + quote_for_message(key) +
                             ": control characters and '/' are not allowed");
   }
 }
@@ -102,6 +108,87 @@ size_t json_nesting_depth(std::string_view text, size_t limit) {
   return deepest;
 }
 
+namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// One number token of JSON text: refused if the store would keep another
+// number. Tokens that are not numbers are left to the parser to refuse.
+void check_number(std::string_view token) {
+  std::string_view digits = token.substr(token[0] == '-' ? 1 : 0);
+  if (token.find_first_of(".eE") == std::string_view::npos) {
+    int64_t signed_value = 0;
+    uint64_t unsigned_value = 0;
+    auto result =
+        token[0] == '-'
+            ? std::from_chars(token.data(), token.data() + token.size(), signed_value)
+            : std::from_chars(token.data(), token.data() + token.size(), unsigned_value);
+    if (result.ec == std::errc::result_out_of_range) {
+      throw InvalidInputError("the integer " + quote_for_message(token) +
+                              " does not fit in 64 bits; store it as a string");
+    }
+    return;
+  }
+  double value = std::strtod(std::string(token).c_str(), nullptr);
+  std::string_view mantissa = digits.substr(0, digits.find_first_of("eE"));
+  bool non_zero = mantissa.find_first_of("123456789") != std::string_view::npos;
+  if (std::isinf(value) || (value == 0 && non_zero)) {
+    throw InvalidInputError("the number " + quote_for_message(token) +
+                            " is beyond what a double holds; store it as a string");
+  }
+}
+
+// check_number for every number token outside strings.
+void check_numbers(std::string_view text) {
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      in_string = c != '"';
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '-' || is_digit(c)) {
+      size_t end = text.find_first_not_of("+-0123456789.eE", i);
+      if (end == std::string_view::npos) end = text.size();
+      check_number(text.substr(i, end - i));
+      i = end - 1;
+    }
+  }
+}
+
+}  // namespace
+
+nlohmann::json parse_input_json(std::string_view text, size_t wrapping_levels) {
+  size_t max_depth = kMaxDocumentDepth + wrapping_levels;
+  if (json_nesting_depth(text, max_depth) > max_depth) {
+    throw InvalidInputError("document nested deeper than " +
+                            std::to_string(kMaxDocumentDepth) +
+                            " levels of arrays and objects");
+  }
+  check_numbers(text);
+  using Event = nlohmann::json::parse_event_t;
+  std::vector<std::set<std::string>> names;  // of each object being read
+  auto no_repeats = [&names](int, Event event, nlohmann::json& parsed) {
+    if (event == Event::object_start) {
+      names.emplace_back();
+    } else if (event == Event::object_end) {
+      names.pop_back();
+    } else if (event == Event::key &&
+               !names.back().insert(parsed.get<std::string>()).second) {
+      throw InvalidInputError("the member name " +
+                              quote_for_message(parsed.get<std::string>()) +
+                              " appears twice in one object");
+    }
+    return true;
+  };
+  try {
+    return nlohmann::json::parse(text, no_repeats);
+  } catch (const nlohmann::json::exception& e) {
+    throw InvalidInputError(std::string("invalid JSON: ") + e.what());
+  }
+}
+
 nlohmann::json parse_document(std::string_view text) {
   if (json_nesting_depth(text) > kMaxDocumentDepth) {
     throw CorruptedDataError("stored document is nested deeper than " +
@@ -114,21 +201,12 @@ nlohmann::json parse_document(std::string_view text) {
   }
 }
 
-// The canonical scanner gives up past 256 levels, well within the limit, so
-// only the full parse needs the depth check.
+// Canonical text has no duplicate names, only short integers and depth at most
+// 256 (the scanner gives up past that), so only the full parse checks them.
 std::string canonical_json(std::string_view text) {
   validate_document_size(text, "document");
   if (is_canonical_json(text)) return std::string(text);
-  if (json_nesting_depth(text) > kMaxDocumentDepth) {
-    throw InvalidInputError("document nested deeper than " +
-                            std::to_string(kMaxDocumentDepth) +
-                            " levels of arrays and objects");
-  }
-  try {
-    return nlohmann::json::parse(text).dump();
-  } catch (const nlohmann::json::exception& e) {
-    throw InvalidInputError(std::string("invalid JSON: ") + e.what());
-  }
+  return parse_input_json(text).dump();
 }
 
 void canonicalise_json(std::string* document) {

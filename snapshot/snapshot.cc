@@ -241,17 +241,14 @@ Collection parse_collection(std::string_view text, const std::string& file) {
   Collection out;
   if (parse_as_written(text, &out)) return out;
   out.clear();
-  // The documents sit one level inside the collection's object.
-  if (json_nesting_depth(text, kMaxDocumentDepth + 1) > kMaxDocumentDepth + 1) {
-    throw CorruptedDataError(file + ": a document is nested deeper than " +
-                                 std::to_string(kMaxDocumentDepth) + " levels",
-                             file);
-  }
   try {
-    json parsed = json::parse(text);
+    // The documents sit one level inside the collection's object.
+    json parsed = parse_input_json(text, /*wrapping_levels=*/1);
     if (!parsed.is_object()) throw CorruptedDataError(file + ": not a JSON object", file);
     for (auto& [key, doc] : parsed.items()) out.emplace(key, doc.dump());
     return out;
+  } catch (const InvalidInputError& e) {
+    throw CorruptedDataError(file + ": " + e.what(), file);
   } catch (const json::exception& e) {
     throw CorruptedDataError(file + ": " + e.what(), file);
   }

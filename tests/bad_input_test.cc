@@ -255,6 +255,27 @@ std::vector<BadInput> cases() {
        Refusal::kInvalidInput,
        "nested deeper than 512",
        patch("contacts", "alice", R"({"a":)" + too_deep + "}")},
+      // JSON the store would keep as something else, silently.
+      {"a member name twice in one object",
+       {"put", "notes", "dup", R"({"a":1,"a":2})"},
+       Refusal::kInvalidInput,
+       "appears twice",
+       put("notes", "dup", R"({"a":1,"a":2})")},
+      {"an integer beyond 64 bits",
+       {"put", "notes", "big", "123456789012345678901234"},
+       Refusal::kInvalidInput,
+       "does not fit in 64 bits",
+       put("notes", "big", "123456789012345678901234")},
+      {"a number that would read as 0",
+       {"put", "notes", "tiny", "[1e-400]"},
+       Refusal::kInvalidInput,
+       "beyond what a double holds",
+       put("notes", "tiny", "[1e-400]")},
+      {"a merge patch with a member name twice",
+       {"patch", "contacts", "alice", R"({"x":{"y":1,"y":null}})"},
+       Refusal::kInvalidInput,
+       "appears twice",
+       patch("contacts", "alice", R"({"x":{"y":1,"y":null}})")},
       {"document over 16 MiB",
        {"put", "notes", "big", "-"},
        Refusal::kInvalidInput,
@@ -348,6 +369,13 @@ std::vector<BadInput> cases() {
        "invalid key",
        put("notes", "a/b", "1"),
        put_line("notes", "a/b", "1")},
+      {"apply: an operation with two values",
+       {"apply"},
+       Refusal::kInvalidInput,
+       "appears twice",
+       put("notes", "x", R"({"v":1,"v":2})"),
+       R"({"op":"put","collection":"notes","key":"x","value":1,"value":2})"
+       "\n"},
       {"apply: an empty array",
        {"apply"},
        Refusal::kInvalidInput,
@@ -600,7 +628,10 @@ TEST_F(BadInputTest, TheAllowedEdgesAreAccepted) {
         {"put", "contacts", "..", "{}"},  // a key never becomes a path
         {"put", "--", "contacts", "-dash", "{}"},
         {"put", "notes", "scalar", "42"},
-        {"put", "notes", "deepest", std::string(512, '[') + std::string(512, ']')}}) {
+        {"put", "notes", "deepest", std::string(512, '[') + std::string(512, ']')},
+        {"put", "notes", "widest",
+         "[9223372036854775807,-9223372036854775808,18446744073709551615,5e-324,"
+         "1.7976931348623157e308,0.0,-0e5,{\"a\":{\"a\":1}}]"}}) {
     CommandResult r = testing::run_in_store(dir, args);
     EXPECT_EQ(r.exit_code, testing::kExitOk) << r.describe();
   }

@@ -244,12 +244,25 @@ TEST(CollectionFileTest, DocumentsNotInCompactFormAreStoredCompact) {
   }
 }
 
-TEST(CollectionFileTest, KeysOutOfOrderOrRepeatedReadLikeAnyJsonObject) {
-  // Not what the store writes, but JSON: the general parser's reading (keys
-  // sorted, the last of a repeated key wins) is the result.
+TEST(CollectionFileTest, KeysOutOfOrderReadLikeAnyJsonObject) {
+  // Not what the store writes, but JSON: the general parser's reading is the
+  // result.
   Collection parsed =
-      parse_collection("{\n  \"b\": 2,\n  \"a\": 1,\n  \"b\": 3\n}\n", "backups/c.json");
-  EXPECT_EQ(parsed, (Collection{{"a", "1"}, {"b", "3"}}));
+      parse_collection("{\n  \"b\": 2,\n  \"a\": 1\n}\n", "backups/c.json");
+  EXPECT_EQ(parsed, (Collection{{"a", "1"}, {"b", "2"}}));
+}
+
+// Which of two values of one key to keep is not JSON's to say (a hand-edited
+// export, say): the file is refused, not read with one of them dropped.
+TEST(CollectionFileTest, RepeatedKeyIsCorruption) {
+  std::string text = "{\n  \"b\": 2,\n  \"a\": 1,\n  \"b\": 3\n}\n";
+  try {
+    parse_collection(text, "backups/c.json");
+    ADD_FAILURE() << "read a collection with a repeated key";
+  } catch (const CorruptedDataError& e) {
+    EXPECT_NE(std::string(e.what()).find("'b' appears twice"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(CollectionFileTest, InvalidDocumentInTheWrittenLayoutIsCorruption) {

@@ -52,17 +52,7 @@ Operation parse_op(const json& op) {
 
 std::vector<Operation> parse_apply_line(std::string_view line) {
   // A line holds a document inside an operation inside an array at most.
-  if (json_nesting_depth(line, kMaxDocumentDepth + 2) > kMaxDocumentDepth + 2) {
-    throw InvalidInputError("document nested deeper than " +
-                            std::to_string(kMaxDocumentDepth) +
-                            " levels of arrays and objects");
-  }
-  json parsed;
-  try {
-    parsed = json::parse(line);
-  } catch (const json::exception& e) {
-    throw InvalidInputError(std::string("invalid JSON: ") + e.what());
-  }
+  json parsed = parse_input_json(line, /*wrapping_levels=*/2);
   std::vector<Operation> ops;
   if (parsed.is_array()) {
     if (parsed.empty()) throw InvalidInputError("an empty array commits nothing");

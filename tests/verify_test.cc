@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "journal/format.h"
+#include "journal/record_codec.h"
 #include "pa_journal/inspect.h"
 #include "pa_journal/store.h"
 #include "tests/test_util.h"
@@ -120,6 +122,39 @@ TEST_F(VerifyEndsTest, SegmentsDeletedByRetentionAreNoLoss) {
   ASSERT_GT(std::stoull(fs::path(kept.front()).stem().string()), 1u);
   VerifyResult result = verify_store(dir_.path());
   EXPECT_TRUE(result.ok()) << result.damage.front().describe();
+}
+
+// A record whose checksum holds but whose document is not JSON (written by
+// something other than the store) would go into the next snapshot, which no
+// reader could then load: verify names it.
+TEST_F(VerifyEndsTest, RecordWithADocumentThatIsNotJsonIsDamage) {
+  {
+    auto store = Store::open(dir_.path(), options());
+    store->put("notes", "fine", R"({"a":"fine"})");
+    store->put("notes", "bad", R"({"a":"MARK"})");
+  }
+  ASSERT_TRUE(verify_store(dir_.path()).ok());
+  std::string segment = testing::segment_path(dir_.path());
+  std::string data = testing::read_bytes(segment);
+  testing::FrameSpan frame = testing::frames_of(data).at(1);
+  std::string payload = data.substr(frame.offset + format::kFrameHeaderSize, frame.size);
+  size_t mark = payload.find(R"("MARK"})");
+  ASSERT_NE(mark, std::string::npos);
+  payload[mark + 6] = ' ';  // {"a":"MARK"  : not JSON
+  std::string resealed;
+  append_frame(&resealed,
+               static_cast<uint8_t>(data[frame.offset + format::kFrameTypeOffset]),
+               payload);
+  data.replace(frame.offset, resealed.size(), resealed);
+  testing::write_bytes(segment, data);
+
+  VerifyResult result = verify_store(dir_.path());
+  ASSERT_EQ(result.damage.size(), 1u);
+  EXPECT_EQ(result.damage[0].kind, Damage::Kind::kCorruption);
+  EXPECT_EQ(result.damage[0].first_seq, 2u);
+  EXPECT_NE(result.damage[0].reason.find("notes/bad cannot be read"), std::string::npos)
+      << result.damage[0].describe();
+  EXPECT_EQ(result.records, 2u);
 }
 
 }  // namespace

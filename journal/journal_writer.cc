@@ -215,7 +215,16 @@ void JournalWriter::reserve_for(uint64_t batch_bytes) {
       options_.segment_bytes > file_bytes_ ? options_.segment_bytes - file_bytes_ : 0;
   uint64_t bytes = std::max(batch_bytes, std::min(kReserveBytes, room));
   bool synced_each = options_.durability == Durability::kAlways;
-  file_->reserve(bytes, format::kReservedFill, /*rarely_synced=*/!synced_each);
+  try {
+    file_->reserve(bytes, format::kReservedFill, /*rarely_synced=*/!synced_each);
+  } catch (const IoError&) {
+    // A nearly full disk may still hold the batch: the space ahead is an
+    // optimisation, the batch is not. The fill written so far lies beyond the
+    // data's end, where it is reserved space. A second failure stands.
+    if (bytes == batch_bytes) throw;
+    bytes = batch_bytes;
+    file_->reserve(bytes, format::kReservedFill, /*rarely_synced=*/!synced_each);
+  }
   if (options_.durability != Durability::kNone) file_->sync();
   reserved_end_ = file_bytes_ + bytes;
 }

@@ -22,7 +22,10 @@
 //    lands in it), so a commit's sync has only data to make durable, and a
 //    direct write into it changes no metadata. A torn append into it leaves
 //    a frame cut short by fill, which the reader sees as torn like a frame
-//    cut short by the end of the file.
+//    cut short by the end of the file. If writing a reservation fails (a
+//    nearly full disk), one reservation of just the batch is tried instead:
+//    the failed write put fill, or nothing, beyond the data's end, where fill
+//    is what the reader expects; no record and no sync is retried (rule 5).
 // 5. A failed write or sync leaves the file in an unknown state. The writer
 //    never retries and never acknowledges another commit (one whose batch
 //    was durable before the failure still is): every later commit or sync

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "pa_journal/errors.h"
 #include "pa_journal/file_system.h"
 #include "pa_journal/store.h"
+#include "tests/fault_file_system.h"
 #include "tests/test_util.h"
 
 namespace pa_journal {
@@ -353,6 +355,63 @@ TEST(ReservedSpaceCrashTest, ASegmentOfOnlyHeaderAndFillIsReusedByTheNextWriters
   strict.recovery = RecoveryMode::kStrict;
   auto store = Store::open(dir, strict);
   EXPECT_EQ(store->last_seq(), next - 1 + 4 * 30);
+}
+
+}  // namespace
+}  // namespace pa_journal
+
+namespace pa_journal {
+namespace {
+
+// A disk with about `room` bytes left for reservations: a file's reserve()
+// beyond that fails as a full disk would, appends still fit.
+class NearlyFullFileSystem : public testing::FaultFileSystem {
+ public:
+  explicit NearlyFullFileSystem(uint64_t room) : room_(room) {}
+  std::unique_ptr<WritableFile> new_writable(const std::string& path) override {
+    return std::make_unique<File>(FaultFileSystem::new_writable(path), room_);
+  }
+
+ private:
+  class File : public WritableFile {
+   public:
+    File(std::unique_ptr<WritableFile> base, uint64_t room)
+        : base_(std::move(base)), room_(room) {}
+    void append(std::string_view data) override { base_->append(data); }
+    void sync() override { base_->sync(); }
+    void append_durably(std::string_view data) override { base_->append_durably(data); }
+    void close() override { base_->close(); }
+    void reserve(uint64_t bytes, char fill, bool rarely_synced) override {
+      if (bytes > room_) throw IoError("pwrite: No space left on device");
+      base_->reserve(bytes, fill, rarely_synced);
+    }
+
+   private:
+    std::unique_ptr<WritableFile> base_;
+    uint64_t room_;
+  };
+  uint64_t room_;
+};
+
+// The megabyte reserved ahead is an optimisation: with less than that free,
+// commits still go in (reserving only what each needs), in every mode.
+TEST(ReservedSpaceWriterTest, ANearlyFullDiskStillTakesCommits) {
+  for (Durability durability :
+       {Durability::kAlways, Durability::kInterval, Durability::kNone}) {
+    testing::TempDir dir;
+    Options options;
+    options.file_system = std::make_shared<NearlyFullFileSystem>(64 << 10);
+    options.durability = durability;
+    {
+      auto store = Store::open(dir.path(), options);
+      for (int i = 0; i < 20; ++i) {
+        store->put("notes", "n" + std::to_string(i), R"({"text":"still fits"})");
+      }
+    }
+    auto store = Store::open(dir.path(), options);
+    EXPECT_EQ(store->list("notes").size(), 20u);
+    EXPECT_EQ(store->last_seq(), 20u);
+  }
 }
 
 }  // namespace

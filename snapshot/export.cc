@@ -48,7 +48,13 @@ Collection read_collection(FileSystem& fs, const std::string& dir,
         dir + "/" + f.file + ": size or checksum differs from the manifest",
         dir + "/" + f.file);
   }
-  Collection docs = parse_collection(data, dir + "/" + f.file);
+  // The bytes are the exporter's: what is wrong from here on is content.
+  Collection docs;
+  try {
+    docs = parse_collection(data, dir + "/" + f.file);
+  } catch (const CorruptedDataError& e) {
+    throw InvalidInputError(std::string("refusing to import: ") + e.what());
+  }
   for (auto& [key, doc] : docs) {
     validate_key(key);
     doc = canonical_json(doc);
@@ -84,8 +90,13 @@ Collections read_export(FileSystem& fs, const std::string& dir, SnapshotInfo* in
   if (!fs.exists(dir + "/" + kExportManifest)) {
     throw InvalidInputError(dir + " holds no manifest.json: not a pa-journal export");
   }
-  SnapshotInfo info = parse_manifest(read_plain_file(fs, dir + "/" + kExportManifest),
-                                     dir + "/manifest.json");
+  SnapshotInfo info;
+  try {
+    info = parse_manifest(read_plain_file(fs, dir + "/" + kExportManifest),
+                          dir + "/manifest.json");
+  } catch (const UnusableManifestError& e) {
+    throw InvalidInputError(std::string("refusing to import: ") + e.what());
+  }
   if (info.format != kExportFormat) {
     throw InvalidInputError(dir + "/manifest.json is not an export manifest");
   }

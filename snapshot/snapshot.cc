@@ -82,6 +82,30 @@ SnapshotInfo read_body(const json& body) {
   return info;
 }
 
+// The fields of a manifest whose checksum holds: what goes wrong here is a
+// manifest this reader cannot use, not damage to its bytes.
+SnapshotInfo read_checked_body(const json& body, const std::string& file) {
+  try {
+    int version = body.at("version").get<int>();
+    if (version != kSnapshotFormatVersion) {
+      throw UnusableManifestError(file + ": format version " + std::to_string(version) +
+                                      "; this pa-journal reads version " +
+                                      std::to_string(kSnapshotFormatVersion),
+                                  file);
+    }
+    return read_body(body);
+  } catch (const UnusableManifestError&) {
+    throw;
+  } catch (const CorruptedDataError& e) {
+    throw UnusableManifestError(file + ": " + e.what(), file);
+  } catch (const json::exception& e) {
+    throw UnusableManifestError(
+        file + ": a field of the manifest is missing or has the wrong type (" + e.what() +
+            ")",
+        file);
+  }
+}
+
 // A key as a JSON string, exactly as nlohmann's dump() writes it: only '"',
 // '\\' and control characters are escaped, UTF-8 is kept as is (and must be
 // valid).
@@ -264,20 +288,18 @@ SnapshotInfo parse_manifest(std::string_view text, const std::string& file) {
   if (json_nesting_depth(text) > kMaxDocumentDepth) {
     throw CorruptedDataError(file + ": not a valid manifest: nested too deep", file);
   }
+  json body;
   try {
-    json body = json::parse(text);
+    body = json::parse(text);
     std::string stored = body.at("checksum").get<std::string>();
     body.erase("checksum");
     if (parse_hex64(stored) != checksum(body.dump())) {
       throw CorruptedDataError(file + ": manifest checksum mismatch", file);
     }
-    if (body.at("version").get<int>() != kSnapshotFormatVersion) {
-      throw CorruptedDataError(file + ": unsupported snapshot format version", file);
-    }
-    return read_body(body);
   } catch (const json::exception& e) {
     throw CorruptedDataError(file + ": not a valid manifest: " + e.what(), file);
   }
+  return read_checked_body(body, file);
 }
 
 }  // namespace pa_journal

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "pa_journal/errors.h"
 #include "pa_journal/record.h"
 
 namespace pa_journal {
@@ -57,8 +58,18 @@ void serialize_collection(const Collection& collection, size_t chunk_bytes,
                           const std::function<void(std::string_view)>& sink);
 Collection parse_collection(std::string_view text, const std::string& file);
 
+// A manifest whose checksum holds but that this reader cannot use: a newer
+// format version, a field missing or of the wrong type, a name that is not
+// allowed. Damage in a snapshot the store wrote; in an export handed to
+// import, content the store refuses (read_export says so).
+class UnusableManifestError : public CorruptedDataError {
+ public:
+  using CorruptedDataError::CorruptedDataError;
+};
+
 // The manifest text (with its own checksum), and back. parse_manifest throws
-// CorruptedDataError if the text is not a manifest whose checksum holds.
+// CorruptedDataError if the text is not a manifest whose checksum holds, and
+// UnusableManifestError if it is one this reader cannot use.
 std::string serialize_manifest(const SnapshotInfo& info);
 SnapshotInfo parse_manifest(std::string_view text, const std::string& file);
 

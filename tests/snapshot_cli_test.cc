@@ -5,14 +5,17 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "journal/record_codec.h"
 #include "pa_journal/inspect.h"
 #include "pa_journal/store.h"
 #include "pa_journal/time.h"
+#include "snapshot/snapshot.h"
 #include "tests/cli_util.h"
 #include "tests/test_util.h"
 
@@ -356,6 +359,29 @@ TEST_F(SnapshotCliTest, ImportRefusesWhatIsNotAGoodExportAndAppendsNothing) {
   testing::write_bytes(stranger + "/extra.json", "{}");
   std::string empty = tmp / "empty";
   fs::create_directory(empty);
+  // Checksums that hold over content the store must not import: exit 1, not 3.
+  std::string not_object = tmp / "not-object";
+  fs::copy(ex, not_object);
+  testing::write_bytes(not_object + "/notes.json", "[1,2,3]");
+  SnapshotInfo info =
+      parse_manifest(testing::read_bytes(not_object + "/manifest.json"), "manifest");
+  for (auto& f : info.files) {
+    if (f.file == "notes.json") {
+      f.bytes = 7;
+      f.xxh3 = checksum("[1,2,3]");
+    }
+  }
+  testing::write_bytes(not_object + "/manifest.json", serialize_manifest(info));
+  std::string newer = tmp / "newer";
+  fs::copy(ex, newer);
+  json manifest = json::parse(testing::read_bytes(newer + "/manifest.json"));
+  manifest.erase("checksum");
+  manifest["version"] = 2;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx",
+                static_cast<unsigned long long>(checksum(manifest.dump())));
+  manifest["checksum"] = hex;
+  testing::write_bytes(newer + "/manifest.json", manifest.dump(2));
 
   make_store(dir);
   std::string before = testing::journal_bytes(dir);
@@ -369,7 +395,10 @@ TEST_F(SnapshotCliTest, ImportRefusesWhatIsNotAGoodExportAndAppendsNothing) {
              empty + " holds no manifest.json: not a pa-journal export"},
         Case{tmp / "missing", kExitError, tmp / "missing"},
         Case{tampered, kExitCorruption, tampered + "/notes.json: size or checksum"},
-        Case{stranger, kExitError, "extra.json"}}) {
+        Case{stranger, kExitError, "extra.json"},
+        Case{not_object, kExitError,
+             "refusing to import: " + not_object + "/notes.json: not a JSON object"},
+        Case{newer, kExitError, "format version 2; this pa-journal reads version 1"}}) {
     SCOPED_TRACE(c.in);
     CommandResult r = pj({"import", c.in});
     EXPECT_EQ(r.exit_code, c.exit_code) << r.describe();

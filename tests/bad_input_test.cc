@@ -561,6 +561,29 @@ TEST_F(BadInputTest, UsageErrorsNeverCreateAStore) {
   }
 }
 
+// put, patch and delete check their input before they open the store: a
+// refusal against a directory that holds no store yet creates none. (A
+// document over 16 MiB is measured by the store, after the open.)
+TEST_F(BadInputTest, RefusedWritesNeverCreateAStore) {
+  testing::TempDir scratch;
+  std::string fresh = scratch / "store";
+  size_t checked = 0;
+  for (const BadInput& c : cases()) {
+    std::string command = c.args.empty() ? "" : c.args.front();
+    bool single_write = command == "put" || command == "patch" || command == "delete";
+    if (c.refusal != Refusal::kInvalidInput || !single_write ||
+        c.message == "too large") {
+      continue;
+    }
+    SCOPED_TRACE(c.what);
+    CommandResult r = testing::run_in_store(fresh, c.args, c.stdin_data);
+    EXPECT_EQ(r.exit_code, testing::kExitError) << r.describe();
+    EXPECT_FALSE(std::filesystem::exists(fresh));
+    ++checked;
+  }
+  EXPECT_GT(checked, 20u);
+}
+
 // An empty --dir (an unset shell variable) is refused; before, it meant the
 // default store, and a put went there.
 TEST_F(BadInputTest, AnEmptyDirIsRefusedNotTheDefaultStore) {

@@ -91,8 +91,13 @@ class AckPrinter {
 
 int run_put(const Globals& g, OpKind kind, const std::string& collection,
             const std::string& key, const std::string& json_text) {
-  auto store = open_writable(g);
+  // Input the store would refuse is refused before the store is opened, so
+  // that a refusal creates no store and writes no storage.log line.
+  validate_collection_name(collection);
+  validate_key(key);
   std::string document = kind == OpKind::kDelete ? std::string() : json_arg(json_text);
+  if (kind != OpKind::kDelete) parse_input_json(document);
+  auto store = open_writable(g);
   print_commit(g, store->commit({{kind, collection, key, document}}));
   return kExitOk;
 }

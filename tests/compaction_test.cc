@@ -414,12 +414,18 @@ bool wait_for_snapshots(const std::string& dir, size_t count) {
                              std::chrono::seconds(60));
 }
 
-TEST(AutoCompactionTest, TriggersOnRecordCount) {
-  TempDir dir;
+// Automatic compaction after `records` records, and on nothing else.
+Options compact_after_records(uint64_t records) {
   Options options = manual_options();
   options.auto_compact = true;
-  options.compact_after_records = 25;
+  options.compact_after_records = records;
   options.compact_after_bytes = UINT64_MAX;
+  return options;
+}
+
+TEST(AutoCompactionTest, TriggersOnRecordCount) {
+  TempDir dir;
+  Options options = compact_after_records(25);
   auto store = Store::open(dir.path(), options);
   for (int i = 0; i < 24; ++i) {
     store->put("contacts", "c" + std::to_string(i), contact(i));
@@ -451,10 +457,7 @@ TEST(AutoCompactionTest, TriggersOnRecordCount) {
 // not from zero at each open.
 TEST(AutoCompactionTest, CountsRecordsFromTheSnapshotAcrossReopens) {
   TempDir dir;
-  Options options = manual_options();
-  options.auto_compact = true;
-  options.compact_after_records = 10;
-  options.compact_after_bytes = UINT64_MAX;
+  Options options = compact_after_records(10);
   for (int run = 0; run < 3; ++run) {  // 3 records per open, 9 in all
     auto store = Store::open(dir.path(), options);
     for (int i = 0; i < 3; ++i) {

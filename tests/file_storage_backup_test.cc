@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +42,13 @@ class FileStorageBackupTest : public ::testing::Test {
     return std::make_unique<FileStorage>(base(), o);
   }
   std::string base() const { return tmp_ / "pa"; }
+  // Saves each list under contacts.json in turn, backing it up after each.
+  static void save_and_back_up(FileStorage& storage, std::initializer_list<json> lists) {
+    for (const json& list : lists) {
+      ASSERT_TRUE(storage.save("contacts.json", list)) << storage.last_error();
+      ASSERT_TRUE(storage.create_backup("contacts.json")) << storage.last_error();
+    }
+  }
   uint64_t last_seq(FileStorage& storage) { return storage.store().last_seq(); }
 
   testing::TempDir tmp_;
@@ -53,10 +61,7 @@ class FileStorageBackupTest : public ::testing::Test {
 TEST_F(FileStorageBackupTest, restore_by_exact_time_picks_that_backup_within_a_second) {
   auto storage = open();
   json v1 = json::array({contact("a", 1)}), v2 = json::array({contact("a", 2)});
-  ASSERT_TRUE(storage->save("contacts.json", v1));
-  ASSERT_TRUE(storage->create_backup("contacts.json"));
-  ASSERT_TRUE(storage->save("contacts.json", v2));
-  ASSERT_TRUE(storage->create_backup("contacts.json"));
+  save_and_back_up(*storage, {v1, v2});
   std::vector<BackupEntry> backups = storage->list_backups("contacts.json");
   ASSERT_EQ(backups.size(), 2u);
   ASSERT_EQ(backups[0].timestamp_ns / 1'000'000'000,
@@ -74,10 +79,7 @@ TEST_F(FileStorageBackupTest, restore_by_exact_time_picks_that_backup_within_a_s
 TEST_F(FileStorageBackupTest, restore_by_whole_second_picks_the_newest_of_that_second) {
   auto storage = open();
   json v1 = json::array({contact("a", 1)}), v2 = json::array({contact("a", 2)});
-  ASSERT_TRUE(storage->save("contacts.json", v1));
-  ASSERT_TRUE(storage->create_backup("contacts.json"));
-  ASSERT_TRUE(storage->save("contacts.json", v2));
-  ASSERT_TRUE(storage->create_backup("contacts.json"));
+  save_and_back_up(*storage, {v1, v2});
   ASSERT_TRUE(storage->save("contacts.json", json::array()));
   ASSERT_TRUE(storage->restore_from_backup("contacts.json", kStartNs));
   EXPECT_EQ(storage->load("contacts.json"), v2);
@@ -125,10 +127,9 @@ TEST_F(FileStorageBackupTest,
 // The newest backup is where replay starts, so keep_count 0 keeps it.
 TEST_F(FileStorageBackupTest, delete_old_backups_with_keep_zero_keeps_the_newest) {
   auto storage = open();
-  for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(storage->save("contacts.json", json::array({contact("a", i)})));
-    ASSERT_TRUE(storage->create_backup("contacts.json"));
-  }
+  save_and_back_up(*storage,
+                   {json::array({contact("a", 0)}), json::array({contact("a", 1)}),
+                    json::array({contact("a", 2)})});
   uint64_t newest_seq = storage->list_backups("contacts.json")[0].seq;
   storage->delete_old_backups("contacts.json", 0);
   std::vector<BackupEntry> left = storage->list_backups("contacts.json");

@@ -2,9 +2,9 @@
 # One entry point for a fresh Debian 12 machine (and for CI):
 #   scripts/run.sh demo    install what is needed, build, run the demo on a throwaway store
 #   scripts/run.sh test    install what is needed, build, run the whole test suite:
-#                          the tests, again under AddressSanitizer + UBSan, the
-#                          concurrency tests under ThreadSanitizer, and every fuzz
-#                          target for FUZZ_SECONDS (default 60) each
+#                          the tests, again under AddressSanitizer + UBSan, again
+#                          under ThreadSanitizer, and every fuzz target for
+#                          FUZZ_SECONDS (default 60) each
 #   scripts/run.sh quick   install, build, run the tests once (no sanitizers, no fuzzing)
 # Safe to run again: installing is skipped when every package is present and
 # the builds are incremental.
@@ -48,9 +48,6 @@ stage() { printf '\n==== %s\n' "$*"; }
 # halves their build time on two cores.
 sanitized=(-DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE=-O1 -DCMAKE_C_FLAGS_RELEASE=-O1)
 
-# The tests that run threads against each other; ThreadSanitizer runs these.
-concurrency_tests=(journal_writer_test compaction_test store_test background_compaction_test)
-
 case "${1:-}" in
   demo)
     install_packages
@@ -70,11 +67,9 @@ case "${1:-}" in
     stage "tests under AddressSanitizer and UndefinedBehaviorSanitizer"
     build build-asan -DPA_JOURNAL_SANITIZE=address,undefined "${sanitized[@]}"
     ctest --test-dir build-asan --output-on-failure -j"$jobs"
-    stage "concurrency tests under ThreadSanitizer"
-    build build-tsan -DPA_JOURNAL_SANITIZE=thread "${sanitized[@]}" -- "${concurrency_tests[@]}"
-    for t in "${concurrency_tests[@]}"; do
-      TSAN_OPTIONS="halt_on_error=1" "build-tsan/tests/$t" --gtest_brief=1
-    done
+    stage "tests under ThreadSanitizer"
+    build build-tsan -DPA_JOURNAL_SANITIZE=thread "${sanitized[@]}"
+    TSAN_OPTIONS="halt_on_error=1" ctest --test-dir build-tsan --output-on-failure -j"$jobs"
     stage "fuzzing, ${FUZZ_SECONDS:-60} s per target"
     scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
     ;;

@@ -606,14 +606,14 @@ TEST_F(BadInputTest, ReadsRefuseADirThatIsNoStore) {
   testing::TempDir scratch;
   testing::write_bytes(scratch / "file", "x");
   std::filesystem::create_directory(scratch / "empty");
-  for (const std::string& dir : {scratch / "file", scratch / "empty"}) {
+  for (const std::string& no_store : {scratch / "file", scratch / "empty"}) {
     for (std::vector<std::string> args : {std::vector<std::string>{"verify"},
                                           {"inspect"},
                                           {"list", "notes"},
                                           {"backups"}}) {
-      CommandResult r = testing::run_in_store(dir, args);
-      EXPECT_EQ(r.exit_code, testing::kExitError) << dir << " " << r.describe();
-      EXPECT_NE(r.err.find(dir), std::string::npos) << r.describe();
+      CommandResult r = testing::run_in_store(no_store, args);
+      EXPECT_EQ(r.exit_code, testing::kExitError) << no_store << " " << r.describe();
+      EXPECT_NE(r.err.find(no_store), std::string::npos) << r.describe();
     }
   }
 }

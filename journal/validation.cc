@@ -89,22 +89,41 @@ void validate_key(std::string_view key) {
   }
 }
 
-size_t json_nesting_depth(std::string_view text, size_t limit) {
-  size_t depth = 0, deepest = 0;
+namespace {
+
+// Calls at(i) for the index i of every byte of JSON text outside strings, in
+// order; at returns the index to go on from (i + 1, or past a token, or
+// text.size() to stop). Escapes inside strings never end them.
+template <typename At>
+void for_each_outside_strings(std::string_view text, At&& at) {
   bool in_string = false;
-  for (size_t i = 0; i < text.size() && deepest <= limit; ++i) {
+  for (size_t i = 0; i < text.size();) {
     char c = text[i];
     if (in_string) {
-      if (c == '\\') ++i;  // the escaped character cannot end the string
+      i += c == '\\' ? 2 : 1;
       in_string = c != '"';
     } else if (c == '"') {
       in_string = true;
-    } else if (c == '[' || c == '{') {
+      ++i;
+    } else {
+      i = at(i);
+    }
+  }
+}
+
+}  // namespace
+
+size_t json_nesting_depth(std::string_view text, size_t limit) {
+  size_t depth = 0, deepest = 0;
+  for_each_outside_strings(text, [&](size_t i) {
+    char c = text[i];
+    if (c == '[' || c == '{') {
       deepest = std::max(deepest, ++depth);
     } else if ((c == ']' || c == '}') && depth > 0) {
       --depth;
     }
-  }
+    return deepest > limit ? text.size() : i + 1;
+  });
   return deepest;
 }
 
@@ -140,21 +159,12 @@ void check_number(std::string_view token) {
 
 // check_number for every number token outside strings.
 void check_numbers(std::string_view text) {
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      in_string = c != '"';
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '-' || is_digit(c)) {
-      size_t end = text.find_first_not_of("+-0123456789.eE", i);
-      if (end == std::string_view::npos) end = text.size();
-      check_number(text.substr(i, end - i));
-      i = end - 1;
-    }
-  }
+  for_each_outside_strings(text, [text](size_t i) {
+    if (text[i] != '-' && !is_digit(text[i])) return i + 1;
+    size_t end = std::min(text.find_first_not_of("+-0123456789.eE", i), text.size());
+    check_number(text.substr(i, end - i));
+    return end;
+  });
 }
 
 }  // namespace

@@ -170,6 +170,9 @@ void check_numbers(std::string_view text) {
 }  // namespace
 
 nlohmann::json parse_input_json(std::string_view text, size_t wrapping_levels) {
+  if (size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    throw InvalidInputError("invalid JSON: a NUL byte at offset " + std::to_string(nul));
+  }
   size_t max_depth = kMaxDocumentDepth + wrapping_levels;
   if (json_nesting_depth(text, max_depth) > max_depth) {
     throw InvalidInputError("document nested deeper than " +
@@ -200,6 +203,9 @@ nlohmann::json parse_input_json(std::string_view text, size_t wrapping_levels) {
 }
 
 nlohmann::json parse_document(std::string_view text) {
+  if (text.find('\0') != std::string_view::npos) {
+    throw CorruptedDataError("stored document holds a NUL byte");
+  }
   if (json_nesting_depth(text) > kMaxDocumentDepth) {
     throw CorruptedDataError("stored document is nested deeper than " +
                              std::to_string(kMaxDocumentDepth) + " levels");

@@ -21,16 +21,17 @@ inline constexpr size_t kMaxDocumentDepth = 512;
 size_t json_nesting_depth(std::string_view text, size_t limit = kMaxDocumentDepth);
 
 // JSON given to the store (a document, a merge patch, an apply line), parsed
-// as the store will keep it. Throws InvalidInputError if it is not JSON, is
-// nested deeper than kMaxDocumentDepth (plus wrapping_levels: an apply line
-// holds documents two levels down), names a member twice in one object (JSON does
-// not say which value wins), or holds a number the store would change: an
-// integer beyond 64 bits (it would come back as a double, digits lost) or a
-// non-zero number too small for a double (it would come back as 0).
+// as the store will keep it. Throws InvalidInputError if it is not JSON (a NUL
+// byte anywhere included: nlohmann's parser would stop there), is nested deeper than
+// kMaxDocumentDepth (plus wrapping_levels: an apply line holds documents two levels
+// down), names a member twice in one object (JSON does not say which value wins), or
+// holds a number the store would change: an integer beyond 64 bits (it would come back as
+// a double, digits lost) or a non-zero number too small for a double (it would come back
+// as 0).
 nlohmann::json parse_input_json(std::string_view text, size_t wrapping_levels = 0);
 
 // A stored document as a JSON value. Throws CorruptedDataError if text is not
-// JSON or is nested deeper than kMaxDocumentDepth. Thread-safe.
+// JSON (or holds a NUL byte) or is nested deeper than kMaxDocumentDepth. Thread-safe.
 nlohmann::json parse_document(std::string_view text);
 
 }  // namespace pa_journal

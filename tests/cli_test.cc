@@ -469,6 +469,34 @@ TEST_F(CliTest, StoreDirectoryFromTheEnvironment) {
   EXPECT_EQ(get.out, "1\n");
 }
 
+// Without --dir or $PA_JOURNAL_DIR the store is ~/.personal_assistant, as
+// FileStorage's; --dir wins over the variable.
+TEST_F(CliTest, StoreDirectoryDefaultsToPersonalAssistantUnderHome) {
+  testing::TempDir home;
+  CommandOptions options;
+  options.env = {{"HOME", home.path()}, {"PA_JOURNAL_DIR", ""}};
+  CommandResult put = run_pa_journal({"put", "notes", "n", "1"}, options);
+  ASSERT_EQ(put.exit_code, kOk) << put.describe();
+  std::string default_dir = home / ".personal_assistant";
+  EXPECT_TRUE(std::filesystem::is_directory(default_dir + "/journal"));
+  CommandResult get =
+      run_pa_journal({"get", "notes", "n", "--json", "--dir", default_dir});
+  EXPECT_EQ(get.out, "1\n") << get.describe();
+
+  options.env = {{"HOME", home.path()}, {"PA_JOURNAL_DIR", default_dir}};
+  CommandResult put_elsewhere =
+      run_pa_journal({"put", "notes", "m", "2", "--dir", dir}, options);
+  ASSERT_EQ(put_elsewhere.exit_code, kOk) << put_elsewhere.describe();
+  EXPECT_EQ(pj({"get", "notes", "m", "--json"}).out, "2\n");
+  EXPECT_EQ(run_pa_journal({"get", "notes", "m", "--dir", default_dir}).exit_code,
+            kError);
+
+  options.env = {{"HOME", ""}, {"PA_JOURNAL_DIR", ""}};
+  CommandResult no_home = run_pa_journal({"list", "notes"}, options);
+  EXPECT_EQ(no_home.exit_code, kUsage) << no_home.describe();
+  EXPECT_NE(no_home.err.find("HOME"), std::string::npos) << no_home.describe();
+}
+
 // ---------------------------------------------------------------- usage errors (exit 2)
 // Bad input of every kind (names, keys, JSON, sizes, missing documents,
 // unknown commands and options, missing arguments) is one table in

@@ -113,6 +113,23 @@ bool load_newest_snapshot(FileSystem& fs, const std::string& backups_dir,
   return true;
 }
 
+// The journal ends before the snapshot it was synced up to: reported, and
+// refused only by strict, since no state is lost.
+void note_journal_ends_early(const ScanReport& scan, uint64_t snapshot_seq,
+                             RecoveryMode mode, RecoveryReport& report) {
+  std::string segment =
+      scan.segments.empty() ? "journal/" : "journal/" + scan.segments.back().name;
+  Damage missing = journal_ends_before_snapshot(segment, scan.next_seq, scan.next_seq - 1,
+                                                snapshot_seq);
+  if (mode == RecoveryMode::kStrict) {
+    throw CorruptedDataError(missing.describe() +
+                                 "; the default mode (tolerate-tail) opens the store "
+                                 "from the snapshot",
+                             missing.file, 0, scan.next_seq - 1);
+  }
+  report.damage.push_back(std::move(missing));
+}
+
 Recovered recover_once(FileSystem& fs, const std::string& store_dir,
                        const RecoverOptions& options) {
   const std::string journal_dir = store_dir + "/journal";
@@ -140,6 +157,8 @@ Recovered recover_once(FileSystem& fs, const std::string& store_dir,
   out.report.mode = options.mode;
   out.report.records_replayed = applied;  // with until_ns, fewer than scan.records
   out.report.damage = scan.damage;
+  if (scan.next_seq <= after)
+    note_journal_ends_early(scan, after, options.mode, out.report);
   if (options.writable) {
     out.report.quarantined = repair(fs, journal_dir, scan);
     out.report.torn_bytes_cut = torn_bytes(scan);
@@ -151,6 +170,20 @@ Recovered recover_once(FileSystem& fs, const std::string& store_dir,
 }
 
 }  // namespace
+
+Damage journal_ends_before_snapshot(const std::string& segment, uint64_t from_seq,
+                                    uint64_t last_seq, uint64_t snapshot_seq) {
+  return {Damage::Kind::kMissingRecords,
+          segment,
+          0,
+          0,
+          from_seq,
+          snapshot_seq,
+          "the journal ends at seq " + std::to_string(last_seq) + ", before seq " +
+              std::to_string(snapshot_seq) +
+              " that a snapshot covers (the snapshot holds the state; the history "
+              "up to it is gone)"};
+}
 
 // A read-only recovery may run beside a live writer: see replay/reread.h.
 Recovered recover(FileSystem& fs, const std::string& store_dir,

@@ -110,10 +110,7 @@ static std::vector<Damage> missing_at_the_ends(
   }
   uint64_t from = std::max(last + 1, std::min(first, needed_first));
   if (from <= newest) {
-    out.push_back({Damage::Kind::kMissingRecords, segment(false), 0, 0, from, newest,
-                   "the journal ends at seq " + std::to_string(last) +
-                       ", before the newest snapshot's seq " + std::to_string(newest) +
-                       " (the snapshot holds the state; the history up to it is gone)"});
+    out.push_back(journal_ends_before_snapshot(segment(false), from, last, newest));
   }
   return out;
 }

@@ -1,6 +1,6 @@
-// verify_store and inspect_journal on journals whose ends are gone: loss no
-// checksum shows and no gap inside the journal reveals, found only against
-// the snapshots (or seq 1). And no false alarm where compaction deleted
+// verify_store, inspect_journal and open on journals whose ends are gone:
+// loss no checksum shows and no gap inside the journal reveals, found only
+// against the snapshots (or seq 1). And no false alarm where compaction deleted
 // segments as retention allows.
 #include <gtest/gtest.h>
 
@@ -11,6 +11,7 @@
 
 #include "journal/format.h"
 #include "journal/record_codec.h"
+#include "pa_journal/errors.h"
 #include "pa_journal/inspect.h"
 #include "pa_journal/store.h"
 #include "tests/test_util.h"
@@ -89,6 +90,32 @@ TEST_F(VerifyEndsTest, JournalCutBeforeTheNewestSnapshotIsMissingTheRecordsUpToI
   ASSERT_EQ(lost.size(), 1u);
   EXPECT_EQ(lost[0].first_seq, cut_first);
   EXPECT_EQ(lost[0].last_seq, 40u);
+}
+
+// Open sees the same loss once: the state is whole (the snapshot holds it),
+// so the default mode reports it and goes on after the snapshot; strict refuses.
+TEST_F(VerifyEndsTest, OpenReportsAJournalCutBeforeTheSnapshotAndStrictRefusesIt) {
+  write(40, /*compact_after=*/10);
+  Store::open(dir_.path(), options())->compact();  // snapshots at 10 and 40
+  std::vector<std::string> kept = segments();
+  ASSERT_GE(kept.size(), 2u);
+  uint64_t cut_first = std::stoull(fs::path(kept.back()).stem().string());
+  fs::remove(kept.back());
+
+  Options strict = options();
+  strict.recovery = RecoveryMode::kStrict;
+  EXPECT_THROW(Store::open(dir_.path(), strict), CorruptedDataError);
+  {
+    auto store = Store::open(dir_.path(), options());
+    const std::vector<Damage>& damage = store->recovery().damage;
+    ASSERT_EQ(damage.size(), 1u);
+    EXPECT_EQ(damage[0].kind, Damage::Kind::kMissingRecords);
+    EXPECT_EQ(damage[0].first_seq, cut_first);
+    EXPECT_EQ(damage[0].last_seq, 40u);
+    EXPECT_EQ(store->list("notes").size(), 40u);
+    EXPECT_EQ(store->put("notes", "n41", "{}").seq, 41u);
+  }
+  EXPECT_EQ(missing().size(), 1u);  // verify still finds the gap
 }
 
 TEST_F(VerifyEndsTest, JournalStartingAfterTheOldestSnapshotIsMissingTheRecordsBetween) {

@@ -50,6 +50,22 @@ void read_beside_writer(FileSystem& fs, const std::string& store_dir,
   }
 }
 
+void read_listing_stable(FileSystem& fs, const std::string& store_dir,
+                         const std::function<void()>& pass) {
+  for (int attempt = 1;; ++attempt) {
+    std::vector<std::string> before = store_listing(fs, store_dir);
+    try {
+      pass();
+    } catch (const StorageError&) {
+      if (attempt == kReadAttempts || store_listing(fs, store_dir) == before) throw;
+      pause_before_reread(attempt);
+      continue;
+    }
+    if (attempt == kReadAttempts || store_listing(fs, store_dir) == before) return;
+    pause_before_reread(attempt);
+  }
+}
+
 bool damage_in_newest_segment(FileSystem& fs, const std::string& store_dir,
                               const std::vector<Damage>& damage) {
   if (damage.empty()) return false;

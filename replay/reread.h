@@ -35,6 +35,14 @@ inline constexpr int kReadAttempts = 5;
 void read_beside_writer(FileSystem& fs, const std::string& store_dir,
                         const std::function<void()>& read);
 
+// As read_beside_writer, for a pass that collects what it finds instead of
+// throwing damage (verify, inspect, the backup listing): a pass during which
+// the store's listing changed, whether it threw a StorageError or not, may
+// have mixed two states of the store or taken a removed file for damage, so
+// it is run again, up to kReadAttempts times in all; the last pass stands.
+void read_listing_stable(FileSystem& fs, const std::string& store_dir,
+                         const std::function<void()>& pass);
+
 // Whether any of damage lies in the newest journal segment, for passes that
 // collect damage instead of throwing it (verify).
 bool damage_in_newest_segment(FileSystem& fs, const std::string& store_dir,

@@ -1,6 +1,7 @@
 #include "pa_journal/inspect.h"
 
 #include <map>
+#include <optional>
 
 #include "journal/canonical_json.h"
 #include "journal/journal_reader.h"
@@ -41,8 +42,10 @@ bool matches(const RecordFilter& f, const Record& r) {
 
 }  // namespace
 
-JournalSummary inspect_journal(const std::string& dir, const Options& options) {
-  auto fs = file_system(options);
+// One pass of inspect_journal.
+static JournalSummary inspect_once(FileSystem& fs_ref, const std::string& dir,
+                                   const Options& options) {
+  FileSystem* fs = &fs_ref;
   JournalSummary summary;
   std::map<std::string, uint64_t> per_collection;
   ScanReport scan = scan_journal(*fs, existing_journal(*fs, dir), RecoveryMode::kSalvage,
@@ -75,6 +78,14 @@ JournalSummary inspect_journal(const std::string& dir, const Options& options) {
     return summary;  // records that neither start at 1 nor follow a snapshot
   }
   summary.window_to_ns = std::max(scan.last_time_ns, summary.window_from_ns);
+  return summary;
+}
+
+JournalSummary inspect_journal(const std::string& dir, const Options& options) {
+  auto fs = file_system(options);
+  existing_journal(*fs, dir);
+  JournalSummary summary;
+  read_listing_stable(*fs, dir, [&] { summary = inspect_once(*fs, dir, options); });
   return summary;
 }
 
@@ -132,9 +143,11 @@ static void check_documents(const Record& r, std::vector<Damage>& out) {
   }
 }
 
-VerifyResult verify_store(const std::string& dir, const Options& options) {
-  auto fs = file_system(options);
-  const std::string journal = existing_journal(*fs, dir);
+// One pass of verify_store.
+static VerifyResult verify_once(FileSystem& fs_ref, const std::string& dir,
+                                const Options& options) {
+  FileSystem* fs = &fs_ref;
+  const std::string journal = dir + "/journal";
   const std::string backups = dir + "/backups";
   std::vector<Damage> unreadable;  // manifests that do not parse
   std::vector<SnapshotInfo> snapshots = list_snapshots(*fs, backups, &unreadable);
@@ -187,16 +200,29 @@ VerifyResult verify_store(const std::string& dir, const Options& options) {
   return result;
 }
 
+// A compaction beside the pass can remove a snapshot or segment it listed:
+// that is no damage, so such a pass is run again (replay/reread.h).
+VerifyResult verify_store(const std::string& dir, const Options& options) {
+  auto fs = file_system(options);
+  existing_journal(*fs, dir);
+  VerifyResult result;
+  read_listing_stable(*fs, dir, [&] { result = verify_once(*fs, dir, options); });
+  return result;
+}
+
 std::vector<BackupSummary> list_backups(const std::string& dir, const Options& options) {
   auto fs = file_system(options);
   existing_journal(*fs, dir);
   std::vector<BackupSummary> out;
-  for (const auto& info : list_snapshots(*fs, dir + "/backups")) {
-    BackupSummary b{info.id,      info.seq, info.time_ns,
-                    info.bytes(), {},       info.manifest_name()};
-    for (const auto& f : info.files) b.files.push_back({f.collection, f.file, f.bytes});
-    out.push_back(std::move(b));
-  }
+  read_listing_stable(*fs, dir, [&] {
+    out.clear();
+    for (const auto& info : list_snapshots(*fs, dir + "/backups")) {
+      BackupSummary b{info.id,      info.seq, info.time_ns,
+                      info.bytes(), {},       info.manifest_name()};
+      for (const auto& f : info.files) b.files.push_back({f.collection, f.file, f.bytes});
+      out.push_back(std::move(b));
+    }
+  });
   return out;
 }
 
@@ -221,10 +247,15 @@ Collections load_backup(const std::string& dir, const std::string& id,
                         const Options& options) {
   auto fs = file_system(options);
   existing_journal(*fs, dir);
-  for (const auto& info : list_snapshots(*fs, dir + "/backups")) {
-    if (info.id == id) return load_snapshot(*fs, dir + "/backups", info);
-  }
-  throw BackupNotFoundError("no backup " + id + " in " + dir + "/backups");
+  // Retention beside the read may remove the backup: then it is not found.
+  std::optional<Collections> found;
+  read_beside_writer(*fs, dir, [&] {
+    for (const auto& info : list_snapshots(*fs, dir + "/backups")) {
+      if (info.id == id) found = load_snapshot(*fs, dir + "/backups", info);
+    }
+  });
+  if (!found) throw BackupNotFoundError("no backup " + id + " in " + dir + "/backups");
+  return std::move(*found);
 }
 
 ReplayOutcome replay_store(const std::string& dir, const Options& options,

@@ -47,8 +47,7 @@ int64_t last_commit_time(FileSystem& fs, const std::string& dir, RecoveryMode mo
   return last;
 }
 
-Window window_of(FileSystem& fs, const std::string& dir, RecoveryMode mode) {
-  require_store(fs, dir);
+Window window_once(FileSystem& fs, const std::string& dir, RecoveryMode mode) {
   Window w;
   auto segments = list_segments(fs, dir + "/journal");
   std::optional<int64_t> from;
@@ -61,6 +60,14 @@ Window window_of(FileSystem& fs, const std::string& dir, RecoveryMode mode) {
   w.empty = false;
   w.from_ns = *from;
   w.last_commit_ns = last_commit_time(fs, dir, mode);
+  return w;
+}
+
+// Read again if a compaction beside it removes what it listed.
+Window window_of(FileSystem& fs, const std::string& dir, RecoveryMode mode) {
+  require_store(fs, dir);
+  Window w;
+  read_beside_writer(fs, dir, [&] { w = window_once(fs, dir, mode); });
   return w;
 }
 

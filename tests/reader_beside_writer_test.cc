@@ -59,6 +59,7 @@ class ReaderBesideWriterTest : public ::testing::Test {
       for (int i = 11; i <= 20; ++i) store->put("notes", "k" + std::to_string(i), doc(i));
     }
     fs::copy(before, after, fs::copy_options::recursive);
+    fs::copy(before, pristine, fs::copy_options::recursive);
     auto store = Store::open(after, writer_options());
     for (int i = 21; i <= 25; ++i) store->put("notes", "k" + std::to_string(i), doc(i));
     ASSERT_FALSE(store->compact().removed_segments.empty());
@@ -67,24 +68,40 @@ class ReaderBesideWriterTest : public ::testing::Test {
   // Opens `before` read-only; at the first read of a path containing
   // `trigger`, the writer's compaction "happens".
   std::unique_ptr<Store> open_racing(const std::string& trigger) {
-    auto faults = std::make_shared<FaultFileSystem>();
-    bool raced = false;
-    faults->set_hook(FsOp::kRead, [&, trigger](const std::string& path) {
-      if (raced || path.find(trigger) == std::string::npos) return;
-      raced = true;
-      replace_store_files(after, before);
-    });
-    Options options;
+    Options options = racing(trigger);
     options.read_only = true;
-    options.file_system = faults;
     auto store = Store::open(before, options);
-    EXPECT_TRUE(raced) << "the race was never staged";
+    EXPECT_TRUE(raced_) << "the race was never staged";
     return store;
   }
 
+  // Options whose file system stages the race at the first read of a path
+  // containing `trigger`, for the read-only functions of inspect.h and
+  // time_travel.h.
+  Options racing(const std::string& trigger) {
+    auto faults = std::make_shared<FaultFileSystem>();
+    faults->set_hook(FsOp::kRead, [this, trigger](const std::string& path) {
+      if (raced_ || path.find(trigger) == std::string::npos) return;
+      raced_ = true;
+      replace_store_files(after, before);
+    });
+    Options options;
+    options.file_system = faults;
+    return options;
+  }
+
+  // `before` as SetUp left it, for another race.
+  void reset() {
+    fs::remove_all(before);
+    fs::copy(pristine, before, fs::copy_options::recursive);
+    raced_ = false;
+  }
+
+  bool raced_ = false;
   testing::TempDir tmp;
   std::string before = tmp / "store";
   std::string after = tmp / "after-compaction";
+  std::string pristine = tmp / "before-copy";
 };
 
 TEST_F(ReaderBesideWriterTest, SegmentRemovedWhileReadingIsReadAgain) {
@@ -99,6 +116,45 @@ TEST_F(ReaderBesideWriterTest, SnapshotRemovedWhileLoadingIsReadAgain) {
   EXPECT_EQ(store->last_seq(), 25u);
   EXPECT_EQ(store->get("notes", "k25").value(), doc(25));
   EXPECT_TRUE(store->recovery().damage.empty()) << store->recovery().summary();
+}
+
+// The functions that read a store without opening it (inspect.h,
+// time_travel.h) promise the same: a compaction beside them is no damage.
+TEST_F(ReaderBesideWriterTest, VerifyBesideACompactionReportsNoDamage) {
+  for (const char* trigger : {"/journal/", "/backups/"}) {
+    SCOPED_TRACE(trigger);
+    reset();
+    VerifyResult verified = verify_store(before, racing(trigger));
+    EXPECT_TRUE(raced_);
+    EXPECT_TRUE(verified.ok()) << verified.damage.front().describe();
+    EXPECT_EQ(verified.snapshots, 1u);
+  }
+}
+
+TEST_F(ReaderBesideWriterTest, InspectBesideACompactionReportsNoDamage) {
+  for (const char* trigger : {"/journal/", "/backups/"}) {
+    SCOPED_TRACE(trigger);
+    reset();
+    JournalSummary summary = inspect_journal(before, racing(trigger));
+    EXPECT_TRUE(raced_);
+    EXPECT_TRUE(summary.damage.empty()) << summary.damage.front().describe();
+    EXPECT_EQ(summary.last_seq, 25u);
+    ASSERT_EQ(summary.snapshots.size(), 1u);
+    EXPECT_EQ(summary.snapshots[0].seq, 25u);
+  }
+}
+
+TEST_F(ReaderBesideWriterTest, StateAtTheLastCommitBesideACompactionIsWhole) {
+  int64_t last = restorable_window(after).last_commit_ns;
+  Collections state = state_at(before, last, racing("/journal/"));
+  EXPECT_TRUE(raced_);
+  EXPECT_EQ(state["notes"].size(), 25u);
+}
+
+TEST_F(ReaderBesideWriterTest, BackupRemovedByRetentionWhileLoadingIsNotFound) {
+  std::string old_id = list_backups(before).front().id;
+  EXPECT_THROW(load_backup(before, old_id, racing("/backups/notes_")), BackupNotFoundError);
+  EXPECT_TRUE(raced_);
 }
 
 // A record being stored into the newest segment's reserved space can be read

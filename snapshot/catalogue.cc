@@ -233,22 +233,21 @@ void write_state_files(FileSystem& fs, const std::string& dir,
   }
 }
 
-void link_state_files(FileSystem& fs, const std::string& dir,
-                      const std::string& backups_dir, const SnapshotInfo& info) {
+void copy_state_files(FileSystem& fs, const std::string& dir,
+                      const std::string& backups_dir, const SnapshotInfo& info,
+                      bool only_stale) {
+  bool copied = false;
   for (const auto& f : info.files) {
-    std::string from = backups_dir + "/" + f.file;
     std::string path = dir + "/" + f.collection + ".json";
-    std::string temp = path + ".tmp";
-    if (fs.exists(temp)) fs.remove(temp);  // left by a crash
-    try {
-      fs.link(from, temp);
-    } catch (const IoError&) {
-      write_file_atomically(fs, path, fs.read_file(from));
+    if (only_stale && fs.exists(path) && fs.file_size(path) == f.bytes) {
+      if (fs.exists(path + ".tmp")) fs.remove(path + ".tmp");  // left by a crash
       continue;
     }
-    fs.rename(temp, path);
+    std::string text = fs.read_file(backups_dir + "/" + f.file);
+    write_file_via_temp(fs, path, [&text](WritableFile& out) { out.append(text); });
+    copied = true;
   }
-  fs.sync_dir(dir);
+  if (copied) fs.sync_dir(dir);
 }
 
 std::vector<std::string> unfinished_snapshots(FileSystem& fs,

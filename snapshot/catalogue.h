@@ -60,14 +60,16 @@ void write_state_files(FileSystem& fs, const std::string& dir,
 // The number of documents in collections.
 uint64_t count_documents(const Collections& collections);
 
-// Makes each readable state file DIR/<collection>.json a second name (hard
-// link) of the collection file of snapshot info in backups_dir, so that the
-// state is written once. Each is replaced atomically (a link under a temporary
-// name, then rename); then dir is synced. Where the file system cannot link,
-// a copy of the file is written atomically instead. The snapshot must be
-// durable first: the link adds no data, only a name.
-void link_state_files(FileSystem& fs, const std::string& dir,
-                      const std::string& backups_dir, const SnapshotInfo& info);
+// Makes each readable state file DIR/<collection>.json a copy of the
+// collection file of snapshot info in backups_dir. Each is replaced atomically
+// (temporary file, sync, rename); then dir is synced. A copy, not a second
+// name of the snapshot file: someone editing a readable file in place must not
+// damage the snapshot, which may be the only copy of that state. only_stale:
+// copy just the files that are missing or differ in size from the snapshot's
+// (what a crash between the manifest and the copies leaves).
+void copy_state_files(FileSystem& fs, const std::string& dir,
+                      const std::string& backups_dir, const SnapshotInfo& info,
+                      bool only_stale = false);
 
 // Ids of snapshots whose collection files are in backups_dir but whose
 // manifest is not (a compaction that did not finish, or a lost manifest):

@@ -58,11 +58,14 @@ CompactionResult Compactor::compact_locked(const ProgressFn& progress) {
   size_t keep = capture.backup_count > 0 ? capture.backup_count : options_.backup_count;
   // Nothing new to snapshot; retention still applies (a lowered backup_count,
   // files left by an interrupted compaction).
-  if (capture.seq == last_snapshot_seq_) return retain_locked(keep);
+  if (capture.seq == last_snapshot_seq_) {
+    refresh_state_files();
+    return retain_locked(keep);
+  }
   writer_->wait_durable(capture.seq);  // step 1
   writer_->sync();
   const std::string backups = dir_ + "/backups";
-  // Progress: the snapshot's documents (the state files are links to it).
+  // Progress: the snapshot's documents (the state files are copies of it).
   ProgressTick tick;
   if (progress) {
     tick = [&progress](uint64_t done, uint64_t total) {
@@ -73,7 +76,7 @@ CompactionResult Compactor::compact_locked(const ProgressFn& progress) {
                                      capture.time_ns, tick);
   last_snapshot_seq_ = capture.seq;
   capture.collections.clear();  // the state's copy is written; free it now
-  link_state_files(*fs_, dir_, backups, info);  // step 3
+  copy_state_files(*fs_, dir_, backups, info);  // step 3
   CompactionResult removed = retain_locked(keep);
   result.removed_snapshots = std::move(removed.removed_snapshots);
   result.removed_segments = std::move(removed.removed_segments);
@@ -91,6 +94,15 @@ CompactionResult Compactor::compact_locked(const ProgressFn& progress) {
                   " ms; removed snapshots: " + join(result.removed_snapshots) +
                   "; removed journal segments: " + join(result.removed_segments));
   return result;
+}
+
+// Step 3 again, for the copies a crash after the manifest left undone.
+void Compactor::refresh_state_files() {
+  const std::string backups = dir_ + "/backups";
+  if (!fs_->exists(backups)) return;
+  auto snapshots = list_snapshots(*fs_, backups);
+  if (snapshots.empty() || snapshots.front().seq != last_snapshot_seq_) return;
+  copy_state_files(*fs_, dir_, backups, snapshots.front(), /*only_stale=*/true);
 }
 
 CompactionResult Compactor::retain(size_t keep_count) {

@@ -9,9 +9,10 @@
 //    record the journal could lose.
 // 2. write_snapshot (snapshot/catalogue.h) makes the manifest visible only
 //    after every file it names is durable.
-// 3. The readable state files are each replaced atomically by a second name
-//    (hard link) of the now durable snapshot file; they are for people and
-//    are never read back by recovery.
+// 3. The readable state files are each replaced atomically by a copy of the
+//    now durable snapshot file; they are for people and are never read back
+//    by recovery. A crash before all are copied leaves some from the older
+//    snapshot: the next compaction, even one with nothing new, copies them.
 // 4. Retention removes old manifests before their files. Journal segments are
 //    deleted only after the new snapshot is durable, and only those whose
 //    every record is at or before the oldest kept snapshot, never the newest
@@ -85,6 +86,7 @@ class Compactor {
  private:
   CompactionResult compact_locked(const ProgressFn& progress);
   CompactionResult retain_locked(size_t keep_count);
+  void refresh_state_files();
   std::vector<std::string> delete_old_segments(uint64_t oldest_kept_seq);
   void background_loop();
   bool due(const Settings& settings, std::chrono::steady_clock::time_point last) const;

@@ -199,15 +199,41 @@ SnapshotInfo write_snapshot(FileSystem& fs, const std::string& backups_dir,
   return info;
 }
 
+bool snapshot_files_intact(FileSystem& fs, const std::string& backups_dir,
+                           const SnapshotInfo& info) {
+  try {
+    for (const auto& f : info.files) {
+      std::string path = backups_dir + "/" + f.file;
+      if (!fs.exists(path)) return false;
+      check_file(f, path, fs.read_file(path));
+    }
+    return true;
+  } catch (const CorruptedDataError&) {
+    return false;
+  }
+}
+
 std::vector<std::string> apply_retention(FileSystem& fs, const std::string& backups_dir,
-                                         size_t keep_count) {
+                                         size_t keep_count,
+                                         const std::string& known_intact_id,
+                                         uint64_t* oldest_intact_seq) {
   std::vector<SnapshotInfo> snapshots = list_snapshots(fs, backups_dir);
   keep_count = std::max<size_t>(keep_count, 1);
+  size_t intact = 0;
+  uint64_t oldest = 0;
   std::vector<std::string> removed;
-  for (size_t i = keep_count; i < snapshots.size(); ++i) {
-    fs.remove(backups_dir + "/" + snapshots[i].manifest_name());
-    removed.push_back(snapshots[i].id);
+  for (const SnapshotInfo& s : snapshots) {
+    if (intact < keep_count) {
+      if (s.id == known_intact_id || snapshot_files_intact(fs, backups_dir, s)) {
+        ++intact;
+        oldest = s.seq;
+      }
+      continue;
+    }
+    fs.remove(backups_dir + "/" + s.manifest_name());
+    removed.push_back(s.id);
   }
+  if (oldest_intact_seq) *oldest_intact_seq = oldest;
   if (!removed.empty()) fs.sync_dir(backups_dir);
   remove_orphans(fs, backups_dir);
   return removed;

@@ -44,10 +44,24 @@ SnapshotInfo write_snapshot(FileSystem& fs, const std::string& backups_dir,
                             const Collections& collections, uint64_t seq, int64_t time_ns,
                             const ProgressTick& progress = nullptr);
 
-// Keeps the newest keep_count snapshots and removes the rest; returns the ids
-// removed. Also removes orphans (files no manifest names, temporary files).
+// Whether every file of a snapshot is present with the size and XXH3 its
+// manifest names (read, not parsed).
+bool snapshot_files_intact(FileSystem& fs, const std::string& backups_dir,
+                           const SnapshotInfo& info);
+
+// Keeps the newest keep_count (at least 1) snapshots whose files are intact,
+// and the damaged ones newer than the oldest of those; removes the older
+// ones; returns the ids removed. A damaged snapshot cannot be loaded, so it
+// never counts as one of the kept backups: counting it would remove the last
+// good copy of a moment (and let the journal behind it go). known_intact_id's
+// files are not read (the snapshot just written). Sets *oldest_intact_seq, if
+// not null, to the seq of the oldest intact snapshot kept, 0 if there is none:
+// journal segments may go only up to there. Also removes orphans (files no
+// manifest names, temporary files).
 std::vector<std::string> apply_retention(FileSystem& fs, const std::string& backups_dir,
-                                         size_t keep_count);
+                                         size_t keep_count,
+                                         const std::string& known_intact_id = {},
+                                         uint64_t* oldest_intact_seq = nullptr);
 
 // Writes one readable file per collection, DIR/<collection>.json, each
 // atomically, creating dir (0700) if needed. Unless overwrite, refuses with

@@ -77,7 +77,7 @@ CompactionResult Compactor::compact_locked(const ProgressFn& progress) {
   last_snapshot_seq_ = capture.seq;
   capture.collections.clear();  // the state's copy is written; free it now
   copy_state_files(*fs_, dir_, backups, info);  // step 3
-  CompactionResult removed = retain_locked(keep);
+  CompactionResult removed = retain_locked(keep, info.id);
   result.removed_snapshots = std::move(removed.removed_snapshots);
   result.removed_segments = std::move(removed.removed_segments);
   result.snapshot_id = info.id;
@@ -114,13 +114,15 @@ CompactionResult Compactor::retain(size_t keep_count) {
   return result;
 }
 
-CompactionResult Compactor::retain_locked(size_t keep_count) {
+CompactionResult Compactor::retain_locked(size_t keep_count,
+                                          const std::string& written_id) {
   const std::string backups = dir_ + "/backups";
   CompactionResult result;
   if (!fs_->exists(backups)) return result;
-  result.removed_snapshots = apply_retention(*fs_, backups, keep_count);
-  auto kept = list_snapshots(*fs_, backups);
-  if (!kept.empty()) result.removed_segments = delete_old_segments(kept.back().seq);
+  uint64_t oldest_intact = 0;
+  result.removed_snapshots =
+      apply_retention(*fs_, backups, keep_count, written_id, &oldest_intact);
+  if (oldest_intact > 0) result.removed_segments = delete_old_segments(oldest_intact);
   return result;
 }
 

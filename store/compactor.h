@@ -13,11 +13,13 @@
 //    now durable snapshot file; they are for people and are never read back
 //    by recovery. A crash before all are copied leaves some from the older
 //    snapshot: the next compaction, even one with nothing new, copies them.
-// 4. Retention removes old manifests before their files. Journal segments are
-//    deleted only after the new snapshot is durable, and only those whose
-//    every record is at or before the oldest kept snapshot, never the newest
-//    segment: so a crash at any step opens to exactly the state it had, and
-//    every moment from the oldest kept snapshot on stays restorable.
+// 4. Retention removes old manifests before their files, and counts only
+//    snapshots whose files verify: a damaged one is no backup. Journal
+//    segments are deleted only after the new snapshot is durable, and only
+//    those whose every record is at or before the oldest kept intact
+//    snapshot, never the newest segment: so a crash at any step opens to
+//    exactly the state it had, and every moment from the oldest kept intact
+//    snapshot on stays restorable.
 //
 // Thread-safety: compact() may be called from any thread; compactions are
 // serialised. Commits go on while the snapshot is written, and while the
@@ -85,7 +87,8 @@ class Compactor {
 
  private:
   CompactionResult compact_locked(const ProgressFn& progress);
-  CompactionResult retain_locked(size_t keep_count);
+  // written_id: the snapshot this compaction wrote, known to be intact.
+  CompactionResult retain_locked(size_t keep_count, const std::string& written_id = {});
   void refresh_state_files();
   std::vector<std::string> delete_old_segments(uint64_t oldest_kept_seq);
   void background_loop();

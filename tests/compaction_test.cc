@@ -28,6 +28,7 @@
 #include "pa_journal/file_system.h"
 #include "pa_journal/inspect.h"
 #include "pa_journal/store.h"
+#include "pa_journal/time_travel.h"
 #include "replay/recovery.h"
 #include "snapshot/catalogue.h"
 #include "tests/fault_file_system.h"
@@ -354,6 +355,40 @@ TEST(CompactionTest, CompactionWithNothingNewCopiesTheStateFilesACrashLeftStale)
         << f.collection;
   }
   EXPECT_FALSE(std::filesystem::exists(dir / "notes.json.tmp"));
+}
+
+// A snapshot whose files no longer verify is no backup. Retention must not
+// count it, or it removes the last good snapshot of the moments before it,
+// and the journal behind that one, while the window still claims them.
+TEST(CompactionTest, RetentionDoesNotCountADamagedSnapshotAsAKeptBackup) {
+  TempDir dir;
+  Options options = manual_options();
+  options.segment_bytes = 1024;
+  options.backup_count = 2;
+  auto store = Store::open(dir.path(), options);
+  auto put_five = [&](int from) {
+    for (int i = from; i < from + 5; ++i)
+      store->put("contacts", std::to_string(i), contact(i));
+  };
+  put_five(0);
+  store->compact();  // A
+  put_five(5);
+  int64_t between_a_and_b = store->put("notes", "mark", "1").time_ns;
+  put_five(10);
+  std::string b = store->compact().snapshot_id;
+  auto b_info = snapshots_of(dir.path()).front();
+  std::string b_file = dir / ("backups/" + b_info.files[0].file);
+  std::string damaged = read_bytes(b_file);
+  damaged[damaged.size() / 2] ^= 0x20;
+  testing::write_bytes(b_file, damaged);
+  put_five(15);
+  CompactionResult c = store->compact();
+
+  EXPECT_TRUE(c.removed_snapshots.empty()) << c.removed_snapshots.front();
+  EXPECT_EQ(snapshots_of(dir.path()).size(), 3u);  // C, B (damaged), A
+  Collections then = state_at(dir.path(), between_a_and_b, options);
+  EXPECT_EQ(then["contacts"].size(), 10u);
+  EXPECT_EQ(then["notes"].count("mark"), 1u);
 }
 
 TEST(CompactionTest, CompactionWithNothingNewMakesNoSnapshot) {

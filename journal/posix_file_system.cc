@@ -140,6 +140,10 @@ class PosixFileSystem : public FileSystem {
       fail("rename", from + " -> " + to, errno);
   }
 
+  void link(const std::string& from, const std::string& to) override {
+    if (::link(from.c_str(), to.c_str()) != 0) fail("link", from + " -> " + to, errno);
+  }
+
   void remove(const std::string& path) override {
     if (::unlink(path.c_str()) != 0) fail("unlink", path, errno);
   }
@@ -225,6 +229,10 @@ void create_dirs_durably(FileSystem& fs, const std::string& dir) {
     create_dir_durably(fs, dir.substr(0, slash));
   }
   create_dir_durably(fs, dir);
+}
+
+void FileSystem::link(const std::string& from, const std::string& to) {
+  throw IoError("link " + from + " -> " + to + ": not supported by this file system");
 }
 
 void write_file_via_temp(FileSystem& fs, const std::string& path,

@@ -233,7 +233,8 @@ std::vector<std::string> apply_retention(FileSystem& fs, const std::string& back
     fs.remove(backups_dir + "/" + s.manifest_name());
     removed.push_back(s.id);
   }
-  if (oldest_intact_seq) *oldest_intact_seq = oldest;
+  bool fallback = intact >= std::min<size_t>(2, keep_count);
+  if (oldest_intact_seq) *oldest_intact_seq = fallback ? oldest : 0;
   if (!removed.empty()) fs.sync_dir(backups_dir);
   remove_orphans(fs, backups_dir);
   return removed;
@@ -259,21 +260,32 @@ void write_state_files(FileSystem& fs, const std::string& dir,
   }
 }
 
-void copy_state_files(FileSystem& fs, const std::string& dir,
-                      const std::string& backups_dir, const SnapshotInfo& info,
-                      bool only_stale) {
-  bool copied = false;
-  for (const auto& f : info.files) {
-    std::string path = dir + "/" + f.collection + ".json";
-    if (only_stale && fs.exists(path) && fs.file_size(path) == f.bytes) {
-      if (fs.exists(path + ".tmp")) fs.remove(path + ".tmp");  // left by a crash
-      continue;
-    }
-    std::string text = fs.read_file(backups_dir + "/" + f.file);
-    write_file_via_temp(fs, path, [&text](WritableFile& out) { out.append(text); });
-    copied = true;
+// False where the file system cannot link the two paths.
+static bool try_link(FileSystem& fs, const std::string& from, const std::string& to) {
+  try {
+    fs.link(from, to);
+    return true;
+  } catch (const IoError&) {
+    return false;
   }
-  if (copied) fs.sync_dir(dir);
+}
+
+void link_state_files(FileSystem& fs, const std::string& dir,
+                      const std::string& backups_dir, const SnapshotInfo& info, bool copy,
+                      bool only_stale) {
+  for (const auto& f : info.files) {
+    std::string from = backups_dir + "/" + f.file;
+    std::string path = dir + "/" + f.collection + ".json";
+    std::string temp = path + ".tmp";
+    if (fs.exists(temp)) fs.remove(temp);  // left by a crash
+    if (only_stale && fs.exists(path) && fs.file_size(path) == f.bytes) continue;
+    if (!copy && try_link(fs, from, temp)) {
+      fs.rename(temp, path);
+    } else {
+      write_file_atomically(fs, path, fs.read_file(from));
+    }
+  }
+  fs.sync_dir(dir);
 }
 
 std::vector<std::string> unfinished_snapshots(FileSystem& fs,

@@ -55,9 +55,11 @@ bool snapshot_files_intact(FileSystem& fs, const std::string& backups_dir,
 // never counts as one of the kept backups: counting it would remove the last
 // good copy of a moment (and let the journal behind it go). known_intact_id's
 // files are not read (the snapshot just written). Sets *oldest_intact_seq, if
-// not null, to the seq of the oldest intact snapshot kept, 0 if there is none:
-// journal segments may go only up to there. Also removes orphans (files no
-// manifest names, temporary files).
+// not null, to the seq of the oldest intact snapshot kept, journal segments
+// may go only up to there; but to 0 (keep them all) unless two kept snapshots
+// are intact (one if keep_count is 1), so that damage to the newest, whose
+// files the readable state files are links to, leaves one to fall back to.
+// Also removes orphans (files no manifest names, temporary files).
 std::vector<std::string> apply_retention(FileSystem& fs, const std::string& backups_dir,
                                          size_t keep_count,
                                          const std::string& known_intact_id = {},
@@ -74,16 +76,18 @@ void write_state_files(FileSystem& fs, const std::string& dir,
 // The number of documents in collections.
 uint64_t count_documents(const Collections& collections);
 
-// Makes each readable state file DIR/<collection>.json a copy of the
-// collection file of snapshot info in backups_dir. Each is replaced atomically
-// (temporary file, sync, rename); then dir is synced. A copy, not a second
-// name of the snapshot file: someone editing a readable file in place must not
-// damage the snapshot, which may be the only copy of that state. only_stale:
-// copy just the files that are missing or differ in size from the snapshot's
-// (what a crash between the manifest and the copies leaves).
-void copy_state_files(FileSystem& fs, const std::string& dir,
+// Makes each readable state file DIR/<collection>.json a second name (hard
+// link) of the collection file of snapshot info in backups_dir, so that the
+// state is written once. Each is replaced atomically (a link under a temporary
+// name, then rename); then dir is synced. If copy, or where the file system
+// cannot link, a copy of the file is written atomically instead: an in-place
+// edit of a linked file edits the snapshot, so a snapshot with no older one
+// to fall back to wants copies. The snapshot must be durable first: the link
+// adds no data, only a name. only_stale: just the files missing or differing
+// in size from the snapshot's (what a crash before the last rename leaves).
+void link_state_files(FileSystem& fs, const std::string& dir,
                       const std::string& backups_dir, const SnapshotInfo& info,
-                      bool only_stale = false);
+                      bool copy = false, bool only_stale = false);
 
 // Ids of snapshots whose collection files are in backups_dir but whose
 // manifest is not (a compaction that did not finish, or a lost manifest):

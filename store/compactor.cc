@@ -59,13 +59,13 @@ CompactionResult Compactor::compact_locked(const ProgressFn& progress) {
   // Nothing new to snapshot; retention still applies (a lowered backup_count,
   // files left by an interrupted compaction).
   if (capture.seq == last_snapshot_seq_) {
-    refresh_state_files();
+    refresh_state_files(keep);
     return retain_locked(keep);
   }
   writer_->wait_durable(capture.seq);  // step 1
   writer_->sync();
   const std::string backups = dir_ + "/backups";
-  // Progress: the snapshot's documents (the state files are copies of it).
+  // Progress: the snapshot's documents (the state files are links to it).
   ProgressTick tick;
   if (progress) {
     tick = [&progress](uint64_t done, uint64_t total) {
@@ -76,7 +76,7 @@ CompactionResult Compactor::compact_locked(const ProgressFn& progress) {
                                      capture.time_ns, tick);
   last_snapshot_seq_ = capture.seq;
   capture.collections.clear();  // the state's copy is written; free it now
-  copy_state_files(*fs_, dir_, backups, info);  // step 3
+  link_state_files(*fs_, dir_, backups, info, /*copy=*/keep == 1);  // step 3
   CompactionResult removed = retain_locked(keep, info.id);
   result.removed_snapshots = std::move(removed.removed_snapshots);
   result.removed_segments = std::move(removed.removed_segments);
@@ -96,13 +96,14 @@ CompactionResult Compactor::compact_locked(const ProgressFn& progress) {
   return result;
 }
 
-// Step 3 again, for the copies a crash after the manifest left undone.
-void Compactor::refresh_state_files() {
+// Step 3 again, for the files a crash after the manifest left stale.
+void Compactor::refresh_state_files(size_t keep) {
   const std::string backups = dir_ + "/backups";
   if (!fs_->exists(backups)) return;
   auto snapshots = list_snapshots(*fs_, backups);
   if (snapshots.empty() || snapshots.front().seq != last_snapshot_seq_) return;
-  copy_state_files(*fs_, dir_, backups, snapshots.front(), /*only_stale=*/true);
+  link_state_files(*fs_, dir_, backups, snapshots.front(), /*copy=*/keep == 1,
+                   /*only_stale=*/true);
 }
 
 CompactionResult Compactor::retain(size_t keep_count) {

@@ -9,17 +9,20 @@
 //    record the journal could lose.
 // 2. write_snapshot (snapshot/catalogue.h) makes the manifest visible only
 //    after every file it names is durable.
-// 3. The readable state files are each replaced atomically by a copy of the
-//    now durable snapshot file; they are for people and are never read back
-//    by recovery. A crash before all are copied leaves some from the older
-//    snapshot: the next compaction, even one with nothing new, copies them.
+// 3. The readable state files are each replaced atomically by a second name
+//    (hard link) of the now durable snapshot file, or a copy of it when
+//    backup_count is 1; they are for people and are never read back by
+//    recovery. A crash before all are replaced leaves some from the older
+//    snapshot: the next compaction, even one with nothing new, replaces them.
 // 4. Retention removes old manifests before their files, and counts only
 //    snapshots whose files verify: a damaged one is no backup. Journal
-//    segments are deleted only after the new snapshot is durable, and only
-//    those whose every record is at or before the oldest kept intact
-//    snapshot, never the newest segment: so a crash at any step opens to
-//    exactly the state it had, and every moment from the oldest kept intact
-//    snapshot on stays restorable.
+//    segments are deleted only after the new snapshot is durable, only once
+//    two kept snapshots verify (one if backup_count is 1), and only those
+//    whose every record is at or before the oldest of those, never the newest
+//    segment: so a crash at any step opens to exactly the state it had, every
+//    moment from the oldest kept intact snapshot on stays restorable, and an
+//    in-place edit of a readable file (which edits the newest snapshot) leaves
+//    an older snapshot and the journal after it to open from.
 //
 // Thread-safety: compact() may be called from any thread; compactions are
 // serialised. Commits go on while the snapshot is written, and while the
@@ -89,7 +92,7 @@ class Compactor {
   CompactionResult compact_locked(const ProgressFn& progress);
   // written_id: the snapshot this compaction wrote, known to be intact.
   CompactionResult retain_locked(size_t keep_count, const std::string& written_id = {});
-  void refresh_state_files();
+  void refresh_state_files(size_t keep);
   std::vector<std::string> delete_old_segments(uint64_t oldest_kept_seq);
   void background_loop();
   bool due(const Settings& settings, std::chrono::steady_clock::time_point last) const;

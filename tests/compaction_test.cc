@@ -169,7 +169,8 @@ TEST(CompactionTest, FifteenCompactionsLeaveTenSnapshotsAndOnlyTheSegmentsThoseN
     } else {
       EXPECT_TRUE(c.removed_snapshots.empty());
     }
-    const uint64_t oldest = kept.back().seq;
+    // The journal is kept whole until a second snapshot can be fallen back to.
+    const uint64_t oldest = round == 1 ? 0 : kept.back().seq;
 
     // Exactly the segments holding a record after the oldest kept snapshot.
     auto after = segments_of(dir.path());
@@ -190,9 +191,10 @@ TEST(CompactionTest, FifteenCompactionsLeaveTenSnapshotsAndOnlyTheSegmentsThoseN
     for (size_t i = 0; i + 1 < after.size(); ++i) {
       EXPECT_GT(after[i + 1].first_seq - 1, oldest) << after[i].name << " is not needed";
     }
-    // Segments go when the oldest kept snapshot moves: at the first
-    // compaction, and at each one after retention starts removing.
-    bool oldest_moved = round == 1 || round > 10;
+    // Segments go when the oldest kept snapshot moves: at the second
+    // compaction (the first with an older snapshot), and at each one after
+    // retention starts removing.
+    bool oldest_moved = round == 2 || round > 10;
     EXPECT_EQ(!removed.empty(), oldest_moved);
   }
   const Collections expected = store_state(*store);
@@ -308,33 +310,114 @@ TEST(CompactionTest, StateFilesEqualTheNewestSnapshotFiles) {
   EXPECT_NE(read_bytes(dir / "contacts.json").find("\"bob\""), std::string::npos);
 }
 
+struct stat stat_of(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+  return st;
+}
+
+TEST(CompactionTest, StateFilesAreASecondNameOfTheSnapshotFiles) {
+  // The state is written once: each readable file is a hard link.
+  TempDir dir;
+  auto store = Store::open(dir.path(), manual_options());
+  store->put("contacts", "alice", contact(1));
+  store->put("notes", "n1", R"({"text":"hi"})");
+  store->compact();
+  store->put("contacts", "bob", contact(2));
+  store->compact();
+  auto newest = snapshots_of(dir.path()).front();
+  ASSERT_EQ(newest.files.size(), 2u);
+  for (const auto& f : newest.files) {
+    struct stat readable = stat_of(dir / (f.collection + ".json"));
+    struct stat backup = stat_of(dir / ("backups/" + f.file));
+    EXPECT_EQ(readable.st_ino, backup.st_ino) << f.collection;
+    EXPECT_EQ(readable.st_nlink, 2u) << f.collection;
+  }
+  // The older snapshot's files are no longer linked to.
+  auto older = snapshots_of(dir.path()).back();
+  EXPECT_EQ(stat_of(dir / ("backups/" + older.files[0].file)).st_nlink, 1u);
+}
+
+TEST(CompactionTest, StateFilesAreCopiesWhereTheFileSystemCannotLink) {
+  TempDir dir;
+  auto fs = std::make_shared<FaultFileSystem>();
+  fs->fail(FsOp::kLink, 1, FaultMode::kPersistent);
+  Options options = manual_options();
+  options.file_system = fs;
+  auto store = Store::open(dir.path(), options);
+  store->put("contacts", "alice", contact(1));
+  store->compact();
+  EXPECT_GT(fs->failures(FsOp::kLink), 0u);
+  auto newest = snapshots_of(dir.path()).front();
+  std::string readable = dir / "contacts.json";
+  std::string backup = dir / ("backups/" + newest.files[0].file);
+  EXPECT_EQ(read_bytes(readable), read_bytes(backup));
+  EXPECT_EQ(stat_of(readable).st_nlink, 1u);
+  EXPECT_NE(stat_of(readable).st_ino, stat_of(backup).st_ino);
+  for (const auto& name : entries(dir.path())) {
+    EXPECT_EQ(name.find(".tmp"), std::string::npos) << name;
+  }
+}
+
+// A snapshot whose files no longer verify is no backup. Retention must not
+// count it, or it removes the last good snapshot of the moments before it,
+// and the journal behind that one, while the window still claims them.
 // The readable files invite reading, and some people will edit one in place
-// (echo >>). With one snapshot and the journal behind it removed, that
-// snapshot is the only copy of the state: the edit must not reach it.
-TEST(CompactionTest, EditingAStateFileInPlaceLeavesTheOnlySnapshotWhole) {
+// (echo >>), which edits the newest snapshot behind it. Retention keeps the
+// journal back to an older snapshot, so the open falls back and loses nothing:
+// after the first compaction (when there is no older one) and after the second.
+TEST(CompactionTest, EditingAStateFileInPlaceLosesNothing) {
   TempDir dir;
   Options options = manual_options();
-  options.segment_bytes = 1024;  // so that compaction removes segments
+  options.segment_bytes = 1024;
+  auto edit_and_reopen = [&](size_t documents) {
+    std::ofstream(dir / "contacts.json", std::ios::app) << " ";
+    auto store = Store::open(dir.path(), options);
+    EXPECT_EQ(store->recovery().snapshot_fallbacks.size(), 1u);
+    EXPECT_EQ(store->list("contacts").size(), documents);
+    return store;
+  };
   {
     auto store = Store::open(dir.path(), options);
     for (int i = 0; i < 20; ++i) store->put("contacts", std::to_string(i), contact(i));
-    ASSERT_FALSE(store->compact().removed_segments.empty());
+    EXPECT_TRUE(store->compact().removed_segments.empty());  // no older snapshot yet
   }
-  ASSERT_EQ(snapshots_of(dir.path()).size(), 1u);
   {
-    std::ofstream edit(dir / "contacts.json", std::ios::app);
-    edit << " ";
+    // The edited snapshot stays damaged and is not counted: the journal goes
+    // only once two later snapshots verify.
+    auto store = edit_and_reopen(20);
+    for (int i = 20; i < 40; ++i) store->put("contacts", std::to_string(i), contact(i));
+    EXPECT_TRUE(store->compact().removed_segments.empty());
+    for (int i = 40; i < 60; ++i) store->put("contacts", std::to_string(i), contact(i));
+    EXPECT_FALSE(store->compact().removed_segments.empty());
   }
+  edit_and_reopen(60);
+}
+
+// With backup_count 1 there is never an older snapshot: the readable files
+// are copies, so an edit cannot reach the only one.
+TEST(CompactionTest, WithOneBackupTheStateFilesAreCopies) {
+  TempDir dir;
+  Options options = manual_options();
+  options.segment_bytes = 1024;
+  options.backup_count = 1;
+  {
+    auto store = Store::open(dir.path(), options);
+    for (int i = 0; i < 20; ++i) store->put("contacts", std::to_string(i), contact(i));
+    EXPECT_FALSE(store->compact().removed_segments.empty());
+  }
+  EXPECT_EQ(stat_of(dir / "contacts.json").st_nlink, 1u);
+  std::ofstream(dir / "contacts.json", std::ios::app) << " ";
   EXPECT_TRUE(verify_store(dir.path()).ok());
   auto store = Store::open(dir.path(), options);
   EXPECT_TRUE(store->recovery().snapshot_fallbacks.empty());
   EXPECT_EQ(store->list("contacts").size(), 20u);
 }
 
-// A crash after the manifest's rename, before every readable file is copied,
-// leaves some from the older snapshot, some missing and a temporary file.
-// The next compaction puts them right even when it has nothing new to write.
-TEST(CompactionTest, CompactionWithNothingNewCopiesTheStateFilesACrashLeftStale) {
+// A crash after the manifest's rename, before every readable file is
+// replaced, leaves some from the older snapshot, some missing and a temporary
+// file. The next compaction puts them right even with nothing new to write.
+TEST(CompactionTest, CompactionWithNothingNewReplacesTheStateFilesACrashLeftStale) {
   TempDir dir;
   auto store = Store::open(dir.path(), manual_options());
   store->put("contacts", "alice", contact(1));
@@ -343,6 +426,7 @@ TEST(CompactionTest, CompactionWithNothingNewCopiesTheStateFilesACrashLeftStale)
   std::string old_contacts = read_bytes(dir / "contacts.json");
   store->put("contacts", "bob", contact(2));
   store->compact();
+  std::filesystem::remove(dir / "contacts.json");
   testing::write_bytes(dir / "contacts.json", old_contacts);
   std::filesystem::remove(dir / "notes.json");
   testing::write_bytes(dir / "notes.json.tmp", "{");
@@ -357,9 +441,6 @@ TEST(CompactionTest, CompactionWithNothingNewCopiesTheStateFilesACrashLeftStale)
   EXPECT_FALSE(std::filesystem::exists(dir / "notes.json.tmp"));
 }
 
-// A snapshot whose files no longer verify is no backup. Retention must not
-// count it, or it removes the last good snapshot of the moments before it,
-// and the journal behind that one, while the window still claims them.
 TEST(CompactionTest, RetentionDoesNotCountADamagedSnapshotAsAKeptBackup) {
   TempDir dir;
   Options options = manual_options();
@@ -565,6 +646,9 @@ TEST(CompactionConcurrencyTest, CommitsGoOnWhileACompactionRuns) {
   auto store = Store::open(dir.path(), options);
   constexpr int kDocuments = 20000;
   for (int batch = 0; batch < kDocuments / 500; ++batch) {
+    // A first snapshot halfway, so that the compaction watched below (the
+    // second) deletes segments too.
+    if (batch == kDocuments / 1000) store->compact();
     std::vector<Operation> ops;
     for (int i = batch * 500; i < (batch + 1) * 500; ++i) {
       ops.push_back({OpKind::kPut, i % 2 ? "contacts" : "notes", "k" + std::to_string(i),

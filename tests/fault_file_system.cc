@@ -71,6 +71,8 @@ const char* to_string(FsOp op) {
       return "create_dir";
     case FsOp::kListDir:
       return "list_dir";
+    case FsOp::kLink:
+      return "link";
   }
   return "unknown";
 }
@@ -200,6 +202,11 @@ void FaultFileSystem::create_dir(const std::string& dir) {
 void FaultFileSystem::rename(const std::string& from, const std::string& to) {
   state_->before(FsOp::kRename, from + " -> " + to);
   base_->rename(from, to);
+}
+
+void FaultFileSystem::link(const std::string& from, const std::string& to) {
+  state_->before(FsOp::kLink, from + " -> " + to);
+  base_->link(from, to);
 }
 
 void FaultFileSystem::remove(const std::string& path) {

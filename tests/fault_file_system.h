@@ -50,8 +50,9 @@ enum class FsOp {
   kSyncDir,    // sync_dir
   kCreateDir,  // create_dir
   kListDir,    // list_dir
+  kLink,       // link
 };
-inline constexpr size_t kFsOpCount = 12;
+inline constexpr size_t kFsOpCount = 13;
 
 const char* to_string(FsOp op);
 
@@ -90,6 +91,7 @@ class FaultFileSystem : public FileSystem {
   std::vector<std::string> list_dir(const std::string& dir) override;
   void create_dir(const std::string& dir) override;
   void rename(const std::string& from, const std::string& to) override;
+  void link(const std::string& from, const std::string& to) override;
   void remove(const std::string& path) override;
   void truncate(const std::string& path, uint64_t size) override;
   void overwrite(const std::string& path, uint64_t offset,

@@ -235,6 +235,17 @@ void PowerLossFileSystem::rename(const std::string& from, const std::string& to)
   }
 }
 
+void PowerLossFileSystem::link(const std::string& from, const std::string& to) {
+  std::lock_guard<std::mutex> lock(mu_);
+  count_call(to);
+  base_->link(from, to);
+  if (!tracked(from) && !tracked(to)) return;
+  if (!tracked(from) || !tracked(to)) throw std::logic_error("link across the root");
+  auto [from_dir, from_name] = split(from);
+  auto [to_dir, to_name] = split(to);
+  change(to_dir, {{{to_name, dirs_.at(from_dir).live.at(from_name)}}});
+}
+
 void PowerLossFileSystem::remove(const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
   count_call(path);

@@ -6,7 +6,9 @@
 //     (WritableFile::sync, or truncate/overwrite, which sync by contract);
 //   - per directory, its durable entries: the names (files and
 //     subdirectories) it held at its last sync_dir, and the log of entry
-//     changes since (create, rename, remove, mkdir), in order.
+//     changes since (create, rename, link, remove, mkdir), in order. After
+//     the power loss, two names of one inode (a hard link) come back as two
+//     files with the durable bytes.
 //
 // cut_power_after(n) makes the nth counted call from then on, and every call
 // after it, throw IoError without effect: the machine is off. lose_power()
@@ -78,6 +80,7 @@ class PowerLossFileSystem : public FileSystem,
   std::vector<std::string> list_dir(const std::string& dir) override;
   void create_dir(const std::string& dir) override;
   void rename(const std::string& from, const std::string& to) override;
+  void link(const std::string& from, const std::string& to) override;
   void remove(const std::string& path) override;
   void truncate(const std::string& path, uint64_t size) override;
   void overwrite(const std::string& path, uint64_t offset,

@@ -140,6 +140,26 @@ TEST(PowerLossFileSystem, RenameAndRemoveAreUndoneUntilTheDirectoryIsSynced) {
   EXPECT_FALSE(std::filesystem::exists(tmp / "new.tmp"));
 }
 
+// Compaction's readable state files are hard links of snapshot files.
+TEST(PowerLossFileSystem, LinkIsUndoneUntilTheDirectoryIsSyncedAndKeepsTheBytes) {
+  TempDir tmp;
+  std::mt19937_64 rng(1);
+  auto fs = std::make_shared<PowerLossFileSystem>(tmp.path());
+  append_and_sync(*fs, tmp / "snapshot", "state", "");
+  fs->sync_dir(tmp.path());
+  fs->link(tmp / "snapshot", tmp / "readable");
+  fs->lose_power(PowerLoss::kStrict, rng);
+  EXPECT_EQ(read_bytes(tmp / "snapshot"), "state");
+  EXPECT_FALSE(std::filesystem::exists(tmp / "readable"));
+
+  fs = std::make_shared<PowerLossFileSystem>(tmp.path());
+  fs->link(tmp / "snapshot", tmp / "readable");
+  fs->sync_dir(tmp.path());
+  fs->lose_power(PowerLoss::kStrict, rng);
+  EXPECT_EQ(read_bytes(tmp / "readable"), "state");
+  EXPECT_EQ(read_bytes(tmp / "snapshot"), "state");
+}
+
 // The journal writes its records into reserved space (WritableFile::reserve).
 TEST(PowerLossFileSystem, StoresIntoAReservationAreLostUntilSyncedAndTearInOrder) {
   TempDir tmp;

@@ -75,6 +75,10 @@ class FileSystem {
   virtual void create_dir(const std::string& dir) = 0;
   // Atomically replaces `to` with `from`.
   virtual void rename(const std::string& from, const std::string& to) = 0;
+  // Makes `to`, which must not exist, a second name (hard link) of the file
+  // `from`. The default throws IoError, as does a file system that cannot link
+  // these two paths; callers then write a copy instead.
+  virtual void link(const std::string& from, const std::string& to);
   virtual void remove(const std::string& path) = 0;
   // Cuts path to size bytes and syncs it.
   virtual void truncate(const std::string& path, uint64_t size) = 0;

@@ -3,6 +3,7 @@
 // path and errno's text.
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 
@@ -55,10 +57,29 @@ int open_or_throw(const std::string& path, int flags) {
   return fd;
 }
 
+// The pid a LOCK file names, if that process is running: a writer killed
+// with -9 leaves its pid behind, and the lock may since have been taken by a
+// program that writes none.
+std::string describe_holder(const std::string& pid_text) {
+  char* end = nullptr;
+  long pid = std::strtol(pid_text.c_str(), &end, 10);
+  bool parsed = !pid_text.empty() && *end == '\0' && pid > 0;
+  if (!parsed) return "pid unknown";
+  if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+    return "pid unknown; the lock file names pid " + pid_text + ", which is not running";
+  }
+  return "pid " + pid_text;
+}
+
 class PosixLock : public FileLock {
  public:
   explicit PosixLock(int fd) : fd_(fd) {}
-  ~PosixLock() override { ::close(fd_); }  // closing releases the flock
+  // The pid goes first, so that a later holder that is not pa-journal (and
+  // writes none) is not named by ours; closing releases the flock.
+  ~PosixLock() override {
+    (void)::ftruncate(fd_, 0);
+    ::close(fd_);
+  }
 
  private:
   int fd_;
@@ -186,9 +207,8 @@ class PosixFileSystem : public FileSystem {
         ::usleep(1000);
         holder = read_file(path);
       }
-      throw StoreLockedError("store is locked by another writer (pid " +
-                             (holder.empty() ? std::string("unknown") : holder) +
-                             ", lock file " + path + ")");
+      throw StoreLockedError("store is locked by another writer (" +
+                             describe_holder(holder) + ", lock file " + path + ")");
     }
     std::string pid = std::to_string(::getpid());
     if (::ftruncate(fd.get(), 0) != 0) fail("ftruncate", path, errno);

@@ -418,6 +418,31 @@ TEST_F(StoreTest, SecondWriterRefusedWhileTheHolderWritesItsPidStillNamesIt) {
   ::close(held);
 }
 
+// Another program may take LOCK (flock) after pa-journal let it go, or after
+// a writer was killed with -9 and left its pid in the file: the refusal must
+// not name a pid that does not hold the lock.
+TEST_F(StoreTest, LockHeldByAnotherProgramIsNotBlamedOnAnEarlierWriter) {
+  open()->put("contacts", "a", doc(1));
+  EXPECT_EQ(testing::read_bytes(path("LOCK")), "");  // a closing writer clears it
+  pid_t gone = ::fork();
+  ASSERT_GE(gone, 0);
+  if (gone == 0) ::_exit(0);
+  ASSERT_EQ(::waitpid(gone, nullptr, 0), gone);
+  testing::write_bytes(path("LOCK"), std::to_string(gone));  // as kill -9 leaves it
+  int held = ::open(path("LOCK").c_str(), O_RDWR);
+  ASSERT_GE(held, 0);
+  ASSERT_EQ(::flock(held, LOCK_EX | LOCK_NB), 0);
+  try {
+    open();
+    ADD_FAILURE() << "the lock was taken twice";
+  } catch (const StoreLockedError& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("pid unknown"), std::string::npos) << what;
+    EXPECT_NE(what.find("not running"), std::string::npos) << what;
+  }
+  ::close(held);
+}
+
 TEST_F(StoreTest, LockIsReleasedWhenTheStoreCloses) {
   open()->put("contacts", "a", doc(1));
   auto store = open();

@@ -181,8 +181,8 @@ Damage journal_ends_before_snapshot(const std::string& segment, uint64_t from_se
           snapshot_seq,
           "the journal ends at seq " + std::to_string(last_seq) + ", before seq " +
               std::to_string(snapshot_seq) +
-              " that a snapshot covers (the snapshot holds the state; the history "
-              "up to it is gone)"};
+              ", which a snapshot covers: the snapshot holds the state, the history "
+              "up to it is gone"};
 }
 
 // A read-only recovery may run beside a live writer: see replay/reread.h.

@@ -196,21 +196,33 @@ bool FileStorage::report(const char* what, const std::string& name, Fn&& fn) {
   try {
     fn();
     store_->log_event("INFO", std::string(what) + " " + name);
-    last_error_.clear();
+    set_last_error({});
     return true;
   } catch (const BackupNotFoundError&) {
     throw;
   } catch (const StorageError& e) {
-    last_error_ = e.what();
+    set_last_error(e.what());
     store_->log_event("ERROR", std::string(what) + " " + name + " failed: " + e.what());
     return false;
   }
+}
+
+void FileStorage::set_last_error(std::string error) {
+  std::lock_guard<std::mutex> lock(error_mu_);
+  last_error_ = std::move(error);
+}
+
+std::string FileStorage::last_error() const {
+  std::lock_guard<std::mutex> lock(error_mu_);
+  return last_error_;
 }
 
 bool FileStorage::save(const std::string& filename, const json& data) {
   return report("save", filename, [&] {
     std::string collection = collection_of(filename);
     Desired desired = desired_documents(collection, data);
+    // The difference is taken against the list it is committed onto.
+    std::lock_guard<std::mutex> lock(commit_mu_);
     auto ops = changes(collection, current_documents(*store_, collection), desired.docs);
     add_order(ops, *store_, collection, desired.order);
     if (!ops.empty()) store_->commit(std::move(ops), "save " + filename);
@@ -258,6 +270,7 @@ bool FileStorage::restore_from_backup(const std::string& filename,
   std::string id = backup_id(collection, *chosen);
   return report("restore_from_backup", filename + " from " + chosen->filename, [&] {
     Collections backup = load_backup(base_dir_, id);
+    std::lock_guard<std::mutex> lock(commit_mu_);  // as in save()
     auto ops =
         changes(collection, current_documents(*store_, collection), backup[collection]);
     auto order = backup[kOrderCollection].find(collection);

@@ -26,12 +26,17 @@
 // success flag return false on a StorageError, after logging it to
 // storage.log; last_error() says what it was.
 //
-// Thread-safety: as Store.
+// Thread-safety: as Store: a FileStorage may be shared by any number of
+// threads. Each save and restore_from_backup reads the current list and
+// commits the difference as one step with respect to the other calls on the
+// same FileStorage, so that two saves of one file leave one of the two lists;
+// a commit made through store() meanwhile is not part of that step.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -86,16 +91,23 @@ class FileStorage {
 
   const std::string& base_dir() const { return base_dir_; }
   std::string backup_dir() const { return base_dir_ + "/backups"; }
-  const std::string& last_error() const { return last_error_; }
+  // The error of the latest call returning a success flag: why it returned
+  // false, or empty if it returned true. Shared by the threads using this
+  // FileStorage: the latest call of any of them.
+  std::string last_error() const;
   Store& store() { return *store_; }
 
  private:
   template <typename Fn>
   bool report(const char* what, const std::string& name, Fn&& fn);
+  void set_last_error(std::string error);
 
   std::string base_dir_;
   std::unique_ptr<Store> store_;
-  std::string last_error_;
+  // Held from reading a collection to committing the change to it.
+  std::mutex commit_mu_;
+  mutable std::mutex error_mu_;
+  std::string last_error_;  // guarded by error_mu_
 };
 
 // The seed's recover_from_corruption: the list saved under filename as the

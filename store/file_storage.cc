@@ -2,6 +2,7 @@
 #include "pa_journal/file_storage.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -57,9 +58,34 @@ std::string key_of(const json& item, size_t position) {
   return "#" + std::to_string(position);
 }
 
+// Throws InvalidInputError if value holds what JSON text cannot: NaN or an
+// infinity (nlohmann would write null) or a binary value (nlohmann would
+// write an object {"bytes": ...}). Either would be stored as something else
+// than was given.
+void refuse_unstorable(const json& value, const char* what) {
+  switch (value.type()) {
+    case json::value_t::number_float:
+      if (!std::isfinite(value.get<double>())) {
+        throw InvalidInputError(std::string(what) +
+                                " holds NaN or an infinity, which JSON cannot hold");
+      }
+      return;
+    case json::value_t::binary:
+      throw InvalidInputError(std::string(what) +
+                              " holds a binary value, which JSON cannot hold");
+    case json::value_t::array:
+    case json::value_t::object:
+      for (const auto& member : value) refuse_unstorable(member, what);
+      return;
+    default:
+      return;
+  }
+}
+
 // An item as compact JSON. nlohmann refuses strings that are not UTF-8 with a
 // json::type_error; that is refused input, reported as the error model says.
 std::string dump_item(const json& item) {
+  refuse_unstorable(item, "an item");
   try {
     return item.dump();
   } catch (const json::exception& e) {
@@ -355,6 +381,7 @@ json recover_from_corruption(FileStorage& storage, const std::string& filename) 
 }
 
 std::string serialize_for_storage(const json& data) {
+  refuse_unstorable(data, "data");
   try {
     return data.dump(2, ' ', /*ensure_ascii=*/false);
   } catch (const json::exception& e) {

@@ -8,6 +8,8 @@
 // in the collection "facade-order" (so "facade-order.json" is refused). An "id"
 // must be a string or an integer and is a store key: 1 to 256 bytes of UTF-8,
 // no '/' and no control character; two items of a list may not share one.
+// An item holding NaN, an infinity or a binary value is refused: JSON text
+// cannot hold them, and storing null or {"bytes": ...} instead would alter it.
 // save() journals only what changed, as one atomic commit: saving a
 // 10,000-item list with one item edited appends one small record.
 // "config.json" holds one object whose members are the keys of the
@@ -151,7 +153,8 @@ class ConfigManager {
 };
 
 // The seed's serialisation helpers: pretty-printed (2 spaces), keys sorted,
-// non-ASCII kept as UTF-8.
+// non-ASCII kept as UTF-8. Throws InvalidInputError for data JSON text cannot
+// hold: NaN, an infinity, a binary value, a string that is not UTF-8.
 std::string serialize_for_storage(const nlohmann::json& data);
 // Throws CorruptedDataError if text is not JSON.
 nlohmann::json deserialize_from_storage(const std::string& text);

@@ -1010,6 +1010,34 @@ TEST_F(TimeTravelTest, WriteStateRefusesToOverwriteUnlessAsked) {
   }
 }
 
+// A state given to write_state need not come from the store: a collection
+// name becomes a file name and a document is written into the file, so what a
+// commit would refuse is refused here, before anything is written.
+TEST_F(TimeTravelTest, WriteStateRefusesNamesLeavingOutDirAndDocumentsNotJson) {
+  TempDir out;
+  std::string target = out / "state";
+  const Collections kRefused[] = {
+      {{"../escaped", {{"k", "1"}}}},
+      {{"", {{"k", "1"}}}},
+      {{"a/b", {{"k", "1"}}}},
+      {{"notes", {{"k", "not json"}}}},
+      {{"notes", {{"k", R"({"a":1)"}}}},
+      {{"notes", {{"", "1"}}}},
+      // A valid collection first: nothing of it is written either.
+      {{"contacts", {{"a", "1"}}}, {"notes", {{"k", "1"}, {"l", "{"}}}},
+  };
+  for (const Collections& state : kRefused) {
+    refusal([&] { write_state(target, state, /*overwrite=*/true); });
+  }
+  EXPECT_FALSE(fs::exists(out / "escaped.json"));
+  EXPECT_FALSE(fs::exists(target)) << "refused, yet wrote into the output directory";
+
+  // A document that is JSON but not compact is written compact.
+  write_state(target, {{"notes", {{"k", "{ \"a\" : [1, 2] }"}}}}, false);
+  EXPECT_EQ(testing::read_bytes(target + "/notes.json"),
+            "{\n  \"k\": {\"a\":[1,2]}\n}\n");
+}
+
 TEST_F(TimeTravelTest, ReadsWorkBesideALiveWriterAndAfterReopen) {
   open(10, 1 << 20);
   put("notes", "a", 1);

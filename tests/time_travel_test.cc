@@ -12,6 +12,7 @@
 #include <atomic>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -775,6 +776,29 @@ TEST_F(TimeTravelTest, WindowRefusalNamesTheWindow) {
   // The window's ends are inside it.
   EXPECT_EQ(normalized(state_at(dir(), kBase))["notes"]["a"], "1");
   EXPECT_EQ(normalized(state_at(dir(), system_now_ns()))["notes"]["a"], "2");
+}
+
+// The ends of int64_t are times outside the window like any other: refused
+// with InvalidInputError naming them, and no overflow on the way (UBSan
+// checks it in the sanitizer build).
+TEST_F(TimeTravelTest, RestoreToTheEndsOfTheInt64RangeIsRefusedAsOutsideTheWindow) {
+  open(10, 1 << 20);
+  put("notes", "a", 1);
+  std::string journal = journal_bytes(dir());
+  const int64_t kEnds[] = {std::numeric_limits<int64_t>::min(),
+                           std::numeric_limits<int64_t>::max()};
+  for (int64_t t : kEnds) {
+    std::string m = refusal([&] { store_->restore_to(t); });
+    EXPECT_NE(m.find(format_time_ns(t)), std::string::npos) << m;
+    EXPECT_NE(m.find("can restore from " + time_text(kBase)), std::string::npos) << m;
+    refusal([&] { store_->plan_restore(t); });
+    refusal([&] { state_at(dir(), t); });
+  }
+  EXPECT_NE(
+      refusal([&] { state_at(dir(), kEnds[0]); }).find("1677-09-21T00:12:43.145224192Z"),
+      std::string::npos);
+  EXPECT_EQ(journal_bytes(dir()), journal);
+  EXPECT_EQ(store_->last_seq(), 1u);
 }
 
 // The commit clock ahead of the system clock (or the system clock stepped

@@ -440,6 +440,10 @@ CommitResult Store::import_from(const std::string& in_dir) {
 }
 
 void Store::log_event(std::string_view level, std::string_view message) const {
+  if (level != "INFO" && level != "WARN" && level != "ERROR") {
+    throw InvalidInputError("log level '" + std::string(level) +
+                            "' is not INFO, WARN or ERROR");
+  }
   if (impl_->log) impl_->log->write(level, message);
 }
 

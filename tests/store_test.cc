@@ -943,6 +943,31 @@ TEST_F(StoreTest, SalvageOpenRefusesRecordsMissingInsideASegmentWithTheExtractAd
   EXPECT_EQ(open(read_only)->list("contacts").size(), 8u);
 }
 
+// --- storage.log ---
+
+// log_event is open to callers: a level outside the three is refused, and a
+// message cannot add a line of its own (a forged event) with a newline or
+// any other control character.
+TEST_F(StoreTest, LogEventRefusesOtherLevelsAndCannotForgeALine) {
+  auto store = open();
+  std::string before = testing::read_bytes(path("storage.log"));
+  for (const char* level : {"DEBUG", "info", "", "INFO ", "ERROR\nINFO"}) {
+    EXPECT_THROW(store->log_event(level, "refused"), InvalidInputError) << level;
+  }
+  EXPECT_EQ(testing::read_bytes(path("storage.log")), before);
+
+  store->log_event("WARN", "a\n2026-11-25T10:00:00.000000000Z ERROR forged\r\x01\x7f\tb");
+  std::string added = testing::read_bytes(path("storage.log")).substr(before.size());
+  ASSERT_FALSE(added.empty());
+  EXPECT_EQ(std::count(added.begin(), added.end(), '\n'), 1) << added;
+  EXPECT_EQ(added.back(), '\n');
+  EXPECT_NE(
+      added.find(
+          " WARN a\\n2026-11-25T10:00:00.000000000Z ERROR forged\\r\\x01\\x7f\\tb\n"),
+      std::string::npos)
+      << added;
+}
+
 // --- permissions ---
 
 TEST_F(StoreTest, DirectoriesAre0700AndFiles0600) {

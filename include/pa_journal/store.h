@@ -114,7 +114,10 @@ class Store {
   CommitResult export_to(const std::string& out_dir) const;
   CommitResult import_from(const std::string& in_dir);
 
-  // Appends a line to storage.log (level "INFO", "WARN" or "ERROR").
+  // Appends one line to storage.log: its time, level and message. level is
+  // "INFO", "WARN" or "ERROR", else InvalidInputError; the message's control
+  // characters are written escaped (a newline as \n, others as \xNN), so a
+  // message cannot start a line of its own.
   void log_event(std::string_view level, std::string_view message) const;
 
   uint64_t last_seq() const;

@@ -943,6 +943,30 @@ TEST_F(StoreTest, SalvageOpenRefusesRecordsMissingInsideASegmentWithTheExtractAd
   EXPECT_EQ(open(read_only)->list("contacts").size(), 8u);
 }
 
+// --- retention ---
+
+// retain_backups(0) keeps one snapshot, the newest: replay starts there.
+TEST_F(StoreTest, RetainBackupsOfZeroKeepsTheNewestSnapshot) {
+  Options options;
+  options.auto_compact = false;
+  auto clock =
+      std::make_shared<std::atomic<int64_t>>(int64_t{1'795'600'800} * 1'000'000'000);
+  options.clock_ns = [clock] { return clock->fetch_add(1'000'000'000); };
+  auto store = open(options);
+  std::string newest;
+  for (int i = 1; i <= 3; ++i) {
+    store->put("contacts", "k", doc(i));
+    newest = store->compact().snapshot_id;
+  }
+  ASSERT_EQ(list_backups(store_dir()).size(), 3u);
+  store->retain_backups(0);
+  auto kept = list_backups(store_dir());
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].id, newest);
+  store.reset();
+  EXPECT_EQ(open()->get("contacts", "k"), doc(3));
+}
+
 // --- storage.log ---
 
 // log_event is open to callers: a level outside the three is refused, and a

@@ -99,7 +99,8 @@ class Store {
   // snapshot needs. Also runs automatically in the background (Options).
   CompactionResult compact();
 
-  // Keeps the newest keep_count snapshots, removes the rest, and deletes the
+  // Keeps the newest keep_count snapshots (at least one: keep_count 0 keeps
+  // the newest, where replay starts), removes the rest, and deletes the
   // journal segments that no kept snapshot needs (as compaction does).
   void retain_backups(size_t keep_count);
 

@@ -334,6 +334,7 @@ std::vector<std::pair<std::string, std::string>> Store::list(
 }
 
 std::vector<std::string> Store::collections() const {
+  impl_->check_readable();
   std::shared_lock<std::shared_mutex> lock(impl_->state_mu);
   return impl_->state.collection_names();
 }
@@ -344,6 +345,7 @@ Collections Store::state() const {
 }
 
 uint64_t Store::last_seq() const {
+  impl_->check_readable();
   std::shared_lock<std::shared_mutex> lock(impl_->state_mu);
   return impl_->state.last_seq();
 }

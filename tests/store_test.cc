@@ -314,6 +314,25 @@ TEST_P(StoreFailureTest, FailedCallStopsTheStoreAndReopenShowsExactlyTheAcknowle
   EXPECT_EQ(store->put("contacts", "k4", doc(4)).seq, 4u);
 }
 
+// The failed commit was staged (reads see staged commits) but never
+// acknowledged: after the failure no read reports it, collections() and
+// last_seq() no more than get(), list() and state().
+TEST_P(StoreFailureTest, EveryReadThrowsJournalFailedAfterTheFailure) {
+  auto fault_fs = std::make_shared<FaultFileSystem>();
+  Options options;
+  options.file_system = fault_fs;
+  auto store = open(options);
+  for (int i = 1; i <= 3; ++i) store->put("contacts", "k" + std::to_string(i), doc(i));
+  EXPECT_EQ(store->last_seq(), 3u);
+  fault_fs->fail(GetParam(), 1, FaultMode::kOnce);
+  EXPECT_THROW(store->put("lost", "k", doc(0)), JournalFailedError);
+  EXPECT_THROW(store->last_seq(), JournalFailedError);
+  EXPECT_THROW(store->collections(), JournalFailedError);
+  EXPECT_THROW(store->get("contacts", "k1"), JournalFailedError);
+  EXPECT_THROW(store->list("contacts"), JournalFailedError);
+  EXPECT_THROW(store->state(), JournalFailedError);
+}
+
 INSTANTIATE_TEST_SUITE_P(Faults, StoreFailureTest,
                          ::testing::Values(FsOp::kAppend, FsOp::kSync),
                          [](const auto& param) {

@@ -72,6 +72,11 @@ class Store {
   // and InvalidInputError for a seq no commit has been given yet.
   void wait_durable(uint64_t seq);
 
+  // Reads: get, list, collections, state and last_seq. Once the journal has
+  // failed they throw JournalFailedError, as commits do: the state in memory
+  // may hold commits that were never acknowledged (the failed one included),
+  // so none of it is reported; reopen the store to read what is durable.
+  //
   // The document as compact JSON, or nullopt. get and list throw
   // InvalidInputError for a name or key that no document could have.
   std::optional<std::string> get(std::string_view collection, std::string_view key) const;
@@ -121,6 +126,9 @@ class Store {
   // message cannot start a line of its own.
   void log_event(std::string_view level, std::string_view message) const;
 
+  // The sequence number of the newest commit staged (0 if none), as reads see
+  // it; see wait_durable for when it is acknowledged. A read: throws
+  // JournalFailedError once the journal has failed.
   uint64_t last_seq() const;
   const RecoveryReport& recovery() const;
   const std::string& dir() const;

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 
 #include "journal/format.h"
 #include "journal/journal_reader.h"
 #include "journal/record_codec.h"
 #include "pa_journal/errors.h"
+#include "pa_journal/time.h"
 
 namespace pa_journal {
 
@@ -100,7 +102,14 @@ Record JournalWriter::enqueue(std::vector<Operation> ops, std::string origin,
                               const Stage& stage, const Prepare& prepare) {
   std::unique_lock<std::mutex> lock(mu_);
   throw_if_failed();
-  // Strictly increasing times make "the state at T" name one record exactly.
+  // Strictly increasing times make "the state at T" name one record exactly,
+  // so after a commit at the largest time there is no time left to give.
+  constexpr int64_t kLastTime = std::numeric_limits<int64_t>::max();
+  if (last_time_ns_ == kLastTime) {
+    throw StorageError("no commit time is left: a commit already has the largest time " +
+                       format_time_ns(kLastTime) +
+                       " the store can hold; check the commit clock");
+  }
   Record record{next_seq_, std::max(now_ns(), last_time_ns_ + 1), std::move(ops),
                 std::move(origin)};
   if (prepare) prepare(record);  // may throw: nothing has changed yet

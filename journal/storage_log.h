@@ -17,7 +17,9 @@ namespace pa_journal {
 class StorageLog {
  public:
   StorageLog(std::shared_ptr<FileSystem> fs, std::string path);
-  // level is "INFO", "WARN" or "ERROR". Failing to log never fails the caller.
+  // level is "INFO", "WARN" or "ERROR". The message's control characters are
+  // written escaped (a newline as \n, others as \xNN), so every call adds
+  // exactly one line. Failing to log never fails the caller.
   void write(std::string_view level, std::string_view message);
 
  private:

@@ -1,6 +1,7 @@
 #include <date/date.h>
 
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <sstream>
 
@@ -122,9 +123,21 @@ bool parse_local(const std::string& text, int64_t* out) {
 
 }  // namespace
 
+// Whole seconds and the nanoseconds after them, taken apart by hand: flooring
+// a sys_time<Nanos> to days subtracts past INT64_MIN for times near it, while
+// whole seconds lie far inside the range of every unit date uses.
 std::string format_time_ns(int64_t unix_ns) {
-  date::sys_time<Nanos> t{Nanos(unix_ns)};
-  return date::format("%FT%TZ", t);
+  constexpr int64_t kNanosPerSecond = 1'000'000'000;
+  int64_t seconds = unix_ns / kNanosPerSecond;
+  int64_t nanos = unix_ns % kNanosPerSecond;
+  if (nanos < 0) {  // division truncates toward zero; the time of day counts up
+    seconds -= 1;
+    nanos += kNanosPerSecond;
+  }
+  char fraction[11];  // ".nnnnnnnnn" and the NUL
+  std::snprintf(fraction, sizeof fraction, ".%09lld", static_cast<long long>(nanos));
+  return date::format("%FT%T", date::sys_seconds{std::chrono::seconds(seconds)}) +
+         fraction + "Z";
 }
 
 int64_t system_now_ns() {

@@ -2,6 +2,7 @@
 #include "pa_journal/file_storage.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -57,9 +58,34 @@ std::string key_of(const json& item, size_t position) {
   return "#" + std::to_string(position);
 }
 
+// Throws InvalidInputError if value holds what JSON text cannot: NaN or an
+// infinity (nlohmann would write null) or a binary value (nlohmann would
+// write an object {"bytes": ...}). Either would be stored as something else
+// than was given.
+void refuse_unstorable(const json& value, const char* what) {
+  switch (value.type()) {
+    case json::value_t::number_float:
+      if (!std::isfinite(value.get<double>())) {
+        throw InvalidInputError(std::string(what) +
+                                " holds NaN or an infinity, which JSON cannot hold");
+      }
+      return;
+    case json::value_t::binary:
+      throw InvalidInputError(std::string(what) +
+                              " holds a binary value, which JSON cannot hold");
+    case json::value_t::array:
+    case json::value_t::object:
+      for (const auto& member : value) refuse_unstorable(member, what);
+      return;
+    default:
+      return;
+  }
+}
+
 // An item as compact JSON. nlohmann refuses strings that are not UTF-8 with a
 // json::type_error; that is refused input, reported as the error model says.
 std::string dump_item(const json& item) {
+  refuse_unstorable(item, "an item");
   try {
     return item.dump();
   } catch (const json::exception& e) {
@@ -196,21 +222,33 @@ bool FileStorage::report(const char* what, const std::string& name, Fn&& fn) {
   try {
     fn();
     store_->log_event("INFO", std::string(what) + " " + name);
-    last_error_.clear();
+    set_last_error({});
     return true;
   } catch (const BackupNotFoundError&) {
     throw;
   } catch (const StorageError& e) {
-    last_error_ = e.what();
+    set_last_error(e.what());
     store_->log_event("ERROR", std::string(what) + " " + name + " failed: " + e.what());
     return false;
   }
+}
+
+void FileStorage::set_last_error(std::string error) {
+  std::lock_guard<std::mutex> lock(error_mu_);
+  last_error_ = std::move(error);
+}
+
+std::string FileStorage::last_error() const {
+  std::lock_guard<std::mutex> lock(error_mu_);
+  return last_error_;
 }
 
 bool FileStorage::save(const std::string& filename, const json& data) {
   return report("save", filename, [&] {
     std::string collection = collection_of(filename);
     Desired desired = desired_documents(collection, data);
+    // The difference is taken against the list it is committed onto.
+    std::lock_guard<std::mutex> lock(commit_mu_);
     auto ops = changes(collection, current_documents(*store_, collection), desired.docs);
     add_order(ops, *store_, collection, desired.order);
     if (!ops.empty()) store_->commit(std::move(ops), "save " + filename);
@@ -258,6 +296,7 @@ bool FileStorage::restore_from_backup(const std::string& filename,
   std::string id = backup_id(collection, *chosen);
   return report("restore_from_backup", filename + " from " + chosen->filename, [&] {
     Collections backup = load_backup(base_dir_, id);
+    std::lock_guard<std::mutex> lock(commit_mu_);  // as in save()
     auto ops =
         changes(collection, current_documents(*store_, collection), backup[collection]);
     auto order = backup[kOrderCollection].find(collection);
@@ -342,6 +381,7 @@ json recover_from_corruption(FileStorage& storage, const std::string& filename) 
 }
 
 std::string serialize_for_storage(const json& data) {
+  refuse_unstorable(data, "data");
   try {
     return data.dump(2, ' ', /*ensure_ascii=*/false);
   } catch (const json::exception& e) {

@@ -334,6 +334,7 @@ std::vector<std::pair<std::string, std::string>> Store::list(
 }
 
 std::vector<std::string> Store::collections() const {
+  impl_->check_readable();
   std::shared_lock<std::shared_mutex> lock(impl_->state_mu);
   return impl_->state.collection_names();
 }
@@ -344,6 +345,7 @@ Collections Store::state() const {
 }
 
 uint64_t Store::last_seq() const {
+  impl_->check_readable();
   std::shared_lock<std::shared_mutex> lock(impl_->state_mu);
   return impl_->state.last_seq();
 }
@@ -440,6 +442,10 @@ CommitResult Store::import_from(const std::string& in_dir) {
 }
 
 void Store::log_event(std::string_view level, std::string_view message) const {
+  if (level != "INFO" && level != "WARN" && level != "ERROR") {
+    throw InvalidInputError("log level '" + std::string(level) +
+                            "' is not INFO, WARN or ERROR");
+  }
   if (impl_->log) impl_->log->write(level, message);
 }
 

@@ -170,7 +170,23 @@ std::vector<DocumentVersion> document_history(const std::string& dir,
 
 void write_state(const std::string& out_dir, const Collections& state, bool overwrite,
                  const Options& options) {
-  write_state_files(*file_system(options), out_dir, state, overwrite);
+  // A state may come from the caller, not the store: a collection name
+  // becomes a path (../x would leave out_dir) and a document is written as it
+  // is, so both are checked, as a commit checks them, before anything is written.
+  std::optional<Collections> compacted;  // only if a document is not compact
+  for (const auto& [name, collection] : state) {
+    validate_collection_name(name);
+    for (const auto& [key, doc] : collection) {
+      validate_key(key);
+      std::string compact = canonical_json(doc);
+      if (compact != doc) {
+        if (!compacted) compacted = state;
+        (*compacted)[name][key] = std::move(compact);
+      }
+    }
+  }
+  write_state_files(*file_system(options), out_dir, compacted ? *compacted : state,
+                    overwrite);
 }
 
 std::vector<DocumentChange> diff_states(const Collections& from, const Collections& to) {

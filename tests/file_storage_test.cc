@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
@@ -24,6 +25,7 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "journal/format.h"
@@ -827,6 +829,66 @@ TEST_F(FileStorageTest, save_of_large_list_with_one_change_appends_one_small_rec
   json loaded = storage->load("contacts.json");
   ASSERT_EQ(loaded.size(), 10000u);
   EXPECT_EQ(loaded, items);
+}
+
+// save() reads the stored list and commits the difference. Two threads saving
+// different lists to one file must leave one of them, not a mix of the two
+// differences taken against the same old list.
+TEST_F(FileStorageTest, concurrent_saves_of_one_file_leave_one_of_the_saved_lists) {
+  Options o = options();
+  o.durability = Durability::kNone;  // the race is in memory; syncs only slow it
+  FileStorage storage(base(), o);
+  auto list_of = [](const std::string& prefix) {
+    json items = json::array();
+    for (int i = 0; i < 20; ++i)
+      items.push_back(contact(prefix + std::to_string(i), prefix));
+    return items;
+  };
+  const json start = list_of("c"), first = list_of("a"), second = list_of("b");
+  for (int round = 0; round < 200; ++round) {
+    ASSERT_TRUE(storage.save("contacts.json", start)) << storage.last_error();
+    std::atomic<int> ready{0};
+    auto save = [&](const json& list) {
+      ready.fetch_add(1);
+      while (ready.load() < 2) std::this_thread::yield();
+      EXPECT_TRUE(storage.save("contacts.json", list)) << storage.last_error();
+    };
+    std::thread a(save, std::cref(first));
+    std::thread b(save, std::cref(second));
+    a.join();
+    b.join();
+    json loaded = storage.load("contacts.json");
+    ASSERT_TRUE(loaded == first || loaded == second)
+        << "round " << round << ": " << loaded.size() << " items, neither list saved";
+  }
+}
+
+// JSON text has no NaN, infinity or binary value; nlohmann would store null
+// and {"bytes": ...} in their place. save() refuses them and stores nothing.
+TEST_F(FileStorageTest, save_refuses_non_finite_numbers_and_binary_values) {
+  auto storage = open();
+  const json kept = json::array({contact("a", "Alice")});
+  ASSERT_TRUE(storage->save("contacts.json", kept)) << storage->last_error();
+  uint64_t seq = storage->store().last_seq();
+  const double kUnstorable[] = {std::nan(""), HUGE_VAL, -HUGE_VAL};
+  for (double number : kUnstorable) {
+    json item = contact("b", "Bob");
+    item["address"]["score"] = number;  // nested, not only at the top
+    EXPECT_FALSE(storage->save("contacts.json", json::array({kept[0], item}))) << number;
+    EXPECT_TRUE(contains(storage->last_error(), "NaN or an infinity"))
+        << storage->last_error();
+    EXPECT_FALSE(storage->save("scores.json", json::array({number}))) << number;
+    EXPECT_THROW(serialize_for_storage(json::array({number})), InvalidInputError);
+  }
+  json binary = contact("b", "Bob");
+  binary["photo"] = json::binary({0x89, 0x50, 0x4e, 0x47});
+  EXPECT_FALSE(storage->save("contacts.json", json::array({binary})));
+  EXPECT_TRUE(contains(storage->last_error(), "binary")) << storage->last_error();
+  EXPECT_THROW(serialize_for_storage(binary), InvalidInputError);
+
+  EXPECT_EQ(storage->store().last_seq(), seq);  // nothing was committed
+  EXPECT_EQ(storage->load("contacts.json"), kept);
+  EXPECT_EQ(storage->load("scores.json"), json::array());
 }
 
 // An export changed after it was written (one byte of a collection file, the

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <limits>
 #include <map>
 #include <set>
 #include <thread>
@@ -187,6 +188,32 @@ TEST_F(JournalWriterTest, CommitTimeStaysAfterTheJournalsLastTimeOnResume) {
   Record record = commit(*writer, "b");
   EXPECT_EQ(record.seq, 2u);
   EXPECT_EQ(record.time_ns, 5001);
+}
+
+// A clock at the end of int64_t: the commit after the one at INT64_MAX would
+// need a later time. It is refused, and no time overflows or goes backwards.
+TEST_F(JournalWriterTest, CommitAfterTheLargestTimeIsRefusedWithoutOverflow) {
+  Options options;
+  options.clock_ns = [] { return std::numeric_limits<int64_t>::max() - 1; };
+  auto writer = make_writer(options);
+  EXPECT_EQ(commit(*writer, "a").time_ns, std::numeric_limits<int64_t>::max() - 1);
+  EXPECT_EQ(commit(*writer, "b").time_ns, std::numeric_limits<int64_t>::max());
+  try {
+    commit(*writer, "c");
+    ADD_FAILURE() << "a commit was given a time after INT64_MAX";
+  } catch (const JournalFailedError& e) {
+    ADD_FAILURE() << "the journal failed: " << e.what();
+  } catch (const StorageError& e) {
+    EXPECT_NE(std::string(e.what()).find("no commit time is left"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(writer->last_seq(), 2u);
+  EXPECT_EQ(writer->last_time_ns(), std::numeric_limits<int64_t>::max());
+  writer.reset();
+  std::vector<int64_t> on_disk;
+  for (const auto& r : read_journal()) on_disk.push_back(r.time_ns);
+  EXPECT_EQ(on_disk, (std::vector<int64_t>{std::numeric_limits<int64_t>::max() - 1,
+                                           std::numeric_limits<int64_t>::max()}));
 }
 
 TEST_F(JournalWriterTest, OriginIsStoredWithTheRecord) {

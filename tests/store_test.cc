@@ -314,6 +314,25 @@ TEST_P(StoreFailureTest, FailedCallStopsTheStoreAndReopenShowsExactlyTheAcknowle
   EXPECT_EQ(store->put("contacts", "k4", doc(4)).seq, 4u);
 }
 
+// The failed commit was staged (reads see staged commits) but never
+// acknowledged: after the failure no read reports it, collections() and
+// last_seq() no more than get(), list() and state().
+TEST_P(StoreFailureTest, EveryReadThrowsJournalFailedAfterTheFailure) {
+  auto fault_fs = std::make_shared<FaultFileSystem>();
+  Options options;
+  options.file_system = fault_fs;
+  auto store = open(options);
+  for (int i = 1; i <= 3; ++i) store->put("contacts", "k" + std::to_string(i), doc(i));
+  EXPECT_EQ(store->last_seq(), 3u);
+  fault_fs->fail(GetParam(), 1, FaultMode::kOnce);
+  EXPECT_THROW(store->put("lost", "k", doc(0)), JournalFailedError);
+  EXPECT_THROW(store->last_seq(), JournalFailedError);
+  EXPECT_THROW(store->collections(), JournalFailedError);
+  EXPECT_THROW(store->get("contacts", "k1"), JournalFailedError);
+  EXPECT_THROW(store->list("contacts"), JournalFailedError);
+  EXPECT_THROW(store->state(), JournalFailedError);
+}
+
 INSTANTIATE_TEST_SUITE_P(Faults, StoreFailureTest,
                          ::testing::Values(FsOp::kAppend, FsOp::kSync),
                          [](const auto& param) {
@@ -966,6 +985,55 @@ TEST_F(StoreTest, SalvageOpenRefusesRecordsMissingInsideASegmentWithTheExtractAd
   read_only.recovery = RecoveryMode::kSalvage;
   read_only.read_only = true;
   EXPECT_EQ(open(read_only)->list("contacts").size(), 8u);
+}
+
+// --- retention ---
+
+// retain_backups(0) keeps one snapshot, the newest: replay starts there.
+TEST_F(StoreTest, RetainBackupsOfZeroKeepsTheNewestSnapshot) {
+  Options options;
+  options.auto_compact = false;
+  auto clock =
+      std::make_shared<std::atomic<int64_t>>(int64_t{1'795'600'800} * 1'000'000'000);
+  options.clock_ns = [clock] { return clock->fetch_add(1'000'000'000); };
+  auto store = open(options);
+  std::string newest;
+  for (int i = 1; i <= 3; ++i) {
+    store->put("contacts", "k", doc(i));
+    newest = store->compact().snapshot_id;
+  }
+  ASSERT_EQ(list_backups(store_dir()).size(), 3u);
+  store->retain_backups(0);
+  auto kept = list_backups(store_dir());
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].id, newest);
+  store.reset();
+  EXPECT_EQ(open()->get("contacts", "k"), doc(3));
+}
+
+// --- storage.log ---
+
+// log_event is open to callers: a level outside the three is refused, and a
+// message cannot add a line of its own (a forged event) with a newline or
+// any other control character.
+TEST_F(StoreTest, LogEventRefusesOtherLevelsAndCannotForgeALine) {
+  auto store = open();
+  std::string before = testing::read_bytes(path("storage.log"));
+  for (const char* level : {"DEBUG", "info", "", "INFO ", "ERROR\nINFO"}) {
+    EXPECT_THROW(store->log_event(level, "refused"), InvalidInputError) << level;
+  }
+  EXPECT_EQ(testing::read_bytes(path("storage.log")), before);
+
+  store->log_event("WARN", "a\n2026-11-25T10:00:00.000000000Z ERROR forged\r\x01\x7f\tb");
+  std::string added = testing::read_bytes(path("storage.log")).substr(before.size());
+  ASSERT_FALSE(added.empty());
+  EXPECT_EQ(std::count(added.begin(), added.end(), '\n'), 1) << added;
+  EXPECT_EQ(added.back(), '\n');
+  EXPECT_NE(
+      added.find(
+          " WARN a\\n2026-11-25T10:00:00.000000000Z ERROR forged\\r\\x01\\x7f\\tb\n"),
+      std::string::npos)
+      << added;
 }
 
 // --- permissions ---

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include <limits>
 #include <optional>
 #include <random>
 #include <string>
@@ -169,6 +170,20 @@ TEST(FormatTime, RfcThreeThreeNineInUtcWithNanoseconds) {
   EXPECT_EQ(format_time_ns(kNov25 + 123'456'789), "2026-11-25T10:00:00.123456789Z");
   EXPECT_EQ(format_time_ns(0), "1970-01-01T00:00:00.000000000Z");
   EXPECT_EQ(format_time_ns(-1), "1969-12-31T23:59:59.999999999Z");
+}
+
+// Every int64_t is a time: the two ends of the range, and the nanosecond
+// next to each, format without overflow (UBSan checks it in the sanitizer
+// build) to the instants they are.
+TEST(FormatTime, EndsOfTheInt64RangeFormatWithoutOverflow) {
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  EXPECT_EQ(format_time_ns(kMin), "1677-09-21T00:12:43.145224192Z");
+  EXPECT_EQ(format_time_ns(kMin + 1), "1677-09-21T00:12:43.145224193Z");
+  EXPECT_EQ(format_time_ns(kMax), "2262-04-11T23:47:16.854775807Z");
+  EXPECT_EQ(format_time_ns(kMax - 1), "2262-04-11T23:47:16.854775806Z");
+  EXPECT_EQ(format_time_ns(-kSecond), "1969-12-31T23:59:59.000000000Z");
+  EXPECT_EQ(format_time_ns(-kSecond - 1), "1969-12-31T23:59:58.999999999Z");
 }
 
 TEST(FormatTime, RoundTripsThroughParseTime) {

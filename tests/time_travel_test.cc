@@ -12,6 +12,7 @@
 #include <atomic>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -777,6 +778,29 @@ TEST_F(TimeTravelTest, WindowRefusalNamesTheWindow) {
   EXPECT_EQ(normalized(state_at(dir(), system_now_ns()))["notes"]["a"], "2");
 }
 
+// The ends of int64_t are times outside the window like any other: refused
+// with InvalidInputError naming them, and no overflow on the way (UBSan
+// checks it in the sanitizer build).
+TEST_F(TimeTravelTest, RestoreToTheEndsOfTheInt64RangeIsRefusedAsOutsideTheWindow) {
+  open(10, 1 << 20);
+  put("notes", "a", 1);
+  std::string journal = journal_bytes(dir());
+  const int64_t kEnds[] = {std::numeric_limits<int64_t>::min(),
+                           std::numeric_limits<int64_t>::max()};
+  for (int64_t t : kEnds) {
+    std::string m = refusal([&] { store_->restore_to(t); });
+    EXPECT_NE(m.find(format_time_ns(t)), std::string::npos) << m;
+    EXPECT_NE(m.find("can restore from " + time_text(kBase)), std::string::npos) << m;
+    refusal([&] { store_->plan_restore(t); });
+    refusal([&] { state_at(dir(), t); });
+  }
+  EXPECT_NE(
+      refusal([&] { state_at(dir(), kEnds[0]); }).find("1677-09-21T00:12:43.145224192Z"),
+      std::string::npos);
+  EXPECT_EQ(journal_bytes(dir()), journal);
+  EXPECT_EQ(store_->last_seq(), 1u);
+}
+
 // The commit clock ahead of the system clock (or the system clock stepped
 // back after commits): a time at or before the last commit is in the journal,
 // never in the future, and a restore made then is still undone by restoring to
@@ -1008,6 +1032,34 @@ TEST_F(TimeTravelTest, WriteStateRefusesToOverwriteUnlessAsked) {
   for (const auto& entry : fs::directory_iterator(target)) {
     EXPECT_EQ(entry.path().extension(), ".json") << entry.path();
   }
+}
+
+// A state given to write_state need not come from the store: a collection
+// name becomes a file name and a document is written into the file, so what a
+// commit would refuse is refused here, before anything is written.
+TEST_F(TimeTravelTest, WriteStateRefusesNamesLeavingOutDirAndDocumentsNotJson) {
+  TempDir out;
+  std::string target = out / "state";
+  const Collections kRefused[] = {
+      {{"../escaped", {{"k", "1"}}}},
+      {{"", {{"k", "1"}}}},
+      {{"a/b", {{"k", "1"}}}},
+      {{"notes", {{"k", "not json"}}}},
+      {{"notes", {{"k", R"({"a":1)"}}}},
+      {{"notes", {{"", "1"}}}},
+      // A valid collection first: nothing of it is written either.
+      {{"contacts", {{"a", "1"}}}, {"notes", {{"k", "1"}, {"l", "{"}}}},
+  };
+  for (const Collections& state : kRefused) {
+    refusal([&] { write_state(target, state, /*overwrite=*/true); });
+  }
+  EXPECT_FALSE(fs::exists(out / "escaped.json"));
+  EXPECT_FALSE(fs::exists(target)) << "refused, yet wrote into the output directory";
+
+  // A document that is JSON but not compact is written compact.
+  write_state(target, {{"notes", {{"k", "{ \"a\" : [1, 2] }"}}}}, false);
+  EXPECT_EQ(testing::read_bytes(target + "/notes.json"),
+            "{\n  \"k\": {\"a\":[1,2]}\n}\n");
 }
 
 TEST_F(TimeTravelTest, ReadsWorkBesideALiveWriterAndAfterReopen) {

@@ -8,6 +8,8 @@
 // in the collection "facade-order" (so "facade-order.json" is refused). An "id"
 // must be a string or an integer and is a store key: 1 to 256 bytes of UTF-8,
 // no '/' and no control character; two items of a list may not share one.
+// An item holding NaN, an infinity or a binary value is refused: JSON text
+// cannot hold them, and storing null or {"bytes": ...} instead would alter it.
 // save() journals only what changed, as one atomic commit: saving a
 // 10,000-item list with one item edited appends one small record.
 // "config.json" holds one object whose members are the keys of the
@@ -26,12 +28,17 @@
 // success flag return false on a StorageError, after logging it to
 // storage.log; last_error() says what it was.
 //
-// Thread-safety: as Store.
+// Thread-safety: as Store: a FileStorage may be shared by any number of
+// threads. Each save and restore_from_backup reads the current list and
+// commits the difference as one step with respect to the other calls on the
+// same FileStorage, so that two saves of one file leave one of the two lists;
+// a commit made through store() meanwhile is not part of that step.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -86,16 +93,23 @@ class FileStorage {
 
   const std::string& base_dir() const { return base_dir_; }
   std::string backup_dir() const { return base_dir_ + "/backups"; }
-  const std::string& last_error() const { return last_error_; }
+  // The error of the latest call returning a success flag: why it returned
+  // false, or empty if it returned true. Shared by the threads using this
+  // FileStorage: the latest call of any of them.
+  std::string last_error() const;
   Store& store() { return *store_; }
 
  private:
   template <typename Fn>
   bool report(const char* what, const std::string& name, Fn&& fn);
+  void set_last_error(std::string error);
 
   std::string base_dir_;
   std::unique_ptr<Store> store_;
-  std::string last_error_;
+  // Held from reading a collection to committing the change to it.
+  std::mutex commit_mu_;
+  mutable std::mutex error_mu_;
+  std::string last_error_;  // guarded by error_mu_
 };
 
 // The seed's recover_from_corruption: the list saved under filename as the
@@ -139,7 +153,8 @@ class ConfigManager {
 };
 
 // The seed's serialisation helpers: pretty-printed (2 spaces), keys sorted,
-// non-ASCII kept as UTF-8.
+// non-ASCII kept as UTF-8. Throws InvalidInputError for data JSON text cannot
+// hold: NaN, an infinity, a binary value, a string that is not UTF-8.
 std::string serialize_for_storage(const nlohmann::json& data);
 // Throws CorruptedDataError if text is not JSON.
 nlohmann::json deserialize_from_storage(const std::string& text);

@@ -69,7 +69,9 @@ struct Options {
   // The file-system seam. Null means the real POSIX file system.
   std::shared_ptr<FileSystem> file_system;
   // The commit clock, UTC nanoseconds since the Unix epoch. Null means the
-  // system clock. Commit times never go backwards whatever it returns.
+  // system clock. Commit times never go backwards whatever it returns: each
+  // is after the one before, so once a commit has the largest time (INT64_MAX,
+  // 2262-04-11T23:47:16.854775807Z) later commits throw StorageError.
   std::function<int64_t()> clock_ns;
   // Progress of long work started by a call: the replay of Store::open,
   // replay_store, export_store, verify_store, Store::compact and

@@ -72,6 +72,11 @@ class Store {
   // and InvalidInputError for a seq no commit has been given yet.
   void wait_durable(uint64_t seq);
 
+  // Reads: get, list, collections, state and last_seq. Once the journal has
+  // failed they throw JournalFailedError, as commits do: the state in memory
+  // may hold commits that were never acknowledged (the failed one included),
+  // so none of it is reported; reopen the store to read what is durable.
+  //
   // The document as compact JSON, or nullopt. get and list throw
   // InvalidInputError for a name or key that no document could have.
   std::optional<std::string> get(std::string_view collection, std::string_view key) const;
@@ -99,7 +104,8 @@ class Store {
   // snapshot needs. Also runs automatically in the background (Options).
   CompactionResult compact();
 
-  // Keeps the newest keep_count snapshots, removes the rest, and deletes the
+  // Keeps the newest keep_count snapshots (at least one: keep_count 0 keeps
+  // the newest, where replay starts), removes the rest, and deletes the
   // journal segments that no kept snapshot needs (as compaction does).
   void retain_backups(size_t keep_count);
 
@@ -114,9 +120,15 @@ class Store {
   CommitResult export_to(const std::string& out_dir) const;
   CommitResult import_from(const std::string& in_dir);
 
-  // Appends a line to storage.log (level "INFO", "WARN" or "ERROR").
+  // Appends one line to storage.log: its time, level and message. level is
+  // "INFO", "WARN" or "ERROR", else InvalidInputError; the message's control
+  // characters are written escaped (a newline as \n, others as \xNN), so a
+  // message cannot start a line of its own.
   void log_event(std::string_view level, std::string_view message) const;
 
+  // The sequence number of the newest commit staged (0 if none), as reads see
+  // it; see wait_durable for when it is acknowledged. A read: throws
+  // JournalFailedError once the journal has failed.
   uint64_t last_seq() const;
   const RecoveryReport& recovery() const;
   const std::string& dir() const;

@@ -57,8 +57,10 @@ std::vector<DocumentVersion> document_history(const std::string& dir,
                                               const Options& options = {});
 
 // Writes a state as readable JSON files, out_dir/<collection>.json, each
-// through a temporary file and a rename. Unless overwrite, refuses with
-// InvalidInputError before writing anything if one of them exists.
+// through a temporary file and a rename, documents compact. Refuses with
+// InvalidInputError before writing anything a collection name, key or
+// document that a commit would refuse (a name such as "../x" or "", text
+// that is not JSON), and, unless overwrite, if one of the files exists.
 void write_state(const std::string& out_dir, const Collections& state, bool overwrite,
                  const Options& options = {});
 

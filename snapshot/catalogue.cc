@@ -243,7 +243,7 @@ std::vector<std::string> apply_retention(FileSystem& fs, const std::string& back
 void write_state_files(FileSystem& fs, const std::string& dir,
                        const Collections& collections, bool overwrite,
                        const ProgressTick& progress) {
-  fs.create_dir(dir);
+  create_dirs_durably(fs, dir);
   for (const auto& [name, _] : collections) {
     if (!overwrite && fs.exists(dir + "/" + name + ".json")) {
       throw InvalidInputError(dir + "/" + name +

@@ -66,7 +66,7 @@ std::vector<std::string> apply_retention(FileSystem& fs, const std::string& back
                                          uint64_t* oldest_intact_seq = nullptr);
 
 // Writes one readable file per collection, DIR/<collection>.json, each
-// atomically, creating dir (0700) if needed. Unless overwrite, refuses with
+// atomically, creating dir and its missing parents (0700, durably) if needed. Unless overwrite, refuses with
 // InvalidInputError before writing anything if any of those files exists.
 // progress, if set, gets documents written: 0, then after each file.
 void write_state_files(FileSystem& fs, const std::string& dir,

@@ -42,6 +42,7 @@
 #include "pa_journal/errors.h"
 #include "pa_journal/inspect.h"
 #include "pa_journal/store.h"
+#include "pa_journal/time_travel.h"
 #include "tests/kill_workload.h"
 #include "tests/power_loss_file_system.h"
 #include "tests/test_util.h"
@@ -115,6 +116,19 @@ TEST(PowerLossFileSystem, DirectoryCreatedSinceItsParentsSyncVanishes) {
   fs->sync_dir(tmp / "d");
   fs->lose_power(PowerLoss::kStrict, rng);
   EXPECT_FALSE(std::filesystem::exists(tmp / "d"));
+}
+
+// restore --out and replay --out: once write_state returns, the directory it
+// created (parents included) and the files in it survive a power loss.
+TEST(PowerLossWriteState, TheStateWrittenOutSurvivesAPowerLoss) {
+  TempDir tmp;
+  std::mt19937_64 rng(1);
+  auto fs = std::make_shared<PowerLossFileSystem>(tmp.path());
+  Options options;
+  options.file_system = fs;
+  write_state(tmp / "out/at-noon", {{"notes", {{"n1", R"({"a":1})"}}}}, false, options);
+  fs->lose_power(PowerLoss::kStrict, rng);
+  EXPECT_EQ(read_bytes(tmp / "out/at-noon/notes.json"), "{\n  \"n1\": {\"a\":1}\n}\n");
 }
 
 TEST(PowerLossFileSystem, RenameAndRemoveAreUndoneUntilTheDirectoryIsSynced) {

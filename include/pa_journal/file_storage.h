@@ -130,6 +130,11 @@ nlohmann::json recover_from_corruption(FileStorage& storage, const std::string& 
 // save_config() on a fresh store, which stores every default, starts a
 // 60-second timer; with backup_count 10 that keeps restorable history to the
 // last ten timed backups.
+//
+// Thread-safety: none of its own (its copy of the settings is a plain
+// member): use one ConfigManager from one thread at a time. Each set() and
+// save_config() is one commit, so two ConfigManagers on one FileStorage never
+// leave a setting half written; the later commit of a key wins.
 class ConfigManager {
  public:
   // The seed's DEFAULT_CONFIG.

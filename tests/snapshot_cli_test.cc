@@ -312,6 +312,35 @@ TEST_F(SnapshotCliTest, ExportJsonNamesTheStateItWroteAndImportRestoresIt) {
   EXPECT_TRUE(contains(human.out, "nothing to import")) << human.describe();
 }
 
+// The undo line after an import is one to paste: it names the store, and a
+// store that held nothing before has no earlier state to restore to.
+TEST_F(SnapshotCliTest, ImportNamesAnUndoThatWorks) {
+  make_store(dir);
+  std::string ex = tmp / "ex";
+  ASSERT_EQ(pj({"export", ex}).exit_code, kExitOk);
+  std::string fresh = tmp / "fresh store";
+  CommandResult first = testing::run_pa_journal({"--dir", fresh, "import", ex});
+  ASSERT_EQ(first.exit_code, kExitOk) << first.describe();
+  EXPECT_TRUE(contains(first.out, "first commit: there is no earlier state"))
+      << first.out;
+
+  auto store = Store::open(tmp / "other");
+  store->put("notes", "mine", "1");
+  store.reset();
+  CommandResult imp = testing::run_pa_journal({"--dir", tmp / "other", "import", ex});
+  ASSERT_EQ(imp.exit_code, kExitOk) << imp.describe();
+  std::string prefix =
+      "undo with: pa-journal --dir " + (tmp / "other") + " restore --at ";
+  size_t at = imp.out.find(prefix);
+  ASSERT_NE(at, std::string::npos) << imp.out;
+  std::string undo_time = imp.out.substr(at + prefix.size());
+  undo_time = undo_time.substr(0, undo_time.find('\n'));
+  CommandResult undo =
+      testing::run_pa_journal({"--dir", tmp / "other", "restore", "--at", undo_time});
+  ASSERT_EQ(undo.exit_code, kExitOk) << undo.describe();
+  EXPECT_EQ(state_of(tmp / "other"), json::parse(R"({"notes":{"mine":1}})"));
+}
+
 TEST_F(SnapshotCliTest, ExportAtATimeWritesThatState) {
   Options options;
   int hour = 0;

@@ -98,9 +98,12 @@ TEST_F(TimeCliTest, RestoreBetweenVersionsAndUndoIt) {
   ASSERT_EQ(h.size(), 3u) << h.dump();
   int64_t restored_at = time_of(h[2]);
   ASSERT_GT(restored_at, t2);
-  // The text output names the undo: a restore to just before this commit.
+  // The text output names the undo: a restore to just before this commit, of
+  // this store, as a line to paste.
   std::string undo_at = at(restored_at - 1);
-  EXPECT_NE(out.find("undo with: pa-journal restore --at " + undo_at), std::string::npos)
+  EXPECT_NE(
+      out.find("undo with: pa-journal --dir " + store() + " restore --at " + undo_at),
+      std::string::npos)
       << out;
 
   // Restoring to just before that restore brings back the later one.

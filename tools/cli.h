@@ -60,6 +60,10 @@ std::string local_time(int64_t unix_ns);
 // One character per bucket, ' ' for 0 and eight heights otherwise.
 std::string sparkline(const std::vector<uint64_t>& counts);
 void print_error(const std::string& message);
+// What to run to undo commit r (an import or a restore): a restore to just
+// before it, naming --dir if the command was given one, so that the line can
+// be pasted as it is. The store's first commit has no earlier state to go to.
+std::string undo_hint(const Globals& g, const CommitResult& r);
 
 // Commands. Each returns its exit code; errors are thrown as StorageError
 // (or UsageError) and mapped to exit codes by main.

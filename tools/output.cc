@@ -14,6 +14,27 @@
 
 namespace pa_journal::cli {
 
+namespace {
+
+// text as one shell word: as it is if it is plain, else in single quotes.
+std::string shell_word(const std::string& text) {
+  bool plain = !text.empty() && text.find_first_not_of(
+                                    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                    "0123456789_./-+:=@%,") == std::string::npos;
+  if (plain) return text;
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+}  // namespace
+
+std::string undo_hint(const Globals& g, const CommitResult& r) {
+  if (r.seq == 1) return "this is the store's first commit: there is no earlier state";
+  std::string dir = g.dir.empty() ? "" : " --dir " + shell_word(g.dir);
+  return "undo with: pa-journal" + dir + " restore --at " + format_time_ns(r.time_ns - 1);
+}
+
 std::string store_dir(const Globals& g) {
   if (!g.dir.empty()) return g.dir;
   if (const char* env = std::getenv("PA_JOURNAL_DIR"); env && *env) return env;

@@ -148,9 +148,8 @@ int run_import(const Globals& g, const std::string& in_dir) {
     std::cout << "nothing to import: the store already holds " << in_dir
               << "'s content\n";
   } else {
-    std::cout << "imported " << in_dir << " as commit " << r.seq
-              << "; undo with: pa-journal restore --at " << format_time_ns(r.time_ns - 1)
-              << "\n";
+    std::cout << "imported " << in_dir << " as commit " << r.seq << "; "
+              << undo_hint(g, r) << "\n";
   }
   return kExitOk;
 }

@@ -88,9 +88,8 @@ int run_restore(const Globals& g, const RestoreArgs& args) {
     std::cout << "nothing to restore: the state at " << format_time_ns(t)
               << " is the current state\n";
   } else {
-    std::cout << "restored to " << format_time_ns(t) << " as commit " << r.seq
-              << "; undo with: pa-journal restore --at " << format_time_ns(r.time_ns - 1)
-              << "\n";
+    std::cout << "restored to " << format_time_ns(t) << " as commit " << r.seq << "; "
+              << undo_hint(g, r) << "\n";
   }
   return kExitOk;
 }

@@ -234,12 +234,12 @@ bool FileStorage::report(const char* what, const std::string& name, Fn&& fn) {
 }
 
 void FileStorage::set_last_error(std::string error) {
-  std::lock_guard<std::mutex> lock(error_mu_);
+  std::lock_guard<std::mutex> lock(locks_->error);
   last_error_ = std::move(error);
 }
 
 std::string FileStorage::last_error() const {
-  std::lock_guard<std::mutex> lock(error_mu_);
+  std::lock_guard<std::mutex> lock(locks_->error);
   return last_error_;
 }
 
@@ -247,11 +247,18 @@ bool FileStorage::save(const std::string& filename, const json& data) {
   return report("save", filename, [&] {
     std::string collection = collection_of(filename);
     Desired desired = desired_documents(collection, data);
-    // The difference is taken against the list it is committed onto.
-    std::lock_guard<std::mutex> lock(commit_mu_);
-    auto ops = changes(collection, current_documents(*store_, collection), desired.docs);
-    add_order(ops, *store_, collection, desired.order);
-    if (!ops.empty()) store_->commit(std::move(ops), "save " + filename);
+    // The difference is taken against the list it is committed onto. Reads
+    // see enqueued commits, so the lock need not last through the sync, and
+    // saves from several threads share one (group commit).
+    uint64_t seq = 0;
+    {
+      std::lock_guard<std::mutex> lock(locks_->commit);
+      auto ops =
+          changes(collection, current_documents(*store_, collection), desired.docs);
+      add_order(ops, *store_, collection, desired.order);
+      if (!ops.empty()) seq = store_->enqueue(std::move(ops), "save " + filename).seq;
+    }
+    if (seq) store_->wait_durable(seq);
   });
 }
 
@@ -296,15 +303,22 @@ bool FileStorage::restore_from_backup(const std::string& filename,
   std::string id = backup_id(collection, *chosen);
   return report("restore_from_backup", filename + " from " + chosen->filename, [&] {
     Collections backup = load_backup(base_dir_, id);
-    std::lock_guard<std::mutex> lock(commit_mu_);  // as in save()
-    auto ops =
-        changes(collection, current_documents(*store_, collection), backup[collection]);
-    auto order = backup[kOrderCollection].find(collection);
-    if (order != backup[kOrderCollection].end()) {
-      add_order(ops, *store_, collection, parse_document(order->second));
+    uint64_t seq = 0;
+    {
+      std::lock_guard<std::mutex> lock(locks_->commit);  // as in save()
+      auto ops =
+          changes(collection, current_documents(*store_, collection), backup[collection]);
+      auto order = backup[kOrderCollection].find(collection);
+      if (order != backup[kOrderCollection].end()) {
+        add_order(ops, *store_, collection, parse_document(order->second));
+      }
+      if (!ops.empty()) {
+        seq =
+            store_->enqueue(std::move(ops), "restore " + filename + " from backup " + id)
+                .seq;
+      }
     }
-    if (!ops.empty())
-      store_->commit(std::move(ops), "restore " + filename + " from backup " + id);
+    if (seq) store_->wait_durable(seq);
   });
 }
 

@@ -106,10 +106,12 @@ class FileStorage {
 
   std::string base_dir_;
   std::unique_ptr<Store> store_;
-  // Held from reading a collection to committing the change to it.
-  std::mutex commit_mu_;
-  mutable std::mutex error_mu_;
-  std::string last_error_;  // guarded by error_mu_
+  struct Locks {
+    std::mutex commit;  // from reading a collection to enqueueing the change
+    std::mutex error;   // guards last_error_
+  };
+  std::unique_ptr<Locks> locks_ = std::make_unique<Locks>();  // FileStorage stays movable
+  std::string last_error_;
 };
 
 // The seed's recover_from_corruption: the list saved under filename as the

@@ -119,13 +119,13 @@ void note_journal_ends_early(const ScanReport& scan, uint64_t snapshot_seq,
                              RecoveryMode mode, RecoveryReport& report) {
   std::string segment =
       scan.segments.empty() ? "journal/" : "journal/" + scan.segments.back().name;
-  Damage missing = journal_ends_before_snapshot(segment, scan.next_seq, scan.next_seq - 1,
-                                                snapshot_seq);
+  uint64_t last = scan.segments.empty() ? 0 : scan.next_seq - 1;
+  Damage missing = journal_ends_before_snapshot(segment, last + 1, last, snapshot_seq);
   if (mode == RecoveryMode::kStrict) {
     throw CorruptedDataError(missing.describe() +
                                  "; the default mode (tolerate-tail) opens the store "
                                  "from the snapshot",
-                             missing.file, 0, scan.next_seq - 1);
+                             missing.file, 0, last);
   }
   report.damage.push_back(std::move(missing));
 }
@@ -157,7 +157,7 @@ Recovered recover_once(FileSystem& fs, const std::string& store_dir,
   out.report.mode = options.mode;
   out.report.records_replayed = applied;  // with until_ns, fewer than scan.records
   out.report.damage = scan.damage;
-  if (scan.next_seq <= after)
+  if (after > 0 && (scan.next_seq <= after || scan.segments.empty()))
     note_journal_ends_early(scan, after, options.mode, out.report);
   if (options.writable) {
     out.report.quarantined = repair(fs, journal_dir, scan);
@@ -179,8 +179,9 @@ Damage journal_ends_before_snapshot(const std::string& segment, uint64_t from_se
           0,
           from_seq,
           snapshot_seq,
-          "the journal ends at seq " + std::to_string(last_seq) + ", before seq " +
-              std::to_string(snapshot_seq) +
+          (last_seq == 0 ? std::string("the journal holds no record")
+                         : "the journal ends at seq " + std::to_string(last_seq)) +
+              ", before seq " + std::to_string(snapshot_seq) +
               ", which a snapshot covers: the snapshot holds the state, the history "
               "up to it is gone"};
 }

@@ -42,18 +42,20 @@ struct RecoverOptions {
 };
 
 // Records from_seq..snapshot_seq, missing from a journal that ends at
-// last_seq although a snapshot covers snapshot_seq: the journal once held
-// them (compaction syncs it before it writes a snapshot), the snapshot holds
-// their state, their history is gone. segment: the newest segment's path
-// relative to the store, "journal/" if there is none.
+// last_seq (0: it holds none) although a snapshot covers snapshot_seq: the journal once
+// held them (compaction syncs it before it writes a snapshot), the snapshot holds their
+// state, their history is gone. segment: the newest segment's path relative to the store,
+// "journal/" if there is none.
 Damage journal_ends_before_snapshot(const std::string& segment, uint64_t from_seq,
                                     uint64_t last_seq, uint64_t snapshot_seq);
 
 // store_dir holds journal/ and backups/. Throws CorruptedDataError when the
 // mode refuses the journal's damage. A journal that ends before the loaded
 // snapshot's seq is reported as missing records, fatal only under strict: the
-// state is whole. The writer resumes after the snapshot, so only the first
-// open after the loss sees it; verify_store finds it every time. A read-only recovery
+// state is whole; so is a journal with no segment at all. The writer
+// resumes after the snapshot, so only the first open after the loss sees it;
+// verify_store finds it while the journal shows the gap (a journal emptied
+// and then written to again looks like one that retention trimmed). A read-only recovery
 // that fails while the store's files change (another process compacting), or on damage in
 // the newest segment (a record being written there), is tried again, up to five times
 // (replay/reread.h).

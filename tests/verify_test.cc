@@ -118,6 +118,21 @@ TEST_F(VerifyEndsTest, OpenReportsAJournalCutBeforeTheSnapshotAndStrictRefusesIt
   EXPECT_EQ(missing().size(), 1u);  // verify still finds the gap
 }
 
+TEST_F(VerifyEndsTest, OpenReportsAJournalWithNoSegmentLeftBesideASnapshot) {
+  write(40, /*compact_after=*/40);
+  for (const std::string& segment : segments()) fs::remove(segment);
+  Options strict = options();
+  strict.recovery = RecoveryMode::kStrict;
+  EXPECT_THROW(Store::open(dir_.path(), strict), CorruptedDataError);
+  auto store = Store::open(dir_.path(), options());
+  const std::vector<Damage>& damage = store->recovery().damage;
+  ASSERT_EQ(damage.size(), 1u);
+  EXPECT_EQ(damage[0].kind, Damage::Kind::kMissingRecords);
+  EXPECT_EQ(damage[0].first_seq, 1u);
+  EXPECT_EQ(damage[0].last_seq, 40u);
+  EXPECT_EQ(store->list("notes").size(), 40u);
+}
+
 TEST_F(VerifyEndsTest, JournalStartingAfterTheOldestSnapshotIsMissingTheRecordsBetween) {
   write(40, /*compact_after=*/10);
   {

@@ -51,11 +51,11 @@ void read_beside_writer(FileSystem& fs, const std::string& store_dir,
 }
 
 void read_listing_stable(FileSystem& fs, const std::string& store_dir,
-                         const std::function<void()>& pass) {
+                         const std::function<bool()>& pass) {
   for (int attempt = 1;; ++attempt) {
     std::vector<std::string> before = store_listing(fs, store_dir);
     try {
-      pass();
+      if (pass()) return;
     } catch (const StorageError&) {
       if (attempt == kReadAttempts || store_listing(fs, store_dir) == before) throw;
       pause_before_reread(attempt);

@@ -36,12 +36,14 @@ void read_beside_writer(FileSystem& fs, const std::string& store_dir,
                         const std::function<void()>& read);
 
 // As read_beside_writer, for a pass that collects what it finds instead of
-// throwing damage (verify, inspect, the backup listing): a pass during which
-// the store's listing changed, whether it threw a StorageError or not, may
-// have mixed two states of the store or taken a removed file for damage, so
-// it is run again, up to kReadAttempts times in all; the last pass stands.
+// throwing damage (verify, inspect, the backup listing). A pass during which
+// the store's listing changed may have mixed two states of the store or taken
+// a removed file for damage, so unless it returns true (it stands as it is: a
+// verify that found no damage) it is run again, as is one that threw a
+// StorageError while the listing changed, up to kReadAttempts times in all;
+// the last pass stands.
 void read_listing_stable(FileSystem& fs, const std::string& store_dir,
-                         const std::function<void()>& pass);
+                         const std::function<bool()>& pass);
 
 // Whether any of damage lies in the newest journal segment, for passes that
 // collect damage instead of throwing it (verify).

@@ -85,7 +85,10 @@ JournalSummary inspect_journal(const std::string& dir, const Options& options) {
   auto fs = file_system(options);
   existing_journal(*fs, dir);
   JournalSummary summary;
-  read_listing_stable(*fs, dir, [&] { summary = inspect_once(*fs, dir, options); });
+  read_listing_stable(*fs, dir, [&] {
+    summary = inspect_once(*fs, dir, options);
+    return false;  // stands only if the listing held still
+  });
   return summary;
 }
 
@@ -206,7 +209,11 @@ VerifyResult verify_store(const std::string& dir, const Options& options) {
   auto fs = file_system(options);
   existing_journal(*fs, dir);
   VerifyResult result;
-  read_listing_stable(*fs, dir, [&] { result = verify_once(*fs, dir, options); });
+  // A removal shows as damage, so a pass without any stands.
+  read_listing_stable(*fs, dir, [&] {
+    result = verify_once(*fs, dir, options);
+    return result.ok();
+  });
   return result;
 }
 
@@ -222,6 +229,7 @@ std::vector<BackupSummary> list_backups(const std::string& dir, const Options& o
       for (const auto& f : info.files) b.files.push_back({f.collection, f.file, f.bytes});
       out.push_back(std::move(b));
     }
+    return false;
   });
   return out;
 }

@@ -213,31 +213,30 @@ bool snapshot_files_intact(FileSystem& fs, const std::string& backups_dir,
   }
 }
 
-std::vector<std::string> apply_retention(FileSystem& fs, const std::string& backups_dir,
-                                         size_t keep_count,
-                                         const std::string& known_intact_id,
-                                         uint64_t* oldest_intact_seq) {
+Retention apply_retention(FileSystem& fs, const std::string& backups_dir,
+                          size_t keep_count, const std::string& known_intact_id) {
   std::vector<SnapshotInfo> snapshots = list_snapshots(fs, backups_dir);
   keep_count = std::max<size_t>(keep_count, 1);
   size_t intact = 0;
   uint64_t oldest = 0;
-  std::vector<std::string> removed;
+  Retention out;
   for (const SnapshotInfo& s : snapshots) {
     if (intact < keep_count) {
       if (s.id == known_intact_id || snapshot_files_intact(fs, backups_dir, s)) {
         ++intact;
         oldest = s.seq;
+      } else {
+        out.damaged.push_back(s.id);
       }
       continue;
     }
     fs.remove(backups_dir + "/" + s.manifest_name());
-    removed.push_back(s.id);
+    out.removed.push_back(s.id);
   }
-  bool fallback = intact >= std::min<size_t>(2, keep_count);
-  if (oldest_intact_seq) *oldest_intact_seq = fallback ? oldest : 0;
-  if (!removed.empty()) fs.sync_dir(backups_dir);
+  if (intact >= std::min<size_t>(2, keep_count)) out.journal_needed_after = oldest;
+  if (!out.removed.empty()) fs.sync_dir(backups_dir);
   remove_orphans(fs, backups_dir);
-  return removed;
+  return out;
 }
 
 void write_state_files(FileSystem& fs, const std::string& dir,

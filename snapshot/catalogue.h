@@ -49,26 +49,30 @@ SnapshotInfo write_snapshot(FileSystem& fs, const std::string& backups_dir,
 bool snapshot_files_intact(FileSystem& fs, const std::string& backups_dir,
                            const SnapshotInfo& info);
 
+struct Retention {
+  std::vector<std::string> removed;  // ids of the snapshots removed
+  std::vector<std::string> damaged;  // ids kept, not counted: their files fail
+  // Journal segments wholly at or before this seq may go: the oldest intact
+  // snapshot kept. 0 (keep them all) unless two kept snapshots are intact
+  // (one if keep_count is 1), so that damage to the newest, whose files the
+  // readable state files are links to, leaves one to fall back to.
+  uint64_t journal_needed_after = 0;
+};
+
 // Keeps the newest keep_count (at least 1) snapshots whose files are intact,
 // and the damaged ones newer than the oldest of those; removes the older
-// ones; returns the ids removed. A damaged snapshot cannot be loaded, so it
-// never counts as one of the kept backups: counting it would remove the last
-// good copy of a moment (and let the journal behind it go). known_intact_id's
-// files are not read (the snapshot just written). Sets *oldest_intact_seq, if
-// not null, to the seq of the oldest intact snapshot kept, journal segments
-// may go only up to there; but to 0 (keep them all) unless two kept snapshots
-// are intact (one if keep_count is 1), so that damage to the newest, whose
-// files the readable state files are links to, leaves one to fall back to.
-// Also removes orphans (files no manifest names, temporary files).
-std::vector<std::string> apply_retention(FileSystem& fs, const std::string& backups_dir,
-                                         size_t keep_count,
-                                         const std::string& known_intact_id = {},
-                                         uint64_t* oldest_intact_seq = nullptr);
+// ones. A damaged snapshot cannot be loaded, so it never counts as one of the
+// kept backups: counting it would remove the last good copy of a moment (and
+// let the journal behind it go). known_intact_id's files are not read (the
+// snapshot just written). Also removes orphans (files no manifest names,
+// temporary files).
+Retention apply_retention(FileSystem& fs, const std::string& backups_dir,
+                          size_t keep_count, const std::string& known_intact_id = {});
 
 // Writes one readable file per collection, DIR/<collection>.json, each
-// atomically, creating dir and its missing parents (0700, durably) if needed. Unless overwrite, refuses with
-// InvalidInputError before writing anything if any of those files exists.
-// progress, if set, gets documents written: 0, then after each file.
+// atomically, creating dir and its missing parents (0700, durably) if needed. Unless
+// overwrite, refuses with InvalidInputError before writing anything if any of those files
+// exists. progress, if set, gets documents written: 0, then after each file.
 void write_state_files(FileSystem& fs, const std::string& dir,
                        const Collections& collections, bool overwrite,
                        const ProgressTick& progress = nullptr);

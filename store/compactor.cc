@@ -65,6 +65,7 @@ CompactionResult Compactor::compact_locked(const ProgressFn& progress) {
   writer_->wait_durable(capture.seq);  // step 1
   writer_->sync();
   const std::string backups = dir_ + "/backups";
+  bool copies = state_files_want_copies(keep);
   // Progress: the snapshot's documents (the state files are links to it).
   ProgressTick tick;
   if (progress) {
@@ -76,8 +77,8 @@ CompactionResult Compactor::compact_locked(const ProgressFn& progress) {
                                      capture.time_ns, tick);
   last_snapshot_seq_ = capture.seq;
   capture.collections.clear();  // the state's copy is written; free it now
-  link_state_files(*fs_, dir_, backups, info, /*copy=*/keep == 1);  // step 3
-  CompactionResult removed = retain_locked(keep, info.id);
+  link_state_files(*fs_, dir_, backups, info, copies);  // step 3
+  CompactionResult removed = retain_locked(keep, info.id, copies);
   result.removed_snapshots = std::move(removed.removed_snapshots);
   result.removed_segments = std::move(removed.removed_segments);
   result.snapshot_id = info.id;
@@ -96,13 +97,26 @@ CompactionResult Compactor::compact_locked(const ProgressFn& progress) {
   return result;
 }
 
+// Links let an in-place edit of a readable file reach the newest snapshot.
+// That costs only that backup while an older one can be fallen back to, but
+// with one backup kept there is none; and a newest snapshot found damaged
+// says that someone edits the readable files, which would otherwise damage
+// every snapshot in turn and stop retention from trimming the journal.
+bool Compactor::state_files_want_copies(size_t keep) {
+  if (keep <= 1) return true;
+  const std::string backups = dir_ + "/backups";
+  if (!fs_->exists(backups)) return false;
+  auto snapshots = list_snapshots(*fs_, backups);
+  return !snapshots.empty() && !snapshot_files_intact(*fs_, backups, snapshots.front());
+}
+
 // Step 3 again, for the files a crash after the manifest left stale.
 void Compactor::refresh_state_files(size_t keep) {
   const std::string backups = dir_ + "/backups";
   if (!fs_->exists(backups)) return;
   auto snapshots = list_snapshots(*fs_, backups);
   if (snapshots.empty() || snapshots.front().seq != last_snapshot_seq_) return;
-  link_state_files(*fs_, dir_, backups, snapshots.front(), /*copy=*/keep == 1,
+  link_state_files(*fs_, dir_, backups, snapshots.front(), /*copy=*/keep <= 1,
                    /*only_stale=*/true);
 }
 
@@ -116,15 +130,30 @@ CompactionResult Compactor::retain(size_t keep_count) {
 }
 
 CompactionResult Compactor::retain_locked(size_t keep_count,
-                                          const std::string& written_id) {
+                                          const std::string& written_id,
+                                          bool state_files_copied) {
   const std::string backups = dir_ + "/backups";
   CompactionResult result;
   if (!fs_->exists(backups)) return result;
-  uint64_t oldest_intact = 0;
-  result.removed_snapshots =
-      apply_retention(*fs_, backups, keep_count, written_id, &oldest_intact);
-  if (oldest_intact > 0) result.removed_segments = delete_old_segments(oldest_intact);
+  Retention retention = apply_retention(*fs_, backups, keep_count, written_id);
+  result.removed_snapshots = std::move(retention.removed);
+  if (!retention.damaged.empty()) {
+    log_->write("WARN", "retention: damaged snapshots kept but not counted as backups: " +
+                            join(retention.damaged) + " (pa-journal verify says why)");
+  }
+  uint64_t needed_after = retention.journal_needed_after;
+  if (needed_after == 0) return result;
+  // One backup and no journal behind it: the state files must not be links.
+  if (keep_count <= 1 && !state_files_copied) copy_state_files_of(needed_after);
+  result.removed_segments = delete_old_segments(needed_after);
   return result;
+}
+
+void Compactor::copy_state_files_of(uint64_t snapshot_seq) {
+  const std::string backups = dir_ + "/backups";
+  for (const SnapshotInfo& s : list_snapshots(*fs_, backups)) {
+    if (s.seq == snapshot_seq) link_state_files(*fs_, dir_, backups, s, /*copy=*/true);
+  }
 }
 
 // Step 4: segments whose successor starts at or before oldest_kept_seq + 1.

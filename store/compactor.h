@@ -90,9 +90,13 @@ class Compactor {
 
  private:
   CompactionResult compact_locked(const ProgressFn& progress);
-  // written_id: the snapshot this compaction wrote, known to be intact.
-  CompactionResult retain_locked(size_t keep_count, const std::string& written_id = {});
+  // written_id: the snapshot this compaction wrote, known to be intact;
+  // state_files_copied: the state files were just written as copies of it.
+  CompactionResult retain_locked(size_t keep_count, const std::string& written_id = {},
+                                 bool state_files_copied = false);
+  bool state_files_want_copies(size_t keep);
   void refresh_state_files(size_t keep);
+  void copy_state_files_of(uint64_t snapshot_seq);
   std::vector<std::string> delete_old_segments(uint64_t oldest_kept_seq);
   void background_loop();
   bool due(const Settings& settings, std::chrono::steady_clock::time_point last) const;

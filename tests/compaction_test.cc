@@ -414,6 +414,57 @@ TEST(CompactionTest, WithOneBackupTheStateFilesAreCopies) {
   EXPECT_EQ(store->list("contacts").size(), 20u);
 }
 
+// Other ways to end with one backup and no journal behind it: lowering the
+// count by hand (retain_backups, the seed's delete_old_backups) and a
+// backup_count of 0. The state files must be copies before the journal goes.
+TEST(CompactionTest, RetentionDownToOneBackupMakesTheStateFilesCopiesFirst) {
+  for (bool by_option : {false, true}) {
+    SCOPED_TRACE(by_option ? "backup_count 0" : "retain_backups(1)");
+    TempDir dir;
+    Options options = manual_options();
+    options.segment_bytes = 1024;
+    if (by_option) options.backup_count = 0;
+    {
+      auto store = Store::open(dir.path(), options);
+      for (int i = 0; i < 20; ++i) store->put("contacts", std::to_string(i), contact(i));
+      store->compact();
+      for (int i = 20; i < 40; ++i) store->put("contacts", std::to_string(i), contact(i));
+      store->compact();
+      if (!by_option) store->retain_backups(1);
+    }
+    ASSERT_EQ(snapshots_of(dir.path()).size(), 1u);
+    ASSERT_GT(segments_of(dir.path()).front().first_seq, 1u);
+    EXPECT_EQ(stat_of(dir / "contacts.json").st_nlink, 1u);
+    std::ofstream(dir / "contacts.json", std::ios::app) << " ";
+    auto store = Store::open(dir.path(), options);
+    EXPECT_TRUE(store->recovery().snapshot_fallbacks.empty());
+    EXPECT_EQ(store->list("contacts").size(), 40u);
+  }
+}
+
+// Someone who edits the readable files in place after every compaction would
+// damage every snapshot in turn, and retention, waiting for two intact ones,
+// would never trim the journal. A damaged newest snapshot switches the state
+// files to copies, so the journal is trimmed all the same.
+TEST(CompactionTest, RepeatedEditsOfTheStateFilesStillLetTheJournalBeTrimmed) {
+  TempDir dir;
+  Options options = manual_options();
+  options.segment_bytes = 1024;
+  options.backup_count = 3;
+  auto store = Store::open(dir.path(), options);
+  size_t segments_removed = 0;
+  for (int round = 0; round < 8; ++round) {
+    for (int i = 0; i < 20; ++i)
+      store->put("contacts", std::to_string(i), contact(i, round));
+    segments_removed += store->compact().removed_segments.size();
+    std::ofstream(dir / "contacts.json", std::ios::app) << " ";
+  }
+  EXPECT_GT(segments_removed, 0u);
+  EXPECT_LE(snapshots_of(dir.path()).size(), 6u);
+  EXPECT_NE(read_bytes(dir / "storage.log").find("damaged snapshots kept"),
+            std::string::npos);
+}
+
 // A crash after the manifest's rename, before every readable file is
 // replaced, leaves some from the older snapshot, some missing and a temporary
 // file. The next compaction puts them right even with nothing new to write.

@@ -567,7 +567,7 @@ TEST_F(CatalogueTest, RetentionKeepsExactlyTheNewestAndRemovesTheRest) {
     written.push_back(write_snapshot(*fs_, backups(), sample_collections(i), 10 * i,
                                      kTime + i * kSecond));
   }
-  auto removed = apply_retention(*fs_, backups(), 3);
+  auto removed = apply_retention(*fs_, backups(), 3).removed;
   std::set<std::string> expected_removed;
   for (int i = 0; i < 4; ++i) expected_removed.insert(written[i].id);
   EXPECT_EQ(std::set<std::string>(removed.begin(), removed.end()), expected_removed);
@@ -584,8 +584,8 @@ TEST_F(CatalogueTest, RetentionKeepsExactlyTheNewestAndRemovesTheRest) {
   EXPECT_EQ(names_in(backups()), expected_names);
 
   // Applying it again changes nothing; keeping more than exist changes nothing.
-  EXPECT_TRUE(apply_retention(*fs_, backups(), 3).empty());
-  EXPECT_TRUE(apply_retention(*fs_, backups(), 10).empty());
+  EXPECT_TRUE(apply_retention(*fs_, backups(), 3).removed.empty());
+  EXPECT_TRUE(apply_retention(*fs_, backups(), 10).removed.empty());
   EXPECT_EQ(names_in(backups()), expected_names);
 }
 
@@ -609,7 +609,7 @@ TEST_F(CatalogueTest, RetentionRemovesOrphansButNeverFilesOfPresentManifests) {
                                         "contacts_final.json", "2024.manifest.txt"};
   for (const auto& name : unrelated) write_bytes(backup(name), "mine");
 
-  auto removed = apply_retention(*fs_, backups(), 5);
+  auto removed = apply_retention(*fs_, backups(), 5).removed;
   EXPECT_TRUE(removed.empty());
   std::set<std::string> names = names_in(backups());
   for (const auto& name : orphans) EXPECT_EQ(names.count(name), 0u) << name;

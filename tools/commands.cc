@@ -97,6 +97,12 @@ int run_put(const Globals& g, OpKind kind, const std::string& collection,
   validate_key(key);
   std::string document = kind == OpKind::kDelete ? std::string() : json_arg(json_text);
   if (kind != OpKind::kDelete) parse_input_json(document);
+  // A patch or delete needs a document, so it cannot succeed where there is
+  // no store: refused without making one (a mistyped --dir).
+  const std::string dir = store_dir(g);
+  if (kind != OpKind::kPut && !std::filesystem::exists(dir + "/journal")) {
+    throw NotFoundError("no document " + collection + "/" + key + ": no store at " + dir);
+  }
   auto store = open_writable(g);
   print_commit(g, store->commit({{kind, collection, key, document}}));
   return kExitOk;

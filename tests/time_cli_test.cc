@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "pa_journal/inspect.h"
+#include "pa_journal/store.h"
 #include "pa_journal/time.h"
 #include "tests/run_command.h"
 #include "tests/test_util.h"
@@ -267,6 +269,29 @@ TEST_F(TimeCliTest, GetAndListAt) {
   r = run({"get", "notes", "a", "--at", at(system_now_ns() + 3600 * kSecond)});
   EXPECT_EQ(r.exit_code, 1) << r.describe();
   EXPECT_NE(r.err.find("can restore from " + at(t1)), std::string::npos) << r.err;
+}
+
+// A snapshot id is cut to the second; read as a time it would name the start
+// of that second, before the records of it the snapshot holds. The id of one
+// of the store's snapshots names that snapshot's moment instead.
+TEST_F(TimeCliTest, ASnapshotIdAsATimeIsThatSnapshotsState) {
+  const int64_t second = parse_time("2026-01-01T00:00:00Z", 0);
+  Options options;
+  int64_t now = second + 500'000'000;
+  options.clock_ns = [&now] { return now; };
+  {
+    auto writer = Store::open(store(), options);
+    writer->put("notes", "a", "1");
+    now += 100'000'000;
+    writer->put("notes", "b", "2");
+    writer->compact();
+    now = second + 1'500'000'000;
+    writer->put("notes", "c", "3");  // in the next second: not in the snapshot
+  }
+  ASSERT_EQ(list_backups(store()).front().id, "20260101_000000");
+  EXPECT_EQ(ok({"get", "notes", "b", "--at", "20260101_000000", "--json"}), "2\n");
+  CommandResult later = run({"get", "notes", "c", "--at", "20260101_000000"});
+  EXPECT_EQ(later.exit_code, 1) << later.describe();
 }
 
 TEST_F(TimeCliTest, DiffJson) {

@@ -107,8 +107,8 @@ void print_summary(const std::string& dir, const JournalSummary& s) {
 
 int list_records(const Globals& g, const InspectArgs& args) {
   RecordFilter filter;
-  if (!args.since.empty()) filter.since_ns = time_arg(args.since);
-  if (!args.until.empty()) filter.until_ns = time_arg(args.until);
+  if (!args.since.empty()) filter.since_ns = time_arg(g, args.since);
+  if (!args.until.empty()) filter.until_ns = time_arg(g, args.until);
   if (!args.collection.empty()) filter.collection = args.collection;
   if (!args.key.empty()) filter.key = args.key;
   filter.from_seq = args.from_seq;

@@ -8,6 +8,7 @@
 
 #include "pa_journal/document.h"
 #include "pa_journal/errors.h"
+#include "pa_journal/inspect.h"
 #include "pa_journal/time.h"
 #include "tools/cli.h"
 #include "tools/progress.h"
@@ -67,12 +68,23 @@ std::unique_ptr<Store> open_read_only(const Globals& g) {
   return Store::open(store_dir(g), options);
 }
 
-int64_t time_arg(const std::string& text) {
+int64_t time_arg(const Globals& g, const std::string& text) {
+  int64_t t = 0;
   try {
-    return parse_time(text, system_now_ns());
+    t = parse_time(text, system_now_ns());
   } catch (const InvalidInputError& e) {
     throw UsageError(e.what());
   }
+  if (text.size() == 15 && text[8] == '_') {
+    try {
+      for (const auto& b : list_backups(store_dir(g), read_options(g))) {
+        if (b.id == text) return b.time_ns;
+      }
+    } catch (const StorageError&) {
+      // No store or no backups to read: the command reports that itself.
+    }
+  }
+  return t;
 }
 
 std::string json_arg(const std::string& text) {

@@ -103,7 +103,7 @@ int run_replay(const Globals& g, const ReplayArgs& args) {
     options = read_options(with_mode, /*progress=*/true);
   }
   std::optional<int64_t> until;
-  if (!args.until.empty()) until = time_arg(args.until);
+  if (!args.until.empty()) until = time_arg(g, args.until);
   ReplayOutcome r = replay_store(store_dir(g), options, until, args.out, args.force);
   if (g.json) {
     json collections = json::object();
@@ -125,7 +125,7 @@ int run_replay(const Globals& g, const ReplayArgs& args) {
 
 int run_export(const Globals& g, const std::string& out_dir, const std::string& at) {
   std::optional<int64_t> until;
-  if (!at.empty()) until = time_arg(at);
+  if (!at.empty()) until = time_arg(g, at);
   auto [seq, time_ns] =
       export_store(store_dir(g), out_dir, until, read_options(g, /*progress=*/true));
   if (g.json) {

@@ -49,11 +49,11 @@ void print_changes(const std::vector<DocumentChange>& changes) {
 }  // namespace
 
 Collections state_at_arg(const Globals& g, const std::string& at) {
-  return state_at(store_dir(g), time_arg(at), read_options(g));
+  return state_at(store_dir(g), time_arg(g, at), read_options(g));
 }
 
 int run_restore(const Globals& g, const RestoreArgs& args) {
-  int64_t t = time_arg(args.at);
+  int64_t t = time_arg(g, args.at);
   if (!args.out.empty()) {
     Collections state = state_at(store_dir(g), t, read_options(g));
     write_state(args.out, state, args.force, read_options(g));
@@ -119,8 +119,8 @@ int run_history(const Globals& g, const std::string& collection, const std::stri
 int run_diff(const Globals& g, const std::string& from, const std::string& to) {
   Options options = read_options(g);
   std::string dir = store_dir(g);
-  int64_t t1 = time_arg(from);
-  int64_t t2 = to.empty() ? system_now_ns() : time_arg(to);
+  int64_t t1 = time_arg(g, from);
+  int64_t t2 = to.empty() ? system_now_ns() : time_arg(g, to);
   auto changes = diff_states(state_at(dir, t1, options), state_at(dir, t2, options));
   if (g.json) {
     print_json({{"from", format_time_ns(t1)},

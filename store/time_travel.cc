@@ -87,7 +87,7 @@ std::optional<std::string> apply_to(std::optional<std::string> value,
 }  // namespace
 
 std::string Window::describe() const {
-  if (empty) return "the store has no records to restore";
+  if (empty) return "the store has no records yet";
   return "can restore from " + format_time_ns(from_ns) + " to now (last commit " +
          format_time_ns(last_commit_ns) + ")";
 }

@@ -341,6 +341,18 @@ TEST_F(SnapshotCliTest, ImportNamesAnUndoThatWorks) {
   EXPECT_EQ(state_of(tmp / "other"), json::parse(R"({"notes":{"mine":1}})"));
 }
 
+// A store with no records has no snapshot and no commit time: no "seq 0"
+// covered by a snapshot, no time in 1970.
+TEST_F(SnapshotCliTest, CompactAndExportOfAStoreWithNoRecordsSaySo) {
+  CommandResult compact = pj({"compact"});
+  ASSERT_EQ(compact.exit_code, kExitOk) << compact.describe();
+  EXPECT_EQ(compact.out, "nothing to compact: the store has no records\n");
+  CommandResult ex = pj({"export", tmp / "ex", "--json"});
+  ASSERT_EQ(ex.exit_code, kExitOk) << ex.describe();
+  EXPECT_EQ(parse_json(ex.out).at("seq"), 0);
+  EXPECT_TRUE(parse_json(ex.out).at("time").is_null()) << ex.out;
+}
+
 TEST_F(SnapshotCliTest, ExportAtATimeWritesThatState) {
   Options options;
   int hour = 0;

@@ -57,7 +57,9 @@ int run_compact(const Globals& g) {
          {"removed_segments", strings(r.removed_segments)}});
     return kExitOk;
   }
-  if (r.snapshot_id.empty()) {
+  if (r.snapshot_id.empty() && store->last_seq() == 0) {
+    std::cout << "nothing to compact: the store has no records\n";
+  } else if (r.snapshot_id.empty()) {
     std::cout << "nothing to compact: the newest snapshot already covers seq "
               << store->last_seq() << "\n";
   } else {
@@ -129,10 +131,13 @@ int run_export(const Globals& g, const std::string& out_dir, const std::string& 
   auto [seq, time_ns] =
       export_store(store_dir(g), out_dir, until, read_options(g, /*progress=*/true));
   if (g.json) {
-    print_json({{"out", out_dir}, {"seq", seq}, {"time", format_time_ns(time_ns)}});
+    print_json({{"out", out_dir},
+                {"seq", seq},
+                {"time", seq ? json(format_time_ns(time_ns)) : json()}});
   } else {
-    std::cout << "exported the state at seq " << seq << " (" << format_time_ns(time_ns)
-              << ") to " << out_dir << "\n";
+    std::cout << "exported the state at seq " << seq << " ("
+              << (seq ? format_time_ns(time_ns) : "no commit yet") << ") to " << out_dir
+              << "\n";
   }
   return kExitOk;
 }

@@ -87,6 +87,7 @@ SnapshotInfo write_export(FileSystem& fs, const std::string& dir,
 
 Collections read_export(FileSystem& fs, const std::string& dir, SnapshotInfo* info_out,
                         const ProgressTick& progress) {
+  if (!fs.exists(dir)) throw InvalidInputError(dir + " does not exist");
   if (!fs.exists(dir + "/" + kExportManifest)) {
     throw InvalidInputError(dir + " holds no manifest.json: not a pa-journal export");
   }

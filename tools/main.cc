@@ -29,7 +29,8 @@ void add_globals(CLI::App& app, Globals& g) {
   // An empty --dir (an unset shell variable) must not mean the default store.
   app.add_option("--dir", g.dir,
                  "store directory (default $PA_JOURNAL_DIR, else ~/.personal_assistant)")
-      ->check(non_empty("a directory"));
+      ->check(non_empty("a directory"))
+      ->type_name("DIR");
   app.add_flag("--json", g.json, "machine-readable output");
   app.add_option("--durability", g.durability, "always|interval|none (default always)")
       ->check(CLI::IsMember({"always", "interval", "none"}));

@@ -57,7 +57,7 @@ inline CLI::Validator non_empty(const std::string& what) {
       [what](std::string& text) {
         return text.empty() ? "is empty: give " + what : std::string();
       },
-      "TEXT");
+      "");
 }
 
 // A time argument: not empty (it would read as "now" or as no filter). Its

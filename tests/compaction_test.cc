@@ -59,6 +59,14 @@ Options manual_options() {
   return options;
 }
 
+// manual_options with small segments, so that compaction has some to remove.
+Options trimming_options(size_t backup_count = 10) {
+  Options options = manual_options();
+  options.segment_bytes = 1024;
+  options.backup_count = backup_count;
+  return options;
+}
+
 // A contact of about 200 bytes.
 std::string contact(int n, int version = 0) {
   std::string id = std::to_string(n);
@@ -66,6 +74,12 @@ std::string contact(int n, int version = 0) {
          R"(@example.com","phone":"+46 70 123 45 67","version":)" +
          std::to_string(version) +
          R"(,"address":{"street":"Storgatan 1","city":"Malmö","zip":"211 34"},"tags":["friend","work"]})";
+}
+
+// Puts contacts "from" .. "to - 1", one commit each.
+void put_contacts(Store& store, int from, int to, int version = 0) {
+  for (int i = from; i < to; ++i)
+    store.put("contacts", std::to_string(i), contact(i, version));
 }
 
 Collections store_state(const Store& store) { return store.state(); }
@@ -368,8 +382,7 @@ TEST(CompactionTest, StateFilesAreCopiesWhereTheFileSystemCannotLink) {
 // after the first compaction (when there is no older one) and after the second.
 TEST(CompactionTest, EditingAStateFileInPlaceLosesNothing) {
   TempDir dir;
-  Options options = manual_options();
-  options.segment_bytes = 1024;
+  Options options = trimming_options();
   auto edit_and_reopen = [&](size_t documents) {
     std::ofstream(dir / "contacts.json", std::ios::app) << " ";
     auto store = Store::open(dir.path(), options);
@@ -379,16 +392,16 @@ TEST(CompactionTest, EditingAStateFileInPlaceLosesNothing) {
   };
   {
     auto store = Store::open(dir.path(), options);
-    for (int i = 0; i < 20; ++i) store->put("contacts", std::to_string(i), contact(i));
+    put_contacts(*store, 0, 20);
     EXPECT_TRUE(store->compact().removed_segments.empty());  // no older snapshot yet
   }
   {
     // The edited snapshot stays damaged and is not counted: the journal goes
     // only once two later snapshots verify.
     auto store = edit_and_reopen(20);
-    for (int i = 20; i < 40; ++i) store->put("contacts", std::to_string(i), contact(i));
+    put_contacts(*store, 20, 40);
     EXPECT_TRUE(store->compact().removed_segments.empty());
-    for (int i = 40; i < 60; ++i) store->put("contacts", std::to_string(i), contact(i));
+    put_contacts(*store, 40, 60);
     EXPECT_FALSE(store->compact().removed_segments.empty());
   }
   edit_and_reopen(60);
@@ -398,12 +411,10 @@ TEST(CompactionTest, EditingAStateFileInPlaceLosesNothing) {
 // are copies, so an edit cannot reach the only one.
 TEST(CompactionTest, WithOneBackupTheStateFilesAreCopies) {
   TempDir dir;
-  Options options = manual_options();
-  options.segment_bytes = 1024;
-  options.backup_count = 1;
+  Options options = trimming_options(/*backup_count=*/1);
   {
     auto store = Store::open(dir.path(), options);
-    for (int i = 0; i < 20; ++i) store->put("contacts", std::to_string(i), contact(i));
+    put_contacts(*store, 0, 20);
     EXPECT_FALSE(store->compact().removed_segments.empty());
   }
   EXPECT_EQ(stat_of(dir / "contacts.json").st_nlink, 1u);
@@ -421,14 +432,12 @@ TEST(CompactionTest, RetentionDownToOneBackupMakesTheStateFilesCopiesFirst) {
   for (bool by_option : {false, true}) {
     SCOPED_TRACE(by_option ? "backup_count 0" : "retain_backups(1)");
     TempDir dir;
-    Options options = manual_options();
-    options.segment_bytes = 1024;
-    if (by_option) options.backup_count = 0;
+    Options options = trimming_options(/*backup_count=*/by_option ? 0 : 10);
     {
       auto store = Store::open(dir.path(), options);
-      for (int i = 0; i < 20; ++i) store->put("contacts", std::to_string(i), contact(i));
+      put_contacts(*store, 0, 20);
       store->compact();
-      for (int i = 20; i < 40; ++i) store->put("contacts", std::to_string(i), contact(i));
+      put_contacts(*store, 20, 40);
       store->compact();
       if (!by_option) store->retain_backups(1);
     }
@@ -448,9 +457,7 @@ TEST(CompactionTest, RetentionDownToOneBackupMakesTheStateFilesCopiesFirst) {
 // files to copies, so the journal is trimmed all the same.
 TEST(CompactionTest, RepeatedEditsOfTheStateFilesStillLetTheJournalBeTrimmed) {
   TempDir dir;
-  Options options = manual_options();
-  options.segment_bytes = 1024;
-  options.backup_count = 3;
+  Options options = trimming_options(/*backup_count=*/3);
   auto store = Store::open(dir.path(), options);
   size_t segments_removed = 0;
   for (int round = 0; round < 8; ++round) {
@@ -494,14 +501,9 @@ TEST(CompactionTest, CompactionWithNothingNewReplacesTheStateFilesACrashLeftStal
 
 TEST(CompactionTest, RetentionDoesNotCountADamagedSnapshotAsAKeptBackup) {
   TempDir dir;
-  Options options = manual_options();
-  options.segment_bytes = 1024;
-  options.backup_count = 2;
+  Options options = trimming_options(/*backup_count=*/2);
   auto store = Store::open(dir.path(), options);
-  auto put_five = [&](int from) {
-    for (int i = from; i < from + 5; ++i)
-      store->put("contacts", std::to_string(i), contact(i));
-  };
+  auto put_five = [&](int from) { put_contacts(*store, from, from + 5); };
   put_five(0);
   store->compact();  // A
   put_five(5);

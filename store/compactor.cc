@@ -66,7 +66,7 @@ CompactionResult Compactor::compact_locked(const ProgressFn& progress) {
   writer_->sync();
   const std::string backups = dir_ + "/backups";
   bool copies = state_files_want_copies(keep);
-  // Progress: the snapshot's documents (the state files are links to it).
+  // Progress: the snapshot's documents (the state files are links to it, or copies).
   ProgressTick tick;
   if (progress) {
     tick = [&progress](uint64_t done, uint64_t total) {

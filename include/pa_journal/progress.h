@@ -32,7 +32,7 @@ struct Progress {
   //   "replay"         bytes of journal segments (open, replay, export)
   //   "verify"         bytes of journal segments, then of snapshot files
   //   "compact"        documents written to the snapshot (the readable state
-  //                    files are links to it)
+  //                    files are links to it, or copies)
   //   "import"         documents of the export checked
   std::string_view task;
   std::string_view unit;  // "bytes" or "documents"

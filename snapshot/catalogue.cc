@@ -214,7 +214,8 @@ bool snapshot_files_intact(FileSystem& fs, const std::string& backups_dir,
 }
 
 Retention apply_retention(FileSystem& fs, const std::string& backups_dir,
-                          size_t keep_count, const std::string& known_intact_id) {
+                          size_t keep_count,
+                          const std::function<bool(const SnapshotInfo&)>& intact_fn) {
   std::vector<SnapshotInfo> snapshots = list_snapshots(fs, backups_dir);
   keep_count = std::max<size_t>(keep_count, 1);
   size_t intact = 0;
@@ -222,7 +223,7 @@ Retention apply_retention(FileSystem& fs, const std::string& backups_dir,
   Retention out;
   for (const SnapshotInfo& s : snapshots) {
     if (intact < keep_count) {
-      if (s.id == known_intact_id || snapshot_files_intact(fs, backups_dir, s)) {
+      if (intact_fn ? intact_fn(s) : snapshot_files_intact(fs, backups_dir, s)) {
         ++intact;
         oldest = s.seq;
       } else {

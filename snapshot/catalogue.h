@@ -17,6 +17,7 @@
 // compaction at a time. Readers only read files, so they may run beside it.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -63,11 +64,12 @@ struct Retention {
 // and the damaged ones newer than the oldest of those; removes the older
 // ones. A damaged snapshot cannot be loaded, so it never counts as one of the
 // kept backups: counting it would remove the last good copy of a moment (and
-// let the journal behind it go). known_intact_id's files are not read (the
-// snapshot just written). Also removes orphans (files no manifest names,
-// temporary files).
-Retention apply_retention(FileSystem& fs, const std::string& backups_dir,
-                          size_t keep_count, const std::string& known_intact_id = {});
+// let the journal behind it go). intact says whether a snapshot's files are
+// (default: snapshot_files_intact, which reads them; a caller may know some
+// already). Also removes orphans (files no manifest names, temporary files).
+Retention apply_retention(
+    FileSystem& fs, const std::string& backups_dir, size_t keep_count,
+    const std::function<bool(const SnapshotInfo&)>& intact = nullptr);
 
 // Writes one readable file per collection, DIR/<collection>.json, each
 // atomically, creating dir and its missing parents (0700, durably) if needed. Unless

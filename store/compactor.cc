@@ -78,7 +78,8 @@ CompactionResult Compactor::compact_locked(const ProgressFn& progress) {
   last_snapshot_seq_ = capture.seq;
   capture.collections.clear();  // the state's copy is written; free it now
   link_state_files(*fs_, dir_, backups, info, copies);  // step 3
-  CompactionResult removed = retain_locked(keep, info.id, copies);
+  verified_.insert(info.id);                            // just written and synced
+  CompactionResult removed = retain_locked(keep, copies);
   result.removed_snapshots = std::move(removed.removed_snapshots);
   result.removed_segments = std::move(removed.removed_segments);
   result.snapshot_id = info.id;
@@ -107,7 +108,18 @@ bool Compactor::state_files_want_copies(size_t keep) {
   const std::string backups = dir_ + "/backups";
   if (!fs_->exists(backups)) return false;
   auto snapshots = list_snapshots(*fs_, backups);
-  return !snapshots.empty() && !snapshot_files_intact(*fs_, backups, snapshots.front());
+  if (snapshots.empty()) return false;
+  verified_.erase(snapshots.front().id);  // the one edits reach: read it again
+  return !verified_intact(snapshots.front());
+}
+
+// Each snapshot's files are read once per process; the newest again before
+// each compaction (state_files_want_copies), as edits reach only that one.
+bool Compactor::verified_intact(const SnapshotInfo& info) {
+  if (verified_.count(info.id)) return true;
+  if (!snapshot_files_intact(*fs_, dir_ + "/backups", info)) return false;
+  verified_.insert(info.id);
+  return true;
 }
 
 // Step 3 again, for the files a crash after the manifest left stale.
@@ -129,13 +141,13 @@ CompactionResult Compactor::retain(size_t keep_count) {
   return result;
 }
 
-CompactionResult Compactor::retain_locked(size_t keep_count,
-                                          const std::string& written_id,
-                                          bool state_files_copied) {
+CompactionResult Compactor::retain_locked(size_t keep_count, bool state_files_copied) {
   const std::string backups = dir_ + "/backups";
   CompactionResult result;
   if (!fs_->exists(backups)) return result;
-  Retention retention = apply_retention(*fs_, backups, keep_count, written_id);
+  Retention retention =
+      apply_retention(*fs_, backups, keep_count,
+                      [this](const SnapshotInfo& s) { return verified_intact(s); });
   result.removed_snapshots = std::move(retention.removed);
   if (!retention.damaged.empty()) {
     log_->write("WARN", "retention: damaged snapshots kept but not counted as backups: " +

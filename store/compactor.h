@@ -37,6 +37,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -90,11 +91,11 @@ class Compactor {
 
  private:
   CompactionResult compact_locked(const ProgressFn& progress);
-  // written_id: the snapshot this compaction wrote, known to be intact;
-  // state_files_copied: the state files were just written as copies of it.
-  CompactionResult retain_locked(size_t keep_count, const std::string& written_id = {},
-                                 bool state_files_copied = false);
+  // state_files_copied: the state files were just written as copies of the
+  // newest snapshot.
+  CompactionResult retain_locked(size_t keep_count, bool state_files_copied = false);
   bool state_files_want_copies(size_t keep);
+  bool verified_intact(const SnapshotInfo& info);
   void refresh_state_files(size_t keep);
   void copy_state_files_of(uint64_t snapshot_seq);
   std::vector<std::string> delete_old_segments(uint64_t oldest_kept_seq);
@@ -110,7 +111,8 @@ class Compactor {
   CaptureFn capture_;
   SettingsFn settings_;
 
-  std::mutex compaction_mu_;  // one compaction at a time
+  std::mutex compaction_mu_;        // one compaction at a time
+  std::set<std::string> verified_;  // snapshot ids whose files verified; compaction_mu_
   std::atomic<uint64_t> last_snapshot_seq_;
 
   std::mutex mu_;

@@ -43,12 +43,11 @@ bool matches(const RecordFilter& f, const Record& r) {
 }  // namespace
 
 // One pass of inspect_journal.
-static JournalSummary inspect_once(FileSystem& fs_ref, const std::string& dir,
+static JournalSummary inspect_once(FileSystem& fs, const std::string& dir,
                                    const Options& options) {
-  FileSystem* fs = &fs_ref;
   JournalSummary summary;
   std::map<std::string, uint64_t> per_collection;
-  ScanReport scan = scan_journal(*fs, existing_journal(*fs, dir), RecoveryMode::kSalvage,
+  ScanReport scan = scan_journal(fs, existing_journal(fs, dir), RecoveryMode::kSalvage,
                                  [&](const Record& r) {
                                    std::map<std::string, bool> seen;
                                    for (const auto& op : r.ops)
@@ -147,13 +146,12 @@ static void check_documents(const Record& r, std::vector<Damage>& out) {
 }
 
 // One pass of verify_store.
-static VerifyResult verify_once(FileSystem& fs_ref, const std::string& dir,
+static VerifyResult verify_once(FileSystem& fs, const std::string& dir,
                                 const Options& options) {
-  FileSystem* fs = &fs_ref;
   const std::string journal = dir + "/journal";
   const std::string backups = dir + "/backups";
   std::vector<Damage> unreadable;  // manifests that do not parse
-  std::vector<SnapshotInfo> snapshots = list_snapshots(*fs, backups, &unreadable);
+  std::vector<SnapshotInfo> snapshots = list_snapshots(fs, backups, &unreadable);
   // Progress: journal bytes, then snapshot bytes, out of both.
   uint64_t snapshot_bytes = 0, journal_bytes = 0;
   for (const auto& info : snapshots) snapshot_bytes += info.bytes();
@@ -162,7 +160,7 @@ static VerifyResult verify_once(FileSystem& fs_ref, const std::string& dir,
   };
   std::vector<Damage> bad_documents;
   ScanReport scan = scan_journal(
-      *fs, journal, RecoveryMode::kSalvage,
+      fs, journal, RecoveryMode::kSalvage,
       [&](const Record& r) { check_documents(r, bad_documents); }, 0, false,
       [&](uint64_t done, uint64_t total) {
         journal_bytes = total;
@@ -172,11 +170,11 @@ static VerifyResult verify_once(FileSystem& fs_ref, const std::string& dir,
   // (replay/reread.h): read again, without progress, until it is gone or the
   // reads run out. Progress has reported the journal done already.
   for (int attempt = 1;
-       attempt < kReadAttempts && damage_in_newest_segment(*fs, dir, scan.damage);
+       attempt < kReadAttempts && damage_in_newest_segment(fs, dir, scan.damage);
        ++attempt) {
     pause_before_reread(attempt);
     bad_documents.clear();
-    scan = scan_journal(*fs, journal, RecoveryMode::kSalvage,
+    scan = scan_journal(fs, journal, RecoveryMode::kSalvage,
                         [&](const Record& r) { check_documents(r, bad_documents); });
   }
   VerifyResult result;
@@ -190,7 +188,7 @@ static VerifyResult verify_once(FileSystem& fs_ref, const std::string& dir,
   uint64_t done = journal_bytes;
   for (const auto& info : snapshots) {
     try {
-      load_snapshot(*fs, backups, info);
+      load_snapshot(fs, backups, info);
       report(done += info.bytes(), journal_bytes + snapshot_bytes);
       ++result.snapshots;
     } catch (const CorruptedDataError& e) {

@@ -11,6 +11,7 @@
 
 #include "pa_journal/document.h"
 #include "pa_journal/errors.h"
+#include "pa_journal/file_system.h"
 #include "pa_journal/inspect.h"
 #include "pa_journal/time.h"
 #include "tools/apply_parser.h"
@@ -99,9 +100,12 @@ int run_put(const Globals& g, OpKind kind, const std::string& collection,
   if (kind != OpKind::kDelete) parse_input_json(document);
   // A patch or delete needs a document, so it cannot succeed where there is
   // no store: refused without making one (a mistyped --dir).
-  const std::string dir = store_dir(g);
-  if (kind != OpKind::kPut && !std::filesystem::exists(dir + "/journal")) {
-    throw NotFoundError("no document " + collection + "/" + key + ": no store at " + dir);
+  if (kind != OpKind::kPut) {
+    try {
+      require_store_dir(*posix_file_system(), store_dir(g));
+    } catch (const NotFoundError& e) {
+      throw NotFoundError("no document " + collection + "/" + key + ": " + e.what());
+    }
   }
   auto store = open_writable(g);
   print_commit(g, store->commit({{kind, collection, key, document}}));

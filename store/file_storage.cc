@@ -2,7 +2,6 @@
 #include "pa_journal/file_storage.h"
 
 #include <algorithm>
-#include <cmath>
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -12,14 +11,12 @@
 #include "pa_journal/errors.h"
 #include "pa_journal/inspect.h"
 #include "pa_journal/time.h"
+#include "snapshot/list_file.h"
 
 namespace pa_journal {
 namespace {
 
 using nlohmann::json;
-
-constexpr const char* kOrderCollection = "facade-order";
-constexpr const char* kConfigCollection = "config";
 
 // "contacts.json" -> "contacts". Throws InvalidInputError for other names,
 // and for the collection FileStorage keeps its lists' order in.
@@ -47,104 +44,9 @@ std::string default_dir() {
   return std::string(home) + "/.personal_assistant";
 }
 
-// The key an item is stored under: its "id", else its position.
-std::string key_of(const json& item, size_t position) {
-  if (item.is_object() && item.contains("id")) {
-    const json& id = item.at("id");
-    if (id.is_string()) return id.get<std::string>();
-    if (id.is_number_integer()) return id.dump();
-    throw InvalidInputError("an item's \"id\" must be a string or an integer");
-  }
-  return "#" + std::to_string(position);
-}
-
-// Throws InvalidInputError if value holds what JSON text cannot: NaN or an
-// infinity (nlohmann would write null) or a binary value (nlohmann would
-// write an object {"bytes": ...}). Either would be stored as something else
-// than was given.
-void refuse_unstorable(const json& value, const char* what) {
-  switch (value.type()) {
-    case json::value_t::number_float:
-      if (!std::isfinite(value.get<double>())) {
-        throw InvalidInputError(std::string(what) +
-                                " holds NaN or an infinity, which JSON cannot hold");
-      }
-      return;
-    case json::value_t::binary:
-      throw InvalidInputError(std::string(what) +
-                              " holds a binary value, which JSON cannot hold");
-    case json::value_t::array:
-    case json::value_t::object:
-      for (const auto& member : value) refuse_unstorable(member, what);
-      return;
-    default:
-      return;
-  }
-}
-
-// An item as compact JSON. nlohmann refuses strings that are not UTF-8 with a
-// json::type_error; that is refused input, reported as the error model says.
-std::string dump_item(const json& item) {
-  refuse_unstorable(item, "an item");
-  try {
-    return item.dump();
-  } catch (const json::exception& e) {
-    throw InvalidInputError(std::string("an item cannot be stored: ") + e.what());
-  }
-}
-
-// The documents a saved list becomes, and their order.
-struct Desired {
-  Collection docs;
-  json order = json::array();
-};
-
-Desired desired_documents(const std::string& collection, const json& data) {
-  if (!data.is_array()) throw InvalidInputError("save() takes a list (a JSON array)");
-  Desired out;
-  if (collection == kConfigCollection) {
-    if (data.size() > 1 || (data.size() == 1 && !data[0].is_object())) {
-      throw InvalidInputError("config.json holds a list of one object");
-    }
-    if (!data.empty()) {
-      for (const auto& [key, value] : data[0].items()) out.docs[key] = dump_item(value);
-    }
-    return out;
-  }
-  for (size_t i = 0; i < data.size(); ++i) {
-    std::string key = key_of(data[i], i);
-    if (!out.docs.emplace(key, dump_item(data[i])).second) {
-      throw InvalidInputError("two items share the id '" + key + "'");
-    }
-    out.order.push_back(key);
-  }
-  return out;
-}
-
-// The list a collection holds, in its saved order; documents the order does
-// not name (written by other tools) follow in key order.
+// The list a collection holds, in its saved order (snapshot/list_file.h).
 json as_list(const std::string& collection, const Collection& docs, const json& order) {
-  json out = json::array();
-  if (collection == kConfigCollection) {
-    if (docs.empty()) return out;
-    json config = json::object();
-    for (const auto& [key, doc] : docs) config[key] = parse_document(doc);
-    out.push_back(std::move(config));
-    return out;
-  }
-  std::set<std::string> listed;
-  if (order.is_array()) {
-    for (const auto& key : order) {
-      auto it = key.is_string() ? docs.find(key.get<std::string>()) : docs.end();
-      if (it != docs.end() && listed.insert(it->first).second) {
-        out.push_back(parse_document(it->second));
-      }
-    }
-  }
-  for (const auto& [key, doc] : docs) {
-    if (!listed.count(key)) out.push_back(parse_document(doc));
-  }
-  return out;
+  return list_of_documents(collection, docs, order);
 }
 
 Collection current_documents(const Store& store, const std::string& collection) {
@@ -246,7 +148,7 @@ std::string FileStorage::last_error() const {
 bool FileStorage::save(const std::string& filename, const json& data) {
   return report("save", filename, [&] {
     std::string collection = collection_of(filename);
-    Desired desired = desired_documents(collection, data);
+    ListDocuments desired = documents_of_list(collection, data);
     // The difference is taken against the list it is committed onto. Reads
     // see enqueued commits, so the lock need not last through the sync, and
     // saves from several threads share one (group commit).
@@ -254,8 +156,8 @@ bool FileStorage::save(const std::string& filename, const json& data) {
     {
       std::lock_guard<std::mutex> lock(locks_->commit);
       auto ops =
-          changes(collection, current_documents(*store_, collection), desired.docs);
-      add_order(ops, *store_, collection, desired.order);
+          changes(collection, current_documents(*store_, collection), desired.documents);
+      add_order(ops, *store_, collection, json(desired.order));
       if (!ops.empty()) seq = store_->enqueue(std::move(ops), "save " + filename).seq;
     }
     if (seq) store_->wait_durable(seq);

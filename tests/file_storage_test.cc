@@ -304,12 +304,6 @@ TEST_F(FileStorageTest, test_atomic_write) {
   };
   json edited_a = contact("a", "Alice Edited");
   json edited_c = contact("c", "Carol Edited");
-  refused(json::array({edited_a, {{"id", {{"not", "a key"}}}}, edited_c}),
-          "id is an object");
-  refused(json::array({edited_a, {{"id", true}}, edited_c}), "id is a boolean");
-  refused(json::array({edited_a, {{"id", "bad/key"}}, edited_c}), "id the store refuses");
-  refused(json::array({edited_a, {{"id", ""}}, edited_c}), "empty id");
-  refused(json::array({edited_a, contact("a", "Again"), edited_c}), "duplicate id");
   refused(
       json::array(
           {edited_a, {{"id", "d"}, {"name", std::string("bad \xff utf-8")}}, edited_c}),
@@ -348,6 +342,37 @@ TEST_F(FileStorageTest, test_atomic_write) {
   for (const auto& entry : fs::recursive_directory_iterator(base())) {
     EXPECT_NE(entry.path().extension(), ".tmp") << entry.path();
   }
+}
+
+// The documented rule for a list's keys: ids where every item has a distinct,
+// usable one, else positions. A list with an unusable or repeated id is kept
+// by position, whole and in order, not refused.
+TEST_F(FileStorageTest, list_without_distinct_usable_ids_is_kept_by_position) {
+  auto storage = open();
+  json by_id = json::array({contact("a", "Alice"), {{"id", 7}, {"name", "Seven"}}});
+  ASSERT_TRUE(storage->save("contacts.json", by_id)) << storage->last_error();
+  EXPECT_TRUE(storage->store().get("contacts", "a").has_value());
+  EXPECT_TRUE(storage->store().get("contacts", "7").has_value());
+  for (const auto& [why, second] : std::vector<std::pair<std::string, json>>{
+           {"id is an object", {{"id", {{"not", "a key"}}}}},
+           {"id is a boolean", {{"id", true}}},
+           {"id the store refuses", {{"id", "bad/key"}}},
+           {"empty id", {{"id", ""}}},
+           {"duplicate id", contact("a", "Again")},
+           {"an integer and a string naming one key", {{"id", "a"}, {"n", 1}}},
+           {"no id", {{"name", "nobody"}}}}) {
+    SCOPED_TRACE(why);
+    json list = json::array({contact("a", "Alice"), second, contact("c", "Carol")});
+    ASSERT_TRUE(storage->save("contacts.json", list)) << storage->last_error();
+    EXPECT_EQ(storage->load("contacts.json"), list);
+    auto keys = storage->store().list("contacts");
+    ASSERT_EQ(keys.size(), 3u);
+    EXPECT_EQ(keys[0].first, "#0");
+    EXPECT_EQ(keys[2].first, "#2");
+  }
+  ASSERT_TRUE(storage->save("contacts.json", by_id));
+  EXPECT_TRUE(storage->store().get("contacts", "7").has_value());
+  EXPECT_FALSE(storage->store().get("contacts", "#0").has_value());
 }
 
 TEST_F(FileStorageTest, test_create_backup) {

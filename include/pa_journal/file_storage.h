@@ -3,11 +3,16 @@
 // keeps its calls and their meaning, and gains the journal's guarantees.
 //
 // A "file" of the seed is a collection: save("contacts.json", list) keeps the
-// list in the collection "contacts". Items that are JSON objects with an "id"
-// are keyed by it, other items by their position, and the list's order is kept
-// in the collection "facade-order" (so "facade-order.json" is refused). An "id"
-// must be a string or an integer and is a store key: 1 to 256 bytes of UTF-8,
-// no '/' and no control character; two items of a list may not share one.
+// list in the collection "contacts". The keys: if every item is an object
+// whose "id" is a string or an integer that is a store key (1 to 256 bytes of
+// UTF-8, no '/' and no control character) and no two items share one, each
+// item is keyed by its id; otherwise every item is keyed by its position,
+// "#0", "#1", ... (so a list with one item lacking an id, or two items
+// sharing one, is kept by position: inserting at its front then changes
+// every key after it). The list's order is kept in the collection
+// "facade-order" (so "facade-order.json" is refused), and load() returns the
+// list in the order it was saved. pa-journal adopt and import of list files
+// follow the same rule.
 // An item holding NaN, an infinity or a binary value is refused: JSON text
 // cannot hold them, and storing null or {"bytes": ...} instead would alter it.
 // save() journals only what changed, as one atomic commit: saving a

@@ -238,7 +238,19 @@ void require_store_dir(FileSystem& fs, const std::string& dir) {
   if (!fs.exists(dir)) throw NotFoundError("no store at " + dir);
   std::vector<std::string> names = fs.list_dir(dir);
   if (std::find(names.begin(), names.end(), "journal") == names.end()) {
-    throw NotFoundError("no store at " + dir + ": it has no journal/ directory");
+    std::string json_files;
+    std::sort(names.begin(), names.end());
+    for (const auto& name : names) {
+      if (name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0)
+        json_files += (json_files.empty() ? "" : ", ") + name;
+    }
+    throw NotFoundError("no store at " + dir + ": it has no journal/ directory" +
+                        (json_files.empty()
+                             ? ""
+                             : "; it holds " + json_files +
+                                   ": if the personal-assistant app wrote them, "
+                                   "`pa-journal adopt --dir " +
+                                   dir + "` makes it a store"));
   }
   fs.list_dir(dir + "/journal");
 }

@@ -198,8 +198,27 @@ nlohmann::json parse_input_json(std::string_view text, size_t wrapping_levels) {
   try {
     return nlohmann::json::parse(text, no_repeats);
   } catch (const nlohmann::json::exception& e) {
-    throw InvalidInputError(std::string("invalid JSON: ") + e.what());
+    throw InvalidInputError(describe_json_error(e));
   }
+}
+
+std::string describe_json_error(const nlohmann::json::exception& e) {
+  // nlohmann writes "[json.exception.parse_error.101] parse error at line 1,
+  // column 9: syntax error while parsing value - ...": keep its position and
+  // its reason, in the store's words.
+  std::string what = e.what();
+  size_t tag_end = what.find("] ");
+  if (tag_end != std::string::npos) what.erase(0, tag_end + 2);
+  const std::string parse_error = "parse error at ";
+  if (what.rfind(parse_error, 0) == 0) {
+    size_t reason = what.find(": ");
+    if (reason != std::string::npos) {
+      return "invalid JSON at " +
+             what.substr(parse_error.size(), reason - parse_error.size()) + ": " +
+             what.substr(reason + 2);
+    }
+  }
+  return "invalid JSON: " + what;
 }
 
 nlohmann::json parse_document(std::string_view text) {

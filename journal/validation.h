@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "pa_journal/record.h"  // validate_collection_name, validate_key
 
 namespace pa_journal {
@@ -13,6 +15,10 @@ namespace pa_journal {
 inline constexpr size_t kMaxCollectionNameBytes = 64;
 inline constexpr size_t kMaxKeyBytes = 256;
 inline constexpr size_t kMaxDocumentBytes = 16u << 20;
+
+// The message for JSON that nlohmann refused, without nlohmann's own tag:
+// "invalid JSON at line 3, column 7: syntax error while parsing ...".
+std::string describe_json_error(const nlohmann::json::exception& e);
 
 // Parses text as JSON (at most kMaxDocumentBytes) and returns it compact.
 std::string canonical_json(std::string_view text);

@@ -136,4 +136,27 @@ std::string order_document(const std::vector<std::string>& order) {
   return json(order).dump();
 }
 
+std::vector<Operation> list_changes(const std::string& collection, const Collection& from,
+                                    const std::string* from_order,
+                                    const ListDocuments& to) {
+  std::vector<Operation> ops;
+  for (const auto& [key, doc] : to.documents) {
+    auto it = from.find(key);
+    if (it == from.end() || it->second != doc) {
+      ops.push_back({OpKind::kPut, collection, key, doc});
+    }
+  }
+  for (const auto& [key, _] : from) {
+    if (!to.documents.count(key)) ops.push_back({OpKind::kDelete, collection, key, {}});
+  }
+  if (collection != kConfigCollection) {
+    std::string order = order_document(to.order);
+    // No order stored is the order of an empty list.
+    if ((from_order == nullptr ? std::string("[]") : *from_order) != order) {
+      ops.push_back({OpKind::kPut, kOrderCollection, collection, std::move(order)});
+    }
+  }
+  return ops;
+}
+
 }  // namespace pa_journal

@@ -50,6 +50,14 @@ ListDocuments documents_of_list(const std::string& collection,
 nlohmann::json list_of_documents(const std::string& collection, const Collection& docs,
                                  const nlohmann::json& order_doc);
 
+// The puts and deletes that turn a collection's documents `from` into
+// to.documents, then the put of to's order into kOrderCollection if it
+// differs from from_order (the order document stored now, if any; config
+// has none).
+std::vector<Operation> list_changes(const std::string& collection, const Collection& from,
+                                    const std::string* from_order,
+                                    const ListDocuments& to);
+
 // The order of a list as the document kept in kOrderCollection.
 std::string order_document(const std::vector<std::string>& order);
 

@@ -274,7 +274,7 @@ Collection parse_collection(std::string_view text, const std::string& file) {
   } catch (const InvalidInputError& e) {
     throw CorruptedDataError(file + ": " + e.what(), file);
   } catch (const json::exception& e) {
-    throw CorruptedDataError(file + ": " + e.what(), file);
+    throw CorruptedDataError(file + ": " + describe_json_error(e), file);
   }
 }
 

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "journal/validation.h"
+#include "pa_journal/adopt.h"
 #include "pa_journal/document.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/inspect.h"
@@ -107,6 +108,14 @@ void add_order(std::vector<Operation>& ops, const Store& store,
 
 FileStorage::FileStorage(std::optional<std::string> base_dir, Options options)
     : base_dir_(base_dir ? *base_dir : default_dir()) {
+  // The app's own directory is adopted first (pa_journal/adopt.h); a file of
+  // it that is not a valid list is left out, kept, and logged.
+  AdoptionReport adopted;
+  if (needs_adoption(base_dir_, options)) {
+    AdoptOptions adopt;
+    adopt.skip_damaged = true;
+    adopted = adopt_store(base_dir_, adopt, options);
+  }
   // Store::open creates missing parents (0700), as the seed's mkdir(parents=True).
   try {
     store_ = Store::open(base_dir_, options);
@@ -116,6 +125,10 @@ FileStorage::FileStorage(std::optional<std::string> base_dir, Options options)
     store_->log_event(
         "WARN",
         std::string("FileStorage opened the store in salvage mode after: ") + e.what());
+  }
+  for (const auto& [path, reason] : adopted.skipped) {
+    store_->log_event("WARN", "adoption left " + path + " out of the store: " + reason +
+                                  " (kept in " + base_dir_ + "/backups/adopted/)");
   }
 }
 
@@ -309,7 +322,7 @@ json deserialize_from_storage(const std::string& text) {
   try {
     return json::parse(text);
   } catch (const json::exception& e) {
-    throw CorruptedDataError(std::string("stored data is not JSON: ") + e.what());
+    throw CorruptedDataError("stored data is not JSON: " + describe_json_error(e));
   }
 }
 

@@ -15,6 +15,7 @@
 #include "replay/recovery.h"
 #include "replay/state.h"
 #include "snapshot/export.h"
+#include "snapshot/seed_layout.h"
 #include "store/compactor.h"
 
 namespace pa_journal {
@@ -110,6 +111,14 @@ std::string RecoveryReport::summary() const {
 }
 
 std::unique_ptr<Store> Store::open(const std::string& dir, Options options) {
+  if (!options.read_only) {
+    FileSystem& fs = options.file_system ? *options.file_system : *posix_file_system();
+    refuse_unadopted(fs, dir);
+  }
+  return open_unchecked(dir, std::move(options));
+}
+
+std::unique_ptr<Store> Store::open_unchecked(const std::string& dir, Options options) {
   if (options.durability == Durability::kInterval && options.sync_interval_ms == 0) {
     throw InvalidInputError("interval durability needs a sync_interval_ms of at least 1");
   }

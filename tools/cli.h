@@ -67,6 +67,8 @@ void print_error(const std::string& message);
 // before it, naming --dir if the command was given one, so that the line can
 // be pasted as it is. The store's first commit has no earlier state to go to.
 std::string undo_hint(const Globals& g, const CommitResult& r);
+// text as one shell word: as it is if it is plain, else in single quotes.
+std::string shell_word(const std::string& text);
 
 // Commands. Each returns its exit code; errors are thrown as StorageError
 // (or UsageError) and mapped to exit codes by main.
@@ -85,6 +87,10 @@ int run_restore(const Globals& g, const RestoreArgs& args);
 int run_export(const Globals& g, const std::string& out_dir, const std::string& at);
 int run_import(const Globals& g, const std::string& in_dir);
 int run_demo(const Globals& g);
+struct AdoptArgs {
+  bool dry_run = false, skip_damaged = false;
+};
+int run_adopt(const Globals& g, const AdoptArgs& args);
 int run_history(const Globals& g, const std::string& collection, const std::string& key);
 int run_diff(const Globals& g, const std::string& from, const std::string& to);
 int run_apply(const Globals& g, const std::string& input, bool continue_on_error);

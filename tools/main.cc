@@ -23,6 +23,7 @@ struct Args {
   InspectArgs inspect;
   ReplayArgs replay;
   BenchArgs bench;
+  AdoptArgs adopt;
 };
 
 void add_globals(CLI::App& app, Globals& g) {
@@ -170,6 +171,16 @@ void add_snapshot_commands(CLI::App& app, Args& a, std::function<int()>& run) {
                       "pa-journal import /tmp/pa-export");
   imp->add_option("dir", a.json, "the export directory")->required();
   imp->callback([&] { run = [&] { return run_import(g, a.json); }; });
+  auto* adopt =
+      command(app, "adopt",
+              "make the personal-assistant app's directory (contacts.json, "
+              "backups/...) a store, keeping every file and the backups' history",
+              "pa-journal adopt --dry-run");
+  adopt->add_flag("--dry-run", a.adopt.dry_run, "print the plan, write nothing");
+  adopt->add_flag("--skip-damaged", a.adopt.skip_damaged,
+                  "adopt without the files that are not valid JSON lists (they are "
+                  "kept all the same)");
+  adopt->callback([&] { run = [&] { return run_adopt(g, a.adopt); }; });
   auto* demo =
       command(app, "demo",
               "a guided tour on a throwaway store (or a new --dir): import, edits, "

@@ -15,9 +15,6 @@
 
 namespace pa_journal::cli {
 
-namespace {
-
-// text as one shell word: as it is if it is plain, else in single quotes.
 std::string shell_word(const std::string& text) {
   bool plain = !text.empty() && text.find_first_not_of(
                                     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -27,8 +24,6 @@ std::string shell_word(const std::string& text) {
   for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
 }
-
-}  // namespace
 
 std::string undo_hint(const Globals& g, const CommitResult& r) {
   if (r.seq == 1) return "this is the store's first commit: there is no earlier state";

@@ -65,6 +65,13 @@ struct BackupEntry {
 class FileStorage {
  public:
   // Opens (creating) the store in base_dir, by default ~/.personal_assistant.
+  // A directory the personal-assistant app wrote (its lists and backups, no
+  // journal yet) is adopted first, as `pa-journal adopt --skip-damaged` does
+  // (pa_journal/adopt.h): every file kept under backups/adopted/, each
+  // backup a commit at its time, the current lists the last commit; a file
+  // that is not a valid list is left out of the store (its backups still
+  // give its history) and named in a WARN line of storage.log. An adoption
+  // that did not finish is finished the same way.
   // If the journal is damaged beyond a torn tail, it is opened in salvage mode:
   // every valid record kept, the damage logged, the damaged segments copied to
   // journal/quarantine/ first (a journal with no valid record opens empty that

@@ -49,6 +49,10 @@ class Store {
   // Opens (creating if needed, unless read-only) the store in dir. Throws
   // StoreLockedError if another process writes to it, CorruptedDataError if
   // the recovery mode refuses the damage it found, IoError on I/O failure.
+  // A writable open refuses (StorageError naming `pa-journal adopt`) a
+  // directory that holds the personal-assistant app's files and no store
+  // yet, or an adoption that did not finish (pa_journal/adopt.h): writing
+  // there would leave the app's data out of the store.
   static std::unique_ptr<Store> open(const std::string& dir, Options options = {});
   // Syncs and releases LOCK.
   ~Store();
@@ -138,6 +142,8 @@ class Store {
   struct Impl;
 
  private:
+  friend struct AdoptionAccess;  // store/adopt.cc opens the app's directory
+  static std::unique_ptr<Store> open_unchecked(const std::string& dir, Options options);
   explicit Store(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <utility>
 
 #include "journal/posix_writable_file.h"
@@ -169,6 +170,17 @@ class PosixFileSystem : public FileSystem {
     if (::unlink(path.c_str()) != 0) fail("unlink", path, errno);
   }
 
+  void remove_dir(const std::string& dir) override {
+    if (::rmdir(dir.c_str()) != 0) fail("rmdir", dir, errno);
+  }
+
+  std::string real_path(const std::string& path) override {
+    std::error_code error;
+    std::filesystem::path real = std::filesystem::weakly_canonical(path, error);
+    if (error) throw IoError("realpath " + path + ": " + error.message());
+    return real.string();
+  }
+
   void truncate(const std::string& path, uint64_t size) override {
     Fd fd(open_or_throw(path, O_WRONLY));
     if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0)
@@ -249,6 +261,17 @@ void create_dirs_durably(FileSystem& fs, const std::string& dir) {
     create_dir_durably(fs, dir.substr(0, slash));
   }
   create_dir_durably(fs, dir);
+}
+
+void FileSystem::remove_dir(const std::string& dir) {
+  throw IoError("rmdir " + dir + ": not supported by this file system");
+}
+
+std::string FileSystem::real_path(const std::string& path) {
+  std::error_code error;
+  std::filesystem::path absolute = std::filesystem::absolute(path, error);
+  if (error) throw IoError("realpath " + path + ": " + error.message());
+  return absolute.lexically_normal().string();
 }
 
 void FileSystem::link(const std::string& from, const std::string& to) {

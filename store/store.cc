@@ -15,6 +15,7 @@
 #include "replay/recovery.h"
 #include "replay/state.h"
 #include "snapshot/export.h"
+#include "store/backup.h"
 #include "store/compactor.h"
 
 namespace pa_journal {
@@ -438,6 +439,16 @@ CommitResult Store::import_from(const std::string& in_dir) {
   }
   wait_durable(result.seq);
   log_event("INFO", "import from " + in_dir + ": commit " + std::to_string(result.seq));
+  return result;
+}
+
+BackupResult Store::backup_to(const std::string& out_dir) {
+  std::unique_lock<std::mutex> paused;
+  if (impl_->compactor) paused = impl_->compactor->pause();
+  BackupResult result =
+      backup_store_publishing(impl_->dir, out_dir, impl_->options, [this] { sync(); });
+  log_event("INFO",
+            "backup to " + result.out_dir + " at seq " + std::to_string(result.seq));
   return result;
 }
 

@@ -84,6 +84,8 @@ struct RestoreArgs {
 int run_restore(const Globals& g, const RestoreArgs& args);
 int run_export(const Globals& g, const std::string& out_dir, const std::string& at);
 int run_import(const Globals& g, const std::string& in_dir);
+// An online copy of the whole store into a new or empty out_dir.
+int run_backup(const Globals& g, const std::string& out_dir);
 int run_demo(const Globals& g);
 int run_history(const Globals& g, const std::string& collection, const std::string& key);
 int run_diff(const Globals& g, const std::string& from, const std::string& to);

@@ -174,11 +174,36 @@ class PosixFileSystem : public FileSystem {
     if (::rmdir(dir.c_str()) != 0) fail("rmdir", dir, errno);
   }
 
+  // weakly_canonical resolves the part of the path that exists; a dangling
+  // symlink where that part ends is followed here, a bounded number of times.
   std::string real_path(const std::string& path) override {
+    namespace stdfs = std::filesystem;
     std::error_code error;
-    std::filesystem::path real = std::filesystem::weakly_canonical(path, error);
-    if (error) throw IoError("realpath " + path + ": " + error.message());
-    return real.string();
+    stdfs::path todo = path;
+    for (int links = 0; links < 40; ++links) {
+      stdfs::path real = stdfs::weakly_canonical(todo, error);
+      if (error) throw IoError("realpath " + path + ": " + error.message());
+      stdfs::path prefix, rest;
+      bool dangling = false;
+      for (const auto& part : real) {
+        if (dangling) {
+          rest /= part;
+          continue;
+        }
+        prefix /= part;
+        std::error_code missing;
+        if (stdfs::exists(prefix, missing)) continue;
+        if (!stdfs::is_symlink(stdfs::symlink_status(prefix, missing))) {
+          return real.string();
+        }
+        dangling = true;
+      }
+      if (!dangling) return real.string();
+      stdfs::path target = stdfs::read_symlink(prefix, error);
+      if (error) throw IoError("readlink " + prefix.string() + ": " + error.message());
+      todo = (target.is_absolute() ? target : prefix.parent_path() / target) / rest;
+    }
+    throw IoError("realpath " + path + ": too many levels of symbolic links");
   }
 
   void truncate(const std::string& path, uint64_t size) override {

@@ -302,8 +302,10 @@ TEST_F(BackupTest, DirInsideTheStoreIsRefusedEvenThroughASymlink) {
   fill(store, 1, 5, 5);  // a snapshot: backups/ exists
   std::string journal = testing::journal_bytes(store);
   fs::create_directory_symlink(store + "/backups", tmp / "link");
+  fs::create_directory_symlink(store + "/not-yet", tmp / "dangling");
   for (const std::string& dir :
-       {store, store + "/", store + "/sub/backup", tmp / "link/x", store + "/../store"}) {
+       {store, store + "/", store + "/sub/backup", tmp / "link/x", tmp / "dangling/x",
+        tmp / "dangling", store + "/../store"}) {
     SCOPED_TRACE(dir);
     try {
       backup_store(store, dir);
@@ -314,6 +316,7 @@ TEST_F(BackupTest, DirInsideTheStoreIsRefusedEvenThroughASymlink) {
   }
   EXPECT_FALSE(fs::exists(store + "/sub"));
   EXPECT_FALSE(fs::exists(store + "/backups/x"));
+  EXPECT_FALSE(fs::exists(store + "/not-yet"));
   EXPECT_EQ(testing::journal_bytes(store), journal);
 }
 

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <utility>
 
 #include "journal/posix_writable_file.h"
@@ -169,6 +170,42 @@ class PosixFileSystem : public FileSystem {
     if (::unlink(path.c_str()) != 0) fail("unlink", path, errno);
   }
 
+  void remove_dir(const std::string& dir) override {
+    if (::rmdir(dir.c_str()) != 0) fail("rmdir", dir, errno);
+  }
+
+  // weakly_canonical resolves the part of the path that exists; a dangling
+  // symlink where that part ends is followed here, a bounded number of times.
+  std::string real_path(const std::string& path) override {
+    namespace stdfs = std::filesystem;
+    std::error_code error;
+    stdfs::path todo = path;
+    for (int links = 0; links < 40; ++links) {
+      stdfs::path real = stdfs::weakly_canonical(todo, error);
+      if (error) throw IoError("realpath " + path + ": " + error.message());
+      stdfs::path prefix, rest;
+      bool dangling = false;
+      for (const auto& part : real) {
+        if (dangling) {
+          rest /= part;
+          continue;
+        }
+        prefix /= part;
+        std::error_code missing;
+        if (stdfs::exists(prefix, missing)) continue;
+        if (!stdfs::is_symlink(stdfs::symlink_status(prefix, missing))) {
+          return real.string();
+        }
+        dangling = true;
+      }
+      if (!dangling) return real.string();
+      stdfs::path target = stdfs::read_symlink(prefix, error);
+      if (error) throw IoError("readlink " + prefix.string() + ": " + error.message());
+      todo = (target.is_absolute() ? target : prefix.parent_path() / target) / rest;
+    }
+    throw IoError("realpath " + path + ": too many levels of symbolic links");
+  }
+
   void truncate(const std::string& path, uint64_t size) override {
     Fd fd(open_or_throw(path, O_WRONLY));
     if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0)
@@ -261,6 +298,17 @@ void create_dirs_durably(FileSystem& fs, const std::string& dir) {
     create_dir_durably(fs, dir.substr(0, slash));
   }
   create_dir_durably(fs, dir);
+}
+
+void FileSystem::remove_dir(const std::string& dir) {
+  throw IoError("rmdir " + dir + ": not supported by this file system");
+}
+
+std::string FileSystem::real_path(const std::string& path) {
+  std::error_code error;
+  std::filesystem::path absolute = std::filesystem::absolute(path, error);
+  if (error) throw IoError("realpath " + path + ": " + error.message());
+  return absolute.lexically_normal().string();
 }
 
 void FileSystem::link(const std::string& from, const std::string& to) {

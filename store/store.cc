@@ -16,6 +16,7 @@
 #include "replay/state.h"
 #include "snapshot/export.h"
 #include "snapshot/seed_layout.h"
+#include "store/backup.h"
 #include "store/compactor.h"
 
 namespace pa_journal {
@@ -447,6 +448,16 @@ CommitResult Store::import_from(const std::string& in_dir) {
   }
   wait_durable(result.seq);
   log_event("INFO", "import from " + in_dir + ": commit " + std::to_string(result.seq));
+  return result;
+}
+
+BackupResult Store::backup_to(const std::string& out_dir) {
+  std::unique_lock<std::mutex> paused;
+  if (impl_->compactor) paused = impl_->compactor->pause();
+  BackupResult result =
+      backup_store_publishing(impl_->dir, out_dir, impl_->options, [this] { sync(); });
+  log_event("INFO",
+            "backup to " + result.out_dir + " at seq " + std::to_string(result.seq));
   return result;
 }
 

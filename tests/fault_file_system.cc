@@ -214,6 +214,15 @@ void FaultFileSystem::remove(const std::string& path) {
   base_->remove(path);
 }
 
+void FaultFileSystem::remove_dir(const std::string& dir) {
+  state_->before(FsOp::kRemove, dir);
+  base_->remove_dir(dir);
+}
+
+std::string FaultFileSystem::real_path(const std::string& path) {
+  return base_->real_path(path);
+}
+
 void FaultFileSystem::truncate(const std::string& path, uint64_t size) {
   state_->before(FsOp::kTruncate, path);
   base_->truncate(path, size);

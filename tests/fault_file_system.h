@@ -44,7 +44,7 @@ enum class FsOp {
   kOpen,       // new_writable, open_appendable
   kRead,       // read_file
   kRename,     // rename
-  kRemove,     // remove
+  kRemove,     // remove, remove_dir
   kTruncate,   // truncate
   kOverwrite,  // overwrite
   kSyncDir,    // sync_dir
@@ -93,6 +93,8 @@ class FaultFileSystem : public FileSystem {
   void rename(const std::string& from, const std::string& to) override;
   void link(const std::string& from, const std::string& to) override;
   void remove(const std::string& path) override;
+  void remove_dir(const std::string& dir) override;  // counted as kRemove
+  std::string real_path(const std::string& path) override;
   void truncate(const std::string& path, uint64_t size) override;
   void overwrite(const std::string& path, uint64_t offset,
                  std::string_view data) override;

@@ -86,6 +86,8 @@ struct RestoreArgs {
 int run_restore(const Globals& g, const RestoreArgs& args);
 int run_export(const Globals& g, const std::string& out_dir, const std::string& at);
 int run_import(const Globals& g, const std::string& in_dir);
+// An online copy of the whole store into a new or empty out_dir.
+int run_backup(const Globals& g, const std::string& out_dir);
 int run_demo(const Globals& g);
 struct AdoptArgs {
   bool dry_run = false, skip_damaged = false;

@@ -181,6 +181,16 @@ void add_snapshot_commands(CLI::App& app, Args& a, std::function<int()>& run) {
                   "adopt without the files that are not valid JSON lists (they are "
                   "kept all the same)");
   adopt->callback([&] { run = [&] { return run_adopt(g, a.adopt); }; });
+  auto* backup =
+      command(app, "backup",
+              "an online copy of the whole store, history included, consistent at one "
+              "seq, into a new or empty DIR that opens as a store (beside a live writer)",
+              "pa-journal backup /media/usb/pa-backup-2026-11-25");
+  backup
+      ->add_option("dir", a.json,
+                   "the backup directory (new or empty, outside the store)")
+      ->required();
+  backup->callback([&] { run = [&] { return run_backup(g, a.json); }; });
   auto* demo =
       command(app, "demo",
               "a guided tour on a throwaway store (or a new --dir): import, edits, "

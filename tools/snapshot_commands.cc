@@ -1,6 +1,7 @@
-// `pa-journal compact`, `backups` and `replay`.
+// `pa-journal compact`, `backups`, `replay`, `export`, `import` and `backup`.
 #include <iostream>
 
+#include "pa_journal/backup.h"
 #include "pa_journal/inspect.h"
 #include "pa_journal/time.h"
 #include "tools/cli.h"
@@ -156,6 +157,35 @@ int run_import(const Globals& g, const std::string& in_dir) {
     std::cout << "imported " << in_dir << " as commit " << r.seq << "; "
               << undo_hint(g, r) << "\n";
   }
+  return kExitOk;
+}
+
+int run_backup(const Globals& g, const std::string& out_dir) {
+  BackupResult r =
+      backup_store(store_dir(g), out_dir, read_options(g, /*progress=*/true));
+  if (!r.removed_leftover.empty()) {
+    std::cerr << "removed " << r.removed_leftover << ", left by an interrupted backup\n";
+  }
+  for (const auto& id : r.damaged_snapshots) {
+    std::cerr << "warning: snapshot " << id
+              << " does not verify and was not copied (pa-journal verify says why)\n";
+  }
+  if (g.json) {
+    print_json({{"out", r.out_dir},
+                {"seq", r.seq},
+                {"time", r.seq ? json(format_time_ns(r.time_ns)) : json()},
+                {"snapshots", r.snapshots},
+                {"segments", r.segments},
+                {"bytes", r.bytes},
+                {"damaged_snapshots", strings(r.damaged_snapshots)}});
+    return kExitOk;
+  }
+  std::cout << "backed up seq " << r.seq << " ("
+            << (r.seq ? format_time_ns(r.time_ns) : "no commit yet")
+            << "): " << r.snapshots << (r.snapshots == 1 ? " snapshot, " : " snapshots, ")
+            << r.segments
+            << (r.segments == 1 ? " journal segment, " : " journal segments, ")
+            << human_size(r.bytes) << " to " << r.out_dir << "\n";
   return kExitOk;
 }
 

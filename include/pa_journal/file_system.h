@@ -80,6 +80,14 @@ class FileSystem {
   // these two paths; callers then write a copy instead.
   virtual void link(const std::string& from, const std::string& to);
   virtual void remove(const std::string& path) = 0;
+  // Removes the empty directory dir. The default throws IoError, as does a
+  // directory that is not empty.
+  virtual void remove_dir(const std::string& dir);
+  // path made absolute, with "." and ".." removed and, for the part of it
+  // that exists, symlinks resolved (std::filesystem::weakly_canonical): two
+  // paths name the same place iff their real paths are equal. The default
+  // only makes it absolute and normal, resolving nothing.
+  virtual std::string real_path(const std::string& path);
   // Cuts path to size bytes and syncs it.
   virtual void truncate(const std::string& path, uint64_t size) = 0;
   // Writes data over path's bytes at offset (which must lie inside the file)

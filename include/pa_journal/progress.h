@@ -34,6 +34,7 @@ struct Progress {
   //   "compact"        documents written to the snapshot (the readable state
   //                    files are links to it, or copies)
   //   "import"         documents of the export checked
+  //   "backup"         bytes of snapshot files and journal segments copied
   std::string_view task;
   std::string_view unit;  // "bytes" or "documents"
   uint64_t done = 0;

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "pa_journal/backup.h"
 #include "pa_journal/damage.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/options.h"
@@ -123,6 +124,12 @@ class Store {
   // export are left alone. Returns seq 0 if the import changes nothing.
   CommitResult export_to(const std::string& out_dir) const;
   CommitResult import_from(const std::string& in_dir);
+
+  // An online backup of the whole store into out_dir, as backup_store
+  // (pa_journal/backup.h) makes one, for a store open in this process: its
+  // compaction waits while the copy is taken, and its commits up to the
+  // copy's seq are durable before the copy appears at out_dir.
+  BackupResult backup_to(const std::string& out_dir);
 
   // Appends one line to storage.log: its time, level and message. level is
   // "INFO", "WARN" or "ERROR", else InvalidInputError; the message's control

@@ -304,6 +304,18 @@ void FileSystem::remove_dir(const std::string& dir) {
   throw IoError("rmdir " + dir + ": not supported by this file system");
 }
 
+bool path_within(FileSystem& fs, const std::string& path, const std::string& dir) {
+  auto real = [&fs](const std::string& p) {
+    std::string r = fs.real_path(p);
+    while (r.size() > 1 && r.back() == '/') r.pop_back();
+    return r;
+  };
+  std::string inner = real(path), outer = real(dir);
+  if (inner == outer || outer == "/") return true;
+  return inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
+         inner[outer.size()] == '/';
+}
+
 std::string FileSystem::real_path(const std::string& path) {
   std::error_code error;
   std::filesystem::path absolute = std::filesystem::absolute(path, error);

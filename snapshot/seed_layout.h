@@ -89,7 +89,8 @@ struct AdoptionRecord {
 
 // The record in dir, or nullopt if there is none. Throws CorruptedDataError
 // naming the file if it does not parse or its checksum fails.
-std::optional<AdoptionRecord> read_adoption_record(FileSystem& fs, const std::string& dir);
+std::optional<AdoptionRecord> read_adoption_record(FileSystem& fs,
+                                                   const std::string& dir);
 // Writes the record atomically (temporary file, sync, rename, directory sync).
 void write_adoption_record(FileSystem& fs, const std::string& dir,
                            const AdoptionRecord& record);

@@ -87,23 +87,15 @@ Paths paths_of(const std::string& out_dir) {
   return p;
 }
 
-// Whether path is dir or lies inside it; both real paths.
-bool inside(const std::string& path, const std::string& dir) {
-  if (path == dir || dir == "/") return true;
-  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
-         path[dir.size()] == '/';
-}
-
 // The refusals that write nothing: DIR (or T) the store or inside it, DIR
 // not an empty directory.
 void check_target(FileSystem& fs, const std::string& store_dir, const Paths& p) {
-  std::string store = without_trailing_slashes(fs.real_path(store_dir));
   for (const std::string& path : {p.out, p.temp}) {
-    std::string real = without_trailing_slashes(fs.real_path(path));
-    if (!inside(real, store)) continue;
+    if (!path_within(fs, path, store_dir)) continue;
+    bool itself = path_within(fs, store_dir, path);
     throw InvalidInputError(
         "backup: " + path +
-        (real == store ? " is the store itself" : " lies inside the store " + store_dir) +
+        (itself ? " is the store itself" : " lies inside the store " + store_dir) +
         "; back up into a directory outside it");
   }
   if (!fs.exists(p.out)) return;

@@ -6,48 +6,17 @@
 #include <shared_mutex>
 #include <thread>
 
-#include "journal/journal_writer.h"
-#include "journal/storage_log.h"
 #include "journal/validation.h"
 #include "pa_journal/file_system.h"
 #include "pa_journal/time.h"
 #include "pa_journal/time_travel.h"
 #include "replay/recovery.h"
-#include "replay/state.h"
 #include "snapshot/export.h"
 #include "snapshot/seed_layout.h"
 #include "store/backup.h"
-#include "store/compactor.h"
+#include "store/store_impl.h"
 
 namespace pa_journal {
-
-struct Store::Impl {
-  std::string dir;
-  Options options;
-  std::shared_ptr<FileSystem> fs;
-  std::unique_ptr<FileLock> writer_lock;
-  std::unique_ptr<StorageLog> log;
-  RecoveryReport report;
-
-  mutable std::shared_mutex state_mu;
-  State state;  // guarded by state_mu
-  // Commits waiting for state_mu. A capture lets them in between its steps,
-  // since std::shared_mutex may let a reader in ahead of a waiting writer.
-  std::atomic<int> commits_waiting{0};
-  std::mutex capture_mu;  // one capture of the state at a time
-  std::unique_ptr<JournalWriter> writer;
-  std::unique_ptr<Compactor> compactor;  // after writer: destroyed before it
-
-  std::unique_lock<std::shared_mutex> lock_for_commit();
-  CommitResult enqueue(std::vector<Operation> ops, std::string origin,
-                       const JournalWriter::Prepare& prepare = nullptr);
-  void check_readable() const;
-  Compactor::Capture capture();
-  State::Captured copy_in_steps();
-  void let_commits_in() const;
-  Collections past_state(int64_t t_ns) const;
-  Compactor::Settings settings() const;
-};
 
 namespace {
 
@@ -360,22 +329,6 @@ uint64_t Store::last_seq() const {
   return impl_->state.last_seq();
 }
 
-namespace {
-
-// Thrown from a restore's Prepare when the state at T equals the current one.
-struct NothingToRestore {};
-
-std::vector<Operation> operations_for(const std::vector<DocumentChange>& changes) {
-  std::vector<Operation> ops;
-  for (const auto& c : changes) {
-    ops.push_back(c.after ? Operation{OpKind::kPut, c.collection, c.key, *c.after}
-                          : Operation{OpKind::kDelete, c.collection, c.key, {}});
-  }
-  return ops;
-}
-
-}  // namespace
-
 // The state at t_ns, read from the store's files while no compaction removes
 // a snapshot or segment under the reader.
 Collections Store::Impl::past_state(int64_t t_ns) const {
@@ -422,33 +375,6 @@ CommitResult Store::export_to(const std::string& out_dir) const {
   write_export(*impl_->fs, out_dir, state.collections, state.seq, state.time_ns);
   log_event("INFO", "export of seq " + std::to_string(state.seq) + " to " + out_dir);
   return {state.seq, state.time_ns};
-}
-
-CommitResult Store::import_from(const std::string& in_dir) {
-  Collections imported = read_export(  // validates everything first
-      *impl_->fs, in_dir, nullptr, [this](uint64_t done, uint64_t total) {
-        if (impl_->options.progress)
-          impl_->options.progress({"import", "documents", done, total});
-      });
-  compact();  // the state before the import stays a backup
-  auto prepare = [&](Record& record) {
-    Collections current;
-    for (const auto& [name, _] : imported) {
-      if (const Collection* c = impl_->state.collection(name)) current[name] = *c;
-    }
-    record.ops = operations_for(diff_states(current, imported));
-    if (record.ops.empty()) throw NothingToRestore{};
-  };
-  CommitResult result;
-  try {
-    result = impl_->enqueue({}, "import from " + in_dir, prepare);
-  } catch (const NothingToRestore&) {
-    log_event("INFO", "import from " + in_dir + ": nothing to change");
-    return {};
-  }
-  wait_durable(result.seq);
-  log_event("INFO", "import from " + in_dir + ": commit " + std::to_string(result.seq));
-  return result;
 }
 
 BackupResult Store::backup_to(const std::string& out_dir) {

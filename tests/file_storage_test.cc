@@ -994,8 +994,6 @@ TEST_F(FileStorageTest, import_of_a_tampered_export_is_refused_and_changes_nothi
   });
   refused("a missing collection file",
           [](const std::string& dir) { fs::remove(dir + "/notes.json"); });
-  refused("no manifest",
-          [](const std::string& dir) { fs::remove(dir + "/manifest.json"); });
 
   // The untouched export imports fine.
   ASSERT_TRUE(storage->import_data(pristine)) << storage->last_error();

@@ -153,7 +153,8 @@ TEST_F(ReaderBesideWriterTest, StateAtTheLastCommitBesideACompactionIsWhole) {
 
 TEST_F(ReaderBesideWriterTest, BackupRemovedByRetentionWhileLoadingIsNotFound) {
   std::string old_id = list_backups(before).front().id;
-  EXPECT_THROW(load_backup(before, old_id, racing("/backups/notes_")), BackupNotFoundError);
+  EXPECT_THROW(load_backup(before, old_id, racing("/backups/notes_")),
+               BackupNotFoundError);
   EXPECT_TRUE(raced_);
 }
 

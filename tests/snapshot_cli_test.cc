@@ -432,8 +432,7 @@ TEST_F(SnapshotCliTest, ImportRefusesWhatIsNotAGoodExportAndAppendsNothing) {
     std::string message;
   };
   for (const Case& c :
-       {Case{empty, kExitError,
-             empty + " holds no manifest.json: not a pa-journal export"},
+       {Case{empty, kExitError, empty + " holds no NAME.json file: nothing to import"},
         Case{tmp / "missing", kExitError, tmp / "missing"},
         Case{tampered, kExitCorruption, tampered + "/notes.json: size or checksum"},
         Case{stranger, kExitError, "extra.json"},
@@ -519,7 +518,9 @@ TEST_F(SnapshotCliTest, DemoRunsStartToFinishOnANewDirectoryAndKeepsIt) {
   std::vector<Record> all;
   read_records(demo, {}, [&](const Record& rec) { all.push_back(rec); });
   ASSERT_FALSE(all.empty());
-  EXPECT_EQ(all.front().origin.rfind("import from ", 0), 0u) << all.front().origin;
+  EXPECT_EQ(all.front().origin.rfind("adopted from backups/contacts_", 0), 0u)
+      << all.front().origin;
+  EXPECT_TRUE(contains(r.out, "adopted ")) << r.out;
   EXPECT_EQ(all.back().origin.rfind("restore to ", 0), 0u) << all.back().origin;
 }
 

@@ -85,7 +85,11 @@ struct RestoreArgs {
 };
 int run_restore(const Globals& g, const RestoreArgs& args);
 int run_export(const Globals& g, const std::string& out_dir, const std::string& at);
-int run_import(const Globals& g, const std::string& in_dir);
+struct ImportArgs {
+  std::string dir;
+  bool dry_run = false, merge = false, accept_edits = false;
+};
+int run_import(const Globals& g, const ImportArgs& args);
 // An online copy of the whole store into a new or empty out_dir.
 int run_backup(const Globals& g, const std::string& out_dir);
 int run_demo(const Globals& g);

@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -20,20 +22,46 @@ namespace fs = std::filesystem;
 
 void step(const std::string& what) { std::cout << "\n== " << what << "\n" << std::flush; }
 
-// A small export of sample data, so that the demo starts with `import`.
-std::string write_samples(const std::string& base) {
-  std::string samples = base + "/samples";
-  auto store = Store::open(base + "/scratch");
-  store->commit(
-      {{OpKind::kPut, "contacts", "alice",
-        R"({"name":"Alice Martin","email":"alice@example.com","phone":"555-0101"})"},
-       {OpKind::kPut, "contacts", "bob",
-        R"({"name":"Bob Chen","email":"bob@example.com"})"},
-       {OpKind::kPut, "contacts", "chloe", R"({"name":"Chloé Dubois","city":"Lyon"})"},
-       {OpKind::kPut, "notes", "groceries", R"({"text":"milk, eggs, bread"})"},
-       {OpKind::kPut, "notes", "ideas", R"({"text":"learn the journal format"})"}});
-  store->export_to(samples);
-  return samples;
+// "20261204_093000": the local time days ago, as the app names its backups.
+std::string app_stamp(int days_ago) {
+  std::time_t t = std::time(nullptr) - days_ago * 86400;
+  std::tm local{};
+  ::localtime_r(&t, &local);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y%m%d_%H%M%S", &local);
+  return text;
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+// A small directory as the personal-assistant app leaves it: its lists, two
+// backups of contacts made before saves, its config and its log. Returns the
+// local time of the older backup, for `list --at`.
+std::string write_app_directory(const std::string& dir) {
+  const std::string alice =
+      R"({"email": "alice@example.com", "id": "alice", "name": "Alice Martin"})";
+  const std::string bob =
+      R"({"email": "bob@example.com", "id": "bob", "name": "Bob Chen"})";
+  const std::string chloe = R"({"city": "Lyon", "id": "chloe", "name": "Chloé Dubois"})";
+  std::string older = app_stamp(3), newer = app_stamp(1);
+  write_text(dir + "/backups/contacts_" + older + ".json", "[\n  " + alice + "\n]\n");
+  write_text(dir + "/backups/contacts_" + newer + ".json",
+             "[\n  " + alice + ",\n  " + bob + "\n]\n");
+  write_text(dir + "/contacts.json",
+             "[\n  " + alice + ",\n  " + bob + ",\n  " + chloe + "\n]\n");
+  write_text(dir + "/notes.json",
+             R"([{"id": "groceries", "text": "milk, eggs, bread"}, )"
+             R"({"id": "ideas", "text": "learn the journal format"}])"
+             "\n");
+  write_text(dir + "/config.json", R"([{"backup_count": 10, "date_format": "%Y-%m-%d"}])"
+                                   "\n");
+  write_text(dir + "/storage.log",
+             "2026-01-01 10:00:00,000 - FileStorage - INFO - saved\n");
+  return older.substr(0, 4) + "-" + older.substr(4, 2) + "-" + older.substr(6, 2) + " " +
+         older.substr(9, 2) + ":" + older.substr(11, 2) + ":" + older.substr(13, 2);
 }
 
 // What a crash in the middle of an append leaves: the start of a frame whose
@@ -53,12 +81,24 @@ void tear_tail(const std::string& dir) {
 void pause_briefly() { std::this_thread::sleep_for(std::chrono::milliseconds(400)); }
 
 void tour(const Globals& g) {
-  step("1. import sample contacts and notes from an export (checked, then one commit)");
-  std::string samples = write_samples(g.dir + "-work");
-  run_import(g, samples);
+  step("1. the personal-assistant app's directory: its lists, two backups, no journal");
+  std::string older_backup = write_app_directory(g.dir);
+  std::vector<std::string> files;
+  for (const auto& entry : fs::recursive_directory_iterator(g.dir)) {
+    if (entry.is_regular_file())
+      files.push_back(fs::relative(entry.path(), g.dir).string());
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& file : files) std::cout << "  " << file << "\n";
+  step(
+      "2. adopt it: every file kept under backups/adopted/, each backup a commit at its "
+      "time, the current lists the last commit");
+  run_adopt(g, {});
+  step("3. the contacts as the app had them at its older backup (list --at)");
+  run_list(g, "contacts", older_backup);
   {
     auto store = open_writable(g);
-    step("2. edit them over a few seconds: every edit is one durable, numbered commit");
+    step("4. edit them over a few seconds: every edit is one durable, numbered commit");
     std::cout << "seq " << store->patch("contacts", "bob", R"({"phone":"555-0102"})").seq
               << ": bob gets a phone number\n";
     pause_briefly();
@@ -80,28 +120,28 @@ void tour(const Globals& g) {
               << ": a note is deleted\n";
   }
   step(
-      "3. compact: a snapshot of every collection in backups/, readable JSON state "
+      "5. compact: a snapshot of every collection in backups/, readable JSON state "
       "files");
   run_compact(g);
   step(
-      "4. inspect: segments, sequence and time range, snapshots, commits per collection");
+      "6. inspect: segments, sequence and time range, snapshots, commits per collection");
   run_inspect(g, {});
-  step("5. backups: the snapshots, with their time, sequence number and size");
+  step("7. backups: the snapshots, with their time, sequence number and size");
   run_backups(g);
   step(
-      "6. a crash in the middle of an append leaves a torn record: verify sees it (exit "
+      "8. a crash in the middle of an append leaves a torn record: verify sees it (exit "
       "3)");
   tear_tail(g.dir);
   int code = run_verify(g);
   std::cout << "verify exit code: " << code << "\n";
-  step("7. reopening cuts the torn tail (recovery mode tolerate-tail) and logs it");
+  step("9. reopening cuts the torn tail (recovery mode tolerate-tail) and logs it");
   std::cout << open_writable(g)->recovery().summary() << "\n";
   code = run_verify(g);
   std::cout << "verify exit code: " << code << "\n";
-  step("8. restore to the moment before alice's email changed: one new commit");
+  step("10. restore to the moment before alice's email changed: one new commit");
   run_restore(g, {format_time_ns(before_edit), "", false, false});
   run_get(g, "contacts", "alice", "");
-  step("9. the history of alice: every version with its sequence number and time");
+  step("11. the history of alice: every version with its sequence number and time");
   run_history(g, "contacts", "alice");
 }
 
@@ -127,7 +167,6 @@ int run_demo(const Globals& g) {
     if (throwaway) fs::remove_all(fs::path(demo.dir).parent_path());
     throw;
   }
-  fs::remove_all(demo.dir + "-work");
   if (throwaway) fs::remove_all(fs::path(demo.dir).parent_path());
   std::cout << "\ndemo done.\n";
   return kExitOk;

@@ -24,6 +24,7 @@ struct Args {
   ReplayArgs replay;
   BenchArgs bench;
   AdoptArgs adopt;
+  ImportArgs import;
 };
 
 void add_globals(CLI::App& app, Globals& g) {
@@ -167,10 +168,19 @@ void add_snapshot_commands(CLI::App& app, Args& a, std::function<int()>& run) {
   exp->add_option("--at", a.at, "export the state at time T")->check(time_text());
   exp->callback([&] { run = [&] { return run_export(g, a.json, a.at); }; });
   auto* imp = command(app, "import",
-                      "check an export completely, snapshot, then apply it as one commit",
-                      "pa-journal import /tmp/pa-export");
-  imp->add_option("dir", a.json, "the export directory")->required();
-  imp->callback([&] { run = [&] { return run_import(g, a.json); }; });
+                      "import a directory of JSON files (an export, NAME.json files, "
+                      "restore/replay --out output, the app's files) as one commit",
+                      "pa-journal import /tmp/pa-export --dry-run");
+  imp->add_option("dir", a.import.dir, "the directory to import")->required();
+  imp->add_flag("--dry-run", a.import.dry_run,
+                "print what would be added, changed and removed; append nothing");
+  imp->add_flag("--merge", a.import.merge,
+                "upsert the imported documents and keep the others (default: each "
+                "imported collection replaces the store's)");
+  imp->add_flag("--accept-edits", a.import.accept_edits,
+                "an export edited by hand: take files whose checksum fails once "
+                "their JSON checks");
+  imp->callback([&] { run = [&] { return run_import(g, a.import); }; });
   auto* adopt =
       command(app, "adopt",
               "make the personal-assistant app's directory (contacts.json, "

@@ -1,4 +1,5 @@
 // `pa-journal compact`, `backups`, `replay`, `export`, `import` and `backup`.
+#include <algorithm>
 #include <iostream>
 
 #include "pa_journal/backup.h"
@@ -143,19 +144,67 @@ int run_export(const Globals& g, const std::string& out_dir, const std::string& 
   return kExitOk;
 }
 
-int run_import(const Globals& g, const std::string& in_dir) {
+namespace {
+
+json import_json(const std::string& in_dir, const ImportOptions& options,
+                 const ImportResult& r) {
+  json counts = json::object();
+  for (const auto& [name, n] : r.collections) {
+    counts[name] = {{"added", n.added}, {"changed", n.changed}, {"removed", n.removed}};
+  }
+  json not_imported = json::array();
+  for (const auto& [path, why] : r.not_imported)
+    not_imported.push_back({{"path", path}, {"reason", why}});
+  json out = {{"in", in_dir},
+              {"form", r.form},
+              {"dry_run", options.dry_run},
+              {"merge", options.merge},
+              {"seq", r.commit.seq ? json(r.commit.seq) : json()},
+              {"collections", counts},
+              {"edited", r.edited},
+              {"not_imported", not_imported}};
+  if (r.commit.seq) out["time"] = format_time_ns(r.commit.time_ns);
+  return out;
+}
+
+void print_import_counts(const ImportResult& r) {
+  size_t width = 0;
+  for (const auto& [name, _] : r.collections) width = std::max(width, name.size());
+  for (const auto& [name, n] : r.collections) {
+    std::cout << "  " << name << std::string(width - name.size(), ' ') << "  " << n.added
+              << " added, " << n.changed << " changed, " << n.removed << " removed\n";
+  }
+  for (const auto& file : r.edited)
+    std::cout << "edited by hand (its checksum fails; its JSON checked): " << file
+              << "\n";
+  for (const auto& [path, why] : r.not_imported)
+    std::cout << "not imported: " << path << " (" << why << ")\n";
+}
+
+}  // namespace
+
+int run_import(const Globals& g, const ImportArgs& args) {
   auto store = open_writable(g, /*progress=*/true);
-  CommitResult r = store->import_from(in_dir);
+  ImportOptions options;
+  options.merge = args.merge;
+  options.dry_run = args.dry_run;
+  options.accept_edits = args.accept_edits;
+  ImportResult r = store->import_from(args.dir, options);
   if (g.json) {
-    json out = {{"in", in_dir}, {"seq", r.seq ? json(r.seq) : json()}};
-    if (r.seq) out["time"] = format_time_ns(r.time_ns);
-    print_json(out);
-  } else if (r.seq == 0) {
-    std::cout << "nothing to import: the store already holds " << in_dir
+    print_json(import_json(args.dir, options, r));
+    return kExitOk;
+  }
+  std::cout << (args.dry_run ? "would import " : "import of ") << args.dir << " ("
+            << r.form << (args.merge ? ", merged" : ", replacing each collection")
+            << (args.dry_run ? "; nothing is appended" : "") << "):\n";
+  print_import_counts(r);
+  if (args.dry_run) return kExitOk;
+  if (r.commit.seq == 0) {
+    std::cout << "nothing to import: the store already holds " << args.dir
               << "'s content\n";
   } else {
-    std::cout << "imported " << in_dir << " as commit " << r.seq << "; "
-              << undo_hint(g, r) << "\n";
+    std::cout << "imported " << args.dir << " as commit " << r.commit.seq << "; "
+              << undo_hint(g, r.commit) << "\n";
   }
   return kExitOk;
 }

@@ -124,6 +124,11 @@ void create_dir_durably(FileSystem& fs, const std::string& dir);
 // first (as the seed's mkdir(parents=True)).
 void create_dirs_durably(FileSystem& fs, const std::string& dir);
 
+// Whether path is dir or lies inside it, comparing real paths (symlinks
+// resolved; FileSystem::real_path): for the commands that must not read or
+// write a store through one of its own subdirectories.
+bool path_within(FileSystem& fs, const std::string& path, const std::string& dir);
+
 // For a read of the store in dir: NotFoundError("no store at DIR") if dir or
 // its journal/ does not exist, and the file system's IoError if either cannot
 // be listed (not a directory, no permission), so that a read never takes a

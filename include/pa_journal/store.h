@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,6 +44,28 @@ struct CompactionResult {
   uint64_t bytes = 0;       // size of the snapshot's files
   std::vector<std::string> removed_snapshots;
   std::vector<std::string> removed_segments;
+};
+
+// How Store::import_from takes a directory.
+struct ImportOptions {
+  bool merge = false;         // upsert the imported documents, keep the others
+  bool dry_run = false;       // count what would change, append nothing
+  bool accept_edits = false;  // an export edited by hand: check the JSON of
+                              // files whose checksum fails, instead of refusing
+};
+
+struct ImportCounts {
+  uint64_t added = 0, changed = 0, removed = 0;
+  bool operator==(const ImportCounts&) const = default;
+};
+
+struct ImportResult {
+  CommitResult commit;  // seq 0: a dry run, or nothing to change
+  std::string form;     // "export", "edited export", "JSON files", "the app's files"
+  // Documents each imported collection gains, changes and loses.
+  std::map<std::string, ImportCounts> collections;
+  std::vector<std::string> edited;  // export files taken though edited
+  std::vector<std::pair<std::string, std::string>> not_imported;  // entry, why
 };
 
 class Store {
@@ -117,12 +140,21 @@ class Store {
   // The seed's export and import (docs/snapshot-format.md). export_to writes
   // the current state into a new or empty directory (created with any
   // missing parent) with a manifest.
-  // import_from validates the whole export first (manifest, every checksum,
-  // every document, no unknown files, no symlinks), takes a snapshot, then
-  // applies the import as one commit with the origin "import from DIR", so a
-  // bad import is undone by a point-in-time restore. Collections not in the
-  // export are left alone. Returns seq 0 if the import changes nothing.
   CommitResult export_to(const std::string& out_dir) const;
+  // Imports in_dir, in any of the forms of snapshot/import_dir.h (an export,
+  // an export edited by hand with accept_edits, plain NAME.json files, the
+  // app's files), checked completely first. Each imported collection
+  // replaces the store's collection of that name, or with merge takes the
+  // imported documents over the ones it has and keeps the others;
+  // collections not in in_dir are left alone. A list file's order is kept
+  // (pa_journal/file_storage.h). The store is snapshotted first and the
+  // import is one commit with the origin "import from DIR", undone by a
+  // point-in-time restore; a dry run counts and appends nothing. in_dir must
+  // not be the store or inside it (InvalidInputError). Throws
+  // InvalidInputError for content the store must not import, CorruptedDataError
+  // for an export whose files do not match their manifest.
+  ImportResult import_from(const std::string& in_dir, const ImportOptions& options);
+  // import_from(in_dir, {}).commit: seq 0 if the import changes nothing.
   CommitResult import_from(const std::string& in_dir);
 
   // An online backup of the whole store into out_dir, as backup_store

@@ -53,6 +53,7 @@ Window window_once(FileSystem& fs, const std::string& dir, RecoveryMode mode) {
   std::optional<int64_t> from;
   if (!segments.empty() && segments.front().first_seq == 1) {
     from = first_record_time(fs, dir + "/journal/" + segments.front().name);
+    w.from_start = from.has_value();
   }
   auto snapshots = list_snapshots(fs, dir + "/backups");
   if (!from && !snapshots.empty()) from = snapshots.back().time_ns;
@@ -88,7 +89,10 @@ std::optional<std::string> apply_to(std::optional<std::string> value,
 
 std::string Window::describe() const {
   if (empty) return "the store has no records yet";
-  return "can restore from " + format_time_ns(from_ns) + " to now (last commit " +
+  std::string from = from_start ? "the empty state before the first record (" +
+                                      format_time_ns(from_ns) + ")"
+                                : format_time_ns(from_ns);
+  return "can restore from " + from + " to now (last commit " +
          format_time_ns(last_commit_ns) + ")";
 }
 
@@ -102,11 +106,12 @@ Collections state_at(const std::string& dir, int64_t t_ns, const Options& option
   // A time at or before the last commit is never in the future, even if the
   // clock has gone back since (or the commit clock runs ahead of it).
   int64_t now = std::max(system_now_ns(), w.last_commit_ns);
-  if (w.empty || t_ns < w.from_ns || t_ns > now) {
+  if (w.empty || (t_ns < w.from_ns && !w.from_start) || t_ns > now) {
     std::string why = !w.empty && t_ns > now ? ": that is in the future; " : ": ";
     throw InvalidInputError("cannot read the state at " + format_time_ns(t_ns) + why +
                             w.describe());
   }
+  if (t_ns < w.from_ns) return {};  // before the first record
   RecoverOptions recover_options;
   recover_options.mode = options.recovery;
   recover_options.until_ns = t_ns;

@@ -209,6 +209,20 @@ TEST_F(AdoptTest, TheStateAtABackupsTimeIsThatBackup) {
   EXPECT_EQ(list_in(jan15, "notes"), json::array({{{"text", "buy milk"}}}));
 }
 
+TEST_F(AdoptTest, RestoreToBeforeTheFirstCommitUndoesTheAdoption) {
+  AdoptionReport report = adopt_store(dir.path());
+  auto store = Store::open(dir.path());
+  CommitResult undo = store->restore_to(report.commits.front().time_ns - 1);
+  EXPECT_EQ(undo.seq, kOrigins.size() + 1);
+  for (const auto& name : store->collections()) {
+    EXPECT_TRUE(store->list(name).empty()) << name;
+  }
+  // And the undo is undone in turn.
+  store->restore_to(undo.time_ns - 1);
+  Collections now = state_at(dir.path(), system_now_ns(), read_only());
+  EXPECT_EQ(list_in(now, "contacts"), kContactsNow);
+}
+
 TEST_F(AdoptTest, FileStorageLoadsTheAppsListsInTheirOriginalOrder) {
   adopt_store(dir.path());
   FileStorage storage(dir.path());

@@ -312,8 +312,9 @@ TEST_F(SnapshotCliTest, ExportJsonNamesTheStateItWroteAndImportRestoresIt) {
   EXPECT_TRUE(contains(human.out, "nothing to import")) << human.describe();
 }
 
-// The undo line after an import is one to paste: it names the store, and a
-// store that held nothing before has no earlier state to restore to.
+// The undo line after an import is one to paste: it names the store (quoted
+// where the shell needs it), and the import into a store that held nothing
+// is undone to the empty state before its first record.
 TEST_F(SnapshotCliTest, ImportNamesAnUndoThatWorks) {
   make_store(dir);
   std::string ex = tmp / "ex";
@@ -321,8 +322,15 @@ TEST_F(SnapshotCliTest, ImportNamesAnUndoThatWorks) {
   std::string fresh = tmp / "fresh store";
   CommandResult first = testing::run_pa_journal({"--dir", fresh, "import", ex});
   ASSERT_EQ(first.exit_code, kExitOk) << first.describe();
-  EXPECT_TRUE(contains(first.out, "first commit: there is no earlier state"))
-      << first.out;
+  std::string first_prefix = "undo with: pa-journal --dir '" + fresh + "' restore --at ";
+  size_t first_at = first.out.find(first_prefix);
+  ASSERT_NE(first_at, std::string::npos) << first.out;
+  std::string first_undo = first.out.substr(first_at + first_prefix.size());
+  first_undo = first_undo.substr(0, first_undo.find('\n'));
+  CommandResult emptied =
+      testing::run_pa_journal({"--dir", fresh, "restore", "--at", first_undo});
+  ASSERT_EQ(emptied.exit_code, kExitOk) << emptied.describe();
+  EXPECT_EQ(state_of(fresh), json::object());
 
   auto store = Store::open(tmp / "other");
   store->put("notes", "mine", "1");

@@ -364,11 +364,19 @@ class TimeTravelTest : public ::testing::Test {
     }
   }
 
+  // Before the window is refused, unless the journal still starts at seq 1:
+  // then it is the empty state before the first record.
   void expect_refusals() {
     int64_t from = oracle_.window_from();
-    std::string window = "can restore from " + time_text(from);
-    std::string before = refusal([&] { state_at(dir(), from - 1); });
-    EXPECT_NE(before.find(window), std::string::npos) << before;
+    std::string window = "can restore from ";
+    if (restorable_window(dir()).from_start) {
+      EXPECT_TRUE(state_at(dir(), from - 1).empty());
+      window += "the empty state before the first record (" + time_text(from) + ")";
+    } else {
+      window += time_text(from);
+      std::string before = refusal([&] { state_at(dir(), from - 1); });
+      EXPECT_NE(before.find(window), std::string::npos) << before;
+    }
     int64_t future = system_now_ns() + 3600 * kSecond;
     std::string later = refusal([&] { state_at(dir(), future); });
     EXPECT_NE(later.find(window), std::string::npos) << later;
@@ -757,46 +765,46 @@ TEST_F(TimeTravelTest, WindowRefusalNamesTheWindow) {
   ASSERT_FALSE(w.empty);
   EXPECT_EQ(w.from_ns, kBase);
   EXPECT_EQ(w.last_commit_ns, kBase + kSecond);
-  EXPECT_EQ(w.describe(), "can restore from " + time_text(kBase) +
-                              " to now (last commit " + time_text(kBase + kSecond) + ")");
-  std::string before = refusal([&] { state_at(dir(), kBase - 1); });
-  EXPECT_NE(before.find(w.describe()), std::string::npos) << before;
+  EXPECT_TRUE(w.from_start);
+  const std::string window =
+      "can restore from the empty state before the first record (" + time_text(kBase) +
+      ")";
+  EXPECT_EQ(w.describe(),
+            window + " to now (last commit " + time_text(kBase + kSecond) + ")");
+  EXPECT_TRUE(state_at(dir(), kBase - 1).empty()) << "the empty state before seq 1";
   std::string future = refusal([&] { state_at(dir(), system_now_ns() + 60 * kSecond); });
   EXPECT_NE(future.find(w.describe()), std::string::npos) << future;
   EXPECT_NE(future.find("future"), std::string::npos) << future;
-  for (int64_t t : {kBase - 1, system_now_ns() + 60 * kSecond}) {
-    std::string journal = journal_bytes(dir());
-    std::string m = refusal([&] { store_->restore_to(t); });
-    EXPECT_NE(m.find("can restore from " + time_text(kBase)), std::string::npos) << m;
-    m = refusal([&] { store_->plan_restore(t); });
-    EXPECT_NE(m.find("can restore from " + time_text(kBase)), std::string::npos) << m;
-    EXPECT_EQ(journal_bytes(dir()), journal);
-    EXPECT_EQ(store_->last_seq(), 2u);
-  }
+  std::string journal = journal_bytes(dir());
+  std::string m = refusal([&] { store_->restore_to(system_now_ns() + 60 * kSecond); });
+  EXPECT_NE(m.find(window), std::string::npos) << m;
+  m = refusal([&] { store_->plan_restore(system_now_ns() + 60 * kSecond); });
+  EXPECT_NE(m.find(window), std::string::npos) << m;
+  EXPECT_EQ(journal_bytes(dir()), journal);
+  EXPECT_EQ(store_->last_seq(), 2u);
   // The window's ends are inside it.
   EXPECT_EQ(normalized(state_at(dir(), kBase))["notes"]["a"], "1");
   EXPECT_EQ(normalized(state_at(dir(), system_now_ns()))["notes"]["a"], "2");
 }
 
-// The ends of int64_t are times outside the window like any other: refused
-// with InvalidInputError naming them, and no overflow on the way (UBSan
-// checks it in the sanitizer build).
-TEST_F(TimeTravelTest, RestoreToTheEndsOfTheInt64RangeIsRefusedAsOutsideTheWindow) {
+// The ends of int64_t: the latest is a time in the future, refused with
+// InvalidInputError naming it; the earliest lies before the first record. No
+// overflow on the way (UBSan checks it in the sanitizer build).
+TEST_F(TimeTravelTest, EndsOfTheInt64RangeAreTheFutureAndTheEmptyStateBeforeSeq1) {
   open(10, 1 << 20);
   put("notes", "a", 1);
   std::string journal = journal_bytes(dir());
   const int64_t kEnds[] = {std::numeric_limits<int64_t>::min(),
                            std::numeric_limits<int64_t>::max()};
-  for (int64_t t : kEnds) {
-    std::string m = refusal([&] { store_->restore_to(t); });
-    EXPECT_NE(m.find(format_time_ns(t)), std::string::npos) << m;
-    EXPECT_NE(m.find("can restore from " + time_text(kBase)), std::string::npos) << m;
-    refusal([&] { store_->plan_restore(t); });
-    refusal([&] { state_at(dir(), t); });
-  }
-  EXPECT_NE(
-      refusal([&] { state_at(dir(), kEnds[0]); }).find("1677-09-21T00:12:43.145224192Z"),
-      std::string::npos);
+  // The latest is in the future; the earliest is the empty state before the
+  // first record while the journal starts at seq 1.
+  std::string m = refusal([&] { store_->restore_to(kEnds[1]); });
+  EXPECT_NE(m.find(format_time_ns(kEnds[1])), std::string::npos) << m;
+  EXPECT_NE(m.find("(" + time_text(kBase) + ")"), std::string::npos) << m;
+  refusal([&] { store_->plan_restore(kEnds[1]); });
+  refusal([&] { state_at(dir(), kEnds[1]); });
+  EXPECT_TRUE(state_at(dir(), kEnds[0]).empty());
+  EXPECT_EQ(store_->plan_restore(kEnds[0]).size(), 1u);
   EXPECT_EQ(journal_bytes(dir()), journal);
   EXPECT_EQ(store_->last_seq(), 1u);
 }

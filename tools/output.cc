@@ -26,7 +26,6 @@ std::string shell_word(const std::string& text) {
 }
 
 std::string undo_hint(const Globals& g, const CommitResult& r) {
-  if (r.seq == 1) return "this is the store's first commit: there is no earlier state";
   std::string dir = g.dir.empty() ? "" : " --dir " + shell_word(g.dir);
   return "undo with: pa-journal" + dir + " restore --at " + format_time_ns(r.time_ns - 1);
 }

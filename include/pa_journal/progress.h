@@ -33,7 +33,7 @@ struct Progress {
   //   "verify"         bytes of journal segments, then of snapshot files
   //   "compact"        documents written to the snapshot (the readable state
   //                    files are links to it, or copies)
-  //   "import"         documents of the export checked
+  //   "import"         bytes of the import's files read and checked
   //   "backup"         bytes of snapshot files and journal segments copied
   std::string_view task;
   std::string_view unit;  // "bytes" or "documents"

@@ -24,6 +24,10 @@ struct Window {
   bool empty = true;
   int64_t from_ns = 0;
   int64_t last_commit_ns = 0;
+  // The journal still starts at seq 1: every time before from_ns (the first
+  // record's) is the empty state before the first record, inside the window,
+  // so that a first import or adoption can be undone.
+  bool from_start = false;
   // "can restore from <from> to now (last commit <last>)".
   std::string describe() const;
 };

@@ -361,5 +361,16 @@ TEST_F(ForeignFilesTest, ReplayOutRefusesAFileOrATemporaryItWouldWrite) {
   EXPECT_FALSE(fs::exists(out + "/contacts.json"));
 }
 
+TEST_F(ForeignFilesTest, AForeignLockFileIsRefusedAndLeftAsItIs) {
+  make_store();
+  plant("LOCK", "locked by the app\n");
+  EXPECT_THROW(Store::open(dir_.path(), options()), StoreLockedError);
+  expect_foreign_files_intact();
+  // A pid, as a writer killed with -9 leaves it, is pa-journal's own.
+  write_bytes(dir_ / "LOCK", "999999999");
+  foreign_.erase("LOCK");
+  EXPECT_NO_THROW(Store::open(dir_.path(), options()));
+}
+
 }  // namespace
 }  // namespace pa_journal

@@ -372,5 +372,15 @@ TEST_F(ForeignFilesTest, AForeignLockFileIsRefusedAndLeftAsItIs) {
   EXPECT_NO_THROW(Store::open(dir_.path(), options()));
 }
 
+TEST_F(ForeignFilesTest, TheDemoRefusesAWorkDirectoryItDidNotMake) {
+  const std::string demo = elsewhere_ / "demo";
+  fs::create_directories(demo + "-work");
+  write_bytes(demo + "-work/mine", "mine");
+  CommandResult r = testing::run_pa_journal({"demo", "--dir", demo});
+  EXPECT_EQ(r.exit_code, testing::kExitError) << r.describe();
+  EXPECT_EQ(read_bytes(demo + "-work/mine"), "mine");
+  EXPECT_FALSE(fs::exists(demo));
+}
+
 }  // namespace
 }  // namespace pa_journal

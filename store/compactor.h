@@ -17,7 +17,8 @@
 //    and storage.log says where that collection's readable state is instead.
 //    A crash before all are replaced leaves some from the older snapshot:
 //    the next compaction, even one with nothing new, replaces them.
-// 4. Retention removes old manifests before their files, and counts only
+// 4. Retention turns old manifests into tombstones before it removes their
+//    files (snapshot/catalogue.h), removes nothing else, and counts only
 //    snapshots whose files verify: a damaged one is no backup. Journal
 //    segments are deleted only after the new snapshot is durable, only once
 //    two kept snapshots verify (one if backup_count is 1), and only those

@@ -419,6 +419,35 @@ TEST(IntentTest, RoundTripsAndRefusesEveryChangedByte) {
   EXPECT_THROW(parse_intent(serialize_manifest(sample_info()), "i"), CorruptedDataError);
 }
 
+// The fenced ```json blocks of docs/snapshot-format.md, in order.
+std::vector<std::string> documented_json_blocks() {
+  std::string doc = read_bytes(PA_JOURNAL_SOURCE_DIR "/docs/snapshot-format.md");
+  std::vector<std::string> blocks;
+  for (size_t at = doc.find("```json\n"); at != std::string::npos;
+       at = doc.find("```json\n", at + 1)) {
+    size_t start = at + 8, end = doc.find("```", start);
+    if (end == std::string::npos) break;
+    blocks.push_back(doc.substr(start, end - start));
+  }
+  return blocks;
+}
+
+TEST(ManifestTest, TheDocumentsManifestAndIntentExamplesParse) {
+  int manifests = 0, intents = 0;
+  for (const std::string& block : documented_json_blocks()) {
+    if (block.find("\"pa-journal-snapshot\"") != std::string::npos) {
+      SnapshotInfo info = parse_manifest(block, "doc");
+      EXPECT_EQ(info.state_files, std::vector<std::string>{"contacts.json"});
+      ++manifests;
+    } else if (block.find(kIntentFormat) != std::string::npos) {
+      EXPECT_EQ(parse_intent(block, "doc").files.size(), 2u);
+      ++intents;
+    }
+  }
+  EXPECT_EQ(manifests, 1);
+  EXPECT_EQ(intents, 1);
+}
+
 // --- Writing and loading ---
 
 TEST_F(CatalogueTest, WrittenSnapshotLoadsBackExactly) {

@@ -72,6 +72,23 @@ std::string describe_holder(const std::string& pid_text) {
   return "pid " + pid_text;
 }
 
+// A lock file pa-journal wrote holds nothing (closed) or a pid (a holder
+// killed with -9). Anything else was written by someone else, and the store
+// never rewrites a file it did not write: it refuses to take that lock.
+void refuse_foreign_lock_file(int fd, const std::string& path) {
+  char text[64];
+  ssize_t n = ::pread(fd, text, sizeof text, 0);
+  if (n < 0) fail("read", path, errno);
+  bool ours = n < static_cast<ssize_t>(sizeof text);
+  for (ssize_t i = 0; ours && i < n; ++i) ours = text[i] >= '0' && text[i] <= '9';
+  if (!ours) {
+    throw StoreLockedError(
+        path +
+        " holds something other than a process id: it is not "
+        "pa-journal's lock file, and pa-journal does not overwrite it");
+  }
+}
+
 class PosixLock : public FileLock {
  public:
   explicit PosixLock(int fd) : fd_(fd) {}
@@ -247,6 +264,7 @@ class PosixFileSystem : public FileSystem {
       throw StoreLockedError("store is locked by another writer (" +
                              describe_holder(holder) + ", lock file " + path + ")");
     }
+    refuse_foreign_lock_file(fd.get(), path);
     std::string pid = std::to_string(::getpid());
     if (::ftruncate(fd.get(), 0) != 0) fail("ftruncate", path, errno);
     if (::pwrite(fd.get(), pid.data(), pid.size(), 0) !=

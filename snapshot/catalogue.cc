@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "journal/record_codec.h"
@@ -57,9 +59,21 @@ std::string snapshot_id_of(const std::string& name) {
   return {};
 }
 
+// The snapshot id a name in backups/ belongs to by its shape alone: the
+// manifest, intent or tombstone of <id>, a collection file "<c>_<id>.json",
+// or the temporary of any of them; "" for any other name.
+std::string id_in_name(std::string name) {
+  if (ends_with(name, kTempSuffix)) name.resize(name.size() - strlen(kTempSuffix));
+  for (std::string_view suffix : {kManifestSuffix, kIntentSuffix, kTombstoneSuffix}) {
+    if (ends_with(name, suffix)) return name.substr(0, name.size() - suffix.size());
+  }
+  return snapshot_id_of(name);
+}
+
 // The entries of backups/, and the snapshot ids of the collection files that
 // are orphans: of no snapshot whose manifest is present (valid or not: a
 // damaged manifest's files stay for a human) and named by no valid manifest.
+// For reporting snapshots that did not finish; nothing is removed by shape.
 struct Orphans {
   std::vector<std::string> names;
   std::map<std::string, std::string> id_of;  // orphan file name -> its id
@@ -85,15 +99,120 @@ Orphans find_orphans(FileSystem& fs, const std::string& backups_dir) {
   return out;
 }
 
-// Removes temporary files and orphaned collection files.
-void remove_orphans(FileSystem& fs, const std::string& backups_dir) {
-  Orphans orphans = find_orphans(fs, backups_dir);
+std::string without_suffix(const std::string& name, std::string_view suffix) {
+  return name.substr(0, name.size() - suffix.size());
+}
+
+// The intent in backups/name, if it is whole and checksummed, of the id its
+// name says, and names only collection files of that id; else nullopt (a
+// torn or damaged one is no proof that the store wrote what it names).
+std::optional<SnapshotIntent> read_intent(FileSystem& fs, const std::string& backups_dir,
+                                          const std::string& name) {
+  std::optional<SnapshotIntent> intent;
+  try {
+    intent = parse_intent(fs.read_file(backups_dir + "/" + name), "backups/" + name);
+  } catch (const StorageError&) {
+    return std::nullopt;
+  }
+  if (id_in_name(name) != intent->id) return std::nullopt;
+  for (const auto& file : intent->files) {
+    if (!ends_with(file, "_" + intent->id + ".json")) return std::nullopt;
+  }
+  return intent;
+}
+
+// The manifest in the tombstone backups/name, if it parses and is of the id
+// the name says.
+std::optional<SnapshotInfo> read_tombstone(FileSystem& fs, const std::string& backups_dir,
+                                           const std::string& name) {
+  try {
+    SnapshotInfo info =
+        parse_manifest(fs.read_file(backups_dir + "/" + name), "backups/" + name);
+    if (id_in_name(name) == info.id) return info;
+  } catch (const StorageError&) {
+  }
+  return std::nullopt;
+}
+
+// What clean-up may remove from backups/, found from the store's own files.
+struct Leftovers {
+  std::set<std::string> present;       // every entry
+  std::set<std::string> manifest_ids;  // ids with a manifest, valid or not
+  std::set<std::string> listed;        // files a valid manifest names: kept
+  std::set<std::string> vouched;       // names whose temporaries are the store's
+  std::vector<std::string> payload;    // files to remove first
+  std::vector<std::string> markers;    // intents and tombstones, removed last
+};
+
+// An intent whose snapshot has a manifest is done: only the intent goes.
+// Without one, the compaction stopped: the files it names go too.
+void note_intent(FileSystem& fs, const std::string& backups_dir, const std::string& name,
+                 Leftovers& out) {
+  std::optional<SnapshotIntent> intent = read_intent(fs, backups_dir, name);
+  if (!intent) return;
+  bool finished = out.manifest_ids.count(intent->id) > 0;
+  out.vouched.insert(intent->id + kManifestSuffix);
+  for (const auto& file : intent->files) {
+    out.vouched.insert(file);
+    if (!finished) out.payload.push_back(file);
+  }
+  out.markers.push_back(name);
+}
+
+// A tombstone is the manifest of a snapshot retention removes: its files go.
+void note_tombstone(FileSystem& fs, const std::string& backups_dir,
+                    const std::string& name, Leftovers& out) {
+  std::optional<SnapshotInfo> info = read_tombstone(fs, backups_dir, name);
+  if (!info) return;
+  for (const auto& f : info->files) {
+    out.vouched.insert(f.file);
+    out.payload.push_back(f.file);
+  }
+  out.markers.push_back(name);
+}
+
+// A temporary is the store's if the file it would become is one the store
+// names, or if it is a whole intent (a crash between its sync and rename).
+bool is_own_temp(FileSystem& fs, const std::string& backups_dir, const std::string& name,
+                 const Leftovers& found) {
+  if (!ends_with(name, kTempSuffix)) return false;
+  std::string target = without_suffix(name, kTempSuffix);
+  if (found.vouched.count(target)) return true;
+  if (!ends_with(target, kIntentSuffix)) return false;
+  return read_intent(fs, backups_dir, name).has_value();
+}
+
+Leftovers find_leftovers(FileSystem& fs, const std::string& backups_dir) {
+  Leftovers out;
+  for (auto& name : fs.list_dir(backups_dir)) out.present.insert(std::move(name));
+  for (const auto& name : out.present) {
+    if (!ends_with(name, kManifestSuffix)) continue;
+    out.manifest_ids.insert(without_suffix(name, kManifestSuffix));
+    out.vouched.insert(name);
+  }
+  for (const auto& snapshot : list_snapshots(fs, backups_dir)) {
+    for (const auto& f : snapshot.files) out.listed.insert(f.file);
+  }
+  out.vouched.insert(out.listed.begin(), out.listed.end());
+  for (const auto& name : out.present) {
+    if (ends_with(name, kIntentSuffix)) note_intent(fs, backups_dir, name, out);
+    if (ends_with(name, kTombstoneSuffix)) note_tombstone(fs, backups_dir, name, out);
+  }
+  for (const auto& name : out.present) {
+    if (is_own_temp(fs, backups_dir, name, out)) out.payload.push_back(name);
+  }
+  return out;
+}
+
+// Removes each of names that is present and that no valid manifest names;
+// syncs backups/ if any was removed.
+void remove_present(FileSystem& fs, const std::string& backups_dir,
+                    const std::vector<std::string>& names, const Leftovers& found) {
   bool removed = false;
-  for (const auto& name : orphans.names) {
-    if (ends_with(name, ".tmp") || orphans.id_of.count(name)) {
-      fs.remove(backups_dir + "/" + name);
-      removed = true;
-    }
+  for (const auto& name : std::set<std::string>(names.begin(), names.end())) {
+    if (!found.present.count(name) || found.listed.count(name)) continue;
+    fs.remove(backups_dir + "/" + name);
+    removed = true;
   }
   if (removed) fs.sync_dir(backups_dir);
 }
@@ -115,6 +234,39 @@ void write_collection_file(FileSystem& fs, const std::string& path,
     });
   });
   out->xxh3 = XXH3_64bits_digest(hash.get());
+}
+
+// The intent of the snapshot id of collections: its collection files.
+SnapshotIntent intent_for(const std::string& id, const Collections& collections) {
+  SnapshotIntent intent{id, {}};
+  for (const auto& [name, _] : collections)
+    intent.files.push_back(name + "_" + id + ".json");
+  return intent;
+}
+
+// An id for a snapshot at time_ns that nothing in backups/ uses: no manifest
+// (valid or damaged: a damaged one's files stay for a human), and no entry
+// whose name has that id's shape, the store's or not (a backup another
+// program wrote with the same stamp must not be overwritten or adopted).
+std::string unused_snapshot_id(FileSystem& fs, const std::string& backups_dir,
+                               const Collections& collections, int64_t time_ns) {
+  std::vector<std::string> names = fs.list_dir(backups_dir);
+  std::vector<SnapshotInfo> taken = list_snapshots(fs, backups_dir);
+  for (const auto& name : names) {
+    std::string id = id_in_name(name);
+    if (!id.empty()) taken.emplace_back().id = id;
+  }
+  // And each exact name this snapshot would write, whatever shape it parses as.
+  std::set<std::string> present(names.begin(), names.end());
+  for (;;) {
+    std::string id = new_snapshot_id(taken, time_ns);
+    bool clash = false;
+    for (const auto& file : intent_for(id, collections).files) {
+      clash = clash || present.count(file) || present.count(file + kTempSuffix);
+    }
+    if (!clash) return id;
+    taken.emplace_back().id = id;
+  }
 }
 
 }  // namespace
@@ -169,24 +321,19 @@ uint64_t count_documents(const Collections& collections) {
 
 SnapshotInfo write_snapshot(FileSystem& fs, const std::string& backups_dir,
                             const Collections& collections, uint64_t seq, int64_t time_ns,
-                            const ProgressTick& progress) {
+                            const ProgressTick& progress,
+                            const std::optional<std::vector<std::string>>& state_files) {
   const uint64_t total = progress ? count_documents(collections) : 0;
   uint64_t done = 0;
   if (progress) progress(done, total);
   create_dir_durably(fs, backups_dir);
   SnapshotInfo info;
-  // Every id with a manifest file is taken, a damaged one's too: its files
-  // are left for a human and must not be overwritten.
-  std::vector<SnapshotInfo> taken = list_snapshots(fs, backups_dir);
-  for (const auto& name : fs.list_dir(backups_dir)) {
-    if (!ends_with(name, kManifestSuffix)) continue;
-    taken.emplace_back();
-    taken.back().id =
-        name.substr(0, name.size() - std::string_view(kManifestSuffix).size());
-  }
-  info.id = new_snapshot_id(taken, time_ns);
+  info.id = unused_snapshot_id(fs, backups_dir, collections, time_ns);
   info.seq = seq;
   info.time_ns = time_ns;
+  info.state_files = state_files;
+  const std::string intent = backups_dir + "/" + info.id + kIntentSuffix;
+  write_file_atomically(fs, intent, serialize_intent(intent_for(info.id, collections)));
   for (const auto& [name, collection] : collections) {
     SnapshotFile file{name, name + "_" + info.id + ".json", 0, 0, collection.size()};
     write_collection_file(fs, backups_dir + "/" + file.file, collection, &file);
@@ -196,6 +343,9 @@ SnapshotInfo write_snapshot(FileSystem& fs, const std::string& backups_dir,
   fs.sync_dir(backups_dir);
   write_file_atomically(fs, backups_dir + "/" + info.manifest_name(),
                         serialize_manifest(info));
+  // Not synced: an intent that comes back names a snapshot whose manifest
+  // exists, and clean-up then removes the intent alone.
+  fs.remove(intent);
   return info;
 }
 
@@ -231,23 +381,36 @@ Retention apply_retention(FileSystem& fs, const std::string& backups_dir,
       }
       continue;
     }
-    fs.remove(backups_dir + "/" + s.manifest_name());
+    // The manifest becomes its tombstone: the snapshot stops existing, and
+    // its files are still named for remove_leftovers.
+    fs.rename(backups_dir + "/" + s.manifest_name(),
+              backups_dir + "/" + s.id + kTombstoneSuffix);
     out.removed.push_back(s.id);
   }
   if (intact >= std::min<size_t>(2, keep_count)) out.journal_needed_after = oldest;
   if (!out.removed.empty()) fs.sync_dir(backups_dir);
-  remove_orphans(fs, backups_dir);
+  remove_leftovers(fs, backups_dir);
   return out;
+}
+
+void remove_leftovers(FileSystem& fs, const std::string& backups_dir) {
+  if (!fs.exists(backups_dir)) return;
+  Leftovers found = find_leftovers(fs, backups_dir);
+  remove_present(fs, backups_dir, found.payload, found);
+  remove_present(fs, backups_dir, found.markers, found);
 }
 
 void write_state_files(FileSystem& fs, const std::string& dir,
                        const Collections& collections, bool overwrite,
                        const ProgressTick& progress) {
   create_dirs_durably(fs, dir);
+  // Writing a file goes through its temporary, which must not be someone
+  // else's either.
   for (const auto& [name, _] : collections) {
-    if (!overwrite && fs.exists(dir + "/" + name + ".json")) {
-      throw InvalidInputError(dir + "/" + name +
-                              ".json exists; pass --force to overwrite");
+    for (std::string file : {name + ".json", name + ".json" + kTempSuffix}) {
+      if (!overwrite && fs.exists(dir + "/" + file)) {
+        throw InvalidInputError(dir + "/" + file + " exists; pass --force to overwrite");
+      }
     }
   }
   const uint64_t total = progress ? count_documents(collections) : 0;
@@ -270,13 +433,43 @@ static bool try_link(FileSystem& fs, const std::string& from, const std::string&
   }
 }
 
-void link_state_files(FileSystem& fs, const std::string& dir,
-                      const std::string& backups_dir, const SnapshotInfo& info, bool copy,
-                      bool only_stale) {
+std::vector<std::string> owned_state_files(const SnapshotInfo& info) {
+  if (info.state_files) return *info.state_files;
+  std::vector<std::string> out;
+  for (const auto& f : info.files) out.push_back(f.collection + ".json");
+  return out;
+}
+
+std::vector<std::string> claim_state_files(FileSystem& fs, const std::string& dir,
+                                           const std::vector<SnapshotInfo>& snapshots,
+                                           const Collections& collections) {
+  std::set<std::string> owned;
+  for (const SnapshotInfo& s : snapshots) {
+    for (auto& name : owned_state_files(s)) owned.insert(std::move(name));
+  }
+  for (const auto& [collection, _] : collections) {
+    std::string path = dir + "/" + collection + ".json";
+    if (!fs.exists(path) && !fs.exists(path + kTempSuffix))
+      owned.insert(collection + ".json");
+  }
+  return {owned.begin(), owned.end()};
+}
+
+std::vector<std::string> link_state_files(FileSystem& fs, const std::string& dir,
+                                          const std::string& backups_dir,
+                                          const SnapshotInfo& info, bool copy,
+                                          bool only_stale) {
+  std::vector<std::string> owned = owned_state_files(info);
+  std::vector<std::string> foreign;
   for (const auto& f : info.files) {
+    std::string name = f.collection + ".json";
+    if (std::find(owned.begin(), owned.end(), name) == owned.end()) {
+      foreign.push_back(name);
+      continue;
+    }
     std::string from = backups_dir + "/" + f.file;
-    std::string path = dir + "/" + f.collection + ".json";
-    std::string temp = path + ".tmp";
+    std::string path = dir + "/" + name;
+    std::string temp = path + kTempSuffix;
     if (fs.exists(temp)) fs.remove(temp);  // left by a crash
     if (only_stale && fs.exists(path) && fs.file_size(path) == f.bytes) continue;
     if (!copy && try_link(fs, from, temp)) {
@@ -286,6 +479,7 @@ void link_state_files(FileSystem& fs, const std::string& dir,
     }
   }
   fs.sync_dir(dir);
+  return foreign;
 }
 
 std::vector<std::string> unfinished_snapshots(FileSystem& fs,

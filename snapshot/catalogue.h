@@ -1,23 +1,59 @@
 // The snapshots in backups/: writing one, finding and checking them, loading
-// one, and retention.
+// one, retention, and the readable state files in the store's directory.
+//
+// The store shares its directory with other programs (an older app's
+// contacts.json, its backups/contacts_20240115_120000.json, its temporary
+// files): it never deletes, moves or rewrites a file it did not write. Every
+// removal below is of a name one of the store's own checksummed files vouches
+// for; a file is never taken for the store's by its name alone.
+//
+// Files in backups/ (snapshot.h): <collection>_<id>.json, <id>.manifest.json,
+// the intent <id>.pending.json, the tombstone <id>.removing.json, and the
+// temporary <name>.tmp of any of them.
 //
 // Crash-safety argument (write_snapshot)
 // --------------------------------------
-// Every collection file is written to a temporary name, fsynced and renamed;
-// then backups/ is fsynced; only then is the manifest written the same way and
-// backups/ fsynced again. A crash before the manifest's rename leaves files no
-// manifest names (orphans, removed by the next compaction) and the previous
-// snapshots untouched; a crash after it leaves a complete snapshot. A manifest
-// is never visible before the files it names are durable.
+// 1. The id is one no entry of backups/ uses in any form (manifest, intent,
+//    tombstone, collection-file shape, temporary), so nothing present is
+//    overwritten, and an intent's names are only ever the store's own.
+// 2. The intent, naming every collection file to come, is written to a
+//    temporary name, fsynced, renamed and backups/ fsynced: it is durable
+//    before the first collection file exists.
+// 3. Every collection file is written to a temporary name, fsynced and
+//    renamed; then backups/ is fsynced.
+// 4. The manifest is written the same way and backups/ fsynced. Before this
+//    rename the new snapshot does not exist; after it, it is complete.
+// 5. The intent is removed (not synced: one that comes back names a snapshot
+//    whose manifest exists, and clean-up removes the intent alone).
+// A crash before 4 leaves an intent without a manifest: clean-up removes the
+// files it names and their temporaries, then the intent. A crash inside 2
+// leaves at most <id>.pending.json.tmp, removed if it holds a whole intent and
+// otherwise left (a few hundred bytes; nothing in it proves who wrote it).
 //
-// Retention removes a snapshot's manifest first (the snapshot stops existing)
-// and then its files, so a crash in between leaves only orphans.
+// Retention (apply_retention) renames a removed snapshot's manifest to its
+// tombstone (the snapshot stops existing; the text still names its files),
+// fsyncs backups/, then clean-up removes the files and the tombstone. A
+// crash in between leaves the tombstone, and the next clean-up finishes.
+//
+// Clean-up (remove_leftovers) removes only: the files of an intent whose
+// manifest never appeared and of a tombstone (never a file a valid manifest
+// names); the temporaries of names a manifest, intent or tombstone vouches
+// for (and of a whole intent); then those intents and tombstones, after
+// fsyncing backups/, so that a marker never vanishes while its files remain.
+// Everything else in backups/ stays, including files shaped like the store's
+// that an older pa-journal left without an intent (they are kept, not lost).
+//
+// Readable state files: a manifest lists the state files the store owns
+// (claim_state_files: those listed before, plus those that did not exist and
+// are created now); link_state_files replaces only those, and only their
+// temporaries. The manifest is durable before any of them is touched.
 //
 // Thread-safety: none of these functions lock; the caller runs at most one
 // compaction at a time. Readers only read files, so they may run beside it.
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,11 +75,14 @@ std::vector<SnapshotInfo> list_snapshots(FileSystem& fs, const std::string& back
 Collections load_snapshot(FileSystem& fs, const std::string& backups_dir,
                           const SnapshotInfo& info);
 
-// Writes collections as the snapshot of seq/time_ns and returns it.
-// progress, if set, gets documents written: 0, then after each file.
-SnapshotInfo write_snapshot(FileSystem& fs, const std::string& backups_dir,
-                            const Collections& collections, uint64_t seq, int64_t time_ns,
-                            const ProgressTick& progress = nullptr);
+// Writes collections as the snapshot of seq/time_ns and returns it, its
+// manifest listing state_files (see claim_state_files; none for a snapshot
+// that has no readable files). progress, if set, gets documents written: 0,
+// then after each file.
+SnapshotInfo write_snapshot(
+    FileSystem& fs, const std::string& backups_dir, const Collections& collections,
+    uint64_t seq, int64_t time_ns, const ProgressTick& progress = nullptr,
+    const std::optional<std::vector<std::string>>& state_files = std::nullopt);
 
 // Whether every file of a snapshot is present with the size and XXH3 its
 // manifest names (read, not parsed).
@@ -66,15 +105,20 @@ struct Retention {
 // kept backups: counting it would remove the last good copy of a moment (and
 // let the journal behind it go). intact says whether a snapshot's files are
 // (default: snapshot_files_intact, which reads them; a caller may know some
-// already). Also removes orphans (files no manifest names, temporary files).
+// already). Removes a snapshot through its tombstone, then remove_leftovers.
 Retention apply_retention(
     FileSystem& fs, const std::string& backups_dir, size_t keep_count,
     const std::function<bool(const SnapshotInfo&)>& intact = nullptr);
 
+// Removes what an interrupted write_snapshot or retention left in
+// backups_dir, and nothing else (see the argument at the top).
+void remove_leftovers(FileSystem& fs, const std::string& backups_dir);
+
 // Writes one readable file per collection, DIR/<collection>.json, each
 // atomically, creating dir and its missing parents (0700, durably) if needed. Unless
 // overwrite, refuses with InvalidInputError before writing anything if any of those files
-// exists. progress, if set, gets documents written: 0, then after each file.
+// or their temporaries (<file>.tmp) exists. progress, if set, gets documents written: 0,
+// then after each file.
 void write_state_files(FileSystem& fs, const std::string& dir,
                        const Collections& collections, bool overwrite,
                        const ProgressTick& progress = nullptr);
@@ -82,18 +126,35 @@ void write_state_files(FileSystem& fs, const std::string& dir,
 // The number of documents in collections.
 uint64_t count_documents(const Collections& collections);
 
-// Makes each readable state file DIR/<collection>.json a second name (hard
-// link) of the collection file of snapshot info in backups_dir, so that the
-// state is written once. Each is replaced atomically (a link under a temporary
-// name, then rename); then dir is synced. If copy, or where the file system
-// cannot link, a copy of the file is written atomically instead: an in-place
-// edit of a linked file edits the snapshot, so a snapshot with no older one
-// to fall back to wants copies. The snapshot must be durable first: the link
-// adds no data, only a name. only_stale: just the files missing or differing
-// in size from the snapshot's (what a crash before the last rename leaves).
-void link_state_files(FileSystem& fs, const std::string& dir,
-                      const std::string& backups_dir, const SnapshotInfo& info,
-                      bool copy = false, bool only_stale = false);
+// The readable state files (names in the store's directory) the store owns
+// as of snapshot info: its manifest's list, or, for a manifest written before
+// the list existed, the file of each of its collections (that version wrote
+// them all).
+std::vector<std::string> owned_state_files(const SnapshotInfo& info);
+
+// The state files a new snapshot of collections lists as owned: those any of
+// snapshots (the present ones) owns, plus DIR/<collection>.json for each
+// collection whose file and its temporary do not exist. A file present and
+// never owned is someone else's, and stays out. Sorted.
+std::vector<std::string> claim_state_files(FileSystem& fs, const std::string& dir,
+                                           const std::vector<SnapshotInfo>& snapshots,
+                                           const Collections& collections);
+
+// Makes each readable state file DIR/<collection>.json that info owns
+// (owned_state_files) a second name (hard link) of the collection file of
+// snapshot info in backups_dir, so that the state is written once. Each is
+// replaced atomically (a link under a temporary name, then rename); then dir
+// is synced. If copy, or where the file system cannot link, a copy of the
+// file is written atomically instead: an in-place edit of a linked file edits
+// the snapshot, so a snapshot with no older one to fall back to wants copies.
+// The snapshot must be durable first: the link adds no data, only a name.
+// only_stale: just the files missing or differing in size from the
+// snapshot's (what a crash before the last rename leaves). Returns the state
+// files of info's collections it left alone because info does not own them.
+std::vector<std::string> link_state_files(FileSystem& fs, const std::string& dir,
+                                          const std::string& backups_dir,
+                                          const SnapshotInfo& info, bool copy = false,
+                                          bool only_stale = false);
 
 // Ids of snapshots whose collection files are in backups_dir but whose
 // manifest is not (a compaction that did not finish, or a lost manifest):

@@ -38,13 +38,68 @@ json manifest_body(const SnapshotInfo& info) {
                      {"xxh3", hex64(f.xxh3)},
                      {"documents", f.documents}});
   }
-  return {{"format", info.format},
-          {"version", kSnapshotFormatVersion},
-          {"id", info.id},
-          {"seq", info.seq},
-          {"time", format_time_ns(info.time_ns)},
-          {"time_ns", info.time_ns},
-          {"files", files}};
+  json body = {{"format", info.format},
+               {"version", kSnapshotFormatVersion},
+               {"id", info.id},
+               {"seq", info.seq},
+               {"time", format_time_ns(info.time_ns)},
+               {"time_ns", info.time_ns},
+               {"files", files}};
+  if (info.state_files) body["state_files"] = *info.state_files;
+  return body;
+}
+
+// A state file's name is "<collection>.json" and becomes a path in the
+// store's directory.
+void check_state_file_name(const std::string& name) {
+  constexpr std::string_view kJson = ".json";
+  bool shaped = name.size() > kJson.size() &&
+                name.compare(name.size() - kJson.size(), kJson.size(), kJson) == 0;
+  try {
+    if (shaped) validate_collection_name(name.substr(0, name.size() - kJson.size()));
+  } catch (const InvalidInputError&) {
+    shaped = false;
+  }
+  if (!shaped) {
+    throw CorruptedDataError("manifest names the state file '" + name +
+                             "', which is not <collection>.json");
+  }
+}
+
+// A file name inside backups/ from a manifest or an intent.
+void check_plain_name(const std::string& file) {
+  if (file.empty() || file.find('/') != std::string::npos || file == "." ||
+      file == "..") {
+    throw CorruptedDataError("manifest names the file '" + file +
+                             "', which is not a plain file name");
+  }
+}
+
+// body's text with its "checksum" member added: the XXH3 of the compact
+// dump of every other member.
+std::string with_checksum(json body) {
+  body["checksum"] = hex64(checksum(body.dump()));
+  return body.dump(2) + "\n";
+}
+
+// The members of a manifest or intent whose checksum holds, without it.
+// Throws CorruptedDataError otherwise.
+json checked_json(std::string_view text, const std::string& file) {
+  if (json_nesting_depth(text) > kMaxDocumentDepth) {
+    throw CorruptedDataError(file + ": not a valid manifest: nested too deep", file);
+  }
+  json body;
+  try {
+    body = json::parse(text);
+    std::string stored = body.at("checksum").get<std::string>();
+    body.erase("checksum");
+    if (parse_hex64(stored) != checksum(body.dump())) {
+      throw CorruptedDataError(file + ": manifest checksum mismatch", file);
+    }
+  } catch (const json::exception& e) {
+    throw CorruptedDataError(file + ": not a valid manifest: " + e.what(), file);
+  }
+  return body;
 }
 
 // A collection's name becomes a file name when the state is written out, so a
@@ -56,11 +111,7 @@ void check_names(const SnapshotFile& f) {
   } catch (const InvalidInputError& e) {
     throw CorruptedDataError(std::string("manifest names an ") + e.what());
   }
-  if (f.file.empty() || f.file.find('/') != std::string::npos || f.file == "." ||
-      f.file == "..") {
-    throw CorruptedDataError("manifest names the file '" + f.file +
-                             "', which is not a plain file name");
-  }
+  check_plain_name(f.file);
 }
 
 SnapshotInfo read_body(const json& body) {
@@ -78,6 +129,11 @@ SnapshotInfo read_body(const json& body) {
                           parse_hex64(f.at("xxh3").get<std::string>()),
                           f.at("documents").get<uint64_t>()});
     check_names(info.files.back());
+  }
+  // Optional: manifests of earlier versions have none.
+  if (body.contains("state_files")) {
+    info.state_files = body.at("state_files").get<std::vector<std::string>>();
+    for (const auto& name : *info.state_files) check_state_file_name(name);
   }
   return info;
 }
@@ -279,27 +335,37 @@ Collection parse_collection(std::string_view text, const std::string& file) {
 }
 
 std::string serialize_manifest(const SnapshotInfo& info) {
-  json body = manifest_body(info);
-  body["checksum"] = hex64(checksum(body.dump()));
-  return body.dump(2) + "\n";
+  return with_checksum(manifest_body(info));
 }
 
 SnapshotInfo parse_manifest(std::string_view text, const std::string& file) {
-  if (json_nesting_depth(text) > kMaxDocumentDepth) {
-    throw CorruptedDataError(file + ": not a valid manifest: nested too deep", file);
-  }
-  json body;
+  return read_checked_body(checked_json(text, file), file);
+}
+
+std::string serialize_intent(const SnapshotIntent& intent) {
+  return with_checksum({{"format", kIntentFormat},
+                        {"version", kSnapshotFormatVersion},
+                        {"id", intent.id},
+                        {"files", intent.files}});
+}
+
+SnapshotIntent parse_intent(std::string_view text, const std::string& file) {
+  json body = checked_json(text, file);
+  SnapshotIntent intent;
   try {
-    body = json::parse(text);
-    std::string stored = body.at("checksum").get<std::string>();
-    body.erase("checksum");
-    if (parse_hex64(stored) != checksum(body.dump())) {
-      throw CorruptedDataError(file + ": manifest checksum mismatch", file);
+    if (body.at("format").get<std::string>() != kIntentFormat ||
+        body.at("version").get<int>() != kSnapshotFormatVersion) {
+      throw CorruptedDataError(file + ": not a snapshot intent of version " +
+                                   std::to_string(kSnapshotFormatVersion),
+                               file);
     }
+    intent.id = body.at("id").get<std::string>();
+    intent.files = body.at("files").get<std::vector<std::string>>();
   } catch (const json::exception& e) {
-    throw CorruptedDataError(file + ": not a valid manifest: " + e.what(), file);
+    throw CorruptedDataError(file + ": not a valid intent: " + e.what(), file);
   }
-  return read_checked_body(body, file);
+  for (const auto& name : intent.files) check_plain_name(name);
+  return intent;
 }
 
 }  // namespace pa_journal

@@ -9,14 +9,20 @@
 //                                           keys sorted, one document per line
 //   backups/20261125_100000.manifest.json   written last: seq, time, format
 //                                           version, every file's size and XXH3
+//   backups/20261125_100000.pending.json    written first, removed after the
+//                                           manifest: the files being written
+//   backups/20261125_100000.removing.json   a manifest retention is removing
 // The manifest is the snapshot's commit point: a snapshot without a valid
 // manifest, or whose files do not match it, does not exist for the reader.
+// The intent (.pending.json) and the tombstone (.removing.json) are what let
+// clean-up remove only files the store wrote (snapshot/catalogue.h).
 // The format is described in docs/snapshot-format.md.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +33,10 @@ namespace pa_journal {
 
 inline constexpr int kSnapshotFormatVersion = 1;
 inline constexpr const char* kManifestSuffix = ".manifest.json";
+inline constexpr const char* kIntentSuffix = ".pending.json";
+inline constexpr const char* kTombstoneSuffix = ".removing.json";
+// What write_file_via_temp appends to a file's name for its temporary.
+inline constexpr const char* kTempSuffix = ".tmp";
 
 struct SnapshotFile {
   std::string collection;
@@ -38,6 +48,7 @@ struct SnapshotFile {
 
 inline constexpr const char* kSnapshotFormat = "pa-journal-snapshot";
 inline constexpr const char* kExportFormat = "pa-journal-export";
+inline constexpr const char* kIntentFormat = "pa-journal-snapshot-intent";
 
 struct SnapshotInfo {
   std::string format = kSnapshotFormat;  // or kExportFormat for an export
@@ -45,6 +56,11 @@ struct SnapshotInfo {
   uint64_t seq = 0;                      // the last record the snapshot includes
   int64_t time_ns = 0;                   // that record's commit time
   std::vector<SnapshotFile> files;
+  // The readable state files ("contacts.json") in the store's directory that
+  // the store wrote and may replace, as of this snapshot. Absent from exports
+  // and from the manifests of versions before it was added: owned_state_files
+  // (snapshot/catalogue.h) then takes the collections' files as the store's.
+  std::optional<std::vector<std::string>> state_files;
   uint64_t bytes() const;
   std::string manifest_name() const { return id + kManifestSuffix; }
 };
@@ -72,5 +88,18 @@ class UnusableManifestError : public CorruptedDataError {
 // UnusableManifestError if it is one this reader cannot use.
 std::string serialize_manifest(const SnapshotInfo& info);
 SnapshotInfo parse_manifest(std::string_view text, const std::string& file);
+
+// The intent backups/<id>.pending.json: the files a snapshot is about to
+// write, so that a crash before its manifest leaves only files the store can
+// prove it wrote. Checksummed like a manifest.
+struct SnapshotIntent {
+  std::string id;
+  std::vector<std::string> files;  // names inside backups/
+};
+
+// The intent's text, and back. parse_intent throws CorruptedDataError unless
+// the text is an intent whose checksum holds and whose files are plain names.
+std::string serialize_intent(const SnapshotIntent& intent);
+SnapshotIntent parse_intent(std::string_view text, const std::string& file);
 
 }  // namespace pa_journal

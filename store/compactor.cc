@@ -73,12 +73,14 @@ CompactionResult Compactor::compact_locked(const ProgressFn& progress) {
       progress({"compact", "documents", done, total});
     };
   }
+  std::vector<std::string> owned =
+      claim_state_files(*fs_, dir_, snapshots_in(backups), capture.collections);
   SnapshotInfo info = write_snapshot(*fs_, backups, capture.collections, capture.seq,
-                                     capture.time_ns, tick);
+                                     capture.time_ns, tick, owned);
   last_snapshot_seq_ = capture.seq;
   capture.collections.clear();  // the state's copy is written; free it now
-  link_state_files(*fs_, dir_, backups, info, copies);  // step 3
-  verified_.insert(info.id);                            // just written and synced
+  warn_foreign(info, link_state_files(*fs_, dir_, backups, info, copies));  // step 3
+  verified_.insert(info.id);  // just written and synced
   CompactionResult removed = retain_locked(keep, copies);
   result.removed_snapshots = std::move(removed.removed_snapshots);
   result.removed_segments = std::move(removed.removed_segments);
@@ -96,6 +98,23 @@ CompactionResult Compactor::compact_locked(const ProgressFn& progress) {
                   " ms; removed snapshots: " + join(result.removed_snapshots) +
                   "; removed journal segments: " + join(result.removed_segments));
   return result;
+}
+
+std::vector<SnapshotInfo> Compactor::snapshots_in(const std::string& backups) {
+  return fs_->exists(backups) ? list_snapshots(*fs_, backups)
+                              : std::vector<SnapshotInfo>{};
+}
+
+void Compactor::warn_foreign(const SnapshotInfo& info,
+                             const std::vector<std::string>& foreign) {
+  for (const std::string& name : foreign) {
+    std::string collection = name.substr(0, name.size() - 5);  // less ".json"
+    log_->write("WARN", "compaction: " + dir_ + "/" + name +
+                            " was not written by pa-journal and is left as it is; the "
+                            "readable state of " +
+                            collection + " is backups/" + collection + "_" + info.id +
+                            ".json");
+  }
 }
 
 // Links let an in-place edit of a readable file reach the newest snapshot.

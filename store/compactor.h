@@ -12,9 +12,13 @@
 // 3. The readable state files are each replaced atomically by a second name
 //    (hard link) of the now durable snapshot file, or a copy of it when
 //    backup_count is 1; they are for people and are never read back by
-//    recovery. A crash before all are replaced leaves some from the older
-//    snapshot: the next compaction, even one with nothing new, replaces them.
-// 4. Retention removes old manifests before their files, and counts only
+//    recovery. Only those the store owns (the manifest written in step 2
+//    lists them): a DIR/<collection>.json someone else wrote stays as it is
+//    and storage.log says where that collection's readable state is instead.
+//    A crash before all are replaced leaves some from the older snapshot:
+//    the next compaction, even one with nothing new, replaces them.
+// 4. Retention turns old manifests into tombstones before it removes their
+//    files (snapshot/catalogue.h), removes nothing else, and counts only
 //    snapshots whose files verify: a damaged one is no backup. Journal
 //    segments are deleted only after the new snapshot is durable, only once
 //    two kept snapshots verify (one if backup_count is 1), and only those
@@ -40,6 +44,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "journal/journal_writer.h"
 #include "journal/storage_log.h"
@@ -98,6 +103,9 @@ class Compactor {
   bool verified_intact(const SnapshotInfo& info);
   void refresh_state_files(size_t keep);
   void copy_state_files_of(uint64_t snapshot_seq);
+  std::vector<SnapshotInfo> snapshots_in(const std::string& backups);
+  // One WARN line in storage.log per state file of info left alone.
+  void warn_foreign(const SnapshotInfo& info, const std::vector<std::string>& foreign);
   std::vector<std::string> delete_old_segments(uint64_t oldest_kept_seq);
   void background_loop();
   bool due(const Settings& settings, std::chrono::steady_clock::time_point last) const;

@@ -565,8 +565,14 @@ TEST(CompactionTest, CompactionWithNothingNewStillAppliesRetentionAndCleansLefto
     }
   }
   ASSERT_EQ(snapshots_of(dir.path()).size(), 4u);
-  // A collection file of a snapshot whose manifest was never written.
+  // A collection file of a snapshot whose manifest was never written, and
+  // the intent that says the store wrote it.
   testing::write_bytes(dir / "backups/notes_20000101_000000.json", "{}");
+  testing::write_bytes(
+      dir / "backups/20000101_000000.pending.json",
+      serialize_intent({"20000101_000000", {"notes_20000101_000000.json"}}));
+  // The same without an intent (an older pa-journal's, or not pa-journal's).
+  testing::write_bytes(dir / "backups/notes_20000102_000000.json", "{}");
   options.backup_count = 2;
   auto store = Store::open(dir.path(), options);
   CompactionResult r = store->compact();
@@ -574,6 +580,8 @@ TEST(CompactionTest, CompactionWithNothingNewStillAppliesRetentionAndCleansLefto
   EXPECT_EQ(r.removed_snapshots.size(), 2u);
   EXPECT_EQ(snapshots_of(dir.path()).size(), 2u);
   EXPECT_FALSE(std::filesystem::exists(dir / "backups/notes_20000101_000000.json"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "backups/20000101_000000.pending.json"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "backups/notes_20000102_000000.json"));
 }
 
 // --- Automatic compaction ---

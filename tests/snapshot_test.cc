@@ -381,6 +381,73 @@ TEST(ManifestTest, MissingOrMistypedFieldsAreCorruption) {
                CorruptedDataError);
 }
 
+TEST(ManifestTest, StateFilesRoundTripAndAreOptional) {
+  SnapshotInfo info = sample_info();
+  EXPECT_FALSE(parse_manifest(serialize_manifest(info), "m").state_files.has_value());
+  EXPECT_EQ(json::parse(serialize_manifest(info)).count("state_files"), 0u);
+  info.state_files = std::vector<std::string>{"contacts.json", "notes.json"};
+  SnapshotInfo back = parse_manifest(serialize_manifest(info), "m");
+  EXPECT_EQ(back.state_files, info.state_files);
+}
+
+TEST(ManifestTest, StateFileThatIsNotACollectionFileIsRefused) {
+  for (std::string name : {"../x.json", "contacts", ".json", "a/b.json"}) {
+    auto edit = [&](json& b) { b["state_files"] = {name}; };
+    EXPECT_THROW(parse_manifest(resealed_manifest(sample_info(), edit), "m"),
+                 UnusableManifestError)
+        << name;
+  }
+}
+
+TEST(IntentTest, RoundTripsAndRefusesEveryChangedByte) {
+  SnapshotIntent intent{"20260921_141320", {"contacts_20260921_141320.json"}};
+  std::string text = serialize_intent(intent);
+  SnapshotIntent back = parse_intent(text, "i");
+  EXPECT_EQ(back.id, intent.id);
+  EXPECT_EQ(back.files, intent.files);
+  for (size_t i = 0; i < text.size(); ++i) {
+    std::string changed = text;
+    changed[i] ^= 0x01;
+    if (changed == text) continue;
+    try {
+      SnapshotIntent other = parse_intent(changed, "i");
+      // Only a change JSON cannot see (whitespace) may parse, to the same.
+      EXPECT_EQ(other.files, intent.files) << "byte " << i;
+    } catch (const CorruptedDataError&) {
+    }
+  }
+  EXPECT_THROW(parse_intent(serialize_manifest(sample_info()), "i"), CorruptedDataError);
+}
+
+// The fenced ```json blocks of docs/snapshot-format.md, in order.
+std::vector<std::string> documented_json_blocks() {
+  std::string doc = read_bytes(PA_JOURNAL_SOURCE_DIR "/docs/snapshot-format.md");
+  std::vector<std::string> blocks;
+  for (size_t at = doc.find("```json\n"); at != std::string::npos;
+       at = doc.find("```json\n", at + 1)) {
+    size_t start = at + 8, end = doc.find("```", start);
+    if (end == std::string::npos) break;
+    blocks.push_back(doc.substr(start, end - start));
+  }
+  return blocks;
+}
+
+TEST(ManifestTest, TheDocumentsManifestAndIntentExamplesParse) {
+  int manifests = 0, intents = 0;
+  for (const std::string& block : documented_json_blocks()) {
+    if (block.find("\"pa-journal-snapshot\"") != std::string::npos) {
+      SnapshotInfo info = parse_manifest(block, "doc");
+      EXPECT_EQ(info.state_files, std::vector<std::string>{"contacts.json"});
+      ++manifests;
+    } else if (block.find(kIntentFormat) != std::string::npos) {
+      EXPECT_EQ(parse_intent(block, "doc").files.size(), 2u);
+      ++intents;
+    }
+  }
+  EXPECT_EQ(manifests, 1);
+  EXPECT_EQ(intents, 1);
+}
+
 // --- Writing and loading ---
 
 TEST_F(CatalogueTest, WrittenSnapshotLoadsBackExactly) {
@@ -589,7 +656,7 @@ TEST_F(CatalogueTest, RetentionKeepsExactlyTheNewestAndRemovesTheRest) {
   EXPECT_EQ(names_in(backups()), expected_names);
 }
 
-TEST_F(CatalogueTest, RetentionRemovesOrphansButNeverFilesOfPresentManifests) {
+TEST_F(CatalogueTest, RetentionRemovesWhatAnIntentNamesButNeverOtherFiles) {
   SnapshotInfo a = write_snapshot(*fs_, backups(), sample_collections(1), 10, kTime);
   SnapshotInfo b =
       write_snapshot(*fs_, backups(), sample_collections(2), 20, kTime + 2 * kSecond);
@@ -597,22 +664,36 @@ TEST_F(CatalogueTest, RetentionRemovesOrphansButNeverFilesOfPresentManifests) {
   SnapshotInfo c =
       write_snapshot(*fs_, backups(), sample_collections(3), 30, kTime + 4 * kSecond);
   write_bytes(backup(c.manifest_name()), "{ damaged");
-  // Orphans: collection files of a snapshot whose manifest never got written,
-  // and temporary files of interrupted writes.
-  std::vector<std::string> orphans = {
-      "contacts_20200101_000000.json", "notes_20200101_000000.json",
-      "my_list_20200101_000000_2.json", "contacts_" + b.id + ".json.tmp",
-      "20200101_000000.manifest.json.tmp"};
-  for (const auto& name : orphans) write_bytes(backup(name), "{}");
-  // Unrelated files a person put there.
-  std::vector<std::string> unrelated = {"README.txt", "notes.json", "keep-me.json",
-                                        "contacts_final.json", "2024.manifest.txt"};
+  // Leftovers of a compaction that stopped before its manifest: the intent,
+  // the files it names, their temporaries and the manifest's temporary.
+  SnapshotIntent intent{"20200101_000000",
+                        {"contacts_20200101_000000.json", "notes_20200101_000000.json",
+                         "my_list_20200101_000000.json"}};
+  write_bytes(backup("20200101_000000.pending.json"), serialize_intent(intent));
+  std::vector<std::string> leftovers = {
+      "20200101_000000.pending.json",      "contacts_20200101_000000.json",
+      "notes_20200101_000000.json",        "my_list_20200101_000000.json.tmp",
+      "20200101_000000.manifest.json.tmp", "contacts_" + b.id + ".json.tmp"};
+  for (const auto& name : leftovers) {
+    if (!std::filesystem::exists(backup(name))) write_bytes(backup(name), "{}");
+  }
+  // Files no file of the store names, some shaped like its own (another
+  // program's backups, an older pa-journal's leftovers without an intent).
+  std::vector<std::string> unrelated = {"README.txt",
+                                        "notes.json",
+                                        "keep-me.json",
+                                        "contacts_final.json",
+                                        "2024.manifest.txt",
+                                        "contacts_20190101_000000.json",
+                                        "x.tmp",
+                                        "notes_20190101_000000.json.tmp",
+                                        "20190101_000000.manifest.json.tmp"};
   for (const auto& name : unrelated) write_bytes(backup(name), "mine");
 
   auto removed = apply_retention(*fs_, backups(), 5).removed;
   EXPECT_TRUE(removed.empty());
   std::set<std::string> names = names_in(backups());
-  for (const auto& name : orphans) EXPECT_EQ(names.count(name), 0u) << name;
+  for (const auto& name : leftovers) EXPECT_EQ(names.count(name), 0u) << name;
   for (const auto& name : unrelated) {
     EXPECT_EQ(names.count(name), 1u) << name;
     EXPECT_EQ(read_bytes(backup(name)), "mine") << name;
@@ -623,6 +704,56 @@ TEST_F(CatalogueTest, RetentionRemovesOrphansButNeverFilesOfPresentManifests) {
   }
   EXPECT_EQ(load_snapshot(*fs_, backups(), a), sample_collections(1));
   EXPECT_EQ(load_snapshot(*fs_, backups(), b), sample_collections(2));
+}
+
+TEST_F(CatalogueTest, AnIntentWhoseManifestExistsGoesAloneAndATornOneStays) {
+  SnapshotInfo a = write_snapshot(*fs_, backups(), sample_collections(1), 10, kTime);
+  std::vector<std::string> files;
+  for (const auto& f : a.files) files.push_back(f.file);
+  // An intent that came back after a power loss: its snapshot is complete.
+  write_bytes(backup(a.id + kIntentSuffix), serialize_intent({a.id, files}));
+  // A damaged intent proves nothing: what it might name stays.
+  write_bytes(backup("20200101_000000.pending.json"), "{ torn");
+  write_bytes(backup("contacts_20200101_000000.json"), "{}");
+  // An intent's temporary: whole (a crash between its sync and rename), it
+  // is the store's; torn, nothing says whose it is.
+  write_bytes(backup("20200102_000000.pending.json.tmp"),
+              serialize_intent({"20200102_000000", {"notes_20200102_000000.json"}}));
+  write_bytes(backup("20200103_000000.pending.json.tmp"), "{\"files\": [");
+  remove_leftovers(*fs_, backups());
+  std::set<std::string> names = names_in(backups());
+  EXPECT_EQ(names.count("20200102_000000.pending.json.tmp"), 0u);
+  EXPECT_EQ(names.count("20200103_000000.pending.json.tmp"), 1u);
+  EXPECT_EQ(names.count(a.id + kIntentSuffix), 0u);
+  EXPECT_EQ(load_snapshot(*fs_, backups(), a), sample_collections(1));
+  EXPECT_EQ(names.count("20200101_000000.pending.json"), 1u);
+  EXPECT_EQ(names.count("contacts_20200101_000000.json"), 1u);
+}
+
+TEST_F(CatalogueTest, RetentionLeavesATombstoneThatTheNextCleanUpFinishes) {
+  SnapshotInfo a = write_snapshot(*fs_, backups(), sample_collections(1), 10, kTime);
+  write_snapshot(*fs_, backups(), sample_collections(2), 20, kTime + 2 * kSecond);
+  // What a crash right after retention's rename leaves.
+  std::filesystem::rename(backup(a.manifest_name()), backup(a.id + kTombstoneSuffix));
+  EXPECT_EQ(list_snapshots(*fs_, backups()).size(), 1u);
+  for (const auto& f : a.files) EXPECT_TRUE(std::filesystem::exists(backup(f.file)));
+  remove_leftovers(*fs_, backups());
+  EXPECT_FALSE(std::filesystem::exists(backup(a.id + kTombstoneSuffix)));
+  for (const auto& f : a.files) EXPECT_FALSE(std::filesystem::exists(backup(f.file)));
+}
+
+TEST_F(CatalogueTest, SnapshotIdAvoidsAnyFileShapedLikeIt) {
+  // Another program's backup with the stamp the next snapshot would take, of
+  // a collection the snapshot does not even hold.
+  std::filesystem::create_directory(backups());
+  write_bytes(backup("todo_20260921_141320.json"), "theirs");
+  SnapshotInfo a = write_snapshot(*fs_, backups(), sample_collections(1), 10, kTime);
+  EXPECT_EQ(a.id, "20260921_141320_2");
+  write_bytes(backup("contacts_20260921_141320_3.json.tmp"), "theirs");
+  SnapshotInfo b = write_snapshot(*fs_, backups(), sample_collections(2), 20, kTime);
+  EXPECT_EQ(b.id, "20260921_141320_4");
+  EXPECT_EQ(read_bytes(backup("todo_20260921_141320.json")), "theirs");
+  EXPECT_EQ(read_bytes(backup("contacts_20260921_141320_3.json.tmp")), "theirs");
 }
 
 TEST_F(CatalogueTest, RetentionKeepsFilesAManifestNamesWhateverTheirName) {

@@ -97,7 +97,9 @@ class FileSystem {
   // Makes the directory's entries (creations, renames, removals) durable.
   virtual void sync_dir(const std::string& dir) = 0;
   // Takes an exclusive lock on path and writes this process's pid into it.
-  // Throws StoreLockedError naming the holder's pid if another process has it.
+  // Throws StoreLockedError naming the holder's pid if another process has it,
+  // and StoreLockedError without touching it if path holds anything but
+  // nothing or a pid (a file some other program wrote).
   virtual std::unique_ptr<FileLock> lock(const std::string& path) = 0;
 };
 

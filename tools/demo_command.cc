@@ -158,9 +158,6 @@ int run_demo(const Globals& g) {
     demo.dir = pattern + "/store";
   } else if (fs::exists(demo.dir)) {
     throw InvalidInputError(demo.dir + " exists; the demo needs a new directory");
-  } else if (fs::exists(demo.dir + "-work")) {
-    // The demo removes its work directory afterwards: never one it did not make.
-    throw InvalidInputError(demo.dir + "-work exists; the demo needs that name free");
   }
   std::cout << "pa-journal demo on " << demo.dir
             << (throwaway ? " (removed afterwards)" : "") << "\n";

@@ -322,6 +322,15 @@ void FileSystem::remove_dir(const std::string& dir) {
   throw IoError("rmdir " + dir + ": not supported by this file system");
 }
 
+bool is_directory(FileSystem& fs, const std::string& path) {
+  try {
+    fs.list_dir(path);
+    return true;
+  } catch (const IoError&) {
+    return false;
+  }
+}
+
 bool path_within(FileSystem& fs, const std::string& path, const std::string& dir) {
   auto real = [&fs](const std::string& p) {
     std::string r = fs.real_path(p);

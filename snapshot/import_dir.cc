@@ -26,15 +26,6 @@ bool ends_with(const std::string& s, std::string_view suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-bool is_directory(FileSystem& fs, const std::string& path) {
-  try {
-    fs.list_dir(path);
-    return true;
-  } catch (const IoError&) {
-    return false;
-  }
-}
-
 std::string read_plain_file(FileSystem& fs, const std::string& path) {
   try {
     return fs.read_file(path);  // O_NOFOLLOW: a symlink fails here

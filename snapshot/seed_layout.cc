@@ -32,15 +32,6 @@ bool is_collection_name(const std::string& name) {
   }
 }
 
-bool is_directory(FileSystem& fs, const std::string& path) {
-  try {
-    fs.list_dir(path);
-    return true;
-  } catch (const IoError&) {
-    return false;
-  }
-}
-
 // "20240115_120000" read as local time ("2024-01-15 12:00:00").
 std::optional<int64_t> local_stamp_ns(const std::string& stamp) {
   if (stamp.size() != 15 || stamp[8] != '_' ||

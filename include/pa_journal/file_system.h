@@ -126,6 +126,9 @@ void create_dir_durably(FileSystem& fs, const std::string& dir);
 // first (as the seed's mkdir(parents=True)).
 void create_dirs_durably(FileSystem& fs, const std::string& dir);
 
+// Whether path names a directory that can be listed (list_dir succeeds).
+bool is_directory(FileSystem& fs, const std::string& path);
+
 // Whether path is dir or lies inside it, comparing real paths (symlinks
 // resolved; FileSystem::real_path): for the commands that must not read or
 // write a store through one of its own subdirectories.

@@ -198,7 +198,7 @@ nlohmann::json parse_input_json(std::string_view text, size_t wrapping_levels) {
   try {
     return nlohmann::json::parse(text, no_repeats);
   } catch (const nlohmann::json::exception& e) {
-    throw InvalidInputError(describe_json_error(e));
+    throw InvalidInputError(describe_json_error(e, text));
   }
 }
 
@@ -219,6 +219,27 @@ std::string describe_json_error(const nlohmann::json::exception& e) {
     }
   }
   return "invalid JSON: " + what;
+}
+
+std::string describe_json_error(const nlohmann::json::exception& e,
+                                std::string_view text) {
+  std::string described = describe_json_error(e);
+  const auto* parse = dynamic_cast<const nlohmann::json::parse_error*>(&e);
+  const std::string at = "invalid JSON at line ";
+  size_t reason = described.find(": ");
+  if (parse == nullptr || parse->byte == 0 || described.rfind(at, 0) != 0 ||
+      reason == std::string::npos) {
+    return described;
+  }
+  // byte: the 1-based offset of the last character read, the refused
+  // token's last (one past the text at its end).
+  size_t last = std::min<size_t>(parse->byte, text.size() + 1) - 1;
+  std::string_view before = text.substr(0, last);
+  size_t line = 1 + static_cast<size_t>(std::count(before.begin(), before.end(), '\n'));
+  size_t newline = before.rfind('\n');
+  size_t column = newline == std::string_view::npos ? last + 1 : last - newline;
+  return at + std::to_string(line) + ", column " + std::to_string(column) +
+         described.substr(reason);
 }
 
 nlohmann::json parse_document(std::string_view text) {

@@ -3,10 +3,9 @@
 #pragma once
 
 #include <cstddef>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "pa_journal/record.h"  // validate_collection_name, validate_key
 
@@ -19,6 +18,12 @@ inline constexpr size_t kMaxDocumentBytes = 16u << 20;
 // The message for JSON that nlohmann refused, without nlohmann's own tag:
 // "invalid JSON at line 3, column 7: syntax error while parsing ...".
 std::string describe_json_error(const nlohmann::json::exception& e);
+// The same with the line and column of the refused token counted in text,
+// the text nlohmann parsed: where that token ends its line, nlohmann's own
+// position says "column 0" (it counted the newline after the token, then
+// took back the line but not the column).
+std::string describe_json_error(const nlohmann::json::exception& e,
+                                std::string_view text);
 
 // Parses text as JSON (at most kMaxDocumentBytes) and returns it compact.
 std::string canonical_json(std::string_view text);

@@ -223,6 +223,13 @@ std::vector<BadInput> cases() {
        Refusal::kInvalidInput,
        "invalid JSON",
        put("contacts", "bob", "{bad")},
+      // The position of the token itself: nlohmann says "column 0" of the
+      // line when the token it refuses ends that line.
+      {"invalid JSON whose bad token ends a line",
+       {"put", "contacts", "bob", "{\n  \"a\" 2\n}"},
+       Refusal::kInvalidInput,
+       "invalid JSON at line 2, column 7:",
+       put("contacts", "bob", "{\n  \"a\" 2\n}")},
       {"empty JSON",
        {"put", "contacts", "bob", ""},
        Refusal::kInvalidInput,

@@ -359,6 +359,20 @@ TEST_F(ImportTest, DryRunReportsTheCountsTheImportThenHasAndAppendsNothing) {
   EXPECT_EQ(records_of(store).size(), 4u);
 }
 
+// A dry run only reads: it takes no lock (so it runs beside a writer) and
+// creates no store where there is none.
+TEST_F(ImportTest, DryRunTakesNoLockAndCreatesNoStore) {
+  write_files(in, {{"notes.json", app_json({{"n1", {{"text", "two"}}}})}});
+  CommandResult none = pj({"import", in, "--dry-run"});
+  EXPECT_EQ(none.exit_code, kExitError) << none.describe();
+  EXPECT_TRUE(contains(none.err, "no store at " + store)) << none.describe();
+  EXPECT_FALSE(std::filesystem::exists(store));
+  fill_store();
+  auto writer = Store::open(store);  // holds LOCK
+  json dry = import_json(in, {"--dry-run"});
+  EXPECT_EQ(dry.at("collections").at("notes").at("changed"), 1) << dry;
+}
+
 TEST_F(ImportTest, ReplaceRemovesTheDocumentsTheImportLacksAndLeavesOtherCollections) {
   fill_store();
   const json contacts = {{"alice", {{"name", "Alice B."}}}, {"bob", {{"name", "Bob"}}}};

@@ -184,7 +184,8 @@ void print_import_counts(const ImportResult& r) {
 }  // namespace
 
 int run_import(const Globals& g, const ImportArgs& args) {
-  auto store = open_writable(g, /*progress=*/true);
+  // A dry run only reads: beside a live writer, and never creating a store.
+  auto store = args.dry_run ? open_read_only(g) : open_writable(g, /*progress=*/true);
   ImportOptions options;
   options.merge = args.merge;
   options.dry_run = args.dry_run;

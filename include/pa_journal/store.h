@@ -149,7 +149,8 @@ class Store {
   // collections not in in_dir are left alone. A list file's order is kept
   // (pa_journal/file_storage.h). The store is snapshotted first and the
   // import is one commit with the origin "import from DIR", undone by a
-  // point-in-time restore; a dry run counts and appends nothing. in_dir must
+  // point-in-time restore; a dry run counts and appends nothing, and works on
+  // a store opened read-only. in_dir must
   // not be the store or inside it (InvalidInputError). Throws
   // InvalidInputError for content the store must not import, CorruptedDataError
   // for an export whose files do not match their manifest.

@@ -11,6 +11,7 @@
 #include "pa_journal/document.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/file_system.h"
+#include "pa_journal/inspect.h"
 #include "snapshot/import_dir.h"
 #include "snapshot/list_file.h"
 #include "store/store_impl.h"
@@ -142,6 +143,12 @@ ImportResult Store::import_from(const std::string& in_dir, const ImportOptions& 
   log_event("INFO",
             "import from " + in_dir + ": commit " + std::to_string(result.commit.seq));
   return result;
+}
+
+void check_import_dir(const std::string& in_dir, bool accept_edits,
+                      const Options& options) {
+  FileSystem& fs = options.file_system ? *options.file_system : *posix_file_system();
+  read_import_dir(fs, in_dir, accept_edits);
 }
 
 CommitResult Store::import_from(const std::string& in_dir) {

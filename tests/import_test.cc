@@ -361,11 +361,15 @@ TEST_F(ImportTest, DryRunReportsTheCountsTheImportThenHasAndAppendsNothing) {
 
 // A dry run only reads: it takes no lock (so it runs beside a writer) and
 // creates no store where there is none.
-TEST_F(ImportTest, DryRunTakesNoLockAndCreatesNoStore) {
+TEST_F(ImportTest, DryRunTakesNoLockAndNeitherItNorARefusalCreatesAStore) {
   write_files(in, {{"notes.json", app_json({{"n1", {{"text", "two"}}}})}});
   CommandResult none = pj({"import", in, "--dry-run"});
   EXPECT_EQ(none.exit_code, kExitError) << none.describe();
   EXPECT_TRUE(contains(none.err, "no store at " + store)) << none.describe();
+  EXPECT_FALSE(std::filesystem::exists(store));
+  // Nor does a refused import.
+  CommandResult refused = pj({"import", tmp / "missing"});
+  EXPECT_EQ(refused.exit_code, kExitError) << refused.describe();
   EXPECT_FALSE(std::filesystem::exists(store));
   fill_store();
   auto writer = Store::open(store);  // holds LOCK

@@ -1,5 +1,6 @@
 // `pa-journal compact`, `backups`, `replay`, `export`, `import` and `backup`.
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 
 #include "pa_journal/backup.h"
@@ -185,6 +186,10 @@ void print_import_counts(const ImportResult& r) {
 
 int run_import(const Globals& g, const ImportArgs& args) {
   // A dry run only reads: beside a live writer, and never creating a store.
+  // Nor does an import that would be refused create one.
+  if (!args.dry_run && !std::filesystem::exists(store_dir(g))) {
+    check_import_dir(args.dir, args.accept_edits, read_options(g));
+  }
   auto store = args.dry_run ? open_read_only(g) : open_writable(g, /*progress=*/true);
   ImportOptions options;
   options.merge = args.merge;

@@ -106,6 +106,13 @@ std::pair<uint64_t, int64_t> export_store(const std::string& dir,
                                           std::optional<int64_t> until_ns = std::nullopt,
                                           const Options& options = {});
 
+// Reads and checks in_dir as Store::import_from would, without a store:
+// throws what import_from would throw for the directory itself (not for the
+// store). For a caller that must not create a store for an import that would
+// be refused.
+void check_import_dir(const std::string& in_dir, bool accept_edits = false,
+                      const Options& options = {});
+
 struct RecordFilter {
   std::optional<int64_t> since_ns, until_ns;  // inclusive
   uint64_t from_seq = 0;

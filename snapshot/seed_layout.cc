@@ -222,11 +222,12 @@ void refuse_unadopted(FileSystem& fs, const std::string& dir) {
       std::string names;
       for (const auto& f : find_seed_files(fs, dir).current)
         names += (names.empty() ? "" : ", ") + f.path;
-      throw StorageError(dir + " holds the personal-assistant app's files (" +
-                         (names.empty() ? "backups/" : names) +
-                         ") and no store yet; run `pa-journal adopt --dir " + dir +
-                         "` to make it a store that keeps every file and the "
-                         "backups' history (--dry-run shows the plan first)");
+      throw StorageError(dir + " holds JSON files (" + (names.empty() ? "backups/" : names) +
+                         ") and no store yet; if the personal-assistant app wrote them, "
+                         "run `pa-journal adopt --dir " + dir +
+                         "` to make it a store that keeps every file and the backups' "
+                         "history (--dry-run shows the plan first); otherwise keep the "
+                         "store in a new or empty directory");
     }
   }
 }

@@ -47,6 +47,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <set>
 
 #include "journal/journal_reader.h"
 #include "journal/record_codec.h"
@@ -58,6 +59,7 @@
 #include "pa_journal/time.h"
 #include "replay/reread.h"
 #include "snapshot/catalogue.h"
+#include "snapshot/seed_layout.h"
 
 namespace pa_journal {
 namespace {
@@ -253,6 +255,7 @@ class Pass {
  private:
   bool copy_snapshot(const SnapshotInfo& info);
   void copy_journal(const std::vector<SegmentInfo>& segments, uint64_t from_seq);
+  void copy_adopted();
   void check_copy();
   void advance(uint64_t bytes);
 
@@ -296,6 +299,7 @@ BackupResult Pass::run() {
   if (!copied_.empty()) {
     link_state_files(fs_, dst_, dst_ + "/backups", copied_.front(), /*copy=*/true);
   }
+  copy_adopted();
   check_copy();
   StorageLog(fs_ptr_, dst_ + "/storage.log")
       .write("INFO",
@@ -304,6 +308,38 @@ BackupResult Pass::run() {
   for (const char* sub : {"/journal", "/backups", ""}) fs_.sync_dir(dst_ + sub);
   advance(total_);
   return result_;
+}
+
+// The files of the app an adoption kept under backups/adopted/
+// (docs/adoption.md), each checked against the adoption record, and the
+// record: the user's originals are part of the store. They are never written
+// again, so no compaction races the copy. A store whose adoption did not
+// finish is refused: its copy could not be finished.
+void Pass::copy_adopted() {
+  std::optional<AdoptionRecord> record = read_adoption_record(fs_, src_);
+  if (!record) return;
+  if (!record->done) {
+    throw StorageError("backup: the adoption of " + src_ +
+                       " did not finish; run pa-journal adopt to finish it first");
+  }
+  std::set<std::string> dirs;
+  for (const auto& f : record->files) {
+    const std::string kept = std::string(kAdoptedDir) + "/" + f.path;
+    std::string data = fs_.read_file(src_ + "/" + kept);
+    if (data.size() != f.bytes || checksum(data) != f.xxh3) {
+      throw CorruptedDataError("backup: " + kept + " differs from " + kAdoptionRecord,
+                               kept);
+    }
+    std::string to = dst_ + "/" + kept, to_dir = to.substr(0, to.rfind('/'));
+    dirs.insert(to_dir);
+    create_dirs_durably(fs_, to_dir);
+    write_synced(fs_, to, data);
+    result_.bytes += data.size();
+  }
+  write_synced(fs_, dst_ + "/" + kAdoptionRecord,
+               fs_.read_file(src_ + "/" + kAdoptionRecord));
+  dirs.insert(dst_ + "/" + kAdoptedDir);
+  for (const auto& d : dirs) fs_.sync_dir(d);
 }
 
 // Copies info's files and manifest if every file matches the manifest; if

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "pa_journal/backup.h"
 #include "pa_journal/file_storage.h"
 #include "pa_journal/inspect.h"
 #include "pa_journal/store.h"
@@ -221,6 +222,25 @@ TEST_F(AdoptTest, RestoreToBeforeTheFirstCommitUndoesTheAdoption) {
   store->restore_to(undo.time_ns - 1);
   Collections now = state_at(dir.path(), system_now_ns(), read_only());
   EXPECT_EQ(list_in(now, "contacts"), kContactsNow);
+}
+
+// The app's originals are part of the store: a backup copies them, checked
+// against the adoption record, and the copy is a finished adoption.
+TEST_F(AdoptTest, ABackupOfAnAdoptedStoreKeepsTheAppsOriginals) {
+  adopt_store(dir.path());
+  testing::TempDir out;
+  BackupResult copy = backup_store(dir.path(), out / "copy");
+  EXPECT_EQ(copy.seq, kOrigins.size());
+  Files copied = files_under(out / "copy");
+  for (const auto& [path, bytes] : app_files()) {
+    EXPECT_EQ(copied["backups/adopted/" + path], bytes) << path;
+  }
+  EXPECT_FALSE(needs_adoption(out / "copy"));
+  EXPECT_TRUE(verify_store(out / "copy").ok());
+  // A kept file changed since the adoption is damage, not copied.
+  testing::write_bytes(dir / "backups/adopted/notes.json", "[]");
+  EXPECT_THROW(backup_store(dir.path(), out / "again"), CorruptedDataError);
+  EXPECT_FALSE(fs::exists(out / "again"));
 }
 
 TEST_F(AdoptTest, FileStorageLoadsTheAppsListsInTheirOriginalOrder) {

@@ -390,10 +390,14 @@ AdoptionReport adopt_store(const std::string& dir, const AdoptOptions& adopt,
   Plan plan = plan_for(*fs, dir, adopt.skip_damaged);
   if (adopt.dry_run) return report_of(plan, true);
   {
-    // Planned under LOCK, so that of two adoptions started together the
-    // second finds the first one's record and goes on from it.
+    // Planned again under LOCK if another adoption began or ended since, so
+    // that of two adoptions started together the second goes on from the
+    // first one's record.
     std::unique_ptr<FileLock> lock = fs->lock(dir + "/LOCK");
-    plan = plan_for(*fs, dir, adopt.skip_damaged);
+    std::optional<AdoptionRecord> record = read_adoption_record(*fs, dir);
+    if (record.has_value() != plan.resumed || (record && record->done)) {
+      plan = plan_for(*fs, dir, adopt.skip_damaged);
+    }
     if (!plan.resumed) write_adoption_record(*fs, dir, plan.record);  // step 2
     move_files(*fs, dir, plan.record);                                // step 3
   }

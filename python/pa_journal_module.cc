@@ -1,0 +1,202 @@
+// _pa_journal: the compiled half of `import pa_journal` (DESIGN.md 11). It
+// binds the seed's FileStorage API (include/pa_journal/file_storage.h) and
+// nothing else; the package python/pa_journal/ wraps it with the seed's
+// Python types (pathlib.Path, datetime, dict/list documents).
+//
+// Contracts of this layer:
+// - Documents cross as JSON text: the Python layer checks and dumps them,
+//   this layer parses them with nlohmann. A text that does not parse is an
+//   InvalidInputError (the Python layer never sends one).
+// - The GIL is released for every call into the store, and only there: the
+//   arguments are converted to C++ values before the release and the results
+//   back to Python objects after it (py::call_guard wraps only the call).
+// - Every pa_journal::StorageError becomes the Python exception of the same
+//   name; InvalidInputError is also a ValueError, NotFoundError also a
+//   KeyError, IoError also an OSError.
+// - A FileStorage is closed by close() (its journal synced and its LOCK
+//   released); any call after that raises StorageError.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "pa_journal/errors.h"
+#include "pa_journal/file_storage.h"
+#include "pa_journal/store.h"
+
+namespace py = pybind11;
+
+namespace pa_journal {
+namespace {
+
+using nlohmann::json;
+using Release = py::call_guard<py::gil_scoped_release>;
+
+json parse_text(const std::string& text) {
+  try {
+    return json::parse(text);
+  } catch (const json::exception& e) {
+    throw InvalidInputError(std::string("not JSON text: ") + e.what());
+  }
+}
+
+// The Python FileStorage's handle: a FileStorage that close() ends.
+// Thread-safety: calls run with the GIL released, so close() beside another
+// call on the same handle is the caller's race (the Python layer documents
+// it); every other call may run from any number of threads.
+class StorageHandle {
+ public:
+  explicit StorageHandle(const std::string& base_dir)
+      : storage_(std::make_unique<FileStorage>(base_dir)) {}
+
+  FileStorage& storage() {
+    if (!storage_) throw StorageError("the FileStorage is closed");
+    return *storage_;
+  }
+  void close() { storage_.reset(); }
+  bool closed() const { return !storage_; }
+
+ private:
+  std::unique_ptr<FileStorage> storage_;
+};
+
+// (filename, timestamp_ns, size, seq), newest first.
+using BackupRow = std::tuple<std::string, int64_t, uint64_t, uint64_t>;
+
+std::vector<BackupRow> backup_rows(StorageHandle& h, const std::string& filename) {
+  std::vector<BackupRow> rows;
+  for (const auto& b : h.storage().list_backups(filename))
+    rows.emplace_back(b.filename, b.timestamp_ns, b.size, b.seq);
+  return rows;
+}
+
+// ConfigManager::save_config for a whole config object given as JSON text:
+// every member that differs from the store is journaled, as one commit.
+void save_config(StorageHandle& h, const std::string& config_text) {
+  json config = parse_text(config_text);
+  if (!config.is_object()) throw InvalidInputError("the config is not a JSON object");
+  Store& store = h.storage().store();
+  std::vector<Operation> ops;
+  for (const auto& [key, value] : config.items()) {
+    auto stored = store.get("config", key);
+    if (!stored || parse_text(*stored) != value)
+      ops.push_back({OpKind::kPut, "config", key, serialize_for_storage(value)});
+  }
+  if (!ops.empty()) store.commit(std::move(ops), "save config");
+}
+
+// Registers T as the Python exception `name` in m, a subclass of bases (a
+// class or a tuple of classes), named as the package pa_journal exports it.
+// pybind11 translates a C++ exception after the call guard, with the GIL held.
+template <typename T>
+py::object add_exception(py::module_& m, const char* name, py::handle bases) {
+  py::object e = py::register_exception<T>(m, name, bases);
+  e.attr("__module__") = "pa_journal";
+  return e;
+}
+
+}  // namespace
+}  // namespace pa_journal
+
+PYBIND11_MODULE(_pa_journal, m) {
+  using namespace pa_journal;
+  m.doc() = "pa-journal's seed API (the compiled half of the pa_journal package)";
+
+  // Translators run newest first: the base is registered before its subclasses.
+  py::object storage_error =
+      add_exception<StorageError>(m, "StorageError", PyExc_Exception);
+  add_exception<CorruptedDataError>(m, "CorruptedDataError", storage_error);
+  add_exception<BackupNotFoundError>(m, "BackupNotFoundError", storage_error);
+  add_exception<InvalidInputError>(
+      m, "InvalidInputError",
+      py::make_tuple(storage_error, py::handle(PyExc_ValueError)));
+  add_exception<NotFoundError>(m, "NotFoundError",
+                               py::make_tuple(storage_error, py::handle(PyExc_KeyError)));
+  add_exception<StoreLockedError>(m, "StoreLockedError", storage_error);
+  add_exception<IoError>(m, "IoError",
+                         py::make_tuple(storage_error, py::handle(PyExc_OSError)));
+  add_exception<JournalFailedError>(m, "JournalFailedError", storage_error);
+
+  py::class_<StorageHandle>(m, "FileStorage")
+      .def(py::init<const std::string&>(), py::arg("base_dir"), Release())
+      .def("close", &StorageHandle::close, Release())
+      .def_property_readonly("closed", &StorageHandle::closed)
+      .def(
+          "save",
+          [](StorageHandle& h, const std::string& filename,
+             const std::string& data_text) {
+            json data = parse_text(data_text);
+            return h.storage().save(filename, data);
+          },
+          Release())
+      .def(
+          "load",
+          [](StorageHandle& h, const std::string& filename) {
+            return h.storage().load(filename).dump();
+          },
+          Release())
+      .def(
+          "create_backup",
+          [](StorageHandle& h, const std::string& filename) {
+            return h.storage().create_backup(filename);
+          },
+          Release())
+      .def(
+          "restore_from_backup",
+          [](StorageHandle& h, const std::string& filename,
+             std::optional<int64_t> time_ns) {
+            return h.storage().restore_from_backup(filename, time_ns);
+          },
+          Release())
+      .def("list_backups", &backup_rows, Release())
+      .def(
+          "delete_old_backups",
+          [](StorageHandle& h, const std::string& filename, size_t keep_count) {
+            h.storage().delete_old_backups(filename, keep_count);
+          },
+          Release())
+      .def(
+          "export_data",
+          [](StorageHandle& h, const std::string& path) {
+            return h.storage().export_data(path);
+          },
+          Release())
+      .def(
+          "import_data",
+          [](StorageHandle& h, const std::string& path) {
+            return h.storage().import_data(path);
+          },
+          Release())
+      .def(
+          "last_error", [](StorageHandle& h) { return h.storage().last_error(); },
+          Release())
+      .def(
+          "last_seq", [](StorageHandle& h) { return h.storage().store().last_seq(); },
+          Release())
+      .def(
+          "recover_from_corruption",
+          [](StorageHandle& h, const std::string& filename) {
+            return recover_from_corruption(h.storage(), filename).dump();
+          },
+          Release())
+      .def(
+          "load_config",
+          [](StorageHandle& h) {
+            return ConfigManager(h.storage()).load_config().dump();
+          },
+          Release())
+      .def("save_config", &save_config, Release())
+      .def(
+          "set_config",
+          [](StorageHandle& h, const std::string& key, const std::string& value_text) {
+            json value = parse_text(value_text);
+            ConfigManager(h.storage()).set(key, value);
+          },
+          Release());
+
+  m.def("default_config", [] { return ConfigManager::default_config().dump(); });
+}

@@ -1,7 +1,7 @@
 // _pa_journal: the compiled half of `import pa_journal` (DESIGN.md 11). It
 // binds the seed's FileStorage API (include/pa_journal/file_storage.h) and
-// nothing else; the package python/pa_journal/ wraps it with the seed's
-// Python types (pathlib.Path, datetime, dict/list documents).
+// the journal API (store.h, time_travel.h); the package python/pa_journal/ wraps it with
+// the seed's Python types (pathlib.Path, datetime, dict/list documents).
 //
 // Contracts of this layer:
 // - Documents cross as JSON text: the Python layer checks and dumps them,
@@ -27,6 +27,7 @@
 #include "pa_journal/errors.h"
 #include "pa_journal/file_storage.h"
 #include "pa_journal/store.h"
+#include "pa_journal/time_travel.h"
 
 namespace py = pybind11;
 
@@ -87,6 +88,55 @@ void save_config(StorageHandle& h, const std::string& config_text) {
       ops.push_back({OpKind::kPut, "config", key, serialize_for_storage(value)});
   }
   if (!ops.empty()) store.commit(std::move(ops), "save config");
+}
+
+// The Python Store's handle: a Store that close() ends. Thread-safety as
+// StorageHandle's.
+class StoreHandle {
+ public:
+  explicit StoreHandle(const std::string& dir) : store_(Store::open(dir)) {}
+
+  Store& store() {
+    if (!store_) throw StorageError("the store is closed");
+    return *store_;
+  }
+  void close() { store_.reset(); }
+  bool closed() const { return !store_; }
+
+ private:
+  std::unique_ptr<Store> store_;
+};
+
+using CommitRow = std::tuple<uint64_t, int64_t>;  // (seq, time_ns)
+CommitRow row(const CommitResult& r) { return {r.seq, r.time_ns}; }
+
+// (kind, collection, key, document): kind "put", "patch" or "delete"; the
+// document JSON text (empty for a delete).
+using OperationRow = std::tuple<std::string, std::string, std::string, std::string>;
+
+std::vector<Operation> operations(const std::vector<OperationRow>& rows) {
+  std::vector<Operation> ops;
+  for (const auto& [kind, collection, key, document] : rows) {
+    OpKind k = kind == "put"     ? OpKind::kPut
+               : kind == "patch" ? OpKind::kPatch
+               : kind == "delete"
+                   ? OpKind::kDelete
+                   : throw InvalidInputError("unknown operation '" + kind + "'");
+    ops.push_back({k, collection, key, document});
+  }
+  return ops;
+}
+
+// (seq, time_ns, op, document or None if deleted, from_snapshot), oldest first.
+using VersionRow =
+    std::tuple<uint64_t, int64_t, std::string, std::optional<std::string>, bool>;
+
+std::vector<VersionRow> history(StoreHandle& h, const std::string& collection,
+                                const std::string& key) {
+  std::vector<VersionRow> rows;
+  for (const auto& v : document_history(h.store().dir(), collection, key))
+    rows.emplace_back(v.seq, v.time_ns, to_string(v.op), v.value, v.from_snapshot);
+  return rows;
 }
 
 // Registers T as the Python exception `name` in m, a subclass of bases (a
@@ -196,6 +246,44 @@ PYBIND11_MODULE(_pa_journal, m) {
             json value = parse_text(value_text);
             ConfigManager(h.storage()).set(key, value);
           },
+          Release());
+
+  py::class_<StoreHandle>(m, "Store")
+      .def(py::init<const std::string&>(), py::arg("dir"), Release())
+      .def("close", &StoreHandle::close, Release())
+      .def_property_readonly("closed", &StoreHandle::closed)
+      .def(
+          "get",
+          [](StoreHandle& h, const std::string& collection, const std::string& key) {
+            return h.store().get(collection, key);
+          },
+          Release())
+      .def(
+          "list",
+          [](StoreHandle& h, const std::string& collection) {
+            return h.store().list(collection);
+          },
+          Release())
+      .def(
+          "collections", [](StoreHandle& h) { return h.store().collections(); },
+          Release())
+      .def(
+          "commit",
+          [](StoreHandle& h, const std::vector<OperationRow>& ops,
+             const std::string& origin) {
+            return row(h.store().commit(operations(ops), origin));
+          },
+          Release())
+      .def(
+          "last_seq", [](StoreHandle& h) { return h.store().last_seq(); }, Release())
+      .def(
+          "state_at",
+          [](StoreHandle& h, int64_t t_ns) { return state_at(h.store().dir(), t_ns); },
+          Release())
+      .def("history", &history, Release())
+      .def(
+          "restore_to",
+          [](StoreHandle& h, int64_t t_ns) { return row(h.store().restore_to(t_ns)); },
           Release());
 
   m.def("default_config", [] { return ConfigManager::default_config().dump(); });

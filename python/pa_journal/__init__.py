@@ -1,6 +1,7 @@
 """pa-journal's Python API: the seed's storage module (FileStorage, ConfigManager,
 recover_from_corruption, the serialisation helpers and the exceptions) on the
-journal store. See shared/seed/storage-module-spec.md for the seed and
+journal store, and beside it the journal API (Store, Transaction). See
+shared/seed/storage-module-spec.md for the seed and
 include/pa_journal/file_storage.h for how each call maps onto the store.
 
 Contracts of this layer (the compiled _pa_journal does the store's work):
@@ -39,6 +40,8 @@ from ._pa_journal import (
 )
 
 __all__ = [
+    "Store",
+    "Transaction",
     "FileStorage",
     "ConfigManager",
     "recover_from_corruption",
@@ -248,6 +251,129 @@ class ConfigManager:
         """Sets and stores one setting (one commit)."""
         self.storage._storage.set_config(key, _dumps(value, key))
         self.config[key] = value
+
+
+def _compact(value: Any, where: str) -> str:
+    _check_json(value, where)
+    return json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+
+
+class Transaction:
+    """Operations gathered in a `with store.transaction() as tx:` block and
+    committed as one atomic commit when the block ends without an exception
+    (nothing is committed if it raises). seq and time are set by the commit
+    (seq 0 if the block gathered nothing)."""
+
+    def __init__(self, store: "Store", origin: str = ""):
+        self._store = store
+        self._origin = origin
+        self._ops: List[tuple] = []
+        self.seq = 0
+        self.time: Optional[datetime] = None
+
+    def put(self, collection: str, key: str, document: Any) -> None:
+        """Gathers: document (a JSON value) becomes collection/key."""
+        self._ops.append(("put", collection, key, _compact(document, "document")))
+
+    def patch(self, collection: str, key: str, merge_patch: Any) -> None:
+        """Gathers an RFC 7396 merge patch of an existing document."""
+        self._ops.append(("patch", collection, key, _compact(merge_patch, "merge_patch")))
+
+    def delete(self, collection: str, key: str) -> None:
+        """Gathers the deletion of an existing document."""
+        self._ops.append(("delete", collection, key, ""))
+
+    def __enter__(self) -> "Transaction":
+        return self
+
+    def __exit__(self, exc_type: Any, *exc: Any) -> None:
+        ops, self._ops = self._ops, []
+        if exc_type is None and ops:
+            self.seq, t_ns = self._store._store.commit(ops, self._origin)
+            self.time = _local_naive(t_ns)
+
+
+class Store:
+    """The journal API: a pa-journal store at dir, opened (created if needed)
+    and closed by close() or a with block. Each put, patch and delete is one
+    atomic durable commit and returns its sequence number; transaction()
+    commits several as one. Documents are JSON values (as FileStorage's).
+    Refused input raises InvalidInputError (a ValueError), a patch or delete
+    of a missing document NotFoundError (a KeyError); nothing is appended."""
+
+    def __init__(self, dir: Union[str, Path]):
+        self.dir = Path(dir)
+        self._store = _pa_journal.Store(str(self.dir))
+
+    def close(self) -> None:
+        """Syncs the journal and releases LOCK; later calls raise StorageError."""
+        self._store.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def get(self, collection: str, key: str) -> Any:
+        """The document, or None if there is none."""
+        text = self._store.get(collection, key)
+        return None if text is None else json.loads(text)
+
+    def list(self, collection: str) -> Dict[str, Any]:
+        """Every document of collection by key, in key order."""
+        return {key: json.loads(doc) for key, doc in self._store.list(collection)}
+
+    def collections(self) -> List[str]:
+        """The names of the collections holding documents."""
+        return self._store.collections()
+
+    def put(self, collection: str, key: str, document: Any) -> int:
+        """Stores document (a JSON value) as collection/key; one commit, its seq."""
+        with self.transaction() as tx:
+            tx.put(collection, key, document)
+        return tx.seq
+
+    def patch(self, collection: str, key: str, merge_patch: Any) -> int:
+        """Applies an RFC 7396 merge patch to an existing document; one commit."""
+        with self.transaction() as tx:
+            tx.patch(collection, key, merge_patch)
+        return tx.seq
+
+    def delete(self, collection: str, key: str) -> int:
+        """Deletes an existing document (NotFoundError if none); one commit."""
+        with self.transaction() as tx:
+            tx.delete(collection, key)
+        return tx.seq
+
+    def transaction(self, origin: str = "") -> Transaction:
+        """A Transaction committing its operations as one commit (origin: a note)."""
+        return Transaction(self, origin)
+
+    def last_seq(self) -> int:
+        """The sequence number of the newest commit (0 if none)."""
+        return self._store.last_seq()
+
+    def state_at(self, t: datetime) -> Dict[str, Dict[str, Any]]:
+        """Every collection as it was at t (naive: local time): the records
+        committed at or before t. InvalidInputError outside the restorable window."""
+        return {name: {key: json.loads(doc) for key, doc in docs.items()}
+                for name, docs in self._store.state_at(_to_ns(t)).items()}
+
+    def history(self, collection: str, key: str) -> List[Dict[str, Any]]:
+        """Every version of one document over the retained journal, oldest
+        first: dicts with seq, time (naive local datetime), op ('put',
+        'patch', 'delete'), document (None once deleted) and from_snapshot."""
+        return [{"seq": seq, "time": _local_naive(t_ns), "op": op,
+                 "document": None if doc is None else json.loads(doc),
+                 "from_snapshot": from_snapshot}
+                for seq, t_ns, op, doc, from_snapshot in self._store.history(collection, key)]
+
+    def restore_to(self, t: datetime) -> int:
+        """Appends one commit putting the store back to its state at t; its seq
+        (0 if nothing differs). History is kept: a restore can be undone."""
+        seq, _ = self._store.restore_to(_to_ns(t))
+        return seq
 
 
 class DateTimeEncoder(json.JSONEncoder):

@@ -216,3 +216,55 @@ def deserialize_from_storage(json_str: str, model_class: Any) -> List[Any]:
     Returns:
         List of objects
     """
+
+class Transaction:
+    """Operations committed as one atomic commit when the with block ends
+    without an exception (nothing is committed if it raises)."""
+
+    seq: int
+    time: Optional[datetime]
+
+    def __init__(self, store: Store, origin: str = "") -> None:
+        """Made by Store.transaction()."""
+
+    def put(self, collection: str, key: str, document: Any) -> None:
+        """Gathers: document (a JSON value) becomes collection/key."""
+    def patch(self, collection: str, key: str, merge_patch: Any) -> None:
+        """Gathers an RFC 7396 merge patch of an existing document."""
+    def delete(self, collection: str, key: str) -> None:
+        """Gathers the deletion of an existing document."""
+    def __enter__(self) -> Transaction: ...
+    def __exit__(self, exc_type: Any, *exc: Any) -> None: ...
+
+class Store:
+    """The journal API: a pa-journal store at dir (created if needed)."""
+
+    dir: Path
+
+    def __init__(self, dir: Union[str, Path]) -> None: ...
+    def close(self) -> None:
+        """Syncs the journal and releases LOCK."""
+    def __enter__(self) -> Store: ...
+    def __exit__(self, *exc: Any) -> None: ...
+    def get(self, collection: str, key: str) -> Any:
+        """The document, or None if there is none."""
+    def list(self, collection: str) -> Dict[str, Any]:
+        """Every document of collection by key, in key order."""
+    def collections(self) -> List[str]:
+        """The names of the collections holding documents."""
+    def put(self, collection: str, key: str, document: Any) -> int:
+        """Stores document as collection/key; one commit, its seq."""
+    def patch(self, collection: str, key: str, merge_patch: Any) -> int:
+        """Applies an RFC 7396 merge patch to an existing document; one commit."""
+    def delete(self, collection: str, key: str) -> int:
+        """Deletes an existing document (NotFoundError if none); one commit."""
+    def transaction(self, origin: str = "") -> Transaction:
+        """A Transaction committing its operations as one commit."""
+    def last_seq(self) -> int:
+        """The sequence number of the newest commit (0 if none)."""
+    def state_at(self, t: datetime) -> Dict[str, Dict[str, Any]]:
+        """Every collection as it was at t (naive: local time)."""
+    def history(self, collection: str, key: str) -> List[Dict[str, Any]]:
+        """Every version of one document, oldest first."""
+    def restore_to(self, t: datetime) -> int:
+        """Appends one commit putting the store back to its state at t; its seq."""

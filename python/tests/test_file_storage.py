@@ -304,8 +304,8 @@ def test_closed_storage_raises(base):
 
 def test_gil_is_released_during_a_save(storage):
     # Another Python thread runs while the store works. With the GIL held it
-    # could run only in a switch interval (set to 0.5 ms) at either end of the
-    # call, so it must be seen in the middle half of a call of 10 ms or more.
+    # could run only in a switch interval (set to 0.5 ms) at either end of a
+    # call, never in the middle half of a call of 10 ms or more.
     ticks = []
     stop = threading.Event()
 
@@ -330,9 +330,13 @@ def test_gil_is_released_during_a_save(storage):
         sys.setswitchinterval(old_interval)
     long_calls = [(t0, t1) for t0, t1 in calls if t1 - t0 >= 0.01]
     assert long_calls, "no save lasted 10 ms: the test cannot tell"
-    for t0, t1 in long_calls:
+    # One call seen is enough (a loaded machine may not schedule the thread in
+    # every call); with the GIL held no call would show one.
+    def seen_in_middle(t0, t1):
         quarter = (t1 - t0) / 4
-        assert any(t0 + quarter < t < t1 - quarter for t in ticks)
+        return any(t0 + quarter < t < t1 - quarter for t in ticks)
+
+    assert any(seen_in_middle(t0, t1) for t0, t1 in long_calls)
 
 
 def test_serialize_helpers():

@@ -159,7 +159,21 @@ PYBIND11_MODULE(_pa_journal, m) {
   // Translators run newest first: the base is registered before its subclasses.
   py::object storage_error =
       add_exception<StorageError>(m, "StorageError", PyExc_Exception);
-  add_exception<CorruptedDataError>(m, "CorruptedDataError", storage_error);
+  // CorruptedDataError also carries where the damage is: file, offset and seq
+  // (the last good sequence number, 0 if unknown) as attributes.
+  static py::handle corrupted =
+      add_exception<CorruptedDataError>(m, "CorruptedDataError", storage_error).release();
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const CorruptedDataError& e) {
+      py::object error = py::reinterpret_borrow<py::object>(corrupted)(e.what());
+      error.attr("file") = e.file();
+      error.attr("offset") = e.offset();
+      error.attr("seq") = e.seq();
+      PyErr_SetObject(corrupted.ptr(), error.ptr());
+    }
+  });
   add_exception<BackupNotFoundError>(m, "BackupNotFoundError", storage_error);
   add_exception<InvalidInputError>(
       m, "InvalidInputError",

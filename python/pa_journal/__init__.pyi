@@ -10,6 +10,10 @@ class StorageError(Exception):
 class CorruptedDataError(StorageError):
     """Raised when data file is corrupted."""
 
+    file: str  # the damaged file ('' if unknown)
+    offset: int  # the byte offset of the damage in it
+    seq: int  # the last good sequence number before the damage; 0 if unknown
+
 class BackupNotFoundError(StorageError):
     """Raised when backup file is not found."""
 

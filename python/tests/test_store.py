@@ -5,7 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from pa_journal import InvalidInputError, NotFoundError, StorageError, Store
+from pa_journal import (CorruptedDataError, InvalidInputError, NotFoundError,
+                        StorageError, Store)
 
 
 @pytest.fixture
@@ -97,3 +98,21 @@ def test_state_at_history_and_restore(store):
     assert seq == store.last_seq()
     assert store.list("notes") == {"n": {"v": 1}}
     assert store.history("notes", "m")[-1]["document"] is None
+
+
+def test_damage_in_the_middle_of_the_journal_raises_corrupted_data_error(tmp_path):
+    with Store(tmp_path / "s") as s:
+        for i in range(20):
+            s.put("notes", f"n{i}", {"text": "x" * 100})
+    segments = [p for p in (tmp_path / "s" / "journal").iterdir()
+                if p.is_file() and p.stat().st_size > 0]
+    assert len(segments) == 1
+    data = bytearray(segments[0].read_bytes())
+    middle = len(data) // 3
+    data[middle] ^= 0xFF
+    segments[0].write_bytes(bytes(data))
+    with pytest.raises(CorruptedDataError) as caught:
+        Store(tmp_path / "s")
+    assert caught.value.file.endswith(segments[0].name)
+    assert 0 < caught.value.offset <= middle
+    assert 0 < caught.value.seq < 20

@@ -362,3 +362,29 @@ def test_serialize_helpers():
         pa_journal.deserialize_from_storage("[1, ", Item)
     with pytest.raises(ValueError):
         pa_journal.serialize_for_storage([float("nan")])
+
+
+def test_threads_share_one_storage(storage):
+    # Saves from several threads run at once (the GIL is released); each
+    # file ends as its thread's last list, and two threads saving one file
+    # leave one of their lists whole.
+    errors = []
+
+    def work(n):
+        try:
+            for v in range(15):
+                assert storage.save(f"t{n}.json", [{"id": str(i), "v": v} for i in range(50)])
+                assert storage.save("shared.json", [{"id": str(i), "by": n} for i in range(50)])
+        except Exception as e:  # reported below: an assert in a thread is lost
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    for n in range(4):
+        assert storage.load(f"t{n}.json") == [{"id": str(i), "v": 14} for i in range(50)]
+    shared = storage.load("shared.json")
+    assert len(shared) == 50 and len({item["by"] for item in shared}) == 1

@@ -13,12 +13,14 @@
 // - Every pa_journal::StorageError becomes the Python exception of the same
 //   name; InvalidInputError is also a ValueError, NotFoundError also a
 //   KeyError, IoError also an OSError.
-// - A FileStorage is closed by close() (its journal synced and its LOCK
-//   released); any call after that raises StorageError.
+// - A FileStorage or Store is closed by close() (its journal synced and its
+//   LOCK released, once no call is using it); any call after that raises
+//   StorageError.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -45,32 +47,55 @@ json parse_text(const std::string& text) {
   }
 }
 
-// The Python FileStorage's handle: a FileStorage that close() ends.
-// Thread-safety: calls run with the GIL released, so close() beside another
-// call on the same handle is the caller's race (the Python layer documents
-// it); every other call may run from any number of threads.
-class StorageHandle {
+// What a Python FileStorage or Store holds: a T that close() ends. Safe
+// from any number of threads, close() included: each call holds the T
+// (a shared_ptr) for its duration, so a close() beside a call ends the T
+// (syncing it and releasing its LOCK) when that call returns; calls begun
+// after the close() raise StorageError.
+template <typename T>
+class Handle {
  public:
-  explicit StorageHandle(const std::string& base_dir)
-      : storage_(std::make_unique<FileStorage>(base_dir)) {}
+  explicit Handle(std::unique_ptr<T> t) : t_(std::move(t)) {}
 
-  FileStorage& storage() {
-    if (!storage_) throw StorageError("the FileStorage is closed");
-    return *storage_;
+  // Keep the result for as long as the T is used.
+  std::shared_ptr<T> get() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!t_) throw StorageError("the store is closed (close() was called)");
+    return t_;
   }
-  void close() { storage_.reset(); }
-  bool closed() const { return !storage_; }
+  void close() {
+    std::shared_ptr<T> last;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      last = std::move(t_);
+    }
+  }  // the T ends here unless a call still holds it
+  bool closed() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return !t_;
+  }
 
  private:
-  std::unique_ptr<FileStorage> storage_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<T> t_;
 };
+
+using StorageHandle = Handle<FileStorage>;
+using StoreHandle = Handle<Store>;
+
+std::unique_ptr<StorageHandle> open_storage(const std::string& base_dir) {
+  return std::make_unique<StorageHandle>(std::make_unique<FileStorage>(base_dir));
+}
+std::unique_ptr<StoreHandle> open_store(const std::string& dir) {
+  return std::make_unique<StoreHandle>(Store::open(dir));
+}
 
 // (filename, timestamp_ns, size, seq), newest first.
 using BackupRow = std::tuple<std::string, int64_t, uint64_t, uint64_t>;
 
 std::vector<BackupRow> backup_rows(StorageHandle& h, const std::string& filename) {
   std::vector<BackupRow> rows;
-  for (const auto& b : h.storage().list_backups(filename))
+  for (const auto& b : h.get()->list_backups(filename))
     rows.emplace_back(b.filename, b.timestamp_ns, b.size, b.seq);
   return rows;
 }
@@ -80,7 +105,8 @@ std::vector<BackupRow> backup_rows(StorageHandle& h, const std::string& filename
 void save_config(StorageHandle& h, const std::string& config_text) {
   json config = parse_text(config_text);
   if (!config.is_object()) throw InvalidInputError("the config is not a JSON object");
-  Store& store = h.storage().store();
+  std::shared_ptr<FileStorage> storage = h.get();
+  Store& store = storage->store();
   std::vector<Operation> ops;
   for (const auto& [key, value] : config.items()) {
     auto stored = store.get("config", key);
@@ -89,23 +115,6 @@ void save_config(StorageHandle& h, const std::string& config_text) {
   }
   if (!ops.empty()) store.commit(std::move(ops), "save config");
 }
-
-// The Python Store's handle: a Store that close() ends. Thread-safety as
-// StorageHandle's.
-class StoreHandle {
- public:
-  explicit StoreHandle(const std::string& dir) : store_(Store::open(dir)) {}
-
-  Store& store() {
-    if (!store_) throw StorageError("the store is closed");
-    return *store_;
-  }
-  void close() { store_.reset(); }
-  bool closed() const { return !store_; }
-
- private:
-  std::unique_ptr<Store> store_;
-};
 
 using CommitRow = std::tuple<uint64_t, int64_t>;  // (seq, time_ns)
 CommitRow row(const CommitResult& r) { return {r.seq, r.time_ns}; }
@@ -134,7 +143,7 @@ using VersionRow =
 std::vector<VersionRow> history(StoreHandle& h, const std::string& collection,
                                 const std::string& key) {
   std::vector<VersionRow> rows;
-  for (const auto& v : document_history(h.store().dir(), collection, key))
+  for (const auto& v : document_history(h.get()->dir(), collection, key))
     rows.emplace_back(v.seq, v.time_ns, to_string(v.op), v.value, v.from_snapshot);
   return rows;
 }
@@ -186,7 +195,7 @@ PYBIND11_MODULE(_pa_journal, m) {
   add_exception<JournalFailedError>(m, "JournalFailedError", storage_error);
 
   py::class_<StorageHandle>(m, "FileStorage")
-      .def(py::init<const std::string&>(), py::arg("base_dir"), Release())
+      .def(py::init(&open_storage), py::arg("base_dir"), Release())
       .def("close", &StorageHandle::close, Release())
       .def_property_readonly("closed", &StorageHandle::closed)
       .def(
@@ -194,110 +203,106 @@ PYBIND11_MODULE(_pa_journal, m) {
           [](StorageHandle& h, const std::string& filename,
              const std::string& data_text) {
             json data = parse_text(data_text);
-            return h.storage().save(filename, data);
+            return h.get()->save(filename, data);
           },
           Release())
       .def(
           "load",
           [](StorageHandle& h, const std::string& filename) {
-            return h.storage().load(filename).dump();
+            return h.get()->load(filename).dump();
           },
           Release())
       .def(
           "create_backup",
           [](StorageHandle& h, const std::string& filename) {
-            return h.storage().create_backup(filename);
+            return h.get()->create_backup(filename);
           },
           Release())
       .def(
           "restore_from_backup",
           [](StorageHandle& h, const std::string& filename,
              std::optional<int64_t> time_ns) {
-            return h.storage().restore_from_backup(filename, time_ns);
+            return h.get()->restore_from_backup(filename, time_ns);
           },
           Release())
       .def("list_backups", &backup_rows, Release())
       .def(
           "delete_old_backups",
           [](StorageHandle& h, const std::string& filename, size_t keep_count) {
-            h.storage().delete_old_backups(filename, keep_count);
+            h.get()->delete_old_backups(filename, keep_count);
           },
           Release())
       .def(
           "export_data",
           [](StorageHandle& h, const std::string& path) {
-            return h.storage().export_data(path);
+            return h.get()->export_data(path);
           },
           Release())
       .def(
           "import_data",
           [](StorageHandle& h, const std::string& path) {
-            return h.storage().import_data(path);
+            return h.get()->import_data(path);
           },
           Release())
       .def(
-          "last_error", [](StorageHandle& h) { return h.storage().last_error(); },
-          Release())
+          "last_error", [](StorageHandle& h) { return h.get()->last_error(); }, Release())
       .def(
-          "last_seq", [](StorageHandle& h) { return h.storage().store().last_seq(); },
+          "last_seq", [](StorageHandle& h) { return h.get()->store().last_seq(); },
           Release())
       .def(
           "recover_from_corruption",
           [](StorageHandle& h, const std::string& filename) {
-            return recover_from_corruption(h.storage(), filename).dump();
+            return recover_from_corruption(*h.get(), filename).dump();
           },
           Release())
       .def(
           "load_config",
-          [](StorageHandle& h) {
-            return ConfigManager(h.storage()).load_config().dump();
-          },
+          [](StorageHandle& h) { return ConfigManager(*h.get()).load_config().dump(); },
           Release())
       .def("save_config", &save_config, Release())
       .def(
           "set_config",
           [](StorageHandle& h, const std::string& key, const std::string& value_text) {
             json value = parse_text(value_text);
-            ConfigManager(h.storage()).set(key, value);
+            ConfigManager(*h.get()).set(key, value);
           },
           Release());
 
   py::class_<StoreHandle>(m, "Store")
-      .def(py::init<const std::string&>(), py::arg("dir"), Release())
+      .def(py::init(&open_store), py::arg("dir"), Release())
       .def("close", &StoreHandle::close, Release())
       .def_property_readonly("closed", &StoreHandle::closed)
       .def(
           "get",
           [](StoreHandle& h, const std::string& collection, const std::string& key) {
-            return h.store().get(collection, key);
+            return h.get()->get(collection, key);
           },
           Release())
       .def(
           "list",
           [](StoreHandle& h, const std::string& collection) {
-            return h.store().list(collection);
+            return h.get()->list(collection);
           },
           Release())
       .def(
-          "collections", [](StoreHandle& h) { return h.store().collections(); },
-          Release())
+          "collections", [](StoreHandle& h) { return h.get()->collections(); }, Release())
       .def(
           "commit",
           [](StoreHandle& h, const std::vector<OperationRow>& ops,
              const std::string& origin) {
-            return row(h.store().commit(operations(ops), origin));
+            return row(h.get()->commit(operations(ops), origin));
           },
           Release())
       .def(
-          "last_seq", [](StoreHandle& h) { return h.store().last_seq(); }, Release())
+          "last_seq", [](StoreHandle& h) { return h.get()->last_seq(); }, Release())
       .def(
           "state_at",
-          [](StoreHandle& h, int64_t t_ns) { return state_at(h.store().dir(), t_ns); },
+          [](StoreHandle& h, int64_t t_ns) { return state_at(h.get()->dir(), t_ns); },
           Release())
       .def("history", &history, Release())
       .def(
           "restore_to",
-          [](StoreHandle& h, int64_t t_ns) { return row(h.store().restore_to(t_ns)); },
+          [](StoreHandle& h, int64_t t_ns) { return row(h.get()->restore_to(t_ns)); },
           Release());
 
   m.def("default_config", [] { return ConfigManager::default_config().dump(); });

@@ -121,8 +121,9 @@ class FileStorage:
     Every save is one atomic, durable journaled commit of what changed; backups
     are the store's snapshots (one backup holds every file). A directory the
     seed wrote (its *.json lists and backups/) is adopted on first open.
-    Use close() (or a with block) to release the store's lock; a FileStorage
-    may be shared by threads, but not closed while another thread uses it.
+    Use close() (or a with block) to release the store's lock. A FileStorage
+    may be shared by threads; a close() beside a call takes effect when that
+    call returns, and later calls raise StorageError.
     """
 
     def __init__(self, base_dir: Optional[Union[str, Path]] = None):

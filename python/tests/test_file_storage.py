@@ -388,3 +388,29 @@ def test_threads_share_one_storage(storage):
         assert storage.load(f"t{n}.json") == [{"id": str(i), "v": 14} for i in range(50)]
     shared = storage.load("shared.json")
     assert len(shared) == 50 and len({item["by"] for item in shared}) == 1
+
+
+def test_close_beside_a_save_in_another_thread(base):
+    # close() while another thread saves: that save finishes or raises
+    # StorageError, never touches a freed store; the LOCK is released after.
+    s = FileStorage(base)
+    started = threading.Event()
+    outcome = []
+
+    def saver():
+        try:
+            for v in range(10**6):
+                s.save("contacts.json", [{"id": str(i), "v": v} for i in range(500)])
+                started.set()
+        except StorageError as e:
+            outcome.append(str(e))
+
+    t = threading.Thread(target=saver)
+    t.start()
+    assert started.wait(30)
+    s.close()
+    t.join(30)
+    assert not t.is_alive() and outcome and "closed" in outcome[0]
+    with FileStorage(base) as again:
+        data = again.load("contacts.json")
+        assert len(data) == 500 and len({item["v"] for item in data}) == 1

@@ -116,6 +116,23 @@ void save_config(StorageHandle& h, const std::string& config_text) {
   if (!ops.empty()) store.commit(std::move(ops), "save config");
 }
 
+// (collection, key, before, after): None where the document was absent.
+using ChangeRow = std::tuple<std::string, std::string, std::optional<std::string>,
+                             std::optional<std::string>>;
+
+// What changed from the state at from_ns to the state at to_ns (now if none).
+std::vector<ChangeRow> diff(StoreHandle& h, int64_t from_ns,
+                            std::optional<int64_t> to_ns) {
+  std::shared_ptr<Store> store = h.get();
+  Collections from = state_at(store->dir(), from_ns);
+  Collections to = to_ns ? state_at(store->dir(), *to_ns) : store->state();
+  std::vector<ChangeRow> rows;
+  for (auto& c : diff_states(from, to))
+    rows.emplace_back(std::move(c.collection), std::move(c.key), std::move(c.before),
+                      std::move(c.after));
+  return rows;
+}
+
 using CommitRow = std::tuple<uint64_t, int64_t>;  // (seq, time_ns)
 CommitRow row(const CommitResult& r) { return {r.seq, r.time_ns}; }
 
@@ -300,6 +317,7 @@ PYBIND11_MODULE(_pa_journal, m) {
           [](StoreHandle& h, int64_t t_ns) { return state_at(h.get()->dir(), t_ns); },
           Release())
       .def("history", &history, Release())
+      .def("diff", &diff, Release())
       .def(
           "restore_to",
           [](StoreHandle& h, int64_t t_ns) { return row(h.get()->restore_to(t_ns)); },

@@ -370,6 +370,16 @@ class Store:
                  "from_snapshot": from_snapshot}
                 for seq, t_ns, op, doc, from_snapshot in self._store.history(collection, key)]
 
+    def diff(self, since: datetime, until: Optional[datetime] = None) -> List[Dict[str, Any]]:
+        """Documents added, changed and deleted from the state at since to the
+        state at until (now by default), in collection and key order: dicts
+        with collection, key, before and after (None where absent)."""
+        rows = self._store.diff(_to_ns(since), None if until is None else _to_ns(until))
+        return [{"collection": c, "key": k,
+                 "before": None if b is None else json.loads(b),
+                 "after": None if a is None else json.loads(a)}
+                for c, k, b, a in rows]
+
     def restore_to(self, t: datetime) -> int:
         """Appends one commit putting the store back to its state at t; its seq
         (0 if nothing differs). History is kept: a restore can be undone."""

@@ -270,5 +270,7 @@ class Store:
         """Every collection as it was at t (naive: local time)."""
     def history(self, collection: str, key: str) -> List[Dict[str, Any]]:
         """Every version of one document, oldest first."""
+    def diff(self, since: datetime, until: Optional[datetime] = None) -> List[Dict[str, Any]]:
+        """Documents added, changed and deleted from since to until (now by default)."""
     def restore_to(self, t: datetime) -> int:
         """Appends one commit putting the store back to its state at t; its seq."""

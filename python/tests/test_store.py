@@ -94,6 +94,10 @@ def test_state_at_history_and_restore(store):
     assert [(h["op"], h["document"]) for h in history] == [("put", {"v": 1}),
                                                             ("put", {"v": 2})]
     assert history[0]["time"] <= t1 <= history[1]["time"]
+    assert store.diff(t1) == [
+        {"collection": "notes", "key": "m", "before": None, "after": {"v": 3}},
+        {"collection": "notes", "key": "n", "before": {"v": 1}, "after": {"v": 2}}]
+    assert store.diff(t1, t1) == []
     seq = store.restore_to(t1)
     assert seq == store.last_seq()
     assert store.list("notes") == {"n": {"v": 1}}

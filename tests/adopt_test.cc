@@ -32,7 +32,10 @@ using testing::FaultFileSystem;
 using testing::FaultMode;
 using testing::FsOp;
 
-using Files = std::map<std::string, std::string>;  // relative path -> bytes
+using testing::Files;
+using testing::files_under;
+using testing::records_of;
+using testing::write_files;
 
 // As the app writes them: json.dumps(indent=2, sort_keys=True).
 std::string app_json(const json& value) { return value.dump(2) + "\n"; }
@@ -81,32 +84,6 @@ const std::vector<std::string> kOrigins = {
     "adopted from backups/notes_20240115_090000.json",
     "adopted from backups/contacts_20240115_120000.json",
     "adopted from config.json, contacts.json, notes.json"};
-
-void write_files(const std::string& dir, const Files& files) {
-  for (const auto& [path, bytes] : files) {
-    fs::create_directories(fs::path(dir + "/" + path).parent_path());
-    testing::write_bytes(dir + "/" + path, bytes);
-  }
-}
-
-Files files_under(const std::string& dir) {
-  Files out;
-  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
-    if (entry.is_regular_file()) {
-      out[fs::relative(entry.path(), dir).string()] = testing::read_bytes(entry.path());
-    }
-  }
-  return out;
-}
-
-std::vector<Record> records_of(const std::string& dir) {
-  std::vector<Record> out;
-  Options options;
-  options.read_only = true;
-  read_records(
-      dir, {}, [&](const Record& r) { out.push_back(r); }, options);
-  return out;
-}
 
 // The list a collection holds as FileStorage::load returns it.
 json list_in(const Collections& state, const std::string& collection) {

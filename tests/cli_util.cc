@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "pa_journal/inspect.h"
 #include "tests/test_util.h"
 
 namespace pa_journal::testing {
@@ -51,6 +52,15 @@ CommandResult run_in_store(const std::string& dir, std::vector<std::string> args
   CommandOptions options;
   options.stdin_data = stdin_data;
   return run_pa_journal(args, options);
+}
+
+std::vector<Record> records_of(const std::string& dir) {
+  std::vector<Record> out;
+  Options options;
+  options.read_only = true;
+  read_records(
+      dir, {}, [&](const Record& r) { out.push_back(r); }, options);
+  return out;
 }
 
 }  // namespace pa_journal::testing

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "pa_journal/record.h"
 #include "tests/run_command.h"
 
 namespace pa_journal::testing {
@@ -25,6 +26,9 @@ std::vector<nlohmann::json> parse_json_lines(const std::string& text);
 // Every file under DIR/journal with its name and bytes (empty if there is no
 // journal): equal before and after means nothing was appended or changed.
 std::string journal_bytes(const std::string& dir);
+
+// Every record of the store in dir, read as a read-only open reads them.
+std::vector<Record> records_of(const std::string& dir);
 
 // pa-journal --dir dir args..., with stdin_data on its standard input.
 CommandResult run_in_store(const std::string& dir, std::vector<std::string> args,

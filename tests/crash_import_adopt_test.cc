@@ -37,7 +37,10 @@ using testing::contains;
 using testing::kExitError;
 using testing::kExitOk;
 
-using Files = std::map<std::string, std::string>;  // relative path -> bytes
+using testing::Files;
+using testing::files_under;
+using testing::records_of;
+using testing::write_files;
 
 constexpr int kTrials = 15;
 // No trial starts after this long, unless fewer than kMinTrials have run: the
@@ -51,23 +54,6 @@ bool another_trial(int trial, std::chrono::steady_clock::time_point started) {
                              std::chrono::steady_clock::now() - started < kTrialBudget);
 }
 
-void write_files(const std::string& dir, const Files& files) {
-  for (const auto& [path, bytes] : files) {
-    fs::create_directories(fs::path(dir + "/" + path).parent_path());
-    testing::write_bytes(dir + "/" + path, bytes);
-  }
-}
-
-Files files_under(const std::string& dir) {
-  Files out;
-  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
-    if (entry.is_regular_file()) {
-      out[fs::relative(entry.path(), dir).string()] = testing::read_bytes(entry.path());
-    }
-  }
-  return out;
-}
-
 void copy_dir(const std::string& from, const std::string& to) {
   fs::remove_all(to);
   fs::copy(from, to, fs::copy_options::recursive);
@@ -77,13 +63,6 @@ Options read_only() {
   Options options;
   options.read_only = true;
   return options;
-}
-
-std::vector<Record> records_of(const std::string& dir) {
-  std::vector<Record> out;
-  read_records(
-      dir, {}, [&](const Record& r) { out.push_back(r); }, read_only());
-  return out;
 }
 
 // Opens the store as a writer would (a torn tail is cut off), reads its

@@ -35,18 +35,13 @@ using testing::kExitError;
 using testing::kExitOk;
 using testing::parse_json;
 
-using Files = std::map<std::string, std::string>;  // relative path -> bytes
+using testing::Files;
+using testing::files_under;
+using testing::records_of;
+using testing::write_files;
 
 // As the app writes them: json.dumps(indent=2, sort_keys=True).
 std::string app_json(const json& value) { return value.dump(2) + "\n"; }
-
-void write_files(const std::string& dir, const Files& files) {
-  fs::create_directories(dir);
-  for (const auto& [path, bytes] : files) {
-    fs::create_directories(fs::path(dir + "/" + path).parent_path());
-    testing::write_bytes(dir + "/" + path, bytes);
-  }
-}
 
 Options read_only() {
   Options options;
@@ -60,13 +55,6 @@ Collections state_of(const std::string& dir) {
   Collections state = Store::open(dir, read_only())->state();
   std::erase_if(state, [](const auto& entry) { return entry.second.empty(); });
   return state;
-}
-
-std::vector<Record> records_of(const std::string& dir) {
-  std::vector<Record> out;
-  read_records(
-      dir, {}, [&](const Record& r) { out.push_back(r); }, read_only());
-  return out;
 }
 
 // What an import's "collections" must say: the documents each named

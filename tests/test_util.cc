@@ -86,4 +86,24 @@ void returns_within(std::chrono::seconds limit, const std::string& what,
   done.get();
 }
 
+void write_files(const std::string& dir, const Files& files) {
+  std::filesystem::create_directories(dir);
+  for (const auto& [path, bytes] : files) {
+    std::filesystem::create_directories(
+        std::filesystem::path(dir + "/" + path).parent_path());
+    write_bytes(dir + "/" + path, bytes);
+  }
+}
+
+Files files_under(const std::string& dir) {
+  Files out;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (entry.is_regular_file()) {
+      out[std::filesystem::relative(entry.path(), dir).string()] =
+          read_bytes(entry.path().string());
+    }
+  }
+  return out;
+}
+
 }  // namespace pa_journal::testing

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,13 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// A tree of files: path relative to a directory -> bytes.
+using Files = std::map<std::string, std::string>;
+// Writes each file under dir, creating dir and the parents it needs.
+void write_files(const std::string& dir, const Files& files);
+// Every regular file under dir, recursively.
+Files files_under(const std::string& dir);
 
 std::string read_bytes(const std::string& path);
 void write_bytes(const std::string& path, const std::string& data);

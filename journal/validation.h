@@ -1,4 +1,4 @@
-// Input rules of DESIGN.md section 3, checked before anything is appended.
+// Input rules of docs/design.md 3, checked before anything is appended.
 // Every function throws InvalidInputError with a message that names the rule.
 #pragma once
 

@@ -1,4 +1,4 @@
-// _pa_journal: the compiled half of `import pa_journal` (DESIGN.md 11). It
+// _pa_journal: the compiled half of `import pa_journal` (docs/design.md 11). It
 // binds the seed's FileStorage API (include/pa_journal/file_storage.h) and
 // the journal API (store.h, time_travel.h); the package python/pa_journal/ wraps it with
 // the seed's Python types (pathlib.Path, datetime, dict/list documents).

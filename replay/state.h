@@ -33,7 +33,7 @@ class State {
   State& operator=(State&&) noexcept;
   ~State();
 
-  // Checks a commit against the current state (DESIGN.md 3: a patch or delete
+  // Checks a commit against the current state (docs/design.md 3: a patch or delete
   // of a missing document is refused) and returns its operations with every
   // patch turned into the put of the document it produces; nullopt if the
   // commit holds no patch, so that its operations apply as they are. Throws

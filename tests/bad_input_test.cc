@@ -1,7 +1,7 @@
-// Bad input of every kind (DESIGN.md 3, 6 and 8), in one table, each case
+// Bad input of every kind (docs/design.md 3, 6 and 8), in one table, each case
 // tried twice: through the library, where it must throw the right error type
 // with a message that names the problem, and through the built pa-journal,
-// where it must exit with the DESIGN.md 6 code and say the same on stderr.
+// where it must exit with the docs/design.md 6 code and say the same on stderr.
 // Either way the journal's bytes must not change: nothing is appended.
 //
 // Cases that are command-line syntax only (unknown commands and options,

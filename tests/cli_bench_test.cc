@@ -1,5 +1,5 @@
 // `pa-journal bench` (docs/cli.md section 12): the short benchmark runs on the
-// user's own disk and judges every target of DESIGN.md 7; it refuses a
+// user's own disk and judges every target of docs/design.md 7; it refuses a
 // directory that does not exist and a measuring time that is not positive,
 // creating nothing; it never opens the store and leaves nothing behind.
 // Measuring times are tiny: the figures are not what these tests check.
@@ -48,7 +48,7 @@ class CliBenchTest : public ::testing::Test {
 void expect_targets_judged(const json& report) {
   ASSERT_TRUE(report.is_object()) << report;
   const json& targets = report.at("targets");
-  ASSERT_EQ(targets.size(), 12u) << "DESIGN.md 7 names twelve targets";
+  ASSERT_EQ(targets.size(), 12u) << "docs/design.md 7 names twelve targets";
   std::vector<std::string> figure_ids;
   for (const auto& f : report.at("figures")) figure_ids.push_back(f.at("id"));
   size_t passed = 0, measured = 0;
@@ -79,7 +79,7 @@ TEST_F(CliBenchTest, ShortRunJudgesEveryTargetAndLeavesNothingBehind) {
 TEST_F(CliBenchTest, TextReportEndsWithTheTargetsAndNamesTheFullRun) {
   CommandResult r = bench({"--in", in, "--seconds", "0.03"}, /*as_json=*/false);
   ASSERT_EQ(r.exit_code, kExitOk) << r.describe();
-  EXPECT_TRUE(contains(r.out, "Targets of DESIGN.md 7")) << r.out;
+  EXPECT_TRUE(contains(r.out, "Targets of docs/design.md 7")) << r.out;
   EXPECT_TRUE(contains(r.out, "measured targets hold")) << r.out;
   EXPECT_TRUE(contains(r.out, "pa-journal-bench runs the full one")) << r.out;
 }

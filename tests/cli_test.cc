@@ -1,4 +1,4 @@
-// End-to-end tests of the pa-journal command line (DESIGN.md 6): the built
+// End-to-end tests of the pa-journal command line (docs/design.md 6): the built
 // binary is run as a child process and its stdout, stderr and exit code are
 // checked, every --json output parsed. Bad input of every kind must be refused
 // with exit 1 or 2, a message on stderr, and nothing appended to the journal.

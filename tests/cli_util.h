@@ -13,7 +13,7 @@
 
 namespace pa_journal::testing {
 
-// DESIGN.md 6.
+// docs/design.md 6.
 constexpr int kExitOk = 0, kExitError = 1, kExitUsage = 2, kExitCorruption = 3;
 
 bool contains(const std::string& text, const std::string& part);

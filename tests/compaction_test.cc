@@ -109,7 +109,7 @@ std::set<std::string> entries(const std::string& dir) {
 
 // Every snapshot in dir must be a base the journal can continue from: the
 // journal holds every record after it, so loading it and replaying gives the
-// latest state (DESIGN.md 5: every moment from the oldest kept snapshot on is
+// latest state (docs/design.md 5: every moment from the oldest kept snapshot on is
 // restorable, record-exact).
 void expect_every_snapshot_continues(const std::string& dir,
                                      const Collections& expected) {

@@ -1,4 +1,4 @@
-// The kill -9 guarantee (DESIGN.md 5 and 8): `pa-journal apply` is fed
+// The kill -9 guarantee (docs/design.md 5 and 8): `pa-journal apply` is fed
 // commits as fast as it takes them and SIGKILLed at a random moment; after
 // reopening, every acknowledged commit is there byte for byte, and the
 // recovered history is an exact prefix of what was sent: no holes, no

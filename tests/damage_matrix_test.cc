@@ -1,4 +1,4 @@
-// The damage matrix (DESIGN.md 8): every journal segment and every snapshot
+// The damage matrix (docs/design.md 8): every journal segment and every snapshot
 // file of a store with two snapshots is damaged in turn (truncated, a 512-byte
 // sector zeroed, a range overwritten with garbage, one bit flipped, removed) at
 // offsets across the file, and the store is opened under each recovery mode.

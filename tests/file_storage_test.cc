@@ -1,4 +1,4 @@
-// FileStorage: the seed's storage module (shared/seed/storage-module-spec.md)
+// FileStorage: the seed's storage module (include/pa_journal/file_storage.h)
 // on the journal store, tested against real files. The first nine tests are
 // the seed's own test list, under the seed's names; the rest pin down what the
 // journal adds: delta saves, export validation, the serialisation helpers.

@@ -1,4 +1,4 @@
-// The kill -9 campaign (DESIGN.md 8): a child process
+// The kill -9 campaign (docs/design.md 8): a child process
 // (tests/programs/crash_child.cc) commits from four threads under `always`,
 // with background compaction on small segments, restores and export/import
 // round trips in the mix; the parent SIGKILLs it at a random moment, reopens

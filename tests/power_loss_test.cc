@@ -1,4 +1,4 @@
-// Simulated power loss through the file-system seam (DESIGN.md 8), with
+// Simulated power loss through the file-system seam (docs/design.md 8), with
 // PowerLossFileSystem (tests/power_loss_file_system.h).
 //
 // First, what the model drops: unsynced bytes, and directory entries changed

@@ -1,4 +1,4 @@
-// A read-only open beside a live writer in another process (DESIGN.md 5):
+// A read-only open beside a live writer in another process (docs/design.md 5):
 // the writer's compaction may remove the snapshot and segments the reader has
 // just listed. The reader must then read again and see the store as it is,
 // not report damage or fail on a vanished file.

@@ -1,5 +1,5 @@
 // End-to-end tests of pa-journal compact, backups, replay, export, import and
-// demo (DESIGN.md 6, docs/cli.md): the built binary runs as a child process;
+// demo (docs/design.md 6, docs/cli.md): the built binary runs as a child process;
 // exit codes, stderr messages, and every --json field is compared with what
 // the store really holds, read back through the library.
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// parse_time and format_time_ns (pa_journal/time.h): every form DESIGN.md 6
+// parse_time and format_time_ns (pa_journal/time.h): every form docs/design.md 6
 // accepts for a time T, and the refusals, which name the accepted forms.
 #include <gtest/gtest.h>
 #include <stdlib.h>

@@ -44,7 +44,7 @@ int run_bench(const Globals& g, const BenchArgs& args) {
   } else {
     bench::print_text(report, std::cout);
     std::cout
-        << "This was the short run; pa-journal-bench runs the full one (DESIGN.md 7 "
+        << "This was the short run; pa-journal-bench runs the full one (docs/design.md 7 "
            "sizes).\n";
   }
   return kExitOk;

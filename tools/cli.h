@@ -16,7 +16,7 @@
 
 namespace pa_journal::cli {
 
-// DESIGN.md 6: 0 success, 1 error, 2 usage error, 3 corruption found.
+// docs/design.md 6: 0 success, 1 error, 2 usage error, 3 corruption found.
 enum ExitCode : int { kExitOk = 0, kExitError = 1, kExitUsage = 2, kExitCorruption = 3 };
 
 // A mistake in how the command was called (exit 2).

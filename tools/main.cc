@@ -243,7 +243,7 @@ void add_bench_command(CLI::App& app, Args& a, std::function<int()>& run) {
       command(app, "bench",
               "a short benchmark on the disk of the store: pa-journal against "
               "SQLite, the seed's whole-file rewrite and the bare disk, with the "
-              "targets of DESIGN.md 7 (full run: pa-journal-bench)",
+              "targets of docs/design.md 7 (full run: pa-journal-bench)",
               "pa-journal bench --json");
   auto& b = a.bench;
   bench

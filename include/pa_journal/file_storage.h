@@ -1,4 +1,4 @@
-// The original storage module's API (shared/seed/storage-module-spec.md) in
+// The original storage module's API (the personal-assistant app's FileStorage) in
 // C++, on top of the journal store: an application written against the seed
 // keeps its calls and their meaning, and gains the journal's guarantees.
 //

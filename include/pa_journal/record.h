@@ -35,7 +35,7 @@ struct Record {
 
 const char* to_string(OpKind kind);
 
-// The naming rules of DESIGN.md 3; each throws InvalidInputError naming the
+// The naming rules of docs/design.md 3; each throws InvalidInputError naming the
 // rule broken. A collection name is [a-z0-9][a-z0-9_-]{0,63}; a key is 1 to
 // 256 bytes of valid UTF-8 (RFC 3629) without control characters (U+0000 to
 // U+001F, U+007F to U+009F) or '/'. The record decoder applies them too.

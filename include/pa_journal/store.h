@@ -2,7 +2,7 @@
 // others in include/pa_journal/ are the whole public surface; the pa-journal
 // tool uses nothing else.
 //
-// A store is a directory (DESIGN.md 4): LOCK, journal/ (segments),
+// A store is a directory (docs/design.md 4): LOCK, journal/ (segments),
 // storage.log. Opening replays the journal under a recovery mode and returns a
 // RecoveryReport; every commit is one atomic, numbered, timed journal record.
 //
@@ -117,7 +117,7 @@ class Store {
   // copied. One copy at a time per store (a compaction's included).
   Collections state() const;
 
-  // Point-in-time restore (DESIGN.md 5): appends one commit, with the origin
+  // Point-in-time restore (docs/design.md 5): appends one commit, with the origin
   // note "restore to T", that turns the current state into the state at t_ns
   // (records committed at or before t_ns). History is never rewritten, so a
   // restore is undone by restoring to just before it. Returns seq 0 and

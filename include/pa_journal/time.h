@@ -17,7 +17,7 @@ int64_t system_now_ns();
 
 namespace pa_journal {
 
-// The time forms every command accepts (DESIGN.md 6), for error messages.
+// The time forms every command accepts (docs/design.md 6), for error messages.
 inline constexpr const char* kTimeForms =
     "RFC 3339 (2026-11-25T10:00:00Z, 2026-11-25T10:00:00.5+01:00), local time "
     "(2026-11-25 10:00:00), the backup-name form in UTC (20261125_100000), or "

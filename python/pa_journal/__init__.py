@@ -1,7 +1,6 @@
 """pa-journal's Python API: the seed's storage module (FileStorage, ConfigManager,
 recover_from_corruption, the serialisation helpers and the exceptions) on the
 journal store, and beside it the journal API (Store, Transaction). See
-shared/seed/storage-module-spec.md for the seed and
 include/pa_journal/file_storage.h for how each call maps onto the store.
 
 Contracts of this layer (the compiled _pa_journal does the store's work):

@@ -1,4 +1,4 @@
-"""The seed's FileStorage tests (storage-module-spec.md, "Testing Requirements"),
+"""The seed's FileStorage tests (the seed's "Testing Requirements" list),
 run against pa_journal, plus adoption, bad input and the GIL."""
 
 import json

@@ -1,4 +1,4 @@
-"""The seed's "Usage Examples" (storage-module-spec.md), verbatim, with a small
+"""The seed's "Usage Examples" (README, "Using the store from Python"), verbatim, with a small
 Contact class. FileStorage() uses $HOME, pointed at a temporary directory; the
 example's /path/to/export and /path/to/import are mapped under it (the same
 directory, so the import reads the export)."""

@@ -2,7 +2,7 @@
 // machine it runs on, and the order of the phases. The phases themselves are
 // bench_commit.cc (throughput, group commit, cost), bench_replay.cc,
 // bench_compaction.cc (compaction, snapshot load), bench_memory.cc, and the
-// targets of DESIGN.md 7 are judged in bench_targets.cc.
+// targets of docs/design.md 7 are judged in bench_targets.cc.
 #include "tools/bench/bench.h"
 
 #include <stdlib.h>

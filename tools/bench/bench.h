@@ -1,12 +1,12 @@
-// The benchmark of DESIGN.md section 7: pa-journal against its peers, in one
+// The benchmark of docs/design.md 7: pa-journal against its peers, in one
 // run, on one disk, with one workload (200-byte contact documents, keys spread
 // over N documents). What pa-journal-bench and `pa-journal bench` call.
 //
 // Every figure is measured in a fresh temporary directory under Config::dir;
 // the single-writer contenders are measured in interleaved bursts so that a
-// disk that drifts during the run affects them alike. Each target of DESIGN.md
-// 7 becomes a Target: the ratio of two figures (or of a figure to the absolute
-// number the design names), the ratio it needs, and whether it holds.
+// disk that drifts during the run affects them alike. Each target of
+// docs/design.md 7 becomes a Target: the ratio of two figures (or of a figure to the
+// absolute number the design names), the ratio it needs, and whether it holds.
 //
 // Uses only the public API (include/pa_journal/). Not thread-safe: one run at
 // a time per process.
@@ -55,10 +55,10 @@ struct Config {
   static Config short_run();
 };
 
-// The ratio one target of DESIGN.md 7 needs, and what was measured.
+// The ratio one target of docs/design.md 7 needs, and what was measured.
 struct Target {
   std::string id;
-  std::string text;    // the target, as DESIGN.md 7 states it
+  std::string text;    // the target, as docs/design.md 7 states it
   std::string figure;  // id of the figure measured
   std::string versus;  // what it is compared with: a figure's label or a constant
   double ratio = 0;    // measured figure / versus (or versus / figure, see below)

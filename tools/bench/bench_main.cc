@@ -1,4 +1,4 @@
-// pa-journal-bench: the benchmark of DESIGN.md 7. The default is the full run
+// pa-journal-bench: the benchmark of docs/design.md 7. The default is the full run
 // the README's table comes from; --quick is the smoke test's.
 #include <CLI/CLI.hpp>
 #include <fstream>
@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
   CLI::App app{
       "pa-journal-bench: pa-journal against SQLite, the seed's whole-file rewrite and "
       "the "
-      "bare disk, with every target of DESIGN.md 7 judged"};
+      "bare disk, with every target of docs/design.md 7 judged"};
   bool quick = false, json = false, quiet = false, fail_on_miss = false;
   std::string dir, probe, json_file;
   bool keep = false;

@@ -1,4 +1,4 @@
-// The targets of DESIGN.md 7, judged from the figures of a run, and the
+// The targets of docs/design.md 7, judged from the figures of a run, and the
 // ratios no target judges but a reader wants.
 #include <algorithm>
 #include <cmath>

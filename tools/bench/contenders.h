@@ -48,7 +48,7 @@ std::unique_ptr<Peer> make_sqlite_peer(const std::string& path, Synchronous sync
 bool have_sqlite();
 std::string sqlite_version();
 
-// The seed's design (shared/seed/storage-module-spec.md): the whole list kept in
+// The seed's design (the personal-assistant app's FileStorage): the whole list kept in
 // memory as JSON; each save copies the current file to a timestamped backup
 // (keeping the newest 10), writes the whole list (indent 2, sorted keys) to a
 // temporary file, fsyncs it and renames it over the file.

@@ -141,7 +141,7 @@ void print_text(const Report& report, std::ostream& out) {
       out << "      " << lpad(ratio_text(r), 7) << " vs " << versus << "\n";
     }
   }
-  out << "\nTargets of DESIGN.md 7\n";
+  out << "\nTargets of docs/design.md 7\n";
   for (const Target& t : report.targets) {
     out << "  " << verdict(t) << "  " << pad(t.text, 84) << lpad(ratio_text(t.ratio), 8)
         << "  (need " << need_text(t) << ")";

@@ -175,6 +175,25 @@ TEST_F(AdoptTest, EachBackupBecomesACommitAtItsTimeAndTheCurrentFilesTheLast) {
   EXPECT_EQ(json::parse(testing::read_bytes(dir / "contacts.json")).size(), 3u);
 }
 
+// What adoption writes is personal data: its directories 0700, its record
+// 0600. The app's own files keep the mode they had: they are moved, not
+// rewritten.
+TEST_F(AdoptTest, WhatAdoptionWritesIsOwnerOnlyAndTheAppsFilesKeepTheirMode) {
+  fs::permissions(dir / "notes.json", fs::perms::owner_read | fs::perms::owner_write |
+                                          fs::perms::group_read | fs::perms::others_read);
+  adopt_store(dir.path());
+  auto mode = [](const std::string& path) {
+    return fs::status(path).permissions() & fs::perms::mask;
+  };
+  EXPECT_EQ(mode(dir / "backups/adopted"), fs::perms::owner_all);
+  EXPECT_EQ(mode(dir / "backups/adopted/backups"), fs::perms::owner_all);
+  EXPECT_EQ(mode(dir / "backups/adopted/adoption.json"),
+            fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(mode(dir / "backups/adopted/notes.json"),
+            fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                fs::perms::others_read);
+}
+
 TEST_F(AdoptTest, TheStateAtABackupsTimeIsThatBackup) {
   adopt_store(dir.path());
   Collections jan14 = state_at(dir.path(), stamp_ns("2024-01-14 18:00:00"), read_only());

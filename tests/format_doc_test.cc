@@ -21,11 +21,12 @@
 #include "pa_journal/damage.h"
 #include "pa_journal/record.h"
 #include "pa_journal/time.h"
+#include "tests/run_command.h"
 
 namespace pa_journal {
 namespace {
 
-const char kDocPath[] = PA_JOURNAL_SOURCE_DIR "/docs/journal-format.md";
+const std::string kDocPath = testing::source_dir() + "/docs/journal-format.md";
 
 // The record the worked example describes in prose.
 constexpr int64_t kExampleTimeNs = 1795600800000000000;  // 2026-11-25T10:00:00Z

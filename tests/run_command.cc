@@ -230,6 +230,8 @@ CommandResult run_command(const std::vector<std::string>& argv,
 
 std::string pa_journal_binary() { return PA_JOURNAL_BINARY; }
 
+std::string source_dir() { return PA_JOURNAL_SOURCE_DIR; }
+
 CommandResult run_pa_journal(const std::vector<std::string>& args,
                              const CommandOptions& options) {
   std::vector<std::string> argv{pa_journal_binary()};

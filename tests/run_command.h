@@ -44,6 +44,10 @@ CommandResult run_command(const std::vector<std::string>& argv,
 
 // The built pa-journal (PA_JOURNAL_BINARY) with args.
 std::string pa_journal_binary();
+// The project's source tree (PA_JOURNAL_SOURCE_DIR). The paths of the build
+// are compiled into the support library only, so that a test file compiles
+// the same in every checkout.
+std::string source_dir();
 CommandResult run_pa_journal(const std::vector<std::string>& args,
                              const CommandOptions& options = {});
 

@@ -20,6 +20,7 @@
 #include "pa_journal/errors.h"
 #include "pa_journal/file_system.h"
 #include "snapshot/catalogue.h"
+#include "tests/run_command.h"
 #include "tests/test_util.h"
 
 namespace pa_journal {
@@ -421,7 +422,7 @@ TEST(IntentTest, RoundTripsAndRefusesEveryChangedByte) {
 
 // The fenced ```json blocks of docs/snapshot-format.md, in order.
 std::vector<std::string> documented_json_blocks() {
-  std::string doc = read_bytes(PA_JOURNAL_SOURCE_DIR "/docs/snapshot-format.md");
+  std::string doc = read_bytes(testing::source_dir() + "/docs/snapshot-format.md");
   std::vector<std::string> blocks;
   for (size_t at = doc.find("```json\n"); at != std::string::npos;
        at = doc.find("```json\n", at + 1)) {

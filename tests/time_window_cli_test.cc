@@ -143,6 +143,20 @@ TEST_F(TimeWindowCliTest, AFutureTimeIsRefusedByEveryCommand) {
   }
 }
 
+// inspect --records --since/--until filter records, not states: a time
+// outside the window is taken and filters what the journal kept.
+TEST_F(TimeWindowCliTest, InspectSinceAndUntilFilterRecordsOutsideTheWindow) {
+  Window w = trimmed_store();
+  json kept = ok_json({"inspect", "--records"});
+  ASSERT_FALSE(kept.empty());
+  EXPECT_EQ(ok_json({"inspect", "--records", "--since", "2025-01-01"}), kept);
+  EXPECT_EQ(ok_json({"inspect", "--records", "--until", format_time_ns(w.from_ns - 1)}),
+            json::array());
+  std::string future = format_time_ns(system_now_ns() + 3600 * kSecond);
+  EXPECT_EQ(ok_json({"inspect", "--records", "--until", future}), kept);
+  EXPECT_EQ(ok_json({"inspect", "--records", "--since", future}), json::array());
+}
+
 TEST_F(TimeWindowCliTest, AnEmptyStoreHasNoStateAtAnyTime) {
   open_with_clock(10, 1 << 20).reset();
   for (const auto& args : state_commands("-1h")) {

@@ -38,6 +38,7 @@ bool parse_relative(const std::string& text, int64_t now_ns, int64_t* out) {
                   : unit == 'm' ? 60
                   : unit == 'h' ? 3600
                   : unit == 'd' ? 86400
+                  : unit == 'w' ? 7 * 86400
                                 : 0;
   std::string digits = text.substr(1, text.size() - 2);
   if (scale == 0 || digits.empty() || digits.size() > 9 ||
@@ -89,19 +90,52 @@ bool parse_rfc3339(std::string text, int64_t* out) {
   return true;
 }
 
+bool all_digits(const std::string& text) {
+  return !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// YYYYMMDD_HHMMSS, optionally with the "_N" a snapshot id gets when another
+// snapshot has its second (snapshot/catalogue.h): the start of that second.
 bool parse_backup_name(const std::string& text, int64_t* out) {
-  if (text.size() != 15 || text[8] != '_') return false;
+  if (text.size() < 15 || text[8] != '_') return false;
+  if (text.size() > 15 &&
+      (text[15] != '_' || text.size() > 25 || !all_digits(text.substr(16)))) {
+    return false;
+  }
   date::sys_seconds t;
-  if (!parse_whole(text, "%Y%m%d_%H%M%S", &t)) return false;
+  if (!parse_whole(text.substr(0, 15), "%Y%m%d_%H%M%S", &t)) return false;
   *out = std::chrono::duration_cast<Nanos>(t.time_since_epoch()).count();
   return true;
 }
 
-// Local wall time, converted with the C library's idea of the time zone (TZ).
-bool parse_local(const std::string& text, int64_t* out) {
-  if (text.size() < 19 || text[10] != ' ') return false;
-  date::local_time<Nanos> t;
-  if (!parse_whole(text, "%F %T", &t)) return false;
+// The nanoseconds the store can hold as a time: the years 1678 to 2261.
+constexpr int64_t kFirstNs = int64_t{-9'214'560'000} * 1'000'000'000;
+constexpr int64_t kLastNs = int64_t{9'214'646'399} * 1'000'000'000 + 999'999'999;
+
+// @SECONDS[.FRACTION] since the epoch (as `date +%s` prints), 1 to 9
+// fraction digits; a leading '-' for times before 1970.
+bool parse_epoch(const std::string& text, int64_t* out) {
+  if (text.size() < 2 || text[0] != '@') return false;
+  bool negative = text[1] == '-';
+  std::string number = text.substr(negative ? 2 : 1);
+  std::string whole = number.substr(0, number.find('.'));
+  std::string fraction =
+      whole.size() < number.size() ? number.substr(whole.size() + 1) : "0";
+  if (!all_digits(whole) || !all_digits(fraction) || fraction.size() > 9) return false;
+  int64_t ns = 0;
+  int64_t sub = std::stoll(fraction + std::string(9 - fraction.size(), '0'));
+  if (whole.size() > 12 ||
+      __builtin_mul_overflow(std::stoll(whole), int64_t{1'000'000'000}, &ns) ||
+      __builtin_add_overflow(ns, sub, &ns)) {
+    out_of_range(text);
+  }
+  *out = negative ? -ns : ns;
+  if (*out < kFirstNs || *out > kLastNs) out_of_range(text);
+  return true;
+}
+
+// Local wall time to UTC, with the C library's idea of the time zone (TZ).
+bool local_to_utc(date::local_time<Nanos> t, int64_t* out) {
   auto day = date::floor<date::days>(t);
   date::year_month_day ymd{day};
   date::hh_mm_ss<Nanos> tod{t - day};
@@ -119,6 +153,16 @@ bool parse_local(const std::string& text, int64_t* out) {
   if (seconds == -1 && tm.tm_wday == -1) return false;
   *out = int64_t{seconds} * 1'000'000'000 + tod.subseconds().count();
   return true;
+}
+
+// "YYYY-MM-DD HH:MM:SS[.fraction]", "YYYY-MM-DD HH:MM", or a date alone
+// (its midnight), all local wall time.
+bool parse_local(const std::string& text, int64_t* out) {
+  bool shaped = text.size() == 10 || text.size() == 16 || text.size() >= 19;
+  if (!shaped || (text.size() > 10 && text[10] != ' ')) return false;
+  const char* fmt = text.size() == 10 ? "%F" : text.size() == 16 ? "%F %R" : "%F %T";
+  date::local_time<Nanos> t;
+  return parse_whole(text, fmt, &t) && local_to_utc(t, out);
 }
 
 }  // namespace
@@ -148,9 +192,10 @@ int64_t system_now_ns() {
 
 int64_t parse_time(const std::string& text, int64_t now_ns) {
   int64_t t = 0;
+  if (text == "now") return now_ns;
   check_year(text);
-  if (parse_relative(text, now_ns, &t) || parse_rfc3339(text, &t) ||
-      parse_backup_name(text, &t) || parse_local(text, &t)) {
+  if (parse_relative(text, now_ns, &t) || parse_epoch(text, &t) ||
+      parse_rfc3339(text, &t) || parse_backup_name(text, &t) || parse_local(text, &t)) {
     return t;
   }
   refuse(text);

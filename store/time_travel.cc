@@ -100,17 +100,36 @@ Window restorable_window(const std::string& dir, const Options& options) {
   return window_of(*file_system(options), dir, options.recovery);
 }
 
-Collections state_at(const std::string& dir, int64_t t_ns, const Options& options) {
-  auto fs = file_system(options);
-  Window w = window_of(*fs, dir, options.recovery);
+namespace {
+
+// The window, after refusing t_ns if it lies outside it (check_in_window).
+Window window_holding(FileSystem& fs, const std::string& dir, int64_t t_ns,
+                      RecoveryMode mode) {
+  Window w = window_of(fs, dir, mode);
   // A time at or before the last commit is never in the future, even if the
   // clock has gone back since (or the commit clock runs ahead of it).
   int64_t now = std::max(system_now_ns(), w.last_commit_ns);
-  if (w.empty || (t_ns < w.from_ns && !w.from_start) || t_ns > now) {
-    std::string why = !w.empty && t_ns > now ? ": that is in the future; " : ": ";
+  bool future = !w.empty && t_ns > now;
+  bool before = !w.empty && t_ns < w.from_ns && !w.from_start;
+  if (w.empty || future || before) {
+    std::string why = future   ? ": that is in the future; "
+                      : before ? ": that is before the oldest kept snapshot; "
+                               : ": ";
     throw InvalidInputError("cannot read the state at " + format_time_ns(t_ns) + why +
                             w.describe());
   }
+  return w;
+}
+
+}  // namespace
+
+void check_in_window(const std::string& dir, int64_t t_ns, const Options& options) {
+  window_holding(*file_system(options), dir, t_ns, options.recovery);
+}
+
+Collections state_at(const std::string& dir, int64_t t_ns, const Options& options) {
+  auto fs = file_system(options);
+  Window w = window_holding(*fs, dir, t_ns, options.recovery);
   if (t_ns < w.from_ns) return {};  // before the first record
   RecoverOptions recover_options;
   recover_options.mode = options.recovery;

@@ -341,7 +341,7 @@ TEST_F(TimeCliTest, BadTimeIsAUsageErrorNamingTheForms) {
       {"restore", "--at", "yesterday"},
       {"restore", "--at", "2026-13-01T00:00:00Z", "--dry-run"},
       {"restore", "--at", "-5x", "--out", dir_ / "out"},
-      {"get", "notes", "a", "--at", "2026-11-25"},
+      {"get", "notes", "a", "--at", "2026-11-25T10:00"},
       {"list", "notes", "--at", "20261125-100000"},
       {"diff", "--from", "-"},
       {"diff", "--from", "-1h", "--to", "2026-11-25T25:00:00Z"},

@@ -46,9 +46,9 @@ std::unique_ptr<Store> open_writable(const Globals& g, bool progress = false);
 std::unique_ptr<Store> open_read_only(const Globals& g);
 Options read_options(const Globals& g, bool progress = false);
 // A time argument; a bad one is a UsageError naming the accepted forms. The
-// id of one of the store's snapshots (the backup-name form) is that
-// snapshot's exact moment: parsed, the form names the start of its second,
-// before the records of that second the snapshot holds.
+// id of one of the store's snapshots (the backup-name form, with or without
+// its "_N" suffix) is that snapshot's exact moment: parsed, the form names the
+// start of its second, before the records of that second the snapshot holds.
 int64_t time_arg(const Globals& g, const std::string& text);
 // The text of a JSON argument, or all of standard input for "-".
 std::string json_arg(const std::string& text);

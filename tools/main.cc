@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iostream>
 #include <string_view>
 
@@ -51,6 +52,35 @@ CLI::App* command(CLI::App& app, const char* name, const char* about,
   return sub;
 }
 
+// text cut at spaces into lines of at most 80 columns.
+std::string wrapped(const std::string& text) {
+  std::string out, line;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = std::min(text.find(' ', start), text.size());
+    std::string word = text.substr(start, end - start);
+    if (!line.empty() && line.size() + 1 + word.size() > 80) {
+      out += line + "\n";
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + word;
+    start = end + 1;
+  }
+  return out + line;
+}
+
+// Adds the time forms (kTimeForms) to the --help of a command that takes a
+// time, with the rule for a time outside the restorable window when the
+// command reads the state at it (docs/cli.md 5), else that its times filter.
+void describe_times(CLI::App* sub, bool reads_state) {
+  std::string rule = reads_state
+                         ? "A time outside the restorable window (before it, or in "
+                           "the future) is refused (exit 1) with the window."
+                         : "--since and --until filter records: any time is taken.";
+  sub->footer(sub->get_footer() + "\n\n" +
+              wrapped(std::string("Times T: ") + kTimeForms + ". " + rule));
+}
+
 void add_document_commands(CLI::App& app, Args& a, std::function<int()>& run) {
   const Globals& g = a.globals;
   struct Write {
@@ -85,6 +115,7 @@ void add_document_commands(CLI::App& app, Args& a, std::function<int()>& run) {
   get->add_option("key", a.key)->required();
   get->add_option("--at", a.at, "the document as it was at time T")->check(time_text());
   get->callback([&] { run = [&] { return run_get(g, a.collection, a.key, a.at); }; });
+  describe_times(get, true);
   auto* list =
       command(app, "list", "list a collection (--json: one object key -> document)",
               "pa-journal list contacts --json");
@@ -92,6 +123,7 @@ void add_document_commands(CLI::App& app, Args& a, std::function<int()>& run) {
   list->add_option("--at", a.at, "the collection as it was at time T")
       ->check(time_text());
   list->callback([&] { run = [&] { return run_list(g, a.collection, a.at); }; });
+  describe_times(list, true);
 }
 
 void add_journal_commands(CLI::App& app, Args& a, std::function<int()>& run) {
@@ -129,6 +161,7 @@ void add_journal_commands(CLI::App& app, Args& a, std::function<int()>& run) {
     inspect->get_option(filter)->needs(records);
   }
   inspect->callback([&] { run = [&] { return run_inspect(g, i); }; });
+  describe_times(inspect, false);
   auto* verify = command(app, "verify",
                          "check every checksum and the sequence chain; exit 3 if damaged",
                          "pa-journal verify --json");
@@ -159,6 +192,7 @@ void add_snapshot_commands(CLI::App& app, Args& a, std::function<int()>& run) {
   replay->add_option("--out", r.out, "write the state as JSON files into DIR");
   replay->add_flag("--force", r.force, "overwrite files in --out");
   replay->callback([&] { run = [&] { return run_replay(g, r); }; });
+  describe_times(replay, true);
   auto* exp =
       command(app, "export",
               "write the state (now or at T) as JSON files with a manifest into a new "
@@ -167,6 +201,7 @@ void add_snapshot_commands(CLI::App& app, Args& a, std::function<int()>& run) {
   exp->add_option("dir", a.json, "the export directory")->required();
   exp->add_option("--at", a.at, "export the state at time T")->check(time_text());
   exp->callback([&] { run = [&] { return run_export(g, a.json, a.at); }; });
+  describe_times(exp, true);
   auto* imp = command(app, "import",
                       "import a directory of JSON files (an export, NAME.json files, "
                       "restore/replay --out output, the app's files) as one commit",
@@ -224,6 +259,7 @@ void add_time_commands(CLI::App& app, Args& a, std::function<int()>& run) {
                       "write the state at T into DIR instead of restoring");
   restore->add_flag("--force", r.force, "let --out overwrite files");
   restore->callback([&] { run = [&] { return run_restore(g, r); }; });
+  describe_times(restore, true);
   auto* history = command(app, "history", "every version of one document",
                           "pa-journal history contacts alice --json");
   history->add_option("collection", a.collection)->required();
@@ -235,6 +271,7 @@ void add_time_commands(CLI::App& app, Args& a, std::function<int()>& run) {
   diff->add_option("--from", a.from, "start time T1")->required()->check(time_text());
   diff->add_option("--to", a.to, "end time T2 (default now)")->check(time_text());
   diff->callback([&] { run = [&] { return run_diff(g, a.from, a.to); }; });
+  describe_times(diff, true);
 }
 
 void add_bench_command(CLI::App& app, Args& a, std::function<int()>& run) {

@@ -69,7 +69,8 @@ int64_t time_arg(const Globals& g, const std::string& text) {
   } catch (const InvalidInputError& e) {
     throw UsageError(e.what());
   }
-  if (text.size() == 15 && text[8] == '_') {
+  // A snapshot name, "_N" suffix or not (parse_time took it as its second).
+  if (text.size() >= 15 && text[8] == '_') {
     try {
       for (const auto& b : list_backups(store_dir(g), read_options(g))) {
         if (b.id == text) return b.time_ns;

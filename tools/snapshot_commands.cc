@@ -6,6 +6,7 @@
 #include "pa_journal/backup.h"
 #include "pa_journal/inspect.h"
 #include "pa_journal/time.h"
+#include "pa_journal/time_travel.h"
 #include "tools/cli.h"
 
 namespace pa_journal::cli {
@@ -108,7 +109,11 @@ int run_replay(const Globals& g, const ReplayArgs& args) {
     options = read_options(with_mode, /*progress=*/true);
   }
   std::optional<int64_t> until;
-  if (!args.until.empty()) until = time_arg(g, args.until);
+  if (!args.until.empty()) {
+    until = time_arg(g, args.until);
+    // The one rule of every state at a time: outside the window is refused.
+    check_in_window(store_dir(g), *until, options);
+  }
   ReplayOutcome r = replay_store(store_dir(g), options, until, args.out, args.force);
   if (g.json) {
     json collections = json::object();

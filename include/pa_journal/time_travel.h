@@ -47,8 +47,15 @@ struct DocumentChange {
 
 Window restorable_window(const std::string& dir, const Options& options = {});
 
+// The one rule for a time outside the window, shared by every reader of a
+// state at a time (state_at, Store::restore_to, export_store's until, the
+// CLI's replay --until): throws InvalidInputError naming the window if t_ns
+// lies before its start (the journal no longer starting at seq 1), in the
+// future (after both now and the last commit), or the store has no record.
+void check_in_window(const std::string& dir, int64_t t_ns, const Options& options = {});
+
 // The state at t_ns. Throws InvalidInputError with the window if t_ns lies
-// outside it (before its start, or in the future).
+// outside it (check_in_window).
 Collections state_at(const std::string& dir, int64_t t_ns, const Options& options = {});
 
 // Every version of one document over the retained journal, oldest first.

@@ -33,6 +33,8 @@ struct Globals {
   std::string durability = "always";
   std::string recovery = "tolerate-tail";
   bool no_progress = false;
+  // --wait: how long a writer waits for another process's LOCK (0: not at all).
+  double wait_seconds = 0;
   // The progress display on stderr (tools/progress.h); set by main after
   // parsing, inactive unless stderr is a terminal.
   std::shared_ptr<ProgressBar> bar;

@@ -1,4 +1,6 @@
 // Output helpers and store opening shared by the commands.
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -43,6 +45,10 @@ std::string store_dir(const Globals& g) {
 Options read_options(const Globals& g, bool progress) {
   Options options;
   if (progress && g.bar) options.progress = g.bar->callback();
+  // Whole milliseconds, rounded up so that a wait asked for is never zero;
+  // past 49 days the wait is as good as forever.
+  double wait_ms = std::ceil(g.wait_seconds * 1000);
+  options.lock_wait_ms = static_cast<uint32_t>(std::min(wait_ms, 4.0e9));
   try {
     options.durability = parse_durability(g.durability);
     options.recovery = parse_recovery_mode(g.recovery);

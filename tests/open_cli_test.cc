@@ -1,5 +1,7 @@
-// What opening the store tells the user of pa-journal (docs/cli.md 2 and 6):
-// how a writer waits for another's lock (--wait) and names it when it gives up.
+// What opening the store tells the user of pa-journal (docs/cli.md 2, 3 and
+// 6): which commands create a store and say so, which refuse a directory
+// without one and create nothing, how a writer waits for another's lock
+// (--wait) and names it when it gives up.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -25,6 +27,13 @@ using testing::contains;
 using testing::kExitError;
 using testing::kExitOk;
 using testing::kExitUsage;
+
+size_t count(const std::string& text, const std::string& part) {
+  size_t n = 0;
+  for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1))
+    ++n;
+  return n;
+}
 
 std::string put_line(const std::string& key) {
   return json{{"op", "put"}, {"collection", "contacts"}, {"key", key}, {"value", 1}}
@@ -59,6 +68,88 @@ class OpenCliTest : public ::testing::Test {
   testing::TempDir tmp;
   std::string store = tmp / "store";
 };
+
+// --- who creates a store ---
+
+TEST_F(OpenCliTest, PutIntoANewDirectoryCreatesTheStoreAndSaysSoOnce) {
+  CommandResult first = pj({"put", "contacts", "a", "1"});
+  ASSERT_EQ(first.exit_code, kExitOk) << first.describe();
+  EXPECT_EQ(first.err, "pa-journal: created a new store in " + store + "\n");
+  EXPECT_EQ(first.out, "1\n");
+  CommandResult second = pj({"put", "contacts", "b", "2"});
+  ASSERT_EQ(second.exit_code, kExitOk) << second.describe();
+  EXPECT_EQ(second.err, "");
+}
+
+TEST_F(OpenCliTest, PutIntoAnEmptyExistingDirectorySaysItCreatedTheStore) {
+  fs::create_directories(store);
+  CommandResult r = pj({"put", "contacts", "a", "1"});
+  ASSERT_EQ(r.exit_code, kExitOk) << r.describe();
+  EXPECT_EQ(count(r.err, "created a new store in " + store), 1u) << r.err;
+}
+
+TEST_F(OpenCliTest, ApplyAndImportCreateTheStoreAndSaySo) {
+  CommandResult apply = pj({"apply", "-"}, put_line("a"));
+  ASSERT_EQ(apply.exit_code, kExitOk) << apply.describe();
+  EXPECT_EQ(count(apply.err, "pa-journal: created a new store in " + store), 1u)
+      << apply.err;
+
+  std::string other = tmp / "other";
+  testing::write_files(tmp / "in", {{"notes.json", R"({"n1":{"text":"hi"}})"}});
+  CommandResult import = testing::run_in_store(other, {"import", tmp / "in"});
+  ASSERT_EQ(import.exit_code, kExitOk) << import.describe();
+  EXPECT_EQ(count(import.err, "pa-journal: created a new store in " + other), 1u)
+      << import.err;
+}
+
+// A mistyped --dir must not become an empty store: the commands that change
+// what a store holds refuse it, whether the directory is missing or empty.
+TEST_F(OpenCliTest, ChangingCommandsRefuseADirectoryWithoutAStoreAndCreateNothing) {
+  for (bool exists : {false, true}) {
+    if (exists) fs::create_directories(store);
+    for (std::vector<std::string> args :
+         {std::vector<std::string>{"patch", "contacts", "a", "{}"},
+          {"delete", "contacts", "a"},
+          {"compact"},
+          {"restore", "--at", "-1h"}}) {
+      CommandResult r = pj(args);
+      SCOPED_TRACE(args[0] + (exists ? " in an empty directory" : ""));
+      EXPECT_EQ(r.exit_code, kExitError) << r.describe();
+      EXPECT_TRUE(contains(r.err, "pa-journal: error: no store at " + store))
+          << r.describe();
+      EXPECT_FALSE(contains(r.err, "created")) << r.describe();
+      EXPECT_EQ(fs::exists(store), exists);
+      if (exists) {
+        EXPECT_TRUE(fs::is_empty(store));
+      }
+    }
+  }
+}
+
+TEST_F(OpenCliTest, ReadCommandsOnAMissingStoreSaySoAndCreateNothing) {
+  std::string out = tmp / "out";
+  for (std::vector<std::string> args : {std::vector<std::string>{"get", "contacts", "a"},
+                                        {"get", "contacts", "a", "--at", "-1h"},
+                                        {"list", "contacts"},
+                                        {"inspect"},
+                                        {"inspect", "--records"},
+                                        {"verify"},
+                                        {"history", "contacts", "a"},
+                                        {"diff", "--from", "-1h"},
+                                        {"backups"},
+                                        {"export", out},
+                                        {"replay"},
+                                        {"backup", out},
+                                        {"restore", "--at", "-1h", "--dry-run"},
+                                        {"restore", "--at", "-1h", "--out", out}}) {
+    CommandResult r = pj(args);
+    SCOPED_TRACE(args[0] + (args.size() > 1 ? " " + args[1] : ""));
+    EXPECT_EQ(r.exit_code, kExitError) << r.describe();
+    EXPECT_TRUE(contains(r.err, "no store at " + store)) << r.describe();
+    EXPECT_FALSE(fs::exists(store));
+    EXPECT_FALSE(fs::exists(out));
+  }
+}
 
 // --- the lock and --wait ---
 

@@ -58,8 +58,31 @@ Options read_options(const Globals& g, bool progress) {
   return options;
 }
 
+namespace {
+
+// One line on stderr for what opening the store did that its user should know.
+void tell(const Globals& g, const std::string& line) {
+  if (g.bar) g.bar->clear();
+  std::cerr << "pa-journal: " << line << "\n";
+}
+
+std::unique_ptr<Store> open_and_tell(const Globals& g, Options options) {
+  std::string dir = store_dir(g);
+  auto store = Store::open(dir, options);
+  if (store->created()) tell(g, "created a new store in " + dir);
+  return store;
+}
+
+}  // namespace
+
 std::unique_ptr<Store> open_writable(const Globals& g, bool progress) {
-  return Store::open(store_dir(g), read_options(g, progress));
+  Options options = read_options(g, progress);
+  options.create_if_missing = false;
+  return open_and_tell(g, options);
+}
+
+std::unique_ptr<Store> open_or_create(const Globals& g, bool progress) {
+  return open_and_tell(g, read_options(g, progress));
 }
 
 std::unique_ptr<Store> open_read_only(const Globals& g) {

@@ -1,7 +1,8 @@
 // What opening the store tells the user of pa-journal (docs/cli.md 2, 3 and
 // 6): which commands create a store and say so, which refuse a directory
 // without one and create nothing, how a writer waits for another's lock
-// (--wait) and names it when it gives up.
+// (--wait) and names it when it gives up, and the repairs an open makes,
+// reported on stderr.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -45,6 +46,12 @@ class OpenCliTest : public ::testing::Test {
  protected:
   CommandResult pj(const std::vector<std::string>& args, const std::string& input = {}) {
     return testing::run_in_store(store, args, input);
+  }
+
+  // A store of `records` commits written through the library.
+  void make_store(int records) {
+    auto s = Store::open(store);
+    for (int i = 1; i <= records; ++i) s->put("contacts", "k" + std::to_string(i), "1");
   }
 
   // `pa-journal apply -` on the store, holding its lock while its stdin is
@@ -197,6 +204,96 @@ TEST_F(OpenCliTest, WaitMustBeANonNegativeNumber) {
   EXPECT_FALSE(fs::exists(store));
   CommandResult zero = pj({"put", "contacts", "a", "1", "--wait", "0"});
   EXPECT_EQ(zero.exit_code, kExitOk) << zero.describe();
+}
+
+// --- repairs on open ---
+
+TEST_F(OpenCliTest, PutOnATornTailReportsTheRepairOnStderr) {
+  make_store(3);
+  std::string segment = testing::segment_path(store);
+  std::string original = testing::read_bytes(segment);
+  testing::FrameSpan last = testing::frames_of(original).back();
+  fs::resize_file(segment, original.size() - 5);
+  std::string name = "journal/" + fs::path(segment).filename().string();
+
+  CommandResult r = pj({"put", "contacts", "k9", "9"});
+  ASSERT_EQ(r.exit_code, kExitOk) << r.describe();
+  EXPECT_TRUE(contains(r.err, "pa-journal: repaired: dropped a torn tail of " +
+                                  std::to_string(last.size - 5) + " bytes at " + name +
+                                  " offset " + std::to_string(last.offset) +
+                                  " (after seq 2)\n"))
+      << r.describe();
+  EXPECT_TRUE(contains(r.err,
+                       "pa-journal: repaired: kept a copy of what was dropped in "
+                       "journal/quarantine/"))
+      << r.describe();
+  EXPECT_EQ(r.out, "3\n");
+  // Repaired once: the next writer has nothing to say.
+  CommandResult again = pj({"put", "contacts", "k10", "10"});
+  EXPECT_EQ(again.err, "") << again.describe();
+}
+
+TEST_F(OpenCliTest, SalvageReportsTheRecordsItDroppedOnStderr) {
+  make_store(3);
+  std::string segment = testing::segment_path(store);
+  std::string bytes = testing::read_bytes(segment);
+  testing::FrameSpan second = testing::frames_of(bytes)[1];
+  bytes[second.offset + second.size - 1] ^= 0x55;  // inside the record
+  testing::write_bytes(segment, bytes);
+  std::string name = "journal/" + fs::path(segment).filename().string();
+
+  CommandResult r = pj({"--recovery", "salvage", "put", "contacts", "k9", "9"});
+  ASSERT_EQ(r.exit_code, kExitOk) << r.describe();
+  EXPECT_TRUE(contains(r.err, "pa-journal: repaired: " + name + " offset " +
+                                  std::to_string(second.offset) + ": corruption"))
+      << r.describe();
+  EXPECT_TRUE(contains(r.err, "records 2..2 lost")) << r.describe();
+}
+
+TEST_F(OpenCliTest, PointInTimeReportsWhereItCutTheJournalOnStderr) {
+  make_store(3);
+  std::string segment = testing::segment_path(store);
+  std::string bytes = testing::read_bytes(segment);
+  testing::FrameSpan second = testing::frames_of(bytes)[1];
+  bytes[second.offset + second.size - 1] ^= 0x55;
+  testing::write_bytes(segment, bytes);
+  std::string name = "journal/" + fs::path(segment).filename().string();
+
+  CommandResult r = pj({"--recovery", "point-in-time", "put", "contacts", "k9", "9"});
+  ASSERT_EQ(r.exit_code, kExitOk) << r.describe();
+  EXPECT_TRUE(contains(r.err, "pa-journal: repaired: cut the journal at " + name +
+                                  " offset " + std::to_string(second.offset) +
+                                  " (after seq 1), where it is damaged ("))
+      << r.describe();
+  EXPECT_TRUE(contains(r.err, "every record from there on was dropped\n"))
+      << r.describe();
+  EXPECT_EQ(r.out, "2\n");
+}
+
+// Damage whose records the newest snapshot holds is tolerated and left as it
+// is: nothing was dropped, so nothing is reported as repaired (verify says it).
+TEST_F(OpenCliTest, DamageASnapshotCoversIsNotReportedAsARepair) {
+  make_store(3);
+  Store::open(store)->compact();
+  std::string segment = testing::segment_path(store);
+  std::string bytes = testing::read_bytes(segment);
+  testing::FrameSpan second = testing::frames_of(bytes)[1];
+  bytes[second.offset + second.size - 1] ^= 0x55;
+  testing::write_bytes(segment, bytes);
+
+  CommandResult r = pj({"put", "contacts", "k9", "9"});
+  ASSERT_EQ(r.exit_code, kExitOk) << r.describe();
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(pj({"verify"}).exit_code, testing::kExitCorruption);
+}
+
+TEST_F(OpenCliTest, AReaderReportsNoRepairSinceItMakesNone) {
+  make_store(3);
+  std::string segment = testing::segment_path(store);
+  fs::resize_file(segment, fs::file_size(segment) - 5);
+  CommandResult r = pj({"get", "contacts", "k1"});
+  EXPECT_EQ(r.exit_code, kExitOk) << r.describe();
+  EXPECT_EQ(r.err, "");
 }
 
 }  // namespace

@@ -43,10 +43,11 @@ struct Globals {
 // The store directory the globals name.
 std::string store_dir(const Globals& g);
 // progress: report long work (the replay of opening, compaction, import...)
-// on the progress display. open_writable refuses a directory without a
-// store (NotFoundError "no store at DIR") and creates nothing: for commands
-// that change what a store holds. open_or_create creates the store, saying
-// so on stderr: for commands that add data.
+// on the progress display. Both writable opens print each repair the open
+// made (a torn tail cut, damage salvaged) on stderr. open_writable refuses a
+// directory without a store (NotFoundError "no store at DIR") and creates
+// nothing: for commands that change what a store holds. open_or_create
+// creates the store, saying so on stderr: for commands that add data.
 std::unique_ptr<Store> open_writable(const Globals& g, bool progress = false);
 std::unique_ptr<Store> open_or_create(const Globals& g, bool progress = false);
 std::unique_ptr<Store> open_read_only(const Globals& g);

@@ -66,10 +66,32 @@ void tell(const Globals& g, const std::string& line) {
   std::cerr << "pa-journal: " << line << "\n";
 }
 
+// A repair the open made, with what was dropped and where (after_seq: the
+// last record kept).
+std::string describe_repair(RecoveryMode mode, const Damage& d, uint64_t after_seq) {
+  std::string where = d.file + " offset " + std::to_string(d.offset) + " (after seq " +
+                      std::to_string(after_seq) + ")";
+  if (d.kind == Damage::Kind::kTornTail) {
+    return "repaired: dropped a torn tail of " + std::to_string(d.bytes) + " bytes at " +
+           where;
+  }
+  if (mode == RecoveryMode::kPointInTime) {
+    return "repaired: cut the journal at " + where + ", where it is damaged (" +
+           d.reason + "): every record from there on was dropped";
+  }
+  return "repaired: " + d.describe();  // salvage: what it marked lost
+}
+
 std::unique_ptr<Store> open_and_tell(const Globals& g, Options options) {
   std::string dir = store_dir(g);
   auto store = Store::open(dir, options);
   if (store->created()) tell(g, "created a new store in " + dir);
+  uint64_t after_seq = store->last_seq();
+  const RecoveryReport& report = store->recovery();
+  for (const auto& d : report.repaired)
+    tell(g, describe_repair(report.mode, d, after_seq));
+  for (const auto& q : report.quarantined)
+    tell(g, "repaired: kept a copy of what was dropped in " + q);
   return store;
 }
 

@@ -11,9 +11,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 #include <utility>
 
 #include "journal/posix_writable_file.h"
@@ -58,18 +61,71 @@ int open_or_throw(const std::string& path, int flags) {
   return fd;
 }
 
-// The pid a LOCK file names, if that process is running: a writer killed
-// with -9 leaves its pid behind, and the lock may since have been taken by a
-// program that writes none.
+// How often a writer waiting for LOCK tries again.
+constexpr std::chrono::milliseconds kLockRetry{20};
+
+// The command line of a running process as one line, its program named
+// without its directory ("pa-journal apply -"); empty where /proc does not
+// tell (another system, a process that has just ended).
+std::string command_line_of(long pid) {
+  std::string proc = "/proc/" + std::to_string(pid) + "/cmdline";
+  Fd fd(::open(proc.c_str(), O_RDONLY | O_CLOEXEC));
+  char buf[512];
+  ssize_t n = fd.get() < 0 ? -1 : ::read(fd.get(), buf, sizeof buf);
+  if (n <= 0) return {};
+  std::string text(buf, static_cast<size_t>(n));
+  while (!text.empty() && text.back() == '\0') text.pop_back();
+  size_t slash = text.rfind('/', text.find('\0'));
+  if (slash != std::string::npos) text.erase(0, slash + 1);
+  for (char& c : text) {
+    if (c == '\0') c = ' ';
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return n == static_cast<ssize_t>(sizeof buf) ? text + "..." : text;
+}
+
+// Who a LOCK file names, if that process is running: a writer killed with
+// -9 leaves its pid behind, and the lock may since have been taken by a
+// program that writes none. "pid 1234 (pa-journal apply -)".
 std::string describe_holder(const std::string& pid_text) {
   char* end = nullptr;
   long pid = std::strtol(pid_text.c_str(), &end, 10);
   bool parsed = !pid_text.empty() && *end == '\0' && pid > 0;
-  if (!parsed) return "pid unknown";
+  if (!parsed) return "another program (pid unknown)";
   if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
-    return "pid unknown; the lock file names pid " + pid_text + ", which is not running";
+    return "another program (pid unknown; the lock file names pid " + pid_text +
+           ", which is not running)";
   }
-  return "pid " + pid_text;
+  std::string command = command_line_of(pid);
+  return "pid " + pid_text + (command.empty() ? "" : " (" + command + ")");
+}
+
+// Why a writer could not take the lock at path: the store it guards, who
+// holds it, and what to do about it.
+std::string locked_message(const std::string& path, const std::string& holder,
+                           uint32_t wait_ms) {
+  size_t slash = path.find_last_of('/');
+  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  std::string text = "the store in " + dir + " is locked by " + describe_holder(holder);
+  if (wait_ms == 0) return text + "; retry with --wait SECONDS to wait for it";
+  char waited[32];
+  std::snprintf(waited, sizeof waited, "%g", wait_ms / 1000.0);
+  return text + ", still after waiting " + waited + " s";
+}
+
+// Takes the flock on fd, trying again every kLockRetry while another process
+// holds it, for wait_ms at most. Returns false if it is held all that time.
+bool flock_within(int fd, const std::string& path, uint32_t wait_ms) {
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(wait_ms);
+  for (;;) {
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return true;
+    if (errno == EINTR) continue;
+    if (errno != EWOULDBLOCK) fail("flock", path, errno);
+    Clock::duration left = deadline - Clock::now();
+    if (left <= Clock::duration::zero()) return false;
+    std::this_thread::sleep_for(std::min<Clock::duration>(left, kLockRetry));
+  }
 }
 
 // A lock file pa-journal wrote holds nothing (closed) or a pid (a holder
@@ -251,18 +307,14 @@ class PosixFileSystem : public FileSystem {
   }
 
   std::unique_ptr<FileLock> lock(const std::string& path) override {
+    return lock_within(path, 0);
+  }
+
+  std::unique_ptr<FileLock> lock_within(const std::string& path,
+                                        uint32_t wait_ms) override {
     Fd fd(open_or_throw(path, O_RDWR | O_CREAT));
-    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-      if (errno != EWOULDBLOCK) fail("flock", path, errno);
-      // A holder that has just taken the lock writes its pid a moment later
-      // (truncate, then write): wait up to about 50 ms for it.
-      std::string holder = read_file(path);
-      for (int i = 0; i < 50 && holder.empty(); ++i) {
-        ::usleep(1000);
-        holder = read_file(path);
-      }
-      throw StoreLockedError("store is locked by another writer (" +
-                             describe_holder(holder) + ", lock file " + path + ")");
+    if (!flock_within(fd.get(), path, wait_ms)) {
+      throw StoreLockedError(locked_message(path, holder_pid(path), wait_ms));
     }
     refuse_foreign_lock_file(fd.get(), path);
     std::string pid = std::to_string(::getpid());
@@ -272,6 +324,19 @@ class PosixFileSystem : public FileSystem {
       fail("write", path, errno);
     }
     return std::make_unique<PosixLock>(fd.release());
+  }
+
+ private:
+  // The pid in the lock file at path. A holder that has just taken the lock
+  // writes its pid a moment later (truncate, then write): wait up to about
+  // 50 ms for it.
+  std::string holder_pid(const std::string& path) {
+    std::string holder = read_file(path);
+    for (int i = 0; i < 50 && holder.empty(); ++i) {
+      ::usleep(1000);
+      holder = read_file(path);
+    }
+    return holder;
   }
 };
 
@@ -316,6 +381,21 @@ void create_dirs_durably(FileSystem& fs, const std::string& dir) {
     create_dir_durably(fs, dir.substr(0, slash));
   }
   create_dir_durably(fs, dir);
+}
+
+std::unique_ptr<FileLock> FileSystem::lock_within(const std::string& path,
+                                                  uint32_t wait_ms) {
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(wait_ms);
+  for (;;) {
+    try {
+      return lock(path);
+    } catch (const StoreLockedError&) {
+      Clock::duration left = deadline - Clock::now();
+      if (left <= Clock::duration::zero()) throw;
+      std::this_thread::sleep_for(std::min<Clock::duration>(left, kLockRetry));
+    }
+  }
 }
 
 void FileSystem::remove_dir(const std::string& dir) {

@@ -33,6 +33,27 @@ std::vector<std::string> repair(FileSystem& fs, const std::string& journal_dir,
   return kept;
 }
 
+// Whether damage d lies at or after the point where the scan cut the journal.
+bool at_or_after_cut(const ScanReport& scan, const Damage& d) {
+  for (size_t i = 0; i < scan.segments.size(); ++i) {
+    if ("journal/" + scan.segments[i].name != d.file) continue;
+    const CutPoint& cut = scan.cut_point;
+    return i > cut.segment_index || (i == cut.segment_index && d.offset >= cut.offset);
+  }
+  return false;
+}
+
+// The damage repair() dealt with: what salvage marked in place (every damage
+// but a torn tail, once it rewrites segments) and what the cut dropped.
+std::vector<Damage> repaired_damage(const ScanReport& scan) {
+  std::vector<Damage> out;
+  for (const auto& d : scan.damage) {
+    bool salvaged = !scan.damaged_segments.empty() && d.kind != Damage::Kind::kTornTail;
+    if (salvaged || (scan.cut && at_or_after_cut(scan, d))) out.push_back(d);
+  }
+  return out;
+}
+
 // The segment a writer appends to after repair (the newest one left, if any),
 // and where its data ends: a repair may have cut it shorter than the scan saw.
 void find_newest_segment(FileSystem& fs, const std::string& journal_dir,
@@ -161,6 +182,7 @@ Recovered recover_once(FileSystem& fs, const std::string& store_dir,
     note_journal_ends_early(scan, after, options.mode, out.report);
   if (options.writable) {
     out.report.quarantined = repair(fs, journal_dir, scan);
+    out.report.repaired = repaired_damage(scan);
     out.report.torn_bytes_cut = torn_bytes(scan);
     find_newest_segment(fs, journal_dir, scan, out.tail);
   }

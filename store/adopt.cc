@@ -393,7 +393,7 @@ AdoptionReport adopt_store(const std::string& dir, const AdoptOptions& adopt,
     // Planned again under LOCK if another adoption began or ended since, so
     // that of two adoptions started together the second goes on from the
     // first one's record.
-    std::unique_ptr<FileLock> lock = fs->lock(dir + "/LOCK");
+    std::unique_ptr<FileLock> lock = fs->lock_within(dir + "/LOCK", options.lock_wait_ms);
     std::optional<AdoptionRecord> record = read_adoption_record(*fs, dir);
     if (record.has_value() != plan.resumed || (record && record->done)) {
       plan = plan_for(*fs, dir, adopt.skip_damaged);

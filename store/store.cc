@@ -56,9 +56,18 @@ size_t positive_integer(const std::string& json_text) {
   return value;
 }
 
-void open_directories(FileSystem& fs, const std::string& dir) {
+// Takes LOCK, creating dir first if needed (or refusing a dir without a
+// store); returns whether this open creates the store. journal/ is looked
+// for under LOCK, so that of two writers creating one store only the first
+// says it did.
+bool lock_and_create(FileSystem& fs, const std::string& dir, const Options& options,
+                     std::unique_ptr<FileLock>* lock) {
+  if (!options.create_if_missing) require_store_dir(fs, dir);
   create_dirs_durably(fs, dir);
+  *lock = fs.lock_within(dir + "/LOCK", options.lock_wait_ms);
+  bool created = !fs.exists(journal_dir(dir));
   create_dir_durably(fs, journal_dir(dir));
+  return created;
 }
 
 }  // namespace
@@ -100,9 +109,9 @@ std::unique_ptr<Store> Store::open_unchecked(const std::string& dir, Options opt
   if (options.read_only) {
     require_store_dir(fs, dir);
   } else {
-    open_directories(fs, dir);
-    impl->writer_lock = fs.lock(dir + "/LOCK");
+    impl->created = lock_and_create(fs, dir, options, &impl->writer_lock);
     impl->log = std::make_unique<StorageLog>(impl->fs, dir + "/storage.log");
+    if (impl->created) impl->log->write("INFO", "created a new store in " + dir);
   }
   RecoverOptions recover_options;
   recover_options.mode = options.recovery;
@@ -403,6 +412,8 @@ CompactionResult Store::compact() {
 const RecoveryReport& Store::recovery() const { return impl_->report; }
 
 const std::string& Store::dir() const { return impl_->dir; }
+
+bool Store::created() const { return impl_->created; }
 
 void Store::sync() {
   if (impl_->writer) impl_->writer->sync();

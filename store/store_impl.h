@@ -28,6 +28,7 @@ struct Store::Impl {
   std::unique_ptr<FileLock> writer_lock;
   std::unique_ptr<StorageLog> log;
   RecoveryReport report;
+  bool created = false;  // this open made journal/ (Store::created)
 
   mutable std::shared_mutex state_mu;
   State state;  // guarded by state_mu

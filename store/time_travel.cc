@@ -158,7 +158,7 @@ std::vector<DocumentVersion> document_history_once(FileSystem& fs, const std::st
     auto c = base.find(collection);
     if (c != base.end() && c->second.count(key)) {
       value = c->second.at(key);
-      versions.push_back({oldest.seq, oldest.time_ns, OpKind::kPut, value, true});
+      versions.push_back({oldest.seq, oldest.time_ns, OpKind::kPut, value, true, {}});
     }
   }
   scan_journal(
@@ -167,7 +167,7 @@ std::vector<DocumentVersion> document_history_once(FileSystem& fs, const std::st
         for (const auto& op : r.ops) {
           if (op.collection != collection || op.key != key) continue;
           value = apply_to(value, op);
-          versions.push_back({r.seq, r.time_ns, op.kind, value, false});
+          versions.push_back({r.seq, r.time_ns, op.kind, value, false, r.origin});
         }
       },
       after);

@@ -134,7 +134,8 @@ TEST_F(CliTest, PutPrintsTheSequenceNumber) {
   CommandResult first = pj({"put", "contacts", "alice", R"({"name":"Alice"})"});
   ASSERT_EQ(first.exit_code, kOk) << first.describe();
   EXPECT_EQ(first.out, "1\n");
-  EXPECT_EQ(first.err, "");
+  // The first write to a new directory creates the store and says so.
+  EXPECT_EQ(first.err, "pa-journal: created a new store in " + dir + "\n");
 
   CommandResult second =
       pj({"--json", "put", "contacts", "bob", R"({"name": "Bob", "age": 40})"});

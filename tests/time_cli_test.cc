@@ -114,7 +114,8 @@ TEST_F(TimeCliTest, RestoreBetweenVersionsAndUndoIt) {
   EXPECT_EQ(undo.at("at"), undo_at);
   EXPECT_EQ(json::parse(ok({"get", "notes", "a", "--json"})), json::parse(R"({"v":2})"));
 
-  // history --json lists every version as {seq, time, op, value}.
+  // history --json lists every version as {seq, time, op, value}, and the
+  // restores' versions with their origin too.
   h = history("notes", "a");
   ASSERT_TRUE(h.is_array());
   ASSERT_EQ(h.size(), 4u) << h.dump();
@@ -123,7 +124,7 @@ TEST_F(TimeCliTest, RestoreBetweenVersionsAndUndoIt) {
   for (size_t i = 0; i < h.size(); ++i) {
     SCOPED_TRACE(h[i].dump());
     ASSERT_TRUE(h[i].is_object());
-    EXPECT_EQ(h[i].size(), 4u);
+    EXPECT_EQ(h[i].size(), i < 2 ? 4u : 5u);
     EXPECT_EQ(h[i].at("seq"), i + 1);
     EXPECT_EQ(h[i].at("op"), "put");
     EXPECT_EQ(h[i].at("value"), expected_values[i]);
@@ -145,6 +146,30 @@ TEST_F(TimeCliTest, RestoreBetweenVersionsAndUndoIt) {
   ok({"restore", "--at", "20200101_000000"});
   EXPECT_EQ(ok_json({"list", "notes"}), json::object());
   EXPECT_EQ(history("notes", "a").size(), 5u);
+}
+
+TEST_F(TimeCliTest, HistoryShowsTheOriginOfARestoredVersion) {
+  ok({"put", "notes", "a", R"({"v":1})"});
+  ok({"put", "notes", "a", R"({"v":2})"});
+  json h = history("notes", "a");
+  ASSERT_EQ(h.size(), 2u) << h.dump();
+  int64_t t1 = time_of(h[0]), t2 = time_of(h[1]);
+  std::string target = at(t1 + (t2 - t1) / 2);
+  ok({"restore", "--at", target});
+
+  h = history("notes", "a");
+  ASSERT_EQ(h.size(), 3u) << h.dump();
+  EXPECT_FALSE(h[0].contains("origin")) << h.dump();  // a put has none
+  EXPECT_FALSE(h[1].contains("origin")) << h.dump();
+  EXPECT_EQ(h[2].value("origin", ""), "restore to " + target) << h.dump();
+  // The text output ends the restored version's line with its origin.
+  std::string text = ok({"history", "notes", "a"});
+  std::string last_line = text.substr(text.rfind('\n', text.size() - 2) + 1);
+  EXPECT_EQ(last_line.rfind("3  ", 0), 0u) << text;
+  EXPECT_NE(last_line.find(R"({"v":1}  (restore to )" + target + ")\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("(restore to "), text.rfind("(restore to ")) << text;
 }
 
 TEST_F(TimeCliTest, HistoryShowsDeletesAndPatches) {

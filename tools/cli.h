@@ -33,6 +33,8 @@ struct Globals {
   std::string durability = "always";
   std::string recovery = "tolerate-tail";
   bool no_progress = false;
+  // --wait: how long a writer waits for another process's LOCK (0: not at all).
+  double wait_seconds = 0;
   // The progress display on stderr (tools/progress.h); set by main after
   // parsing, inactive unless stderr is a terminal.
   std::shared_ptr<ProgressBar> bar;
@@ -41,8 +43,13 @@ struct Globals {
 // The store directory the globals name.
 std::string store_dir(const Globals& g);
 // progress: report long work (the replay of opening, compaction, import...)
-// on the progress display.
+// on the progress display. Both writable opens print each repair the open
+// made (a torn tail cut, damage salvaged) on stderr. open_writable refuses a
+// directory without a store (NotFoundError "no store at DIR") and creates
+// nothing: for commands that change what a store holds. open_or_create
+// creates the store, saying so on stderr: for commands that add data.
 std::unique_ptr<Store> open_writable(const Globals& g, bool progress = false);
+std::unique_ptr<Store> open_or_create(const Globals& g, bool progress = false);
 std::unique_ptr<Store> open_read_only(const Globals& g);
 Options read_options(const Globals& g, bool progress = false);
 // A time argument; a bad one is a UsageError naming the accepted forms. The

@@ -29,6 +29,19 @@ inline CLI::Validator positive_number() {
       "POSITIVE");
 }
 
+// A finite number of at least 0 (a wait, in seconds; fractions allowed).
+inline CLI::Validator non_negative_number() {
+  return CLI::Validator(
+      [](std::string& text) {
+        char* end = nullptr;
+        double value = std::strtod(text.c_str(), &end);
+        bool whole = !text.empty() && end == text.c_str() + text.size();
+        if (whole && std::isfinite(value) && value >= 0) return std::string();
+        return "must be a number of at least 0, not '" + text + "'";
+      },
+      "SECONDS");
+}
+
 // A whole number of at least `min` that fits in 64 bits, in decimal digits.
 // CLI11 (2.1) reads "-1" into an unsigned option as its largest value, and a
 // number too large for it as some other one.

@@ -11,7 +11,6 @@
 
 #include "pa_journal/document.h"
 #include "pa_journal/errors.h"
-#include "pa_journal/file_system.h"
 #include "pa_journal/inspect.h"
 #include "pa_journal/time.h"
 #include "tools/apply_parser.h"
@@ -100,14 +99,7 @@ int run_put(const Globals& g, OpKind kind, const std::string& collection,
   if (kind != OpKind::kDelete) parse_input_json(document);
   // A patch or delete needs a document, so it cannot succeed where there is
   // no store: refused without making one (a mistyped --dir).
-  if (kind != OpKind::kPut) {
-    try {
-      require_store_dir(*posix_file_system(), store_dir(g));
-    } catch (const NotFoundError& e) {
-      throw NotFoundError("no document " + collection + "/" + key + ": " + e.what());
-    }
-  }
-  auto store = open_writable(g);
+  auto store = kind == OpKind::kPut ? open_or_create(g) : open_writable(g);
   print_commit(g, store->commit({{kind, collection, key, document}}));
   return kExitOk;
 }
@@ -188,7 +180,7 @@ int run_apply(const Globals& g, const std::string& input, bool continue_on_error
     if (!file) throw IoError("cannot read " + input);
   }
   std::istream& in = input == "-" ? std::cin : file;
-  auto store = open_writable(g);
+  auto store = open_or_create(g);
   AckPrinter acks(*store);
   bool refused = false;
   auto refuse = [&](uint64_t number, const char* why) {

@@ -43,6 +43,10 @@ void add_globals(CLI::App& app, Globals& g) {
       ->check(CLI::IsMember({"tolerate-tail", "strict", "point-in-time", "salvage"}));
   app.add_flag("--no-progress", g.no_progress,
                "no progress bars on stderr (shown only when it is a terminal)");
+  app.add_option("--wait", g.wait_seconds,
+                 "a writer waits up to SECONDS for another writer's lock (default 0)")
+      ->check(non_negative_number())
+      ->type_name("SECONDS");
 }
 
 CLI::App* command(CLI::App& app, const char* name, const char* about,

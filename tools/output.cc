@@ -1,4 +1,6 @@
 // Output helpers and store opening shared by the commands.
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -43,6 +45,10 @@ std::string store_dir(const Globals& g) {
 Options read_options(const Globals& g, bool progress) {
   Options options;
   if (progress && g.bar) options.progress = g.bar->callback();
+  // Whole milliseconds, rounded up so that a wait asked for is never zero;
+  // past 49 days the wait is as good as forever.
+  double wait_ms = std::ceil(g.wait_seconds * 1000);
+  options.lock_wait_ms = static_cast<uint32_t>(std::min(wait_ms, 4.0e9));
   try {
     options.durability = parse_durability(g.durability);
     options.recovery = parse_recovery_mode(g.recovery);
@@ -52,8 +58,53 @@ Options read_options(const Globals& g, bool progress) {
   return options;
 }
 
+namespace {
+
+// One line on stderr for what opening the store did that its user should know.
+void tell(const Globals& g, const std::string& line) {
+  if (g.bar) g.bar->clear();
+  std::cerr << "pa-journal: " << line << "\n";
+}
+
+// A repair the open made, with what was dropped and where (after_seq: the
+// last record kept).
+std::string describe_repair(RecoveryMode mode, const Damage& d, uint64_t after_seq) {
+  std::string where = d.file + " offset " + std::to_string(d.offset) + " (after seq " +
+                      std::to_string(after_seq) + ")";
+  if (d.kind == Damage::Kind::kTornTail) {
+    return "repaired: dropped a torn tail of " + std::to_string(d.bytes) + " bytes at " +
+           where;
+  }
+  if (mode == RecoveryMode::kPointInTime) {
+    return "repaired: cut the journal at " + where + ", where it is damaged (" +
+           d.reason + "): every record from there on was dropped";
+  }
+  return "repaired: " + d.describe();  // salvage: what it marked lost
+}
+
+std::unique_ptr<Store> open_and_tell(const Globals& g, Options options) {
+  std::string dir = store_dir(g);
+  auto store = Store::open(dir, options);
+  if (store->created()) tell(g, "created a new store in " + dir);
+  uint64_t after_seq = store->last_seq();
+  const RecoveryReport& report = store->recovery();
+  for (const auto& d : report.repaired)
+    tell(g, describe_repair(report.mode, d, after_seq));
+  for (const auto& q : report.quarantined)
+    tell(g, "repaired: kept a copy of what was dropped in " + q);
+  return store;
+}
+
+}  // namespace
+
 std::unique_ptr<Store> open_writable(const Globals& g, bool progress) {
-  return Store::open(store_dir(g), read_options(g, progress));
+  Options options = read_options(g, progress);
+  options.create_if_missing = false;
+  return open_and_tell(g, options);
+}
+
+std::unique_ptr<Store> open_or_create(const Globals& g, bool progress) {
+  return open_and_tell(g, read_options(g, progress));
 }
 
 std::unique_ptr<Store> open_read_only(const Globals& g) {

@@ -195,7 +195,7 @@ int run_import(const Globals& g, const ImportArgs& args) {
   if (!args.dry_run && !std::filesystem::exists(store_dir(g))) {
     check_import_dir(args.dir, args.accept_edits, read_options(g));
   }
-  auto store = args.dry_run ? open_read_only(g) : open_writable(g, /*progress=*/true);
+  auto store = args.dry_run ? open_read_only(g) : open_or_create(g, /*progress=*/true);
   ImportOptions options;
   options.merge = args.merge;
   options.dry_run = args.dry_run;

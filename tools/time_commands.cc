@@ -100,10 +100,12 @@ int run_history(const Globals& g, const std::string& collection, const std::stri
   if (g.json) {
     json out = json::array();
     for (const auto& v : versions) {
-      out.push_back({{"seq", v.seq},
-                     {"time", format_time_ns(v.time_ns)},
-                     {"op", v.from_snapshot ? "snapshot" : to_string(v.op)},
-                     {"value", doc_or_null(v.value)}});
+      json version = {{"seq", v.seq},
+                      {"time", format_time_ns(v.time_ns)},
+                      {"op", v.from_snapshot ? "snapshot" : to_string(v.op)},
+                      {"value", doc_or_null(v.value)}};
+      if (!v.origin.empty()) version["origin"] = v.origin;  // as in inspect --records
+      out.push_back(std::move(version));
     }
     print_json(out);
     return kExitOk;
@@ -111,7 +113,8 @@ int run_history(const Globals& g, const std::string& collection, const std::stri
   for (const auto& v : versions) {
     std::cout << v.seq << "  " << local_time(v.time_ns) << "  "
               << (v.from_snapshot ? "snapshot" : to_string(v.op)) << "  "
-              << (v.value ? *v.value : "(deleted)") << "\n";
+              << (v.value ? *v.value : "(deleted)")
+              << (v.origin.empty() ? "" : "  (" + v.origin + ")") << "\n";
   }
   return kExitOk;
 }

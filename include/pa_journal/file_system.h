@@ -97,10 +97,17 @@ class FileSystem {
   // Makes the directory's entries (creations, renames, removals) durable.
   virtual void sync_dir(const std::string& dir) = 0;
   // Takes an exclusive lock on path and writes this process's pid into it.
-  // Throws StoreLockedError naming the holder's pid if another process has it,
-  // and StoreLockedError without touching it if path holds anything but
-  // nothing or a pid (a file some other program wrote).
+  // Throws StoreLockedError naming the holder (its pid and, where the system
+  // tells, its command line) if another process has it, and StoreLockedError
+  // without touching it if path holds anything but nothing or a pid (a file
+  // some other program wrote).
   virtual std::unique_ptr<FileLock> lock(const std::string& path) = 0;
+  // lock(path), but while another process holds the lock, tries again every
+  // 20 ms or so until it is free or wait_ms have passed; wait_ms 0 is lock().
+  // The default calls lock() in that loop; the POSIX file system retries only
+  // a lock that is held (a foreign lock file is refused at once).
+  virtual std::unique_ptr<FileLock> lock_within(const std::string& path,
+                                                uint32_t wait_ms);
 };
 
 // The real POSIX file system. One shared instance.

@@ -56,6 +56,16 @@ struct Options {
   RecoveryMode recovery = RecoveryMode::kTolerateTail;
   uint64_t segment_bytes = 64ull << 20;  // roll to a new segment past this size
   bool read_only = false;  // read-only opens never take LOCK and never write
+  // What a writable open does with a directory that holds no store (no
+  // journal/): true creates the store (the directory with any missing parent,
+  // journal/, LOCK, storage.log; Store::created() then says so); false throws
+  // NotFoundError ("no store at DIR") and creates nothing at all, as a
+  // read-only open does.
+  bool create_if_missing = true;
+  // How long a writable open waits for LOCK while another process holds it,
+  // trying again every 20 ms, before it throws StoreLockedError naming the
+  // holder. 0: refuse at once.
+  uint32_t lock_wait_ms = 0;
 
   // Compaction: a snapshot of every collection, kept in backups/.
   // Snapshots kept; a positive integer at config/backup_count overrides it.

@@ -28,6 +28,11 @@ struct RecoveryReport {
   uint64_t first_seq = 0;      // first record replayed, 0 if none
   uint64_t last_seq = 0;       // last record replayed, 0 if none
   std::vector<Damage> damage;  // everything found, torn tails included
+  // The part of damage that a writable open repaired (cut off, or marked lost
+  // by salvage), each kept in quarantined first; empty for a read-only open.
+  // Damage left as it is (under a snapshot that holds its records, say) is
+  // found again by the next open.
+  std::vector<Damage> repaired;
   uint64_t torn_bytes_cut = 0;
   std::vector<std::string> quarantined;  // copies kept of cut or rewritten bytes
   // One line for storage.log and the tools.

@@ -70,9 +70,11 @@ struct ImportResult {
 
 class Store {
  public:
-  // Opens (creating if needed, unless read-only) the store in dir. Throws
-  // StoreLockedError if another process writes to it, CorruptedDataError if
-  // the recovery mode refuses the damage it found, IoError on I/O failure.
+  // Opens the store in dir; a writable open creates it if there is none,
+  // unless options.create_if_missing is false (then NotFoundError, and nothing
+  // is created). Throws StoreLockedError if another process writes to it (after
+  // waiting options.lock_wait_ms for it to finish), CorruptedDataError if the
+  // recovery mode refuses the damage it found, IoError on I/O failure.
   // A writable open refuses (StorageError naming `pa-journal adopt`) a
   // directory that holds the personal-assistant app's files and no store
   // yet, or an adoption that did not finish (pa_journal/adopt.h): writing
@@ -175,6 +177,10 @@ class Store {
   // JournalFailedError once the journal has failed.
   uint64_t last_seq() const;
   const RecoveryReport& recovery() const;
+  // Whether this open created the store: dir held no journal/ when the open
+  // had taken LOCK (so of two writers racing to create a store, exactly one
+  // sees true). Always false for a read-only open.
+  bool created() const;
   const std::string& dir() const;
   // Makes every commit so far durable whatever the durability mode.
   void sync();

@@ -38,6 +38,10 @@ struct DocumentVersion {
   OpKind op = OpKind::kPut;
   std::optional<std::string> value;  // the document after the record; none if deleted
   bool from_snapshot = false;        // the version the history starts from
+  // The origin note of the commit that made this version ("restore to T",
+  // "import from DIR", "adopted from backups/NAME"...); empty if it has none,
+  // and for the version taken from a snapshot.
+  std::string origin;
 };
 
 struct DocumentChange {

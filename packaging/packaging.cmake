@@ -1,6 +1,7 @@
 # What a Debian user expects beside the tool and the library (included at
 # the end of the top CMakeLists.txt):
-#   - the bash completion of pa-journal, generated from the tool's own --help.
+#   - the bash completion of pa-journal, generated from the tool's own --help;
+#   - the man page pa-journal(1), generated from the same help by help2man.
 
 # Bash completion: generated, never edited, so that it lists exactly the
 # commands and options of the pa-journal built beside it.
@@ -17,3 +18,24 @@ add_custom_command(
 add_custom_target(pa_journal_completion ALL DEPENDS ${PA_JOURNAL_COMPLETION})
 install(FILES ${PA_JOURNAL_COMPLETION}
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
+
+# The man page: pa-journal --help and --version, with packaging/pa-journal.h2m
+# for what the help does not say (exit status, environment, files).
+find_program(PA_JOURNAL_HELP2MAN help2man)
+if(PA_JOURNAL_HELP2MAN)
+  set(PA_JOURNAL_MAN_PAGE ${PROJECT_BINARY_DIR}/man/pa-journal.1.gz)
+  add_custom_command(
+    OUTPUT ${PA_JOURNAL_MAN_PAGE}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/man
+    COMMAND ${PA_JOURNAL_HELP2MAN} --no-info
+            --include ${CMAKE_CURRENT_LIST_DIR}/pa-journal.h2m
+            --output ${PROJECT_BINARY_DIR}/man/pa-journal.1 $<TARGET_FILE:pa-journal>
+    COMMAND gzip -9nf ${PROJECT_BINARY_DIR}/man/pa-journal.1
+    DEPENDS pa-journal ${CMAKE_CURRENT_LIST_DIR}/pa-journal.h2m
+    COMMENT "Generating the man page pa-journal(1) with help2man"
+    VERBATIM)
+  add_custom_target(pa_journal_man ALL DEPENDS ${PA_JOURNAL_MAN_PAGE})
+  install(FILES ${PA_JOURNAL_MAN_PAGE} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+else()
+  message(STATUS "pa-journal man page: skipped (no help2man; apt-get install help2man)")
+endif()

@@ -1,7 +1,8 @@
 # What a Debian user expects beside the tool and the library (included at
 # the end of the top CMakeLists.txt):
 #   - the bash completion of pa-journal, generated from the tool's own --help;
-#   - the man page pa-journal(1), generated from the same help by help2man.
+#   - the man page pa-journal(1), generated from the same help by help2man;
+#   - pa_journal.pc, for builds that use pkg-config instead of CMake.
 
 # Bash completion: generated, never edited, so that it lists exactly the
 # commands and options of the pa-journal built beside it.
@@ -39,3 +40,20 @@ if(PA_JOURNAL_HELP2MAN)
 else()
   message(STATUS "pa-journal man page: skipped (no help2man; apt-get install help2man)")
 endif()
+
+# pa_journal.pc beside the CMake package: its prefix is relative to the
+# file's own directory (${pcfiledir}), so an installed tree can be moved.
+file(RELATIVE_PATH PA_JOURNAL_PC_PREFIX ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig
+     ${CMAKE_INSTALL_PREFIX})
+string(REGEX REPLACE "/$" "" PA_JOURNAL_PC_PREFIX "${PA_JOURNAL_PC_PREFIX}")
+foreach(kind LIBDIR INCLUDEDIR)
+  if(IS_ABSOLUTE "${CMAKE_INSTALL_${kind}}")
+    set(PA_JOURNAL_PC_${kind} "${CMAKE_INSTALL_${kind}}")
+  else()
+    set(PA_JOURNAL_PC_${kind} "\${prefix}/${CMAKE_INSTALL_${kind}}")
+  endif()
+endforeach()
+configure_file(${CMAKE_CURRENT_LIST_DIR}/pa_journal.pc.in ${PROJECT_BINARY_DIR}/pa_journal.pc
+               @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/pa_journal.pc
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

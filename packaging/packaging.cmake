@@ -1,8 +1,10 @@
-# What a Debian user expects beside the tool and the library (included at
-# the end of the top CMakeLists.txt):
+# What a Debian user expects beside the tool and the library, and the .deb
+# that carries it all (included at the end of the top CMakeLists.txt):
 #   - the bash completion of pa-journal, generated from the tool's own --help;
 #   - the man page pa-journal(1), generated from the same help by help2man;
-#   - pa_journal.pc, for builds that use pkg-config instead of CMake.
+#   - pa_journal.pc, for builds that use pkg-config instead of CMake;
+#   - docs/cli.md and docs/design.md in share/doc/pa-journal;
+#   - CPack's DEB generator: `cpack -G DEB` in the build directory.
 
 # Bash completion: generated, never edited, so that it lists exactly the
 # commands and options of the pa-journal built beside it.
@@ -57,3 +59,42 @@ configure_file(${CMAKE_CURRENT_LIST_DIR}/pa_journal.pc.in ${PROJECT_BINARY_DIR}/
                @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/pa_journal.pc
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+# The reference the man page points to.
+install(FILES docs/cli.md docs/design.md DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/pa-journal)
+
+# The .deb: `cpack -G DEB` in the build directory (or the `package` target)
+# writes pa-journal_VERSION_ARCH.deb. One package holds the tool and the
+# development files (Debian would split them into pa-journal and
+# libpa-journal-dev): it Depends on the shared libraries the tool links
+# (found by dpkg-shlibdeps, from dpkg-dev) and Recommends what a program built
+# against the static libraries needs (and bash-completion, which loads the
+# completion). The Python module (install component "python") is left out:
+# its directory is chosen at configure time for /usr/local, and Debian's
+# python3 does not look in /usr/lib/python3.X/dist-packages.
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME pa-journal)
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
+    "embedded, event-sourced, append-only journal store, and its command line")
+set(CPACK_PACKAGE_DESCRIPTION
+    "pa-journal keeps documents in an append-only, checksummed journal with snapshots "
+    "that double as backups, replay, and point-in-time restore.\n"
+    "This package holds the pa-journal tool (with its man page and bash completion), "
+    "and the static libraries, headers, CMake package and pkg-config file of the "
+    "C++ library.")
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_INSTALL_CMAKE_PROJECTS "${PROJECT_BINARY_DIR};pa_journal;Unspecified;/")
+set(CPACK_STRIP_FILES ON)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(PA_JOURNAL_PACKAGE_MAINTAINER "pa-journal maintainers <pa-journal@invalid>"
+    CACHE STRING "The Maintainer field of the .deb")
+set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${PA_JOURNAL_PACKAGE_MAINTAINER}")
+set(CPACK_DEBIAN_PACKAGE_SECTION utils)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS
+    "bash-completion, pkg-config, libcapnp-dev, libxxhash-dev, nlohmann-json3-dev, "
+    "libsimdjson-dev, libhowardhinnant-date-dev")
+string(JOIN "" CPACK_DEBIAN_PACKAGE_RECOMMENDS ${CPACK_DEBIAN_PACKAGE_RECOMMENDS})
+string(JOIN "" CPACK_PACKAGE_DESCRIPTION ${CPACK_PACKAGE_DESCRIPTION})
+include(CPack)

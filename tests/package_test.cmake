@@ -1,7 +1,7 @@
 # The installed CMake package, as an application sees it (cmake -P, from the
 # package_consumer test): installs the build tree BUILD_DIR into a scratch
-# prefix, checks what was installed (pa_journal.pc included), then configures, builds and runs
-# tests/package_consumer against it with find_package(pa_journal).
+# prefix, checks what was installed (pa_journal.pc included), then configures,
+# builds and runs tests/package_consumer against it with find_package(pa_journal).
 #   -DBUILD_DIR= -DSOURCE_DIR= -DWORK_DIR= -DVERSION=  the build, the sources, a
 #       scratch directory (emptied first), the project's version
 #   -DCXX_COMPILER= -DGENERATOR= -DSANITIZE=  how the project was built; the

@@ -15,6 +15,7 @@
 # to a store, are asked of the tool at TAB time (`pa-journal collections`).
 set -euo pipefail
 tool=$1 logic=$2 out=$3
+source "$(dirname "$0")/cli_help.sh"
 
 # What the value of an option is, from its help line: a choice list
 # (TEXT:{a,b}), a directory (its type or text names DIR), a collection, or any.
@@ -44,7 +45,7 @@ positional_kind() {
 # values (case lines "COMMAND OPTION) echo KIND"), positionals (kinds) and,
 # for the top level, commands.
 parse() {
-  local section="" line head names type desc name
+  local section="" line names type name entry_head entry_text
   local -a tokens
   options="" values="" positionals="" commands=""
   while IFS= read -r line; do
@@ -53,9 +54,8 @@ parse() {
       continue
     fi
     [[ $line =~ ^\ \ [^\ ] ]] || continue
-    head=${line#  }
-    head=${head%%  *}
-    read -r -a tokens <<<"$head"
+    split_entry "$line"
+    read -r -a tokens <<<"$entry_head"
     case $section in
       Subcommands) commands+=" ${tokens[0]}" ;;
       Positionals) positionals+=" $(positional_kind "${tokens[0]}")" ;;
@@ -64,28 +64,12 @@ parse() {
         options+=" $names"
         type=${tokens[1]:-}
         [[ $type =~ ^[A-Z][A-Z0-9_]*(:.*)?$ ]] || continue
-        desc=${line#*"$type"}
         for name in $names; do
-          values+="    \"$1 $name\") echo \"$(value_kind "$name" "$type" "$desc")\" ;;"$'\n'
+          values+="    \"$1 $name\") echo \"$(value_kind "$name" "$type" "$entry_text")\" ;;"$'\n'
         done
         ;;
     esac
   done < <(joined_help "$@")
-}
-
-# joined_help [COMMAND]: `tool [COMMAND] --help` with each wrapped description
-# line (indented past the option column) joined to the line it continues.
-joined_help() {
-  local line previous=""
-  while IFS= read -r line; do
-    if [[ $line =~ ^\ {3,}[^\ ] && -n $previous ]]; then
-      previous+=" ${line#"${line%%[! ]*}"}"
-      continue
-    fi
-    printf '%s\n' "$previous"
-    previous=$line
-  done < <("$tool" ${1:+"$1"} --help)
-  printf '%s\n' "$previous"
 }
 
 parse ""

@@ -15,14 +15,15 @@ add_custom_command(
   COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/gen_completion.sh $<TARGET_FILE:pa-journal>
           ${CMAKE_CURRENT_LIST_DIR}/completion.bash ${PA_JOURNAL_COMPLETION}
   DEPENDS pa-journal ${CMAKE_CURRENT_LIST_DIR}/gen_completion.sh
-          ${CMAKE_CURRENT_LIST_DIR}/completion.bash
+          ${CMAKE_CURRENT_LIST_DIR}/cli_help.sh ${CMAKE_CURRENT_LIST_DIR}/completion.bash
   COMMENT "Generating the bash completion of pa-journal from its --help"
   VERBATIM)
 add_custom_target(pa_journal_completion ALL DEPENDS ${PA_JOURNAL_COMPLETION})
 install(FILES ${PA_JOURNAL_COMPLETION}
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
 
-# The man page: pa-journal --help and --version, with packaging/pa-journal.h2m
+# The man page: pa-journal --help and --version, each command's --help
+# (gen_man_commands.sh: the COMMANDS section), and packaging/pa-journal.h2m
 # for what the help does not say (exit status, environment, files).
 find_program(PA_JOURNAL_HELP2MAN help2man)
 if(PA_JOURNAL_HELP2MAN)
@@ -30,11 +31,15 @@ if(PA_JOURNAL_HELP2MAN)
   add_custom_command(
     OUTPUT ${PA_JOURNAL_MAN_PAGE}
     COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/man
+    COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/gen_man_commands.sh $<TARGET_FILE:pa-journal>
+            ${PROJECT_BINARY_DIR}/man/commands.h2m
     COMMAND ${PA_JOURNAL_HELP2MAN} --no-info
+            --include ${PROJECT_BINARY_DIR}/man/commands.h2m
             --include ${CMAKE_CURRENT_LIST_DIR}/pa-journal.h2m
             --output ${PROJECT_BINARY_DIR}/man/pa-journal.1 $<TARGET_FILE:pa-journal>
     COMMAND gzip -9nf ${PROJECT_BINARY_DIR}/man/pa-journal.1
     DEPENDS pa-journal ${CMAKE_CURRENT_LIST_DIR}/pa-journal.h2m
+            ${CMAKE_CURRENT_LIST_DIR}/gen_man_commands.sh ${CMAKE_CURRENT_LIST_DIR}/cli_help.sh
     COMMENT "Generating the man page pa-journal(1) with help2man"
     VERBATIM)
   add_custom_target(pa_journal_man ALL DEPENDS ${PA_JOURNAL_MAN_PAGE})

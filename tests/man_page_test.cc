@@ -55,6 +55,44 @@ TEST_F(ManPageTest, ListsEveryCommandOfTheHelp) {
   }
 }
 
+// The usage line of `pa-journal command --help` without the program's path,
+// and the long option names it lists.
+struct CommandHelp {
+  std::string usage;
+  std::vector<std::string> options;
+};
+
+CommandHelp help_of(const std::string& command) {
+  const std::string help = run_pa_journal({command, "--help"}).out;
+  CommandHelp result;
+  const size_t usage = help.find("Usage: ");
+  const size_t line_end = help.find('\n', usage);
+  const size_t name = help.find(" " + command + " ", usage);
+  if (usage != std::string::npos && name < line_end) {
+    result.usage = "pa-journal" + help.substr(name, line_end - name);
+  }
+  for (size_t at = help.find("\n  --"); at != std::string::npos;
+       at = help.find("\n  --", at + 1)) {
+    result.options.push_back(
+        help.substr(at + 3, help.find_first_of(" \n", at + 3) - at - 3));
+  }
+  return result;
+}
+
+TEST_F(ManPageTest, DescribesEachCommandsUsageAndOptions) {
+  for (const std::string& command : commands_of_help()) {
+    const CommandHelp help = help_of(command);
+    ASSERT_FALSE(help.usage.empty()) << command;
+    EXPECT_TRUE(contains(words_, help.usage)) << help.usage << " is not in the man page";
+    for (const std::string& option : help.options) {
+      EXPECT_TRUE(contains(words_, " " + option + " ")) << command << " " << option;
+    }
+  }
+  EXPECT_TRUE(
+      contains(words_, "--continue-on-error apply later lines after a refused one"))
+      << text_;
+}
+
 TEST_F(ManPageTest, HasTheNameGlobalOptionsAndVersion) {
   EXPECT_TRUE(contains(text_, "pa-journal - look at, check, repair and restore"))
       << text_;

@@ -3,15 +3,23 @@
 # works when sourced by hand and in `bash --norc`.
 
 # _pa_journal_unquote WORD: WORD as the shell will pass it, for the simple
-# cases of a word being typed: surrounding quotes removed, a leading ~ expanded.
-# Nothing is evaluated (a word on the line may hold $(...)).
+# cases of a word being typed: surrounding quotes removed, or else a leading ~
+# expanded and backslash escapes removed. Nothing is evaluated (a word on the line may
+# hold $(...)).
 _pa_journal_unquote() {
-  local word=$1
+  local word=$1 plain=""
+  local -i i
   if [[ $word == \"*\" || $word == \'*\' ]]; then
     word=${word:1:${#word}-2}
-  fi
-  if [[ $word == "~" || $word == "~/"* ]]; then
-    word=$HOME${word:1}
+  else
+    if [[ $word == "~" || $word == "~/"* ]]; then
+      word=$HOME${word:1}
+    fi
+    for ((i = 0; i < ${#word}; i++)); do
+      [[ ${word:i:1} == "\\" ]] && i+=1
+      plain+=${word:i:1}
+    done
+    word=$plain
   fi
   printf '%s' "$word"
 }

@@ -154,7 +154,7 @@ TEST(CompletionTest, CollectionNamesComeFromTheCollectionsCommandOfTheDirOnTheLi
             "--dir /other/store --no-progress collections\n");
 }
 
-TEST(CompletionTest, WithoutDirTheToolChoosesTheStoreAndATildeIsExpanded) {
+TEST(CompletionTest, WithoutDirTheToolChoosesTheStoreAndTheDirIsUnquoted) {
   TempDir dir;
   const std::string stub = stub_tool(dir, "contacts\\n", 0);
   CommandOptions home;
@@ -162,9 +162,15 @@ TEST(CompletionTest, WithoutDirTheToolChoosesTheStoreAndATildeIsExpanded) {
   EXPECT_EQ(complete({stub, "put", "c"}, home).words, Words{"contacts"});
   EXPECT_EQ(complete({stub, "--dir", "~/store", "list", ""}, home).words,
             Words{"contacts"});
+  EXPECT_EQ(complete({stub, "--dir", "'/my store'", "list", ""}, home).words,
+            Words{"contacts"});
+  EXPECT_EQ(complete({stub, "--dir", "/my\\ store", "list", ""}, home).words,
+            Words{"contacts"});
   EXPECT_EQ(read_bytes(dir / "args"),
             "--no-progress collections\n"
-            "--dir /home/someone/store --no-progress collections\n");
+            "--dir /home/someone/store --no-progress collections\n"
+            "--dir /my store --no-progress collections\n"
+            "--dir /my store --no-progress collections\n");
 }
 
 TEST(CompletionTest, FailingCollectionsCommandGivesNoNamesAndNoNoise) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Writes the bash completion of pa-journal (run by the build; see CMakeLists.txt):
+# Writes the bash completion of pa-journal (run by the build; see packaging.cmake):
 #   gen_completion.sh PA_JOURNAL LOGIC OUT
 # The commands, options and arguments come from the built tool itself
 # (`PA_JOURNAL --help`, `PA_JOURNAL COMMAND --help`), so they are never written

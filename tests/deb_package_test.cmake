@@ -1,17 +1,23 @@
 # The .deb, as a Debian user gets it (cmake -P, from the deb_package test):
 # makes it with CPack from the build tree BUILD_DIR, checks its fields and its
 # file list, unpacks it with dpkg-deb -x into a scratch root (never dpkg -i:
-# CI runs as root on the real system), runs the tool from there, and builds
-# and runs tests/package_consumer/main.cc with only `pkg-config --cflags
-# --libs pa_journal` of the unpacked tree.
+# CI runs as root on the real system), runs the tool, its completion and its
+# man page from there, and builds and runs tests/package_consumer/main.cc with
+# only `pkg-config --cflags --libs pa_journal` of the unpacked tree.
 #   -DBUILD_DIR= -DSOURCE_DIR= -DWORK_DIR= -DVERSION=  the build, the sources, a
 #       scratch directory (emptied first), the project's version
 #   -DCXX_COMPILER=  the compiler the project was built with
+#   -DHELP2MAN=  the help2man the build found (empty: none, so no man page)
 foreach(var BUILD_DIR SOURCE_DIR WORK_DIR VERSION CXX_COMPILER)
   if(NOT ${var})
     message(FATAL_ERROR "deb_package_test.cmake: -D${var}= is required")
   endif()
 endforeach()
+
+if(NOT HELP2MAN)
+  message(FATAL_ERROR "the build found no help2man, so the .deb would have no man page "
+                      "(apt-get install help2man, then configure again)")
+endif()
 
 file(REMOVE_RECURSE ${WORK_DIR})
 file(MAKE_DIRECTORY ${WORK_DIR}/run)
@@ -68,6 +74,17 @@ set(root ${WORK_DIR}/root)
 run("dpkg-deb --extract" dpkg-deb --extract ${deb} ${root})
 run("the unpacked pa-journal --version" ${root}/usr/bin/pa-journal --version)
 expect_in("${output}" "pa-journal --version" "pa-journal ${VERSION}")
+
+# The completion and the man page as installed: bash completes a command,
+# man -l renders the commands.
+set(completion ${root}/usr/share/bash-completion/completions/pa-journal)
+run("the unpacked completion" bash --norc --noprofile -c
+    "source '${completion}' && COMP_WORDS=(pa-journal li) COMP_CWORD=1 && _pa_journal && echo \"\${COMPREPLY[*]}\"")
+if(NOT output STREQUAL "list\n")
+  message(FATAL_ERROR "the unpacked completion of 'pa-journal li' gives: ${output}")
+endif()
+run("man -l the unpacked man page" man -l ${root}/usr/share/man/man1/pa-journal.1.gz)
+expect_in("${output}" "the unpacked man page" "EXIT STATUS" "pa-journal put" "pa-journal verify")
 
 # Only the unpacked tree's .pc: its prefix resolves inside the scratch root.
 set(ENV{PKG_CONFIG_PATH} ${root}/usr/lib/pkgconfig)

@@ -90,7 +90,10 @@ set(CPACK_PACKAGE_DESCRIPTION
     "C++ library.")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_INSTALL_CMAKE_PROJECTS "${PROJECT_BINARY_DIR};pa_journal;Unspecified;/")
+# The tool stripped; the static libraries without their debug information.
 set(CPACK_STRIP_FILES ON)
+set(CPACK_PA_JOURNAL_STRIP ${CMAKE_STRIP})
+set(CPACK_PRE_BUILD_SCRIPTS ${CMAKE_CURRENT_LIST_DIR}/strip_static_libs.cmake)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(PA_JOURNAL_PACKAGE_MAINTAINER "pa-journal maintainers <pa-journal@invalid>"
     CACHE STRING "The Maintainer field of the .deb")

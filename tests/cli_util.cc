@@ -63,4 +63,17 @@ std::vector<Record> records_of(const std::string& dir) {
   return out;
 }
 
+std::vector<std::string> commands_of_help() {
+  const std::string help = run_pa_journal({"--help"}).out;
+  std::vector<std::string> commands;
+  const size_t section = help.find("\nSubcommands:\n");
+  if (section == std::string::npos) return commands;
+  // Each command is a line "  NAME  description"; the section ends at a blank line.
+  for (size_t at = help.find('\n', section + 1) + 1; help.compare(at, 2, "  ") == 0;
+       at = help.find('\n', at) + 1) {
+    commands.push_back(help.substr(at + 2, help.find(' ', at + 2) - at - 2));
+  }
+  return commands;
+}
+
 }  // namespace pa_journal::testing

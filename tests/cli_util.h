@@ -34,4 +34,7 @@ std::vector<Record> records_of(const std::string& dir);
 CommandResult run_in_store(const std::string& dir, std::vector<std::string> args,
                            const std::string& stdin_data = {});
 
+// The commands that `pa-journal --help` lists, in the order it lists them.
+std::vector<std::string> commands_of_help();
+
 }  // namespace pa_journal::testing

@@ -1,7 +1,7 @@
 # The installed CMake package, as an application sees it (cmake -P, from the
 # package_consumer test): installs the build tree BUILD_DIR into a scratch
-# prefix, checks what was installed, then configures, builds and runs
-# tests/package_consumer against it with find_package(pa_journal).
+# prefix, checks what was installed (pa_journal.pc included), then configures,
+# builds and runs tests/package_consumer against it with find_package(pa_journal).
 #   -DBUILD_DIR= -DSOURCE_DIR= -DWORK_DIR= -DVERSION=  the build, the sources, a
 #       scratch directory (emptied first), the project's version
 #   -DCXX_COMPILER= -DGENERATOR= -DSANITIZE=  how the project was built; the
@@ -70,6 +70,24 @@ run("pa-journal --version" ${prefix}/bin/pa-journal --version)
 if(NOT output MATCHES "pa-journal ${VERSION}")
   message(FATAL_ERROR "installed pa-journal --version says: ${output}")
 endif()
+
+# The pkg-config file: found in the scratch install, with its prefix there
+# (it is relative to the file's own directory).
+file(GLOB_RECURSE pc_file ${prefix}/*/pkgconfig/pa_journal.pc)
+cmake_path(GET pc_file PARENT_PATH pc_dir)
+set(ENV{PKG_CONFIG_PATH} ${pc_dir})
+run("pkg-config --modversion pa_journal" pkg-config --modversion pa_journal)
+if(NOT output STREQUAL "${VERSION}\n")
+  message(FATAL_ERROR "pkg-config --modversion pa_journal says: ${output}")
+endif()
+run("pkg-config --cflags --libs pa_journal" pkg-config --cflags --libs pa_journal)
+foreach(part "-I${pc_dir}/" "-L${pc_dir}/" " -lpa_journal " " -lpa_schemas " " -lcapnp ")
+  string(FIND "${output}" "${part}" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "pkg-config --cflags --libs pa_journal lacks '${part}': ${output}")
+  endif()
+endforeach()
+message(STATUS "pa_journal.pc: ${output}")
 
 # A source that includes every installed header, compiled with only the
 # package's include paths: a header that needs one not installed fails.

@@ -92,6 +92,12 @@ void add_document_commands(CLI::App& app, Args& a, std::function<int()>& run) {
   list->add_option("--at", a.at, "the collection as it was at time T")
       ->check(time_text());
   list->callback([&] { run = [&] { return run_list(g, a.collection, a.at); }; });
+  auto* collections =
+      command(app, "collections",
+              "the collections, each with its number of documents and their size (the "
+              "bytes of the documents' compact JSON)",
+              "pa-journal collections --json");
+  collections->callback([&] { run = [&] { return run_collections(g); }; });
 }
 
 void add_journal_commands(CLI::App& app, Args& a, std::function<int()>& run) {

@@ -109,5 +109,125 @@ TEST_F(NamesCliTest, CollectionsKeepsAnEmptiedCollectionWithZeroDocuments) {
             json::parse(R"([{"name":"notes","documents":0,"bytes":0}])"));
 }
 
+// ------------------------------------------------------------ suggestions
+
+TEST_F(NamesCliTest, AMistypedCommandGetsTheNearestCommand) {
+  CommandResult r = pj({"lst", "contacts"});
+  EXPECT_EQ(r.exit_code, kUsage) << r.describe();
+  EXPECT_TRUE(contains(r.err, "unknown command 'lst'; did you mean list?")) << r.err;
+  CommandResult far = pj({"frobnicate"});
+  EXPECT_EQ(far.exit_code, kUsage) << far.describe();
+  EXPECT_TRUE(contains(far.err, "unknown command 'frobnicate'; see pa-journal --help"))
+      << far.err;
+}
+
+TEST_F(NamesCliTest, AMistypedOptionGetsTheNearestOptionOfItsCommand) {
+  make_store();
+  CommandResult json_option = pj({"list", "contacts", "--jsn"});
+  EXPECT_EQ(json_option.exit_code, kUsage) << json_option.describe();
+  EXPECT_TRUE(
+      contains(json_option.err, "unknown option --jsn for list; did you mean --json?"))
+      << json_option.err;
+  CommandResult at = pj({"get", "contacts", "alice", "--att", "-1h"});
+  EXPECT_EQ(at.exit_code, kUsage) << at.describe();
+  EXPECT_TRUE(contains(at.err, "unknown option --att for get; did you mean --at?"))
+      << at.err;
+}
+
+TEST_F(NamesCliTest, GetOfAMistypedCollectionNamesTheNearestOne) {
+  make_store();
+  CommandResult r = pj({"get", "contcts", "a"});
+  EXPECT_EQ(r.exit_code, kError) << r.describe();
+  EXPECT_TRUE(
+      contains(r.err, "no collection 'contcts' in the store; did you mean contacts?"))
+      << r.err;
+  // An existing collection without the key: the document is named.
+  CommandResult key = pj({"get", "contacts", "zed"});
+  EXPECT_EQ(key.exit_code, kError) << key.describe();
+  EXPECT_TRUE(contains(key.err, "no document contacts/zed")) << key.err;
+}
+
+TEST_F(NamesCliTest, HistoryOfAMistypedCollectionNamesTheNearestOne) {
+  make_store();
+  CommandResult r = pj({"history", "contcts", "alice"});
+  EXPECT_EQ(r.exit_code, kError) << r.describe();
+  EXPECT_TRUE(contains(r.err, "did you mean contacts?")) << r.err;
+}
+
+TEST_F(NamesCliTest, ListOfAMistypedCollectionExitsZeroWithTheNearestOneOnStderr) {
+  make_store();
+  CommandResult r = pj({"list", "contcts"});
+  EXPECT_EQ(r.exit_code, kOk) << r.describe();
+  EXPECT_EQ(r.out, "");
+  EXPECT_TRUE(
+      contains(r.err, "(no collection 'contcts' in the store; did you mean contacts?)"))
+      << r.err;
+  CommandResult j = pj({"list", "contcts", "--json"});
+  EXPECT_EQ(j.exit_code, kOk) << j.describe();
+  EXPECT_EQ(testing::parse_json(j.out), json::object());
+  EXPECT_TRUE(contains(j.err, "did you mean contacts?")) << j.err;
+}
+
+TEST_F(NamesCliTest, ListOfAnEmptiedCollectionSaysItHasNoDocuments) {
+  {
+    auto store = Store::open(dir);
+    store->put("notes", "n1", "1");
+    store->remove("notes", "n1");
+  }
+  CommandResult r = pj({"list", "notes"});
+  EXPECT_EQ(r.exit_code, kOk) << r.describe();
+  EXPECT_TRUE(contains(r.err, "(no documents in notes)")) << r.err;
+  EXPECT_FALSE(contains(r.err, "no collection")) << r.err;
+}
+
+TEST_F(NamesCliTest, InspectRecordsOfAMistypedCollectionNamesTheNearestOne) {
+  make_store();
+  CommandResult r = pj({"inspect", "--records", "--collection", "contcts"});
+  EXPECT_EQ(r.exit_code, kOk) << r.describe();
+  EXPECT_EQ(r.out, "");
+  EXPECT_TRUE(contains(r.err, "did you mean contacts?")) << r.err;
+}
+
+// ------------------------------------------------------------ config values
+
+TEST_F(NamesCliTest, PutOfABadConfigValueExitsOneNamingTheKeyAndAppendsNothing) {
+  make_store();
+  std::string before = testing::journal_bytes(dir);
+  CommandResult r = pj({"put", "config", "backup_count", R"("ten")"});
+  EXPECT_EQ(r.exit_code, kError) << r.describe();
+  EXPECT_TRUE(contains(r.err, "config backup_count must be a whole number")) << r.err;
+  CommandResult patch = pj({"patch", "config", "backup_count", "0.5"});
+  EXPECT_EQ(patch.exit_code, kError) << patch.describe();
+  CommandResult apply = pj(
+      {"apply"}, R"({"op":"put","collection":"config","key":"auto_save","value":"yes"})"
+                 "\n");
+  EXPECT_EQ(apply.exit_code, kError) << apply.describe();
+  EXPECT_TRUE(contains(apply.err, "config auto_save must be true or false")) << apply.err;
+  EXPECT_EQ(testing::journal_bytes(dir), before);
+}
+
+TEST_F(NamesCliTest, InspectListsTheUnknownConfigKeys) {
+  make_store();
+  {
+    auto store = Store::open(dir);
+    store->put("config", "theme", R"("dark")");
+  }
+  CommandResult r = pj({"inspect", "--json"});
+  ASSERT_EQ(r.exit_code, kOk) << r.describe();
+  EXPECT_EQ(testing::parse_json(r.out).at("unknown_config_keys"), json{"theme"});
+  CommandResult text = pj({"inspect"});
+  ASSERT_EQ(text.exit_code, kOk) << text.describe();
+  EXPECT_TRUE(contains(text.out, "unknown keys (kept, not read by the store): theme"))
+      << text.out;
+}
+
+TEST_F(NamesCliTest, InspectOfAStoreWithoutUnknownConfigKeysListsNone) {
+  make_store();
+  CommandResult r = pj({"inspect", "--json"});
+  ASSERT_EQ(r.exit_code, kOk) << r.describe();
+  EXPECT_EQ(testing::parse_json(r.out).at("unknown_config_keys"), json::array());
+  EXPECT_FALSE(contains(pj({"inspect"}).out, "unknown keys"));
+}
+
 }  // namespace
 }  // namespace pa_journal

@@ -80,6 +80,9 @@ int run_get(const Globals& g, const std::string& collection, const std::string& 
 int run_list(const Globals& g, const std::string& collection, const std::string& at);
 // Each collection with its number of documents and the bytes of their JSON.
 int run_collections(const Globals& g);
+// "no collection 'C' in the store; did you mean D?" if the store (read-only)
+// has no collection C, else "" (also when there is no store to look in).
+std::string missing_collection(const Globals& g, const std::string& collection);
 Collections state_at_arg(const Globals& g, const std::string& at);
 struct RestoreArgs {
   std::string at, out;

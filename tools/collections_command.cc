@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <iostream>
 
+#include "pa_journal/errors.h"
 #include "tools/cli.h"
+#include "tools/suggest.h"
 
 namespace pa_journal::cli {
 namespace {
@@ -42,6 +44,18 @@ void print_text(const std::vector<CollectionSize>& sizes) {
 }
 
 }  // namespace
+
+std::string missing_collection(const Globals& g, const std::string& collection) {
+  std::vector<std::string> names;
+  try {
+    names = open_read_only(g)->collections();
+  } catch (const StorageError&) {
+    return {};  // no store to look in: the command's own message says so
+  }
+  if (std::find(names.begin(), names.end(), collection) != names.end()) return {};
+  return "no collection '" + collection + "' in the store" +
+         did_you_mean(collection, names);
+}
 
 int run_collections(const Globals& g) {
   std::vector<CollectionSize> sizes = collection_sizes(*open_read_only(g));

@@ -11,6 +11,7 @@
 #include "tools/cli.h"
 #include "tools/cli_checks.h"
 #include "tools/progress.h"
+#include "tools/usage_errors.h"
 
 namespace pa_journal::cli {
 namespace {
@@ -310,16 +311,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    // A first word that names no command reaches CLI11 as a stray argument,
-    // which it reports only as "A subcommand is required": name the word.
-    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr &&
-        app.get_subcommands().empty() && !app.remaining().empty()) {
-      print_error("unknown command '" + app.remaining().front() +
-                  "'; see pa-journal --help");
-      return kExitUsage;
-    }
-    int code = app.exit(e);
-    return code == 0 ? kExitOk : kExitUsage;
+    return report_parse_error(app, e);
   }
   args.globals.bar =
       std::make_shared<ProgressBar>(!args.globals.no_progress, STDERR_FILENO);

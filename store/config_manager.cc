@@ -4,6 +4,7 @@
 // backup_enabled, backup_count, auto_save and auto_save_interval.
 #include <date/date.h>
 
+#include "journal/validation.h"
 #include "pa_journal/config.h"
 #include "pa_journal/document.h"
 #include "pa_journal/errors.h"
@@ -19,7 +20,7 @@ std::string dump(const json& value) {
   try {
     return value.dump();
   } catch (const json::exception& e) {
-    throw InvalidInputError(std::string("a setting cannot be stored: ") + e.what());
+    throw InvalidInputError("a setting cannot be stored: " + json_error_reason(e));
   }
 }
 

@@ -229,5 +229,85 @@ TEST_F(NamesCliTest, InspectOfAStoreWithoutUnknownConfigKeysListsNone) {
   EXPECT_FALSE(contains(pj({"inspect"}).out, "unknown keys"));
 }
 
+// ------------------------------------------------- no untranslated messages
+
+struct Mistake {
+  std::vector<std::string> args;
+  std::string stdin_data;
+  int exit_code;
+  std::string names;  // what the message must name: the option, position...
+};
+
+// Text of nlohmann/json, Cap'n Proto and CLI11 that must never reach the user.
+const char* const kLibraryText[] = {"json.exception",
+                                    "[json",
+                                    "kj::",
+                                    "capnp",
+                                    "CLI11",
+                                    "Run with --help",
+                                    "The following argument",
+                                    "is required",
+                                    "not in {",
+                                    "Could not convert",
+                                    "A subcommand",
+                                    "Expected exactly",
+                                    "Expected at least",
+                                    "required but received",
+                                    "Directory does not exist",
+                                    "was not readable"};
+
+TEST_F(NamesCliTest, EveryMistakeIsToldInPlainWordsNamingWhatWasWrong) {
+  make_store();
+  std::string import_dir = tmp / "bad-import";
+  testing::write_files(import_dir, {{"notes.json", "{\"a\": [1,\n  2,}"}});
+  const Mistake mistakes[] = {
+      {{"put", "contacts", "b", "{bad"}, "", kError, "line 1, column 2"},
+      {{"patch", "contacts", "alice", "[1,"}, "", kError, "invalid JSON at line 1"},
+      {{"put", "contacts", "b", "-"}, "{\"a\":\n}", kError, "line 2, column 1"},
+      {{"apply"}, "{\"op\":\"put\"\n", kError, "line 1 refused"},
+      {{"apply"}, "[1]\n", kError, "must be a JSON object"},
+      {{"import", import_dir}, "", kError, "notes.json: invalid JSON at line 2"},
+      {{"inspect", "--records", "--limit", "abc"}, "", kUsage, "--limit"},
+      {{"inspect", "--records", "--limit"}, "", kUsage, "--limit needs a value N"},
+      {{"get", "contacts", "alice", "extra"}, "", kUsage, "unexpected argument 'extra'"},
+      {{"--durability", "fast", "list", "contacts"},
+       "",
+       kUsage,
+       "--durability: 'fast' is not allowed; use one of always, interval, none"},
+      {{"--recovery", "hopeful", "list", "contacts"},
+       "",
+       kUsage,
+       "--recovery: 'hopeful'"},
+      {{"get", "contacts"}, "", kUsage, "the argument 'key' is missing"},
+      {{"get"}, "", kUsage, "usage: pa-journal get COLLECTION KEY"},
+      {{"restore", "--dry-run"}, "", kUsage, "restore needs --at T"},
+      {{"diff"}, "", kUsage, "diff needs --from T"},
+      {{"inspect", "--since", "-1h"},
+       "",
+       kUsage,
+       "--since works only together with --records"},
+      {{"lst"}, "", kUsage, "unknown command 'lst'; did you mean list?"},
+      {{}, "", kUsage, "no command given"},
+      {{"list", "contacts", "--jsn"}, "", kUsage, "did you mean --json?"},
+      {{"bench", "--in", tmp / "nowhere"}, "", kUsage, "--in: no directory"},
+      {{"put", "config", "backup_count", "-3"},
+       "",
+       kError,
+       "config backup_count must be a whole number"},
+      {{"put", "contacts", "b", "--", "-3"}, "", kOk, ""},
+      {{"get", "contcts", "alice"}, "", kError, "did you mean contacts?"},
+  };
+  for (const auto& m : mistakes) {
+    CommandResult r = pj(m.args, m.stdin_data);
+    std::string what = ::testing::PrintToString(m.args);
+    EXPECT_EQ(r.exit_code, m.exit_code) << what << "\n" << r.describe();
+    EXPECT_TRUE(contains(r.err, m.names)) << what << " should name " << m.names << "\n"
+                                          << r.err;
+    for (const char* text : kLibraryText) {
+      EXPECT_FALSE(contains(r.err, text)) << what << " printed " << text << "\n" << r.err;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace pa_journal

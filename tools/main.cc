@@ -277,9 +277,22 @@ int guarded(const Globals& g, const std::function<int()>& run) {
     g.bar->clear();
     print_error(e.what());
     return kExitCorruption;
+  } catch (const nlohmann::json::exception& e) {
+    // A JSON error no command translated: its reason, without nlohmann's
+    // tag ("[json.exception.type_error.302] ").
+    g.bar->clear();
+    std::string what = e.what();
+    size_t tag = what.find("] ");
+    print_error("unexpected JSON: " +
+                (tag == std::string::npos ? what : what.substr(tag + 2)));
+    return kExitError;
   } catch (const std::exception& e) {
     g.bar->clear();
     print_error(e.what());
+    return kExitError;
+  } catch (...) {  // not a std::exception (a kj::Exception, say)
+    g.bar->clear();
+    print_error("an unexpected failure, with no description of its own");
     return kExitError;
   }
 }

@@ -94,7 +94,12 @@ std::string or_see_help(const std::string& suggestion, const CLI::App& cmd) {
 std::string value_name(const CLI::Option& opt) {
   std::string name = opt.get_type_name();
   size_t colon = name.rfind(':');
-  return colon == std::string::npos ? name : name.substr(colon + 1);
+  if (colon != std::string::npos) name = name.substr(colon + 1);
+  return name == "TEXT" ? "" : name;  // CLI11's word for any text
+}
+
+std::string with_space(const std::string& word) {
+  return word.empty() ? word : " " + word;
 }
 
 bool is_negative_number(const std::string& word) {
@@ -144,7 +149,7 @@ std::string required(CLI::App& app, const CLI::ParseError& e) {
            "' is missing; usage: " + usage(cmd);
   }
   if (opt == nullptr) return cmd.get_name() + " needs " + name + "; usage: " + usage(cmd);
-  return cmd.get_name() + " needs " + name + " " + value_name(*opt) + ": " +
+  return cmd.get_name() + " needs " + name + with_space(value_name(*opt)) + ": " +
          opt->get_description();
 }
 
@@ -153,7 +158,7 @@ std::string missing_value(CLI::App& app, const CLI::ParseError& e) {
   const CLI::Option* opt = option_in_message(app, cmd, e.what());
   if (opt == nullptr)
     return std::string("an option is missing its value; usage: ") + usage(cmd);
-  return opt->get_name() + " needs a value " + value_name(*opt) + ": " +
+  return opt->get_name() + " needs a value" + with_space(value_name(*opt)) + ": " +
          opt->get_description();
 }
 

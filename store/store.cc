@@ -180,9 +180,9 @@ CommitResult Store::Impl::enqueue(std::vector<Operation> ops, std::string origin
   if (!prepare) validate(ops);
   // A restore or an import (prepare) brings back values the store held or
   // the files hold: they are not refused.
-  auto stage = [this, check_config = !prepare](const Record& record) {
+  auto stage = [this, check = check_config && !prepare](const Record& record) {
     auto resolved = state.resolve(record.ops);  // may refuse
-    if (check_config) validate_config(resolved ? *resolved : record.ops);
+    if (check) validate_config(resolved ? *resolved : record.ops);
     std::unique_lock<std::shared_mutex> lock = lock_for_commit();
     if (resolved) {
       state.apply({record.seq, record.time_ns, std::move(*resolved), {}});

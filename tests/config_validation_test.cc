@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "pa_journal/adopt.h"
 #include "pa_journal/config.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/file_storage.h"
@@ -138,6 +139,20 @@ TEST_F(ConfigValidationTest, ConfigManagerSetIsRefusedToo) {
   ConfigManager config(storage);
   EXPECT_THROW(config.set("backup_count", "ten"), InvalidInputError);
   EXPECT_EQ(config.get("backup_count"), 10);  // the default still
+}
+
+// Refusing the app's setting would refuse the whole adoption of its data.
+TEST(ConfigAdoptionTest, AnAdoptionKeepsTheAppsSettingsAsTheyAre) {
+  testing::TempDir tmp;
+  std::string app = tmp / "app";
+  testing::write_files(app, {{"config.json", "[{\"backup_count\": \"ten\"}]\n"},
+                             {"contacts.json", "[{\"name\": \"A\"}]\n"}});
+  adopt_store(app);
+  auto store = Store::open(app);
+  EXPECT_EQ(store->get("config", "backup_count"), R"("ten")");
+  EXPECT_EQ(store->list("contacts").size(), 1u);
+  // Once adopted, a commit is checked as in any store.
+  EXPECT_THROW(store->put("config", "backup_count", "0"), InvalidInputError);
 }
 
 }  // namespace

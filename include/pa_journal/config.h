@@ -7,7 +7,9 @@
 // time_format are the seed's own. Every commit (Store::put, patch, commit,
 // enqueue, and so `pa-journal put`/`patch`/`apply` and the Python module)
 // that leaves one of these settings with a value it does not allow is
-// refused with InvalidInputError and nothing is appended. Other keys are the
+// refused with InvalidInputError and nothing is appended. A point-in-time
+// restore, an import and an adoption take what the store or the files held,
+// unchecked (the store ignores a value it cannot use). Other keys are the
 // application's: kept as they are, and listed by unknown_config_keys.
 #pragma once
 

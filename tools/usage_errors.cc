@@ -153,11 +153,18 @@ std::string required(CLI::App& app, const CLI::ParseError& e) {
          opt->get_description();
 }
 
-std::string missing_value(CLI::App& app, const CLI::ParseError& e) {
+// CLI::ArgumentMismatch: an option without its value, or one given twice
+// ("--dir: At Most 1 required but received 2").
+std::string wrong_count(CLI::App& app, const CLI::ParseError& e) {
   CLI::App& cmd = active(app);
-  const CLI::Option* opt = option_in_message(app, cmd, e.what());
-  if (opt == nullptr)
-    return std::string("an option is missing its value; usage: ") + usage(cmd);
+  std::string message = e.what();
+  const CLI::Option* opt = option_in_message(app, cmd, message);
+  if (opt == nullptr) {
+    return "an option has a wrong number of values; usage: " + usage(cmd);
+  }
+  if (message.find("At Most") != std::string::npos) {
+    return opt->get_name() + " is given more than once: give it once";
+  }
   return opt->get_name() + " needs a value" + with_space(value_name(*opt)) + ": " +
          opt->get_description();
 }
@@ -207,7 +214,7 @@ std::string message_for(CLI::App& app, const CLI::ParseError& e) {
   if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) return extras(app);
   if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr) return required(app, e);
   if (dynamic_cast<const CLI::ArgumentMismatch*>(&e) != nullptr) {
-    return missing_value(app, e);
+    return wrong_count(app, e);
   }
   if (dynamic_cast<const CLI::ValidationError*>(&e) != nullptr ||
       dynamic_cast<const CLI::ConversionError*>(&e) != nullptr) {

@@ -256,8 +256,12 @@ Record decode_payload(std::string_view payload) {
     capnp::FlatArrayMessageReader message(words, limits);
     return read_record(message.getRoot<schema::Record>());
   } catch (const kj::Exception& e) {
-    throw CorruptedDataError(std::string("record payload does not decode: ") +
-                             e.getDescription().cStr());
+    // Cap'n Proto's reason, without its pointers into its own API ("See
+    // capnp::ReaderOptions.").
+    std::string reason = e.getDescription().cStr();
+    size_t see = reason.find(" See capnp::");
+    if (see != std::string::npos) reason.erase(see);
+    throw CorruptedDataError("record payload does not decode as a record: " + reason);
   }
 }
 

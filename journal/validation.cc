@@ -202,13 +202,20 @@ nlohmann::json parse_input_json(std::string_view text, size_t wrapping_levels) {
   }
 }
 
+std::string json_error_reason(const nlohmann::json::exception& e) {
+  std::string what = e.what();
+  size_t tag_end = what.find("] ");
+  if (what.rfind("[json.exception.", 0) == 0 && tag_end != std::string::npos) {
+    what.erase(0, tag_end + 2);
+  }
+  return what;
+}
+
 std::string describe_json_error(const nlohmann::json::exception& e) {
   // nlohmann writes "[json.exception.parse_error.101] parse error at line 1,
   // column 9: syntax error while parsing value - ...": keep its position and
   // its reason, in the store's words.
-  std::string what = e.what();
-  size_t tag_end = what.find("] ");
-  if (tag_end != std::string::npos) what.erase(0, tag_end + 2);
+  std::string what = json_error_reason(e);
   const std::string parse_error = "parse error at ";
   if (what.rfind(parse_error, 0) == 0) {
     size_t reason = what.find(": ");
@@ -253,7 +260,7 @@ nlohmann::json parse_document(std::string_view text) {
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
-    throw CorruptedDataError(std::string("stored document is not JSON: ") + e.what());
+    throw CorruptedDataError("stored document is not JSON: " + describe_json_error(e));
   }
 }
 

@@ -15,6 +15,10 @@ inline constexpr size_t kMaxCollectionNameBytes = 64;
 inline constexpr size_t kMaxKeyBytes = 256;
 inline constexpr size_t kMaxDocumentBytes = 16u << 20;
 
+// What nlohmann says went wrong, without its tag ("[json.exception.type_error.302] "):
+// for an error that is not a parse error (a value of the wrong type, a member
+// that is missing, a string that is not UTF-8).
+std::string json_error_reason(const nlohmann::json::exception& e);
 // The message for JSON that nlohmann refused, without nlohmann's own tag:
 // "invalid JSON at line 3, column 7: syntax error while parsing ...".
 std::string describe_json_error(const nlohmann::json::exception& e);

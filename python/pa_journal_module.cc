@@ -43,7 +43,11 @@ json parse_text(const std::string& text) {
   try {
     return json::parse(text);
   } catch (const json::exception& e) {
-    throw InvalidInputError(std::string("not JSON text: ") + e.what());
+    // Without nlohmann's tag ("[json.exception.parse_error.101] ").
+    std::string what = e.what();
+    size_t tag = what.find("] ");
+    if (what.rfind("[json.", 0) == 0 && tag != std::string::npos) what.erase(0, tag + 2);
+    throw InvalidInputError("not JSON text: " + what);
   }
 }
 

@@ -48,7 +48,7 @@ std::string merge_patch(const std::string* target, const std::string& patch) {
     doc.merge_patch(parse_document(patch));
     return doc.dump();
   } catch (const nlohmann::json::exception& e) {
-    throw CorruptedDataError(std::string("stored JSON does not parse: ") + e.what());
+    throw CorruptedDataError("stored JSON does not parse: " + describe_json_error(e));
   }
 }
 

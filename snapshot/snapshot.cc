@@ -97,7 +97,8 @@ json checked_json(std::string_view text, const std::string& file) {
       throw CorruptedDataError(file + ": manifest checksum mismatch", file);
     }
   } catch (const json::exception& e) {
-    throw CorruptedDataError(file + ": not a valid manifest: " + e.what(), file);
+    throw CorruptedDataError(file + ": not a valid manifest: " + json_error_reason(e),
+                             file);
   }
   return body;
 }
@@ -156,8 +157,8 @@ SnapshotInfo read_checked_body(const json& body, const std::string& file) {
     throw UnusableManifestError(file + ": " + e.what(), file);
   } catch (const json::exception& e) {
     throw UnusableManifestError(
-        file + ": a field of the manifest is missing or has the wrong type (" + e.what() +
-            ")",
+        file + ": a field of the manifest is missing or has the wrong type (" +
+            json_error_reason(e) + ")",
         file);
   }
 }
@@ -362,7 +363,8 @@ SnapshotIntent parse_intent(std::string_view text, const std::string& file) {
     intent.id = body.at("id").get<std::string>();
     intent.files = body.at("files").get<std::vector<std::string>>();
   } catch (const json::exception& e) {
-    throw CorruptedDataError(file + ": not a valid intent: " + e.what(), file);
+    throw CorruptedDataError(file + ": not a valid intent: " + json_error_reason(e),
+                             file);
   }
   for (const auto& name : intent.files) check_plain_name(name);
   return intent;

@@ -41,14 +41,20 @@
 #include "pa_journal/time.h"
 #include "snapshot/list_file.h"
 #include "snapshot/seed_layout.h"
+#include "store/store_impl.h"
 
 namespace pa_journal {
 
 // The one way in to Store::open_unchecked: adoption opens the directory
 // that every other writable open refuses.
 struct AdoptionAccess {
+  // The app's settings are adopted as the app left them, allowed or not: the
+  // store ignores a value it cannot use, and refusing it would refuse the
+  // whole adoption.
   static std::unique_ptr<Store> open(const std::string& dir, Options options) {
-    return Store::open_unchecked(dir, std::move(options));
+    std::unique_ptr<Store> store = Store::open_unchecked(dir, std::move(options));
+    store->impl_->check_config = false;
+    return store;
   }
 };
 

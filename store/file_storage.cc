@@ -314,7 +314,7 @@ std::string serialize_for_storage(const json& data) {
   try {
     return data.dump(2, ' ', /*ensure_ascii=*/false);
   } catch (const json::exception& e) {
-    throw InvalidInputError(std::string("data cannot be serialised: ") + e.what());
+    throw InvalidInputError("data cannot be serialised: " + json_error_reason(e));
   }
 }
 

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "journal/validation.h"
+#include "pa_journal/config.h"
 #include "pa_journal/file_system.h"
 #include "pa_journal/time.h"
 #include "pa_journal/time_travel.h"
@@ -42,6 +43,16 @@ void validate(std::vector<Operation>& ops) {
       op.document.clear();
     } else {
       canonicalise_json(&op.document);
+    }
+  }
+}
+
+// Refuses a commit that leaves a known config setting with a value it does
+// not allow (pa_journal/config.h). ops: as they apply, patches resolved.
+void validate_config(const std::vector<Operation>& ops) {
+  for (const auto& op : ops) {
+    if (op.kind == OpKind::kPut && op.collection == kConfigCollection) {
+      validate_config_value(op.key, op.document);
     }
   }
 }
@@ -176,8 +187,11 @@ CommitResult Store::Impl::enqueue(std::vector<Operation> ops, std::string origin
                                   const JournalWriter::Prepare& prepare) {
   if (!writer) throw StorageError("store " + dir + " is open read-only");
   if (!prepare) validate(ops);
-  auto stage = [this](const Record& record) {
+  // A restore or an import (prepare) brings back values the store held or
+  // the files hold: they are not refused.
+  auto stage = [this, check = check_config && !prepare](const Record& record) {
     auto resolved = state.resolve(record.ops);  // may refuse
+    if (check) validate_config(resolved ? *resolved : record.ops);
     std::unique_lock<std::shared_mutex> lock = lock_for_commit();
     if (resolved) {
       state.apply({record.seq, record.time_ns, std::move(*resolved), {}});

@@ -38,6 +38,9 @@ struct Store::Impl {
   std::mutex capture_mu;  // one capture of the state at a time
   std::unique_ptr<JournalWriter> writer;
   std::unique_ptr<Compactor> compactor;  // after writer: destroyed before it
+  // Commits are refused if they leave a config setting with a value it does
+  // not allow (pa_journal/config.h); an adoption takes the app's as they are.
+  bool check_config = true;
 
   std::unique_lock<std::shared_mutex> lock_for_commit();
   CommitResult enqueue(std::vector<Operation> ops, std::string origin,

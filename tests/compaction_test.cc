@@ -257,10 +257,11 @@ TEST(CompactionTest, ConfigBackupCountOverridesTheOption) {
   }
   EXPECT_EQ(snapshots_of(dir.path()).size(), 5u);
 
-  // Not a positive integer: ignored.
-  store->put("config", "backup_count", "0");
+  // Not a positive integer: refused (pa_journal/config.h), so the option
+  // still applies.
+  EXPECT_THROW(store->put("config", "backup_count", "0"), InvalidInputError);
   store->compact();
-  store->put("config", "backup_count", R"("2")");
+  EXPECT_THROW(store->put("config", "backup_count", R"("2")"), InvalidInputError);
   store->compact();
   EXPECT_EQ(snapshots_of(dir.path()).size(), 5u);
 }

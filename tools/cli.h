@@ -85,6 +85,11 @@ int run_put(const Globals& g, OpKind kind, const std::string& collection,
 int run_get(const Globals& g, const std::string& collection, const std::string& key,
             const std::string& at);
 int run_list(const Globals& g, const std::string& collection, const std::string& at);
+// Each collection with its number of documents and the bytes of their JSON.
+int run_collections(const Globals& g);
+// "no collection 'C' in the store; did you mean D?" if the store (read-only)
+// has no collection C, else "" (also when there is no store to look in).
+std::string missing_collection(const Globals& g, const std::string& collection);
 Collections state_at_arg(const Globals& g, const std::string& at);
 struct RestoreArgs {
   std::string at, out;

@@ -131,8 +131,10 @@ int run_get(const Globals& g, const std::string& collection, const std::string& 
     }
   }
   if (!doc) {
+    std::string missing = missing_collection(g, collection);
     throw NotFoundError("no document " + collection + "/" + key +
-                        (at.empty() ? "" : " at " + at));
+                        (at.empty() ? "" : " at " + at) +
+                        (missing.empty() ? "" : ": " + missing));
   }
   std::cout << (g.json ? *doc : parse_document(*doc).dump(2)) << "\n";
   return kExitOk;
@@ -150,6 +152,18 @@ std::string utf8_prefix(const std::string& text, size_t bytes) {
   return text.substr(0, bytes);
 }
 
+// An empty listing is not an error (a collection that does not exist is an
+// empty one to the API, and a script may list one before its first put); a
+// mistyped name is pointed out on stderr all the same.
+void print_empty_listing(const Globals& g, const std::string& collection) {
+  std::string missing = missing_collection(g, collection);
+  if (!missing.empty()) {
+    std::cerr << "(" << missing << ")\n";
+  } else if (!g.json) {
+    std::cerr << "(no documents in " << collection << ")\n";
+  }
+}
+
 }  // namespace
 
 int run_list(const Globals& g, const std::string& collection, const std::string& at) {
@@ -158,6 +172,7 @@ int run_list(const Globals& g, const std::string& collection, const std::string&
     json out = json::object();
     for (const auto& [key, doc] : docs) out[key] = parse_document(doc);
     print_json(out);
+    if (docs.empty()) print_empty_listing(g, collection);
     return kExitOk;
   }
   size_t width = 3;
@@ -166,7 +181,7 @@ int run_list(const Globals& g, const std::string& collection, const std::string&
     std::string shown = doc.size() > 70 ? utf8_prefix(doc, 67) + "..." : doc;
     std::cout << key << std::string(width - key.size() + 2, ' ') << shown << "\n";
   }
-  if (docs.empty()) std::cerr << "(no documents in " << collection << ")\n";
+  if (docs.empty()) print_empty_listing(g, collection);
   return kExitOk;
 }
 

@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <iostream>
 
+#include "pa_journal/config.h"
+#include "pa_journal/errors.h"
 #include "pa_journal/inspect.h"
 #include "pa_journal/time.h"
 #include "tools/cli.h"
@@ -11,7 +13,23 @@ namespace {
 
 using nlohmann::json;
 
-json summary_json(const std::string& dir, const JournalSummary& s) {
+// The keys of the collection "config" that are not settings the store knows
+// (pa_journal/config.h): the application's, or mistyped. Read in salvage
+// mode, so that a damaged store still has its summary; none if it cannot
+// be read at all.
+std::vector<std::string> unknown_keys(const Globals& g) {
+  Options options = read_options(g);
+  options.read_only = true;
+  options.recovery = RecoveryMode::kSalvage;
+  try {
+    return unknown_config_keys(*Store::open(store_dir(g), options));
+  } catch (const StorageError&) {
+    return {};
+  }
+}
+
+json summary_json(const std::string& dir, const JournalSummary& s,
+                  const std::vector<std::string>& unknown) {
   json segments = json::array();
   for (const auto& seg : s.segments) {
     segments.push_back(
@@ -51,7 +69,8 @@ json summary_json(const std::string& dir, const JournalSummary& s) {
           {"window", window},
           {"commits_per_collection", collections},
           {"known_losses", losses},
-          {"damage", damage}};
+          {"damage", damage},
+          {"unknown_config_keys", unknown}};
 }
 
 // Commits per hour over the journal's span, or per day past two days.
@@ -71,7 +90,8 @@ std::string histogram(const JournalSummary& s, std::string* unit) {
   return sparkline(counts);
 }
 
-void print_summary(const std::string& dir, const JournalSummary& s) {
+void print_summary(const std::string& dir, const JournalSummary& s,
+                   const std::vector<std::string>& unknown) {
   std::cout << "store        " << dir << "\n"
             << "segments     " << s.segments.size() << " (" << human_size(s.bytes)
             << ")\n"
@@ -103,6 +123,11 @@ void print_summary(const std::string& dir, const JournalSummary& s) {
     std::cout << "lost         seq " << from << ".." << to << " (marked by a salvage)\n";
   }
   for (const auto& d : s.damage) std::cout << "damage       " << d.describe() << "\n";
+  if (!unknown.empty()) {
+    std::cout << "config       unknown keys (kept, not read by the store):";
+    for (const auto& key : unknown) std::cout << " " << key;
+    std::cout << "\n";
+  }
 }
 
 int list_records(const Globals& g, const InspectArgs& args) {
@@ -114,9 +139,11 @@ int list_records(const Globals& g, const InspectArgs& args) {
   filter.from_seq = args.from_seq;
   filter.limit = args.limit;
   json all = json::array();
+  uint64_t listed = 0;
   read_records(
       store_dir(g), filter,
       [&](const Record& r) {
+        ++listed;
         if (g.json) {
           all.push_back(record_json(r));
           return;
@@ -130,6 +157,11 @@ int list_records(const Globals& g, const InspectArgs& args) {
       },
       read_options(g));
   if (g.json) print_json(all);
+  // No records is a valid answer to a filter; a mistyped name is pointed out.
+  if (listed == 0 && filter.collection) {
+    std::string missing = missing_collection(g, *filter.collection);
+    if (!missing.empty()) std::cerr << "(" << missing << ")\n";
+  }
   return kExitOk;
 }
 
@@ -139,10 +171,11 @@ int run_inspect(const Globals& g, const InspectArgs& args) {
   if (args.records) return list_records(g, args);
   std::string dir = store_dir(g);
   JournalSummary s = inspect_journal(dir, read_options(g));
+  std::vector<std::string> unknown = unknown_keys(g);
   if (g.json) {
-    print_json(summary_json(dir, s));
+    print_json(summary_json(dir, s, unknown));
   } else {
-    print_summary(dir, s);
+    print_summary(dir, s, unknown);
   }
   return kExitOk;
 }

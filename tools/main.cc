@@ -12,6 +12,7 @@
 #include "tools/cli.h"
 #include "tools/cli_checks.h"
 #include "tools/progress.h"
+#include "tools/usage_errors.h"
 
 namespace pa_journal::cli {
 namespace {
@@ -128,6 +129,12 @@ void add_document_commands(CLI::App& app, Args& a, std::function<int()>& run) {
       ->check(time_text());
   list->callback([&] { run = [&] { return run_list(g, a.collection, a.at); }; });
   describe_times(list, true);
+  auto* collections =
+      command(app, "collections",
+              "the collections, each with its number of documents and their size (the "
+              "bytes of the documents' compact JSON)",
+              "pa-journal collections --json");
+  collections->callback([&] { run = [&] { return run_collections(g); }; });
 }
 
 void add_journal_commands(CLI::App& app, Args& a, std::function<int()>& run) {
@@ -311,9 +318,22 @@ int guarded(const Globals& g, const std::function<int()>& run) {
     g.bar->clear();
     print_error(e.what());
     return kExitCorruption;
+  } catch (const nlohmann::json::exception& e) {
+    // A JSON error no command translated: its reason, without nlohmann's
+    // tag ("[json.exception.type_error.302] ").
+    g.bar->clear();
+    std::string what = e.what();
+    size_t tag = what.find("] ");
+    print_error("unexpected JSON: " +
+                (tag == std::string::npos ? what : what.substr(tag + 2)));
+    return kExitError;
   } catch (const std::exception& e) {
     g.bar->clear();
     print_error(e.what());
+    return kExitError;
+  } catch (...) {  // not a std::exception (a kj::Exception, say)
+    g.bar->clear();
+    print_error("an unexpected failure, with no description of its own");
     return kExitError;
   }
 }
@@ -345,16 +365,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    // A first word that names no command reaches CLI11 as a stray argument,
-    // which it reports only as "A subcommand is required": name the word.
-    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr &&
-        app.get_subcommands().empty() && !app.remaining().empty()) {
-      print_error("unknown command '" + app.remaining().front() +
-                  "'; see pa-journal --help");
-      return kExitUsage;
-    }
-    int code = app.exit(e);
-    return code == 0 ? kExitOk : kExitUsage;
+    return report_parse_error(app, e);
   }
   args.globals.bar =
       std::make_shared<ProgressBar>(!args.globals.no_progress, STDERR_FILENO);

@@ -96,7 +96,11 @@ int run_restore(const Globals& g, const RestoreArgs& args) {
 
 int run_history(const Globals& g, const std::string& collection, const std::string& key) {
   auto versions = document_history(store_dir(g), collection, key, read_options(g));
-  if (versions.empty()) throw NotFoundError("no history for " + collection + "/" + key);
+  if (versions.empty()) {
+    std::string missing = missing_collection(g, collection);
+    throw NotFoundError("no history for " + collection + "/" + key +
+                        (missing.empty() ? "" : ": " + missing));
+  }
   if (g.json) {
     json out = json::array();
     for (const auto& v : versions) {

@@ -143,7 +143,8 @@ nlohmann::json recover_from_corruption(FileStorage& storage, const std::string& 
 // record count, no timer), whatever get() reports from the defaults. So
 // save_config() on a fresh store, which stores every default, starts a
 // 60-second timer; with backup_count 10 that keeps restorable history to the
-// last ten timed backups.
+// last ten timed backups. A value a setting does not allow is refused by set(),
+// save_config() and save() with InvalidInputError (pa_journal/config.h).
 //
 // Thread-safety: none of its own (its copy of the settings is a plain
 // member): use one ConfigManager from one thread at a time. Each set() and

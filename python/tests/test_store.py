@@ -120,3 +120,13 @@ def test_damage_in_the_middle_of_the_journal_raises_corrupted_data_error(tmp_pat
     assert caught.value.file.endswith(segments[0].name)
     assert 0 < caught.value.offset <= middle
     assert 0 < caught.value.seq < 20
+
+
+def test_a_bad_config_value_is_refused_and_nothing_appended(store):
+    before = store.last_seq()
+    for bad in ("ten", -3, 0.5, 0):
+        with pytest.raises(InvalidInputError, match="config backup_count must be"):
+            store.put("config", "backup_count", bad)
+    assert store.last_seq() == before
+    store.put("config", "theme", "dark")  # the application's own key: kept
+    assert store.get("config", "theme") == "dark"

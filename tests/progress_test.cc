@@ -12,8 +12,10 @@
 #include <thread>
 #include <vector>
 
+#include "pa_journal/backup.h"
 #include "pa_journal/inspect.h"
 #include "pa_journal/store.h"
+#include "pa_journal/time_travel.h"
 #include "tests/run_command.h"
 #include "tests/test_util.h"
 
@@ -66,6 +68,8 @@ struct Recorder {
 
 // The contract of progress.h for one completed run.
 void expect_complete_run(const std::vector<Event>& run, const std::string& unit) {
+  // At most one report per hundredth of the total, besides the first and last.
+  EXPECT_LE(run.size(), 102u) << run.front().task;
   ASSERT_FALSE(run.empty());
   SCOPED_TRACE(run.front().task);
   EXPECT_EQ(run.front().done, 0u);
@@ -79,6 +83,20 @@ void expect_complete_run(const std::vector<Event>& run, const std::string& unit)
     previous = e.done;
   }
   EXPECT_EQ(run.back().done, run.back().total) << "a completed task ends at its total";
+}
+
+// A completed run that moved as it went: at least min_steps distinct values
+// strictly between 0 and the total, in increasing order.
+void expect_moving_run(const std::vector<Event>& run, const std::string& unit,
+                       size_t min_steps = 5) {
+  expect_complete_run(run, unit);
+  std::vector<uint64_t> between;
+  for (const Event& e : run) {
+    if (e.done > 0 && e.done < e.total) between.push_back(e.done);
+  }
+  EXPECT_GE(between.size(), min_steps) << run.front().task << ": only " << between.size()
+                                       << " reports between 0 and the total";
+  for (size_t i = 1; i < between.size(); ++i) EXPECT_LT(between[i - 1], between[i]);
 }
 
 uint64_t journal_bytes(const std::string& dir) {
@@ -215,7 +233,7 @@ TEST_F(ProgressTest, ImportCountsTheBytesReadThenCompacts) {
   expect_complete_run(recorder.runs_of("compact").at(0), "documents");
 }
 
-TEST_F(ProgressTest, ReplayStoreAndExportStoreReportTheirReplay) {
+TEST_F(ProgressTest, ReplayStoreAndExportStoreReportTheirReplayAndExportTheWrites) {
   {
     auto store = Store::open(dir, quiet_options());
     fill(*store, 0, 5000);
@@ -228,8 +246,9 @@ TEST_F(ProgressTest, ReplayStoreAndExportStoreReportTheirReplay) {
   expect_complete_run(recorder.events, "bytes");
   recorder.events.clear();
   export_store(dir, tmp / "export", std::nullopt, options);
-  ASSERT_EQ(recorder.tasks(), (std::vector<std::string>{"replay"}));
-  expect_complete_run(recorder.events, "bytes");
+  ASSERT_EQ(recorder.tasks(), (std::vector<std::string>{"replay", "export"}));
+  expect_complete_run(recorder.runs_of("replay").at(0), "bytes");
+  expect_complete_run(recorder.runs_of("export").at(0), "documents");
 }
 
 TEST_F(ProgressTest, BackgroundCompactionNeverReports) {
@@ -248,6 +267,172 @@ TEST_F(ProgressTest, BackgroundCompactionNeverReports) {
   ASSERT_FALSE(list_backups(dir).empty()) << "no background compaction happened";
   store.reset();
   EXPECT_TRUE(recorder.events.empty()) << recorder.events.front().task;
+}
+
+// A store whose work fits in one file of each kind: one collection, one
+// snapshot file, one journal segment, so that only reports within a file
+// can show the work moving.
+class ProgressWithinAFileTest : public ProgressTest {
+ protected:
+  Options one_segment_options() const {
+    Options options = quiet_options();
+    options.segment_bytes = 64 << 20;
+    return options;
+  }
+  void fill_one_collection(Store& store, int first, int n) {
+    for (int i = first; i < first + n; ++i) {
+      store.put("contacts", "c" + std::to_string(i),
+                R"({"name":"Contact )" + std::to_string(i) + R"(","phone":"555-0100"})");
+    }
+  }
+  // Runs of task after fn, with progress reported to a recorder.
+  template <typename Fn>
+  std::vector<std::vector<Event>> runs_of(const std::string& task, Fn fn) {
+    Recorder recorder;
+    Options options = one_segment_options();
+    options.progress = recorder.fn();
+    fn(options);
+    return recorder.runs_of(task);
+  }
+};
+
+TEST_F(ProgressWithinAFileTest, ReplayMovesWithinOneSegment) {
+  {
+    auto store = Store::open(dir, one_segment_options());
+    fill_one_collection(*store, 0, 5000);
+  }
+  ASSERT_EQ(testing::segment_count(dir), 1u);
+  auto runs = runs_of("replay", [&](const Options& o) { Store::open(dir, o); });
+  ASSERT_EQ(runs.size(), 1u);
+  expect_moving_run(runs[0], "bytes", 20);
+}
+
+TEST_F(ProgressWithinAFileTest, LoadSnapshotMovesWithinOneCollectionFile) {
+  {
+    auto store = Store::open(dir, one_segment_options());
+    fill_one_collection(*store, 0, 5000);
+    store->compact();
+  }
+  ASSERT_EQ(list_backups(dir).at(0).files.size(), 1u);
+  auto runs = runs_of("load snapshot", [&](const Options& o) { Store::open(dir, o); });
+  ASSERT_EQ(runs.size(), 1u);
+  expect_moving_run(runs[0], "bytes", 20);
+}
+
+TEST_F(ProgressWithinAFileTest, CompactMovesWithinOneCollection) {
+  {
+    auto store = Store::open(dir, one_segment_options());
+    fill_one_collection(*store, 0, 5000);
+  }
+  auto runs =
+      runs_of("compact", [&](const Options& o) { Store::open(dir, o)->compact(); });
+  ASSERT_EQ(runs.size(), 1u);
+  expect_moving_run(runs[0], "documents", 20);
+  EXPECT_EQ(runs[0].back().total, 5000u);
+}
+
+TEST_F(ProgressWithinAFileTest, VerifyMovesThroughTheSegmentAndThenTheSnapshot) {
+  {
+    auto store = Store::open(dir, one_segment_options());
+    fill_one_collection(*store, 0, 5000);
+    store->compact();
+  }
+  auto runs = runs_of("verify", [&](const Options& o) { verify_store(dir, o); });
+  ASSERT_EQ(runs.size(), 1u);
+  expect_moving_run(runs[0], "bytes", 20);
+  // Steps within the journal and within the snapshot file, not only at the
+  // boundary between them.
+  const uint64_t journal = journal_bytes(dir);
+  size_t in_journal = 0, in_snapshot = 0;
+  for (const Event& e : runs[0]) {
+    in_journal += e.done > 0 && e.done < journal;
+    in_snapshot += e.done > journal && e.done < e.total;
+  }
+  EXPECT_GE(in_journal, 5u);
+  EXPECT_GE(in_snapshot, 5u);
+}
+
+TEST_F(ProgressWithinAFileTest, ImportMovesWithinOneExportFile) {
+  {
+    auto source = Store::open(tmp / "source", one_segment_options());
+    fill_one_collection(*source, 0, 5000);
+    source->export_to(tmp / "export");
+  }
+  auto runs = runs_of("import", [&](const Options& o) {
+    Store::open(dir, o)->import_from(tmp / "export");
+  });
+  ASSERT_EQ(runs.size(), 1u);
+  expect_moving_run(runs[0], "bytes", 20);
+}
+
+TEST_F(ProgressWithinAFileTest, ExportReportsTheDocumentsItWrites) {
+  {
+    auto store = Store::open(dir, one_segment_options());
+    fill_one_collection(*store, 0, 5000);
+  }
+  auto runs = runs_of("export", [&](const Options& o) {
+    export_store(dir, tmp / "export", std::nullopt, o);
+  });
+  ASSERT_EQ(runs.size(), 1u);
+  expect_moving_run(runs[0], "documents", 20);
+  EXPECT_EQ(runs[0].back().total, 5000u);
+  auto from_store = runs_of("export", [&](const Options& o) {
+    Store::open(dir, o)->export_to(tmp / "export2");
+  });
+  ASSERT_EQ(from_store.size(), 1u);
+  expect_moving_run(from_store[0], "documents", 20);
+}
+
+TEST_F(ProgressWithinAFileTest, RestoreOutReplaysToTheTimeThenWritesTheState) {
+  int64_t t = 0;
+  {
+    auto store = Store::open(dir, one_segment_options());
+    fill_one_collection(*store, 0, 5000);
+    t = store->put("notes", "later", R"({"text":"after t"})").time_ns - 1;
+  }
+  Recorder recorder;
+  Options options = one_segment_options();
+  options.progress = recorder.fn();
+  write_state(tmp / "out", state_at(dir, t, options), false, options);
+  EXPECT_EQ(recorder.tasks(), (std::vector<std::string>{"replay", "write state"}));
+  expect_moving_run(recorder.runs_of("replay").at(0), "bytes", 20);
+  auto written = recorder.runs_of("write state").at(0);
+  expect_moving_run(written, "documents", 20);
+  EXPECT_EQ(written.back().total, 5000u);
+}
+
+TEST_F(ProgressWithinAFileTest, ReplayOutWritesTheStateAfterTheReplay) {
+  {
+    auto store = Store::open(dir, one_segment_options());
+    fill_one_collection(*store, 0, 5000);
+  }
+  Recorder recorder;
+  Options options = one_segment_options();
+  options.progress = recorder.fn();
+  replay_store(dir, options, std::nullopt, tmp / "out");
+  EXPECT_EQ(recorder.tasks(), (std::vector<std::string>{"replay", "write state"}));
+  expect_moving_run(recorder.runs_of("write state").at(0), "documents", 20);
+}
+
+TEST_F(ProgressTest, BackupMovesAsItCopiesThenVerifiesTheCopy) {
+  {
+    auto store = Store::open(dir, quiet_options());
+    fill(*store, 0, 3000);
+    store->compact();
+    fill(*store, 3000, 3000);
+  }
+  Recorder recorder;
+  Options options;
+  options.progress = recorder.fn();
+  backup_store(dir, tmp / "copy", options);
+  EXPECT_EQ(recorder.tasks(), (std::vector<std::string>{"backup", "verify"}));
+  auto backup = recorder.runs_of("backup").at(0);
+  expect_moving_run(backup, "bytes", 3);
+  // The snapshot and the segments from the one that holds the seq after it.
+  uint64_t snapshots = list_backups(dir).at(0).bytes;
+  EXPECT_GT(backup.back().total, snapshots);
+  EXPECT_LT(backup.back().total, journal_bytes(dir) + snapshots);
+  expect_moving_run(recorder.runs_of("verify").at(0), "bytes", 5);
 }
 
 // ---------------------------------------------------------------- the bars

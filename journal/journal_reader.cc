@@ -47,6 +47,12 @@ class Scanner {
   ScanReport run();
 
  private:
+  // Whether segment index holds only records at or before after_seq_ (the
+  // next one starts at or before after_seq_ + 1): it is not read.
+  bool wholly_covered(size_t index) const {
+    const auto& segments = report_.segments;
+    return index + 1 < segments.size() && segments[index + 1].first_seq <= after_seq_ + 1;
+  }
   // Returns false when the scan must stop at this segment.
   bool scan_segment(size_t index);
   bool deliver(size_t index, const Frame& frame);
@@ -73,8 +79,8 @@ class Scanner {
   ScanReport report_;
   uint64_t expected_ = 0;           // next sequence number in the chain, 0 before any
   size_t open_corruption_ = kNone;  // salvage: damage awaiting its lost range
-  // Progress: bytes of the segments before the current one, and the ticker
-  // of the whole scan (made once the segments are listed).
+  // Progress: bytes of the segments read before the current one, and the
+  // ticker of the whole scan (made once the segments are listed).
   ProgressTick progress_;
   ProgressTicker ticker_;
   uint64_t done_bytes_ = 0;
@@ -87,14 +93,17 @@ ScanReport Scanner::run() {
     return report_;
   }
   report_.segments = list_segments(fs_, dir_);
-  for (const auto& segment : report_.segments) report_.bytes += segment.bytes;
   const auto& segments = report_.segments;
-  ticker_ = ProgressTicker(progress_, report_.bytes);
+  uint64_t to_read = 0;  // progress counts the segments the scan reads
+  for (size_t i = 0; i < segments.size(); ++i) {
+    report_.bytes += segments[i].bytes;
+    if (!wholly_covered(i)) to_read += segments[i].bytes;
+  }
+  ticker_ = ProgressTicker(progress_, to_read);
   ticker_.start();
   for (size_t i = 0; i < segments.size(); ++i) {
-    bool wholly_covered =
-        i + 1 < segments.size() && segments[i + 1].first_seq <= after_seq_ + 1;
-    bool go_on = wholly_covered || scan_segment(i);
+    if (wholly_covered(i)) continue;
+    bool go_on = scan_segment(i);
     done_bytes_ += segments[i].bytes;
     ticker_.update(done_bytes_);
     if (!go_on) break;

@@ -35,8 +35,8 @@ struct Progress {
   // What is being done, and what done/total count:
   //   "load snapshot"  bytes of snapshot files read and parsed (open, replay,
   //                    export, state_at)
-  //   "replay"         bytes of journal segments (open, replay, export,
-  //                    state_at)
+  //   "replay"         bytes of the journal segments read: those after the
+  //                    snapshot loaded (open, replay, export, state_at)
   //   "verify"         bytes of journal segments, then of snapshot files
   //                    (verify_store; backup_store checking its copy)
   //   "compact"        documents written to the snapshot (the readable state

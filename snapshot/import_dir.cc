@@ -64,9 +64,11 @@ struct Reading {
 };
 
 // A NAME.json given as it is: an object of documents or a list file.
+// checked, if set, hears about how many bytes of text are checked so far
+// (of an object, as its documents are: each counts for an equal share).
 ImportedCollection parse_json_file(const std::string& shown,
-                                   const std::string& collection,
-                                   const std::string& text) {
+                                   const std::string& collection, const std::string& text,
+                                   const ProgressCount& checked = nullptr) {
   try {
     validate_collection_name(collection);
     json value = parse_input_json(text, /*wrapping_levels=*/1);
@@ -85,9 +87,12 @@ ImportedCollection parse_json_file(const std::string& shown,
                               "or a list");
     }
     ImportedCollection out;
+    const uint64_t n = value.size();
     for (const auto& [key, doc] : value.items()) {
       validate_key(key);
       out.documents.emplace(key, dump_element(doc, "the document '" + key + "'"));
+      if (checked && out.documents.size() % kDocumentsPerProgress == 0)
+        checked(text.size() * out.documents.size() / n);
     }
     return out;
   } catch (const InvalidInputError& e) {
@@ -250,7 +255,8 @@ void read_json_files(FileSystem& fs, const std::string& dir, ImportSource& out,
     } else {
       std::string text = read_plain_file(fs, path);
       out.collections[collection_of(name)] =
-          parse_json_file(path, collection_of(name), text);
+          parse_json_file(path, collection_of(name), text,
+                          [&reading](uint64_t bytes) { reading.within(bytes); });
       reading.read(text.size());
     }
   }

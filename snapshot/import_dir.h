@@ -61,8 +61,8 @@ struct ImportSource {
 // (without accept_edits; the message says how to import it all the same).
 // progress, if set, gets bytes of the directory's NAME.json files (its
 // manifest.json too) read and checked, as a ProgressTicker reports them
-// (journal/progress_ticker.h): within an export's files as their documents
-// are checked, after each file otherwise.
+// (journal/progress_ticker.h): within a file as its documents are checked
+// (a list file, or one added to an export by hand: after it).
 ImportSource read_import_dir(FileSystem& fs, const std::string& dir, bool accept_edits,
                              const ProgressTick& progress = nullptr);
 

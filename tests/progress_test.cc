@@ -387,6 +387,19 @@ TEST_F(ProgressWithinAFileTest, ImportMovesWithinOneExportFile) {
   expect_moving_run(runs[0], "bytes", 20);
 }
 
+TEST_F(ProgressWithinAFileTest, ImportMovesWithinOnePlainJsonFile) {
+  nlohmann::json contacts = nlohmann::json::object();
+  for (int i = 0; i < 5000; ++i)
+    contacts["c" + std::to_string(i)] = {{"name", "Contact " + std::to_string(i)}};
+  std::filesystem::create_directories(tmp / "plain");
+  testing::write_bytes(tmp / "plain/contacts.json", contacts.dump(2));
+  auto runs = runs_of("import", [&](const Options& o) {
+    Store::open(dir, o)->import_from(tmp / "plain");
+  });
+  ASSERT_EQ(runs.size(), 1u);
+  expect_moving_run(runs[0], "bytes", 20);
+}
+
 TEST_F(ProgressWithinAFileTest, ExportReportsTheDocumentsItWrites) {
   {
     auto store = Store::open(dir, one_segment_options());

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "journal/progress_ticker.h"
 #include "pa_journal/backup.h"
 #include "pa_journal/inspect.h"
 #include "pa_journal/store.h"
@@ -289,6 +290,37 @@ TEST_F(ProgressTest, BackgroundCompactionNeverReports) {
   ASSERT_FALSE(list_backups(dir).empty()) << "no background compaction happened";
   store.reset();
   EXPECT_TRUE(recorder.events.empty()) << recorder.events.front().task;
+}
+
+TEST(ProgressTickerTest, ReportsZeroThenOncePerHundredthThenTheTotal) {
+  std::vector<uint64_t> reported;
+  ProgressTicker ticker([&](uint64_t done, uint64_t) { reported.push_back(done); },
+                        10000);
+  ticker.start();
+  for (uint64_t done = 1; done <= 9999; ++done) ticker.update(done);
+  ticker.finish();
+  std::vector<uint64_t> expected;
+  for (uint64_t done = 0; done <= 10000; done += 100) expected.push_back(done);
+  EXPECT_EQ(reported, expected);
+}
+
+TEST(ProgressTickerTest, DoneNeverGoesBackNorPastTheTotal) {
+  std::vector<uint64_t> reported;
+  ProgressTicker ticker([&](uint64_t done, uint64_t) { reported.push_back(done); }, 10);
+  ticker.start();
+  ticker.update(5);
+  ticker.update(3);   // ignored
+  ticker.update(50);  // capped at the total
+  ticker.finish();    // the total was the last report already
+  EXPECT_EQ(reported, (std::vector<uint64_t>{0, 5, 10}));
+}
+
+TEST(ProgressTickerTest, AnEmptyTaskReportsItsZeroTotalOnce) {
+  std::vector<uint64_t> reported;
+  ProgressTicker ticker([&](uint64_t done, uint64_t) { reported.push_back(done); }, 0);
+  ticker.start();
+  ticker.finish();
+  EXPECT_EQ(reported, (std::vector<uint64_t>{0}));
 }
 
 // A store whose work fits in one file of each kind: one collection, one

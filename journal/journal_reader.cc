@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "journal/format.h"
+#include "journal/progress_ticker.h"
 #include "journal/record_codec.h"
 #include "journal/segment_reader.h"
 #include "pa_journal/errors.h"
@@ -41,11 +42,17 @@ class Scanner {
         sink_(sink),
         after_seq_(after_seq),
         from_start_(from_start) {}
-  void set_progress(const ProgressTick* progress) { progress_ = progress; }
+  void set_progress(const ProgressTick& progress) { progress_ = progress; }
 
   ScanReport run();
 
  private:
+  // Whether segment index holds only records at or before after_seq_ (the
+  // next one starts at or before after_seq_ + 1): it is not read.
+  bool wholly_covered(size_t index) const {
+    const auto& segments = report_.segments;
+    return index + 1 < segments.size() && segments[index + 1].first_seq <= after_seq_ + 1;
+  }
   // Returns false when the scan must stop at this segment.
   bool scan_segment(size_t index);
   bool deliver(size_t index, const Frame& frame);
@@ -72,41 +79,37 @@ class Scanner {
   ScanReport report_;
   uint64_t expected_ = 0;           // next sequence number in the chain, 0 before any
   size_t open_corruption_ = kNone;  // salvage: damage awaiting its lost range
-  // Progress: bytes of the segments before the current one, records since the
-  // last report.
-  const ProgressTick* progress_ = nullptr;
+  // Progress: bytes of the segments read before the current one, and the
+  // ticker of the whole scan (made once the segments are listed).
+  ProgressTick progress_;
+  ProgressTicker ticker_;
   uint64_t done_bytes_ = 0;
-  uint64_t unreported_ = 0;
-  bool ticked_ = false;
-  uint64_t last_tick_ = 0;
-  void tick(uint64_t done) {
-    if (!progress_ || !*progress_ || (ticked_ && done == last_tick_)) return;
-    ticked_ = true;
-    last_tick_ = done;
-    (*progress_)(done, report_.bytes);
-  }
   std::optional<std::pair<size_t, Damage>> deferred_;  // segment index, damage
 };
 
 ScanReport Scanner::run() {
   if (!fs_.exists(dir_)) {
-    tick(0);
+    ProgressTicker(progress_, 0).start();
     return report_;
   }
   report_.segments = list_segments(fs_, dir_);
-  for (const auto& segment : report_.segments) report_.bytes += segment.bytes;
   const auto& segments = report_.segments;
-  tick(0);
+  uint64_t to_read = 0;  // progress counts the segments the scan reads
   for (size_t i = 0; i < segments.size(); ++i) {
-    bool wholly_covered =
-        i + 1 < segments.size() && segments[i + 1].first_seq <= after_seq_ + 1;
-    bool go_on = wholly_covered || scan_segment(i);
+    report_.bytes += segments[i].bytes;
+    if (!wholly_covered(i)) to_read += segments[i].bytes;
+  }
+  ticker_ = ProgressTicker(progress_, to_read);
+  ticker_.start();
+  for (size_t i = 0; i < segments.size(); ++i) {
+    if (wholly_covered(i)) continue;
+    bool go_on = scan_segment(i);
     done_bytes_ += segments[i].bytes;
-    tick(done_bytes_);
+    ticker_.update(done_bytes_);
     if (!go_on) break;
   }
   settle_deferred(UINT64_MAX);  // at the end, nothing shows it was covered
-  tick(report_.bytes);
+  ticker_.finish();
   report_.next_seq = expected_ != 0 ? expected_ : after_seq_ + 1;
   return report_;
 }
@@ -146,10 +149,7 @@ bool Scanner::scan_segment(size_t index) {
   while (reader.next(&frame)) {
     if (!drain(index, collector)) return false;
     if (!deliver(index, frame)) return false;
-    if (++unreported_ == kProgressRecords) {
-      unreported_ = 0;
-      tick(done_bytes_ + std::min<uint64_t>(frame.end, info.bytes));
-    }
+    ticker_.update(done_bytes_ + std::min<uint64_t>(frame.end, info.bytes));
   }
   report_.segments[index].data_end = reader.data_end();
   return drain(index, collector);
@@ -325,7 +325,7 @@ ScanReport scan_journal(FileSystem& fs, const std::string& journal_dir, Recovery
                         const RecordSink& sink, uint64_t after_seq, bool from_start,
                         const ProgressTick& progress) {
   Scanner scanner(fs, journal_dir, mode, sink, after_seq, from_start);
-  scanner.set_progress(&progress);
+  scanner.set_progress(progress);
   return scanner.run();
 }
 

@@ -86,10 +86,11 @@ using RecordSink = std::function<void(const Record&)>;
 // recovery without a snapshot must read the journal from seq 1, so a journal
 // whose first segments are gone is missing records 1..N, not a whole one.
 //
-// progress, if set, gets bytes of segments done out of ScanReport::bytes:
-// 0 first, then every kProgressRecords records and after each segment
-// (skipped ones count as done), and the total once the scan ends, even early.
-inline constexpr uint64_t kProgressRecords = 4096;
+// progress, if set, gets bytes of segments read out of the bytes of those it
+// will read (as listed when the scan starts; segments wholly at or before
+// after_seq are not read and not counted): 0 first, then as records are read,
+// at most once per hundredth of the total (journal/progress_ticker.h), and
+// the total once the scan ends, even early.
 ScanReport scan_journal(FileSystem& fs, const std::string& journal_dir, RecoveryMode mode,
                         const RecordSink& sink, uint64_t after_seq = 0,
                         bool from_start = false, const ProgressTick& progress = nullptr);

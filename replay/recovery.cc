@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "journal/journal_reader.h"
+#include "journal/progress_ticker.h"
 #include "journal/repair.h"
 #include "pa_journal/errors.h"
 #include "replay/reread.h"
@@ -70,11 +71,6 @@ void find_newest_segment(FileSystem& fs, const std::string& journal_dir,
   }
 }
 
-void report(const RecoverOptions& options, std::string_view task, uint64_t done,
-            uint64_t total) {
-  if (options.progress) options.progress({task, "bytes", done, total});
-}
-
 bool usable(const SnapshotInfo& s, const RecoverOptions& options) {
   if (options.max_snapshot_seq > 0 && s.seq > options.max_snapshot_seq) return false;
   return !options.until_ns || s.time_ns <= *options.until_ns;
@@ -98,9 +94,10 @@ bool load_newest_snapshot(FileSystem& fs, const std::string& backups_dir,
   for (const SnapshotInfo& info : snapshots) {
     if (!usable(info, options)) continue;
     try {
-      report(options, "load snapshot", 0, info.bytes());
-      out.state.load(load_snapshot(fs, backups_dir, info), info.seq, info.time_ns);
-      report(options, "load snapshot", info.bytes(), info.bytes());
+      out.state.load(
+          load_snapshot(fs, backups_dir, info,
+                        task_ticks(options.progress, "load snapshot", "bytes")),
+          info.seq, info.time_ns);
     } catch (const CorruptedDataError& e) {
       std::string file = e.file().empty() ? "backups/" + info.manifest_name() : e.file();
       passed.emplace_back(info.id,
@@ -173,8 +170,7 @@ Recovered recover_once(FileSystem& fs, const std::string& store_dir,
         if (applied++ == 0) out.report.first_seq = r.seq;
         out.report.last_seq = r.seq;
       },
-      after, /*from_start=*/true,
-      [&](uint64_t done, uint64_t total) { report(options, "replay", done, total); });
+      after, /*from_start=*/true, task_ticks(options.progress, "replay", "bytes"));
   out.report.mode = options.mode;
   out.report.records_replayed = applied;  // with until_ns, fewer than scan.records
   out.report.damage = scan.damage;

@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 
+#include "journal/progress_ticker.h"
 #include "journal/record_codec.h"
 #include "pa_journal/errors.h"
 
@@ -217,21 +218,27 @@ void remove_present(FileSystem& fs, const std::string& backups_dir,
   if (removed) fs.sync_dir(backups_dir);
 }
 
+// The pieces a collection's text is written in (serialize_collection).
+constexpr size_t kStreamChunkBytes = 4 << 20;
+
 // Streams a collection's text to a temporary file in large pieces (hashing
 // and counting as it goes), syncs it and renames it to path. The caller syncs
-// the directory.
+// the directory. serialized hears the documents serialized so far.
 void write_collection_file(FileSystem& fs, const std::string& path,
-                           const Collection& collection, SnapshotFile* out) {
-  constexpr size_t kChunkBytes = 4 << 20;
+                           const Collection& collection, SnapshotFile* out,
+                           const ProgressCount& serialized) {
   std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> hash(XXH3_createState(),
                                                                 &XXH3_freeState);
   XXH3_64bits_reset(hash.get());
   write_file_via_temp(fs, path, [&](WritableFile& file) {
-    serialize_collection(collection, kChunkBytes, [&](std::string_view piece) {
-      XXH3_64bits_update(hash.get(), piece.data(), piece.size());
-      out->bytes += piece.size();
-      file.append(piece);
-    });
+    serialize_collection(
+        collection, kStreamChunkBytes,
+        [&](std::string_view piece) {
+          XXH3_64bits_update(hash.get(), piece.data(), piece.size());
+          out->bytes += piece.size();
+          file.append(piece);
+        },
+        serialized);
   });
   out->xxh3 = XXH3_64bits_digest(hash.get());
 }
@@ -299,8 +306,11 @@ std::vector<SnapshotInfo> list_snapshots(FileSystem& fs, const std::string& back
 }
 
 Collections load_snapshot(FileSystem& fs, const std::string& backups_dir,
-                          const SnapshotInfo& info) {
+                          const SnapshotInfo& info, const ProgressTick& progress) {
+  ProgressTicker ticker(progress, info.bytes());
+  ticker.start();
   Collections out;
+  uint64_t before = 0;  // bytes of the files before this one
   for (const auto& f : info.files) {
     std::string path = backups_dir + "/" + f.file;
     if (!fs.exists(path)) {
@@ -308,8 +318,12 @@ Collections load_snapshot(FileSystem& fs, const std::string& backups_dir,
     }
     std::string data = fs.read_file(path);
     check_file(f, path, data);
-    out[f.collection] = parse_collection(data, "backups/" + f.file);
+    out[f.collection] = parse_collection(data, "backups/" + f.file, [&](uint64_t parsed) {
+      ticker.update(before + parsed);
+    });
+    ticker.update(before += f.bytes);
   }
+  ticker.finish();
   return out;
 }
 
@@ -323,9 +337,8 @@ SnapshotInfo write_snapshot(FileSystem& fs, const std::string& backups_dir,
                             const Collections& collections, uint64_t seq, int64_t time_ns,
                             const ProgressTick& progress,
                             const std::optional<std::vector<std::string>>& state_files) {
-  const uint64_t total = progress ? count_documents(collections) : 0;
-  uint64_t done = 0;
-  if (progress) progress(done, total);
+  ProgressTicker ticker(progress, progress ? count_documents(collections) : 0);
+  ticker.start();
   create_dir_durably(fs, backups_dir);
   SnapshotInfo info;
   info.id = unused_snapshot_id(fs, backups_dir, collections, time_ns);
@@ -334,11 +347,13 @@ SnapshotInfo write_snapshot(FileSystem& fs, const std::string& backups_dir,
   info.state_files = state_files;
   const std::string intent = backups_dir + "/" + info.id + kIntentSuffix;
   write_file_atomically(fs, intent, serialize_intent(intent_for(info.id, collections)));
+  uint64_t before = 0;  // documents of the collections before this one
   for (const auto& [name, collection] : collections) {
     SnapshotFile file{name, name + "_" + info.id + ".json", 0, 0, collection.size()};
-    write_collection_file(fs, backups_dir + "/" + file.file, collection, &file);
+    write_collection_file(fs, backups_dir + "/" + file.file, collection, &file,
+                          [&](uint64_t n) { ticker.update(before + n); });
     info.files.push_back(std::move(file));
-    if (progress) progress(done += collection.size(), total);
+    before += collection.size();
   }
   fs.sync_dir(backups_dir);
   write_file_atomically(fs, backups_dir + "/" + info.manifest_name(),
@@ -346,6 +361,7 @@ SnapshotInfo write_snapshot(FileSystem& fs, const std::string& backups_dir,
   // Not synced: an intent that comes back names a snapshot whose manifest
   // exists, and clean-up then removes the intent alone.
   fs.remove(intent);
+  ticker.finish();
   return info;
 }
 
@@ -413,14 +429,20 @@ void write_state_files(FileSystem& fs, const std::string& dir,
       }
     }
   }
-  const uint64_t total = progress ? count_documents(collections) : 0;
-  uint64_t done = 0;
-  if (progress) progress(done, total);
+  ProgressTicker ticker(progress, progress ? count_documents(collections) : 0);
+  ticker.start();
+  uint64_t before = 0;  // documents of the collections before this one
   for (const auto& [name, collection] : collections) {
-    write_file_atomically(fs, dir + "/" + name + ".json",
-                          serialize_collection(collection));
-    if (progress) progress(done += collection.size(), total);
+    write_file_via_temp(fs, dir + "/" + name + ".json", [&](WritableFile& file) {
+      serialize_collection(
+          collection, kStreamChunkBytes,
+          [&](std::string_view piece) { file.append(piece); },
+          [&](uint64_t n) { ticker.update(before + n); });
+    });
+    before += collection.size();
   }
+  fs.sync_dir(dir);  // the renames of every file, at once
+  ticker.finish();
 }
 
 // False where the file system cannot link the two paths.

@@ -1,12 +1,15 @@
 #include "snapshot/export.h"
 
+#include "journal/progress_ticker.h"
 #include "journal/record_codec.h"
 #include "pa_journal/errors.h"
+#include "snapshot/catalogue.h"
 
 namespace pa_journal {
 
 SnapshotInfo write_export(FileSystem& fs, const std::string& dir,
-                          const Collections& collections, uint64_t seq, int64_t time_ns) {
+                          const Collections& collections, uint64_t seq, int64_t time_ns,
+                          const ProgressTick& progress) {
   if (fs.exists(dir) && !fs.list_dir(dir).empty()) {
     throw InvalidInputError(dir + " is not empty; export into a new or empty directory");
   }
@@ -16,13 +19,21 @@ SnapshotInfo write_export(FileSystem& fs, const std::string& dir,
   info.id = "export";
   info.seq = seq;
   info.time_ns = time_ns;
+  ProgressTicker ticker(progress, progress ? count_documents(collections) : 0);
+  ticker.start();
+  uint64_t before = 0;  // documents of the collections before this one
   for (const auto& [name, collection] : collections) {
-    std::string text = serialize_collection(collection);
+    std::string text;
+    serialize_collection(
+        collection, 1 << 20, [&text](std::string_view piece) { text.append(piece); },
+        [&](uint64_t n) { ticker.update(before + n); });
     info.files.push_back(
         {name, name + ".json", text.size(), checksum(text), collection.size()});
     write_file_atomically(fs, dir + "/" + name + ".json", text);
+    before += collection.size();
   }
   write_file_atomically(fs, dir + "/" + kExportManifest, serialize_manifest(info));
+  ticker.finish();
   return info;
 }
 

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "journal/progress_ticker.h"
 #include "journal/record_codec.h"
 #include "journal/validation.h"
 #include "pa_journal/document.h"
@@ -41,29 +42,33 @@ std::string collection_of(const std::string& name) {
   return name.substr(0, name.size() - 5);
 }
 
-// Reads progress as bytes of the files read.
+// Reads progress as bytes of the files read and checked.
 struct Reading {
-  const ProgressTick& progress;
-  uint64_t done = 0, total = 0;
-  void start(FileSystem& fs, const std::string& dir,
+  ProgressTicker ticker;
+  uint64_t before = 0;  // bytes of the files done
+  void start(const ProgressTick& progress, FileSystem& fs, const std::string& dir,
              const std::vector<std::string>& names) {
+    uint64_t total = 0;
     for (const auto& name : names) {
       if (!collection_of(name).empty() && fs.exists(dir + "/" + name)) {
         total += fs.file_size(dir + "/" + name);
       }
     }
-    if (progress) progress(0, total);
+    ticker = ProgressTicker(progress, total);
+    ticker.start();
   }
-  void read(uint64_t bytes) {
-    done = std::min(total, done + bytes);
-    if (progress) progress(done, total);
-  }
+  // bytes of the file being checked are done.
+  void within(uint64_t bytes) { ticker.update(before + bytes); }
+  // The file being checked, of bytes, is done.
+  void read(uint64_t bytes) { ticker.update(before += bytes); }
 };
 
 // A NAME.json given as it is: an object of documents or a list file.
+// checked, if set, hears about how many bytes of text are checked so far
+// (of an object, as its documents are: each counts for an equal share).
 ImportedCollection parse_json_file(const std::string& shown,
-                                   const std::string& collection,
-                                   const std::string& text) {
+                                   const std::string& collection, const std::string& text,
+                                   const ProgressCount& checked = nullptr) {
   try {
     validate_collection_name(collection);
     json value = parse_input_json(text, /*wrapping_levels=*/1);
@@ -82,9 +87,12 @@ ImportedCollection parse_json_file(const std::string& shown,
                               "or a list");
     }
     ImportedCollection out;
+    const uint64_t n = value.size();
     for (const auto& [key, doc] : value.items()) {
       validate_key(key);
       out.documents.emplace(key, dump_element(doc, "the document '" + key + "'"));
+      if (checked && out.documents.size() % kDocumentsPerProgress == 0)
+        checked(text.size() * out.documents.size() / n);
     }
     return out;
   } catch (const InvalidInputError& e) {
@@ -93,13 +101,18 @@ ImportedCollection parse_json_file(const std::string& shown,
 }
 
 // An export file whose bytes are the exporter's (checksum verified).
-ImportedCollection parse_export_file(const std::string& shown, const std::string& text) {
+// checked hears about how many bytes of text are checked so far.
+ImportedCollection parse_export_file(const std::string& shown, const std::string& text,
+                                     const ProgressCount& checked) {
   Collection docs;
   try {
     docs = parse_collection(text, shown);
+    uint64_t bytes = 0, n = 0;
     for (auto& [key, doc] : docs) {
       validate_key(key);
+      bytes += key.size() + doc.size() + 6;  // '  "key": doc,\n'
       doc = canonical_json(doc);
+      if (++n % kDocumentsPerProgress == 0) checked(bytes);
     }
   } catch (const StorageError& e) {
     throw InvalidInputError(std::string("refusing to import: ") + e.what());
@@ -201,9 +214,9 @@ void read_export(FileSystem& fs, const std::string& dir, const SnapshotInfo& inf
     }
     if (!fs.exists(path)) throw CorruptedDataError(path + " is missing", path);
     std::string data = read_plain_file(fs, path);
-    reading.read(data.size());
     if (data.size() == f.bytes && checksum(data) == f.xxh3) {
-      out.collections[f.collection] = parse_export_file(path, data);
+      out.collections[f.collection] = parse_export_file(
+          path, data, [&reading](uint64_t bytes) { reading.within(bytes); });
     } else if (accept_edits) {
       out.collections[f.collection] = parse_json_file(path, f.collection, data);
       out.edited.push_back(f.file);
@@ -214,6 +227,7 @@ void read_export(FileSystem& fs, const std::string& dir, const SnapshotInfo& inf
                                    "its JSON checks",
                                path);
     }
+    reading.read(data.size());
   }
   bool edited = !out.edited.empty() || !out.not_imported.empty();
   out.form = edited ? ImportForm::kEditedExport : ImportForm::kExport;
@@ -241,7 +255,8 @@ void read_json_files(FileSystem& fs, const std::string& dir, ImportSource& out,
     } else {
       std::string text = read_plain_file(fs, path);
       out.collections[collection_of(name)] =
-          parse_json_file(path, collection_of(name), text);
+          parse_json_file(path, collection_of(name), text,
+                          [&reading](uint64_t bytes) { reading.within(bytes); });
       reading.read(text.size());
     }
   }
@@ -271,8 +286,8 @@ ImportSource read_import_dir(FileSystem& fs, const std::string& dir, bool accept
   if (!fs.exists(dir)) throw InvalidInputError(dir + " does not exist");
   if (!is_directory(fs, dir)) throw InvalidInputError(dir + " is not a directory");
   ImportSource out;
-  Reading reading{progress};
-  reading.start(fs, dir, fs.list_dir(dir));
+  Reading reading;
+  reading.start(progress, fs, dir, fs.list_dir(dir));
   std::optional<SnapshotInfo> info = export_manifest(fs, dir, accept_edits, out);
   if (fs.exists(dir + "/" + kExportManifest)) {
     reading.read(fs.file_size(dir + "/" + kExportManifest));
@@ -285,7 +300,7 @@ ImportSource read_import_dir(FileSystem& fs, const std::string& dir, bool accept
   if (out.collections.empty() && !info) {  // an export of an empty store is one
     throw InvalidInputError(dir + " holds no NAME.json file: nothing to import");
   }
-  if (progress) progress(reading.total, reading.total);
+  reading.ticker.finish();
   return out;
 }
 

@@ -59,7 +59,10 @@ struct ImportSource {
 // names the file and, for text that is not JSON, the line and column), and
 // CorruptedDataError for an export whose files do not match their manifest
 // (without accept_edits; the message says how to import it all the same).
-// progress, if set, gets documents read: 0, then after each file.
+// progress, if set, gets bytes of the directory's NAME.json files (its
+// manifest.json too) read and checked, as a ProgressTicker reports them
+// (journal/progress_ticker.h): within a file as its documents are checked
+// (a list file, or one added to an export by hand: after it).
 ImportSource read_import_dir(FileSystem& fs, const std::string& dir, bool accept_edits,
                              const ProgressTick& progress = nullptr);
 

@@ -254,7 +254,8 @@ bool take_key(std::string_view* line, std::string* key) {
 // JSON and kept as its text, without being parsed into a tree and dumped
 // again. Returns false, with *out partly filled, for any other text, which
 // the general parser then reads (hand-written files, for example).
-bool parse_as_written(std::string_view text, Collection* out) {
+bool parse_as_written(std::string_view text, Collection* out,
+                      const ProgressCount& on_parsed) {
   if (text == "{}\n") return true;
   if (text.substr(0, 2) != "{\n" || text.size() < 5 ||
       text.substr(text.size() - 3) != "\n}\n") {
@@ -278,6 +279,7 @@ bool parse_as_written(std::string_view text, Collection* out) {
     if (!take_key(&line, &key) || !checker.valid(line)) return false;
     if (!out->empty() && !(out->rbegin()->first < key)) return false;
     out->emplace_hint(out->end(), key, line);
+    if (on_parsed && out->size() % kDocumentsPerProgress == 0) on_parsed(pos);
   }
   return true;
 }
@@ -291,7 +293,9 @@ uint64_t SnapshotInfo::bytes() const {
 }
 
 void serialize_collection(const Collection& collection, size_t chunk_bytes,
-                          const std::function<void(std::string_view)>& sink) {
+                          const std::function<void(std::string_view)>& sink,
+                          const ProgressCount& serialized) {
+  uint64_t documents = 0;
   std::string out;
   out.reserve(chunk_bytes + 4096);
   out += "{";
@@ -306,9 +310,11 @@ void serialize_collection(const Collection& collection, size_t chunk_bytes,
       sink(out);
       out.clear();
     }
+    if (serialized && ++documents % kDocumentsPerProgress == 0) serialized(documents);
   }
   out += first ? "}\n" : "\n}\n";
   sink(out);
+  if (serialized) serialized(collection.size());
 }
 
 std::string serialize_collection(const Collection& collection) {
@@ -318,9 +324,10 @@ std::string serialize_collection(const Collection& collection) {
   return out;
 }
 
-Collection parse_collection(std::string_view text, const std::string& file) {
+Collection parse_collection(std::string_view text, const std::string& file,
+                            const ProgressCount& on_parsed) {
   Collection out;
-  if (parse_as_written(text, &out)) return out;
+  if (parse_as_written(text, &out, on_parsed)) return out;
   out.clear();
   try {
     // The documents sit one level inside the collection's object.

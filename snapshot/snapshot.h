@@ -65,14 +65,24 @@ struct SnapshotInfo {
   std::string manifest_name() const { return id + kManifestSuffix; }
 };
 
+// How far a long serialization or parse is, for progress reports: documents
+// serialized, or bytes of the text parsed, so far. Called now and then (every
+// kDocumentsPerProgress documents), not for each one.
+using ProgressCount = std::function<void(uint64_t)>;
+inline constexpr uint64_t kDocumentsPerProgress = 64;
+
 // The text of one collection file, and back. parse_collection throws
-// CorruptedDataError if the text is not a JSON object.
+// CorruptedDataError if the text is not a JSON object; on_parsed, if set, hears
+// the bytes parsed while it reads the layout serialize_collection writes.
 std::string serialize_collection(const Collection& collection);
 // The same text handed to sink in consecutive pieces of about chunk_bytes, so
 // that a large collection is written without holding its whole text.
+// serialized, if set, hears the documents serialized so far, all of them last.
 void serialize_collection(const Collection& collection, size_t chunk_bytes,
-                          const std::function<void(std::string_view)>& sink);
-Collection parse_collection(std::string_view text, const std::string& file);
+                          const std::function<void(std::string_view)>& sink,
+                          const ProgressCount& serialized = nullptr);
+Collection parse_collection(std::string_view text, const std::string& file,
+                            const ProgressCount& on_parsed = nullptr);
 
 // A manifest whose checksum holds but that this reader cannot use: a newer
 // format version, a field missing or of the wrong type, a name that is not

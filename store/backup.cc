@@ -50,6 +50,7 @@
 #include <set>
 
 #include "journal/journal_reader.h"
+#include "journal/progress_ticker.h"
 #include "journal/record_codec.h"
 #include "journal/segment_reader.h"
 #include "journal/storage_log.h"
@@ -257,20 +258,28 @@ class Pass {
   void copy_journal(const std::vector<SegmentInfo>& segments, uint64_t from_seq);
   void copy_adopted();
   void check_copy();
-  void advance(uint64_t bytes);
+  // Writes data to path and syncs it, in pieces, counting each as copied.
+  void copy_to(const std::string& path, std::string_view data);
+
+  static constexpr size_t kCopyPieceBytes = 1 << 20;
 
   std::shared_ptr<FileSystem> fs_ptr_;
   FileSystem& fs_;
   const std::string src_, dst_;
   const ProgressFn& progress_;
-  uint64_t done_ = 0, total_ = 0;
+  ProgressTicker ticker_;             // bytes copied
   std::vector<SnapshotInfo> copied_;  // newest first
   BackupResult result_;
 };
 
-void Pass::advance(uint64_t bytes) {
-  done_ = std::min(done_ + bytes, total_);
-  if (progress_) progress_({"backup", "bytes", done_, total_});
+void Pass::copy_to(const std::string& path, std::string_view data) {
+  auto file = fs_.new_writable(path);
+  for (size_t at = 0; at < data.size(); at += kCopyPieceBytes) {
+    file->append(data.substr(at, kCopyPieceBytes));
+    ticker_.add(std::min(kCopyPieceBytes, data.size() - at));
+  }
+  file->sync();
+  file->close();
 }
 
 // Index of the segment that holds seq (the last one starting at or before it).
@@ -287,11 +296,13 @@ BackupResult Pass::run() {
   std::vector<SegmentInfo> segments = list_segments(fs_, src_ + "/journal");
   // Progress counts the bytes the listing promises; a segment that grew
   // meanwhile is capped, so done never passes total.
-  for (const auto& s : snapshots) total_ += s.bytes();
+  uint64_t total = 0;
+  for (const auto& s : snapshots) total += s.bytes();
   uint64_t from_seq = snapshots.empty() ? 1 : snapshots.back().seq + 1;
   for (size_t i = segment_holding(segments, from_seq); i < segments.size(); ++i)
-    total_ += segments[i].bytes;
-  advance(0);
+    total += segments[i].bytes;
+  ticker_ = ProgressTicker(task_ticks(progress_, "backup", "bytes"), total);
+  ticker_.start();
   for (const auto& info : snapshots) {
     if (copy_snapshot(info)) copied_.push_back(info);
   }
@@ -300,13 +311,13 @@ BackupResult Pass::run() {
     link_state_files(fs_, dst_, dst_ + "/backups", copied_.front(), /*copy=*/true);
   }
   copy_adopted();
+  ticker_.finish();
   check_copy();
   StorageLog(fs_ptr_, dst_ + "/storage.log")
       .write("INFO",
              "backup of " + src_ + " at seq " + std::to_string(result_.seq) +
                  (result_.seq ? " (" + format_time_ns(result_.time_ns) + ")" : ""));
   for (const char* sub : {"/journal", "/backups", ""}) fs_.sync_dir(dst_ + sub);
-  advance(total_);
   return result_;
 }
 
@@ -357,9 +368,8 @@ bool Pass::copy_snapshot(const SnapshotInfo& info) {
     std::optional<std::string> data = read_if_present(fs_, src_ + "/backups/" + f.file);
     if (!data || data->size() != f.bytes || checksum(*data) != f.xxh3) return give_up();
     written.push_back(dst_ + "/backups/" + f.file);
-    write_synced(fs_, written.back(), *data);
+    copy_to(written.back(), *data);
     result_.bytes += data->size();
-    advance(data->size());
   }
   std::string manifest = serialize_manifest(info);
   write_synced(fs_, dst_ + "/backups/" + info.manifest_name(), manifest);
@@ -385,10 +395,10 @@ void Pass::copy_journal(const std::vector<SegmentInfo>& segments, uint64_t from_
     const std::string file = "journal/" + segments[i].name;
     std::string data = fs_.read_file(src_ + "/" + file);
     uint64_t end = clean_end(file, data, i + 1 == segments.size());
-    write_synced(fs_, dst_ + "/" + file, std::string_view(data).substr(0, end));
+    copy_to(dst_ + "/" + file, std::string_view(data).substr(0, end));
+    ticker_.add(segments[i].bytes - std::min<uint64_t>(end, segments[i].bytes));
     result_.bytes += end;
     ++result_.segments;
-    advance(segments[i].bytes);
   }
 }
 
@@ -401,6 +411,7 @@ void Pass::check_copy() {
   result_.time_ns = scan.records > 0 ? scan.last_time_ns : 0;
   Options options;
   options.file_system = fs_ptr_;
+  options.progress = progress_;  // the task "verify", of the copy
   VerifyResult verified = verify_store(dst_, options);
   if (!verified.ok()) {
     throw CorruptedDataError(

@@ -5,6 +5,7 @@
 
 #include "journal/canonical_json.h"
 #include "journal/journal_reader.h"
+#include "journal/progress_ticker.h"
 #include "pa_journal/document.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/file_system.h"
@@ -145,6 +146,47 @@ static void check_documents(const Record& r, std::vector<Damage>& out) {
   }
 }
 
+namespace {
+
+// The task "verify" of one pass: journal bytes, then snapshot bytes, out of
+// both. The journal's total is known once its scan has listed the segments
+// (and reports 0). Lives as long as the ticks it hands out.
+class VerifyProgress {
+ public:
+  VerifyProgress(const ProgressFn& fn, uint64_t snapshot_bytes)
+      : fn_(fn), snapshot_bytes_(snapshot_bytes) {}
+
+  // The journal scan's ticks.
+  ProgressTick journal() {
+    if (!fn_) return nullptr;
+    return [this](uint64_t done, uint64_t total) {
+      if (done == 0) {
+        before_ = total;
+        ticker_ =
+            ProgressTicker(task_ticks(fn_, "verify", "bytes"), total + snapshot_bytes_);
+        ticker_.start();
+      }
+      ticker_.update(done);
+    };
+  }
+  // The ticks of the snapshot being checked.
+  ProgressTick snapshot() {
+    if (!fn_) return nullptr;
+    return [this](uint64_t done, uint64_t) { ticker_.update(before_ + done); };
+  }
+  // The snapshot being checked, of bytes, is done (loaded or found damaged).
+  void snapshot_done(uint64_t bytes) { ticker_.update(before_ += bytes); }
+  void finish() { ticker_.finish(); }
+
+ private:
+  const ProgressFn& fn_;
+  const uint64_t snapshot_bytes_;
+  uint64_t before_ = 0;  // bytes of what was checked before the snapshot
+  ProgressTicker ticker_;
+};
+
+}  // namespace
+
 // One pass of verify_store.
 static VerifyResult verify_once(FileSystem& fs, const std::string& dir,
                                 const Options& options) {
@@ -152,20 +194,14 @@ static VerifyResult verify_once(FileSystem& fs, const std::string& dir,
   const std::string backups = dir + "/backups";
   std::vector<Damage> unreadable;  // manifests that do not parse
   std::vector<SnapshotInfo> snapshots = list_snapshots(fs, backups, &unreadable);
-  // Progress: journal bytes, then snapshot bytes, out of both.
-  uint64_t snapshot_bytes = 0, journal_bytes = 0;
+  uint64_t snapshot_bytes = 0;
   for (const auto& info : snapshots) snapshot_bytes += info.bytes();
-  auto report = [&](uint64_t done, uint64_t total) {
-    if (options.progress) options.progress({"verify", "bytes", done, total});
-  };
+  VerifyProgress progress(options.progress, snapshot_bytes);
   std::vector<Damage> bad_documents;
   ScanReport scan = scan_journal(
       fs, journal, RecoveryMode::kSalvage,
       [&](const Record& r) { check_documents(r, bad_documents); }, 0, false,
-      [&](uint64_t done, uint64_t total) {
-        journal_bytes = total;
-        report(done, total + snapshot_bytes);
-      });
+      progress.journal());
   // Damage in the newest segment may be a record a live writer is storing
   // (replay/reread.h): read again, without progress, until it is gone or the
   // reads run out. Progress has reported the journal done already.
@@ -185,19 +221,18 @@ static VerifyResult verify_once(FileSystem& fs, const std::string& dir,
     result.damage.push_back(std::move(d));
   for (auto& d : bad_documents) result.damage.push_back(std::move(d));
   result.damage.insert(result.damage.end(), unreadable.begin(), unreadable.end());
-  uint64_t done = journal_bytes;
   for (const auto& info : snapshots) {
     try {
-      load_snapshot(fs, backups, info);
-      report(done += info.bytes(), journal_bytes + snapshot_bytes);
+      load_snapshot(fs, backups, info, progress.snapshot());
       ++result.snapshots;
     } catch (const CorruptedDataError& e) {
       std::string file = e.file().empty() ? "backups/" + info.manifest_name() : e.file();
       result.damage.push_back({Damage::Kind::kCorruption, file, 0, 0, 0, 0,
                                "snapshot " + info.id + ": " + e.what()});
-      report(done += info.bytes(), journal_bytes + snapshot_bytes);
     }
+    progress.snapshot_done(info.bytes());
   }
+  progress.finish();
   return result;
 }
 
@@ -238,14 +273,19 @@ std::pair<uint64_t, int64_t> export_store(const std::string& dir,
                                           const Options& options) {
   auto fs = file_system(options);
   existing_journal(*fs, dir);
-  if (until_ns) state_at(dir, *until_ns, options);  // refuses a time outside the window
+  if (until_ns) {  // refuses a time outside the window; the bars are the export's
+    Options quiet = options;
+    quiet.progress = nullptr;
+    state_at(dir, *until_ns, quiet);
+  }
   RecoverOptions recover_options;
   recover_options.mode = options.recovery;
   recover_options.until_ns = until_ns;
   recover_options.progress = options.progress;
   Recovered recovered = recover(*fs, dir, recover_options);
   const State& state = recovered.state;
-  write_export(*fs, out_dir, state.collections(), state.last_seq(), state.last_time_ns());
+  write_export(*fs, out_dir, state.collections(), state.last_seq(), state.last_time_ns(),
+               task_ticks(options.progress, "export", "documents"));
   return {state.last_seq(), state.last_time_ns()};
 }
 
@@ -282,7 +322,8 @@ ReplayOutcome replay_store(const std::string& dir, const Options& options,
   out.last_seq = recovered.state.last_seq();
   out.last_time_ns = recovered.state.last_time_ns();
   if (!out_dir.empty()) {
-    write_state_files(*fs, out_dir, recovered.state.collections(), overwrite);
+    write_state_files(*fs, out_dir, recovered.state.collections(), overwrite,
+                      task_ticks(options.progress, "write state", "documents"));
   }
   return out;
 }

@@ -6,6 +6,7 @@
 #include <shared_mutex>
 #include <thread>
 
+#include "journal/progress_ticker.h"
 #include "journal/validation.h"
 #include "pa_journal/config.h"
 #include "pa_journal/file_system.h"
@@ -395,7 +396,8 @@ void Store::retain_backups(size_t keep_count) {
 
 CommitResult Store::export_to(const std::string& out_dir) const {
   Compactor::Capture state = impl_->capture();
-  write_export(*impl_->fs, out_dir, state.collections, state.seq, state.time_ns);
+  write_export(*impl_->fs, out_dir, state.collections, state.seq, state.time_ns,
+               task_ticks(impl_->options.progress, "export", "documents"));
   log_event("INFO", "export of seq " + std::to_string(state.seq) + " to " + out_dir);
   return {state.seq, state.time_ns};
 }

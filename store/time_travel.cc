@@ -6,6 +6,7 @@
 
 #include "journal/format.h"
 #include "journal/journal_reader.h"
+#include "journal/progress_ticker.h"
 #include "journal/record_codec.h"
 #include "journal/segment_reader.h"
 #include "journal/validation.h"
@@ -134,6 +135,7 @@ Collections state_at(const std::string& dir, int64_t t_ns, const Options& option
   RecoverOptions recover_options;
   recover_options.mode = options.recovery;
   recover_options.until_ns = t_ns;
+  recover_options.progress = options.progress;
   return recover(*fs, dir, recover_options).state.collections();
 }
 
@@ -210,7 +212,7 @@ void write_state(const std::string& out_dir, const Collections& state, bool over
     }
   }
   write_state_files(*file_system(options), out_dir, compacted ? *compacted : state,
-                    overwrite);
+                    overwrite, task_ticks(options.progress, "write state", "documents"));
 }
 
 std::vector<DocumentChange> diff_states(const Collections& from, const Collections& to) {

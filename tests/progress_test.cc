@@ -1,27 +1,28 @@
-// Progress reports of long work (include/pa_journal/progress.h) and the bars
-// pa-journal draws from them: each task starts at 0, never goes back, never
-// passes its total and ends at it; reports come on the caller's thread only;
-// the bars appear on a terminal and nowhere else.
+// Progress reports of long work (include/pa_journal/progress.h): each task
+// starts at 0 with its total, moves as the work goes (within a file, at most
+// once per hundredth), never goes back, never passes its total and ends at
+// it; reports come on the caller's thread only. The bars pa-journal draws
+// from them are progress_bar_test's.
 #include "pa_journal/progress.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "journal/progress_ticker.h"
+#include "pa_journal/backup.h"
 #include "pa_journal/inspect.h"
 #include "pa_journal/store.h"
-#include "tests/run_command.h"
+#include "pa_journal/time_travel.h"
 #include "tests/test_util.h"
 
 namespace pa_journal {
 namespace {
-
-using testing::CommandOptions;
-using testing::CommandResult;
 
 struct Event {
   std::string task, unit;
@@ -66,6 +67,8 @@ struct Recorder {
 
 // The contract of progress.h for one completed run.
 void expect_complete_run(const std::vector<Event>& run, const std::string& unit) {
+  // At most one report per hundredth of the total, besides the first and last.
+  EXPECT_LE(run.size(), 102u) << run.front().task;
   ASSERT_FALSE(run.empty());
   SCOPED_TRACE(run.front().task);
   EXPECT_EQ(run.front().done, 0u);
@@ -81,10 +84,40 @@ void expect_complete_run(const std::vector<Event>& run, const std::string& unit)
   EXPECT_EQ(run.back().done, run.back().total) << "a completed task ends at its total";
 }
 
+// A completed run that moved as it went: at least min_steps distinct values
+// strictly between 0 and the total, in increasing order.
+void expect_moving_run(const std::vector<Event>& run, const std::string& unit,
+                       size_t min_steps = 5) {
+  expect_complete_run(run, unit);
+  std::vector<uint64_t> between;
+  for (const Event& e : run) {
+    if (e.done > 0 && e.done < e.total) between.push_back(e.done);
+  }
+  EXPECT_GE(between.size(), min_steps) << run.front().task << ": only " << between.size()
+                                       << " reports between 0 and the total";
+  for (size_t i = 1; i < between.size(); ++i) EXPECT_LT(between[i - 1], between[i]);
+}
+
 uint64_t journal_bytes(const std::string& dir) {
   uint64_t bytes = 0;
   for (const auto& e : std::filesystem::directory_iterator(dir + "/journal")) {
     if (e.is_regular_file()) bytes += e.file_size();
+  }
+  return bytes;
+}
+
+// Bytes of the segments that hold a record after seq (every segment but
+// those the next one starts at or before seq + 1).
+uint64_t journal_bytes_after(const std::string& dir, uint64_t seq) {
+  std::map<uint64_t, uint64_t> segments;  // first seq -> bytes
+  for (const auto& e : std::filesystem::directory_iterator(dir + "/journal")) {
+    if (e.path().extension() == ".log")
+      segments[std::stoull(e.path().stem().string())] = e.file_size();
+  }
+  uint64_t bytes = 0;
+  for (auto it = segments.begin(); it != segments.end(); ++it) {
+    auto next = std::next(it);
+    if (next == segments.end() || next->first > seq + 1) bytes += it->second;
   }
   return bytes;
 }
@@ -113,7 +146,7 @@ class ProgressTest : public ::testing::Test {
   std::string dir = tmp / "store";
 };
 
-TEST_F(ProgressTest, OpenReportsTheSnapshotLoadedAndTheJournalBytesReplayed) {
+TEST_F(ProgressTest, OpenReportsTheSnapshotLoadedThenTheSegmentsReplayedAfterIt) {
   {
     auto store = Store::open(dir, quiet_options());
     fill(*store, 0, 3000);
@@ -132,10 +165,10 @@ TEST_F(ProgressTest, OpenReportsTheSnapshotLoadedAndTheJournalBytesReplayed) {
   EXPECT_EQ(snapshot[0].back().total, list_backups(dir)[0].bytes);
   auto replay = recorder.runs_of("replay");
   ASSERT_EQ(replay.size(), 1u);
-  expect_complete_run(replay[0], "bytes");
-  EXPECT_EQ(replay[0].back().total, journal_bytes(dir));
-  // A report per segment (and every 4096 records), besides the first.
-  EXPECT_GE(replay[0].size(), testing::segment_count(dir) + 1);
+  expect_moving_run(replay[0], "bytes");
+  // The segments after the snapshot: those wholly before it are not read.
+  EXPECT_EQ(replay[0].back().total, journal_bytes_after(dir, list_backups(dir)[0].seq));
+  EXPECT_LT(replay[0].back().total, journal_bytes(dir));
   EXPECT_TRUE(store->get("contacts", "c8999").has_value());
 }
 
@@ -215,7 +248,7 @@ TEST_F(ProgressTest, ImportCountsTheBytesReadThenCompacts) {
   expect_complete_run(recorder.runs_of("compact").at(0), "documents");
 }
 
-TEST_F(ProgressTest, ReplayStoreAndExportStoreReportTheirReplay) {
+TEST_F(ProgressTest, ReplayStoreAndExportStoreReportTheirReplayAndExportTheWrites) {
   {
     auto store = Store::open(dir, quiet_options());
     fill(*store, 0, 5000);
@@ -228,8 +261,9 @@ TEST_F(ProgressTest, ReplayStoreAndExportStoreReportTheirReplay) {
   expect_complete_run(recorder.events, "bytes");
   recorder.events.clear();
   export_store(dir, tmp / "export", std::nullopt, options);
-  ASSERT_EQ(recorder.tasks(), (std::vector<std::string>{"replay"}));
-  expect_complete_run(recorder.events, "bytes");
+  ASSERT_EQ(recorder.tasks(), (std::vector<std::string>{"replay", "export"}));
+  expect_complete_run(recorder.runs_of("replay").at(0), "bytes");
+  expect_complete_run(recorder.runs_of("export").at(0), "documents");
 }
 
 TEST_F(ProgressTest, BackgroundCompactionNeverReports) {
@@ -250,91 +284,214 @@ TEST_F(ProgressTest, BackgroundCompactionNeverReports) {
   EXPECT_TRUE(recorder.events.empty()) << recorder.events.front().task;
 }
 
-// ---------------------------------------------------------------- the bars
+TEST(ProgressTickerTest, ReportsZeroThenOncePerHundredthThenTheTotal) {
+  std::vector<uint64_t> reported;
+  ProgressTicker ticker([&](uint64_t done, uint64_t) { reported.push_back(done); },
+                        10000);
+  ticker.start();
+  for (uint64_t done = 1; done <= 9999; ++done) ticker.update(done);
+  ticker.finish();
+  std::vector<uint64_t> expected;
+  for (uint64_t done = 0; done <= 10000; done += 100) expected.push_back(done);
+  EXPECT_EQ(reported, expected);
+}
 
-class ProgressBarCliTest : public ProgressTest {
+TEST(ProgressTickerTest, DoneNeverGoesBackNorPastTheTotal) {
+  std::vector<uint64_t> reported;
+  ProgressTicker ticker([&](uint64_t done, uint64_t) { reported.push_back(done); }, 10);
+  ticker.start();
+  ticker.update(5);
+  ticker.update(3);   // ignored
+  ticker.update(50);  // capped at the total
+  ticker.finish();    // the total was the last report already
+  EXPECT_EQ(reported, (std::vector<uint64_t>{0, 5, 10}));
+}
+
+TEST(ProgressTickerTest, AnEmptyTaskReportsItsZeroTotalOnce) {
+  std::vector<uint64_t> reported;
+  ProgressTicker ticker([&](uint64_t done, uint64_t) { reported.push_back(done); }, 0);
+  ticker.start();
+  ticker.finish();
+  EXPECT_EQ(reported, (std::vector<uint64_t>{0}));
+}
+
+// A store whose work fits in one file of each kind: one collection, one
+// snapshot file, one journal segment, so that only reports within a file
+// can show the work moving.
+class ProgressWithinAFileTest : public ProgressTest {
  protected:
-  void SetUp() override {
-    auto store = Store::open(dir, quiet_options());
-    fill(*store, 0, 3000);
-    store->export_to(tmp / "export");
-    store->put("notes", "after", R"({"text":"after the export"})");
+  Options one_segment_options() const {
+    Options options = quiet_options();
+    options.segment_bytes = 64 << 20;
+    return options;
   }
-
-  CommandResult pj(std::vector<std::string> args, bool terminal,
-                   std::vector<std::pair<std::string, std::string>> env = {}) {
-    args.insert(args.begin(), {"--dir", dir});
-    CommandOptions options;
-    options.stderr_terminal = terminal;
-    options.env = {{"TERM", "xterm"}};  // a test run may have none
-    options.env.insert(options.env.end(), env.begin(), env.end());
-    return testing::run_pa_journal(args, options);
+  void fill_one_collection(Store& store, int first, int n) {
+    for (int i = first; i < first + n; ++i) {
+      store.put("contacts", "c" + std::to_string(i),
+                R"({"name":"Contact )" + std::to_string(i) + R"(","phone":"555-0100"})");
+    }
   }
-
-  // The commands that draw, each with the task its bar must name.
-  struct Case {
-    std::vector<std::string> args;
-    std::string task;
-  };
-  std::vector<Case> cases() const {
-    return {{{"verify"}, "verify"},
-            {{"replay"}, "replay"},
-            {{"compact"}, "compact"},
-            {{"import", tmp / "export"}, "import"}};
+  // Runs of task after fn, with progress reported to a recorder.
+  template <typename Fn>
+  std::vector<std::vector<Event>> runs_of(const std::string& task, Fn fn) {
+    Recorder recorder;
+    Options options = one_segment_options();
+    options.progress = recorder.fn();
+    fn(options);
+    return recorder.runs_of(task);
   }
 };
 
-TEST_F(ProgressBarCliTest, OnATerminalEachLongCommandDrawsABarAndErasesIt) {
-  for (const Case& c : cases()) {
-    SCOPED_TRACE(c.args[0]);
-    CommandResult r = pj(c.args, /*terminal=*/true);
-    ASSERT_EQ(r.exit_code, 0) << r.describe();
-    EXPECT_NE(r.err.find("\r" + c.task), std::string::npos) << r.describe();
-    EXPECT_NE(r.err.find("% ["), std::string::npos) << r.describe();
-    // Erased at the end: the last bytes return to column 0 and clear the line.
-    ASSERT_GE(r.err.size(), 4u);
-    EXPECT_EQ(r.err.substr(r.err.size() - 4), "\r\033[K") << r.describe();
-    EXPECT_EQ(r.out.find('\r'), std::string::npos) << "stdout never holds the bar";
+TEST_F(ProgressWithinAFileTest, ReplayMovesWithinOneSegment) {
+  {
+    auto store = Store::open(dir, one_segment_options());
+    fill_one_collection(*store, 0, 5000);
   }
+  ASSERT_EQ(testing::segment_count(dir), 1u);
+  auto runs = runs_of("replay", [&](const Options& o) { Store::open(dir, o); });
+  ASSERT_EQ(runs.size(), 1u);
+  expect_moving_run(runs[0], "bytes", 20);
 }
 
-TEST_F(ProgressBarCliTest, WithoutATerminalNothingIsDrawn) {
-  for (const Case& c : cases()) {
-    SCOPED_TRACE(c.args[0]);
-    CommandResult r = pj(c.args, /*terminal=*/false);
-    ASSERT_EQ(r.exit_code, 0) << r.describe();
-    EXPECT_EQ(r.err, "") << r.describe();
+TEST_F(ProgressWithinAFileTest, LoadSnapshotMovesWithinOneCollectionFile) {
+  {
+    auto store = Store::open(dir, one_segment_options());
+    fill_one_collection(*store, 0, 5000);
+    store->compact();
   }
+  ASSERT_EQ(list_backups(dir).at(0).files.size(), 1u);
+  auto runs = runs_of("load snapshot", [&](const Options& o) { Store::open(dir, o); });
+  ASSERT_EQ(runs.size(), 1u);
+  expect_moving_run(runs[0], "bytes", 20);
 }
 
-TEST_F(ProgressBarCliTest, NoProgressOrADumbTerminalDrawsNothing) {
-  CommandResult off = pj({"verify", "--no-progress"}, /*terminal=*/true);
-  ASSERT_EQ(off.exit_code, 0) << off.describe();
-  EXPECT_EQ(off.err, "") << off.describe();
-  CommandResult dumb = pj({"verify"}, /*terminal=*/true, {{"TERM", "dumb"}});
-  ASSERT_EQ(dumb.exit_code, 0) << dumb.describe();
-  EXPECT_EQ(dumb.err, "") << dumb.describe();
+TEST_F(ProgressWithinAFileTest, CompactMovesWithinOneCollection) {
+  {
+    auto store = Store::open(dir, one_segment_options());
+    fill_one_collection(*store, 0, 5000);
+  }
+  auto runs =
+      runs_of("compact", [&](const Options& o) { Store::open(dir, o)->compact(); });
+  ASSERT_EQ(runs.size(), 1u);
+  expect_moving_run(runs[0], "documents", 20);
+  EXPECT_EQ(runs[0].back().total, 5000u);
 }
 
-TEST_F(ProgressBarCliTest, JsonOutputStaysCleanWhileTheBarIsOnStderr) {
-  CommandResult r = pj({"verify", "--json"}, /*terminal=*/true);
-  ASSERT_EQ(r.exit_code, 0) << r.describe();
-  EXPECT_NE(r.err.find("\rverify"), std::string::npos) << r.describe();
-  nlohmann::json v = nlohmann::json::parse(r.out);
-  EXPECT_EQ(v.at("ok"), true);
+TEST_F(ProgressWithinAFileTest, VerifyMovesThroughTheSegmentAndThenTheSnapshot) {
+  {
+    auto store = Store::open(dir, one_segment_options());
+    fill_one_collection(*store, 0, 5000);
+    store->compact();
+  }
+  auto runs = runs_of("verify", [&](const Options& o) { verify_store(dir, o); });
+  ASSERT_EQ(runs.size(), 1u);
+  expect_moving_run(runs[0], "bytes", 20);
+  // Steps within the journal and within the snapshot file, not only at the
+  // boundary between them.
+  const uint64_t journal = journal_bytes(dir);
+  size_t in_journal = 0, in_snapshot = 0;
+  for (const Event& e : runs[0]) {
+    in_journal += e.done > 0 && e.done < journal;
+    in_snapshot += e.done > journal && e.done < e.total;
+  }
+  EXPECT_GE(in_journal, 5u);
+  EXPECT_GE(in_snapshot, 5u);
 }
 
-TEST_F(ProgressBarCliTest, AnErrorIsPrintedOnACleanLine) {
-  std::string segment = testing::segment_path(dir, 1);
-  std::string bytes = testing::read_bytes(segment);
-  bytes[100] ^= 0x01;
-  testing::write_bytes(segment, bytes);
-  CommandResult r = pj({"replay", "--mode", "strict"}, /*terminal=*/true);
-  ASSERT_EQ(r.exit_code, 3) << r.describe();
-  size_t message = r.err.find("pa-journal: ");
-  ASSERT_NE(message, std::string::npos) << r.describe();
-  ASSERT_GE(message, 4u) << "the bar was drawn before the damage was found";
-  EXPECT_EQ(r.err.substr(message - 4, 4), "\r\033[K") << r.describe();
+TEST_F(ProgressWithinAFileTest, ImportMovesWithinOneExportFile) {
+  {
+    auto source = Store::open(tmp / "source", one_segment_options());
+    fill_one_collection(*source, 0, 5000);
+    source->export_to(tmp / "export");
+  }
+  auto runs = runs_of("import", [&](const Options& o) {
+    Store::open(dir, o)->import_from(tmp / "export");
+  });
+  ASSERT_EQ(runs.size(), 1u);
+  expect_moving_run(runs[0], "bytes", 20);
+}
+
+TEST_F(ProgressWithinAFileTest, ImportMovesWithinOnePlainJsonFile) {
+  nlohmann::json contacts = nlohmann::json::object();
+  for (int i = 0; i < 5000; ++i)
+    contacts["c" + std::to_string(i)] = {{"name", "Contact " + std::to_string(i)}};
+  std::filesystem::create_directories(tmp / "plain");
+  testing::write_bytes(tmp / "plain/contacts.json", contacts.dump(2));
+  auto runs = runs_of("import", [&](const Options& o) {
+    Store::open(dir, o)->import_from(tmp / "plain");
+  });
+  ASSERT_EQ(runs.size(), 1u);
+  expect_moving_run(runs[0], "bytes", 20);
+}
+
+TEST_F(ProgressWithinAFileTest, ExportReportsTheDocumentsItWrites) {
+  {
+    auto store = Store::open(dir, one_segment_options());
+    fill_one_collection(*store, 0, 5000);
+  }
+  auto runs = runs_of("export", [&](const Options& o) {
+    export_store(dir, tmp / "export", std::nullopt, o);
+  });
+  ASSERT_EQ(runs.size(), 1u);
+  expect_moving_run(runs[0], "documents", 20);
+  EXPECT_EQ(runs[0].back().total, 5000u);
+  auto from_store = runs_of("export", [&](const Options& o) {
+    Store::open(dir, o)->export_to(tmp / "export2");
+  });
+  ASSERT_EQ(from_store.size(), 1u);
+  expect_moving_run(from_store[0], "documents", 20);
+}
+
+TEST_F(ProgressWithinAFileTest, RestoreOutReplaysToTheTimeThenWritesTheState) {
+  int64_t t = 0;
+  {
+    auto store = Store::open(dir, one_segment_options());
+    fill_one_collection(*store, 0, 5000);
+    t = store->put("notes", "later", R"({"text":"after t"})").time_ns - 1;
+  }
+  Recorder recorder;
+  Options options = one_segment_options();
+  options.progress = recorder.fn();
+  write_state(tmp / "out", state_at(dir, t, options), false, options);
+  EXPECT_EQ(recorder.tasks(), (std::vector<std::string>{"replay", "write state"}));
+  expect_moving_run(recorder.runs_of("replay").at(0), "bytes", 20);
+  auto written = recorder.runs_of("write state").at(0);
+  expect_moving_run(written, "documents", 20);
+  EXPECT_EQ(written.back().total, 5000u);
+}
+
+TEST_F(ProgressWithinAFileTest, ReplayOutWritesTheStateAfterTheReplay) {
+  {
+    auto store = Store::open(dir, one_segment_options());
+    fill_one_collection(*store, 0, 5000);
+  }
+  Recorder recorder;
+  Options options = one_segment_options();
+  options.progress = recorder.fn();
+  replay_store(dir, options, std::nullopt, tmp / "out");
+  EXPECT_EQ(recorder.tasks(), (std::vector<std::string>{"replay", "write state"}));
+  expect_moving_run(recorder.runs_of("write state").at(0), "documents", 20);
+}
+
+TEST_F(ProgressTest, BackupMovesAsItCopiesThenVerifiesTheCopy) {
+  {
+    auto store = Store::open(dir, quiet_options());
+    fill(*store, 0, 3000);
+    store->compact();
+    fill(*store, 3000, 3000);
+  }
+  Recorder recorder;
+  Options options;
+  options.progress = recorder.fn();
+  backup_store(dir, tmp / "copy", options);
+  EXPECT_EQ(recorder.tasks(), (std::vector<std::string>{"backup", "verify"}));
+  auto backup = recorder.runs_of("backup").at(0);
+  expect_moving_run(backup, "bytes", 3);
+  // The snapshot and the segments from the one that holds the seq after it.
+  uint64_t snapshots = list_backups(dir).at(0).bytes;
+  EXPECT_GT(backup.back().total, snapshots);
+  EXPECT_LT(backup.back().total, journal_bytes(dir) + snapshots);
+  expect_moving_run(recorder.runs_of("verify").at(0), "bytes", 5);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -39,19 +40,50 @@ std::string rate_text(double per_second, std::string_view unit) {
   return text;
 }
 
+// "  3.4 MiB/s  2s left", or "" before there is a rate to tell.
+std::string rate_and_time_left(uint64_t done, uint64_t total, double seconds,
+                               std::string_view unit) {
+  if (seconds <= kRateAfterSeconds || done == 0) return "";
+  double rate = static_cast<double>(done) / seconds;
+  std::string text = "  " + rate_text(rate, unit);
+  text.append("  ").append(duration_text(static_cast<double>(total - done) / rate));
+  return text.append(" left");
+}
+
 }  // namespace
+
+int percent_of(const Progress& p) {
+  if (p.total == 0) return 100;
+  uint64_t done = std::min(p.done, p.total);
+  return static_cast<int>(static_cast<double>(done) * 100 / static_cast<double>(p.total));
+}
+
+std::string duration_text(double seconds) {
+  uint64_t s = static_cast<uint64_t>(std::ceil(std::max(seconds, 0.0)));
+  char text[32];
+  if (s < 60) {
+    std::snprintf(text, sizeof text, "%us", static_cast<unsigned>(s));
+  } else if (s < 3600) {
+    std::snprintf(text, sizeof text, "%um%02us", static_cast<unsigned>(s / 60),
+                  static_cast<unsigned>(s % 60));
+  } else {
+    std::snprintf(text, sizeof text, "%lluh%02um",
+                  static_cast<unsigned long long>(s / 3600),
+                  static_cast<unsigned>(s / 60 % 60));
+  }
+  return text;
+}
 
 std::string format_progress(const Progress& p, double seconds, size_t width) {
   uint64_t done = std::min(p.done, p.total);
   double fraction =
       p.total ? static_cast<double>(done) / static_cast<double>(p.total) : 1;
   char percent[8];
-  std::snprintf(percent, sizeof percent, "%3d%%", static_cast<int>(fraction * 100));
+  std::snprintf(percent, sizeof percent, "%3d%%", percent_of(p));
   std::string counts = count_text(done, p.unit) + " / " + count_text(p.total, p.unit);
   // Appended piecewise: GCC 12 warns (-Wrestrict, bug 105651) on " " + string.
   if (p.unit != "bytes") counts.append(" ").append(p.unit);
-  if (seconds > 0.2)
-    counts += "  " + rate_text(static_cast<double>(done) / seconds, p.unit);
+  counts += rate_and_time_left(done, p.total, seconds, p.unit);
   // The bar takes what the numbers leave, between 10 and 30 columns.
   size_t fixed = 4 + 3 + 2 + counts.size();
   size_t bar = width > fixed + 10 ? std::min<size_t>(width - fixed, 30) : 10;
@@ -80,17 +112,20 @@ void ProgressBar::update(const Progress& p) {
   if (new_task) {
     task_ = std::string(p.task);
     task_start_ = now;
+    percent_ = -1;
   }
   if (p.done >= p.total) {  // complete: leave a clean line for what follows
     erase_locked();
     return;
   }
+  bool moved = percent_of(p) != percent_;  // every new percentage is drawn
+  percent_ = percent_of(p);
   double seconds = std::chrono::duration<double>(now - task_start_).count();
   std::string name = task_;
   name.resize(std::max<size_t>(name.size(), 13), ' ');
   size_t width = columns() - 1;  // never touch the last column: no wrap
   size_t room = width > name.size() + 20 ? width - name.size() - 1 : 20;
-  draw_locked(name + " " + format_progress(p, seconds, room), new_task);
+  draw_locked(name + " " + format_progress(p, seconds, room), moved);
 }
 
 void ProgressBar::status(std::string_view text) {

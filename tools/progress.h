@@ -3,7 +3,11 @@
 // terminal, so that logs, pipes and tests that capture stderr never see it.
 //
 // The line is redrawn in place ("\r", then the text, then "erase to end of
-// line"), at most kRedrawsPerSecond times a second, and erased when its task
+// line") whenever the task's whole percentage changes (so at most about 100
+// times per task, however fast the work, and every percentage the library
+// reports is drawn: what tests look for, without clocks), and otherwise at
+// most kRedrawsPerSecond times a second, so that the rate and the time left
+// stay fresh while the percentage stands. It is erased when its task
 // completes, when the display is cleared and on destruction, so that whatever
 // the command prints next starts on a clean line.
 //
@@ -33,7 +37,7 @@ class ProgressBar {
   bool active() const { return active_; }
   // Options::progress for the library; null when inactive.
   ProgressFn callback();
-  // A bar: task, done/total, percentage and rate.
+  // A bar: task, percentage, done/total, rate and time left.
   void update(const Progress& progress);
   // A line without a total (the bench's steps), with the time since the first.
   void status(std::string_view text);
@@ -51,13 +55,22 @@ class ProgressBar {
   const bool active_;
   std::mutex mu_;
   std::string task_;  // mu_: the task of the last update
+  int percent_ = -1;  // mu_: the percentage last drawn for task_, -1 for none
   Clock::time_point task_start_, last_draw_, first_status_;
   bool drawn_ = false;
   bool has_status_ = false;
 };
 
-// "  42% [########--------]  1.2 MiB / 2.9 MiB  3.4 MiB/s": the text after
-// the task name, fitted into width columns. seconds: time since the task began.
+// "  42% [########--------]  1.2 MiB / 2.9 MiB  3.4 MiB/s  2s left": the text
+// after the task name, fitted into width columns. seconds: time since the task
+// began; the rate and the time left appear once it is over kRateAfterSeconds.
+inline constexpr double kRateAfterSeconds = 0.2;
 std::string format_progress(const Progress& progress, double seconds, size_t width);
+
+// The whole percentage of done out of total (100 for a total of 0).
+int percent_of(const Progress& progress);
+
+// "2s", "1m05s", "2h03m": a time left, rounded up to the second.
+std::string duration_text(double seconds);
 
 }  // namespace pa_journal::cli

@@ -54,9 +54,10 @@ Collections state_at_arg(const Globals& g, const std::string& at) {
 
 int run_restore(const Globals& g, const RestoreArgs& args) {
   int64_t t = time_arg(g, args.at);
+  const Options progress = read_options(g, /*progress=*/true);
   if (!args.out.empty()) {
-    Collections state = state_at(store_dir(g), t, read_options(g));
-    write_state(args.out, state, args.force, read_options(g));
+    Collections state = state_at(store_dir(g), t, progress);
+    write_state(args.out, state, args.force, progress);
     if (g.json) {
       print_json({{"at", format_time_ns(t)}, {"out", args.out}});
     } else {
@@ -67,7 +68,7 @@ int run_restore(const Globals& g, const RestoreArgs& args) {
   if (args.dry_run) {
     // Read-only: a dry run works beside a live writer and never takes LOCK.
     Collections now = open_read_only(g)->state();
-    auto changes = diff_states(now, state_at(store_dir(g), t, read_options(g)));
+    auto changes = diff_states(now, state_at(store_dir(g), t, progress));
     if (g.json) {
       print_json({{"at", format_time_ns(t)},
                   {"dry_run", true},
@@ -79,7 +80,7 @@ int run_restore(const Globals& g, const RestoreArgs& args) {
     }
     return kExitOk;
   }
-  CommitResult r = open_writable(g)->restore_to(t);
+  CommitResult r = open_writable(g, /*progress=*/true)->restore_to(t);
   if (g.json) {
     json out = {{"at", format_time_ns(t)}, {"seq", r.seq ? json(r.seq) : json()}};
     if (r.seq) out["time"] = format_time_ns(r.time_ns);

@@ -40,7 +40,8 @@ struct BackupResult {
 // or is the store or inside it (symlinks resolved). Throws NotFoundError if
 // there is no store at store_dir, CorruptedDataError if the store's journal
 // is damaged, StorageError if no stable copy could be taken.
-// options.progress gets the task "backup" (bytes).
+// options.progress gets the task "backup" (bytes copied), then "verify" (the
+// copy checked).
 BackupResult backup_store(const std::string& store_dir, const std::string& out_dir,
                           const Options& options = {});
 

@@ -84,8 +84,9 @@ struct Options {
   // 2262-04-11T23:47:16.854775807Z) later commits throw StorageError.
   std::function<int64_t()> clock_ns;
   // Progress of long work started by a call: the replay of Store::open,
-  // replay_store, export_store, verify_store, backup_store, Store::compact,
-  // Store::import_from and Store::backup_to. Null: no reports. Contract in progress.h.
+  // replay_store, export_store, verify_store, backup_store, state_at,
+  // write_state, Store::compact, Store::import_from, Store::export_to and
+  // Store::backup_to. Null: no reports. Contract in progress.h.
   ProgressFn progress;
 };
 

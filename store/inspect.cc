@@ -72,6 +72,7 @@ static JournalSummary inspect_once(FileSystem& fs, const std::string& dir,
   bool from_start = !scan.segments.empty() && scan.segments.front().first_seq == 1;
   if (from_start && scan.records > 0) {
     summary.window_from_ns = scan.first_time_ns;
+    summary.window_from_empty_state = true;
   } else if (!summary.snapshots.empty()) {
     summary.window_from_ns = summary.snapshots.back().time_ns;
   } else {

@@ -184,6 +184,24 @@ TEST_F(BeforeTheFirstRecordTest, ListPrintsNothingAndExitsZero) {
   EXPECT_EQ(ok_json({"list", "notes", "--at", "2020-01-01"}), json::object());
 }
 
+// inspect says where the window starts: the empty state before the first
+// record while the journal starts at seq 1; a trimmed store's oldest kept
+// snapshot has nothing before it.
+TEST_F(BeforeTheFirstRecordTest, InspectSaysTheWindowStartsWithTheEmptyState) {
+  json window = ok_json({"inspect"}).at("window");
+  EXPECT_EQ(window.at("from_empty_state"), true) << window;
+  CommandResult text = run({"inspect"});
+  EXPECT_TRUE(contains(text.out, "(restorable, and the empty state before it)"))
+      << text.out;
+}
+
+TEST_F(TimeWindowCliTest, InspectSaysATrimmedWindowHasNoEmptyStateBeforeIt) {
+  Window w = trimmed_store();
+  json window = ok_json({"inspect"}).at("window");
+  EXPECT_EQ(window.at("from"), format_time_ns(w.from_ns)) << window;
+  EXPECT_EQ(window.at("from_empty_state"), false) << window;
+}
+
 TEST_F(BeforeTheFirstRecordTest, GetFindsNoDocument) {
   CommandResult r = run({"get", "notes", "n0", "--at", before_});
   EXPECT_EQ(r.exit_code, kExitError) << r.describe();

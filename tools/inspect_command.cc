@@ -55,7 +55,8 @@ json summary_json(const std::string& dir, const JournalSummary& s,
   json window = {{"from", nullptr}, {"to", nullptr}};
   if (s.window_to_ns != 0) {
     window = {{"from", format_time_ns(s.window_from_ns)},
-              {"to", format_time_ns(s.window_to_ns)}};
+              {"to", format_time_ns(s.window_to_ns)},
+              {"from_empty_state", s.window_from_empty_state}};
   }
   return {{"dir", dir},
           {"records", s.records},
@@ -104,7 +105,9 @@ void print_summary(const std::string& dir, const JournalSummary& s,
   }
   if (s.window_to_ns != 0) {
     std::cout << "window       " << local_time(s.window_from_ns) << " .. "
-              << local_time(s.window_to_ns) << " (restorable)\n";
+              << local_time(s.window_to_ns) << " (restorable"
+              << (s.window_from_empty_state ? ", and the empty state before it" : "")
+              << ")\n";
   }
   std::cout << "snapshots    " << s.snapshots.size();
   if (!s.snapshots.empty()) {

@@ -54,6 +54,10 @@ struct JournalSummary {
   // there is none: an empty store, or a journal that starts after seq 1 with
   // no snapshot before it.
   int64_t window_from_ns = 0, window_to_ns = 0;
+  // The window starts with the empty state before the first record (the
+  // journal still starts at seq 1): every time before window_from_ns is
+  // inside it too, as that empty state.
+  bool window_from_empty_state = false;
 };
 
 // Reads the whole journal in salvage mode, so it reports all damage rather

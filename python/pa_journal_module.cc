@@ -90,8 +90,16 @@ using StoreHandle = Handle<Store>;
 std::unique_ptr<StorageHandle> open_storage(const std::string& base_dir) {
   return std::make_unique<StorageHandle>(std::make_unique<FileStorage>(base_dir));
 }
-std::unique_ptr<StoreHandle> open_store(const std::string& dir) {
-  return std::make_unique<StoreHandle>(Store::open(dir));
+// lock_wait_s: seconds to wait for another writer's LOCK (0: refuse at once).
+std::unique_ptr<StoreHandle> open_store(const std::string& dir, bool create_if_missing,
+                                        double lock_wait_s) {
+  if (!(lock_wait_s >= 0 && lock_wait_s <= 86400)) {
+    throw InvalidInputError("lock_wait must be a number of seconds from 0 to 86400");
+  }
+  Options options;
+  options.create_if_missing = create_if_missing;
+  options.lock_wait_ms = static_cast<uint32_t>(lock_wait_s * 1000);
+  return std::make_unique<StoreHandle>(Store::open(dir, options));
 }
 
 // (filename, timestamp_ns, size, seq), newest first.
@@ -290,9 +298,12 @@ PYBIND11_MODULE(_pa_journal, m) {
           Release());
 
   py::class_<StoreHandle>(m, "Store")
-      .def(py::init(&open_store), py::arg("dir"), Release())
+      .def(py::init(&open_store), py::arg("dir"), py::arg("create_if_missing") = true,
+           py::arg("lock_wait") = 0.0, Release())
       .def("close", &StoreHandle::close, Release())
       .def_property_readonly("closed", &StoreHandle::closed)
+      .def_property_readonly("created",
+                             [](StoreHandle& h) { return h.get()->created(); })
       .def(
           "get",
           [](StoreHandle& h, const std::string& collection, const std::string& key) {

@@ -301,9 +301,19 @@ class Store:
     Refused input raises InvalidInputError (a ValueError), a patch or delete
     of a missing document NotFoundError (a KeyError); nothing is appended."""
 
-    def __init__(self, dir: Union[str, Path]):
+    def __init__(self, dir: Union[str, Path], *, create_if_missing: bool = True,
+                 lock_wait: float = 0.0):
+        """create_if_missing=False raises NotFoundError where dir holds no
+        store (creating nothing); lock_wait is how many seconds to wait for
+        another writer's LOCK before StoreLockedError (which names the
+        holder's pid and command line)."""
         self.dir = Path(dir)
-        self._store = _pa_journal.Store(str(self.dir))
+        self._store = _pa_journal.Store(str(self.dir), create_if_missing, lock_wait)
+
+    @property
+    def created(self) -> bool:
+        """True if opening made a new store at dir."""
+        return self._store.created
 
     def close(self) -> None:
         """Syncs the journal and releases LOCK; later calls raise StorageError."""

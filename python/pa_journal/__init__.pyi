@@ -245,7 +245,12 @@ class Store:
 
     dir: Path
 
-    def __init__(self, dir: Union[str, Path]) -> None: ...
+    def __init__(
+        self, dir: Union[str, Path], *, create_if_missing: bool = True, lock_wait: float = 0.0
+    ) -> None: ...
+    @property
+    def created(self) -> bool:
+        """True if opening made a new store at dir."""
     def close(self) -> None:
         """Syncs the journal and releases LOCK."""
     def __enter__(self) -> Store: ...

@@ -130,3 +130,29 @@ def test_a_bad_config_value_is_refused_and_nothing_appended(store):
     assert store.last_seq() == before
     store.put("config", "theme", "dark")  # the application's own key: kept
     assert store.get("config", "theme") == "dark"
+
+
+def test_without_create_if_missing_a_missing_store_is_refused_and_not_created(tmp_path):
+    with pytest.raises(NotFoundError):
+        Store(tmp_path / "nowhere", create_if_missing=False)
+    assert not (tmp_path / "nowhere").exists()
+    with Store(tmp_path / "s") as first:
+        assert first.created
+        first.put("notes", "n1", "x")
+    with Store(tmp_path / "s", create_if_missing=False) as again:
+        assert not again.created
+        assert again.get("notes", "n1") == "x"
+
+
+def test_a_second_writer_names_the_holder_or_waits_for_the_lock(tmp_path):
+    import os
+    import threading
+    from pa_journal import StoreLockedError
+    holder = Store(tmp_path / "s")
+    with pytest.raises(StoreLockedError, match="pid %d" % os.getpid()):
+        Store(tmp_path / "s")
+    threading.Timer(0.3, holder.close).start()
+    with Store(tmp_path / "s", lock_wait=30) as waiter:
+        assert waiter.put("notes", "n1", "after the wait") >= 1
+    with pytest.raises(InvalidInputError):
+        Store(tmp_path / "s", lock_wait=-1)

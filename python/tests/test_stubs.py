@@ -24,7 +24,8 @@ def test_stubs_declare_every_public_method():
             continue
         cls = getattr(pa_journal, node.name)
         stubbed = {n.name for n in node.body if isinstance(n, ast.FunctionDef)}
-        public = {name for name, _ in inspect.getmembers(cls, inspect.isfunction)
+        public = {name for name, _ in inspect.getmembers(
+                      cls, lambda m: inspect.isfunction(m) or isinstance(m, property))
                   if not name.startswith("_") or name in ("__init__", "__enter__",
                                                           "__exit__")}
         assert stubbed == public, node.name

@@ -100,20 +100,16 @@ std::optional<FileName> parse_journal_name(std::string_view name) {
   return out;
 }
 
-// "<collection>_<id>.json", split at the first '_' after which an id follows.
+// "<collection>_<id>.json" with a valid collection name.
 std::optional<FileName> parse_snapshot_file_name(std::string_view name) {
-  std::optional<std::string_view> stem = stem_of(name, kJsonSuffix);
-  if (!stem) return std::nullopt;
-  for (size_t pos = stem->find('_'); pos != std::string_view::npos;
-       pos = stem->find('_', pos + 1)) {
-    std::string_view collection = stem->substr(0, pos), id = stem->substr(pos + 1);
-    if (!is_snapshot_id(id)) continue;
-    if (!is_collection_name(collection)) return std::nullopt;
-    FileName out = with_id(FileType::kSnapshotFile, id);
-    out.collection = collection;
-    return out;
-  }
-  return std::nullopt;
+  std::string id = snapshot_id_in_file_name(name);
+  if (id.empty()) return std::nullopt;
+  std::string_view collection =
+      name.substr(0, name.size() - kJsonSuffix.size() - id.size() - 1);
+  if (!is_collection_name(collection)) return std::nullopt;
+  FileName out = with_id(FileType::kSnapshotFile, id);
+  out.collection = collection;
+  return out;
 }
 
 std::optional<FileName> parse_id_name(std::string_view name, std::string_view suffix,
@@ -227,6 +223,16 @@ std::string tombstone_file_name(std::string_view backups, std::string_view id) {
 
 std::string in_journal(std::string_view name) { return join_path(kJournalDirName, name); }
 std::string in_backups(std::string_view name) { return join_path(kBackupsDirName, name); }
+
+std::string snapshot_id_in_file_name(std::string_view name) {
+  std::optional<std::string_view> stem = stem_of(name, kJsonSuffix);
+  if (!stem) return {};
+  for (size_t pos = stem->find('_'); pos != std::string_view::npos;
+       pos = stem->find('_', pos + 1)) {
+    if (is_snapshot_id(stem->substr(pos + 1))) return std::string(stem->substr(pos + 1));
+  }
+  return {};
+}
 
 bool is_snapshot_id(std::string_view id) {
   if (id.size() < 15 || id[8] != '_' || !all_digits(id.substr(0, 8)) ||

@@ -118,6 +118,11 @@ std::optional<FileName> parse_file_name(std::string_view name);
 // The same for a base name inside backups/ (in_backups(name)).
 std::optional<FileName> parse_backups_name(std::string_view name);
 
+// The id of a name shaped "<anything>_<id>.json" (split at the first '_'
+// after which an id follows), or "": looser than parse_file_name, so that a
+// file another program wrote with a stamp-shaped name still takes its id.
+std::string snapshot_id_in_file_name(std::string_view name);
+
 // True if `id` is shaped like a snapshot id: YYYYMMDD_HHMMSS or
 // YYYYMMDD_HHMMSS_N (digits only; the date is not checked).
 bool is_snapshot_id(std::string_view id);

@@ -137,5 +137,13 @@ TEST(LayoutTest, SnapshotIdsAreShapedAsStampsWithAnOptionalCount) {
   EXPECT_FALSE(is_snapshot_id("20261125100000"));
 }
 
+TEST(LayoutTest, SnapshotIdInFileNameTakesAnyPrefixButOnlyAShapedId) {
+  EXPECT_EQ(snapshot_id_in_file_name("contacts_20261125_100000.json"), "20261125_100000");
+  EXPECT_EQ(snapshot_id_in_file_name("a_b_20261125_100000_3.json"), "20261125_100000_3");
+  EXPECT_EQ(snapshot_id_in_file_name("Contacts_20261125_100000.json"), "20261125_100000");
+  EXPECT_EQ(snapshot_id_in_file_name("20261125_100000.manifest.json"), "");
+  EXPECT_EQ(snapshot_id_in_file_name("contacts_20261125_100000.txt"), "");
+}
+
 }  // namespace
 }  // namespace pa_journal

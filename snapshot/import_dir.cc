@@ -146,7 +146,8 @@ std::optional<SnapshotInfo> export_manifest(FileSystem& fs, const std::string& d
     throw InvalidInputError(std::string("refusing to import: ") + e.what());
   } catch (const CorruptedDataError& e) {
     if (!claims_to_be_export(text)) {
-      out.not_imported.emplace_back(kExportManifest, "not a pa-journal export manifest");
+      out.not_imported.emplace_back(std::string(kExportManifestName),
+                                    "not a pa-journal export manifest");
       return std::nullopt;
     }
     if (!accept_edits) {
@@ -156,7 +157,8 @@ std::optional<SnapshotInfo> export_manifest(FileSystem& fs, const std::string& d
                                path);
     }
     out.not_imported.emplace_back(
-        kExportManifest, "edited: its checksum fails, the files are taken as JSON");
+        std::string(kExportManifestName),
+        "edited: its checksum fails, the files are taken as JSON");
     out.form = ImportForm::kEditedExport;
     return std::nullopt;
   }
@@ -181,7 +183,7 @@ void check_manifest_names(const SnapshotInfo& info, const std::string& dir) {
 void read_export_strangers(FileSystem& fs, const std::string& dir,
                            const SnapshotInfo& info, bool accept_edits, ImportSource& out,
                            Reading& reading) {
-  std::set<std::string> known{kExportManifest};
+  std::set<std::string> known{std::string(kExportManifestName)};
   for (const auto& f : info.files) known.insert(f.file);
   std::vector<std::string> names = fs.list_dir(dir);
   std::sort(names.begin(), names.end());
@@ -241,7 +243,7 @@ void read_json_files(FileSystem& fs, const std::string& dir, ImportSource& out,
   bool app = false;
   for (const auto& name : names) {
     const std::string path = join_path(dir, name);
-    if (name == kExportManifest) continue;  // noted by export_manifest
+    if (name == kExportManifestName) continue;  // noted by export_manifest
     if (name == kBackupsDirName && is_directory(fs, path)) {
       out.not_imported.emplace_back(
           "backups/", "the app's backups: pa-journal adopt brings their history");

@@ -200,10 +200,13 @@ Plan new_plan(FileSystem& fs, const std::string& dir, bool skip_damaged) {
 
 // A file named in the record, as the plan needs it.
 SeedFile seed_file_of(const std::string& path) {
-  if (path.rfind("backups/", 0) == 0) {
-    if (auto b = parse_seed_backup_name(path.substr(8))) return *b;
+  const std::string backups = in_backups("");
+  if (path.starts_with(backups)) {
+    if (auto b = parse_seed_backup_name(path.substr(backups.size()))) return *b;
   }
-  return {path, path.size() > 5 ? path.substr(0, path.size() - 5) : path, std::nullopt};
+  const size_t suffix = kJsonSuffix.size();  // a recorded file: NAME.json, storage.log
+  return {path, path.size() > suffix ? path.substr(0, path.size() - suffix) : path,
+          std::nullopt};
 }
 
 // Checks that every file the record names is whole at one of its places.

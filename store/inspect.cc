@@ -140,7 +140,7 @@ static void check_documents(const Record& r, std::vector<Damage>& out) {
     try {
       parse_document(op.document);
     } catch (const CorruptedDataError& e) {
-      out.push_back({Damage::Kind::kCorruption, "journal/", 0, 0, r.seq, r.seq,
+      out.push_back({Damage::Kind::kCorruption, in_journal(""), 0, 0, r.seq, r.seq,
                      "record " + std::to_string(r.seq) + ": the document of " +
                          op.collection + "/" + op.key + " cannot be read: " + e.what()});
     }

@@ -7,6 +7,9 @@
 #include <optional>
 #include <string>
 
+#include "pa_journal/record.h"
+#include "snapshot/seed_layout.h"
+
 namespace pa_journal {
 namespace {
 
@@ -143,6 +146,11 @@ TEST(LayoutTest, SnapshotIdInFileNameTakesAnyPrefixButOnlyAShapedId) {
   EXPECT_EQ(snapshot_id_in_file_name("Contacts_20261125_100000.json"), "20261125_100000");
   EXPECT_EQ(snapshot_id_in_file_name("20261125_100000.manifest.json"), "");
   EXPECT_EQ(snapshot_id_in_file_name("contacts_20261125_100000.txt"), "");
+}
+
+TEST(LayoutTest, NamesKeptElsewhereForMessagesAgreeWithTheBuilders) {
+  EXPECT_EQ(adoption_record_file_name(""), kAdoptionRecord);
+  EXPECT_EQ(state_name(kConfigCollection), "config.json");
 }
 
 }  // namespace

@@ -1,11 +1,11 @@
 #include "journal/journal_reader.h"
 
 #include <algorithm>
-#include <charconv>
 #include <optional>
 #include <utility>
 
 #include "journal/format.h"
+#include "journal/layout.h"
 #include "journal/progress_ticker.h"
 #include "journal/record_codec.h"
 #include "journal/segment_reader.h"
@@ -20,16 +20,6 @@ class Collector : public Reporter {
   void report(const Damage& damage) override { pending.push_back(damage); }
   std::vector<Damage> pending;
 };
-
-bool parse_segment_name(const std::string& name, uint64_t* first_seq) {
-  if (name.size() != format::kSegmentNameDigits + format::kSegmentSuffix.size() ||
-      name.substr(format::kSegmentNameDigits) != format::kSegmentSuffix) {
-    return false;
-  }
-  const char* end = name.data() + format::kSegmentNameDigits;
-  auto [ptr, ec] = std::from_chars(name.data(), end, *first_seq);
-  return ec == std::errc() && ptr == end && *first_seq > 0;
-}
 
 // One scan: walks the segments, keeps the chain, applies the mode.
 class Scanner {
@@ -116,14 +106,14 @@ ScanReport Scanner::run() {
 
 bool Scanner::scan_segment(size_t index) {
   const SegmentInfo& info = report_.segments[index];
-  std::string data = fs_.read_file(dir_ + "/" + info.name);
+  std::string data = fs_.read_file(join_path(dir_, info.name));
   bool newest = index + 1 == report_.segments.size();
   Collector collector;
-  SegmentReader reader("journal/" + info.name, data, newest, &collector);
+  SegmentReader reader(in_journal(info.name), data, newest, &collector);
   bool header_ok = reader.read_header();
   if (header_ok && reader.first_seq() != info.first_seq) {
     collector.pending.push_back(
-        {Damage::Kind::kCorruption, "journal/" + info.name, 0, format::kSegmentHeaderSize,
+        {Damage::Kind::kCorruption, in_journal(info.name), 0, format::kSegmentHeaderSize,
          0, 0,
          "segment header names first record " + std::to_string(reader.first_seq())});
   }
@@ -140,8 +130,8 @@ bool Scanner::scan_segment(size_t index) {
     } else if (first_read) {
       why = "the journal starts past seq 1 and no snapshot covers the records before it";
     }
-    Damage gap{Damage::Kind::kMissingRecords,       "journal/" + info.name, 0,  0,
-               std::max(expected_, after_seq_ + 1), info.first_seq - 1,     why};
+    Damage gap{Damage::Kind::kMissingRecords,       in_journal(info.name), 0,  0,
+               std::max(expected_, after_seq_ + 1), info.first_seq - 1,    why};
     if (!attribute_gap(info.first_seq) && !on_damage(index, gap)) return false;
     expected_ = info.first_seq;
   }
@@ -165,7 +155,7 @@ bool Scanner::drain(size_t index, Collector& collector) {
 }
 
 bool Scanner::deliver(size_t index, const Frame& frame) {
-  const std::string file = "journal/" + report_.segments[index].name;
+  const std::string file = in_journal(report_.segments[index].name);
   uint64_t frame_bytes = frame.end - frame.offset;
   if (frame.type == format::kTypeLoss) return accept_loss(index, frame);
   if (frame.type != format::kTypeCommit) {
@@ -283,10 +273,10 @@ bool Scanner::accept_loss(size_t index, const Frame& frame) {
   uint64_t first = sized ? get_u64(frame.payload.data()) : 0;
   uint64_t last = sized ? get_u64(frame.payload.data() + 8) : 0;
   if (!sized || first != expected_ || last < first) {
-    return on_damage(
-        index, {Damage::Kind::kCorruption, "journal/" + report_.segments[index].name,
-                frame.offset, frame.end - frame.offset, 0, 0,
-                "loss marker does not continue the sequence chain"});
+    return on_damage(index,
+                     {Damage::Kind::kCorruption, in_journal(report_.segments[index].name),
+                      frame.offset, frame.end - frame.offset, 0, 0,
+                      "loss marker does not continue the sequence chain"});
   }
   report_.known_losses.push_back({first, last});
   expected_ = last + 1;
@@ -300,19 +290,15 @@ void Scanner::note_cut(size_t index, uint64_t offset) {
 
 }  // namespace
 
-std::string segment_name(uint64_t first_seq) {
-  std::string digits = std::to_string(first_seq);
-  return std::string(format::kSegmentNameDigits - digits.size(), '0') + digits +
-         std::string(format::kSegmentSuffix);
-}
-
 std::vector<SegmentInfo> list_segments(FileSystem& fs, const std::string& journal_dir) {
   std::vector<SegmentInfo> segments;
   for (const auto& name : fs.list_dir(journal_dir)) {
+    std::optional<FileName> parsed = parse_file_name(in_journal(name));
+    if (!parsed || parsed->type != FileType::kSegment) continue;
     SegmentInfo info;
-    if (!parse_segment_name(name, &info.first_seq)) continue;
+    info.first_seq = parsed->number;
     info.name = name;
-    info.bytes = fs.file_size(journal_dir + "/" + name);
+    info.bytes = fs.file_size(join_path(journal_dir, name));
     info.data_end = info.bytes;
     segments.push_back(std::move(info));
   }

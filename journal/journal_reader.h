@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "journal/layout.h"
 #include "pa_journal/damage.h"
 #include "pa_journal/file_system.h"
 #include "pa_journal/options.h"
@@ -37,8 +38,6 @@ struct SegmentInfo {
   uint64_t data_end = 0;
 };
 
-// "00000000000000000042.log" for 42.
-std::string segment_name(uint64_t first_seq);
 // The segments of journal_dir in sequence order; other files are ignored.
 std::vector<SegmentInfo> list_segments(FileSystem& fs, const std::string& journal_dir);
 

@@ -6,6 +6,7 @@
 
 #include "journal/format.h"
 #include "journal/journal_reader.h"
+#include "journal/layout.h"
 #include "journal/record_codec.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/time.h"
@@ -22,7 +23,7 @@ JournalWriter::JournalWriter(std::shared_ptr<FileSystem> fs, std::string journal
       durable_seq_(tail.next_seq - 1) {
   if (tail.newest_segment) {
     file_name_ = *tail.newest_segment;
-    std::string path = dir_ + "/" + file_name_;
+    std::string path = join_path(dir_, file_name_);
     file_bytes_ = fs_->file_size(path);
     uint64_t end = tail.newest_data_end;
     if (end > 0 && end < file_bytes_) {
@@ -247,7 +248,7 @@ void JournalWriter::roll_to(uint64_t first_seq) {
   }
   file_name_ = segment_name(first_seq);
   create_dir_durably(*fs_, dir_);
-  auto file = fs_->new_writable(dir_ + "/" + file_name_);
+  auto file = fs_->new_writable(join_path(dir_, file_name_));
   std::string header = encode_segment_header(first_seq);
   file->append(header);
   file->sync();
@@ -261,7 +262,7 @@ void JournalWriter::roll_to(uint64_t first_seq) {
 void JournalWriter::cut_failed_batch() {
   if (!batch_start_) return;
   try {
-    fs_->truncate(dir_ + "/" + file_name_, *batch_start_);
+    fs_->truncate(join_path(dir_, file_name_), *batch_start_);
   } catch (const StorageError&) {
     // The failed commits' outcome stays unknown, as after a crash.
   }
@@ -289,7 +290,7 @@ void JournalWriter::sync() {
   // in older ones, which roll_to synced in full.
   std::string error;
   try {
-    fs_->open_appendable(dir_ + "/" + name)->sync();
+    fs_->open_appendable(join_path(dir_, name))->sync();
   } catch (const StorageError& e) {
     error = e.what();
   }

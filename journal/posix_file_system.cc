@@ -19,6 +19,7 @@
 #include <thread>
 #include <utility>
 
+#include "journal/layout.h"
 #include "journal/posix_writable_file.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/file_system.h"
@@ -357,11 +358,11 @@ void create_dir_durably(FileSystem& fs, const std::string& dir) {
 void require_store_dir(FileSystem& fs, const std::string& dir) {
   if (!fs.exists(dir)) throw NotFoundError("no store at " + dir);
   std::vector<std::string> names = fs.list_dir(dir);
-  if (std::find(names.begin(), names.end(), "journal") == names.end()) {
+  if (std::find(names.begin(), names.end(), kJournalDirName) == names.end()) {
     std::string json_files;
     std::sort(names.begin(), names.end());
     for (const auto& name : names) {
-      if (name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0)
+      if (name.size() > kJsonSuffix.size() && name.ends_with(kJsonSuffix))
         json_files += (json_files.empty() ? "" : ", ") + name;
     }
     throw NotFoundError("no store at " + dir + ": it has no journal/ directory" +
@@ -372,7 +373,7 @@ void require_store_dir(FileSystem& fs, const std::string& dir) {
                                    "`pa-journal adopt --dir " +
                                    dir + "` makes it a store"));
   }
-  fs.list_dir(dir + "/journal");
+  fs.list_dir(journal_dir(dir));
 }
 
 void create_dirs_durably(FileSystem& fs, const std::string& dir) {
@@ -436,7 +437,7 @@ void FileSystem::link(const std::string& from, const std::string& to) {
 
 void write_file_via_temp(FileSystem& fs, const std::string& path,
                          const std::function<void(WritableFile&)>& fill) {
-  std::string temp = path + ".tmp";
+  std::string temp = temp_file_name(path);
   try {
     auto file = fs.new_writable(temp);
     fill(*file);

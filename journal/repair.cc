@@ -5,26 +5,22 @@
 #include <set>
 
 #include "journal/format.h"
+#include "journal/layout.h"
 #include "journal/record_codec.h"
 #include "pa_journal/errors.h"
 
 namespace pa_journal {
 namespace {
 
-std::string quarantine_dir(const std::string& journal_dir) {
-  return journal_dir + "/quarantine";
-}
-
 // A name in quarantine/ that says where the bytes came from and when, and
 // that no earlier copy holds (two repairs in one second get ".2", ".3", ...).
 std::string unused_quarantine_name(FileSystem& fs, const std::string& journal_dir,
                                    const std::string& name, uint64_t from) {
   auto now = std::chrono::system_clock::now().time_since_epoch();
-  std::string base =
-      name + ".from-" + std::to_string(from) + "." +
-      std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now).count());
+  std::string base = quarantine_name(
+      name, from, std::chrono::duration_cast<std::chrono::seconds>(now).count());
   std::string copy = base;
-  for (int n = 2; fs.exists(quarantine_dir(journal_dir) + "/" + copy); ++n) {
+  for (int n = 2; fs.exists(join_path(quarantine_dir(journal_dir), copy)); ++n) {
     copy = base + "." + std::to_string(n);
   }
   return copy;
@@ -35,12 +31,12 @@ std::string unused_quarantine_name(FileSystem& fs, const std::string& journal_di
 std::string quarantine(FileSystem& fs, const std::string& journal_dir,
                        const std::string& name, uint64_t from = 0) {
   std::string copy = unused_quarantine_name(fs, journal_dir, name, from);
-  std::string data = fs.read_file(journal_dir + "/" + name);
+  std::string data = fs.read_file(join_path(journal_dir, name));
   create_dir_durably(fs, quarantine_dir(journal_dir));
   write_file_atomically(
-      fs, quarantine_dir(journal_dir) + "/" + copy,
+      fs, join_path(quarantine_dir(journal_dir), copy),
       std::string_view(data).substr(std::min<uint64_t>(from, data.size())));
-  return "journal/quarantine/" + copy;
+  return in_journal(join_path(kQuarantineDirName, copy));
 }
 
 // What a salvage open that cannot repair in place advises instead: a
@@ -89,12 +85,12 @@ void fill_gap(FileSystem& fs, const std::string& journal_dir, const Damage& dama
                filler_frame(format::kFrameHeaderSize + format::kLossPayloadSize,
                             damage.first_seq, damage.last_seq)
                    .substr(format::kFrameHeaderSize));
-  write_file_atomically(fs, journal_dir + "/" + segment_name(damage.first_seq), segment);
+  write_file_atomically(fs, segment_file_name(journal_dir, damage.first_seq), segment);
 }
 
 const SegmentInfo* segment_named(const ScanReport& report, const std::string& file) {
   for (const auto& info : report.segments) {
-    if ("journal/" + info.name == file) return &info;
+    if (in_journal(info.name) == file) return &info;
   }
   return nullptr;
 }
@@ -111,9 +107,9 @@ std::vector<std::string> cut_journal(FileSystem& fs, const std::string& journal_
     kept.push_back(quarantine(fs, journal_dir, segments[i].name, from));
   }
   for (size_t i = segments.size(); i-- > first + 1;) {
-    fs.remove(journal_dir + "/" + segments[i].name);
+    fs.remove(join_path(journal_dir, segments[i].name));
   }
-  std::string path = journal_dir + "/" + segments[first].name;
+  std::string path = join_path(journal_dir, segments[first].name);
   if (report.cut_point.offset < format::kSegmentHeaderSize) {
     fs.remove(path);
   } else {
@@ -142,7 +138,7 @@ std::vector<std::string> salvage_in_place(FileSystem& fs, const std::string& jou
     if (copied.insert(info->name).second) {
       kept.push_back(quarantine(fs, journal_dir, info->name));
     }
-    repair_range(fs, journal_dir + "/" + info->name, *info, damage);
+    repair_range(fs, join_path(journal_dir, info->name), *info, damage);
   }
   fs.sync_dir(journal_dir);
   return kept;

@@ -121,9 +121,10 @@ void save_config(StorageHandle& h, const std::string& config_text) {
   Store& store = storage->store();
   std::vector<Operation> ops;
   for (const auto& [key, value] : config.items()) {
-    auto stored = store.get("config", key);
+    auto stored = store.get(kConfigCollection, key);
     if (!stored || parse_text(*stored) != value)
-      ops.push_back({OpKind::kPut, "config", key, serialize_for_storage(value)});
+      ops.push_back({OpKind::kPut, std::string(kConfigCollection), key,
+                     serialize_for_storage(value)});
   }
   if (!ops.empty()) store.commit(std::move(ops), "save config");
 }

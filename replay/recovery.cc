@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "journal/journal_reader.h"
+#include "journal/layout.h"
 #include "journal/progress_ticker.h"
 #include "journal/repair.h"
 #include "pa_journal/errors.h"
@@ -37,7 +38,7 @@ std::vector<std::string> repair(FileSystem& fs, const std::string& journal_dir,
 // Whether damage d lies at or after the point where the scan cut the journal.
 bool at_or_after_cut(const ScanReport& scan, const Damage& d) {
   for (size_t i = 0; i < scan.segments.size(); ++i) {
-    if ("journal/" + scan.segments[i].name != d.file) continue;
+    if (in_journal(scan.segments[i].name) != d.file) continue;
     const CutPoint& cut = scan.cut_point;
     return i > cut.segment_index || (i == cut.segment_index && d.offset >= cut.offset);
   }
@@ -78,7 +79,9 @@ bool usable(const SnapshotInfo& s, const RecoverOptions& options) {
 
 // "backups/<id>.manifest.json" -> "<id>".
 std::string id_of_manifest(const std::string& file) {
-  std::string name = file.substr(file.find('/') + 1);
+  std::optional<FileName> parsed = parse_file_name(file);
+  if (parsed && parsed->type == FileType::kManifest) return parsed->id;
+  std::string name = file.substr(file.find('/') + 1);  // a manifest of another shape
   return name.substr(0, name.size() - std::string_view(kManifestSuffix).size());
 }
 
@@ -99,7 +102,7 @@ bool load_newest_snapshot(FileSystem& fs, const std::string& backups_dir,
                         task_ticks(options.progress, "load snapshot", "bytes")),
           info.seq, info.time_ns);
     } catch (const CorruptedDataError& e) {
-      std::string file = e.file().empty() ? "backups/" + info.manifest_name() : e.file();
+      std::string file = e.file().empty() ? in_backups(info.manifest_name()) : e.file();
       passed.emplace_back(info.id,
                           Damage{Damage::Kind::kCorruption, file, 0, 0, 0, 0,
                                  "snapshot " + info.id + " not loaded: " + e.what()});
@@ -113,7 +116,7 @@ bool load_newest_snapshot(FileSystem& fs, const std::string& backups_dir,
   if (options.max_snapshot_seq == 0 && !options.until_ns) {
     for (const std::string& id : unfinished_snapshots(fs, backups_dir)) {
       if (loaded && !later_snapshot_id(id, loaded->id)) continue;
-      std::string manifest = "backups/" + id + kManifestSuffix;
+      std::string manifest = in_backups(manifest_name(id));
       passed.emplace_back(id, Damage{Damage::Kind::kCorruption, manifest, 0, 0, 0, 0,
                                      "snapshot " + id + " not loaded: " + manifest +
                                          " is missing (a compaction that did not "
@@ -136,7 +139,7 @@ bool load_newest_snapshot(FileSystem& fs, const std::string& backups_dir,
 void note_journal_ends_early(const ScanReport& scan, uint64_t snapshot_seq,
                              RecoveryMode mode, RecoveryReport& report) {
   std::string segment =
-      scan.segments.empty() ? "journal/" : "journal/" + scan.segments.back().name;
+      in_journal(scan.segments.empty() ? "" : scan.segments.back().name);
   uint64_t last = scan.segments.empty() ? 0 : scan.next_seq - 1;
   Damage missing = journal_ends_before_snapshot(segment, last + 1, last, snapshot_seq);
   if (mode == RecoveryMode::kStrict) {
@@ -150,15 +153,15 @@ void note_journal_ends_early(const ScanReport& scan, uint64_t snapshot_seq,
 
 Recovered recover_once(FileSystem& fs, const std::string& store_dir,
                        const RecoverOptions& options) {
-  const std::string journal_dir = store_dir + "/journal";
+  const std::string journal = journal_dir(store_dir);
   Recovered out;
   if (options.use_snapshots)
-    load_newest_snapshot(fs, store_dir + "/backups", options, out);
+    load_newest_snapshot(fs, backups_dir(store_dir), options, out);
   uint64_t after = out.report.snapshot_seq;
   bool past_until = false;
   uint64_t applied = 0;
   ScanReport scan = scan_journal(
-      fs, journal_dir, options.mode,
+      fs, journal, options.mode,
       [&](const Record& r) {
         past_until = past_until || (options.until_ns && r.time_ns > *options.until_ns);
         if (past_until) return;
@@ -177,10 +180,10 @@ Recovered recover_once(FileSystem& fs, const std::string& store_dir,
   if (after > 0 && (scan.next_seq <= after || scan.segments.empty()))
     note_journal_ends_early(scan, after, options.mode, out.report);
   if (options.writable) {
-    out.report.quarantined = repair(fs, journal_dir, scan);
+    out.report.quarantined = repair(fs, journal, scan);
     out.report.repaired = repaired_damage(scan);
     out.report.torn_bytes_cut = torn_bytes(scan);
-    find_newest_segment(fs, journal_dir, scan, out.tail);
+    find_newest_segment(fs, journal, scan, out.tail);
   }
   out.tail.next_seq = std::max(scan.next_seq, after + 1);
   out.tail.last_time_ns = std::max(scan.last_time_ns, out.state.last_time_ns());

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "journal/journal_reader.h"
+#include "journal/layout.h"
 #include "pa_journal/errors.h"
 
 namespace pa_journal {
@@ -13,9 +14,10 @@ namespace {
 // The names in journal/ and backups/: what a compaction changes.
 std::vector<std::string> store_listing(FileSystem& fs, const std::string& store_dir) {
   std::vector<std::string> names;
-  for (const char* sub : {"/journal", "/backups"}) {
-    if (!fs.exists(store_dir + sub)) continue;
-    for (auto& name : fs.list_dir(store_dir + sub)) names.push_back(sub + name);
+  for (std::string_view sub : {kJournalDirName, kBackupsDirName}) {
+    const std::string dir = join_path(store_dir, sub);
+    if (!fs.exists(dir)) continue;
+    for (auto& name : fs.list_dir(dir)) names.push_back("/" + join_path(sub, name));
   }
   std::sort(names.begin(), names.end());
   return names;
@@ -23,10 +25,10 @@ std::vector<std::string> store_listing(FileSystem& fs, const std::string& store_
 
 // "journal/NAME" of the newest segment, or "" if there is none.
 std::string newest_segment_file(FileSystem& fs, const std::string& store_dir) {
-  const std::string journal_dir = store_dir + "/journal";
-  if (!fs.exists(journal_dir)) return {};
-  auto segments = list_segments(fs, journal_dir);
-  return segments.empty() ? std::string() : "journal/" + segments.back().name;
+  const std::string journal = journal_dir(store_dir);
+  if (!fs.exists(journal)) return {};
+  auto segments = list_segments(fs, journal);
+  return segments.empty() ? std::string() : in_journal(segments.back().name);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 
+#include "journal/layout.h"
 #include "journal/progress_ticker.h"
 #include "journal/record_codec.h"
 #include "pa_journal/errors.h"
@@ -32,43 +33,27 @@ std::string stamp(int64_t time_ns) {
 
 void check_file(const SnapshotFile& f, const std::string& path, std::string_view data) {
   if (data.size() != f.bytes) {
-    throw CorruptedDataError("backups/" + f.file + ": " + std::to_string(data.size()) +
+    throw CorruptedDataError(in_backups(f.file) + ": " + std::to_string(data.size()) +
                                  " bytes, the manifest says " + std::to_string(f.bytes),
-                             "backups/" + f.file);
+                             in_backups(f.file));
   }
   if (checksum(data) != f.xxh3) {
-    throw CorruptedDataError("backups/" + f.file + ": checksum mismatch",
-                             "backups/" + f.file);
+    throw CorruptedDataError(in_backups(f.file) + ": checksum mismatch",
+                             in_backups(f.file));
   }
   (void)path;
-}
-
-// "<collection>_YYYYMMDD_HHMMSS[_N].json": the id part of a collection file's
-// name, or "" if the name is not one.
-std::string snapshot_id_of(const std::string& name) {
-  if (!ends_with(name, ".json") || ends_with(name, kManifestSuffix)) return {};
-  std::string stem = name.substr(0, name.size() - 5);
-  for (size_t pos = stem.find('_'); pos != std::string::npos;
-       pos = stem.find('_', pos + 1)) {
-    std::string id = stem.substr(pos + 1);
-    bool shaped = id.size() >= 15 && id[8] == '_' &&
-                  id.find_first_not_of("0123456789_") == std::string::npos &&
-                  (id.size() == 15 || (id.size() > 16 && id[15] == '_')) &&
-                  id.find('_', 16) == std::string::npos;
-    if (shaped) return id;
-  }
-  return {};
 }
 
 // The snapshot id a name in backups/ belongs to by its shape alone: the
 // manifest, intent or tombstone of <id>, a collection file "<c>_<id>.json",
 // or the temporary of any of them; "" for any other name.
-std::string id_in_name(std::string name) {
-  if (ends_with(name, kTempSuffix)) name.resize(name.size() - strlen(kTempSuffix));
-  for (std::string_view suffix : {kManifestSuffix, kIntentSuffix, kTombstoneSuffix}) {
-    if (ends_with(name, suffix)) return name.substr(0, name.size() - suffix.size());
-  }
-  return snapshot_id_of(name);
+std::string id_in_name(const std::string& name) {
+  std::optional<FileName> parsed = parse_backups_name(name);
+  if (parsed && parsed->type == FileType::kTemp) parsed = parse_file_name(parsed->target);
+  if (parsed && !parsed->id.empty()) return parsed->id;
+  std::string_view target(name);
+  if (target.ends_with(kTempSuffix)) target.remove_suffix(strlen(kTempSuffix));
+  return snapshot_id_in_file_name(target);
 }
 
 // The entries of backups/, and the snapshot ids of the collection files that
@@ -94,7 +79,7 @@ Orphans find_orphans(FileSystem& fs, const std::string& backups_dir) {
     for (const auto& f : snapshot.files) named.insert(f.file);
   }
   for (const auto& name : out.names) {
-    std::string id = snapshot_id_of(name);
+    std::string id = snapshot_id_in_file_name(name);
     if (!id.empty() && !ids.count(id) && !named.count(name)) out.id_of[name] = id;
   }
   return out;
@@ -111,13 +96,13 @@ std::optional<SnapshotIntent> read_intent(FileSystem& fs, const std::string& bac
                                           const std::string& name) {
   std::optional<SnapshotIntent> intent;
   try {
-    intent = parse_intent(fs.read_file(backups_dir + "/" + name), "backups/" + name);
+    intent = parse_intent(fs.read_file(join_path(backups_dir, name)), in_backups(name));
   } catch (const StorageError&) {
     return std::nullopt;
   }
   if (id_in_name(name) != intent->id) return std::nullopt;
   for (const auto& file : intent->files) {
-    if (!ends_with(file, "_" + intent->id + ".json")) return std::nullopt;
+    if (!ends_with(file, snapshot_file_name("", intent->id))) return std::nullopt;
   }
   return intent;
 }
@@ -128,7 +113,7 @@ std::optional<SnapshotInfo> read_tombstone(FileSystem& fs, const std::string& ba
                                            const std::string& name) {
   try {
     SnapshotInfo info =
-        parse_manifest(fs.read_file(backups_dir + "/" + name), "backups/" + name);
+        parse_manifest(fs.read_file(join_path(backups_dir, name)), in_backups(name));
     if (id_in_name(name) == info.id) return info;
   } catch (const StorageError&) {
   }
@@ -152,7 +137,7 @@ void note_intent(FileSystem& fs, const std::string& backups_dir, const std::stri
   std::optional<SnapshotIntent> intent = read_intent(fs, backups_dir, name);
   if (!intent) return;
   bool finished = out.manifest_ids.count(intent->id) > 0;
-  out.vouched.insert(intent->id + kManifestSuffix);
+  out.vouched.insert(manifest_name(intent->id));
   for (const auto& file : intent->files) {
     out.vouched.insert(file);
     if (!finished) out.payload.push_back(file);
@@ -212,7 +197,7 @@ void remove_present(FileSystem& fs, const std::string& backups_dir,
   bool removed = false;
   for (const auto& name : std::set<std::string>(names.begin(), names.end())) {
     if (!found.present.count(name) || found.listed.count(name)) continue;
-    fs.remove(backups_dir + "/" + name);
+    fs.remove(join_path(backups_dir, name));
     removed = true;
   }
   if (removed) fs.sync_dir(backups_dir);
@@ -247,7 +232,7 @@ void write_collection_file(FileSystem& fs, const std::string& path,
 SnapshotIntent intent_for(const std::string& id, const Collections& collections) {
   SnapshotIntent intent{id, {}};
   for (const auto& [name, _] : collections)
-    intent.files.push_back(name + "_" + id + ".json");
+    intent.files.push_back(snapshot_file_name(name, id));
   return intent;
 }
 
@@ -269,7 +254,7 @@ std::string unused_snapshot_id(FileSystem& fs, const std::string& backups_dir,
     std::string id = new_snapshot_id(taken, time_ns);
     bool clash = false;
     for (const auto& file : intent_for(id, collections).files) {
-      clash = clash || present.count(file) || present.count(file + kTempSuffix);
+      clash = clash || present.count(file) || present.count(temp_file_name(file));
     }
     if (!clash) return id;
     taken.emplace_back().id = id;
@@ -284,13 +269,13 @@ std::vector<SnapshotInfo> list_snapshots(FileSystem& fs, const std::string& back
   if (!fs.exists(backups_dir)) return out;
   for (const auto& name : fs.list_dir(backups_dir)) {
     if (!ends_with(name, kManifestSuffix)) continue;
-    std::string path = backups_dir + "/" + name;
+    std::string path = join_path(backups_dir, name);
     try {
-      out.push_back(parse_manifest(fs.read_file(path), "backups/" + name));
+      out.push_back(parse_manifest(fs.read_file(path), in_backups(name)));
     } catch (const CorruptedDataError& e) {
       if (damaged) {
         damaged->push_back(
-            {Damage::Kind::kCorruption, "backups/" + name, 0, 0, 0, 0, e.what()});
+            {Damage::Kind::kCorruption, in_backups(name), 0, 0, 0, 0, e.what()});
       }
     } catch (const IoError&) {
       // A manifest that cannot be read is not a damaged one: leaving it out
@@ -312,13 +297,13 @@ Collections load_snapshot(FileSystem& fs, const std::string& backups_dir,
   Collections out;
   uint64_t before = 0;  // bytes of the files before this one
   for (const auto& f : info.files) {
-    std::string path = backups_dir + "/" + f.file;
+    std::string path = join_path(backups_dir, f.file);
     if (!fs.exists(path)) {
-      throw CorruptedDataError("backups/" + f.file + " is missing", "backups/" + f.file);
+      throw CorruptedDataError(in_backups(f.file) + " is missing", in_backups(f.file));
     }
     std::string data = fs.read_file(path);
     check_file(f, path, data);
-    out[f.collection] = parse_collection(data, "backups/" + f.file, [&](uint64_t parsed) {
+    out[f.collection] = parse_collection(data, in_backups(f.file), [&](uint64_t parsed) {
       ticker.update(before + parsed);
     });
     ticker.update(before += f.bytes);
@@ -345,18 +330,18 @@ SnapshotInfo write_snapshot(FileSystem& fs, const std::string& backups_dir,
   info.seq = seq;
   info.time_ns = time_ns;
   info.state_files = state_files;
-  const std::string intent = backups_dir + "/" + info.id + kIntentSuffix;
+  const std::string intent = intent_file_name(backups_dir, info.id);
   write_file_atomically(fs, intent, serialize_intent(intent_for(info.id, collections)));
   uint64_t before = 0;  // documents of the collections before this one
   for (const auto& [name, collection] : collections) {
-    SnapshotFile file{name, name + "_" + info.id + ".json", 0, 0, collection.size()};
-    write_collection_file(fs, backups_dir + "/" + file.file, collection, &file,
+    SnapshotFile file{name, snapshot_file_name(name, info.id), 0, 0, collection.size()};
+    write_collection_file(fs, join_path(backups_dir, file.file), collection, &file,
                           [&](uint64_t n) { ticker.update(before + n); });
     info.files.push_back(std::move(file));
     before += collection.size();
   }
   fs.sync_dir(backups_dir);
-  write_file_atomically(fs, backups_dir + "/" + info.manifest_name(),
+  write_file_atomically(fs, manifest_file_name(backups_dir, info.id),
                         serialize_manifest(info));
   // Not synced: an intent that comes back names a snapshot whose manifest
   // exists, and clean-up then removes the intent alone.
@@ -369,7 +354,7 @@ bool snapshot_files_intact(FileSystem& fs, const std::string& backups_dir,
                            const SnapshotInfo& info) {
   try {
     for (const auto& f : info.files) {
-      std::string path = backups_dir + "/" + f.file;
+      std::string path = join_path(backups_dir, f.file);
       if (!fs.exists(path)) return false;
       check_file(f, path, fs.read_file(path));
     }
@@ -399,8 +384,8 @@ Retention apply_retention(FileSystem& fs, const std::string& backups_dir,
     }
     // The manifest becomes its tombstone: the snapshot stops existing, and
     // its files are still named for remove_leftovers.
-    fs.rename(backups_dir + "/" + s.manifest_name(),
-              backups_dir + "/" + s.id + kTombstoneSuffix);
+    fs.rename(manifest_file_name(backups_dir, s.id),
+              tombstone_file_name(backups_dir, s.id));
     out.removed.push_back(s.id);
   }
   if (intact >= std::min<size_t>(2, keep_count)) out.journal_needed_after = oldest;
@@ -423,9 +408,10 @@ void write_state_files(FileSystem& fs, const std::string& dir,
   // Writing a file goes through its temporary, which must not be someone
   // else's either.
   for (const auto& [name, _] : collections) {
-    for (std::string file : {name + ".json", name + ".json" + kTempSuffix}) {
-      if (!overwrite && fs.exists(dir + "/" + file)) {
-        throw InvalidInputError(dir + "/" + file + " exists; pass --force to overwrite");
+    for (std::string path :
+         {state_file_name(dir, name), temp_file_name(state_file_name(dir, name))}) {
+      if (!overwrite && fs.exists(path)) {
+        throw InvalidInputError(path + " exists; pass --force to overwrite");
       }
     }
   }
@@ -433,7 +419,7 @@ void write_state_files(FileSystem& fs, const std::string& dir,
   ticker.start();
   uint64_t before = 0;  // documents of the collections before this one
   for (const auto& [name, collection] : collections) {
-    write_file_via_temp(fs, dir + "/" + name + ".json", [&](WritableFile& file) {
+    write_file_via_temp(fs, state_file_name(dir, name), [&](WritableFile& file) {
       serialize_collection(
           collection, kStreamChunkBytes,
           [&](std::string_view piece) { file.append(piece); },
@@ -458,7 +444,7 @@ static bool try_link(FileSystem& fs, const std::string& from, const std::string&
 std::vector<std::string> owned_state_files(const SnapshotInfo& info) {
   if (info.state_files) return *info.state_files;
   std::vector<std::string> out;
-  for (const auto& f : info.files) out.push_back(f.collection + ".json");
+  for (const auto& f : info.files) out.push_back(state_name(f.collection));
   return out;
 }
 
@@ -470,9 +456,9 @@ std::vector<std::string> claim_state_files(FileSystem& fs, const std::string& di
     for (auto& name : owned_state_files(s)) owned.insert(std::move(name));
   }
   for (const auto& [collection, _] : collections) {
-    std::string path = dir + "/" + collection + ".json";
-    if (!fs.exists(path) && !fs.exists(path + kTempSuffix))
-      owned.insert(collection + ".json");
+    std::string path = state_file_name(dir, collection);
+    if (!fs.exists(path) && !fs.exists(temp_file_name(path)))
+      owned.insert(state_name(collection));
   }
   return {owned.begin(), owned.end()};
 }
@@ -484,14 +470,14 @@ std::vector<std::string> link_state_files(FileSystem& fs, const std::string& dir
   std::vector<std::string> owned = owned_state_files(info);
   std::vector<std::string> foreign;
   for (const auto& f : info.files) {
-    std::string name = f.collection + ".json";
+    std::string name = state_name(f.collection);
     if (std::find(owned.begin(), owned.end(), name) == owned.end()) {
       foreign.push_back(name);
       continue;
     }
-    std::string from = backups_dir + "/" + f.file;
-    std::string path = dir + "/" + name;
-    std::string temp = path + kTempSuffix;
+    std::string from = join_path(backups_dir, f.file);
+    std::string path = join_path(dir, name);
+    std::string temp = temp_file_name(path);
     if (fs.exists(temp)) fs.remove(temp);  // left by a crash
     if (only_stale && fs.exists(path) && fs.file_size(path) == f.bytes) continue;
     if (!copy && try_link(fs, from, temp)) {

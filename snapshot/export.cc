@@ -1,5 +1,6 @@
 #include "snapshot/export.h"
 
+#include "journal/layout.h"
 #include "journal/progress_ticker.h"
 #include "journal/record_codec.h"
 #include "pa_journal/errors.h"
@@ -28,11 +29,11 @@ SnapshotInfo write_export(FileSystem& fs, const std::string& dir,
         collection, 1 << 20, [&text](std::string_view piece) { text.append(piece); },
         [&](uint64_t n) { ticker.update(before + n); });
     info.files.push_back(
-        {name, name + ".json", text.size(), checksum(text), collection.size()});
-    write_file_atomically(fs, dir + "/" + name + ".json", text);
+        {name, state_name(name), text.size(), checksum(text), collection.size()});
+    write_file_atomically(fs, state_file_name(dir, name), text);
     before += collection.size();
   }
-  write_file_atomically(fs, dir + "/" + kExportManifest, serialize_manifest(info));
+  write_file_atomically(fs, export_manifest_file_name(dir), serialize_manifest(info));
   ticker.finish();
   return info;
 }

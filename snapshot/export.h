@@ -17,8 +17,6 @@
 
 namespace pa_journal {
 
-inline constexpr const char* kExportManifest = "manifest.json";
-
 // Writes collections (the state at seq/time_ns) into dir, which must not exist
 // or be empty. Each file is written atomically; the manifest last. progress,
 // if set, gets documents written, as a ProgressTicker reports them

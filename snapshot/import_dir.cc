@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "journal/layout.h"
 #include "journal/progress_ticker.h"
 #include "journal/record_codec.h"
 #include "journal/validation.h"
@@ -38,8 +39,8 @@ std::string read_plain_file(FileSystem& fs, const std::string& path) {
 
 // The collection a file name stands for, or "" if it is no NAME.json.
 std::string collection_of(const std::string& name) {
-  if (!ends_with(name, ".json") || name.size() == 5) return {};
-  return name.substr(0, name.size() - 5);
+  if (!ends_with(name, kJsonSuffix) || name.size() == kJsonSuffix.size()) return {};
+  return name.substr(0, name.size() - kJsonSuffix.size());
 }
 
 // Reads progress as bytes of the files read and checked.
@@ -50,8 +51,8 @@ struct Reading {
              const std::vector<std::string>& names) {
     uint64_t total = 0;
     for (const auto& name : names) {
-      if (!collection_of(name).empty() && fs.exists(dir + "/" + name)) {
-        total += fs.file_size(dir + "/" + name);
+      if (!collection_of(name).empty() && fs.exists(join_path(dir, name))) {
+        total += fs.file_size(join_path(dir, name));
       }
     }
     ticker = ProgressTicker(progress, total);
@@ -135,7 +136,7 @@ bool claims_to_be_export(const std::string& text) {
 // what its manifest.json is has been noted in out).
 std::optional<SnapshotInfo> export_manifest(FileSystem& fs, const std::string& dir,
                                             bool accept_edits, ImportSource& out) {
-  const std::string path = dir + "/" + kExportManifest;
+  const std::string path = export_manifest_file_name(dir);
   if (!fs.exists(path)) return std::nullopt;
   std::string text = read_plain_file(fs, path);
   SnapshotInfo info;
@@ -145,7 +146,8 @@ std::optional<SnapshotInfo> export_manifest(FileSystem& fs, const std::string& d
     throw InvalidInputError(std::string("refusing to import: ") + e.what());
   } catch (const CorruptedDataError& e) {
     if (!claims_to_be_export(text)) {
-      out.not_imported.emplace_back(kExportManifest, "not a pa-journal export manifest");
+      out.not_imported.emplace_back(std::string(kExportManifestName),
+                                    "not a pa-journal export manifest");
       return std::nullopt;
     }
     if (!accept_edits) {
@@ -155,7 +157,8 @@ std::optional<SnapshotInfo> export_manifest(FileSystem& fs, const std::string& d
                                path);
     }
     out.not_imported.emplace_back(
-        kExportManifest, "edited: its checksum fails, the files are taken as JSON");
+        std::string(kExportManifestName),
+        "edited: its checksum fails, the files are taken as JSON");
     out.form = ImportForm::kEditedExport;
     return std::nullopt;
   }
@@ -168,7 +171,7 @@ std::optional<SnapshotInfo> export_manifest(FileSystem& fs, const std::string& d
 void check_manifest_names(const SnapshotInfo& info, const std::string& dir) {
   for (const auto& f : info.files) {
     validate_collection_name(f.collection);
-    if (f.file != f.collection + ".json") {
+    if (f.file != state_name(f.collection)) {
       throw InvalidInputError(dir + ": manifest names file '" + f.file +
                               "' for collection '" + f.collection + "'");
     }
@@ -180,14 +183,14 @@ void check_manifest_names(const SnapshotInfo& info, const std::string& dir) {
 void read_export_strangers(FileSystem& fs, const std::string& dir,
                            const SnapshotInfo& info, bool accept_edits, ImportSource& out,
                            Reading& reading) {
-  std::set<std::string> known{kExportManifest};
+  std::set<std::string> known{std::string(kExportManifestName)};
   for (const auto& f : info.files) known.insert(f.file);
   std::vector<std::string> names = fs.list_dir(dir);
   std::sort(names.begin(), names.end());
   for (const auto& name : names) {
     if (known.count(name)) continue;
     std::string collection = collection_of(name);
-    if (!accept_edits || collection.empty() || is_directory(fs, dir + "/" + name)) {
+    if (!accept_edits || collection.empty() || is_directory(fs, join_path(dir, name))) {
       throw InvalidInputError(dir + ": refusing to import, unknown file '" + name +
                               "' (an export holds manifest.json and the files it names" +
                               (collection.empty() ? ""
@@ -195,8 +198,8 @@ void read_export_strangers(FileSystem& fs, const std::string& dir,
                                                     "added by hand") +
                               ")");
     }
-    std::string text = read_plain_file(fs, dir + "/" + name);
-    out.collections[collection] = parse_json_file(dir + "/" + name, collection, text);
+    std::string text = read_plain_file(fs, join_path(dir, name));
+    out.collections[collection] = parse_json_file(join_path(dir, name), collection, text);
     out.edited.push_back(name);
     reading.read(text.size());
   }
@@ -207,7 +210,7 @@ void read_export(FileSystem& fs, const std::string& dir, const SnapshotInfo& inf
   check_manifest_names(info, dir);
   read_export_strangers(fs, dir, info, accept_edits, out, reading);
   for (const auto& f : info.files) {
-    const std::string path = dir + "/" + f.file;
+    const std::string path = join_path(dir, f.file);
     if (!fs.exists(path) && accept_edits) {
       out.not_imported.emplace_back(f.file, "named by the manifest but gone");
       continue;
@@ -239,13 +242,13 @@ void read_json_files(FileSystem& fs, const std::string& dir, ImportSource& out,
   std::sort(names.begin(), names.end());
   bool app = false;
   for (const auto& name : names) {
-    const std::string path = dir + "/" + name;
-    if (name == kExportManifest) continue;  // noted by export_manifest
-    if (name == "backups" && is_directory(fs, path)) {
+    const std::string path = join_path(dir, name);
+    if (name == kExportManifestName) continue;  // noted by export_manifest
+    if (name == kBackupsDirName && is_directory(fs, path)) {
       out.not_imported.emplace_back(
           "backups/", "the app's backups: pa-journal adopt brings their history");
       app = true;
-    } else if (name == "storage.log") {
+    } else if (name == kStorageLogName) {
       out.not_imported.emplace_back(name, "the app's log");
       app = true;
     } else if (is_directory(fs, path)) {
@@ -289,8 +292,8 @@ ImportSource read_import_dir(FileSystem& fs, const std::string& dir, bool accept
   Reading reading;
   reading.start(progress, fs, dir, fs.list_dir(dir));
   std::optional<SnapshotInfo> info = export_manifest(fs, dir, accept_edits, out);
-  if (fs.exists(dir + "/" + kExportManifest)) {
-    reading.read(fs.file_size(dir + "/" + kExportManifest));
+  if (fs.exists(export_manifest_file_name(dir))) {
+    reading.read(fs.file_size(export_manifest_file_name(dir)));
   }
   if (info) {
     read_export(fs, dir, *info, accept_edits, out, reading);

@@ -28,7 +28,6 @@ namespace pa_journal {
 
 // Where list order is kept; never a list file of its own.
 inline constexpr const char* kOrderCollection = "facade-order";
-inline constexpr const char* kConfigCollection = "config";
 
 struct ListDocuments {
   Collection documents;

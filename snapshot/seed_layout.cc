@@ -61,13 +61,15 @@ void find_current(FileSystem& fs, const std::string& dir, SeedLayout& out) {
   std::vector<std::string> names = fs.list_dir(dir);
   std::sort(names.begin(), names.end());
   for (const auto& name : names) {
-    if (name == "journal" || name == "backups" || name == "LOCK") continue;
-    if (name == kSeedLog) {
+    if (name == kJournalDirName || name == kBackupsDirName || name == kLockName) continue;
+    if (name == kStorageLogName) {
       out.logs.push_back({name, {}, std::nullopt});
       continue;
     }
-    std::string stem = ends_with(name, ".json") ? name.substr(0, name.size() - 5) : "";
-    if (stem.empty() || is_directory(fs, dir + "/" + name)) {
+    std::string stem = ends_with(name, kJsonSuffix)
+                           ? name.substr(0, name.size() - kJsonSuffix.size())
+                           : "";
+    if (stem.empty() || is_directory(fs, join_path(dir, name))) {
       out.left_alone.emplace_back(name, "not a data file of the app");
     } else if (!is_collection_name(stem) || stem == kOrderCollection) {
       out.left_alone.emplace_back(name, "'" + stem + "' is not a collection name");
@@ -78,17 +80,17 @@ void find_current(FileSystem& fs, const std::string& dir, SeedLayout& out) {
 }
 
 void find_backups(FileSystem& fs, const std::string& dir, SeedLayout& out) {
-  const std::string backups = dir + "/backups";
+  const std::string backups = backups_dir(dir);
   if (!fs.exists(backups) || !is_directory(fs, backups)) return;
   std::set<std::string> own = store_snapshot_files(fs, backups);
   for (const auto& name : fs.list_dir(backups)) {
-    if (name == "adopted" || own.count(name) || ends_with(name, kManifestSuffix))
+    if (name == kAdoptedDirName || own.count(name) || ends_with(name, kManifestSuffix))
       continue;
     std::optional<SeedFile> backup = parse_seed_backup_name(name);
-    if (backup && !is_directory(fs, backups + "/" + name)) {
+    if (backup && !is_directory(fs, join_path(backups, name))) {
       out.backups.push_back(std::move(*backup));
     } else {
-      out.left_alone.emplace_back("backups/" + name, "not a backup of the app");
+      out.left_alone.emplace_back(in_backups(name), "not a backup of the app");
     }
   }
   std::sort(out.backups.begin(), out.backups.end(), [](const auto& a, const auto& b) {
@@ -141,16 +143,14 @@ AdoptionRecord record_from(const json& body) {
 
 std::optional<SeedFile> parse_seed_backup_name(const std::string& name) {
   // NAME_YYYYMMDD_HHMMSS.json: the stamp is the 15 characters before ".json".
-  if (!ends_with(name, ".json") || name.size() < 5 + 15 + 2) return std::nullopt;
-  std::string stem = name.substr(0, name.size() - 5);
-  size_t cut = stem.size() - 15;
-  if (stem[cut - 1] != '_') return std::nullopt;
-  std::string collection = stem.substr(0, cut - 1);
-  std::optional<int64_t> time_ns = local_stamp_ns(stem.substr(cut));
+  std::optional<FileName> parsed = parse_backups_name(name);
+  if (!parsed || parsed->type != FileType::kSnapshotFile) return std::nullopt;
+  const std::string& collection = parsed->collection;
+  std::optional<int64_t> time_ns = local_stamp_ns(parsed->id);
   if (!time_ns || !is_collection_name(collection) || collection == kOrderCollection) {
     return std::nullopt;
   }
-  return SeedFile{"backups/" + name, collection, time_ns};
+  return SeedFile{in_backups(name), collection, time_ns};
 }
 
 SeedLayout find_seed_files(FileSystem& fs, const std::string& dir) {
@@ -162,7 +162,7 @@ SeedLayout find_seed_files(FileSystem& fs, const std::string& dir) {
 
 std::optional<AdoptionRecord> read_adoption_record(FileSystem& fs,
                                                    const std::string& dir) {
-  const std::string path = dir + "/" + kAdoptionRecord;
+  const std::string path = adoption_record_file_name(dir);
   if (!fs.exists(path)) return std::nullopt;
   std::string text = fs.read_file(path);
   try {
@@ -190,8 +190,8 @@ void write_adoption_record(FileSystem& fs, const std::string& dir,
                            const AdoptionRecord& record) {
   json body = record_body(record);
   body["checksum"] = hex64(checksum(body.dump()));
-  create_dirs_durably(fs, dir + "/" + kAdoptedDir);
-  write_file_atomically(fs, dir + "/" + kAdoptionRecord, body.dump(2) + "\n");
+  create_dirs_durably(fs, adopted_dir(dir));
+  write_file_atomically(fs, adoption_record_file_name(dir), body.dump(2) + "\n");
 }
 
 SeedDirState seed_dir_state(FileSystem& fs, const std::string& dir) {
@@ -200,11 +200,11 @@ SeedDirState seed_dir_state(FileSystem& fs, const std::string& dir) {
   if (record) return record->done ? SeedDirState::kNotSeed : SeedDirState::kInterrupted;
   // A journal with a segment, or a snapshot of the store's: a store, even one
   // whose journal was lost (recovery reports that).
-  const std::string journal = dir + "/journal";
+  const std::string journal = journal_dir(dir);
   if (fs.exists(journal) && !list_segments(fs, journal).empty()) {
     return SeedDirState::kNotSeed;
   }
-  if (!list_snapshots(fs, dir + "/backups").empty()) return SeedDirState::kNotSeed;
+  if (!list_snapshots(fs, backups_dir(dir)).empty()) return SeedDirState::kNotSeed;
   return find_seed_files(fs, dir).has_data() ? SeedDirState::kNeedsAdopt
                                              : SeedDirState::kNotSeed;
 }
@@ -222,9 +222,11 @@ void refuse_unadopted(FileSystem& fs, const std::string& dir) {
       std::string names;
       for (const auto& f : find_seed_files(fs, dir).current)
         names += (names.empty() ? "" : ", ") + f.path;
-      throw StorageError(dir + " holds JSON files (" + (names.empty() ? "backups/" : names) +
+      throw StorageError(dir + " holds JSON files (" +
+                         (names.empty() ? "backups/" : names) +
                          ") and no store yet; if the personal-assistant app wrote them, "
-                         "run `pa-journal adopt --dir " + dir +
+                         "run `pa-journal adopt --dir " +
+                         dir +
                          "` to make it a store that keeps every file and the backups' "
                          "history (--dry-run shows the plan first); otherwise keep the "
                          "store in a new or empty directory");

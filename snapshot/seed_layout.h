@@ -34,15 +34,15 @@
 #include <string>
 #include <vector>
 
+#include "journal/layout.h"
 #include "pa_journal/file_system.h"
 
 namespace pa_journal {
 
-inline constexpr const char* kAdoptedDir = "backups/adopted";
+// The adoption record relative to the store (journal/layout.h builds its path).
 inline constexpr const char* kAdoptionRecord = "backups/adopted/adoption.json";
 inline constexpr const char* kAdoptionFormat = "pa-journal-adoption";
 inline constexpr int kAdoptionFormatVersion = 1;
-inline constexpr const char* kSeedLog = "storage.log";
 
 struct SeedFile {
   std::string path;        // relative to the directory

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "journal/layout.h"
 #include "journal/record_codec.h"
 #include "journal/validation.h"
 #include "pa_journal/document.h"
@@ -52,15 +53,8 @@ json manifest_body(const SnapshotInfo& info) {
 // A state file's name is "<collection>.json" and becomes a path in the
 // store's directory.
 void check_state_file_name(const std::string& name) {
-  constexpr std::string_view kJson = ".json";
-  bool shaped = name.size() > kJson.size() &&
-                name.compare(name.size() - kJson.size(), kJson.size(), kJson) == 0;
-  try {
-    if (shaped) validate_collection_name(name.substr(0, name.size() - kJson.size()));
-  } catch (const InvalidInputError&) {
-    shaped = false;
-  }
-  if (!shaped) {
+  std::optional<FileName> parsed = parse_file_name(name);
+  if (!parsed || parsed->type != FileType::kStateFile) {
     throw CorruptedDataError("manifest names the state file '" + name +
                              "', which is not <collection>.json");
   }

@@ -26,17 +26,13 @@
 #include <string>
 #include <vector>
 
+#include "journal/layout.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/record.h"
 
 namespace pa_journal {
 
 inline constexpr int kSnapshotFormatVersion = 1;
-inline constexpr const char* kManifestSuffix = ".manifest.json";
-inline constexpr const char* kIntentSuffix = ".pending.json";
-inline constexpr const char* kTombstoneSuffix = ".removing.json";
-// What write_file_via_temp appends to a file's name for its temporary.
-inline constexpr const char* kTempSuffix = ".tmp";
 
 struct SnapshotFile {
   std::string collection;
@@ -62,7 +58,7 @@ struct SnapshotInfo {
   // (snapshot/catalogue.h) then takes the collections' files as the store's.
   std::optional<std::vector<std::string>> state_files;
   uint64_t bytes() const;
-  std::string manifest_name() const { return id + kManifestSuffix; }
+  std::string manifest_name() const { return pa_journal::manifest_name(id); }
 };
 
 // How far a long serialization or parse is, for progress reports: documents

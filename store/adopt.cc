@@ -32,6 +32,7 @@
 #include <memory>
 #include <set>
 
+#include "journal/layout.h"
 #include "journal/record_codec.h"
 #include "pa_journal/document.h"
 #include "pa_journal/errors.h"
@@ -75,16 +76,14 @@ struct Plan {
   bool resumed = false;
 };
 
-std::string kept_path(const std::string& path) {
-  return std::string(kAdoptedDir) + "/" + path;
-}
+std::string kept_path(const std::string& path) { return adopted_path(path); }
 
 // Where a file of the app is now: moved already, or still at its place.
 // Once it is moved, its place may hold a file of the store's own (the
 // readable contacts.json, storage.log).
 std::string located(FileSystem& fs, const std::string& dir, const std::string& path) {
-  std::string kept = dir + "/" + kept_path(path);
-  return fs.exists(kept) ? kept : dir + "/" + path;
+  std::string kept = adopted_file_name(dir, path);
+  return fs.exists(kept) ? kept : join_path(dir, path);
 }
 
 // The list a file of the app holds. Throws InvalidInputError naming the
@@ -201,10 +200,13 @@ Plan new_plan(FileSystem& fs, const std::string& dir, bool skip_damaged) {
 
 // A file named in the record, as the plan needs it.
 SeedFile seed_file_of(const std::string& path) {
-  if (path.rfind("backups/", 0) == 0) {
-    if (auto b = parse_seed_backup_name(path.substr(8))) return *b;
+  const std::string backups = in_backups("");
+  if (path.starts_with(backups)) {
+    if (auto b = parse_seed_backup_name(path.substr(backups.size()))) return *b;
   }
-  return {path, path.size() > 5 ? path.substr(0, path.size() - 5) : path, std::nullopt};
+  const size_t suffix = kJsonSuffix.size();  // a recorded file: NAME.json, storage.log
+  return {path, path.size() > suffix ? path.substr(0, path.size() - suffix) : path,
+          std::nullopt};
 }
 
 // Checks that every file the record names is whole at one of its places.
@@ -239,7 +241,7 @@ Plan resumed_plan(FileSystem& fs, const std::string& dir, AdoptionRecord record)
   std::vector<Step> candidates;
   for (const auto& f : record.files) {
     SeedFile file = seed_file_of(f.path);
-    if (skipped.count(f.path) || f.path == kSeedLog) continue;
+    if (skipped.count(f.path) || f.path == kStorageLogName) continue;
     if (file.backup_time_ns) {
       candidates.push_back({{"adopted from " + file.path, 0}, {file}});
     } else {
@@ -271,7 +273,7 @@ Plan resumed_plan(FileSystem& fs, const std::string& dir, AdoptionRecord record)
 void move_files(FileSystem& fs, const std::string& dir, const AdoptionRecord& record) {
   std::set<std::string> touched;
   for (const auto& f : record.files) {
-    std::string from = dir + "/" + f.path, to = dir + "/" + kept_path(f.path);
+    std::string from = join_path(dir, f.path), to = adopted_file_name(dir, f.path);
     if (fs.exists(to)) continue;
     std::string to_dir = to.substr(0, to.rfind('/'));
     create_dirs_durably(fs, to_dir);
@@ -348,7 +350,8 @@ void append_and_finish(FileSystem& fs, const std::string& dir, Options options,
   plan.record.done = true;
   write_adoption_record(fs, dir, plan.record);
   store->log_event("INFO", "adopted " + dir + ": " + std::to_string(plan.steps.size()) +
-                               " commits; the app's files are kept under " + kAdoptedDir);
+                               " commits; the app's files are kept under " +
+                               adopted_dir(""));
 }
 
 AdoptionReport report_of(const Plan& plan, bool dry_run) {
@@ -374,7 +377,7 @@ Plan plan_for(FileSystem& fs, const std::string& dir, bool skip_damaged) {
                             kAdoptionRecord + ")");
   }
   if (record) return resumed_plan(fs, dir, std::move(*record));
-  if (seed_dir_state(fs, dir) == SeedDirState::kNotSeed && fs.exists(dir + "/journal")) {
+  if (seed_dir_state(fs, dir) == SeedDirState::kNotSeed && fs.exists(journal_dir(dir))) {
     throw InvalidInputError(dir + " is a store already; to bring JSON files into it, " +
                             "use pa-journal import DIR");
   }
@@ -399,7 +402,8 @@ AdoptionReport adopt_store(const std::string& dir, const AdoptOptions& adopt,
     // Planned again under LOCK if another adoption began or ended since, so
     // that of two adoptions started together the second goes on from the
     // first one's record.
-    std::unique_ptr<FileLock> lock = fs->lock_within(dir + "/LOCK", options.lock_wait_ms);
+    std::unique_ptr<FileLock> lock =
+        fs->lock_within(lock_file_name(dir), options.lock_wait_ms);
     std::optional<AdoptionRecord> record = read_adoption_record(*fs, dir);
     if (record.has_value() != plan.resumed || (record && record->done)) {
       plan = plan_for(*fs, dir, adopt.skip_damaged);

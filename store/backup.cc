@@ -50,6 +50,7 @@
 #include <set>
 
 #include "journal/journal_reader.h"
+#include "journal/layout.h"
 #include "journal/progress_ticker.h"
 #include "journal/record_codec.h"
 #include "journal/segment_reader.h"
@@ -85,8 +86,8 @@ Paths paths_of(const std::string& out_dir) {
   size_t slash = p.out.find_last_of('/');
   p.parent = slash == std::string::npos ? "." : slash == 0 ? "/" : p.out.substr(0, slash);
   p.temp = p.out + kBackupTempSuffix;
-  p.copy = p.temp + "/" + kCopyName;
-  p.marker = p.temp + "/" + kMarker;
+  p.copy = join_path(p.temp, kCopyName);
+  p.marker = join_path(p.temp, kMarker);
   return p;
 }
 
@@ -143,14 +144,14 @@ void remove_tree(FileSystem& fs, const std::string& path, int depth = kTreeDepth
     if (depth == 0) throw;  // a directory deeper than a copy has
   }
   for (const auto& name : fs.list_dir(path))
-    remove_tree(fs, path + "/" + name, depth - 1);
+    remove_tree(fs, join_path(path, name), depth - 1);
   fs.remove_dir(path);
 }
 
 // Removes T: the copy first, the marker last (see the argument above).
 void remove_temp(FileSystem& fs, const Paths& p) {
   for (const auto& name : fs.list_dir(p.temp)) {
-    if (name != kMarker) remove_tree(fs, p.temp + "/" + name);
+    if (name != kMarker) remove_tree(fs, join_path(p.temp, name));
   }
   if (fs.exists(p.marker)) fs.remove(p.marker);
   fs.remove_dir(p.temp);
@@ -290,10 +291,10 @@ size_t segment_holding(const std::vector<SegmentInfo>& segments, uint64_t seq) {
 }
 
 BackupResult Pass::run() {
-  create_dirs_durably(fs_, dst_ + "/backups");
-  create_dir_durably(fs_, dst_ + "/journal");
-  std::vector<SnapshotInfo> snapshots = list_snapshots(fs_, src_ + "/backups");
-  std::vector<SegmentInfo> segments = list_segments(fs_, src_ + "/journal");
+  create_dirs_durably(fs_, backups_dir(dst_));
+  create_dir_durably(fs_, journal_dir(dst_));
+  std::vector<SnapshotInfo> snapshots = list_snapshots(fs_, backups_dir(src_));
+  std::vector<SegmentInfo> segments = list_segments(fs_, journal_dir(src_));
   // Progress counts the bytes the listing promises; a segment that grew
   // meanwhile is capped, so done never passes total.
   uint64_t total = 0;
@@ -308,16 +309,17 @@ BackupResult Pass::run() {
   }
   copy_journal(segments, copied_.empty() ? 1 : copied_.back().seq + 1);
   if (!copied_.empty()) {
-    link_state_files(fs_, dst_, dst_ + "/backups", copied_.front(), /*copy=*/true);
+    link_state_files(fs_, dst_, backups_dir(dst_), copied_.front(), /*copy=*/true);
   }
   copy_adopted();
   ticker_.finish();
   check_copy();
-  StorageLog(fs_ptr_, dst_ + "/storage.log")
+  StorageLog(fs_ptr_, storage_log_file_name(dst_))
       .write("INFO",
              "backup of " + src_ + " at seq " + std::to_string(result_.seq) +
                  (result_.seq ? " (" + format_time_ns(result_.time_ns) + ")" : ""));
-  for (const char* sub : {"/journal", "/backups", ""}) fs_.sync_dir(dst_ + sub);
+  for (const std::string& d : {journal_dir(dst_), backups_dir(dst_), dst_})
+    fs_.sync_dir(d);
   return result_;
 }
 
@@ -335,21 +337,21 @@ void Pass::copy_adopted() {
   }
   std::set<std::string> dirs;
   for (const auto& f : record->files) {
-    const std::string kept = std::string(kAdoptedDir) + "/" + f.path;
-    std::string data = fs_.read_file(src_ + "/" + kept);
+    const std::string kept = adopted_path(f.path);
+    std::string data = fs_.read_file(join_path(src_, kept));
     if (data.size() != f.bytes || checksum(data) != f.xxh3) {
       throw CorruptedDataError("backup: " + kept + " differs from " + kAdoptionRecord,
                                kept);
     }
-    std::string to = dst_ + "/" + kept, to_dir = to.substr(0, to.rfind('/'));
+    std::string to = join_path(dst_, kept), to_dir = to.substr(0, to.rfind('/'));
     dirs.insert(to_dir);
     create_dirs_durably(fs_, to_dir);
     write_synced(fs_, to, data);
     result_.bytes += data.size();
   }
-  write_synced(fs_, dst_ + "/" + kAdoptionRecord,
-               fs_.read_file(src_ + "/" + kAdoptionRecord));
-  dirs.insert(dst_ + "/" + kAdoptedDir);
+  write_synced(fs_, adoption_record_file_name(dst_),
+               fs_.read_file(adoption_record_file_name(src_)));
+  dirs.insert(adopted_dir(dst_));
   for (const auto& d : dirs) fs_.sync_dir(d);
 }
 
@@ -360,19 +362,20 @@ bool Pass::copy_snapshot(const SnapshotInfo& info) {
   std::vector<std::string> written;
   auto give_up = [&] {
     for (const auto& path : written) fs_.remove(path);
-    if (fs_.exists(src_ + "/backups/" + info.manifest_name()))
+    if (fs_.exists(manifest_file_name(backups_dir(src_), info.id)))
       result_.damaged_snapshots.push_back(info.id);
     return false;
   };
   for (const auto& f : info.files) {
-    std::optional<std::string> data = read_if_present(fs_, src_ + "/backups/" + f.file);
+    std::optional<std::string> data =
+        read_if_present(fs_, join_path(backups_dir(src_), f.file));
     if (!data || data->size() != f.bytes || checksum(*data) != f.xxh3) return give_up();
-    written.push_back(dst_ + "/backups/" + f.file);
+    written.push_back(join_path(backups_dir(dst_), f.file));
     copy_to(written.back(), *data);
     result_.bytes += data->size();
   }
   std::string manifest = serialize_manifest(info);
-  write_synced(fs_, dst_ + "/backups/" + info.manifest_name(), manifest);
+  write_synced(fs_, manifest_file_name(backups_dir(dst_), info.id), manifest);
   result_.bytes += manifest.size();
   ++result_.snapshots;
   return true;
@@ -389,13 +392,13 @@ void Pass::copy_journal(const std::vector<SegmentInfo>& segments, uint64_t from_
                                  std::to_string(segments[first].first_seq) +
                                  ", after seq " + std::to_string(from_seq) +
                                  " that the copy needs (pa-journal verify says more)",
-                             "journal/" + segments[first].name);
+                             in_journal(segments[first].name));
   }
   for (size_t i = first; i < segments.size(); ++i) {
-    const std::string file = "journal/" + segments[i].name;
-    std::string data = fs_.read_file(src_ + "/" + file);
+    const std::string file = in_journal(segments[i].name);
+    std::string data = fs_.read_file(join_path(src_, file));
     uint64_t end = clean_end(file, data, i + 1 == segments.size());
-    copy_to(dst_ + "/" + file, std::string_view(data).substr(0, end));
+    copy_to(join_path(dst_, file), std::string_view(data).substr(0, end));
     ticker_.add(segments[i].bytes - std::min<uint64_t>(end, segments[i].bytes));
     result_.bytes += end;
     ++result_.segments;
@@ -406,7 +409,7 @@ void Pass::copy_journal(const std::vector<SegmentInfo>& segments, uint64_t from_
 // the oldest snapshot to S, every snapshot (step 3).
 void Pass::check_copy() {
   ScanReport scan =
-      scan_journal(fs_, dst_ + "/journal", RecoveryMode::kStrict, [](const Record&) {});
+      scan_journal(fs_, journal_dir(dst_), RecoveryMode::kStrict, [](const Record&) {});
   result_.seq = scan.next_seq - 1;
   result_.time_ns = scan.records > 0 ? scan.last_time_ns : 0;
   Options options;

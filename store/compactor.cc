@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "journal/journal_reader.h"
+#include "journal/layout.h"
 #include "pa_journal/errors.h"
 #include "snapshot/catalogue.h"
 
@@ -64,7 +65,7 @@ CompactionResult Compactor::compact_locked(const ProgressFn& progress) {
   }
   writer_->wait_durable(capture.seq);  // step 1
   writer_->sync();
-  const std::string backups = dir_ + "/backups";
+  const std::string backups = backups_dir(dir_);
   bool copies = state_files_want_copies(keep);
   // Progress: the snapshot's documents (the state files are links to it, or copies).
   ProgressTick tick;
@@ -108,12 +109,13 @@ std::vector<SnapshotInfo> Compactor::snapshots_in(const std::string& backups) {
 void Compactor::warn_foreign(const SnapshotInfo& info,
                              const std::vector<std::string>& foreign) {
   for (const std::string& name : foreign) {
-    std::string collection = name.substr(0, name.size() - 5);  // less ".json"
-    log_->write("WARN", "compaction: " + dir_ + "/" + name +
+    std::optional<FileName> parsed = parse_file_name(name);
+    std::string collection = parsed ? parsed->collection : name;
+    log_->write("WARN", "compaction: " + join_path(dir_, name) +
                             " was not written by pa-journal and is left as it is; the "
                             "readable state of " +
-                            collection + " is backups/" + collection + "_" + info.id +
-                            ".json");
+                            collection + " is " +
+                            in_backups(snapshot_file_name(collection, info.id)));
   }
 }
 
@@ -124,7 +126,7 @@ void Compactor::warn_foreign(const SnapshotInfo& info,
 // every snapshot in turn and stop retention from trimming the journal.
 bool Compactor::state_files_want_copies(size_t keep) {
   if (keep <= 1) return true;
-  const std::string backups = dir_ + "/backups";
+  const std::string backups = backups_dir(dir_);
   if (!fs_->exists(backups)) return false;
   auto snapshots = list_snapshots(*fs_, backups);
   if (snapshots.empty()) return false;
@@ -136,14 +138,14 @@ bool Compactor::state_files_want_copies(size_t keep) {
 // each compaction (state_files_want_copies), as edits reach only that one.
 bool Compactor::verified_intact(const SnapshotInfo& info) {
   if (verified_.count(info.id)) return true;
-  if (!snapshot_files_intact(*fs_, dir_ + "/backups", info)) return false;
+  if (!snapshot_files_intact(*fs_, backups_dir(dir_), info)) return false;
   verified_.insert(info.id);
   return true;
 }
 
 // Step 3 again, for the files a crash after the manifest left stale.
 void Compactor::refresh_state_files(size_t keep) {
-  const std::string backups = dir_ + "/backups";
+  const std::string backups = backups_dir(dir_);
   if (!fs_->exists(backups)) return;
   auto snapshots = list_snapshots(*fs_, backups);
   if (snapshots.empty() || snapshots.front().seq != last_snapshot_seq_) return;
@@ -161,7 +163,7 @@ CompactionResult Compactor::retain(size_t keep_count) {
 }
 
 CompactionResult Compactor::retain_locked(size_t keep_count, bool state_files_copied) {
-  const std::string backups = dir_ + "/backups";
+  const std::string backups = backups_dir(dir_);
   CompactionResult result;
   if (!fs_->exists(backups)) return result;
   Retention retention =
@@ -181,7 +183,7 @@ CompactionResult Compactor::retain_locked(size_t keep_count, bool state_files_co
 }
 
 void Compactor::copy_state_files_of(uint64_t snapshot_seq) {
-  const std::string backups = dir_ + "/backups";
+  const std::string backups = backups_dir(dir_);
   for (const SnapshotInfo& s : list_snapshots(*fs_, backups)) {
     if (s.seq == snapshot_seq) link_state_files(*fs_, dir_, backups, s, /*copy=*/true);
   }
@@ -189,12 +191,12 @@ void Compactor::copy_state_files_of(uint64_t snapshot_seq) {
 
 // Step 4: segments whose successor starts at or before oldest_kept_seq + 1.
 std::vector<std::string> Compactor::delete_old_segments(uint64_t oldest_kept_seq) {
-  const std::string journal = dir_ + "/journal";
+  const std::string journal = journal_dir(dir_);
   auto segments = list_segments(*fs_, journal);
   std::vector<std::string> removed;
   for (size_t i = 0; i + 1 < segments.size(); ++i) {
     if (segments[i + 1].first_seq > oldest_kept_seq + 1) break;
-    fs_->remove(journal + "/" + segments[i].name);
+    fs_->remove(join_path(journal, segments[i].name));
     removed.push_back(segments[i].name);
   }
   if (!removed.empty()) fs_->sync_dir(journal);

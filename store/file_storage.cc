@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "journal/layout.h"
 #include "journal/validation.h"
 #include "pa_journal/adopt.h"
 #include "pa_journal/document.h"
@@ -22,7 +23,7 @@ using nlohmann::json;
 // "contacts.json" -> "contacts". Throws InvalidInputError for other names,
 // and for the collection FileStorage keeps its lists' order in.
 std::string collection_of(const std::string& filename) {
-  const std::string suffix = ".json";
+  const std::string suffix(kJsonSuffix);
   if (filename.size() <= suffix.size() ||
       filename.compare(filename.size() - suffix.size(), suffix.size(), suffix) != 0) {
     throw InvalidInputError("'" + filename +
@@ -93,9 +94,9 @@ std::vector<BackupEntry>::const_iterator chosen_backup(
 }
 
 // "contacts_20261125_100000.json" -> "20261125_100000", the snapshot's id.
-std::string backup_id(const std::string& collection, const BackupEntry& backup) {
-  return backup.filename.substr(collection.size() + 1,
-                                backup.filename.size() - collection.size() - 6);
+std::string backup_id(const BackupEntry& backup) {
+  std::optional<FileName> parsed = parse_backups_name(backup.filename);
+  return parsed ? parsed->id : std::string();
 }
 
 void add_order(std::vector<Operation>& ops, const Store& store,
@@ -105,6 +106,8 @@ void add_order(std::vector<Operation>& ops, const Store& store,
 }
 
 }  // namespace
+
+std::string FileStorage::backup_dir() const { return backups_dir(base_dir_); }
 
 FileStorage::FileStorage(std::optional<std::string> base_dir, Options options)
     : base_dir_(base_dir ? *base_dir : default_dir()) {
@@ -128,7 +131,7 @@ FileStorage::FileStorage(std::optional<std::string> base_dir, Options options)
   }
   for (const auto& [path, reason] : adopted.skipped) {
     store_->log_event("WARN", "adoption left " + path + " out of the store: " + reason +
-                                  " (kept in " + base_dir_ + "/backups/adopted/)");
+                                  " (kept in " + adopted_dir(base_dir_) + "/)");
   }
 }
 
@@ -215,7 +218,7 @@ bool FileStorage::restore_from_backup(const std::string& filename,
         "no backup of " + filename +
         (backup_time_ns ? " at " + format_time_ns(*backup_time_ns) : ""));
   }
-  std::string id = backup_id(collection, *chosen);
+  std::string id = backup_id(*chosen);
   return report("restore_from_backup", filename + " from " + chosen->filename, [&] {
     Collections backup = load_backup(base_dir_, id);
     uint64_t seq = 0;
@@ -257,7 +260,7 @@ namespace {
 // The list a backup holds for collection, read without changing the store.
 json read_backup_list(const FileStorage& storage, const std::string& collection,
                       const BackupEntry& backup) {
-  Collections state = load_backup(storage.base_dir(), backup_id(collection, backup));
+  Collections state = load_backup(storage.base_dir(), backup_id(backup));
   auto order = state[kOrderCollection].find(collection);
   return as_list(collection, state[collection],
                  order == state[kOrderCollection].end() ? json::array()

@@ -5,6 +5,7 @@
 
 #include "journal/canonical_json.h"
 #include "journal/journal_reader.h"
+#include "journal/layout.h"
 #include "journal/progress_ticker.h"
 #include "pa_journal/document.h"
 #include "pa_journal/errors.h"
@@ -24,7 +25,7 @@ std::shared_ptr<FileSystem> file_system(const Options& options) {
 
 std::string existing_journal(FileSystem& fs, const std::string& dir) {
   require_store_dir(fs, dir);
-  return dir + "/journal";
+  return journal_dir(dir);
 }
 
 bool matches(const RecordFilter& f, const Record& r) {
@@ -111,8 +112,8 @@ static std::vector<Damage> missing_at_the_ends(
   for (const auto& loss : scan.known_losses) first = std::min(first, loss.first_seq);
   uint64_t last = scan.next_seq - 1;
   auto segment = [&](bool front) {
-    if (scan.segments.empty()) return std::string("journal/");
-    return "journal/" + (front ? scan.segments.front() : scan.segments.back()).name;
+    if (scan.segments.empty()) return in_journal("");
+    return in_journal((front ? scan.segments.front() : scan.segments.back()).name);
   };
   std::vector<Damage> out;
   if (first > needed_first) {
@@ -140,7 +141,7 @@ static void check_documents(const Record& r, std::vector<Damage>& out) {
     try {
       parse_document(op.document);
     } catch (const CorruptedDataError& e) {
-      out.push_back({Damage::Kind::kCorruption, "journal/", 0, 0, r.seq, r.seq,
+      out.push_back({Damage::Kind::kCorruption, in_journal(""), 0, 0, r.seq, r.seq,
                      "record " + std::to_string(r.seq) + ": the document of " +
                          op.collection + "/" + op.key + " cannot be read: " + e.what()});
     }
@@ -191,8 +192,8 @@ class VerifyProgress {
 // One pass of verify_store.
 static VerifyResult verify_once(FileSystem& fs, const std::string& dir,
                                 const Options& options) {
-  const std::string journal = dir + "/journal";
-  const std::string backups = dir + "/backups";
+  const std::string journal = journal_dir(dir);
+  const std::string backups = backups_dir(dir);
   std::vector<Damage> unreadable;  // manifests that do not parse
   std::vector<SnapshotInfo> snapshots = list_snapshots(fs, backups, &unreadable);
   uint64_t snapshot_bytes = 0;
@@ -227,7 +228,7 @@ static VerifyResult verify_once(FileSystem& fs, const std::string& dir,
       load_snapshot(fs, backups, info, progress.snapshot());
       ++result.snapshots;
     } catch (const CorruptedDataError& e) {
-      std::string file = e.file().empty() ? "backups/" + info.manifest_name() : e.file();
+      std::string file = e.file().empty() ? in_backups(info.manifest_name()) : e.file();
       result.damage.push_back({Damage::Kind::kCorruption, file, 0, 0, 0, 0,
                                "snapshot " + info.id + ": " + e.what()});
     }
@@ -257,7 +258,7 @@ std::vector<BackupSummary> list_backups(const std::string& dir, const Options& o
   std::vector<BackupSummary> out;
   read_listing_stable(*fs, dir, [&] {
     out.clear();
-    for (const auto& info : list_snapshots(*fs, dir + "/backups")) {
+    for (const auto& info : list_snapshots(*fs, backups_dir(dir))) {
       BackupSummary b{info.id,      info.seq, info.time_ns,
                       info.bytes(), {},       info.manifest_name()};
       for (const auto& f : info.files) b.files.push_back({f.collection, f.file, f.bytes});
@@ -297,11 +298,11 @@ Collections load_backup(const std::string& dir, const std::string& id,
   // Retention beside the read may remove the backup: then it is not found.
   std::optional<Collections> found;
   read_beside_writer(*fs, dir, [&] {
-    for (const auto& info : list_snapshots(*fs, dir + "/backups")) {
-      if (info.id == id) found = load_snapshot(*fs, dir + "/backups", info);
+    for (const auto& info : list_snapshots(*fs, backups_dir(dir))) {
+      if (info.id == id) found = load_snapshot(*fs, backups_dir(dir), info);
     }
   });
-  if (!found) throw BackupNotFoundError("no backup " + id + " in " + dir + "/backups");
+  if (!found) throw BackupNotFoundError("no backup " + id + " in " + backups_dir(dir));
   return std::move(*found);
 }
 

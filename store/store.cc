@@ -6,6 +6,7 @@
 #include <shared_mutex>
 #include <thread>
 
+#include "journal/layout.h"
 #include "journal/progress_ticker.h"
 #include "journal/validation.h"
 #include "pa_journal/config.h"
@@ -21,8 +22,6 @@
 namespace pa_journal {
 
 namespace {
-
-std::string journal_dir(const std::string& dir) { return dir + "/journal"; }
 
 // The operations of a one-operation commit, built in place: an
 // initializer_list would copy the document once more.
@@ -76,7 +75,7 @@ bool lock_and_create(FileSystem& fs, const std::string& dir, const Options& opti
                      std::unique_ptr<FileLock>* lock) {
   if (!options.create_if_missing) require_store_dir(fs, dir);
   create_dirs_durably(fs, dir);
-  *lock = fs.lock_within(dir + "/LOCK", options.lock_wait_ms);
+  *lock = fs.lock_within(lock_file_name(dir), options.lock_wait_ms);
   bool created = !fs.exists(journal_dir(dir));
   create_dir_durably(fs, journal_dir(dir));
   return created;
@@ -122,7 +121,7 @@ std::unique_ptr<Store> Store::open_unchecked(const std::string& dir, Options opt
     require_store_dir(fs, dir);
   } else {
     impl->created = lock_and_create(fs, dir, options, &impl->writer_lock);
-    impl->log = std::make_unique<StorageLog>(impl->fs, dir + "/storage.log");
+    impl->log = std::make_unique<StorageLog>(impl->fs, storage_log_file_name(dir));
     if (impl->created) impl->log->write("INFO", "created a new store in " + dir);
   }
   RecoverOptions recover_options;
@@ -214,11 +213,11 @@ Compactor::Settings Store::Impl::settings() const {
   std::shared_lock<std::shared_mutex> lock(state_mu);
   out.last_seq = state.last_seq();
   auto is_false = [&](const char* key) {
-    const std::string* v = state.find("config", key);
+    const std::string* v = state.find(kConfigCollection, key);
     return v != nullptr && *v == "false";
   };
   out.automatic = !is_false("backup_enabled") && !is_false("auto_save");
-  if (const std::string* seconds = state.find("config", "auto_save_interval")) {
+  if (const std::string* seconds = state.find(kConfigCollection, "auto_save_interval")) {
     out.interval_ms = positive_integer(*seconds) * 1000;
   }
   return out;
@@ -233,7 +232,7 @@ Compactor::Capture Store::Impl::capture() {
   {
     std::shared_lock<std::shared_mutex> lock(state_mu);
     state.begin_capture();
-    if (const std::string* count = state.find("config", "backup_count")) {
+    if (const std::string* count = state.find(kConfigCollection, "backup_count")) {
       out.backup_count = positive_integer(*count);
     }
   }

@@ -6,6 +6,7 @@
 
 #include "journal/format.h"
 #include "journal/journal_reader.h"
+#include "journal/layout.h"
 #include "journal/progress_ticker.h"
 #include "journal/record_codec.h"
 #include "journal/segment_reader.h"
@@ -42,21 +43,21 @@ std::optional<int64_t> first_record_time(FileSystem& fs, const std::string& path
 // The newest commit time: of the newest snapshot or of the last record.
 int64_t last_commit_time(FileSystem& fs, const std::string& dir, RecoveryMode mode) {
   int64_t last = 0;
-  scan_journal(fs, dir + "/journal", mode, [&](const Record& r) { last = r.time_ns; });
-  auto snapshots = list_snapshots(fs, dir + "/backups");
+  scan_journal(fs, journal_dir(dir), mode, [&](const Record& r) { last = r.time_ns; });
+  auto snapshots = list_snapshots(fs, backups_dir(dir));
   if (!snapshots.empty()) last = std::max(last, snapshots.front().time_ns);
   return last;
 }
 
 Window window_once(FileSystem& fs, const std::string& dir, RecoveryMode mode) {
   Window w;
-  auto segments = list_segments(fs, dir + "/journal");
+  auto segments = list_segments(fs, journal_dir(dir));
   std::optional<int64_t> from;
   if (!segments.empty() && segments.front().first_seq == 1) {
-    from = first_record_time(fs, dir + "/journal/" + segments.front().name);
+    from = first_record_time(fs, join_path(journal_dir(dir), segments.front().name));
     w.from_start = from.has_value();
   }
-  auto snapshots = list_snapshots(fs, dir + "/backups");
+  auto snapshots = list_snapshots(fs, backups_dir(dir));
   if (!from && !snapshots.empty()) from = snapshots.back().time_ns;
   if (!from) return w;
   w.empty = false;
@@ -149,13 +150,13 @@ std::vector<DocumentVersion> document_history_once(FileSystem& fs, const std::st
   std::vector<DocumentVersion> versions;
   std::optional<std::string> value;
   uint64_t after = 0;
-  auto segments = list_segments(fs, dir + "/journal");
-  auto snapshots = list_snapshots(fs, dir + "/backups");
+  auto segments = list_segments(fs, journal_dir(dir));
+  auto snapshots = list_snapshots(fs, backups_dir(dir));
   if (!(segments.empty() ? snapshots.empty() : segments.front().first_seq == 1) &&
       !snapshots.empty()) {
     // The journal no longer starts at 1: start from the oldest snapshot.
     const SnapshotInfo& oldest = snapshots.back();
-    Collections base = load_snapshot(fs, dir + "/backups", oldest);
+    Collections base = load_snapshot(fs, backups_dir(dir), oldest);
     after = oldest.seq;
     auto c = base.find(collection);
     if (c != base.end() && c->second.count(key)) {
@@ -164,7 +165,7 @@ std::vector<DocumentVersion> document_history_once(FileSystem& fs, const std::st
     }
   }
   scan_journal(
-      fs, dir + "/journal", mode,
+      fs, journal_dir(dir), mode,
       [&](const Record& r) {
         for (const auto& op : r.ops) {
           if (op.collection != collection || op.key != key) continue;

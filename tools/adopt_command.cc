@@ -2,6 +2,7 @@
 // store (include/pa_journal/adopt.h).
 #include <iostream>
 
+#include "journal/layout.h"
 #include "pa_journal/adopt.h"
 #include "pa_journal/time.h"
 #include "tools/cli.h"
@@ -74,7 +75,7 @@ int run_adopt(const Globals& g, const AdoptArgs& args) {
             << (r.dry_run ? " (nothing is written)" : "") << "\n";
   print_commits(r);
   std::cout << (r.dry_run ? "would keep " : "kept ") << r.kept.size()
-            << " files of the app, byte for byte, under " << dir << "/backups/adopted/\n";
+            << " files of the app, byte for byte, under " << adopted_dir(dir) << "/\n";
   print_lists(r);
   if (!r.dry_run && !r.commits.empty()) {
     std::cout << "see the app's data at a backup's time with: pa-journal"

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <thread>
 
+#include "journal/layout.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/time.h"
 #include "tools/cli.h"
@@ -47,18 +48,21 @@ std::string write_app_directory(const std::string& dir) {
       R"({"email": "bob@example.com", "id": "bob", "name": "Bob Chen"})";
   const std::string chloe = R"({"city": "Lyon", "id": "chloe", "name": "Chloé Dubois"})";
   std::string older = app_stamp(3), newer = app_stamp(1);
-  write_text(dir + "/backups/contacts_" + older + ".json", "[\n  " + alice + "\n]\n");
-  write_text(dir + "/backups/contacts_" + newer + ".json",
+  const std::string backups = backups_dir(dir);
+  write_text(join_path(backups, snapshot_file_name("contacts", older)),
+             "[\n  " + alice + "\n]\n");
+  write_text(join_path(backups, snapshot_file_name("contacts", newer)),
              "[\n  " + alice + ",\n  " + bob + "\n]\n");
-  write_text(dir + "/contacts.json",
+  write_text(state_file_name(dir, "contacts"),
              "[\n  " + alice + ",\n  " + bob + ",\n  " + chloe + "\n]\n");
-  write_text(dir + "/notes.json",
+  write_text(state_file_name(dir, "notes"),
              R"([{"id": "groceries", "text": "milk, eggs, bread"}, )"
              R"({"id": "ideas", "text": "learn the journal format"}])"
              "\n");
-  write_text(dir + "/config.json", R"([{"backup_count": 10, "date_format": "%Y-%m-%d"}])"
-                                   "\n");
-  write_text(dir + "/storage.log",
+  write_text(state_file_name(dir, kConfigCollection),
+             R"([{"backup_count": 10, "date_format": "%Y-%m-%d"}])"
+             "\n");
+  write_text(storage_log_file_name(dir),
              "2026-01-01 10:00:00,000 - FileStorage - INFO - saved\n");
   return older.substr(0, 4) + "-" + older.substr(4, 2) + "-" + older.substr(6, 2) + " " +
          older.substr(9, 2) + ":" + older.substr(11, 2) + ":" + older.substr(13, 2);
@@ -68,7 +72,7 @@ std::string write_app_directory(const std::string& dir) {
 // length runs past the end of the file.
 void tear_tail(const std::string& dir) {
   fs::path newest;
-  for (const auto& entry : fs::directory_iterator(dir + "/journal")) {
+  for (const auto& entry : fs::directory_iterator(journal_dir(dir))) {
     if (entry.path().extension() == ".log" && entry.path() > newest)
       newest = entry.path();
   }

@@ -21,7 +21,7 @@
 
 namespace pa_journal {
 
-inline constexpr std::string_view kConfigCollection = "config";
+// kConfigCollection, the collection's name, is in pa_journal/record.h.
 
 // True for the settings listed above.
 bool is_known_config_key(std::string_view key);

@@ -104,7 +104,7 @@ class FileStorage {
   bool import_data(const std::string& import_path);
 
   const std::string& base_dir() const { return base_dir_; }
-  std::string backup_dir() const { return base_dir_ + "/backups"; }
+  std::string backup_dir() const;
   // The error of the latest call returning a success flag: why it returned
   // false, or empty if it returned true. Shared by the threads using this
   // FileStorage: the latest call of any of them.

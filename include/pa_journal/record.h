@@ -42,6 +42,10 @@ const char* to_string(OpKind kind);
 void validate_collection_name(std::string_view name);
 void validate_key(std::string_view key);
 
+// The collection a store keeps its settings in (pa_journal/config.h); its
+// list file is one JSON object, not a list (snapshot/list_file.h).
+inline constexpr std::string_view kConfigCollection = "config";
+
 // A store's state: collection name -> key -> document (compact JSON).
 using Collection = std::map<std::string, std::string>;
 using Collections = std::map<std::string, Collection>;

@@ -6,6 +6,7 @@
 #include <thread>
 #include <tuple>
 
+#include "journal/layout.h"
 #include "pa_journal/store.h"
 #include "tools/bench/contenders.h"
 #include "tools/bench/runner.h"
@@ -23,7 +24,7 @@ void Runner::compaction_snapshot_memory() {
     peer.populate(w);
     compaction(peer.store(), w);
     snapshot_bytes = peer.store().compact().bytes;  // covers every commit
-    if (snapshot_bytes == 0) snapshot_bytes = tree_bytes(dir + "/backups");
+    if (snapshot_bytes == 0) snapshot_bytes = tree_bytes(backups_dir(dir));
   }
   snapshot_load(dir, snapshot_bytes);
   memory(dir);

@@ -1,6 +1,7 @@
 // Phase 4 of the benchmark: open/replay of a journal without a snapshot.
 #include <algorithm>
 
+#include "journal/layout.h"
 #include "pa_journal/store.h"
 #include "tools/bench/contenders.h"
 #include "tools/bench/runner.h"
@@ -19,7 +20,7 @@ void Runner::replay() {
       Contender c = peer.contender(w);
       for (uint64_t i = 0; i < n; ++i) c.commit(0, i);
     }
-    uint64_t journal_bytes = tree_bytes(dir + "/journal");
+    uint64_t journal_bytes = tree_bytes(journal_dir(dir));
     int repeats = n <= 100000 ? 3 : 2;
     uint64_t replayed = 0;
     double best = best_read_only_open(dir, repeats, &replayed);

@@ -16,6 +16,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "journal/layout.h"
+
 namespace pa_journal::bench {
 
 namespace fs = std::filesystem;
@@ -79,7 +81,7 @@ namespace {
 class SeedPeer : public Peer {
  public:
   explicit SeedPeer(std::string dir) : dir_(std::move(dir)) {
-    fs::create_directories(dir_ + "/backups");
+    fs::create_directories(backups_dir(dir_));
     list_ = nlohmann::json::array();
   }
 
@@ -108,10 +110,10 @@ class SeedPeer : public Peer {
  private:
   // FileStorage.save of the seed: backup, temporary file, fsync, rename.
   void save() {
-    std::string path = dir_ + "/contacts.json";
+    std::string path = state_file_name(dir_, "contacts");
     if (fs::exists(path)) create_backup(path);
     std::string data = list_.dump(2);
-    std::string temp = dir_ + "/.contacts.json.XXXXXX.tmp";
+    std::string temp = join_path(dir_, ".contacts.json.XXXXXX.tmp");
     int fd = ::mkstemps(temp.data(), 4);
     if (fd < 0) fail("mkstemps", temp);
     write_all(fd, data.data(), data.size(), temp);
@@ -128,8 +130,8 @@ class SeedPeer : public Peer {
     std::tm tm{};
     ::localtime_r(&now, &tm);
     std::strftime(stamp, sizeof stamp, "%Y%m%d_%H%M%S", &tm);
-    std::string backups = dir_ + "/backups";
-    fs::copy_file(path, backups + "/contacts_" + stamp + ".json",
+    std::string backups = backups_dir(dir_);
+    fs::copy_file(path, join_path(backups, snapshot_file_name("contacts", stamp)),
                   fs::copy_options::overwrite_existing);
     std::vector<fs::path> kept;
     for (const auto& entry : fs::directory_iterator(backups))

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "journal/layout.h"
 #include "pa_journal/store.h"
 #include "tools/bench/bench.h"
 #include "tools/bench/measure.h"
@@ -30,7 +31,7 @@ class ScratchDir {
   explicit ScratchDir(const Config& config);
   ~ScratchDir();
   const std::string& path() const { return path_; }
-  std::string sub(const std::string& name) const { return path_ + "/" + name; }
+  std::string sub(const std::string& name) const { return join_path(path_, name); }
 
  private:
   bool keep_;

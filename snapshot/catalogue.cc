@@ -289,8 +289,7 @@ std::vector<SnapshotInfo> list_snapshots(FileSystem& fs, const std::string& back
       out.push_back(parse_manifest(fs.read_file(path), "backups/" + name));
     } catch (const CorruptedDataError& e) {
       if (damaged) {
-        damaged->push_back(
-            {Damage::Kind::kCorruption, "backups/" + name, 0, 0, 0, 0, e.what()});
+        damaged->push_back(Damage::snapshot("backups/" + name, e.what()));
       }
     } catch (const IoError&) {
       // A manifest that cannot be read is not a damaged one: leaving it out

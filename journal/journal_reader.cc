@@ -35,14 +35,14 @@ bool parse_segment_name(const std::string& name, uint64_t* first_seq) {
 class Scanner {
  public:
   Scanner(FileSystem& fs, std::string dir, RecoveryMode mode, const RecordSink& sink,
-          uint64_t after_seq, bool from_start)
+          const ScanOptions& options)
       : fs_(fs),
         dir_(std::move(dir)),
         mode_(mode),
         sink_(sink),
-        after_seq_(after_seq),
-        from_start_(from_start) {}
-  void set_progress(const ProgressTick& progress) { progress_ = progress; }
+        after_seq_(options.after_seq),
+        from_start_(options.from_start),
+        progress_(options.progress) {}
 
   ScanReport run();
 
@@ -81,7 +81,7 @@ class Scanner {
   size_t open_corruption_ = kNone;  // salvage: damage awaiting its lost range
   // Progress: bytes of the segments read before the current one, and the
   // ticker of the whole scan (made once the segments are listed).
-  ProgressTick progress_;
+  const ProgressTick progress_;
   ProgressTicker ticker_;
   uint64_t done_bytes_ = 0;
   std::optional<std::pair<size_t, Damage>> deferred_;  // segment index, damage
@@ -319,11 +319,8 @@ std::vector<SegmentInfo> list_segments(FileSystem& fs, const std::string& journa
 }
 
 ScanReport scan_journal(FileSystem& fs, const std::string& journal_dir, RecoveryMode mode,
-                        const RecordSink& sink, uint64_t after_seq, bool from_start,
-                        const ProgressTick& progress) {
-  Scanner scanner(fs, journal_dir, mode, sink, after_seq, from_start);
-  scanner.set_progress(progress);
-  return scanner.run();
+                        const RecordSink& sink, const ScanOptions& options) {
+  return Scanner(fs, journal_dir, mode, sink, options).run();
 }
 
 std::string describe_refusal(const Damage& damage, uint64_t last_good_seq) {

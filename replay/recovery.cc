@@ -170,7 +170,9 @@ Recovered recover_once(FileSystem& fs, const std::string& store_dir,
         if (applied++ == 0) out.report.first_seq = r.seq;
         out.report.last_seq = r.seq;
       },
-      after, /*from_start=*/true, task_ticks(options.progress, "replay", "bytes"));
+      {.after_seq = after,
+       .from_start = true,
+       .progress = task_ticks(options.progress, "replay", "bytes")});
   out.report.mode = options.mode;
   out.report.records_replayed = applied;  // with until_ns, fewer than scan.records
   out.report.damage = scan.damage;

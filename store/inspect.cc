@@ -198,10 +198,10 @@ static VerifyResult verify_once(FileSystem& fs, const std::string& dir,
   for (const auto& info : snapshots) snapshot_bytes += info.bytes();
   VerifyProgress progress(options.progress, snapshot_bytes);
   std::vector<Damage> bad_documents;
-  ScanReport scan = scan_journal(
-      fs, journal, RecoveryMode::kSalvage,
-      [&](const Record& r) { check_documents(r, bad_documents); }, 0, false,
-      progress.journal());
+  ScanReport scan =
+      scan_journal(fs, journal, RecoveryMode::kSalvage,
+                   [&](const Record& r) { check_documents(r, bad_documents); },
+                   {.progress = progress.journal()});
   // Damage in the newest segment may be a record a live writer is storing
   // (replay/reread.h): read again, without progress, until it is gone or the
   // reads run out. Progress has reported the journal done already.
@@ -346,7 +346,7 @@ void read_records(const std::string& dir, const RecordFilter& filter,
             sink(r);
           }
         },
-        seen);
+        {.after_seq = seen});
   });
 }
 

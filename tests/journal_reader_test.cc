@@ -141,9 +141,9 @@ class JournalReaderTest : public ::testing::Test {
   // after_seq: the sequence number a snapshot covers, as recovery passes it.
   Scan scan(RecoveryMode mode, uint64_t after_seq = 0) {
     Scan out;
-    out.report = scan_journal(
-        *posix_file_system(), journal(), mode,
-        [&](const Record& r) { out.records.push_back(r); }, after_seq);
+    out.report = scan_journal(*posix_file_system(), journal(), mode,
+                              [&](const Record& r) { out.records.push_back(r); },
+                              {.after_seq = after_seq});
     EXPECT_EQ(out.report.records, out.records.size());
     return out;
   }

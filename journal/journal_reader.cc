@@ -246,8 +246,12 @@ bool Scanner::apply_mode(size_t index, Damage damage) {
       mode_ == RecoveryMode::kStrict || (mode_ == RecoveryMode::kTolerateTail && !torn);
   if (fatal) {
     uint64_t last_good = expected_ ? expected_ - 1 : 0;
-    throw CorruptedDataError(describe_refusal(damage, last_good), damage.file,
-                             damage.offset, last_good);
+    if (torn) {
+      throw CorruptedDataError(describe_refusal(damage, last_good), damage.file,
+                               damage.offset, last_good);
+    }
+    throw RecoveryRefusedError(describe_refusal(damage, last_good), damage.file,
+                               damage.offset, last_good);
   }
   report_.damage.push_back(damage);
   if (torn || mode_ == RecoveryMode::kPointInTime) {
@@ -331,7 +335,7 @@ std::string describe_refusal(const Damage& damage, uint64_t last_good_seq) {
   } else {
     text +=
         "; to open anyway, recovery mode point-in-time keeps the records before the "
-        "damage and salvage keeps every valid record (pa-journal --recovery MODE)";
+        "damage and salvage keeps every valid record";
   }
   return text;
 }

@@ -11,7 +11,8 @@
 // after_seq (a snapshot holds them) is reported but stops neither
 // tolerate-tail nor point-in-time; strict refuses it like any other.
 // A thrown CorruptedDataError names the file, the offset and the last good
-// sequence number, and says which mode would open the store.
+// sequence number, and says which mode would open the store; for damage other
+// than a torn tail it is a RecoveryRefusedError.
 //
 // Thread-safety: a scan only reads; several may run beside a live writer.
 #pragma once

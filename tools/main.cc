@@ -307,6 +307,8 @@ void add_bench_command(CLI::App& app, Args& a, std::function<int()>& run) {
   bench->callback([&] { run = [&] { return run_bench(g, b); }; });
 }
 
+// The library's errors say what is wrong in its own terms; where the cure is
+// an option of this tool, the tool adds it.
 int guarded(const Globals& g, const std::function<int()>& run) {
   try {
     return run();
@@ -314,6 +316,16 @@ int guarded(const Globals& g, const std::function<int()>& run) {
     g.bar->clear();
     print_error(e.what());
     return kExitUsage;
+  } catch (const RecoveryRefusedError& e) {
+    g.bar->clear();
+    print_error(std::string(e.what()) + " (pa-journal --recovery MODE)");
+    return kExitCorruption;
+  } catch (const StoreLockedError& e) {
+    g.bar->clear();
+    bool may_wait = e.held() && g.wait_seconds == 0;
+    print_error(std::string(e.what()) +
+                (may_wait ? "; retry with --wait SECONDS to wait for it" : ""));
+    return kExitError;
   } catch (const CorruptedDataError& e) {
     g.bar->clear();
     print_error(e.what());

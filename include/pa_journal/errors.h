@@ -37,6 +37,14 @@ class CorruptedDataError : public StorageError {
   uint64_t seq_;
 };
 
+// Damage other than a torn tail that the recovery mode in use refuses, where
+// point-in-time and salvage would open the store anyway (the message says so):
+// a caller may offer the user those modes.
+class RecoveryRefusedError : public CorruptedDataError {
+ public:
+  using CorruptedDataError::CorruptedDataError;
+};
+
 // A snapshot (backup) that was asked for does not exist.
 class BackupNotFoundError : public StorageError {
  public:
@@ -56,10 +64,17 @@ class NotFoundError : public StorageError {
   using StorageError::StorageError;
 };
 
-// Another process holds the store's LOCK file.
+// Another process holds the store's LOCK file (held()), or LOCK holds
+// something other than a process id, which no wait can cure (!held()).
 class StoreLockedError : public StorageError {
  public:
-  using StorageError::StorageError;
+  explicit StoreLockedError(const std::string& what, bool held = true)
+      : StorageError(what), held_(held) {}
+  // Whether a process holds the lock, so that waiting for it may help.
+  bool held() const { return held_; }
+
+ private:
+  bool held_;
 };
 
 // A system call failed. The message names the call, the path and errno's text.

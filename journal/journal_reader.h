@@ -96,7 +96,7 @@ struct ScanOptions {
   // after_seq are not read and not counted): 0 first, then as records are
   // read, at most once per hundredth of the total (journal/progress_ticker.h),
   // and the total once the scan ends, even early.
-  ProgressTick progress;
+  ProgressTick progress = nullptr;
 };
 
 // Scans journal_dir under mode, calling sink for every record delivered, in

@@ -366,13 +366,12 @@ void require_store_dir(FileSystem& fs, const std::string& dir) {
       if (name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0)
         json_files += (json_files.empty() ? "" : ", ") + name;
     }
-    throw NotFoundError("no store at " + dir + ": it has no journal/ directory" +
-                        (json_files.empty()
-                             ? ""
-                             : "; it holds " + json_files +
-                                   ": if the personal-assistant app wrote them, "
-                                   "`pa-journal adopt --dir " +
-                                   dir + "` makes it a store"));
+    if (json_files.empty()) {
+      throw NotFoundError("no store at " + dir + ": it has no journal/ directory");
+    }
+    throw NotFoundError(
+        "no store at " + dir + ": it has no journal/ directory; it holds " + json_files,
+        {Remedy::Kind::kAdoptToMakeStore, dir});
   }
   fs.list_dir(dir + "/journal");
 }

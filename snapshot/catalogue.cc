@@ -424,7 +424,8 @@ void write_state_files(FileSystem& fs, const std::string& dir,
   for (const auto& [name, _] : collections) {
     for (std::string file : {name + ".json", name + ".json" + kTempSuffix}) {
       if (!overwrite && fs.exists(dir + "/" + file)) {
-        throw InvalidInputError(dir + "/" + file + " exists; pass --force to overwrite");
+        throw InvalidInputError(dir + "/" + file + " exists",
+                                {Remedy::Kind::kOverwrite, {}});
       }
     }
   }

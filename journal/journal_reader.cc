@@ -25,14 +25,14 @@ class Collector : public Reporter {
 class Scanner {
  public:
   Scanner(FileSystem& fs, std::string dir, RecoveryMode mode, const RecordSink& sink,
-          uint64_t after_seq, bool from_start)
+          const ScanOptions& options)
       : fs_(fs),
         dir_(std::move(dir)),
         mode_(mode),
         sink_(sink),
-        after_seq_(after_seq),
-        from_start_(from_start) {}
-  void set_progress(const ProgressTick& progress) { progress_ = progress; }
+        after_seq_(options.after_seq),
+        from_start_(options.from_start),
+        progress_(options.progress) {}
 
   ScanReport run();
 
@@ -71,7 +71,7 @@ class Scanner {
   size_t open_corruption_ = kNone;  // salvage: damage awaiting its lost range
   // Progress: bytes of the segments read before the current one, and the
   // ticker of the whole scan (made once the segments are listed).
-  ProgressTick progress_;
+  const ProgressTick progress_;
   ProgressTicker ticker_;
   uint64_t done_bytes_ = 0;
   std::optional<std::pair<size_t, Damage>> deferred_;  // segment index, damage
@@ -112,10 +112,9 @@ bool Scanner::scan_segment(size_t index) {
   SegmentReader reader(in_journal(info.name), data, newest, &collector);
   bool header_ok = reader.read_header();
   if (header_ok && reader.first_seq() != info.first_seq) {
-    collector.pending.push_back(
-        {Damage::Kind::kCorruption, in_journal(info.name), 0, format::kSegmentHeaderSize,
-         0, 0,
-         "segment header names first record " + std::to_string(reader.first_seq())});
+    collector.pending.push_back(Damage::corruption(
+        in_journal(info.name), 0, format::kSegmentHeaderSize,
+        "segment header names first record " + std::to_string(reader.first_seq())));
   }
   bool first_read = expected_ == 0;
   if (first_read) {
@@ -130,8 +129,9 @@ bool Scanner::scan_segment(size_t index) {
     } else if (first_read) {
       why = "the journal starts past seq 1 and no snapshot covers the records before it";
     }
-    Damage gap{Damage::Kind::kMissingRecords,       in_journal(info.name), 0,  0,
-               std::max(expected_, after_seq_ + 1), info.first_seq - 1,    why};
+    Damage gap = Damage::missing_records(in_journal(info.name), 0,
+                                         std::max(expected_, after_seq_ + 1),
+                                         info.first_seq - 1, why);
     if (!attribute_gap(info.first_seq) && !on_damage(index, gap)) return false;
     expected_ = info.first_seq;
   }
@@ -160,20 +160,21 @@ bool Scanner::deliver(size_t index, const Frame& frame) {
   if (frame.type == format::kTypeLoss) return accept_loss(index, frame);
   if (frame.type != format::kTypeCommit) {
     if (frame.type & format::kIgnorableBit) return true;
-    return on_damage(index, {Damage::Kind::kCorruption, file, frame.offset, frame_bytes,
-                             0, 0, "unknown record type " + std::to_string(frame.type)});
+    return on_damage(
+        index, Damage::corruption(file, frame.offset, frame_bytes,
+                                  "unknown record type " + std::to_string(frame.type)));
   }
   Record record;
   try {
     record = decode_payload(frame.payload);
   } catch (const CorruptedDataError& e) {
-    return on_damage(index, {Damage::Kind::kCorruption, file, frame.offset, frame_bytes,
-                             0, 0, e.what()});
+    return on_damage(index,
+                     Damage::corruption(file, frame.offset, frame_bytes, e.what()));
   }
   if (!settle_deferred(record.seq)) return false;
   if (record.seq < expected_) {
-    return on_damage(index, {Damage::Kind::kCorruption, file, frame.offset, frame_bytes,
-                             0, 0, "sequence number repeats or goes back"});
+    return on_damage(index, Damage::corruption(file, frame.offset, frame_bytes,
+                                               "sequence number repeats or goes back"));
   }
   // Records lost inside skipped bytes belong to that damage even where the
   // snapshot covers them (a salvage marks them as a loss); other records
@@ -181,13 +182,9 @@ bool Scanner::deliver(size_t index, const Frame& frame) {
   uint64_t first_missing = std::max(expected_, after_seq_ + 1);
   bool lost_in_damage = record.seq > expected_ && attribute_gap(record.seq);
   if (record.seq > first_missing && !lost_in_damage) {
-    Damage gap{Damage::Kind::kMissingRecords,
-               file,
-               frame.offset,
-               0,
-               first_missing,
-               record.seq - 1,
-               "records missing from the sequence chain"};
+    Damage gap =
+        Damage::missing_records(file, frame.offset, first_missing, record.seq - 1,
+                                "records missing from the sequence chain");
     if (!on_damage(index, gap)) return false;
   }
   open_corruption_ = kNone;
@@ -239,8 +236,12 @@ bool Scanner::apply_mode(size_t index, Damage damage) {
       mode_ == RecoveryMode::kStrict || (mode_ == RecoveryMode::kTolerateTail && !torn);
   if (fatal) {
     uint64_t last_good = expected_ ? expected_ - 1 : 0;
-    throw CorruptedDataError(describe_refusal(damage, last_good), damage.file,
-                             damage.offset, last_good);
+    if (torn) {
+      throw CorruptedDataError(describe_refusal(damage, last_good), damage.file,
+                               damage.offset, last_good);
+    }
+    throw RecoveryRefusedError(describe_refusal(damage, last_good), damage.file,
+                               damage.offset, last_good);
   }
   report_.damage.push_back(damage);
   if (torn || mode_ == RecoveryMode::kPointInTime) {
@@ -273,10 +274,10 @@ bool Scanner::accept_loss(size_t index, const Frame& frame) {
   uint64_t first = sized ? get_u64(frame.payload.data()) : 0;
   uint64_t last = sized ? get_u64(frame.payload.data() + 8) : 0;
   if (!sized || first != expected_ || last < first) {
-    return on_damage(index,
-                     {Damage::Kind::kCorruption, in_journal(report_.segments[index].name),
-                      frame.offset, frame.end - frame.offset, 0, 0,
-                      "loss marker does not continue the sequence chain"});
+    return on_damage(
+        index, Damage::corruption(in_journal(report_.segments[index].name), frame.offset,
+                                  frame.end - frame.offset,
+                                  "loss marker does not continue the sequence chain"));
   }
   report_.known_losses.push_back({first, last});
   expected_ = last + 1;
@@ -308,11 +309,8 @@ std::vector<SegmentInfo> list_segments(FileSystem& fs, const std::string& journa
 }
 
 ScanReport scan_journal(FileSystem& fs, const std::string& journal_dir, RecoveryMode mode,
-                        const RecordSink& sink, uint64_t after_seq, bool from_start,
-                        const ProgressTick& progress) {
-  Scanner scanner(fs, journal_dir, mode, sink, after_seq, from_start);
-  scanner.set_progress(progress);
-  return scanner.run();
+                        const RecordSink& sink, const ScanOptions& options) {
+  return Scanner(fs, journal_dir, mode, sink, options).run();
 }
 
 std::string describe_refusal(const Damage& damage, uint64_t last_good_seq) {
@@ -323,30 +321,7 @@ std::string describe_refusal(const Damage& damage, uint64_t last_good_seq) {
   } else {
     text +=
         "; to open anyway, recovery mode point-in-time keeps the records before the "
-        "damage and salvage keeps every valid record (pa-journal --recovery MODE)";
-  }
-  return text;
-}
-
-const char* to_string(Damage::Kind kind) {
-  switch (kind) {
-    case Damage::Kind::kTornTail:
-      return "torn tail";
-    case Damage::Kind::kCorruption:
-      return "corruption";
-    case Damage::Kind::kMissingRecords:
-      return "missing records";
-  }
-  return "unknown";
-}
-
-std::string Damage::describe() const {
-  std::string text = file + " offset " + std::to_string(offset) + ": " +
-                     pa_journal::to_string(kind) + " (" + reason + ")";
-  if (bytes > 0) text += "; " + std::to_string(bytes) + " bytes dropped";
-  if (first_seq > 0) {
-    text += "; records " + std::to_string(first_seq) + ".." + std::to_string(last_seq) +
-            " lost";
+        "damage and salvage keeps every valid record";
   }
   return text;
 }

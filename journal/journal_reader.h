@@ -11,7 +11,8 @@
 // after_seq (a snapshot holds them) is reported but stops neither
 // tolerate-tail nor point-in-time; strict refuses it like any other.
 // A thrown CorruptedDataError names the file, the offset and the last good
-// sequence number, and says which mode would open the store.
+// sequence number, and says which mode would open the store; for damage other
+// than a torn tail it is a RecoveryRefusedError.
 //
 // Thread-safety: a scan only reads; several may run beside a live writer.
 #pragma once
@@ -74,25 +75,33 @@ struct ScanReport {
 
 using RecordSink = std::function<void(const Record&)>;
 
+// What a scan asks for beyond its mode; the defaults read the whole journal,
+// wherever its chain starts, without progress. Call sites name the fields:
+// scan_journal(fs, dir, mode, sink, {.after_seq = seq, .from_start = true}).
+struct ScanOptions {
+  // The sequence number a snapshot covers, 0 for none. With after_seq > 0,
+  // records up to after_seq are not delivered, segments that lie wholly at or
+  // before it are not read, and the chain must continue at after_seq + 1 (a
+  // later start is reported as missing records). With after_seq == 0 the
+  // chain may start at any sequence number (compaction deletes the oldest
+  // segments), unless from_start.
+  uint64_t after_seq = 0;
+  // The chain must start at after_seq + 1 even when after_seq is 0: recovery
+  // without a snapshot must read the journal from seq 1, so a journal whose
+  // first segments are gone is missing records 1..N, not a whole one.
+  bool from_start = false;
+  // If set, gets bytes of segments read out of the bytes of those the scan
+  // will read (as listed when it starts; segments wholly at or before
+  // after_seq are not read and not counted): 0 first, then as records are
+  // read, at most once per hundredth of the total (journal/progress_ticker.h),
+  // and the total once the scan ends, even early.
+  ProgressTick progress = nullptr;
+};
+
 // Scans journal_dir under mode, calling sink for every record delivered, in
 // sequence order. A missing directory is an empty journal.
-//
-// With after_seq > 0 (the sequence number a snapshot covers), records up to
-// after_seq are not delivered, segments that lie wholly at or before it are
-// not read, and the chain must continue at after_seq + 1 (a later start is
-// reported as missing records). With after_seq == 0 the chain may start at any
-// sequence number (compaction deletes the oldest segments), unless from_start:
-// recovery without a snapshot must read the journal from seq 1, so a journal
-// whose first segments are gone is missing records 1..N, not a whole one.
-//
-// progress, if set, gets bytes of segments read out of the bytes of those it
-// will read (as listed when the scan starts; segments wholly at or before
-// after_seq are not read and not counted): 0 first, then as records are read,
-// at most once per hundredth of the total (journal/progress_ticker.h), and
-// the total once the scan ends, even early.
 ScanReport scan_journal(FileSystem& fs, const std::string& journal_dir, RecoveryMode mode,
-                        const RecordSink& sink, uint64_t after_seq = 0,
-                        bool from_start = false, const ProgressTick& progress = nullptr);
+                        const RecordSink& sink, const ScanOptions& options = {});
 
 // The text the store uses to refuse opening: what, where, and what to do next.
 std::string describe_refusal(const Damage& damage, uint64_t last_good_seq);

@@ -102,13 +102,14 @@ std::string describe_holder(const std::string& pid_text) {
 }
 
 // Why a writer could not take the lock at path: the store it guards, who
-// holds it, and what to do about it.
+// holds it, and how long the writer waited (if at all). How to wait is the
+// caller's to say (the CLI's --wait, Options::lock_wait_ms).
 std::string locked_message(const std::string& path, const std::string& holder,
                            uint32_t wait_ms) {
   size_t slash = path.find_last_of('/');
   std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
   std::string text = "the store in " + dir + " is locked by " + describe_holder(holder);
-  if (wait_ms == 0) return text + "; retry with --wait SECONDS to wait for it";
+  if (wait_ms == 0) return text;
   char waited[32];
   std::snprintf(waited, sizeof waited, "%g", wait_ms / 1000.0);
   return text + ", still after waiting " + waited + " s";
@@ -139,10 +140,11 @@ void refuse_foreign_lock_file(int fd, const std::string& path) {
   bool ours = n < static_cast<ssize_t>(sizeof text);
   for (ssize_t i = 0; ours && i < n; ++i) ours = text[i] >= '0' && text[i] <= '9';
   if (!ours) {
-    throw StoreLockedError(
-        path +
-        " holds something other than a process id: it is not "
-        "pa-journal's lock file, and pa-journal does not overwrite it");
+    throw StoreLockedError(path +
+                               " holds something other than a process id: it is not "
+                               "pa-journal's lock file, and pa-journal does not "
+                               "overwrite it",
+                           /*held=*/false);
   }
 }
 
@@ -365,13 +367,12 @@ void require_store_dir(FileSystem& fs, const std::string& dir) {
       if (name.size() > kJsonSuffix.size() && name.ends_with(kJsonSuffix))
         json_files += (json_files.empty() ? "" : ", ") + name;
     }
-    throw NotFoundError("no store at " + dir + ": it has no journal/ directory" +
-                        (json_files.empty()
-                             ? ""
-                             : "; it holds " + json_files +
-                                   ": if the personal-assistant app wrote them, "
-                                   "`pa-journal adopt --dir " +
-                                   dir + "` makes it a store"));
+    if (json_files.empty()) {
+      throw NotFoundError("no store at " + dir + ": it has no journal/ directory");
+    }
+    throw NotFoundError(
+        "no store at " + dir + ": it has no journal/ directory; it holds " + json_files,
+        {Remedy::Kind::kAdoptToMakeStore, dir});
   }
   fs.list_dir(journal_dir(dir));
 }

@@ -39,10 +39,9 @@ std::string quarantine(FileSystem& fs, const std::string& journal_dir,
   return in_journal(join_path(kQuarantineDirName, copy));
 }
 
-// What a salvage open that cannot repair in place advises instead: a
-// read-only salvage replay still gives every valid record.
-constexpr char kExtractAdvice[] =
-    "; use `pa-journal replay --mode salvage --out DIR` to extract every valid record";
+// What a salvage open that cannot repair in place leaves to its caller to
+// offer: a read-only salvage replay still gives every valid record.
+const Remedy kReadOnlySalvage{Remedy::Kind::kSalvageReplay, {}};
 
 // A frame of exactly `size` bytes: a loss marker for first..last, or padding
 // when first is 0.
@@ -72,8 +71,8 @@ void repair_range(FileSystem& fs, const std::string& path, const SegmentInfo& in
     return;
   }
   if (!fits_in_place(damage, fs.file_size(path))) {
-    throw StorageError("salvage cannot rewrite " + damage.describe() + " in place" +
-                       kExtractAdvice);
+    throw StorageError("salvage cannot rewrite " + damage.describe() + " in place",
+                       kReadOnlySalvage);
   }
   fs.overwrite(path, damage.offset,
                filler_frame(damage.bytes, damage.first_seq, damage.last_seq));
@@ -132,8 +131,8 @@ std::vector<std::string> salvage_in_place(FileSystem& fs, const std::string& jou
       continue;
     }
     if (damage.kind == Damage::Kind::kMissingRecords) {
-      throw StorageError("salvage cannot mark " + damage.describe() + " in place" +
-                         kExtractAdvice);
+      throw StorageError("salvage cannot mark " + damage.describe() + " in place",
+                         kReadOnlySalvage);
     }
     if (copied.insert(info->name).second) {
       kept.push_back(quarantine(fs, journal_dir, info->name));

@@ -25,20 +25,20 @@ bool SegmentReader::read_header() {
   pos_ = std::min<uint64_t>(format::kSegmentHeaderSize, data_.size());
   good_end_ = 0;
   if (looks_torn(0)) {
-    report(Damage::Kind::kTornTail, 0, data_.size(), "segment header incomplete");
+    report(Damage::torn_tail(name_, 0, data_.size(), "segment header incomplete"));
     pos_ = data_.size();
     return false;
   }
   if (data_.size() < format::kSegmentHeaderSize) {
-    report(Damage::Kind::kCorruption, 0, data_.size(), "segment shorter than its header");
+    report(Damage::corruption(name_, 0, data_.size(), "segment shorter than its header"));
     return false;
   }
   const char* h = data_.data();
   uint64_t stored = get_u64(h + format::kSegmentHeaderChecked);
   if (std::memcmp(h, format::kSegmentMagic.data(), format::kSegmentMagic.size()) != 0 ||
       stored != checksum({h, format::kSegmentHeaderChecked})) {
-    report(Damage::Kind::kCorruption, 0, format::kSegmentHeaderSize,
-           "segment header checksum mismatch");
+    report(Damage::corruption(name_, 0, format::kSegmentHeaderSize,
+                              "segment header checksum mismatch"));
     return false;
   }
   version_ = get_u32(h + 8);
@@ -61,13 +61,14 @@ bool SegmentReader::next(Frame* frame) {
       return true;
     }
     if (looks_torn(pos_)) {
-      report(Damage::Kind::kTornTail, pos_, data_.size(), "incomplete record at end");
+      report(Damage::torn_tail(name_, pos_, data_.size() - pos_,
+                               "incomplete record at end"));
       pos_ = data_.size();
       return false;
     }
     uint64_t resume = resync_from(pos_);
-    report(Damage::Kind::kCorruption, pos_, resume,
-           "record checksum or framing mismatch");
+    report(Damage::corruption(name_, pos_, resume - pos_,
+                              "record checksum or framing mismatch"));
     pos_ = resume;
   }
   return false;
@@ -125,16 +126,8 @@ uint64_t SegmentReader::resync_from(uint64_t offset) const {
   return data_.size();
 }
 
-void SegmentReader::report(Damage::Kind kind, uint64_t from, uint64_t to,
-                           std::string reason) {
-  if (reporter_ == nullptr) return;
-  Damage damage;
-  damage.kind = kind;
-  damage.file = name_;
-  damage.offset = from;
-  damage.bytes = to - from;
-  damage.reason = std::move(reason);
-  reporter_->report(damage);
+void SegmentReader::report(const Damage& damage) {
+  if (reporter_ != nullptr) reporter_->report(damage);
 }
 
 }  // namespace pa_journal

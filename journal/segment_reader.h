@@ -58,7 +58,7 @@ class SegmentReader {
   bool frame_at(uint64_t offset, Frame* frame) const;
   bool looks_torn(uint64_t offset) const;
   uint64_t resync_from(uint64_t offset) const;
-  void report(Damage::Kind kind, uint64_t from, uint64_t to, std::string reason);
+  void report(const Damage& damage);
 
   std::string name_;
   std::string_view data_;

@@ -103,9 +103,9 @@ bool load_newest_snapshot(FileSystem& fs, const std::string& backups_dir,
           info.seq, info.time_ns);
     } catch (const CorruptedDataError& e) {
       std::string file = e.file().empty() ? in_backups(info.manifest_name()) : e.file();
-      passed.emplace_back(info.id,
-                          Damage{Damage::Kind::kCorruption, file, 0, 0, 0, 0,
-                                 "snapshot " + info.id + " not loaded: " + e.what()});
+      passed.emplace_back(
+          info.id,
+          Damage::snapshot(file, "snapshot " + info.id + " not loaded: " + e.what()));
       continue;
     }
     loaded = &info;
@@ -117,10 +117,10 @@ bool load_newest_snapshot(FileSystem& fs, const std::string& backups_dir,
     for (const std::string& id : unfinished_snapshots(fs, backups_dir)) {
       if (loaded && !later_snapshot_id(id, loaded->id)) continue;
       std::string manifest = in_backups(manifest_name(id));
-      passed.emplace_back(id, Damage{Damage::Kind::kCorruption, manifest, 0, 0, 0, 0,
-                                     "snapshot " + id + " not loaded: " + manifest +
-                                         " is missing (a compaction that did not "
-                                         "finish, or a lost manifest)"});
+      std::string why = "snapshot " + id + " not loaded: " + manifest +
+                        " is missing (a compaction that did not finish, or a lost "
+                        "manifest)";
+      passed.emplace_back(id, Damage::snapshot(manifest, why));
     }
   }
   std::stable_sort(passed.begin(), passed.end(), [](const auto& a, const auto& b) {
@@ -173,7 +173,9 @@ Recovered recover_once(FileSystem& fs, const std::string& store_dir,
         if (applied++ == 0) out.report.first_seq = r.seq;
         out.report.last_seq = r.seq;
       },
-      after, /*from_start=*/true, task_ticks(options.progress, "replay", "bytes"));
+      {.after_seq = after,
+       .from_start = true,
+       .progress = task_ticks(options.progress, "replay", "bytes")});
   out.report.mode = options.mode;
   out.report.records_replayed = applied;  // with until_ns, fewer than scan.records
   out.report.damage = scan.damage;
@@ -194,17 +196,13 @@ Recovered recover_once(FileSystem& fs, const std::string& store_dir,
 
 Damage journal_ends_before_snapshot(const std::string& segment, uint64_t from_seq,
                                     uint64_t last_seq, uint64_t snapshot_seq) {
-  return {Damage::Kind::kMissingRecords,
-          segment,
-          0,
-          0,
-          from_seq,
-          snapshot_seq,
-          (last_seq == 0 ? std::string("the journal holds no record")
-                         : "the journal ends at seq " + std::to_string(last_seq)) +
-              ", before seq " + std::to_string(snapshot_seq) +
-              ", which a snapshot covers: the snapshot holds the state, the history "
-              "up to it is gone"};
+  return Damage::missing_records(
+      segment, 0, from_seq, snapshot_seq,
+      (last_seq == 0 ? std::string("the journal holds no record")
+                     : "the journal ends at seq " + std::to_string(last_seq)) +
+          ", before seq " + std::to_string(snapshot_seq) +
+          ", which a snapshot covers: the snapshot holds the state, the history "
+          "up to it is gone");
 }
 
 // A read-only recovery may run beside a live writer: see replay/reread.h.

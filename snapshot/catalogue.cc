@@ -274,8 +274,7 @@ std::vector<SnapshotInfo> list_snapshots(FileSystem& fs, const std::string& back
       out.push_back(parse_manifest(fs.read_file(path), in_backups(name)));
     } catch (const CorruptedDataError& e) {
       if (damaged) {
-        damaged->push_back(
-            {Damage::Kind::kCorruption, in_backups(name), 0, 0, 0, 0, e.what()});
+        damaged->push_back(Damage::snapshot(in_backups(name), e.what()));
       }
     } catch (const IoError&) {
       // A manifest that cannot be read is not a damaged one: leaving it out
@@ -411,7 +410,7 @@ void write_state_files(FileSystem& fs, const std::string& dir,
     for (std::string path :
          {state_file_name(dir, name), temp_file_name(state_file_name(dir, name))}) {
       if (!overwrite && fs.exists(path)) {
-        throw InvalidInputError(path + " exists; pass --force to overwrite");
+        throw InvalidInputError(path + " exists", {Remedy::Kind::kOverwrite, {}});
       }
     }
   }

@@ -151,10 +151,8 @@ std::optional<SnapshotInfo> export_manifest(FileSystem& fs, const std::string& d
       return std::nullopt;
     }
     if (!accept_edits) {
-      throw CorruptedDataError(std::string(e.what()) +
-                                   "; if it was edited by hand, --accept-edits imports "
-                                   "the directory's files as plain JSON",
-                               path);
+      throw CorruptedDataError(e.what(), path, 0, 0,
+                               {Remedy::Kind::kAcceptEditsExport, {}});
     }
     out.not_imported.emplace_back(
         std::string(kExportManifestName),
@@ -191,12 +189,12 @@ void read_export_strangers(FileSystem& fs, const std::string& dir,
     if (known.count(name)) continue;
     std::string collection = collection_of(name);
     if (!accept_edits || collection.empty() || is_directory(fs, join_path(dir, name))) {
-      throw InvalidInputError(dir + ": refusing to import, unknown file '" + name +
-                              "' (an export holds manifest.json and the files it names" +
-                              (collection.empty() ? ""
-                                                  : "; --accept-edits takes a NAME.json "
-                                                    "added by hand") +
-                              ")");
+      Remedy added{
+          collection.empty() ? Remedy::Kind::kNone : Remedy::Kind::kAcceptEditsAdded, {}};
+      throw InvalidInputError(
+          dir + ": refusing to import, unknown file '" + name +
+              "' (an export holds manifest.json and the files it names)",
+          added);
     }
     std::string text = read_plain_file(fs, join_path(dir, name));
     out.collections[collection] = parse_json_file(join_path(dir, name), collection, text);
@@ -224,11 +222,8 @@ void read_export(FileSystem& fs, const std::string& dir, const SnapshotInfo& inf
       out.collections[f.collection] = parse_json_file(path, f.collection, data);
       out.edited.push_back(f.file);
     } else {
-      throw CorruptedDataError(path +
-                                   ": size or checksum differs from the manifest; if it "
-                                   "was edited by hand, --accept-edits imports it once "
-                                   "its JSON checks",
-                               path);
+      throw CorruptedDataError(path + ": size or checksum differs from the manifest",
+                               path, 0, 0, {Remedy::Kind::kAcceptEditsFile, {}});
     }
     reading.read(data.size());
   }

@@ -214,22 +214,15 @@ void refuse_unadopted(FileSystem& fs, const std::string& dir) {
     case SeedDirState::kNotSeed:
       return;
     case SeedDirState::kInterrupted:
-      throw StorageError("an adoption of " + dir +
-                         " did not finish; run `pa-journal adopt --dir " + dir +
-                         "` to finish it (every file of the app is kept, in place or "
-                         "under backups/adopted/)");
+      throw StorageError("an adoption of " + dir + " did not finish",
+                         {Remedy::Kind::kAdoptToFinish, dir});
     case SeedDirState::kNeedsAdopt: {
       std::string names;
       for (const auto& f : find_seed_files(fs, dir).current)
         names += (names.empty() ? "" : ", ") + f.path;
       throw StorageError(dir + " holds JSON files (" +
-                         (names.empty() ? "backups/" : names) +
-                         ") and no store yet; if the personal-assistant app wrote them, "
-                         "run `pa-journal adopt --dir " +
-                         dir +
-                         "` to make it a store that keeps every file and the backups' "
-                         "history (--dry-run shows the plan first); otherwise keep the "
-                         "store in a new or empty directory");
+                             (names.empty() ? "backups/" : names) + ") and no store yet",
+                         {Remedy::Kind::kAdoptAppFiles, dir});
     }
   }
 }

@@ -162,9 +162,8 @@ std::vector<SeedFile> valid_files(FileSystem& fs, const std::string& dir,
       out.push_back(f);
     } catch (const InvalidInputError& e) {
       if (!skip_damaged) {
-        throw InvalidInputError(std::string(e.what()) +
-                                "; nothing was changed (fix the file, or adopt without "
-                                "it with --skip-damaged: it is kept all the same)");
+        throw InvalidInputError(std::string(e.what()) + "; nothing was changed",
+                                {Remedy::Kind::kSkipDamaged, {}});
       }
       record.skipped.emplace_back(f.path, e.what());
     }
@@ -378,8 +377,8 @@ Plan plan_for(FileSystem& fs, const std::string& dir, bool skip_damaged) {
   }
   if (record) return resumed_plan(fs, dir, std::move(*record));
   if (seed_dir_state(fs, dir) == SeedDirState::kNotSeed && fs.exists(journal_dir(dir))) {
-    throw InvalidInputError(dir + " is a store already; to bring JSON files into it, " +
-                            "use pa-journal import DIR");
+    throw InvalidInputError(dir + " is a store already",
+                            {Remedy::Kind::kImportInstead, {}});
   }
   return new_plan(fs, dir, skip_damaged);
 }

@@ -226,7 +226,7 @@ uint64_t clean_end(const std::string& file, std::string_view data, bool newest) 
   SegmentReader reader(file, data, newest, &damage);
   auto refuse = [&] {
     throw CorruptedDataError("backup: the store's journal is damaged: " +
-                                 damage.describe() + " (pa-journal verify says more)",
+                                 damage.describe() + " (verify says more)",
                              file, reader.good_end());
   };
   if (!reader.read_header()) refuse();
@@ -333,7 +333,7 @@ void Pass::copy_adopted() {
   if (!record) return;
   if (!record->done) {
     throw StorageError("backup: the adoption of " + src_ +
-                       " did not finish; run pa-journal adopt to finish it first");
+                       " did not finish; adopt it again to finish it first");
   }
   std::set<std::string> dirs;
   for (const auto& f : record->files) {
@@ -391,7 +391,7 @@ void Pass::copy_journal(const std::vector<SegmentInfo>& segments, uint64_t from_
     throw CorruptedDataError("backup: the journal starts at seq " +
                                  std::to_string(segments[first].first_seq) +
                                  ", after seq " + std::to_string(from_seq) +
-                                 " that the copy needs (pa-journal verify says more)",
+                                 " that the copy needs (verify says more)",
                              in_journal(segments[first].name));
   }
   for (size_t i = first; i < segments.size(); ++i) {

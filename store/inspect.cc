@@ -117,12 +117,12 @@ static std::vector<Damage> missing_at_the_ends(
   };
   std::vector<Damage> out;
   if (first > needed_first) {
-    out.push_back(
-        {Damage::Kind::kMissingRecords, segment(true), 0, 0, needed_first, first - 1,
-         "the journal starts at seq " + std::to_string(first) +
-             (snapshots.empty() ? ", and no snapshot holds the records before it"
-                                : ", after the oldest snapshot's seq " +
-                                      std::to_string(oldest) + " + 1")});
+    out.push_back(Damage::missing_records(
+        segment(true), 0, needed_first, first - 1,
+        "the journal starts at seq " + std::to_string(first) +
+            (snapshots.empty() ? ", and no snapshot holds the records before it"
+                               : ", after the oldest snapshot's seq " +
+                                     std::to_string(oldest) + " + 1")));
   }
   uint64_t from = std::max(last + 1, std::min(first, needed_first));
   if (from <= newest) {
@@ -141,9 +141,10 @@ static void check_documents(const Record& r, std::vector<Damage>& out) {
     try {
       parse_document(op.document);
     } catch (const CorruptedDataError& e) {
-      out.push_back({Damage::Kind::kCorruption, in_journal(""), 0, 0, r.seq, r.seq,
-                     "record " + std::to_string(r.seq) + ": the document of " +
-                         op.collection + "/" + op.key + " cannot be read: " + e.what()});
+      std::string why = "record " + std::to_string(r.seq) + ": the document of " +
+                        op.collection + "/" + op.key + " cannot be read: " + e.what();
+      out.push_back(
+          Damage::corruption(in_journal(""), 0, 0, why).lost_records(r.seq, r.seq));
     }
   }
 }
@@ -200,10 +201,10 @@ static VerifyResult verify_once(FileSystem& fs, const std::string& dir,
   for (const auto& info : snapshots) snapshot_bytes += info.bytes();
   VerifyProgress progress(options.progress, snapshot_bytes);
   std::vector<Damage> bad_documents;
-  ScanReport scan = scan_journal(
-      fs, journal, RecoveryMode::kSalvage,
-      [&](const Record& r) { check_documents(r, bad_documents); }, 0, false,
-      progress.journal());
+  ScanReport scan =
+      scan_journal(fs, journal, RecoveryMode::kSalvage,
+                   [&](const Record& r) { check_documents(r, bad_documents); },
+                   {.progress = progress.journal()});
   // Damage in the newest segment may be a record a live writer is storing
   // (replay/reread.h): read again, without progress, until it is gone or the
   // reads run out. Progress has reported the journal done already.
@@ -229,8 +230,8 @@ static VerifyResult verify_once(FileSystem& fs, const std::string& dir,
       ++result.snapshots;
     } catch (const CorruptedDataError& e) {
       std::string file = e.file().empty() ? in_backups(info.manifest_name()) : e.file();
-      result.damage.push_back({Damage::Kind::kCorruption, file, 0, 0, 0, 0,
-                               "snapshot " + info.id + ": " + e.what()});
+      result.damage.push_back(
+          Damage::snapshot(file, "snapshot " + info.id + ": " + e.what()));
     }
     progress.snapshot_done(info.bytes());
   }
@@ -348,7 +349,7 @@ void read_records(const std::string& dir, const RecordFilter& filter,
             sink(r);
           }
         },
-        seen);
+        {.after_seq = seen});
   });
 }
 

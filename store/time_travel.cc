@@ -173,7 +173,7 @@ std::vector<DocumentVersion> document_history_once(FileSystem& fs, const std::st
           versions.push_back({r.seq, r.time_ns, op.kind, value, false, r.origin});
         }
       },
-      after);
+      {.after_seq = after});
   return versions;
 }
 

@@ -95,7 +95,14 @@ TEST_F(AdoptCliTest, PutInTheAppsDirectoryExitsOneNamingAdoptAndWritesNothing) {
   const Files before = files_under(dir.path());
   CommandResult r = pj({"put", "contacts", "c9", R"({"name":"New"})"});
   EXPECT_EQ(r.exit_code, kExitError) << r.describe();
-  EXPECT_TRUE(contains(r.err, "pa-journal adopt")) << r.err;
+  EXPECT_TRUE(contains(r.err,
+                       ") and no store yet; if the personal-assistant app wrote them, "
+                       "run `pa-journal adopt --dir " +
+                           dir.path() +
+                           "` to make it a store that keeps every file and the "
+                           "backups' history (--dry-run shows the plan first); "
+                           "otherwise keep the store in a new or empty directory\n"))
+      << r.err;
   EXPECT_EQ(r.out, "");
   EXPECT_FALSE(fs::exists(dir / "journal"));
   EXPECT_EQ(files_under(dir.path()), before);

@@ -320,6 +320,29 @@ TEST_F(BackupTest, DirInsideTheStoreIsRefusedEvenThroughASymlink) {
   EXPECT_EQ(testing::journal_bytes(store), journal);
 }
 
+// The refusal points to verify, which is a command of the tool and a call of
+// the library alike; it names no command line.
+TEST_F(BackupTest, DamagedJournalIsRefusedPointingToVerify) {
+  fill(store, 1, 13, 1000);
+  ASSERT_GT(testing::segment_count(store), 1u);
+  std::string oldest = testing::segment_path(store, 0);
+  std::string bytes = testing::read_bytes(oldest);
+  std::vector<testing::FrameSpan> frames = testing::frames_of(bytes);
+  ASSERT_GT(frames.size(), 1u);
+  bytes[frames[0].offset + frames[0].size / 2] ^= 1;
+  testing::write_bytes(oldest, bytes);
+  try {
+    backup_store(store, out);
+    ADD_FAILURE() << "a damaged journal was backed up";
+  } catch (const CorruptedDataError& e) {
+    std::string what = e.what();
+    EXPECT_TRUE(what.starts_with("backup: the store's journal is damaged: ")) << what;
+    EXPECT_TRUE(what.ends_with(" (verify says more)")) << what;
+    EXPECT_EQ(what.find("pa-journal"), std::string::npos) << what;
+  }
+  EXPECT_FALSE(fs::exists(out));
+}
+
 TEST_F(BackupTest, MissingStoreIsRefused) {
   EXPECT_THROW(backup_store(tmp / "nothing", out), NotFoundError);
   EXPECT_FALSE(fs::exists(out));

@@ -776,6 +776,18 @@ TEST_F(DamagedStoreTest, ReadsAndWritesRefuseWithFileAndOffset) {
   EXPECT_EQ(journal_bytes(), before) << "a refused open must not change the journal";
 }
 
+// The library names the modes that open the store anyway; the tool adds its
+// option (docs/cli.md 3).
+TEST_F(DamagedStoreTest, ARefusalEndsWithTheRecoveryOptionThatOpensItAnyway) {
+  CommandResult r = pj({"get", "contacts", "bob"});
+  EXPECT_EQ(r.exit_code, kCorruption) << r.describe();
+  EXPECT_TRUE(contains(r.err,
+                       "; to open anyway, recovery mode point-in-time keeps the records "
+                       "before the damage and salvage keeps every valid record "
+                       "(pa-journal --recovery MODE)\n"))
+      << r.describe();
+}
+
 TEST_F(DamagedStoreTest, InspectStillReportsTheDamage) {
   CommandResult r = pj({"inspect", "--json"});
   ASSERT_EQ(r.exit_code, kOk) << r.describe();
@@ -829,6 +841,9 @@ TEST_F(CliTest, ATornTailIsCutByTheDefaultModeAndRefusedByStrict) {
   EXPECT_EQ(strict.exit_code, kCorruption) << strict.describe();
   EXPECT_TRUE(contains(strict.err, "offset " + std::to_string(bytes.size())))
       << strict.describe();
+  EXPECT_TRUE(contains(strict.err, "the default mode (tolerate-tail) cuts a torn tail\n"))
+      << strict.describe();
+  EXPECT_FALSE(contains(strict.err, "--recovery MODE")) << strict.describe();
   CommandResult get = pj({"get", "contacts", "bob", "--json"});
   EXPECT_EQ(get.exit_code, kOk) << get.describe();
   CommandResult put = pj({"put", "contacts", "carol", "{}"});

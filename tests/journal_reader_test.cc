@@ -141,9 +141,9 @@ class JournalReaderTest : public ::testing::Test {
   // after_seq: the sequence number a snapshot covers, as recovery passes it.
   Scan scan(RecoveryMode mode, uint64_t after_seq = 0) {
     Scan out;
-    out.report = scan_journal(
-        *posix_file_system(), journal(), mode,
-        [&](const Record& r) { out.records.push_back(r); }, after_seq);
+    out.report = scan_journal(*posix_file_system(), journal(), mode,
+                              [&](const Record& r) { out.records.push_back(r); },
+                              {.after_seq = after_seq});
     EXPECT_EQ(out.report.records, out.records.size());
     return out;
   }
@@ -372,6 +372,23 @@ TEST_F(MiddleSegmentDamageTest, StrictRefusesNamingFileAndOffset) {
 TEST_F(MiddleSegmentDamageTest, TolerateTailRefusesNamingFileAndOffset) {
   expect_refused(RecoveryMode::kTolerateTail, places_[5].file, places_[5].offset,
                  "salvage");
+}
+
+// The refusal says which modes open the store in the library's own terms; a
+// caller that has a way to ask for them (the CLI's option) adds it.
+TEST_F(MiddleSegmentDamageTest, RefusalIsARecoveryRefusedErrorNamingModesNotTheTool) {
+  try {
+    scan(RecoveryMode::kTolerateTail);
+    ADD_FAILURE() << "the scan did not refuse";
+  } catch (const RecoveryRefusedError& e) {
+    std::string what = e.what();
+    EXPECT_TRUE(what.ends_with(
+        "; to open anyway, recovery mode point-in-time keeps the records before the "
+        "damage and salvage keeps every valid record"))
+        << what;
+    EXPECT_EQ(what.find("pa-journal"), std::string::npos) << what;
+    EXPECT_EQ(what.find("--"), std::string::npos) << what;
+  }
 }
 
 TEST_F(MiddleSegmentDamageTest, PointInTimeDeliversTheExactPrefixAndSetsTheCut) {
@@ -680,6 +697,18 @@ TEST_F(JournalReaderTest, StrictRefusesTornTail) {
   truncate(places_[9].path, places_[9].end - 1);
   expect_refused(RecoveryMode::kStrict, places_[9].file, places_[9].offset,
                  "tolerate-tail");
+}
+
+// The default mode opens a store with a torn tail: no other mode to offer.
+TEST_F(JournalReaderTest, StrictRefusalOfATornTailIsNoRecoveryRefusedError) {
+  write(9, segment_bytes_for(3));
+  truncate(places_[9].path, places_[9].end - 1);
+  try {
+    scan(RecoveryMode::kStrict);
+    ADD_FAILURE() << "the scan did not refuse";
+  } catch (const CorruptedDataError& e) {
+    EXPECT_EQ(dynamic_cast<const RecoveryRefusedError*>(&e), nullptr) << e.what();
+  }
 }
 
 TEST_F(JournalReaderTest, EveryTruncationOfTheNewestSegmentIsATornTail) {

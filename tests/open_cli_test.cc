@@ -191,8 +191,21 @@ TEST_F(OpenCliTest, WaitRunsOutAgainstAHolderThatKeepsTheLock) {
     EXPECT_EQ(r.exit_code, kExitError) << r.describe();
     EXPECT_TRUE(contains(r.err, holder_text(*holder) + ", still after waiting 0.2 s"))
         << r.describe();
+    EXPECT_FALSE(contains(r.err, "retry with --wait")) << r.describe();
   }
   EXPECT_EQ(holder->wait().exit_code, kExitOk);
+}
+
+// No wait makes a LOCK file that is not pa-journal's one: --wait is not offered.
+TEST_F(OpenCliTest, AForeignLockFileIsRefusedWithoutOfferingTheWaitOption) {
+  make_store(1);
+  testing::write_bytes(store + "/LOCK", "locked by the app\n");
+  CommandResult r = pj({"put", "contacts", "b", "2"});
+  EXPECT_EQ(r.exit_code, kExitError) << r.describe();
+  EXPECT_TRUE(contains(r.err, "pa-journal: error: " + store +
+                                  "/LOCK holds something other than a process id"))
+      << r.describe();
+  EXPECT_FALSE(contains(r.err, "--wait")) << r.describe();
 }
 
 TEST_F(OpenCliTest, WaitMustBeANonNegativeNumber) {

@@ -231,7 +231,8 @@ TEST_F(SnapshotCliTest, ReplayOutWritesTheStateAndOverwritesOnlyWithForce) {
   testing::write_bytes(out_dir + "/notes.json", "{}");
   CommandResult again = pj({"replay", "--out", out_dir});
   EXPECT_EQ(again.exit_code, kExitError) << again.describe();
-  EXPECT_TRUE(contains(again.err, "--force")) << again.describe();
+  EXPECT_TRUE(contains(again.err, " exists; pass --force to overwrite\n"))
+      << again.describe();
   EXPECT_EQ(testing::read_bytes(out_dir + "/notes.json"), "{}") << "nothing overwritten";
   CommandResult forced = pj({"replay", "--out", out_dir, "--force"});
   ASSERT_EQ(forced.exit_code, kExitOk) << forced.describe();

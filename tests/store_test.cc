@@ -975,10 +975,8 @@ TEST_F(StoreTest, SalvageOpenRefusesRecordsMissingInsideASegmentWithTheExtractAd
     std::string message = e.what();
     EXPECT_NE(message.find("salvage cannot mark"), std::string::npos) << message;
     EXPECT_NE(message.find("records 4..5 lost"), std::string::npos) << message;
-    EXPECT_NE(message.find("use `pa-journal replay --mode salvage --out DIR` to extract "
-                           "every valid record"),
-              std::string::npos)
-        << message;
+    EXPECT_EQ(e.remedy().kind, Remedy::Kind::kSalvageReplay) << message;
+    EXPECT_EQ(message.find("pa-journal"), std::string::npos) << message;
   }
   EXPECT_EQ(journal_bytes(), before);
   Options read_only;

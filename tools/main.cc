@@ -307,6 +307,59 @@ void add_bench_command(CLI::App& app, Args& a, std::function<int()>& run) {
   bench->callback([&] { run = [&] { return run_bench(g, b); }; });
 }
 
+// The tool's words for a Remedy the library leaves to its caller.
+std::string remedy_text(const Remedy& remedy) {
+  const std::string adopt = "`pa-journal adopt --dir " + remedy.subject + "`";
+  switch (remedy.kind) {
+    case Remedy::Kind::kNone:
+      return "";
+    case Remedy::Kind::kOverwrite:
+      return "; pass --force to overwrite";
+    case Remedy::Kind::kAdoptToMakeStore:
+      return ": if the personal-assistant app wrote them, " + adopt + " makes it a store";
+    case Remedy::Kind::kAdoptToFinish:
+      return "; run " + adopt +
+             " to finish it (every file of the app is kept, in place or under "
+             "backups/adopted/)";
+    case Remedy::Kind::kAdoptAppFiles:
+      return "; if the personal-assistant app wrote them, run " + adopt +
+             " to make it a store that keeps every file and the backups' history "
+             "(--dry-run shows the plan first); otherwise keep the store in a new or "
+             "empty directory";
+    case Remedy::Kind::kSkipDamaged:
+      return " (fix the file, or adopt without it with --skip-damaged: it is kept all "
+             "the same)";
+    case Remedy::Kind::kImportInstead:
+      return "; to bring JSON files into it, use pa-journal import DIR";
+    case Remedy::Kind::kAcceptEditsExport:
+      return "; if it was edited by hand, --accept-edits imports the directory's files "
+             "as plain JSON";
+    case Remedy::Kind::kAcceptEditsFile:
+      return "; if it was edited by hand, --accept-edits imports it once its JSON checks";
+    case Remedy::Kind::kAcceptEditsAdded:
+      return "; --accept-edits takes a NAME.json added by hand";
+    case Remedy::Kind::kSalvageReplay:
+      return "; use `pa-journal replay --mode salvage --out DIR` to extract every valid "
+             "record";
+  }
+  return "";
+}
+
+// The library's errors say what is wrong in its own terms; where the cure is
+// an option of this tool, the tool adds it.
+std::string with_advice(const std::exception& e, const Globals& g) {
+  std::string text = e.what();
+  if (dynamic_cast<const RecoveryRefusedError*>(&e)) {
+    return text + " (pa-journal --recovery MODE)";
+  }
+  if (const auto* locked = dynamic_cast<const StoreLockedError*>(&e)) {
+    bool may_wait = locked->held() && g.wait_seconds == 0;
+    return text + (may_wait ? "; retry with --wait SECONDS to wait for it" : "");
+  }
+  const auto* error = dynamic_cast<const StorageError*>(&e);
+  return error ? text + remedy_text(error->remedy()) : text;
+}
+
 int guarded(const Globals& g, const std::function<int()>& run) {
   try {
     return run();
@@ -316,7 +369,7 @@ int guarded(const Globals& g, const std::function<int()>& run) {
     return kExitUsage;
   } catch (const CorruptedDataError& e) {
     g.bar->clear();
-    print_error(e.what());
+    print_error(with_advice(e, g));
     return kExitCorruption;
   } catch (const nlohmann::json::exception& e) {
     // A JSON error no command translated: its reason, without nlohmann's
@@ -329,7 +382,7 @@ int guarded(const Globals& g, const std::function<int()>& run) {
     return kExitError;
   } catch (const std::exception& e) {
     g.bar->clear();
-    print_error(e.what());
+    print_error(with_advice(e, g));
     return kExitError;
   } catch (...) {  // not a std::exception (a kj::Exception, say)
     g.bar->clear();

@@ -9,13 +9,40 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace pa_journal {
+
+// A way past an error that the library leaves to its caller to phrase: the
+// message says what is wrong in the library's terms and names no tool, and a
+// caller with an option for the cure (the command-line tool) adds it.
+struct Remedy {
+  enum class Kind {
+    kNone,
+    kOverwrite,          // an output file exists: let the write replace it
+    kAdoptToMakeStore,   // subject holds the app's files and no store: adopt it
+    kAdoptToFinish,      // an adoption of subject did not finish: adopt again
+    kAdoptAppFiles,      // subject holds JSON files and no store yet: adopt it
+    kSkipDamaged,        // a file of the app is damaged: adopt skipping it
+    kImportInstead,      // adopt was asked of a store: import the files
+    kAcceptEditsExport,  // an export's manifest fails its checksum: accept edits
+    kAcceptEditsFile,    // an export's file differs from its manifest: accept edits
+    kAcceptEditsAdded,   // a NAME.json not in the export: accept edits
+    kSalvageReplay,      // salvage cannot repair in place: read it read-only
+  };
+  Kind kind = Kind::kNone;
+  std::string subject;  // the directory the remedy acts on, where it takes one
+};
 
 // Base of every error the store reports.
 class StorageError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit StorageError(const std::string& what, Remedy remedy = {})
+      : std::runtime_error(what), remedy_(std::move(remedy)) {}
+  const Remedy& remedy() const { return remedy_; }
+
+ private:
+  Remedy remedy_;
 };
 
 // Stored bytes failed a check (checksum, framing, sequence chain, snapshot
@@ -24,8 +51,11 @@ class StorageError : public std::runtime_error {
 class CorruptedDataError : public StorageError {
  public:
   CorruptedDataError(const std::string& what, std::string file = {}, uint64_t offset = 0,
-                     uint64_t seq = 0)
-      : StorageError(what), file_(std::move(file)), offset_(offset), seq_(seq) {}
+                     uint64_t seq = 0, Remedy remedy = {})
+      : StorageError(what, std::move(remedy)),
+        file_(std::move(file)),
+        offset_(offset),
+        seq_(seq) {}
   const std::string& file() const { return file_; }
   uint64_t offset() const { return offset_; }
   // The last good sequence number before the damage; 0 when unknown.
@@ -35,6 +65,14 @@ class CorruptedDataError : public StorageError {
   std::string file_;
   uint64_t offset_;
   uint64_t seq_;
+};
+
+// Damage other than a torn tail that the recovery mode in use refuses, where
+// point-in-time and salvage would open the store anyway (the message says so):
+// a caller may offer the user those modes.
+class RecoveryRefusedError : public CorruptedDataError {
+ public:
+  using CorruptedDataError::CorruptedDataError;
 };
 
 // A snapshot (backup) that was asked for does not exist.
@@ -56,10 +94,17 @@ class NotFoundError : public StorageError {
   using StorageError::StorageError;
 };
 
-// Another process holds the store's LOCK file.
+// Another process holds the store's LOCK file (held()), or LOCK holds
+// something other than a process id, which no wait can cure (!held()).
 class StoreLockedError : public StorageError {
  public:
-  using StorageError::StorageError;
+  explicit StoreLockedError(const std::string& what, bool held = true)
+      : StorageError(what), held_(held) {}
+  // Whether a process holds the lock, so that waiting for it may help.
+  bool held() const { return held_; }
+
+ private:
+  bool held_;
 };
 
 // A system call failed. The message names the call, the path and errno's text.

@@ -291,8 +291,11 @@ def test_exception_classes():
 
 
 def test_store_locked_by_another_open(storage):
-    with pytest.raises(StorageError):
+    with pytest.raises(StorageError) as raised:
         FileStorage(storage.base_dir)
+    # Names the holder, and no option of the command-line tool.
+    assert "is locked by pid" in str(raised.value)
+    assert "--wait" not in str(raised.value)
 
 
 def test_closed_storage_raises(base):

@@ -417,8 +417,11 @@ void write_state_files(FileSystem& fs, const std::string& dir,
   ProgressTicker ticker(progress, progress ? count_documents(collections) : 0);
   ticker.start();
   uint64_t before = 0;  // documents of the collections before this one
-  for (const auto& [name, collection] : collections) {
-    write_file_via_temp(fs, state_file_name(dir, name), [&](WritableFile& file) {
+  // A loop variable, not a structured binding: clang 14 does not let the
+  // lambdas below capture a binding.
+  for (const auto& entry : collections) {
+    const Collection& collection = entry.second;
+    write_file_via_temp(fs, state_file_name(dir, entry.first), [&](WritableFile& file) {
       serialize_collection(
           collection, kStreamChunkBytes,
           [&](std::string_view piece) { file.append(piece); },

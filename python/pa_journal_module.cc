@@ -26,6 +26,7 @@
 #include <tuple>
 #include <vector>
 
+#include "journal/validation.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/file_storage.h"
 #include "pa_journal/store.h"
@@ -43,11 +44,7 @@ json parse_text(const std::string& text) {
   try {
     return json::parse(text);
   } catch (const json::exception& e) {
-    // Without nlohmann's tag ("[json.exception.parse_error.101] ").
-    std::string what = e.what();
-    size_t tag = what.find("] ");
-    if (what.rfind("[json.", 0) == 0 && tag != std::string::npos) what.erase(0, tag + 2);
-    throw InvalidInputError("not JSON text: " + what);
+    throw InvalidInputError("not JSON text: " + json_error_reason(e));
   }
 }
 
@@ -303,8 +300,7 @@ PYBIND11_MODULE(_pa_journal, m) {
            py::arg("lock_wait") = 0.0, Release())
       .def("close", &StoreHandle::close, Release())
       .def_property_readonly("closed", &StoreHandle::closed)
-      .def_property_readonly("created",
-                             [](StoreHandle& h) { return h.get()->created(); })
+      .def_property_readonly("created", [](StoreHandle& h) { return h.get()->created(); })
       .def(
           "get",
           [](StoreHandle& h, const std::string& collection, const std::string& key) {

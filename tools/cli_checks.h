@@ -39,7 +39,7 @@ inline CLI::Validator non_negative_number() {
         if (whole && std::isfinite(value) && value >= 0) return std::string();
         return "must be a number of at least 0, not '" + text + "'";
       },
-      "SECONDS");
+      "");  // the option's own type name says what it is (SECONDS)
 }
 
 // A whole number of at least `min` that fits in 64 bits, in decimal digits.

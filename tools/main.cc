@@ -7,6 +7,7 @@
 #include <iostream>
 #include <string_view>
 
+#include "journal/validation.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/time.h"
 #include "tools/cli.h"
@@ -375,10 +376,7 @@ int guarded(const Globals& g, const std::function<int()>& run) {
     // A JSON error no command translated: its reason, without nlohmann's
     // tag ("[json.exception.type_error.302] ").
     g.bar->clear();
-    std::string what = e.what();
-    size_t tag = what.find("] ");
-    print_error("unexpected JSON: " +
-                (tag == std::string::npos ? what : what.substr(tag + 2)));
+    print_error("unexpected JSON: " + json_error_reason(e));
     return kExitError;
   } catch (const std::exception& e) {
     g.bar->clear();

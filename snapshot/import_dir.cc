@@ -7,7 +7,7 @@
 #include "journal/layout.h"
 #include "journal/progress_ticker.h"
 #include "journal/record_codec.h"
-#include "journal/validation.h"
+#include "model/validation.h"
 #include "pa_journal/document.h"
 #include "pa_journal/errors.h"
 #include "snapshot/export.h"

@@ -8,7 +8,7 @@
 
 #include "journal/layout.h"
 #include "journal/progress_ticker.h"
-#include "journal/validation.h"
+#include "model/validation.h"
 #include "pa_journal/config.h"
 #include "pa_journal/file_system.h"
 #include "pa_journal/time.h"

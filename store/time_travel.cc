@@ -10,7 +10,7 @@
 #include "journal/progress_ticker.h"
 #include "journal/record_codec.h"
 #include "journal/segment_reader.h"
-#include "journal/validation.h"
+#include "model/validation.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/file_system.h"
 #include "pa_journal/time.h"

@@ -7,7 +7,7 @@
 #include <iostream>
 #include <string_view>
 
-#include "journal/validation.h"
+#include "model/validation.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/time.h"
 #include "tools/cli.h"

@@ -5,8 +5,8 @@
 #include <set>
 
 #include "journal/layout.h"
-#include "journal/progress_ticker.h"
 #include "journal/record_codec.h"
+#include "model/progress_ticker.h"
 #include "model/validation.h"
 #include "pa_journal/document.h"
 #include "pa_journal/errors.h"

@@ -51,10 +51,10 @@
 
 #include "journal/journal_reader.h"
 #include "journal/layout.h"
-#include "journal/progress_ticker.h"
 #include "journal/record_codec.h"
 #include "journal/segment_reader.h"
 #include "journal/storage_log.h"
+#include "model/progress_ticker.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/file_system.h"
 #include "pa_journal/inspect.h"

@@ -5,8 +5,8 @@
 
 #include "journal/journal_reader.h"
 #include "journal/layout.h"
-#include "journal/progress_ticker.h"
 #include "model/canonical_json.h"
+#include "model/progress_ticker.h"
 #include "pa_journal/document.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/file_system.h"

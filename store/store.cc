@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "journal/layout.h"
-#include "journal/progress_ticker.h"
+#include "model/progress_ticker.h"
 #include "model/validation.h"
 #include "pa_journal/config.h"
 #include "pa_journal/file_system.h"

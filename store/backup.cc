@@ -53,7 +53,6 @@
 #include "journal/layout.h"
 #include "journal/record_codec.h"
 #include "journal/segment_reader.h"
-#include "journal/storage_log.h"
 #include "model/progress_ticker.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/file_system.h"
@@ -62,6 +61,7 @@
 #include "replay/reread.h"
 #include "snapshot/catalogue.h"
 #include "snapshot/seed_layout.h"
+#include "store/storage_log.h"
 
 namespace pa_journal {
 namespace {

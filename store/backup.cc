@@ -62,6 +62,7 @@
 #include "snapshot/catalogue.h"
 #include "snapshot/seed_layout.h"
 #include "store/storage_log.h"
+#include "store/store_dir.h"
 
 namespace pa_journal {
 namespace {

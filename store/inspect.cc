@@ -15,6 +15,7 @@
 #include "replay/reread.h"
 #include "snapshot/catalogue.h"
 #include "snapshot/export.h"
+#include "store/store_dir.h"
 
 namespace pa_journal {
 namespace {

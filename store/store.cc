@@ -17,6 +17,7 @@
 #include "snapshot/export.h"
 #include "snapshot/seed_layout.h"
 #include "store/backup.h"
+#include "store/store_dir.h"
 #include "store/store_impl.h"
 
 namespace pa_journal {

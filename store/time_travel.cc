@@ -18,6 +18,7 @@
 #include "replay/reread.h"
 #include "replay/state.h"
 #include "snapshot/catalogue.h"
+#include "store/store_dir.h"
 
 namespace pa_journal {
 namespace {

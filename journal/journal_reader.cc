@@ -6,9 +6,9 @@
 
 #include "journal/format.h"
 #include "journal/layout.h"
-#include "journal/progress_ticker.h"
 #include "journal/record_codec.h"
 #include "journal/segment_reader.h"
+#include "model/progress_ticker.h"
 #include "pa_journal/errors.h"
 
 namespace pa_journal {

@@ -93,7 +93,7 @@ struct ScanOptions {
   // If set, gets bytes of segments read out of the bytes of those the scan
   // will read (as listed when it starts; segments wholly at or before
   // after_seq are not read and not counted): 0 first, then as records are
-  // read, at most once per hundredth of the total (journal/progress_ticker.h),
+  // read, at most once per hundredth of the total (model/progress_ticker.h),
   // and the total once the scan ends, even early.
   ProgressTick progress = nullptr;
 };

@@ -11,7 +11,7 @@
 #include <utility>
 
 #include "journal/format.h"
-#include "journal/validation.h"
+#include "model/validation.h"
 #include "pa_journal/errors.h"
 #include "record.capnp.h"
 

@@ -26,7 +26,7 @@
 #include <tuple>
 #include <vector>
 
-#include "journal/validation.h"
+#include "model/validation.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/file_storage.h"
 #include "pa_journal/store.h"

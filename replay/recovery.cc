@@ -6,8 +6,8 @@
 
 #include "journal/journal_reader.h"
 #include "journal/layout.h"
-#include "journal/progress_ticker.h"
 #include "journal/repair.h"
+#include "model/progress_ticker.h"
 #include "pa_journal/errors.h"
 #include "replay/reread.h"
 #include "snapshot/catalogue.h"

@@ -7,7 +7,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "journal/validation.h"
+#include "model/validation.h"
 #include "pa_journal/document.h"
 #include "pa_journal/errors.h"
 

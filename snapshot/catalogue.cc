@@ -13,8 +13,8 @@
 #include <set>
 
 #include "journal/layout.h"
-#include "journal/progress_ticker.h"
 #include "journal/record_codec.h"
+#include "model/progress_ticker.h"
 #include "pa_journal/errors.h"
 
 namespace pa_journal {

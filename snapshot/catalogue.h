@@ -73,7 +73,7 @@ std::vector<SnapshotInfo> list_snapshots(FileSystem& fs, const std::string& back
 // Reads every file of a snapshot, checks its size and XXH3 against the
 // manifest, and parses it. Throws CorruptedDataError naming the file.
 // progress, if set, gets bytes of the snapshot's files read and parsed, out
-// of info.bytes(), as a ProgressTicker reports them (journal/progress_ticker.h).
+// of info.bytes(), as a ProgressTicker reports them (model/progress_ticker.h).
 Collections load_snapshot(FileSystem& fs, const std::string& backups_dir,
                           const SnapshotInfo& info,
                           const ProgressTick& progress = nullptr);
@@ -81,7 +81,7 @@ Collections load_snapshot(FileSystem& fs, const std::string& backups_dir,
 // Writes collections as the snapshot of seq/time_ns and returns it, its
 // manifest listing state_files (see claim_state_files; none for a snapshot
 // that has no readable files). progress, if set, gets documents written, as
-// a ProgressTicker reports them (journal/progress_ticker.h), the total once
+// a ProgressTicker reports them (model/progress_ticker.h), the total once
 // the manifest is written.
 SnapshotInfo write_snapshot(
     FileSystem& fs, const std::string& backups_dir, const Collections& collections,
@@ -122,7 +122,7 @@ void remove_leftovers(FileSystem& fs, const std::string& backups_dir);
 // atomically, creating dir and its missing parents (0700, durably) if needed. Unless
 // overwrite, refuses with InvalidInputError before writing anything if any of those files
 // or their temporaries (<file>.tmp) exists. progress, if set, gets documents written, as
-// a ProgressTicker reports them (journal/progress_ticker.h).
+// a ProgressTicker reports them (model/progress_ticker.h).
 void write_state_files(FileSystem& fs, const std::string& dir,
                        const Collections& collections, bool overwrite,
                        const ProgressTick& progress = nullptr);

@@ -1,8 +1,8 @@
 #include "snapshot/export.h"
 
 #include "journal/layout.h"
-#include "journal/progress_ticker.h"
 #include "journal/record_codec.h"
+#include "model/progress_ticker.h"
 #include "pa_journal/errors.h"
 #include "snapshot/catalogue.h"
 

@@ -20,7 +20,7 @@ namespace pa_journal {
 // Writes collections (the state at seq/time_ns) into dir, which must not exist
 // or be empty. Each file is written atomically; the manifest last. progress,
 // if set, gets documents written, as a ProgressTicker reports them
-// (journal/progress_ticker.h), the total once the manifest is written.
+// (model/progress_ticker.h), the total once the manifest is written.
 SnapshotInfo write_export(FileSystem& fs, const std::string& dir,
                           const Collections& collections, uint64_t seq, int64_t time_ns,
                           const ProgressTick& progress = nullptr);

@@ -5,9 +5,9 @@
 #include <set>
 
 #include "journal/layout.h"
-#include "journal/progress_ticker.h"
 #include "journal/record_codec.h"
-#include "journal/validation.h"
+#include "model/progress_ticker.h"
+#include "model/validation.h"
 #include "pa_journal/document.h"
 #include "pa_journal/errors.h"
 #include "snapshot/export.h"
@@ -240,8 +240,8 @@ void read_json_files(FileSystem& fs, const std::string& dir, ImportSource& out,
     const std::string path = join_path(dir, name);
     if (name == kExportManifestName) continue;  // noted by export_manifest
     if (name == kBackupsDirName && is_directory(fs, path)) {
-      out.not_imported.emplace_back(
-          "backups/", "the app's backups: pa-journal adopt brings their history");
+      out.not_imported.emplace_back(std::string(kBackupsDirName) + "/",
+                                    "the app's backups");
       app = true;
     } else if (name == kStorageLogName) {
       out.not_imported.emplace_back(name, "the app's log");

@@ -61,7 +61,7 @@ struct ImportSource {
 // (without accept_edits; the message says how to import it all the same).
 // progress, if set, gets bytes of the directory's NAME.json files (its
 // manifest.json too) read and checked, as a ProgressTicker reports them
-// (journal/progress_ticker.h): within a file as its documents are checked
+// (model/progress_ticker.h): within a file as its documents are checked
 // (a list file, or one added to an export by hand: after it).
 ImportSource read_import_dir(FileSystem& fs, const std::string& dir, bool accept_edits,
                              const ProgressTick& progress = nullptr);

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <set>
 
-#include "journal/validation.h"
+#include "model/validation.h"
 #include "pa_journal/document.h"
 #include "pa_journal/errors.h"
 

@@ -7,7 +7,7 @@
 
 #include "journal/journal_reader.h"
 #include "journal/record_codec.h"
-#include "journal/validation.h"
+#include "model/validation.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/time.h"
 #include "snapshot/catalogue.h"

@@ -102,8 +102,9 @@ enum class SeedDirState {
 };
 SeedDirState seed_dir_state(FileSystem& fs, const std::string& dir);
 
-// For a writable open of dir: throws StorageError naming `pa-journal adopt`
-// if dir is in the app's layout or holds an interrupted adoption.
+// For a writable open of dir: throws StorageError if dir is in the app's
+// layout (Remedy kAdoptAppFiles) or holds an interrupted adoption (Remedy
+// kAdoptToFinish).
 void refuse_unadopted(FileSystem& fs, const std::string& dir);
 
 }  // namespace pa_journal

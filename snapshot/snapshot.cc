@@ -6,7 +6,7 @@
 
 #include "journal/layout.h"
 #include "journal/record_codec.h"
-#include "journal/validation.h"
+#include "model/validation.h"
 #include "pa_journal/document.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/time.h"

@@ -224,9 +224,9 @@ void check_recorded_files(FileSystem& fs, const std::string& dir,
     }
     if (!what.empty()) {
       throw StorageError("cannot finish the adoption of " + dir + ": " + f.path + " " +
-                         what + " the adoption began (" + kAdoptionRecord +
-                         " lists it); put the app's file back as it was and run adopt "
-                         "again");
+                             what + " the adoption began (" + kAdoptionRecord +
+                             " lists it); put the app's file back as it was",
+                         {Remedy::Kind::kAdoptToFinish, dir});
     }
   }
 }

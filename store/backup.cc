@@ -51,10 +51,9 @@
 
 #include "journal/journal_reader.h"
 #include "journal/layout.h"
-#include "journal/progress_ticker.h"
 #include "journal/record_codec.h"
 #include "journal/segment_reader.h"
-#include "journal/storage_log.h"
+#include "model/progress_ticker.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/file_system.h"
 #include "pa_journal/inspect.h"
@@ -62,6 +61,8 @@
 #include "replay/reread.h"
 #include "snapshot/catalogue.h"
 #include "snapshot/seed_layout.h"
+#include "store/storage_log.h"
+#include "store/store_dir.h"
 
 namespace pa_journal {
 namespace {
@@ -225,9 +226,9 @@ uint64_t clean_end(const std::string& file, std::string_view data, bool newest) 
   FirstDamage damage;
   SegmentReader reader(file, data, newest, &damage);
   auto refuse = [&] {
-    throw CorruptedDataError("backup: the store's journal is damaged: " +
-                                 damage.describe() + " (verify says more)",
-                             file, reader.good_end());
+    throw CorruptedDataError(
+        "backup: the store's journal is damaged: " + damage.describe(), file,
+        reader.good_end(), 0, {Remedy::Kind::kVerifySaysMore});
   };
   if (!reader.read_header()) refuse();
   uint64_t end = reader.good_end();
@@ -332,8 +333,8 @@ void Pass::copy_adopted() {
   std::optional<AdoptionRecord> record = read_adoption_record(fs_, src_);
   if (!record) return;
   if (!record->done) {
-    throw StorageError("backup: the adoption of " + src_ +
-                       " did not finish; adopt it again to finish it first");
+    throw StorageError("backup: the adoption of " + src_ + " did not finish",
+                       {Remedy::Kind::kAdoptToFinish, src_});
   }
   std::set<std::string> dirs;
   for (const auto& f : record->files) {
@@ -388,11 +389,10 @@ void Pass::copy_journal(const std::vector<SegmentInfo>& segments, uint64_t from_
   size_t first = segment_holding(segments, from_seq);
   if (segments[first].first_seq > from_seq) {
     // Beside a compaction, the listing changed and the pass is run again.
-    throw CorruptedDataError("backup: the journal starts at seq " +
-                                 std::to_string(segments[first].first_seq) +
-                                 ", after seq " + std::to_string(from_seq) +
-                                 " that the copy needs (verify says more)",
-                             in_journal(segments[first].name));
+    throw CorruptedDataError(
+        "backup: the journal starts at seq " + std::to_string(segments[first].first_seq) +
+            ", after seq " + std::to_string(from_seq) + " that the copy needs",
+        in_journal(segments[first].name), 0, 0, {Remedy::Kind::kVerifySaysMore});
   }
   for (size_t i = first; i < segments.size(); ++i) {
     const std::string file = in_journal(segments[i].name);

@@ -172,7 +172,8 @@ CompactionResult Compactor::retain_locked(size_t keep_count, bool state_files_co
   result.removed_snapshots = std::move(retention.removed);
   if (!retention.damaged.empty()) {
     log_->write("WARN", "retention: damaged snapshots kept but not counted as backups: " +
-                            join(retention.damaged) + " (verify says why)");
+                            join(retention.damaged) +
+                            " (a verification of the store says why)");
   }
   uint64_t needed_after = retention.journal_needed_after;
   if (needed_after == 0) return result;

@@ -47,10 +47,10 @@
 #include <vector>
 
 #include "journal/journal_writer.h"
-#include "journal/storage_log.h"
 #include "pa_journal/options.h"
 #include "pa_journal/store.h"
 #include "snapshot/snapshot.h"
+#include "store/storage_log.h"
 
 namespace pa_journal {
 

@@ -4,7 +4,7 @@
 // backup_enabled, backup_count, auto_save and auto_save_interval.
 #include <date/date.h>
 
-#include "journal/validation.h"
+#include "model/validation.h"
 #include "pa_journal/config.h"
 #include "pa_journal/document.h"
 #include "pa_journal/errors.h"

@@ -7,7 +7,7 @@
 #include <set>
 
 #include "journal/layout.h"
-#include "journal/validation.h"
+#include "model/validation.h"
 #include "pa_journal/adopt.h"
 #include "pa_journal/document.h"
 #include "pa_journal/errors.h"

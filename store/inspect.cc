@@ -3,10 +3,10 @@
 #include <map>
 #include <optional>
 
-#include "journal/canonical_json.h"
 #include "journal/journal_reader.h"
 #include "journal/layout.h"
-#include "journal/progress_ticker.h"
+#include "model/canonical_json.h"
+#include "model/progress_ticker.h"
 #include "pa_journal/document.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/file_system.h"
@@ -15,6 +15,7 @@
 #include "replay/reread.h"
 #include "snapshot/catalogue.h"
 #include "snapshot/export.h"
+#include "store/store_dir.h"
 
 namespace pa_journal {
 namespace {

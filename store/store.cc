@@ -7,8 +7,8 @@
 #include <thread>
 
 #include "journal/layout.h"
-#include "journal/progress_ticker.h"
-#include "journal/validation.h"
+#include "model/progress_ticker.h"
+#include "model/validation.h"
 #include "pa_journal/config.h"
 #include "pa_journal/file_system.h"
 #include "pa_journal/time.h"
@@ -17,6 +17,7 @@
 #include "snapshot/export.h"
 #include "snapshot/seed_layout.h"
 #include "store/backup.h"
+#include "store/store_dir.h"
 #include "store/store_impl.h"
 
 namespace pa_journal {

@@ -14,10 +14,10 @@
 #include <vector>
 
 #include "journal/journal_writer.h"
-#include "journal/storage_log.h"
 #include "pa_journal/store.h"
 #include "replay/state.h"
 #include "store/compactor.h"
+#include "store/storage_log.h"
 
 namespace pa_journal {
 

@@ -7,10 +7,10 @@
 #include "journal/format.h"
 #include "journal/journal_reader.h"
 #include "journal/layout.h"
-#include "journal/progress_ticker.h"
 #include "journal/record_codec.h"
 #include "journal/segment_reader.h"
-#include "journal/validation.h"
+#include "model/progress_ticker.h"
+#include "model/validation.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/file_system.h"
 #include "pa_journal/time.h"
@@ -18,6 +18,7 @@
 #include "replay/reread.h"
 #include "replay/state.h"
 #include "snapshot/catalogue.h"
+#include "store/store_dir.h"
 
 namespace pa_journal {
 namespace {

@@ -18,6 +18,7 @@
 #include "pa_journal/time.h"
 #include "pa_journal/time_travel.h"
 #include "snapshot/list_file.h"
+#include "snapshot/seed_layout.h"
 #include "tests/cli_util.h"
 #include "tests/fault_file_system.h"
 #include "tests/test_util.h"
@@ -395,9 +396,35 @@ TEST_F(AdoptTest, AnInterruptedAdoptionWhoseFileChangedStopsAndSaysWhich) {
   } catch (const StorageError& e) {
     EXPECT_TRUE(contains(e.what(), "contacts.json")) << e.what();
     EXPECT_TRUE(contains(e.what(), "changed")) << e.what();
+    // The cure is to adopt again, once the file is back: a Remedy, no command.
+    EXPECT_EQ(e.remedy().kind, Remedy::Kind::kAdoptToFinish) << e.what();
+    EXPECT_EQ(e.remedy().subject, dir.path()) << e.what();
+    EXPECT_FALSE(contains(e.what(), "run adopt")) << e.what();
   }
   EXPECT_EQ(testing::journal_bytes(dir.path()), journal);
   EXPECT_TRUE(needs_adoption(dir.path()));
+}
+
+// A backup of a directory whose adoption did not finish is refused with the
+// Remedy to finish it, and names no command.
+TEST_F(AdoptTest, ABackupOfAnUnfinishedAdoptionIsRefusedWithTheRemedyToFinishIt) {
+  adopt_store(dir.path());
+  // The record of an adoption cut short after its commits: state "started".
+  std::optional<AdoptionRecord> record =
+      read_adoption_record(*posix_file_system(), dir.path());
+  ASSERT_TRUE(record.has_value());
+  record->done = false;
+  write_adoption_record(*posix_file_system(), dir.path(), *record);
+  testing::TempDir out;
+  try {
+    backup_store(dir.path(), out / "copy");
+    ADD_FAILURE() << "backed up an unfinished adoption";
+  } catch (const StorageError& e) {
+    EXPECT_TRUE(contains(e.what(), "did not finish")) << e.what();
+    EXPECT_EQ(e.remedy().kind, Remedy::Kind::kAdoptToFinish) << e.what();
+    EXPECT_FALSE(contains(e.what(), "adopt it again")) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(out / "copy"));
 }
 
 TEST_F(AdoptTest, FileStorageAdoptsOnFirstOpenAndLogsADamagedFile) {

@@ -7,8 +7,8 @@
 #include <chrono>
 #include <thread>
 
-#include "journal/storage_log.h"
 #include "store/compactor.h"
+#include "store/storage_log.h"
 #include "tests/test_util.h"
 
 namespace pa_journal {

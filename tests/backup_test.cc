@@ -320,8 +320,8 @@ TEST_F(BackupTest, DirInsideTheStoreIsRefusedEvenThroughASymlink) {
   EXPECT_EQ(testing::journal_bytes(store), journal);
 }
 
-// The refusal points to verify, which is a command of the tool and a call of
-// the library alike; it names no command line.
+// The library's refusal says what is damaged and names no command; its
+// Remedy points to a verification, which the tool words as its verify command.
 TEST_F(BackupTest, DamagedJournalIsRefusedPointingToVerify) {
   fill(store, 1, 13, 1000);
   ASSERT_GT(testing::segment_count(store), 1u);
@@ -337,9 +337,16 @@ TEST_F(BackupTest, DamagedJournalIsRefusedPointingToVerify) {
   } catch (const CorruptedDataError& e) {
     std::string what = e.what();
     EXPECT_TRUE(what.starts_with("backup: the store's journal is damaged: ")) << what;
-    EXPECT_TRUE(what.ends_with(" (verify says more)")) << what;
+    EXPECT_EQ(e.remedy().kind, Remedy::Kind::kVerifySaysMore) << what;
+    EXPECT_EQ(what.find("verify"), std::string::npos) << what;
     EXPECT_EQ(what.find("pa-journal"), std::string::npos) << what;
   }
+  EXPECT_FALSE(fs::exists(out));
+  CommandResult cli = testing::run_in_store(store, {"backup", out});
+  EXPECT_EQ(cli.exit_code, testing::kExitCorruption) << cli.describe();
+  EXPECT_TRUE(testing::contains(cli.err, "backup: the store's journal is damaged: "))
+      << cli.err;
+  EXPECT_TRUE(testing::contains(cli.err, " (pa-journal verify says more)\n")) << cli.err;
   EXPECT_FALSE(fs::exists(out));
 }
 

@@ -1,6 +1,6 @@
-// journal/canonical_json.h: the commit path's shortcut must never accept a text
+// model/canonical_json.h: the commit path's shortcut must never accept a text
 // that the full parse would refuse or print differently.
-#include "journal/canonical_json.h"
+#include "model/canonical_json.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "journal/validation.h"
+#include "model/validation.h"
 #include "pa_journal/document.h"
 #include "pa_journal/errors.h"
 

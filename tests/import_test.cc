@@ -291,6 +291,27 @@ TEST_F(ImportTest, TheAppsDirectoryImportsItsListsAndNamesBackupsAndLogAsNotImpo
   EXPECT_TRUE(contains(human.out, "not imported: storage.log")) << human.out;
 }
 
+// The library says what the app's backups/ is and names no command; the tool
+// adds the command that brings its history in.
+TEST_F(ImportTest, TheAppsBackupsAreNamedWithoutACommandAndTheToolAddsAdopt) {
+  write_files(in, {{"contacts.json", app_json(json::array({contact("c1", "Alice")}))},
+                   {"backups/contacts_20240114_120000.json", app_json(json::array())}});
+  {
+    auto s = Store::open(store);
+    ImportResult result = s->import_from(in, {});
+    ASSERT_EQ(result.not_imported.size(), 1u);
+    EXPECT_EQ(result.not_imported[0].first, "backups/");
+    EXPECT_EQ(result.not_imported[0].second, "the app's backups");
+  }
+  CommandResult human = testing::run_in_store(tmp / "other", {"import", in});
+  ASSERT_EQ(human.exit_code, kExitOk) << human.describe();
+  EXPECT_TRUE(
+      contains(human.out,
+               "not imported: backups/ (the app's backups: pa-journal adopt brings "
+               "their history)\n"))
+      << human.out;
+}
+
 // The seed's export: the app's lists plus a manifest.json of its own.
 TEST_F(ImportTest, FileStorageImportDataTakesTheAppsExportWithItsForeignManifest) {
   const json contacts = json::array({contact("c2", "Bob"), contact("c1", "Alice")});

@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "journal/progress_ticker.h"
+#include "model/progress_ticker.h"
 #include "pa_journal/backup.h"
 #include "pa_journal/inspect.h"
 #include "pa_journal/store.h"

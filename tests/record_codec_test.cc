@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "journal/format.h"
-#include "journal/validation.h"
+#include "model/validation.h"
 #include "pa_journal/errors.h"
 #include "record.capnp.h"
 

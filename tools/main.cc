@@ -7,7 +7,7 @@
 #include <iostream>
 #include <string_view>
 
-#include "journal/validation.h"
+#include "model/validation.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/time.h"
 #include "tools/cli.h"
@@ -342,6 +342,8 @@ std::string remedy_text(const Remedy& remedy) {
     case Remedy::Kind::kSalvageReplay:
       return "; use `pa-journal replay --mode salvage --out DIR` to extract every valid "
              "record";
+    case Remedy::Kind::kVerifySaysMore:
+      return " (pa-journal verify says more)";
   }
   return "";
 }

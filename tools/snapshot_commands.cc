@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "journal/layout.h"
 #include "pa_journal/backup.h"
 #include "pa_journal/inspect.h"
 #include "pa_journal/time.h"
@@ -152,6 +153,13 @@ int run_export(const Globals& g, const std::string& out_dir, const std::string& 
 
 namespace {
 
+// Why an entry was not imported: the library's reason, and for the app's
+// backups/ the command that brings them in as history.
+std::string not_imported_reason(const std::string& path, const std::string& why) {
+  bool app_backups = path == std::string(kBackupsDirName) + "/";
+  return app_backups ? why + ": pa-journal adopt brings their history" : why;
+}
+
 json import_json(const std::string& in_dir, const ImportOptions& options,
                  const ImportResult& r) {
   json counts = json::object();
@@ -160,7 +168,7 @@ json import_json(const std::string& in_dir, const ImportOptions& options,
   }
   json not_imported = json::array();
   for (const auto& [path, why] : r.not_imported)
-    not_imported.push_back({{"path", path}, {"reason", why}});
+    not_imported.push_back({{"path", path}, {"reason", not_imported_reason(path, why)}});
   json out = {{"in", in_dir},
               {"form", r.form},
               {"dry_run", options.dry_run},
@@ -184,7 +192,8 @@ void print_import_counts(const ImportResult& r) {
     std::cout << "edited by hand (its checksum fails; its JSON checked): " << file
               << "\n";
   for (const auto& [path, why] : r.not_imported)
-    std::cout << "not imported: " << path << " (" << why << ")\n";
+    std::cout << "not imported: " << path << " (" << not_imported_reason(path, why)
+              << ")\n";
 }
 
 }  // namespace

@@ -29,6 +29,7 @@ struct Remedy {
     kAcceptEditsFile,    // an export's file differs from its manifest: accept edits
     kAcceptEditsAdded,   // a NAME.json not in the export: accept edits
     kSalvageReplay,      // salvage cannot repair in place: read it read-only
+    kVerifySaysMore,     // stored damage stopped the work: a verification tells it all
   };
   Kind kind = Kind::kNone;
   std::string subject;  // the directory the remedy acts on, where it takes one

@@ -141,10 +141,4 @@ bool is_directory(FileSystem& fs, const std::string& path);
 // write a store through one of its own subdirectories.
 bool path_within(FileSystem& fs, const std::string& path, const std::string& dir);
 
-// For a read of the store in dir: NotFoundError("no store at DIR") if dir or
-// its journal/ does not exist, and the file system's IoError if either cannot
-// be listed (not a directory, no permission), so that a read never takes a
-// store it cannot see for an empty one.
-void require_store_dir(FileSystem& fs, const std::string& dir);
-
 }  // namespace pa_journal

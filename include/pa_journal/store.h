@@ -75,10 +75,10 @@ class Store {
   // is created). Throws StoreLockedError if another process writes to it (after
   // waiting options.lock_wait_ms for it to finish), CorruptedDataError if the
   // recovery mode refuses the damage it found, IoError on I/O failure.
-  // A writable open refuses (StorageError naming `pa-journal adopt`) a
-  // directory that holds the personal-assistant app's files and no store
-  // yet, or an adoption that did not finish (pa_journal/adopt.h): writing
-  // there would leave the app's data out of the store.
+  // A writable open refuses (StorageError whose Remedy is to adopt dir,
+  // pa_journal/adopt.h) a directory that holds the personal-assistant app's
+  // files and no store yet, or an adoption that did not finish: writing there
+  // would leave the app's data out of the store.
   static std::unique_ptr<Store> open(const std::string& dir, Options options = {});
   // Syncs and releases LOCK.
   ~Store();

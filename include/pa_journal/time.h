@@ -17,12 +17,13 @@ int64_t system_now_ns();
 
 namespace pa_journal {
 
-// The time forms every command accepts (docs/cli.md 5), for error messages
-// and --help. One list: the parser below takes exactly these.
+// The time forms that parse_time reads, for its error messages and its
+// callers' help texts (docs/cli.md 5). One list: the parser below takes
+// exactly these.
 inline constexpr const char* kTimeForms =
     "RFC 3339 (2026-11-25T10:00:00Z, 2026-11-25T10:00:00.5+01:00), local time "
     "(2026-11-25 10:00:00, 2026-11-25 10:00), a date alone for its local midnight "
-    "(2026-11-25), a snapshot name as pa-journal backups prints it, in UTC "
+    "(2026-11-25), a snapshot id, in UTC "
     "(20261125_100000, 20261125_100000_2), seconds since the epoch (@1764064800, "
     "@1764064800.5), now, "
     "or relative to now (-30s, -15m, -2h, -3d, -1w)";

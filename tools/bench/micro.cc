@@ -9,7 +9,7 @@
 
 #include "journal/format.h"
 #include "journal/record_codec.h"
-#include "journal/validation.h"
+#include "model/validation.h"
 #include "pa_journal/store.h"
 #include "replay/state.h"
 #include "snapshot/snapshot.h"

@@ -1,4 +1,4 @@
-#include "journal/validation.h"
+#include "model/validation.h"
 
 #include <algorithm>
 #include <charconv>
@@ -8,8 +8,8 @@
 #include <set>
 #include <vector>
 
-#include "journal/canonical_json.h"
-#include "journal/utf8.h"
+#include "model/canonical_json.h"
+#include "model/utf8.h"
 #include "pa_journal/document.h"
 #include "pa_journal/errors.h"
 

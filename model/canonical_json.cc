@@ -1,4 +1,4 @@
-#include "journal/canonical_json.h"
+#include "model/canonical_json.h"
 
 #include <algorithm>
 #include <bit>
@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "journal/utf8.h"
+#include "model/utf8.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -207,7 +207,7 @@ class Scanner {
     return true;
   }
 
-  // One well-formed UTF-8 sequence of two to four bytes (journal/utf8.h).
+  // One well-formed UTF-8 sequence of two to four bytes (model/utf8.h).
   bool utf8_sequence() {
     size_t n = utf8_sequence_length(p_, end_);
     p_ += n;

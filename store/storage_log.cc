@@ -1,4 +1,4 @@
-#include "journal/storage_log.h"
+#include "store/storage_log.h"
 
 #include <string>
 

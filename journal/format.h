@@ -58,6 +58,22 @@ inline constexpr uint8_t kTypePadding = kIgnorableBit | 1;
 // length field would read 0xffffffff, above kMaxPayloadSize.
 inline constexpr char kReservedFill = '\xff';
 
+// Durable-end file, journal/DURABLE (journal/durable_end.h): two slots of
+// kDurableEndSlotSize bytes at offsets 0 and kDurableEndSlotSize, written in
+// turn (counter c goes to slot c % 2), never synced:
+//   magic[8] | counter u64 | seq u64 | time_ns i64 | segment u64 | end u64 |
+//   reserved u64 = 0 | checksum u64
+// checksum covers bytes [0, 56). seq and time_ns are the newest durable
+// record's (0 if none), segment the first seq in the name of the segment that
+// holds it (0 if there is no segment), end the offset where its frame ends
+// (the segment's header size if the segment holds no record yet). A reader
+// takes the slot with the larger counter of those whose magic and checksum
+// verify; none verifying is the same as no file.
+inline constexpr std::string_view kDurableEndMagic{"PAJRNEND", 8};
+inline constexpr size_t kDurableEndSlotSize = 64;
+inline constexpr size_t kDurableEndSlots = 2;
+inline constexpr size_t kDurableEndChecked = 56;
+
 // Cap'n Proto reader limits for one payload: no traversal beyond the payload's
 // own size, no deeper nesting than the schema needs.
 inline constexpr int kMaxNestingDepth = 16;

@@ -32,6 +32,7 @@ class Scanner {
         sink_(sink),
         after_seq_(options.after_seq),
         from_start_(options.from_start),
+        limit_(options.limit),
         progress_(options.progress) {}
 
   ScanReport run();
@@ -66,6 +67,7 @@ class Scanner {
   const RecordSink& sink_;
   const uint64_t after_seq_;
   const bool from_start_;  // the chain must start at after_seq_ + 1 even if 0
+  const std::optional<ScanLimit> limit_;
   ScanReport report_;
   uint64_t expected_ = 0;           // next sequence number in the chain, 0 before any
   size_t open_corruption_ = kNone;  // salvage: damage awaiting its lost range
@@ -83,6 +85,10 @@ ScanReport Scanner::run() {
     return report_;
   }
   report_.segments = list_segments(fs_, dir_);
+  if (limit_) {
+    std::erase_if(report_.segments,
+                  [&](const SegmentInfo& s) { return s.first_seq > limit_->segment; });
+  }
   const auto& segments = report_.segments;
   uint64_t to_read = 0;  // progress counts the segments the scan reads
   for (size_t i = 0; i < segments.size(); ++i) {
@@ -107,6 +113,8 @@ ScanReport Scanner::run() {
 bool Scanner::scan_segment(size_t index) {
   const SegmentInfo& info = report_.segments[index];
   std::string data = fs_.read_file(join_path(dir_, info.name));
+  if (limit_ && info.first_seq == limit_->segment && data.size() > limit_->end)
+    data.resize(limit_->end);
   bool newest = index + 1 == report_.segments.size();
   Collector collector;
   SegmentReader reader(in_journal(info.name), data, newest, &collector);

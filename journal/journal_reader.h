@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -75,6 +76,14 @@ struct ScanReport {
 
 using RecordSink = std::function<void(const Record&)>;
 
+// How far a scan beside a live writer reads (docs/readers.md): the segments
+// before `segment` whole, `segment` (a first seq, as in its name) up to byte
+// `end`, none after it; segment 0 reads none.
+struct ScanLimit {
+  uint64_t segment = 0;
+  uint64_t end = 0;
+};
+
 // What a scan asks for beyond its mode; the defaults read the whole journal,
 // wherever its chain starts, without progress. Call sites name the fields:
 // scan_journal(fs, dir, mode, sink, {.after_seq = seq, .from_start = true}).
@@ -96,6 +105,8 @@ struct ScanOptions {
   // read, at most once per hundredth of the total (model/progress_ticker.h),
   // and the total once the scan ends, even early.
   ProgressTick progress = nullptr;
+  // If set, the scan reads no further (journal/read_view.h).
+  std::optional<ScanLimit> limit = std::nullopt;
 };
 
 // Scans journal_dir under mode, calling sink for every record delivered, in

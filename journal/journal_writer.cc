@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <limits>
+#include <new>
 
 #include "journal/format.h"
 #include "journal/journal_reader.h"
@@ -20,7 +21,8 @@ JournalWriter::JournalWriter(std::shared_ptr<FileSystem> fs, std::string journal
       options_(options),
       next_seq_(tail.next_seq),
       last_time_ns_(tail.last_time_ns),
-      durable_seq_(tail.next_seq - 1) {
+      durable_seq_(tail.next_seq - 1),
+      durable_end_(fs_, dir_) {
   if (tail.newest_segment) {
     file_name_ = *tail.newest_segment;
     std::string path = join_path(dir_, file_name_);
@@ -33,6 +35,7 @@ JournalWriter::JournalWriter(std::shared_ptr<FileSystem> fs, std::string journal
     file_ = fs_->open_appendable(path);
     reserved_end_ = file_bytes_;
   }
+  publish_durable_end(tail.next_seq - 1, tail.last_time_ns, file_name_, file_bytes_);
   if (options_.durability == Durability::kInterval) {
     interval_thread_ = std::thread([this] { interval_loop(); });
   }
@@ -150,6 +153,8 @@ Record JournalWriter::enqueue(std::vector<Operation> ops, std::string origin,
                              std::to_string(record.seq) +
                              " not acknowledged: " + e.what());
   }
+  publish_durable_end(record.seq, record.time_ns, file_name_, file_bytes_,
+                      /*durable=*/false);
   durable_seq_.store(record.seq, std::memory_order_release);  // as this mode promises
   return record;
 }
@@ -182,11 +187,13 @@ void JournalWriter::lead_sync(std::unique_lock<std::mutex>& lock) {
   pending_records_ = 0;
   uint64_t first = pending_first_seq_;
   uint64_t last = next_seq_ - 1;
+  int64_t last_time = last_time_ns_;  // of record last
   lock.unlock();
   std::string error;
   auto start = std::chrono::steady_clock::now();
   try {
     write_batch(frames, first, /*durably=*/true);
+    publish_durable_end(last, last_time, file_name_, file_bytes_);
   } catch (const std::exception& e) {  // StorageError, or bad_alloc
     error = e.what();
     cut_failed_batch();
@@ -283,6 +290,8 @@ void JournalWriter::sync() {
   const uint64_t target = next_seq_ - 1;
   if (synced_seq_ >= target || !file_) return;
   std::string name = file_name_;
+  const int64_t target_time = last_time_ns_;
+  const uint64_t target_end = file_bytes_;
   lock.unlock();
   // Through a second handle of the segment and without mu_: an fdatasync of
   // a segment's worth of page cache takes tens of milliseconds, which commits
@@ -291,6 +300,7 @@ void JournalWriter::sync() {
   std::string error;
   try {
     fs_->open_appendable(join_path(dir_, name))->sync();
+    publish_durable_end(target, target_time, name, target_end);
   } catch (const StorageError& e) {
     error = e.what();
   }
@@ -317,6 +327,23 @@ void JournalWriter::interval_loop() {
       // fail() recorded it; every later commit reports it.
     }
     lock.lock();
+  }
+}
+
+void JournalWriter::publish_durable_end(uint64_t seq, int64_t time_ns,
+                                        const std::string& segment, uint64_t end,
+                                        bool durable) noexcept {
+  try {
+    std::optional<FileName> parsed = parse_file_name(in_journal(segment));
+    bool named = !segment.empty() && parsed && parsed->type == FileType::kSegment;
+    DurableEnd at{seq, time_ns, named ? parsed->number : 0, named ? end : 0};
+    if (durable) {
+      durable_end_.publish(at);
+    } else {
+      durable_end_.note_written(at);
+    }
+  } catch (const std::bad_alloc&) {
+    // Readers keep the older end; the commits are no less durable.
   }
 }
 

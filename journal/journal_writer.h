@@ -35,6 +35,12 @@
 //    bytes off the segment (everything before them was acknowledged and is
 //    kept); if that fails too, those commits may or may not reappear on
 //    reopen, as after a crash.
+// 6. Other processes read only what journal/DURABLE says is durable
+//    (journal/durable_end.h): it is published at open, after each sync that
+//    makes commits durable (under kAlways before the committers are
+//    released) and so at close, never before that sync has returned. Readers
+//    in this process read the same end under kAlways, and what was written
+//    under the other modes.
 //
 // Thread-safety: commit() may be called from any number of threads. Under
 // kAlways, one committer at a time (the leader) writes and syncs everything
@@ -69,6 +75,7 @@
 #include <thread>
 #include <vector>
 
+#include "journal/durable_end.h"
 #include "pa_journal/file_system.h"
 #include "pa_journal/options.h"
 #include "pa_journal/record.h"
@@ -150,6 +157,13 @@ class JournalWriter {
   void throw_if_failed() const;
   int64_t now_ns() const;
   void interval_loop();
+  // Rule 6: records up to seq (committed at time_ns) are durable, and the
+  // last of them ends at end in segment (a name inside dir_; "" for none).
+  // Under kInterval and kNone, enqueue also shows what it wrote to readers in
+  // this process (durable false: DurableEndPublisher::note_written), as those
+  // modes allow. Never throws: what it follows has happened either way.
+  void publish_durable_end(uint64_t seq, int64_t time_ns, const std::string& segment,
+                           uint64_t end, bool durable = true) noexcept;
 
   std::shared_ptr<FileSystem> fs_;
   const std::string dir_;
@@ -187,6 +201,8 @@ class JournalWriter {
   // Where the batch being written starts in file_name_; unset until any
   // roll-over it needs has succeeded.
   std::optional<uint64_t> batch_start_;
+
+  DurableEndPublisher durable_end_;
 
   std::thread interval_thread_;
 };

@@ -93,6 +93,8 @@ std::optional<FileName> parse_journal_name(std::string_view name) {
   if (std::optional<std::string_view> q = inside(name, kQuarantineDirName)) {
     return parse_quarantine_name(*q);
   }
+  if (name == kDurableEndName) return typed(FileType::kDurableEnd);
+  if (name == kReadersLockName) return typed(FileType::kReadersLock);
   std::optional<uint64_t> seq = parse_segment_number(name);
   if (!seq) return std::nullopt;
   FileName out = typed(FileType::kSegment);
@@ -177,6 +179,12 @@ std::string adopted_file_name(std::string_view dir, std::string_view path) {
 std::string adopted_path(std::string_view path) { return adopted_file_name("", path); }
 std::string state_file_name(std::string_view dir, std::string_view collection) {
   return join_path(dir, state_name(collection));
+}
+std::string durable_end_file_name(std::string_view journal) {
+  return join_path(journal, kDurableEndName);
+}
+std::string readers_lock_file_name(std::string_view journal) {
+  return join_path(journal, kReadersLockName);
 }
 std::string export_manifest_file_name(std::string_view dir) {
   return join_path(dir, kExportManifestName);

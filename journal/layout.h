@@ -23,6 +23,8 @@ enum class FileType {
   kStorageLog,          // storage.log: the log of events, as the seed app writes it
   kSegment,             // journal/<20-digit first seq>.log
   kQuarantine,          // journal/quarantine/<segment>.from-<offset>.<seconds>[.<n>]
+  kDurableEnd,          // journal/DURABLE: where the durable journal ends (readers.md)
+  kReadersLock,         // journal/READERS: readers share it, file removal excludes them
   kManifest,            // backups/<id>.manifest.json: a finished snapshot
   kSnapshotFile,        // backups/<collection>_<id>.json: one collection of a snapshot
   kIntent,              // backups/<id>.pending.json: a snapshot being written
@@ -41,6 +43,10 @@ inline constexpr std::string_view kQuarantineDirName = "quarantine";
 inline constexpr std::string_view kAdoptedDirName = "adopted";
 // File names and suffixes.
 inline constexpr std::string_view kLockName = "LOCK";
+// Inside journal/: the durable-end file the writer publishes, and the lock file
+// that readers hold shared and a compaction's removal step exclusively.
+inline constexpr std::string_view kDurableEndName = "DURABLE";
+inline constexpr std::string_view kReadersLockName = "READERS";
 inline constexpr std::string_view kStorageLogName = "storage.log";
 inline constexpr std::string_view kAdoptionRecordName = "adoption.json";
 inline constexpr std::string_view kExportManifestName = "manifest.json";
@@ -63,6 +69,9 @@ std::string quarantine_dir(std::string_view journal);
 
 // Files of the store in `dir`.
 std::string lock_file_name(std::string_view dir);
+// journal/DURABLE and journal/READERS of the journal folder `journal`.
+std::string durable_end_file_name(std::string_view journal);
+std::string readers_lock_file_name(std::string_view journal);
 std::string storage_log_file_name(std::string_view dir);
 std::string adoption_record_file_name(std::string_view dir);
 // A file the app kept under backups/adopted/: `path` relative to the store.

@@ -162,6 +162,16 @@ class PosixLock : public FileLock {
   int fd_;
 };
 
+// A lock_shared lock: closing the file releases it.
+class SharedLock : public FileLock {
+ public:
+  explicit SharedLock(int fd) : fd_(fd) {}
+  ~SharedLock() override { ::close(fd_); }
+
+ private:
+  int fd_;
+};
+
 class PosixFileSystem : public FileSystem {
  public:
   static constexpr size_t kReadChunk = 1 << 16;
@@ -303,6 +313,33 @@ class PosixFileSystem : public FileSystem {
     if (::fdatasync(fd.get()) != 0) fail("fdatasync", path, errno);
   }
 
+  void write_at(const std::string& path, uint64_t offset,
+                std::string_view data) override {
+    Fd fd(open_or_throw(path, O_WRONLY | O_CREAT));
+    while (!data.empty()) {
+      ssize_t n =
+          ::pwrite(fd.get(), data.data(), data.size(), static_cast<off_t>(offset));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) fail("pwrite", path, errno);
+      data.remove_prefix(static_cast<size_t>(n));
+      offset += static_cast<uint64_t>(n);
+    }
+  }
+
+  // flock, not fcntl: each open file description is a holder of its own, so
+  // that a reader and a compaction in one process exclude each other too.
+  std::unique_ptr<FileLock> lock_shared(const std::string& path,
+                                        bool exclusive) override {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return nullptr;
+    Fd owned(fd);
+    while (::flock(owned.get(), exclusive ? LOCK_EX : LOCK_SH) != 0) {
+      if (errno != EINTR) return nullptr;
+    }
+    return std::make_unique<SharedLock>(owned.release());
+  }
+
   void sync_dir(const std::string& dir) override {
     Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (fd.get() < 0) fail("open", dir, errno);
@@ -378,6 +415,43 @@ std::unique_ptr<FileLock> FileSystem::lock_within(const std::string& path,
       std::this_thread::sleep_for(std::min<Clock::duration>(left, kLockRetry));
     }
   }
+}
+
+void FileSystem::write_at(const std::string& path, uint64_t offset,
+                          std::string_view data) {
+  if (!exists(path)) new_writable(path)->close();
+  uint64_t size = file_size(path);
+  if (offset > size) {  // overwrite writes only inside the file
+    auto file = open_appendable(path);
+    file->append(std::string(offset - size, '\0'));
+    file->close();
+    size = offset;
+  }
+  std::string_view inside = data.substr(0, size - offset);
+  if (!inside.empty()) overwrite(path, offset, inside);
+  if (inside.size() < data.size()) {
+    auto file = open_appendable(path);
+    file->append(data.substr(inside.size()));
+    file->close();
+  }
+}
+
+bool FileSystem::lock_held(const std::string& path) {
+  std::string text;
+  try {
+    if (!exists(path)) return false;
+    text = read_file(path);
+  } catch (const StorageError&) {
+    return false;
+  }
+  char* end = nullptr;
+  long pid = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || pid <= 0) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+std::unique_ptr<FileLock> FileSystem::lock_shared(const std::string&, bool) {
+  return nullptr;
 }
 
 void FileSystem::remove_dir(const std::string& dir) {

@@ -6,10 +6,10 @@
 
 #include "journal/journal_reader.h"
 #include "journal/layout.h"
+#include "journal/read_view.h"
 #include "journal/repair.h"
 #include "model/progress_ticker.h"
 #include "pa_journal/errors.h"
-#include "replay/reread.h"
 #include "snapshot/catalogue.h"
 
 namespace pa_journal {
@@ -87,8 +87,11 @@ std::string id_of_manifest(const std::string& file) {
 
 // Loads the newest usable snapshot that verifies into out; reports the ones
 // passed over, newest first. Returns false if none could be loaded.
+// writer_live: a snapshot without a manifest may be a compaction in progress,
+// not one to report as passed over (docs/readers.md).
 bool load_newest_snapshot(FileSystem& fs, const std::string& backups_dir,
-                          const RecoverOptions& options, Recovered& out) {
+                          const RecoverOptions& options, bool writer_live,
+                          Recovered& out) {
   std::vector<std::pair<std::string, Damage>> passed;  // snapshot id, why
   std::vector<Damage> unreadable;                      // manifests that do not parse
   std::vector<SnapshotInfo> snapshots = list_snapshots(fs, backups_dir, &unreadable);
@@ -113,7 +116,7 @@ bool load_newest_snapshot(FileSystem& fs, const std::string& backups_dir,
   }
   // Collection files whose manifest is missing are a snapshot passed over too
   // when, with no limit set, it would have been newer than the one loaded.
-  if (options.max_snapshot_seq == 0 && !options.until_ns) {
+  if (options.max_snapshot_seq == 0 && !options.until_ns && !writer_live) {
     for (const std::string& id : unfinished_snapshots(fs, backups_dir)) {
       if (loaded && !later_snapshot_id(id, loaded->id)) continue;
       std::string manifest = in_backups(manifest_name(id));
@@ -151,12 +154,14 @@ void note_journal_ends_early(const ScanReport& scan, uint64_t snapshot_seq,
   report.damage.push_back(std::move(missing));
 }
 
+// view: set for a read-only recovery, which reads within it.
 Recovered recover_once(FileSystem& fs, const std::string& store_dir,
-                       const RecoverOptions& options) {
+                       const RecoverOptions& options, const ReadView* view) {
   const std::string journal = journal_dir(store_dir);
   Recovered out;
+  bool writer_live = view != nullptr && view->writer_live();
   if (options.use_snapshots)
-    load_newest_snapshot(fs, backups_dir(store_dir), options, out);
+    load_newest_snapshot(fs, backups_dir(store_dir), options, writer_live, out);
   uint64_t after = out.report.snapshot_seq;
   bool past_until = false;
   uint64_t applied = 0;
@@ -175,7 +180,8 @@ Recovered recover_once(FileSystem& fs, const std::string& store_dir,
       },
       {.after_seq = after,
        .from_start = true,
-       .progress = task_ticks(options.progress, "replay", "bytes")});
+       .progress = task_ticks(options.progress, "replay", "bytes"),
+       .limit = view ? view->journal_limit() : std::nullopt});
   out.report.mode = options.mode;
   out.report.records_replayed = applied;  // with until_ns, fewer than scan.records
   out.report.damage = scan.damage;
@@ -205,13 +211,13 @@ Damage journal_ends_before_snapshot(const std::string& segment, uint64_t from_se
           "up to it is gone");
 }
 
-// A read-only recovery may run beside a live writer: see replay/reread.h.
+// A read-only recovery may run beside a live writer: it reads once, within a
+// ReadView (journal/read_view.h).
 Recovered recover(FileSystem& fs, const std::string& store_dir,
                   const RecoverOptions& options) {
-  if (options.writable) return recover_once(fs, store_dir, options);
-  std::optional<Recovered> out;
-  read_beside_writer(fs, store_dir, [&] { out = recover_once(fs, store_dir, options); });
-  return std::move(*out);
+  if (options.writable) return recover_once(fs, store_dir, options, nullptr);
+  ReadView view(fs, store_dir);
+  return recover_once(fs, store_dir, options, &view);
 }
 
 }  // namespace pa_journal

@@ -56,9 +56,8 @@ Damage journal_ends_before_snapshot(const std::string& segment, uint64_t from_se
 // resumes after the snapshot, so only the first open after the loss sees it;
 // verify_store finds it while the journal shows the gap (a journal emptied
 // and then written to again looks like one that retention trimmed). A read-only recovery
-// that fails while the store's files change (another process compacting), or on damage in
-// the newest segment (a record being written there), is tried again, up to five times
-// (replay/reread.h).
+// reads once, beside a live writer too, as docs/readers.md says (journal/read_view.h):
+// only what the writer has published as durable, and no file a compaction removes.
 Recovered recover(FileSystem& fs, const std::string& store_dir,
                   const RecoverOptions& options);
 

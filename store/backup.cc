@@ -36,13 +36,13 @@
 // copied; one that fails is passed over (a damaged snapshot is no backup).
 // Each segment is cut after its last valid frame: reserved space and a record
 // being written are left out, and damage is allowed only there, at the end of
-// the newest segment. The copy holds the journal from the segment holding the
-// record after the oldest copied snapshot (seq 1 without one) to S, the last
-// complete record read: a prefix of the writer's commits. A compaction beside
-// the pass removes files it listed, and the pass fails (a file gone, a
-// journal that no longer reaches back to the oldest snapshot, a copy that
-// does not verify); it is run again while the store's listing changes, at
-// most kReadAttempts times in all (replay/reread.h).
+// the newest segment. Beside a live writer the pass reads within a ReadView
+// (journal/read_view.h, docs/readers.md): no compaction removes a file it
+// listed while it runs, and the journal is read only up to the end the writer
+// published as durable, so nothing is read twice. The copy holds the journal
+// from the segment holding the record after the oldest copied snapshot (seq 1
+// without one) to S, the last complete record read: a prefix of the writer's
+// durable commits.
 #include "store/backup.h"
 
 #include <algorithm>
@@ -51,6 +51,7 @@
 
 #include "journal/journal_reader.h"
 #include "journal/layout.h"
+#include "journal/read_view.h"
 #include "journal/record_codec.h"
 #include "journal/segment_reader.h"
 #include "model/progress_ticker.h"
@@ -58,7 +59,6 @@
 #include "pa_journal/file_system.h"
 #include "pa_journal/inspect.h"
 #include "pa_journal/time.h"
-#include "replay/reread.h"
 #include "snapshot/catalogue.h"
 #include "snapshot/seed_layout.h"
 #include "store/storage_log.h"
@@ -220,15 +220,15 @@ class FirstDamage : public Reporter {
 
 // Where the copy of a segment ends: after its last valid frame. Damage is
 // allowed only after that frame in the newest segment (a record being
-// written beside the read); anything else throws CorruptedDataError naming
-// the segment, which read_beside_writer reads again if it is the newest.
+// written beside the read, with no durable end published); anything else
+// throws CorruptedDataError naming the segment.
 uint64_t clean_end(const std::string& file, std::string_view data, bool newest) {
   FirstDamage damage;
   SegmentReader reader(file, data, newest, &damage);
   auto refuse = [&] {
     throw CorruptedDataError(
         "backup: the store's journal is damaged: " + damage.describe(), file,
-        reader.good_end(), 0, {Remedy::Kind::kVerifySaysMore});
+        reader.good_end(), 0, {Remedy::Kind::kVerifySaysMore, {}});
   };
   if (!reader.read_header()) refuse();
   uint64_t end = reader.good_end();
@@ -245,13 +245,15 @@ uint64_t clean_end(const std::string& file, std::string_view data, bool newest) 
 // directory, then checked.
 class Pass {
  public:
+  // view: held on store_dir for as long as the pass runs.
   Pass(std::shared_ptr<FileSystem> fs, const std::string& store_dir,
-       const std::string& copy_dir, const ProgressFn& progress)
+       const std::string& copy_dir, const ProgressFn& progress, const ReadView& view)
       : fs_ptr_(std::move(fs)),
         fs_(*fs_ptr_),
         src_(store_dir),
         dst_(copy_dir),
-        progress_(progress) {}
+        progress_(progress),
+        view_(view) {}
 
   BackupResult run();
 
@@ -269,6 +271,8 @@ class Pass {
   FileSystem& fs_;
   const std::string src_, dst_;
   const ProgressFn& progress_;
+  const ReadView& view_;
+  std::optional<ScanLimit> limit_;    // of the journal, read after the snapshots
   ProgressTicker ticker_;             // bytes copied
   std::vector<SnapshotInfo> copied_;  // newest first
   BackupResult result_;
@@ -295,7 +299,12 @@ BackupResult Pass::run() {
   create_dirs_durably(fs_, backups_dir(dst_));
   create_dir_durably(fs_, journal_dir(dst_));
   std::vector<SnapshotInfo> snapshots = list_snapshots(fs_, backups_dir(src_));
+  limit_ = view_.journal_limit();
   std::vector<SegmentInfo> segments = list_segments(fs_, journal_dir(src_));
+  if (limit_) {
+    std::erase_if(segments,
+                  [&](const SegmentInfo& s) { return s.first_seq > limit_->segment; });
+  }
   // Progress counts the bytes the listing promises; a segment that grew
   // meanwhile is capped, so done never passes total.
   uint64_t total = 0;
@@ -388,15 +397,16 @@ void Pass::copy_journal(const std::vector<SegmentInfo>& segments, uint64_t from_
   if (segments.empty()) return;
   size_t first = segment_holding(segments, from_seq);
   if (segments[first].first_seq > from_seq) {
-    // Beside a compaction, the listing changed and the pass is run again.
     throw CorruptedDataError(
         "backup: the journal starts at seq " + std::to_string(segments[first].first_seq) +
             ", after seq " + std::to_string(from_seq) + " that the copy needs",
-        in_journal(segments[first].name), 0, 0, {Remedy::Kind::kVerifySaysMore});
+        in_journal(segments[first].name), 0, 0, {Remedy::Kind::kVerifySaysMore, {}});
   }
   for (size_t i = first; i < segments.size(); ++i) {
     const std::string file = in_journal(segments[i].name);
     std::string data = fs_.read_file(join_path(src_, file));
+    if (limit_ && segments[i].first_seq == limit_->segment && data.size() > limit_->end)
+      data.resize(limit_->end);
     uint64_t end = clean_end(file, data, i + 1 == segments.size());
     copy_to(join_path(dst_, file), std::string_view(data).substr(0, end));
     ticker_.add(segments[i].bytes - std::min<uint64_t>(end, segments[i].bytes));
@@ -445,10 +455,8 @@ BackupResult backup_store_publishing(const std::string& store_dir,
   BackupResult result;
   try {
     begin_temp(fs, p, store_dir);
-    read_beside_writer(fs, store_dir, [&] {
-      if (fs.exists(p.copy)) remove_tree(fs, p.copy);
-      result = Pass(fs_ptr, store_dir, p.copy, options.progress).run();
-    });
+    ReadView view(fs, store_dir);
+    result = Pass(fs_ptr, store_dir, p.copy, options.progress, view).run();
     fs.sync_dir(p.temp);
     if (before_publish) before_publish();
     publish(fs, p);

@@ -29,6 +29,13 @@ Compactor::Compactor(std::shared_ptr<FileSystem> fs, std::string store_dir,
       capture_(std::move(capture)),
       settings_(std::move(settings)),
       last_snapshot_seq_(last_snapshot_seq) {
+  // Made before any removal, so that every reader finds it (step 5).
+  try {
+    if (fs_->exists(journal_dir(dir_)))
+      fs_->write_at(readers_lock_file_name(journal_dir(dir_)), 0, {});
+  } catch (const StorageError&) {
+    // Removal steps create it when they take it.
+  }
   if (options_.auto_compact) thread_ = std::thread([this] { background_loop(); });
 }
 
@@ -166,6 +173,11 @@ CompactionResult Compactor::retain_locked(size_t keep_count, bool state_files_co
   const std::string backups = backups_dir(dir_);
   CompactionResult result;
   if (!fs_->exists(backups)) return result;
+  // Step 5: off the commit path, so waiting for readers holds up no commit.
+  std::unique_ptr<FileLock> readers;
+  if (fs_->exists(journal_dir(dir_)))
+    readers =
+        fs_->lock_shared(readers_lock_file_name(journal_dir(dir_)), /*exclusive=*/true);
   Retention retention =
       apply_retention(*fs_, backups, keep_count,
                       [this](const SnapshotInfo& s) { return verified_intact(s); });

@@ -27,6 +27,10 @@
 //    moment from the oldest kept intact snapshot on stays restorable, and an
 //    in-place edit of a readable file (which edits the newest snapshot) leaves
 //    an older snapshot and the journal after it to open from.
+// 5. Readers (journal/read_view.h, docs/readers.md) hold journal/READERS
+//    shared while they list and read; retention and segment deletion hold it
+//    exclusive, so they never remove a file a reader listed and has not read.
+//    They wait for such readers; nothing on the commit path waits for them.
 //
 // Thread-safety: compact() may be called from any thread; compactions are
 // serialised. Commits go on while the snapshot is written, and while the

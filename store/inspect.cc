@@ -5,6 +5,7 @@
 
 #include "journal/journal_reader.h"
 #include "journal/layout.h"
+#include "journal/read_view.h"
 #include "model/canonical_json.h"
 #include "model/progress_ticker.h"
 #include "pa_journal/document.h"
@@ -12,7 +13,6 @@
 #include "pa_journal/file_system.h"
 #include "pa_journal/time_travel.h"
 #include "replay/recovery.h"
-#include "replay/reread.h"
 #include "snapshot/catalogue.h"
 #include "snapshot/export.h"
 #include "store/store_dir.h"
@@ -43,13 +43,26 @@ bool matches(const RecordFilter& f, const Record& r) {
   return false;
 }
 
+// The backups of the store in dir, newest first; the caller holds a ReadView.
+std::vector<BackupSummary> backups_in(FileSystem& fs, const std::string& dir) {
+  std::vector<BackupSummary> out;
+  for (const auto& info : list_snapshots(fs, backups_dir(dir))) {
+    BackupSummary b{info.id,      info.seq, info.time_ns,
+                    info.bytes(), {},       info.manifest_name()};
+    for (const auto& f : info.files) b.files.push_back({f.collection, f.file, f.bytes});
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
 }  // namespace
 
-// One pass of inspect_journal.
-static JournalSummary inspect_once(FileSystem& fs, const std::string& dir,
-                                   const Options& options) {
+// inspect_journal within view: snapshots listed first (docs/readers.md).
+static JournalSummary inspect_in(FileSystem& fs, const std::string& dir,
+                                 const ReadView& view) {
   JournalSummary summary;
   std::map<std::string, uint64_t> per_collection;
+  summary.snapshots = backups_in(fs, dir);
   ScanReport scan = scan_journal(fs, existing_journal(fs, dir), RecoveryMode::kSalvage,
                                  [&](const Record& r) {
                                    std::map<std::string, bool> seen;
@@ -57,7 +70,8 @@ static JournalSummary inspect_once(FileSystem& fs, const std::string& dir,
                                      seen[op.collection] = true;
                                    for (const auto& [c, _] : seen) ++per_collection[c];
                                    summary.commit_times_ns.push_back(r.time_ns);
-                                 });
+                                 },
+                                 {.limit = view.journal_limit()});
   for (const auto& s : scan.segments)
     summary.segments.push_back({s.name, s.first_seq, s.bytes});
   summary.bytes = scan.bytes;
@@ -70,7 +84,6 @@ static JournalSummary inspect_once(FileSystem& fs, const std::string& dir,
   for (const auto& l : scan.known_losses)
     summary.known_losses.push_back({l.first_seq, l.last_seq});
   summary.commits_per_collection.assign(per_collection.begin(), per_collection.end());
-  summary.snapshots = list_backups(dir, options);
   bool from_start = !scan.segments.empty() && scan.segments.front().first_seq == 1;
   if (from_start && scan.records > 0) {
     summary.window_from_ns = scan.first_time_ns;
@@ -87,12 +100,8 @@ static JournalSummary inspect_once(FileSystem& fs, const std::string& dir,
 JournalSummary inspect_journal(const std::string& dir, const Options& options) {
   auto fs = file_system(options);
   existing_journal(*fs, dir);
-  JournalSummary summary;
-  read_listing_stable(*fs, dir, [&] {
-    summary = inspect_once(*fs, dir, options);
-    return false;  // stands only if the listing held still
-  });
-  return summary;
+  ReadView view(*fs, dir);
+  return inspect_in(*fs, dir, view);
 }
 
 // Loss that no checksum and no gap inside the journal shows, at its two ends.
@@ -191,9 +200,9 @@ class VerifyProgress {
 
 }  // namespace
 
-// One pass of verify_store.
-static VerifyResult verify_once(FileSystem& fs, const std::string& dir,
-                                const Options& options) {
+// verify_store within view: snapshots listed first (docs/readers.md).
+static VerifyResult verify_in(FileSystem& fs, const std::string& dir,
+                              const Options& options, const ReadView& view) {
   const std::string journal = journal_dir(dir);
   const std::string backups = backups_dir(dir);
   std::vector<Damage> unreadable;  // manifests that do not parse
@@ -205,18 +214,7 @@ static VerifyResult verify_once(FileSystem& fs, const std::string& dir,
   ScanReport scan =
       scan_journal(fs, journal, RecoveryMode::kSalvage,
                    [&](const Record& r) { check_documents(r, bad_documents); },
-                   {.progress = progress.journal()});
-  // Damage in the newest segment may be a record a live writer is storing
-  // (replay/reread.h): read again, without progress, until it is gone or the
-  // reads run out. Progress has reported the journal done already.
-  for (int attempt = 1;
-       attempt < kReadAttempts && damage_in_newest_segment(fs, dir, scan.damage);
-       ++attempt) {
-    pause_before_reread(attempt);
-    bad_documents.clear();
-    scan = scan_journal(fs, journal, RecoveryMode::kSalvage,
-                        [&](const Record& r) { check_documents(r, bad_documents); });
-  }
+                   {.progress = progress.journal(), .limit = view.journal_limit()});
   VerifyResult result;
   result.records = scan.records;
   result.segments = scan.segments.size();
@@ -240,35 +238,20 @@ static VerifyResult verify_once(FileSystem& fs, const std::string& dir,
   return result;
 }
 
-// A compaction beside the pass can remove a snapshot or segment it listed:
-// that is no damage, so such a pass is run again (replay/reread.h).
+// Once, beside a live writer too: the view keeps what it lists from being
+// removed, and the scan reads only what was published durable.
 VerifyResult verify_store(const std::string& dir, const Options& options) {
   auto fs = file_system(options);
   existing_journal(*fs, dir);
-  VerifyResult result;
-  // A removal shows as damage, so a pass without any stands.
-  read_listing_stable(*fs, dir, [&] {
-    result = verify_once(*fs, dir, options);
-    return result.ok();
-  });
-  return result;
+  ReadView view(*fs, dir);
+  return verify_in(*fs, dir, options, view);
 }
 
 std::vector<BackupSummary> list_backups(const std::string& dir, const Options& options) {
   auto fs = file_system(options);
   existing_journal(*fs, dir);
-  std::vector<BackupSummary> out;
-  read_listing_stable(*fs, dir, [&] {
-    out.clear();
-    for (const auto& info : list_snapshots(*fs, backups_dir(dir))) {
-      BackupSummary b{info.id,      info.seq, info.time_ns,
-                      info.bytes(), {},       info.manifest_name()};
-      for (const auto& f : info.files) b.files.push_back({f.collection, f.file, f.bytes});
-      out.push_back(std::move(b));
-    }
-    return false;
-  });
-  return out;
+  ReadView view(*fs, dir);
+  return backups_in(*fs, dir);
 }
 
 std::pair<uint64_t, int64_t> export_store(const std::string& dir,
@@ -297,13 +280,12 @@ Collections load_backup(const std::string& dir, const std::string& id,
                         const Options& options) {
   auto fs = file_system(options);
   existing_journal(*fs, dir);
-  // Retention beside the read may remove the backup: then it is not found.
+  // Retention waits for the read: a backup listed is there to load.
+  ReadView view(*fs, dir);
   std::optional<Collections> found;
-  read_beside_writer(*fs, dir, [&] {
-    for (const auto& info : list_snapshots(*fs, backups_dir(dir))) {
-      if (info.id == id) found = load_snapshot(*fs, backups_dir(dir), info);
-    }
-  });
+  for (const auto& info : list_snapshots(*fs, backups_dir(dir))) {
+    if (info.id == id) found = load_snapshot(*fs, backups_dir(dir), info);
+  }
   if (!found) throw BackupNotFoundError("no backup " + id + " in " + backups_dir(dir));
   return std::move(*found);
 }
@@ -337,21 +319,17 @@ void read_records(const std::string& dir, const RecordFilter& filter,
                   const Options& options) {
   auto fs = file_system(options);
   const std::string journal = existing_journal(*fs, dir);
-  uint64_t delivered = 0, seen = 0;
-  // A read again beside a live writer (replay/reread.h) goes on after the
-  // last record seen, so the sink never gets a record twice.
-  read_beside_writer(*fs, dir, [&] {
-    scan_journal(
-        *fs, journal, options.recovery,
-        [&](const Record& r) {
-          seen = r.seq;
-          if ((filter.limit == 0 || delivered < filter.limit) && matches(filter, r)) {
-            ++delivered;
-            sink(r);
-          }
-        },
-        {.after_seq = seen});
-  });
+  uint64_t delivered = 0;
+  ReadView view(*fs, dir);
+  scan_journal(
+      *fs, journal, options.recovery,
+      [&](const Record& r) {
+        if ((filter.limit == 0 || delivered < filter.limit) && matches(filter, r)) {
+          ++delivered;
+          sink(r);
+        }
+      },
+      {.limit = view.journal_limit()});
 }
 
 }  // namespace pa_journal

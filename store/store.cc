@@ -354,8 +354,17 @@ uint64_t Store::last_seq() const {
 }
 
 // The state at t_ns, read from the store's files while no compaction removes
-// a snapshot or segment under the reader.
+// a snapshot or segment under the reader. Under kAlways the files are read
+// only as far as they are durable (docs/readers.md): the commits made so far
+// are waited for first, so that none made before t_ns is missed.
 Collections Store::Impl::past_state(int64_t t_ns) const {
+  if (writer && options.durability == Durability::kAlways) {
+    try {
+      writer->sync();
+    } catch (const StorageError&) {
+      // A failed journal: what is durable is all there is to read.
+    }
+  }
   std::unique_lock<std::mutex> paused;
   if (compactor) paused = compactor->pause();
   return state_at(dir, t_ns, options);

@@ -7,6 +7,7 @@
 #include "journal/format.h"
 #include "journal/journal_reader.h"
 #include "journal/layout.h"
+#include "journal/read_view.h"
 #include "journal/record_codec.h"
 #include "journal/segment_reader.h"
 #include "model/progress_ticker.h"
@@ -15,7 +16,6 @@
 #include "pa_journal/file_system.h"
 #include "pa_journal/time.h"
 #include "replay/recovery.h"
-#include "replay/reread.h"
 #include "replay/state.h"
 #include "snapshot/catalogue.h"
 #include "store/store_dir.h"
@@ -42,15 +42,19 @@ std::optional<int64_t> first_record_time(FileSystem& fs, const std::string& path
 }
 
 // The newest commit time: of the newest snapshot or of the last record.
-int64_t last_commit_time(FileSystem& fs, const std::string& dir, RecoveryMode mode) {
+int64_t last_commit_time(FileSystem& fs, const std::string& dir, RecoveryMode mode,
+                         const ReadView& view) {
   int64_t last = 0;
-  scan_journal(fs, journal_dir(dir), mode, [&](const Record& r) { last = r.time_ns; });
   auto snapshots = list_snapshots(fs, backups_dir(dir));
-  if (!snapshots.empty()) last = std::max(last, snapshots.front().time_ns);
-  return last;
+  if (!snapshots.empty()) last = snapshots.front().time_ns;
+  scan_journal(fs, journal_dir(dir), mode, [&](const Record& r) { last = r.time_ns; },
+               {.limit = view.journal_limit()});
+  return std::max(last, snapshots.empty() ? 0 : snapshots.front().time_ns);
 }
 
-Window window_once(FileSystem& fs, const std::string& dir, RecoveryMode mode) {
+// Within view (docs/readers.md): nothing listed is removed meanwhile.
+Window window_in(FileSystem& fs, const std::string& dir, RecoveryMode mode,
+                 const ReadView& view) {
   Window w;
   auto segments = list_segments(fs, journal_dir(dir));
   std::optional<int64_t> from;
@@ -63,16 +67,14 @@ Window window_once(FileSystem& fs, const std::string& dir, RecoveryMode mode) {
   if (!from) return w;
   w.empty = false;
   w.from_ns = *from;
-  w.last_commit_ns = last_commit_time(fs, dir, mode);
+  w.last_commit_ns = last_commit_time(fs, dir, mode, view);
   return w;
 }
 
-// Read again if a compaction beside it removes what it listed.
 Window window_of(FileSystem& fs, const std::string& dir, RecoveryMode mode) {
   require_store(fs, dir);
-  Window w;
-  read_beside_writer(fs, dir, [&] { w = window_once(fs, dir, mode); });
-  return w;
+  ReadView view(fs, dir);
+  return window_in(fs, dir, mode, view);
 }
 
 std::optional<std::string> apply_to(std::optional<std::string> value,
@@ -143,16 +145,17 @@ Collections state_at(const std::string& dir, int64_t t_ns, const Options& option
 
 namespace {
 
-// The history read once (document_history reads again beside a live writer).
-std::vector<DocumentVersion> document_history_once(FileSystem& fs, const std::string& dir,
-                                                   const std::string& collection,
-                                                   const std::string& key,
-                                                   RecoveryMode mode) {
+// The history, read within view (docs/readers.md).
+std::vector<DocumentVersion> document_history_in(FileSystem& fs, const std::string& dir,
+                                                 const std::string& collection,
+                                                 const std::string& key,
+                                                 RecoveryMode mode,
+                                                 const ReadView& view) {
   std::vector<DocumentVersion> versions;
   std::optional<std::string> value;
   uint64_t after = 0;
-  auto segments = list_segments(fs, journal_dir(dir));
   auto snapshots = list_snapshots(fs, backups_dir(dir));
+  auto segments = list_segments(fs, journal_dir(dir));
   if (!(segments.empty() ? snapshots.empty() : segments.front().first_seq == 1) &&
       !snapshots.empty()) {
     // The journal no longer starts at 1: start from the oldest snapshot.
@@ -174,7 +177,7 @@ std::vector<DocumentVersion> document_history_once(FileSystem& fs, const std::st
           versions.push_back({r.seq, r.time_ns, op.kind, value, false, r.origin});
         }
       },
-      {.after_seq = after});
+      {.after_seq = after, .limit = view.journal_limit()});
   return versions;
 }
 
@@ -188,12 +191,8 @@ std::vector<DocumentVersion> document_history(const std::string& dir,
   validate_key(key);
   auto fs = file_system(options);
   require_store(*fs, dir);
-  std::vector<DocumentVersion> versions;
-  // Read again from the start beside a live writer (replay/reread.h).
-  read_beside_writer(*fs, dir, [&] {
-    versions = document_history_once(*fs, dir, collection, key, options.recovery);
-  });
-  return versions;
+  ReadView view(*fs, dir);
+  return document_history_in(*fs, dir, collection, key, options.recovery, view);
 }
 
 void write_state(const std::string& out_dir, const Collections& state, bool overwrite,

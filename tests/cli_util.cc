@@ -40,6 +40,7 @@ std::string journal_bytes(const std::string& dir) {
   if (!std::filesystem::exists(dir + "/journal", ec)) return all;
   for (const auto& entry :
        std::filesystem::recursive_directory_iterator(dir + "/journal")) {
+    if (is_reader_protocol_file(entry.path().string())) continue;
     all += entry.path().string() + "\n";
     if (entry.is_regular_file()) all += read_bytes(entry.path().string());
   }

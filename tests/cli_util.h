@@ -24,7 +24,8 @@ nlohmann::json parse_json(const std::string& text);
 std::vector<nlohmann::json> parse_json_lines(const std::string& text);
 
 // Every file under DIR/journal with its name and bytes (empty if there is no
-// journal): equal before and after means nothing was appended or changed.
+// journal), but those of the reader protocol (is_reader_protocol_file): equal
+// before and after means nothing was appended or changed.
 std::string journal_bytes(const std::string& dir);
 
 // Every record of the store in dir, read as a read-only open reads them.

@@ -243,4 +243,13 @@ std::unique_ptr<FileLock> FaultFileSystem::lock(const std::string& path) {
   return base_->lock(path);
 }
 
+bool FaultFileSystem::lock_held(const std::string& path) {
+  return base_->lock_held(path);
+}
+
+std::unique_ptr<FileLock> FaultFileSystem::lock_shared(const std::string& path,
+                                                       bool exclusive) {
+  return base_->lock_shared(path, exclusive);
+}
+
 }  // namespace pa_journal::testing

@@ -100,6 +100,9 @@ class FaultFileSystem : public FileSystem {
                  std::string_view data) override;
   void sync_dir(const std::string& dir) override;
   std::unique_ptr<FileLock> lock(const std::string& path) override;
+  // Forwarded as they are: neither counted nor made to fail.
+  bool lock_held(const std::string& path) override;
+  std::unique_ptr<FileLock> lock_shared(const std::string& path, bool exclusive) override;
 
   // Shared by the file system and the files it opened.
   class State {

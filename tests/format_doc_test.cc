@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "journal/durable_end.h"
 #include "journal/format.h"
 #include "journal/journal_reader.h"
 #include "journal/record_codec.h"
@@ -216,8 +217,30 @@ TEST_F(FormatDocTest, ConstantsTableMatchesFormatHeader) {
       {"kTypePadding", std::to_string(kTypePadding)},
       {"kMaxNestingDepth", std::to_string(kMaxNestingDepth)},
       {"kReservedFill", std::to_string(static_cast<uint8_t>(kReservedFill))},
+      {"kDurableEndMagic", quoted(kDurableEndMagic)},
+      {"kDurableEndSlotSize", std::to_string(kDurableEndSlotSize)},
+      {"kDurableEndSlots", std::to_string(kDurableEndSlots)},
+      {"kDurableEndChecked", std::to_string(kDurableEndChecked)},
   };
   EXPECT_EQ(documented_constants(doc_), expected);
+}
+
+// Section 16's example: the file Store::open + put leaves, decoded and encoded.
+TEST_F(FormatDocTest, DurableEndExampleDecodesToTheDocumentedEnd) {
+  std::string block = fenced_block(doc_, "hex durable-end-example");
+  ASSERT_FALSE(block.empty()) << "no ```hex durable-end-example block";
+  std::string error;
+  std::string file = parse_annotated_dump(block, &error);
+  ASSERT_TRUE(error.empty()) << error;
+  ASSERT_EQ(file.size(), format::kDurableEndSlots * format::kDurableEndSlotSize);
+  const DurableEnd documented{1, 1'795'600'800'000'000'000, 1, 184};
+  std::optional<PublishedEnd> decoded = decode_durable_end(file);
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->end, documented);
+  EXPECT_EQ(decoded->counter, 2u);
+  EXPECT_EQ(file, encode_durable_end_slot(documented, 2) +
+                      encode_durable_end_slot(DurableEnd{}, 1));
+  EXPECT_EQ(documented.end, bytes_.size()) << "the end of section 14's segment";
 }
 
 TEST_F(FormatDocTest, WorkedExampleLayoutFollowsFormatConstants) {

@@ -84,6 +84,10 @@ TEST(LayoutTest, ParserReadsTempQuarantineAndAdoptedFiles) {
   EXPECT_EQ(q.type, FileType::kQuarantine);
   EXPECT_EQ(q.number, 7u);
   EXPECT_EQ(parsed(in_journal("quarantine/" + copy + ".3")).type, FileType::kQuarantine);
+  EXPECT_EQ(parsed(in_journal("DURABLE")).type, FileType::kDurableEnd);
+  EXPECT_EQ(parsed(in_journal("READERS")).type, FileType::kReadersLock);
+  EXPECT_EQ(durable_end_file_name("s/journal"), "s/journal/DURABLE");
+  EXPECT_EQ(readers_lock_file_name("s/journal"), "s/journal/READERS");
   EXPECT_EQ(parsed(adopted_path("adoption.json")).type, FileType::kAdoptionRecordFile);
   FileName kept = parsed(adopted_path("backups/contacts_20240115_120000.json"));
   EXPECT_EQ(kept.type, FileType::kAdoptedFile);

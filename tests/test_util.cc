@@ -12,6 +12,7 @@
 
 #include "journal/format.h"
 #include "journal/journal_reader.h"
+#include "journal/layout.h"
 #include "journal/record_codec.h"
 #include "pa_journal/file_system.h"
 
@@ -48,6 +49,13 @@ std::string segment_path(const std::string& store_dir, size_t index) {
     return {};
   }
   return store_dir + "/journal/" + segments[index].name;
+}
+
+bool is_reader_protocol_file(const std::string& path) {
+  std::filesystem::path p(path);
+  std::string name = p.filename().string();
+  return p.parent_path().filename() == kJournalDirName &&
+         (name == kDurableEndName || name == kReadersLockName);
 }
 
 size_t segment_count(const std::string& store_dir) {

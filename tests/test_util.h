@@ -37,6 +37,9 @@ void write_bytes(const std::string& path, const std::string& data);
 // Path of the only segment, or of the segment with the given index in order.
 std::string segment_path(const std::string& store_dir, size_t index = 0);
 size_t segment_count(const std::string& store_dir);
+// Whether path is journal/DURABLE or journal/READERS, the files of the reader
+// protocol (docs/readers.md): not journal data, and rewritten by every open.
+bool is_reader_protocol_file(const std::string& path);
 
 // Where one frame lies in a segment.
 struct FrameSpan {

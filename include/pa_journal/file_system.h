@@ -94,6 +94,11 @@ class FileSystem {
   // and syncs it.
   virtual void overwrite(const std::string& path, uint64_t offset,
                          std::string_view data) = 0;
+  // Writes data at offset of path, creating path if it is missing and growing
+  // it as needed; unlike overwrite it does not sync, and a concurrent reader
+  // may see part of it (callers checksum what they write this way). The
+  // default creates a missing file with new_writable, then calls overwrite.
+  virtual void write_at(const std::string& path, uint64_t offset, std::string_view data);
   // Makes the directory's entries (creations, renames, removals) durable.
   virtual void sync_dir(const std::string& dir) = 0;
   // Takes an exclusive lock on path and writes this process's pid into it.
@@ -108,6 +113,19 @@ class FileSystem {
   // a lock that is held (a foreign lock file is refused at once).
   virtual std::unique_ptr<FileLock> lock_within(const std::string& path,
                                                 uint32_t wait_ms);
+  // Whether a running process holds the lock that lock() takes on path, as
+  // far as can be told without touching it: path names the pid of a running
+  // process (a holder writes its pid and empties the file when it lets go).
+  // A holder killed with -9 whose pid has been reused reads as held. The
+  // default reads path through read_file.
+  virtual bool lock_held(const std::string& path);
+  // A lock shared among readers (exclusive if exclusive is set) on path,
+  // created if missing and it can be; waits while a conflicting holder has it.
+  // Unlike lock(), holders in one process exclude each other as holders in
+  // different processes do. Returns nullptr if path cannot be opened (a store
+  // the caller may not write): the caller goes on without it. The default
+  // returns nullptr.
+  virtual std::unique_ptr<FileLock> lock_shared(const std::string& path, bool exclusive);
 };
 
 // The real POSIX file system. One shared instance.

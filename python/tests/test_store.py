@@ -109,7 +109,7 @@ def test_damage_in_the_middle_of_the_journal_raises_corrupted_data_error(tmp_pat
         for i in range(20):
             s.put("notes", f"n{i}", {"text": "x" * 100})
     segments = [p for p in (tmp_path / "s" / "journal").iterdir()
-                if p.is_file() and p.stat().st_size > 0]
+                if p.suffix == ".log" and p.stat().st_size > 0]
     assert len(segments) == 1
     data = bytearray(segments[0].read_bytes())
     middle = len(data) // 3

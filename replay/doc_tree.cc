@@ -2,14 +2,38 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
+#include <cstring>
 #include <iterator>
 #include <new>
 
 namespace pa_journal {
 namespace {
 
+// a < b as std::string orders them (bytes unsigned, then length), inline:
+// keys often share a long prefix, and a call to memcmp per comparison was a
+// fifth of replay's time.
+static_assert(std::endian::native == std::endian::little, "less() reads words");
+
+bool less(std::string_view a, std::string_view b) {
+  size_t n = std::min(a.size(), b.size());
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a.data() + i, 8);
+    std::memcpy(&y, b.data() + i, 8);
+    if (x != y) return __builtin_bswap64(x) < __builtin_bswap64(y);
+  }
+  for (; i < n; ++i) {
+    if (a[i] != b[i]) {
+      return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[i]);
+    }
+  }
+  return a.size() < b.size();
+}
+
 bool key_less(const std::pair<std::string, std::string>& doc, std::string_view key) {
-  return std::string_view(doc.first) < key;
+  return less(doc.first, key);
 }
 
 // Splits n into parts of about `fill` each, as evenly as possible.
@@ -65,7 +89,7 @@ bool DocTree::underfull(const Node& node) {
 size_t DocTree::child_for(const Node& node, std::string_view key) {
   auto it = std::upper_bound(
       node.keys.begin(), node.keys.end(), key,
-      [](std::string_view k, const std::string& s) { return k < std::string_view(s); });
+      [](std::string_view k, const std::string& s) { return less(k, s); });
   return static_cast<size_t>(it - node.keys.begin());
 }
 

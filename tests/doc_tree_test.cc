@@ -62,6 +62,36 @@ TEST(DocTreeTest, RandomPutsAndErasesMatchAMapThroughSplitsAndMerges) {
   }
 }
 
+// Keys with a long shared prefix, of every length around the 8-byte words
+// the comparison reads, with bytes above 0x7f: the tree's order is
+// std::string's, document by document.
+TEST(DocTreeTest, KeysAreInStdStringOrderWhateverTheirLengthAndBytes) {
+  std::mt19937 rng(5);
+  DocTree tree;
+  Collection model;
+  uint64_t session = DocTree::new_session();
+  for (int i = 0; i < 4000; ++i) {
+    std::string key = i % 2 == 0 ? "contact-prefix-" : "contact-";
+    for (size_t n = rng() % 20; n > 0; --n) {
+      key.push_back(
+          static_cast<char>(rng() % 4 == 0 ? 0x80 + rng() % 0x80 : 'a' + rng() % 3));
+    }
+    tree.put(session, key, std::to_string(i));
+    model[key] = std::to_string(i);
+  }
+  using Entries = std::vector<std::pair<std::string, std::string>>;
+  Entries in_order;
+  tree.for_each([&](const std::string& key, const std::string& doc) {
+    in_order.emplace_back(key, doc);
+  });
+  EXPECT_EQ(in_order, Entries(model.begin(), model.end()));
+  for (const auto& [key, doc] : model) {
+    const std::string* found = tree.find(key);
+    ASSERT_NE(found, nullptr);
+    EXPECT_EQ(*found, doc);
+  }
+}
+
 TEST(DocTreeTest, EraseOfEveryDocumentLeavesAnEmptyTreeThatTakesPutsAgain) {
   DocTree tree;
   uint64_t session = DocTree::new_session();

@@ -145,6 +145,7 @@ Record JournalWriter::enqueue(std::vector<Operation> ops, std::string origin,
     // Written straight from pending_, which keeps its capacity for the next.
     write_batch(pending_, pending_first_seq_, /*durably=*/false);
     pending_.clear();
+    show(record.seq);                  // rule 6: as soon as written, in these modes
   } catch (const std::exception& e) {  // StorageError, or bad_alloc
     pending_.clear();
     cut_failed_batch();
@@ -188,26 +189,40 @@ void JournalWriter::lead_sync(std::unique_lock<std::mutex>& lock) {
   uint64_t first = pending_first_seq_;
   uint64_t last = next_seq_ - 1;
   int64_t last_time = last_time_ns_;  // of record last
-  lock.unlock();
   std::string error;
-  auto start = std::chrono::steady_clock::now();
   try {
-    write_batch(frames, first, /*durably=*/true);
-    publish_durable_end(last, last_time, file_name_, file_bytes_);
-  } catch (const std::exception& e) {  // StorageError, or bad_alloc
+    if (visibility_.cut) visibility_.cut(last);  // rule 6
+  } catch (const std::exception& e) {            // bad_alloc: the batch is not written
     error = e.what();
-    cut_failed_batch();
+  }
+  lock.unlock();
+  auto start = std::chrono::steady_clock::now();
+  if (error.empty()) {
+    try {
+      write_batch(frames, first, /*durably=*/true);
+      publish_durable_end(last, last_time, file_name_, file_bytes_);  // rule 7
+    } catch (const std::exception& e) {  // StorageError, or bad_alloc
+      error = e.what();
+      cut_failed_batch();
+    }
   }
   auto took = std::chrono::steady_clock::now() - start;
   lock.lock();
   last_sync_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(took).count();
   syncing_ = false;
   if (error.empty()) {
+    if (visibility_.publish) visibility_.publish(last);  // before the release
     durable_seq_.store(last, std::memory_order_release);
   } else {
     fail(error);
   }
   sync_generation_.fetch_add(1, std::memory_order_release);  // the caller notifies
+}
+
+// Rule 6 under kInterval and kNone: the commit just written is shown.
+void JournalWriter::show(uint64_t seq) {
+  if (visibility_.cut) visibility_.cut(seq);
+  if (visibility_.publish) visibility_.publish(seq);
 }
 
 void JournalWriter::write_batch(const std::string& frames, uint64_t first_seq,

@@ -35,7 +35,22 @@
 //    bytes off the segment (everything before them was acknowledged and is
 //    kept); if that fails too, those commits may or may not reappear on
 //    reopen, as after a crash.
-// 6. Other processes read only what journal/DURABLE says is durable
+// 6. Visibility follows durability. The writer tells its owner when a
+//    batch is cut and when it may be shown to readers (Visibility), both
+//    under mu_, in this order: stage() applies each commit to the owner's
+//    head as it is queued (validate and encode); under kAlways, the leader
+//    that takes the batch calls cut(last seq of the batch) before it lets go
+//    of mu_, so the owner can freeze its head at exactly that commit; the
+//    batch is appended and synced (append_durably, one sync shared by every
+//    committer in the batch); only if that succeeds is publish(last seq)
+//    called, and only after it is durable_seq_ moved on, which is what
+//    releases the batch's committers. So a reader never sees a commit before
+//    it is durable, and a committer reads its own commit once commit()
+//    returns. A failed write or sync publishes nothing (rule 5), and a crash
+//    at any point takes away only commits that no reader has seen. Under
+//    kInterval and kNone, cut() and publish() follow each commit's write:
+//    readers may see a commit that a crash takes away, as those modes allow.
+// 7. Other processes read only what journal/DURABLE says is durable
 //    (journal/durable_end.h): it is published at open, after each sync that
 //    makes commits durable (under kAlways before the committers are
 //    released) and so at close, never before that sync has returned. Readers
@@ -105,6 +120,15 @@ class JournalWriter {
   // it may replace record.ops, or throw to refuse the record.
   using Prepare = std::function<void(Record&)>;
 
+  // The owner's hooks for making commits visible (crash-safety rule 6).
+  // Both are called under the writer's lock, with the last seq of a batch.
+  // cut() may throw (memory): the batch then fails as if its write had.
+  // publish() must not throw, and must do no more than swap a pointer.
+  struct Visibility {
+    std::function<void(uint64_t last_seq)> cut;
+    std::function<void(uint64_t last_seq)> publish;
+  };
+
   JournalWriter(std::shared_ptr<FileSystem> fs, std::string journal_dir,
                 const Options& options, Tail tail);
   // Syncs what was written (any durability mode) and closes the segment.
@@ -134,6 +158,9 @@ class JournalWriter {
   // commits go on meanwhile.
   void sync();
 
+  // Before the first commit.
+  void set_visibility(Visibility visibility) { visibility_ = std::move(visibility); }
+
   uint64_t last_seq() const;
   int64_t last_time_ns() const;
   // Empty while healthy; the reason once a write or sync has failed.
@@ -153,6 +180,7 @@ class JournalWriter {
   void roll_to(uint64_t first_seq);
   void reserve_for(uint64_t batch_bytes);
   void cut_failed_batch();
+  void show(uint64_t seq);
   void fail(const std::string& why);
   void throw_if_failed() const;
   int64_t now_ns() const;
@@ -204,6 +232,7 @@ class JournalWriter {
 
   DurableEndPublisher durable_end_;
 
+  Visibility visibility_;  // set before any commit, then only read
   std::thread interval_thread_;
 };
 

@@ -22,26 +22,6 @@ NotFoundError missing(const Operation& op) {
 
 }  // namespace
 
-// The progress of a capture (see begin_capture in state.h).
-struct State::Capture {
-  std::vector<std::string> names;        // the collections at the moment, in order
-  size_t next = 0;                       // names[next] is being copied
-  std::optional<std::string> copied_to;  // its last key copied so far, if any
-  // Documents changed since the moment before the copy reached them: their
-  // value at the moment, nullopt if they were absent. Per collection.
-  std::map<std::string, std::map<std::string, std::optional<std::string>>> kept;
-  Captured copy;
-
-  // Whether the copy has passed collection/key (or needs nothing of it).
-  bool reached(const std::string& collection, const std::string& key) const {
-    auto it = std::lower_bound(names.begin(), names.end(), collection);
-    if (it == names.end() || *it != collection) return true;  // created since
-    size_t i = static_cast<size_t>(it - names.begin());
-    if (i != next) return i < next;
-    return copied_to && key <= *copied_to;
-  }
-};
-
 std::string merge_patch(const std::string* target, const std::string& patch) {
   try {
     nlohmann::json doc = target ? parse_document(*target) : nlohmann::json();
@@ -52,11 +32,97 @@ std::string merge_patch(const std::string* target, const std::string& patch) {
   }
 }
 
+namespace {
+
+uint64_t hash_of(const CollectionTrees& trees) {
+  XXH3_state_t* h = XXH3_createState();
+  XXH3_64bits_reset(h);
+  auto feed = [h](const std::string& s) {
+    uint64_t size = s.size();
+    XXH3_64bits_update(h, &size, sizeof size);
+    XXH3_64bits_update(h, s.data(), s.size());
+  };
+  for (const auto& [name, docs] : trees) {
+    feed(name);
+    docs.for_each([&feed](const std::string& key, const std::string& doc) {
+      feed(key);
+      feed(doc);
+    });
+  }
+  uint64_t digest = XXH3_64bits_digest(h);
+  XXH3_freeState(h);
+  return digest;
+}
+
+const std::string* find_in(const CollectionTrees& trees, std::string_view collection,
+                           std::string_view key) {
+  auto c = trees.find(collection);
+  return c == trees.end() ? nullptr : c->second.find(key);
+}
+
+const DocTree* collection_in(const CollectionTrees& trees, std::string_view name) {
+  auto c = trees.find(name);
+  return c == trees.end() ? nullptr : &c->second;
+}
+
+std::vector<std::string> names_in(const CollectionTrees& trees) {
+  std::vector<std::string> names;
+  for (const auto& entry : trees) names.push_back(entry.first);
+  return names;
+}
+
+size_t count_in(const CollectionTrees& trees) {
+  size_t n = 0;
+  for (const auto& entry : trees) n += entry.second.size();
+  return n;
+}
+
+Collections materialize(const CollectionTrees& trees) {
+  Collections out;
+  for (const auto& entry : trees) {
+    out.emplace_hint(out.end(), entry.first, entry.second.materialize());
+  }
+  return out;
+}
+
+}  // namespace
+
+// --- StateVersion ---
+
+StateVersion::StateVersion() : data_(std::make_shared<const Data>()) {}
+
+const std::string* StateVersion::find(std::string_view collection,
+                                      std::string_view key) const {
+  return find_in(data_->trees, collection, key);
+}
+
+const DocTree* StateVersion::collection(std::string_view name) const {
+  return collection_in(data_->trees, name);
+}
+
+std::vector<std::string> StateVersion::collection_names() const {
+  return names_in(data_->trees);
+}
+
+size_t StateVersion::document_count() const { return count_in(data_->trees); }
+
+uint64_t StateVersion::hash() const { return hash_of(data_->trees); }
+
+Collections StateVersion::materialize() const {
+  return pa_journal::materialize(data_->trees);
+}
+
+// --- State ---
+
+State::State() : session_(DocTree::new_session()) {}
+
 State::State(const State& other)
-    : collections_(other.collections_),
+    : trees_(other.trees_),
       last_seq_(other.last_seq_),
-      last_time_ns_(other.last_time_ns_) {
-  reindex();
+      last_time_ns_(other.last_time_ns_),
+      session_(DocTree::new_session()),
+      frozen_(other.frozen_) {
+  other.end_session();
 }
 
 State& State::operator=(const State& other) {
@@ -64,10 +130,21 @@ State& State::operator=(const State& other) {
   return *this;
 }
 
-State::State() = default;
 State::State(State&&) noexcept = default;
 State& State::operator=(State&&) noexcept = default;
 State::~State() = default;
+
+StateVersion State::freeze() {
+  if (!frozen_) {
+    auto data = std::make_shared<StateVersion::Data>();
+    data->trees = trees_;
+    data->seq = last_seq_;
+    data->time_ns = last_time_ns_;
+    frozen_ = StateVersion(std::move(data));
+    end_session();
+  }
+  return *frozen_;
+}
 
 std::optional<std::vector<Operation>> State::resolve(
     const std::vector<Operation>& ops) const {
@@ -122,152 +199,69 @@ void State::check_deletes(const std::vector<Operation>& ops) const {
 }
 
 void State::load(Collections collections, uint64_t seq, int64_t time_ns) {
-  capture_.reset();
-  collections_ = std::move(collections);
+  CollectionTrees trees;
+  while (!collections.empty()) {
+    auto handle = collections.extract(collections.begin());
+    trees.emplace(std::move(handle.key()),
+                  DocTree::build(std::move(handle.mapped()), session_));
+  }
+  trees_ = std::move(trees);
   last_seq_ = seq;
   last_time_ns_ = time_ns;
-  reindex();
+  frozen_.reset();
 }
 
-void State::reindex() {
-  index_.clear();
-  for (auto& [name, docs] : collections_) {
-    Indexed& indexed = index_[name];
-    indexed.docs = &docs;
-    indexed.by_key.assign(docs);
-  }
-}
-
-// A collection created here is undone with the record if it throws.
-State::Indexed& State::writable(const std::string& collection) {
-  auto it = index_.find(collection);
-  if (it != index_.end()) return it->second;
-  auto node = collections_.try_emplace(collection).first;
-  Indexed* indexed;
+// One operation is all or nothing (DocTree::put and erase are, and the
+// patched document is made before either): only a collection it created
+// needs undoing.
+template <typename Op>
+void State::apply_op(Op&& op) {
+  auto [c, created] = trees_.try_emplace(op.collection);
   try {
-    indexed = &index_[node->first];
+    DocTree& docs = c->second;
+    if (op.kind == OpKind::kDelete) {
+      docs.erase(session_, op.key);
+    } else if (op.kind == OpKind::kPatch) {
+      docs.put(session_, std::as_const(op.key),
+               merge_patch(docs.find(op.key), op.document));
+    } else {
+      docs.put(session_, std::forward<Op>(op).key, std::forward<Op>(op).document);
+      // (by copy for a const record: the replaced document's buffer is reused)
+    }
   } catch (...) {
-    collections_.erase(node);
+    if (created) trees_.erase(c);
     throw;
   }
-  indexed->docs = &node->second;
-  undo_log().push_back({Undo::kCreated, nullptr, nullptr, nullptr, {}, {}, node});
-  return *indexed;
 }
 
-// Each step below changes the state only once nothing more of it can throw,
-// or records its undo before the part that can. The last operation of a
-// record replaces a document in place: assigning a string leaves it as it was
-// if it throws, and nothing after it can, so it needs no undo (and reuses the
-// document's buffer, the common case of a commit).
-template <typename Op>
-void State::apply_op(Op&& op, bool last) {
-  Indexed& c = writable(op.collection);
-  const KeyIndex::Node* found = c.by_key.find(op.key);
-  std::string* current = found ? &(*found)->second : nullptr;
-  if (capture_) keep_for_capture(op.collection, op.key, current);
-  if (op.kind == OpKind::kDelete) {
-    if (found != nullptr) erase_document(c, *found);
-  } else if (op.kind == OpKind::kPatch) {
-    std::string document = merge_patch(current, op.document);
-    if (found == nullptr) {
-      insert_document(c, op.key, std::move(document));
-    } else if (last) {
-      *current = std::move(document);
-    } else {
-      replace_document(*found, std::move(document));
-    }
-  } else if (found == nullptr) {
-    insert_document(c, op.key, std::forward<Op>(op).document);
-  } else if (last) {
-    *current = std::forward<Op>(op).document;
-  } else {
-    replace_document(*found, std::forward<Op>(op).document);
-  }
-}
-
-// The node is allocated before the document is copied into it, as emplace
-// does: the other order (copy, then node) measured 10-20% slower puts, its
-// nodes and documents interleaving worse for the lookups that follow.
-template <typename Document>
-void State::insert_document(Indexed& c, const std::string& key, Document&& document) {
-  Collection::iterator node =
-      c.docs->emplace(key, std::forward<Document>(document)).first;
-  undo_log().push_back({Undo::kInserted, &c, &node->first, nullptr, {}, {}, {}});
-  c.by_key.insert(node);  // may grow the index, and throw
-}
-
-void State::replace_document(Collection::iterator node, std::string document) {
-  undo_log().push_back({Undo::kReplaced,
-                        nullptr,
-                        nullptr,
-                        &node->second,
-                        std::move(node->second),
-                        {},
-                        {}});
-  node->second = std::move(document);
-}
-
-void State::erase_document(Indexed& c, Collection::iterator node) {
-  c.by_key.erase(node->first);  // its key lives in the node: erase it first
-  undo_log().push_back(
-      {Undo::kErased, &c, nullptr, nullptr, {}, c.docs->extract(node), {}});
-}
-
-std::vector<State::Undo>& State::undo_log() {
-  thread_local std::vector<Undo> log;
-  return log;
-}
-
-// In reverse order, so each step finds the state as its change left it. An
-// erased document goes back into an index that held it before and never
-// shrinks, so that insert does not grow it.
-void State::roll_back() noexcept {
-  std::vector<Undo>& undo = undo_log();
-  for (auto u = undo.rbegin(); u != undo.rend(); ++u) {
-    switch (u->kind) {
-      case Undo::kCreated:
-        index_.erase(u->collection->first);
-        collections_.erase(u->collection);
-        break;
-      case Undo::kInserted: {
-        Collection::iterator node = u->c->docs->find(*u->key);
-        u->c->by_key.erase(*u->key);  // nothing if it never got there
-        u->c->docs->erase(node);      // last: the key lives in it
-        break;
-      }
-      case Undo::kReplaced:
-        *u->document = std::move(u->value);
-        break;
-      case Undo::kErased:
-        u->c->by_key.insert(u->c->docs->insert(std::move(u->erased)).position);
-        break;
-    }
-  }
-  undo.clear();
-}
-
-// An operation makes at most two changes: its collection, its document.
+// A record of several operations ends the edit session first and keeps the
+// collections' roots: the nodes they reach are then never written, so going
+// back to them undoes the record (invariant 3). A lone operation needs no
+// such point to go back to.
 template <typename Ops>
 void State::apply_all(Ops&& ops, uint64_t seq, int64_t time_ns) {
-  constexpr size_t kKeptCapacity = 1024;  // entries kept for the next record
-  std::vector<Undo>& undo = undo_log();
-  undo.reserve(2 * ops.size());  // so that recording a change cannot throw
-  try {
-    for (size_t i = 0; i < ops.size(); ++i) {
-      bool last = i + 1 == ops.size();
+  auto apply_each = [this, &ops] {
+    for (auto& op : ops) {
       if constexpr (std::is_lvalue_reference_v<Ops>) {
-        apply_op(ops[i], last);
+        apply_op(op);
       } else {
-        apply_op(std::move(ops[i]), last);
+        apply_op(std::move(op));
       }
     }
-  } catch (...) {
-    roll_back();
-    throw;
+  };
+  frozen_.reset();
+  if (ops.size() == 1) {
+    apply_each();
+  } else {
+    CollectionTrees before = trees_;
+    end_session();
+    try {
+      apply_each();
+    } catch (...) {
+      trees_ = std::move(before);
+      throw;
+    }
   }
-  undo.clear();
-  if (undo.capacity() > kKeptCapacity) std::vector<Undo>().swap(undo);
   last_seq_ = seq;
   last_time_ns_ = time_ns;
 }
@@ -281,113 +275,19 @@ void State::apply(Record&& record) {
 }
 
 const std::string* State::find(std::string_view collection, std::string_view key) const {
-  auto c = index_.find(collection);
-  if (c == index_.end()) return nullptr;
-  const KeyIndex::Node* d = c->second.by_key.find(key);
-  return d == nullptr ? nullptr : &(*d)->second;
+  return find_in(trees_, collection, key);
 }
 
-const Collection* State::collection(std::string_view name) const {
-  auto c = index_.find(name);
-  return c == index_.end() ? nullptr : c->second.docs;
+const DocTree* State::collection(std::string_view name) const {
+  return collection_in(trees_, name);
 }
 
-std::vector<std::string> State::collection_names() const {
-  std::vector<std::string> names;
-  for (const auto& [name, _] : collections_) names.push_back(name);
-  return names;
-}
+std::vector<std::string> State::collection_names() const { return names_in(trees_); }
 
-size_t State::document_count() const {
-  size_t n = 0;
-  for (const auto& [_, docs] : collections_) n += docs.size();
-  return n;
-}
+Collections State::collections() const { return materialize(trees_); }
 
-void State::begin_capture() {
-  auto capture = std::make_unique<Capture>();
-  capture->names = collection_names();
-  capture->copy.seq = last_seq_;
-  capture->copy.time_ns = last_time_ns_;
-  capture_ = std::move(capture);  // only now: a throw above leaves none
-}
+size_t State::document_count() const { return count_in(trees_); }
 
-void State::keep_for_capture(const std::string& collection, const std::string& key,
-                             const std::string* current) {
-  if (capture_->reached(collection, key)) return;
-  auto& kept = capture_->kept[collection];
-  if (kept.count(key) != 0) return;  // changed before: that value was the moment's
-  kept.emplace(key, current ? std::optional<std::string>(*current) : std::nullopt);
-}
-
-bool State::capture_step(size_t budget) {
-  Capture& c = *capture_;
-  while (c.next < c.names.size()) {
-    if (!capture_collection(budget)) return false;
-    c.kept.erase(c.names[c.next]);
-    ++c.next;
-    c.copied_to.reset();
-  }
-  return true;
-}
-
-// Copies up to budget more documents of names[next]: the kept value where
-// there is one, else the current one, merging the two in key order. Returns
-// true when the collection is whole.
-bool State::capture_collection(size_t& budget) {
-  Capture& c = *capture_;
-  const std::string& name = c.names[c.next];
-  Collection& out = c.copy.collections[name];
-  static const std::map<std::string, std::optional<std::string>> kNothingKept;
-  auto kept_it = c.kept.find(name);
-  const auto& kept = kept_it == c.kept.end() ? kNothingKept : kept_it->second;
-  const Collection& live = *collection(name);  // collections are never removed
-  auto l = c.copied_to ? live.upper_bound(*c.copied_to) : live.begin();
-  auto k = c.copied_to ? kept.upper_bound(*c.copied_to) : kept.begin();
-  const std::string* last = nullptr;
-  for (; l != live.end() || k != kept.end(); --budget) {
-    if (budget == 0) {
-      if (last != nullptr) c.copied_to = *last;
-      return false;
-    }
-    if (k != kept.end() && (l == live.end() || k->first <= l->first)) {
-      if (l != live.end() && l->first == k->first) ++l;
-      if (k->second) out.emplace_hint(out.end(), k->first, *k->second);
-      last = &(k++)->first;
-    } else {
-      out.emplace_hint(out.end(), l->first, l->second);
-      last = &(l++)->first;
-    }
-  }
-  return true;
-}
-
-State::Captured State::take_capture() {
-  Captured copy = std::move(capture_->copy);
-  capture_.reset();
-  return copy;
-}
-
-void State::cancel_capture() { capture_.reset(); }
-
-uint64_t State::hash() const {
-  XXH3_state_t* h = XXH3_createState();
-  XXH3_64bits_reset(h);
-  auto feed = [h](const std::string& s) {
-    uint64_t size = s.size();
-    XXH3_64bits_update(h, &size, sizeof size);
-    XXH3_64bits_update(h, s.data(), s.size());
-  };
-  for (const auto& [name, docs] : collections_) {
-    feed(name);
-    for (const auto& [key, doc] : docs) {
-      feed(key);
-      feed(doc);
-    }
-  }
-  uint64_t digest = XXH3_64bits_digest(h);
-  XXH3_freeState(h);
-  return digest;
-}
+uint64_t State::hash() const { return hash_of(trees_); }
 
 }  // namespace pa_journal

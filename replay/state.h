@@ -3,32 +3,80 @@
 // apply a merge patch. A collection, once it exists, stays (possibly empty), so
 // that snapshots and readable state files can say it is empty.
 //
-// Thread-safety: none; the store guards a State with a shared mutex. The
-// capture functions below say what they need.
+// Versions. A State is the head that records are applied to; freeze() hands
+// out the state as it stands as a StateVersion, which never changes
+// afterwards. Versions and the head share every document they have in
+// common: each collection is a persistent B+tree (replay/doc_tree.h) that a
+// record changes by copying only the nodes on its paths.
+//
+// Invariants:
+// 1. A StateVersion is immutable: no record applied to the head after the
+//    freeze() that made it changes what it reads, and any number of threads
+//    may keep and read versions without a lock, beside the head's writer.
+// 2. The head writes in place only the tree nodes of its own edit session;
+//    freeze() (and copying a State) ends the session, so the nodes a version
+//    reaches are never written again (doc_tree.h, invariants 1 and 2).
+// 3. apply() is all or nothing: a record that throws part-way leaves the head
+//    as it was before the record.
+//
+// Thread-safety: a State has one writer and no concurrent readers (the store
+// reads versions, not the head). A StateVersion: any thread, no lock.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "pa_journal/record.h"
-#include "replay/key_index.h"
-#include "snapshot/snapshot.h"
+#include "replay/doc_tree.h"
 
 namespace pa_journal {
+
+// Collection name -> its documents; a version's or the head's.
+using CollectionTrees = std::map<std::string, DocTree, std::less<>>;
+
+// The state after one record (or a load), frozen. A handle: copying it copies
+// one pointer. Pointers it returns live as long as it or a copy of it does.
+class StateVersion {
+ public:
+  StateVersion();  // the empty state at seq 0
+
+  const std::string* find(std::string_view collection, std::string_view key) const;
+  const DocTree* collection(std::string_view name) const;
+  const CollectionTrees& trees() const { return data_->trees; }
+  std::vector<std::string> collection_names() const;
+  uint64_t last_seq() const { return data_->seq; }
+  int64_t last_time_ns() const { return data_->time_ns; }
+  size_t document_count() const;
+  uint64_t hash() const;
+  // A copy of every collection: O(documents), for the callers that need the
+  // whole state as a value (snapshots, exports, diffs).
+  Collections materialize() const;
+
+ private:
+  friend class State;
+  struct Data {
+    CollectionTrees trees;
+    uint64_t seq = 0;
+    int64_t time_ns = 0;
+  };
+  explicit StateVersion(std::shared_ptr<const Data> data) : data_(std::move(data)) {}
+
+  std::shared_ptr<const Data> data_;
+};
 
 class State {
  public:
   State();
-  // A copy has no capture in progress.
+  // Both states share every node; copying ends the source's edit session
+  // (invariant 2), so it must not run beside the source's writer.
   State(const State& other);
   State& operator=(const State& other);
-  // Moves keep every document where it is, so the index stays valid.
   State(State&&) noexcept;
   State& operator=(State&&) noexcept;
   ~State();
@@ -41,23 +89,28 @@ class State {
   std::optional<std::vector<Operation>> resolve(const std::vector<Operation>& ops) const;
 
   // Replaces the whole state with a snapshot's collections at seq/time_ns.
-  // Ends any capture in progress (its copy is lost).
   void load(Collections collections, uint64_t seq, int64_t time_ns);
 
   // Applies a record exactly as it says. Never throws for content: a patch of a
   // missing document patches null, a delete of a missing one does nothing, so
-  // replay is total. All or nothing: if it throws part-way (memory, or a patch
-  // of a stored document that does not parse), every operation of the record
-  // applied so far is undone and the state is as it was (a capture in progress
-  // may have kept values at its moment meanwhile, which stay right).
+  // replay is total. All or nothing (invariant 3): if it throws part-way
+  // (memory, or a patch of a stored document that does not parse), the state
+  // is as it was. Versions frozen before are never changed (invariant 1).
   void apply(const Record& record);
   // The same, taking the record's documents instead of copying them.
   void apply(Record&& record);
 
+  // The state as it stands, as a version that later records do not change.
+  // O(collections) the first time after a change; ends the edit session, so
+  // the next record copies the nodes on its paths once more.
+  StateVersion freeze();
+
+  // O(log documents).
   const std::string* find(std::string_view collection, std::string_view key) const;
-  const Collection* collection(std::string_view name) const;
+  const DocTree* collection(std::string_view name) const;
   std::vector<std::string> collection_names() const;
-  const Collections& collections() const { return collections_; }
+  // A copy of every collection: O(documents).
+  Collections collections() const;
 
   uint64_t last_seq() const { return last_seq_; }
   int64_t last_time_ns() const { return last_time_ns_; }
@@ -65,90 +118,19 @@ class State {
   // XXH3 of a canonical serialisation: equal states hash equal.
   uint64_t hash() const;
 
-  // A copy of the collections as they stand at one moment, taken in steps so
-  // that records can be applied in between (compaction copies a large state
-  // without holding off commits for the whole copy).
-  //
-  // begin_capture() notes the moment: last_seq(), last_time_ns() and the
-  // collections that exist. Each capture_step() copies up to `budget` more
-  // documents, in collection and key order, and returns true once the copy is
-  // whole; take_capture() then hands it over. Invariant: for every document
-  // the copy has not reached, apply() first keeps its value at the moment
-  // (absent included) unless it already has, and the steps copy that value
-  // instead of the current one; so the copy is exactly the state at the
-  // moment, whatever was applied between the steps. Collections created since
-  // are left out; collections emptied since are copied as they were.
-  //
-  // One capture at a time: capture_step() and take_capture() need one in
-  // progress (capturing()); load() and cancel_capture() end it. Thread-safety:
-  // none of these may run beside apply() or load(), but they change nothing
-  // that find(), collection() and the other readers look at, so a caller may
-  // hold a shared lock that excludes apply() while other threads read under
-  // the same shared lock. capturing() reads what they change: only the thread
-  // that captures, or one that excludes it, may call it.
-  struct Captured {
-    Collections collections;
-    uint64_t seq = 0;
-    int64_t time_ns = 0;
-  };
-  void begin_capture();
-  bool capture_step(size_t budget);
-  Captured take_capture();  // after capture_step() returned true
-  void cancel_capture();    // drops a capture in progress, if any
-  bool capturing() const { return capture_ != nullptr; }
-
  private:
-  struct Capture;
-
-  // One collection's documents in key order (for snapshots, listings and
-  // diffs) and indexed by key, so that a commit or a get finds its document
-  // in O(1) whatever the store's size. Both point into the nodes of
-  // collections_, which never move while they exist.
-  struct Indexed {
-    Collection* docs;
-    KeyIndex by_key;
-  };
-
-  // One change apply() made to the state, kept until the record is whole so
-  // that a throw part-way can undo it. Undoing never allocates: it moves a
-  // value or a node back, or erases one. It points to a document's key or
-  // value rather than holding an iterator: a later operation of the record
-  // may erase the document (extract its node) and the undo put it back, which
-  // keeps pointers to the element valid but not iterators.
-  struct Undo {
-    enum Kind { kCreated, kInserted, kReplaced, kErased } kind;
-    Indexed* c = nullptr;                // kInserted, kErased: its collection
-    const std::string* key = nullptr;    // kInserted: the new document's key
-    std::string* document = nullptr;     // kReplaced: the document replaced
-    std::string value;                   // kReplaced: its value before
-    Collection::node_type erased;        // kErased: the document's node
-    Collections::iterator collection{};  // kCreated
-  };
-
   template <typename Ops>
   void apply_all(Ops&& ops, uint64_t seq, int64_t time_ns);
-  void roll_back() noexcept;
-  // The changes of the record being applied: one log per thread, empty
-  // between records, so that State stays as small as it was.
-  static std::vector<Undo>& undo_log();
-  void check_deletes(const std::vector<Operation>& ops) const;
-  void keep_for_capture(const std::string& collection, const std::string& key,
-                        const std::string* current);
-  bool capture_collection(size_t& budget);
   template <typename Op>
-  void apply_op(Op&& op, bool last);
-  template <typename Document>
-  void insert_document(Indexed& c, const std::string& key, Document&& document);
-  void replace_document(Collection::iterator node, std::string document);
-  void erase_document(Indexed& c, Collection::iterator node);
-  Indexed& writable(const std::string& collection);
-  void reindex();
+  void apply_op(Op&& op);
+  void check_deletes(const std::vector<Operation>& ops) const;
+  void end_session() const { session_ = DocTree::new_session(); }
 
-  Collections collections_;
-  std::unordered_map<std::string_view, Indexed> index_;  // over collections_
+  CollectionTrees trees_;
   uint64_t last_seq_ = 0;
   int64_t last_time_ns_ = 0;
-  std::unique_ptr<Capture> capture_;  // while a capture is in progress
+  mutable uint64_t session_;            // the head's edit session
+  std::optional<StateVersion> frozen_;  // freeze()'s, while nothing changed
 };
 
 // RFC 7396: the document that results from applying patch to target (null if

@@ -54,12 +54,14 @@ struct Change {
   Collections after;   // the same after it
 };
 
-// What the import makes of the collections it names, from state.
-Change change_of(const State& state, const ImportSource& source, bool merge) {
+// What the import makes of the collections it names, from state (the head,
+// or a version).
+template <typename StateLike>
+Change change_of(const StateLike& state, const ImportSource& source, bool merge) {
   Change out;
   auto current = [&state](const std::string& name) {
-    const Collection* c = state.collection(name);
-    return c ? *c : Collection{};
+    const DocTree* c = state.collection(name);
+    return c ? c->materialize() : Collection{};
   };
   for (const auto& [name, imported] : source.collections) {
     out.before[name] = current(name);
@@ -118,8 +120,7 @@ ImportResult Store::import_from(const std::string& in_dir, const ImportOptions& 
   ImportResult result = result_of(source);
   if (options.dry_run) {
     impl_->check_readable();
-    std::shared_lock<std::shared_mutex> lock(impl_->state_mu);
-    Change change = change_of(impl_->state, source, options.merge);
+    Change change = change_of(impl_->published_version(), source, options.merge);
     result.collections = counts_of(diff_states(change.before, change.after), source);
     return result;
   }
@@ -127,7 +128,7 @@ ImportResult Store::import_from(const std::string& in_dir, const ImportOptions& 
   // Computed under the writer's lock, against the state every earlier commit
   // left, so that the commit lands exactly on the import.
   auto prepare = [&](Record& record) {
-    Change change = change_of(impl_->state, source, options.merge);
+    Change change = change_of(impl_->head, source, options.merge);
     std::vector<DocumentChange> changes = diff_states(change.before, change.after);
     result.collections = counts_of(changes, source);
     record.ops = operations_for(changes);

@@ -302,7 +302,8 @@ ReplayOutcome replay_store(const std::string& dir, const Options& options,
   Recovered recovered = recover(*fs, dir, recover_options);
   ReplayOutcome out;
   out.report = std::move(recovered.report);
-  for (const auto& [name, docs] : recovered.state.collections()) {
+  StateVersion state = recovered.state.freeze();
+  for (const auto& [name, docs] : state.trees()) {
     out.collections.push_back({name, docs.size()});
   }
   out.last_seq = recovered.state.last_seq();

@@ -3,7 +3,6 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
-#include <shared_mutex>
 #include <thread>
 
 #include "journal/layout.h"
@@ -130,7 +129,10 @@ std::unique_ptr<Store> Store::open_unchecked(const std::string& dir, Options opt
   recover_options.writable = !options.read_only;
   recover_options.progress = options.progress;
   Recovered recovered = recover(fs, dir, recover_options);
-  impl->state = std::move(recovered.state);
+  impl->head = std::move(recovered.state);
+  impl->published = impl->head.freeze();
+  impl->written_seq = impl->head.last_seq();
+  impl->lazy_publish = options.durability != Durability::kAlways;
   impl->report = std::move(recovered.report);
   if (!options.read_only) {
     bool clean = impl->report.damage.empty() && impl->report.snapshot_fallbacks.empty();
@@ -139,6 +141,8 @@ std::unique_ptr<Store> Store::open_unchecked(const std::string& dir, Options opt
     impl->writer = std::make_unique<JournalWriter>(impl->fs, journal_dir(dir), options,
                                                    std::move(recovered.tail));
     Impl* self = impl.get();
+    impl->writer->set_visibility({[self](uint64_t seq) { self->cut(seq); },
+                                  [self](uint64_t seq) { self->publish(seq); }});
     impl->compactor = std::make_unique<Compactor>(
         impl->fs, dir, options, impl->writer.get(), impl->log.get(),
         [self] { return self->capture(); }, [self] { return self->settings(); },
@@ -159,31 +163,6 @@ Store::~Store() {
   if (impl_->log) impl_->log->write("INFO", "close " + impl_->dir);
 }
 
-// Counted in commits_waiting while it waits, so that a capture lets it in.
-// A capture holds the lock for one step of a few microseconds and then lets
-// go: a commit that yields for up to kSpin is in sooner than one put to sleep
-// and woken (tens of microseconds on a virtual CPU). The caller holds the
-// journal writer's lock (stage), so the spin is kept short.
-std::unique_lock<std::shared_mutex> Store::Impl::lock_for_commit() {
-  constexpr auto kSpin = std::chrono::microseconds(100);
-  std::unique_lock<std::shared_mutex> lock(state_mu, std::try_to_lock);
-  if (lock.owns_lock()) return lock;
-  commits_waiting.fetch_add(1, std::memory_order_relaxed);
-  struct Done {
-    std::atomic<int>& waiting;
-    ~Done() { waiting.fetch_sub(1, std::memory_order_relaxed); }
-  } done{commits_waiting};
-  auto until = std::chrono::steady_clock::now() + kSpin;
-  while (!lock.try_lock()) {
-    if (std::chrono::steady_clock::now() >= until) {
-      lock.lock();
-      break;
-    }
-    std::this_thread::yield();
-  }
-  return lock;
-}
-
 CommitResult Store::Impl::enqueue(std::vector<Operation> ops, std::string origin,
                                   const JournalWriter::Prepare& prepare) {
   if (!writer) throw StorageError("store " + dir + " is open read-only");
@@ -191,13 +170,13 @@ CommitResult Store::Impl::enqueue(std::vector<Operation> ops, std::string origin
   // A restore or an import (prepare) brings back values the store held or
   // the files hold: they are not refused.
   auto stage = [this, check = check_config && !prepare](const Record& record) {
-    auto resolved = state.resolve(record.ops);  // may refuse
+    auto resolved = head.resolve(record.ops);  // may refuse
     if (check) validate_config(resolved ? *resolved : record.ops);
-    std::unique_lock<std::shared_mutex> lock = lock_for_commit();
+    std::lock_guard<std::mutex> lock(head_mu);
     if (resolved) {
-      state.apply({record.seq, record.time_ns, std::move(*resolved), {}});
+      head.apply({record.seq, record.time_ns, std::move(*resolved), {}});
     } else {
-      state.apply(record);
+      head.apply(record);
     }
   };
   uint64_t bytes = 0;
@@ -208,12 +187,64 @@ CommitResult Store::Impl::enqueue(std::vector<Operation> ops, std::string origin
   return {record.seq, record.time_ns};
 }
 
+// Freezes the head at the batch's last commit: the batch's committers are
+// queued behind the writer's lock, so the head is at exactly last_seq.
+void Store::Impl::cut(uint64_t last_seq) {
+  if (lazy_publish) return;
+  std::lock_guard<std::mutex> lock(head_mu);
+  StateVersion version = head.freeze();
+  (void)last_seq;  // the head's own seq, which stage() set
+  cut_versions.push_back(std::move(version));
+}
+
+// Publishes the newest version cut at or before last_seq. The one it
+// replaces is released after published_mu, so that freeing the nodes only
+// it held never holds up a reader.
+void Store::Impl::publish(uint64_t last_seq) noexcept {
+  if (lazy_publish) {
+    written_seq.store(last_seq, std::memory_order_release);
+    return;
+  }
+  std::optional<StateVersion> newest;
+  while (!cut_versions.empty() && cut_versions.front().last_seq() <= last_seq) {
+    newest = std::move(cut_versions.front());
+    cut_versions.pop_front();
+  }
+  if (!newest) return;
+  {
+    std::lock_guard<std::mutex> lock(published_mu);
+    std::swap(published, *newest);
+  }
+}
+
+// Lazy publishing: a read that finds the published version behind the
+// newest write publishes the head. The head may hold a commit being written
+// meanwhile, which kInterval and kNone allow to be seen (docs/design.md 10).
+StateVersion Store::Impl::published_version() {
+  if (lazy_publish) {
+    uint64_t written = written_seq.load(std::memory_order_acquire);
+    std::unique_lock<std::mutex> lock(published_mu);
+    if (published.last_seq() >= written) return published;
+    lock.unlock();
+    publish_head();
+  }
+  std::lock_guard<std::mutex> lock(published_mu);
+  return published;
+}
+
+void Store::Impl::publish_head() {
+  std::lock_guard<std::mutex> head_lock(head_mu);
+  StateVersion version = head.freeze();
+  std::lock_guard<std::mutex> lock(published_mu);
+  if (version.last_seq() > published.last_seq()) std::swap(published, version);
+}
+
 // The config settings the store honours (the seed's DEFAULT_CONFIG names).
-Compactor::Settings Store::Impl::settings() const {
+Compactor::Settings Store::Impl::settings() {
   Compactor::Settings out;
-  std::shared_lock<std::shared_mutex> lock(state_mu);
+  StateVersion state = published_version();
   out.last_seq = state.last_seq();
-  auto is_false = [&](const char* key) {
+  auto is_false = [&state](const char* key) {
     const std::string* v = state.find(kConfigCollection, key);
     return v != nullptr && *v == "false";
   };
@@ -224,60 +255,18 @@ Compactor::Settings Store::Impl::settings() const {
   return out;
 }
 
-// The state is copied a few documents at a time under the shared lock
-// (State::begin_capture), which is let go whenever a commit waits for it: a
-// commit waits for one step of the copy at most, not for the whole copy.
+// A version is already the state at one seq, whatever is committed after:
+// copying it out holds up no commit.
 Compactor::Capture Store::Impl::capture() {
-  std::lock_guard<std::mutex> one_at_a_time(capture_mu);
+  StateVersion state = published_version();
   Compactor::Capture out;
-  {
-    std::shared_lock<std::shared_mutex> lock(state_mu);
-    state.begin_capture();
-    if (const std::string* count = state.find(kConfigCollection, "backup_count")) {
-      out.backup_count = positive_integer(*count);
-    }
+  if (const std::string* count = state.find(kConfigCollection, "backup_count")) {
+    out.backup_count = positive_integer(*count);
   }
-  State::Captured copy = copy_in_steps();
-  out.collections = std::move(copy.collections);
-  out.seq = copy.seq;
-  out.time_ns = copy.time_ns;
+  out.collections = state.materialize();
+  out.seq = state.last_seq();
+  out.time_ns = state.last_time_ns();
   return out;
-}
-
-// Yields while commits wait for state_mu, so that the next step does not
-// take the lock ahead of them; for kMaxWait at most, since a commit may also
-// be waiting for readers that hold the lock shared (a long list()), and the
-// capture must go on regardless.
-void Store::Impl::let_commits_in() const {
-  constexpr auto kMaxWait = std::chrono::microseconds(200);
-  auto until = std::chrono::steady_clock::now() + kMaxWait;
-  while (commits_waiting.load(std::memory_order_relaxed) > 0 &&
-         std::chrono::steady_clock::now() < until) {
-    std::this_thread::yield();
-  }
-}
-
-// Runs the capture begun by capture() to its end; on an exception (memory)
-// the capture is dropped, so that commits stop keeping values for it.
-State::Captured Store::Impl::copy_in_steps() {
-  constexpr size_t kStep = 64;  // documents: a few microseconds
-  try {
-    for (bool whole = false; !whole;) {
-      {
-        std::shared_lock<std::shared_mutex> lock(state_mu);
-        do {
-          whole = state.capture_step(kStep);
-        } while (!whole && commits_waiting.load(std::memory_order_relaxed) == 0);
-      }
-      let_commits_in();
-    }
-  } catch (...) {
-    std::shared_lock<std::shared_mutex> lock(state_mu);
-    state.cancel_capture();
-    throw;
-  }
-  std::shared_lock<std::shared_mutex> lock(state_mu);
-  return state.take_capture();
 }
 
 void Store::Impl::check_readable() const {
@@ -320,8 +309,8 @@ std::optional<std::string> Store::get(std::string_view collection,
   validate_collection_name(collection);
   validate_key(key);
   impl_->check_readable();
-  std::shared_lock<std::shared_mutex> lock(impl_->state_mu);
-  const std::string* doc = impl_->state.find(collection, key);
+  StateVersion state = impl_->published_version();
+  const std::string* doc = state.find(collection, key);
   if (doc == nullptr) return std::nullopt;
   return *doc;
 }
@@ -330,27 +319,30 @@ std::vector<std::pair<std::string, std::string>> Store::list(
     std::string_view collection) const {
   validate_collection_name(collection);
   impl_->check_readable();
-  std::shared_lock<std::shared_mutex> lock(impl_->state_mu);
-  const Collection* docs = impl_->state.collection(collection);
-  if (docs == nullptr) return {};
-  return {docs->begin(), docs->end()};
+  StateVersion state = impl_->published_version();
+  const DocTree* docs = state.collection(collection);
+  std::vector<std::pair<std::string, std::string>> out;
+  if (docs == nullptr) return out;
+  out.reserve(docs->size());
+  docs->for_each([&out](const std::string& key, const std::string& doc) {
+    out.emplace_back(key, doc);
+  });
+  return out;
 }
 
 std::vector<std::string> Store::collections() const {
   impl_->check_readable();
-  std::shared_lock<std::shared_mutex> lock(impl_->state_mu);
-  return impl_->state.collection_names();
+  return impl_->published_version().collection_names();
 }
 
 Collections Store::state() const {
   impl_->check_readable();
-  return impl_->capture().collections;
+  return impl_->published_version().materialize();
 }
 
 uint64_t Store::last_seq() const {
   impl_->check_readable();
-  std::shared_lock<std::shared_mutex> lock(impl_->state_mu);
-  return impl_->state.last_seq();
+  return impl_->published_version().last_seq();
 }
 
 // The state at t_ns, read from the store's files while no compaction removes
@@ -372,8 +364,7 @@ Collections Store::Impl::past_state(int64_t t_ns) const {
 
 std::vector<DocumentChange> Store::plan_restore(int64_t t_ns) const {
   Collections target = impl_->past_state(t_ns);
-  std::shared_lock<std::shared_mutex> lock(impl_->state_mu);
-  return diff_states(impl_->state.collections(), target);
+  return diff_states(impl_->published_version().materialize(), target);
 }
 
 CommitResult Store::restore_to(int64_t t_ns) {
@@ -381,7 +372,7 @@ CommitResult Store::restore_to(int64_t t_ns) {
   // The operations are computed under the writer's lock, against the state
   // every earlier commit left, so that the commit lands exactly on target.
   auto prepare = [&](Record& record) {
-    record.ops = operations_for(diff_states(impl_->state.collections(), target));
+    record.ops = operations_for(diff_states(impl_->head.collections(), target));
     if (record.ops.empty()) throw NothingToRestore{};
   };
   CommitResult result;

@@ -817,8 +817,8 @@ std::string stored_form(const std::string& json) {
   return nlohmann::json::parse(json).dump();
 }
 
-// The state is copied a few documents at a time, and commits go on between
-// the steps (Store::Impl::capture). Each snapshot must still be exactly the
+// The compaction writes the published version of the state while commits go
+// on (Store::Impl::capture). Each snapshot must still be exactly the
 // state at its sequence number: every commit, numbered by the seq it was
 // acknowledged with, is replayed into a model up to that number.
 TEST(CompactionConcurrencyTest, SnapshotsAreTheStateAtTheirSeqWhileWritersChangeIt) {

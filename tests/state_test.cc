@@ -1,13 +1,10 @@
-// replay/state.h and replay/key_index.h: the state a journal's records build,
-// its hash, RFC 7396 merge patch, and the key index beside its ordered maps.
+// replay/state.h: the state a journal's records build, its hash, and RFC 7396
+// merge patch. The versions it hands out: state_version_test.cc.
 #include "replay/state.h"
 
 #include <gtest/gtest.h>
 
-#include <random>
 #include <string>
-
-#include "replay/key_index.h"
 
 namespace pa_journal {
 namespace {
@@ -78,49 +75,6 @@ TEST(StateTest, ApplyingByMoveEqualsApplyingByCopy) {
   EXPECT_EQ(by_copy.collections(), by_move.collections());
   EXPECT_EQ(*by_move.find("c", "a"), R"({"x":1,"y":2})");
   EXPECT_TRUE(by_move.collection("d")->empty());
-}
-
-// Random inserts and erases against the map they index, with keys that
-// collide in a small table, so that erasing shifts runs that wrap around.
-TEST(KeyIndexTest, FindsExactlyTheKeysPresentThroughInsertsAndErases) {
-  std::mt19937 rng(7);
-  Collection docs;
-  KeyIndex index;
-  for (int step = 0; step < 20000; ++step) {
-    std::string key = "k" + std::to_string(rng() % (step < 10000 ? 12 : 3000));
-    auto it = docs.find(key);
-    if (it != docs.end() && rng() % 2 == 0) {
-      index.erase(key);
-      docs.erase(it);
-    } else if (it == docs.end()) {
-      index.insert(docs.emplace(key, std::to_string(step)).first);
-    }
-    ASSERT_EQ(index.size(), docs.size());
-    if (step % 97 == 0 || step < 2000) {
-      for (int k = 0; k < (step < 10000 ? 12 : 3000); ++k) {
-        std::string probe = "k" + std::to_string(k);
-        const KeyIndex::Node* found = index.find(probe);
-        auto expected = docs.find(probe);
-        ASSERT_EQ(found != nullptr, expected != docs.end()) << probe << " at " << step;
-        if (found != nullptr) {
-          EXPECT_EQ(*found, expected);
-        }
-      }
-    }
-  }
-  index.erase("not there");
-  EXPECT_EQ(index.size(), docs.size());
-
-  KeyIndex rebuilt;
-  rebuilt.insert(docs.begin());  // assign() drops what was there
-  rebuilt.assign(docs);
-  EXPECT_EQ(rebuilt.size(), docs.size());
-  for (auto it = docs.begin(); it != docs.end(); ++it) {
-    const KeyIndex::Node* found = rebuilt.find(it->first);
-    ASSERT_NE(found, nullptr) << it->first;
-    EXPECT_EQ(*found, it);
-  }
-  EXPECT_EQ(rebuilt.find("k3000"), nullptr);
 }
 
 TEST(StateTest, MergePatchFollowsRfc7396) {

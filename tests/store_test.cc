@@ -253,10 +253,14 @@ TEST_F(StoreTest, PipelinedCommitsShareOneSyncAndWaitingForAnUnmadeOneIsRefused)
                  .seq;
     }
     EXPECT_EQ(last, 6u);
-    EXPECT_EQ(store->get("contacts", "k6"), doc(6));  // staged: readable at once
+    // Under kAlways a commit is visible only once durable (docs/design.md 10).
+    EXPECT_EQ(store->get("contacts", "k6"), std::nullopt);
+    EXPECT_EQ(store->last_seq(), 1u);
     EXPECT_EQ(fault_fs->count(FsOp::kSync), 0u);
     store->wait_durable(last);
     EXPECT_EQ(fault_fs->count(FsOp::kSync), 1u);
+    EXPECT_EQ(store->get("contacts", "k6"), doc(6));
+    EXPECT_EQ(store->last_seq(), 6u);
     testing::returns_within(std::chrono::seconds(10), "wait_durable(7)", [&] {
       EXPECT_THROW(store->wait_durable(7), InvalidInputError);
     });
@@ -314,9 +318,9 @@ TEST_P(StoreFailureTest, FailedCallStopsTheStoreAndReopenShowsExactlyTheAcknowle
   EXPECT_EQ(store->put("contacts", "k4", doc(4)).seq, 4u);
 }
 
-// The failed commit was staged (reads see staged commits) but never
-// acknowledged: after the failure no read reports it, collections() and
-// last_seq() no more than get(), list() and state().
+// The failed commit was applied to the writer's state but never published
+// nor acknowledged: after the failure no read reports anything,
+// collections() and last_seq() no more than get(), list() and state().
 TEST_P(StoreFailureTest, EveryReadThrowsJournalFailedAfterTheFailure) {
   auto fault_fs = std::make_shared<FaultFileSystem>();
   Options options;

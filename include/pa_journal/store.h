@@ -8,8 +8,16 @@
 //
 // Thread-safety: a Store may be shared by any number of threads. Commits from
 // several threads are serialised into the journal in sequence order and, under
-// Durability::kAlways, share syncs. Reads see every commit that has been
-// staged, in sequence order, and never a part of one.
+// Durability::kAlways, share syncs. Reads (get, list, collections, state,
+// last_seq) each read one version of the state, consistent at one sequence
+// number, and never a part of a commit. Under kAlways a commit becomes visible
+// only once it is durable, so no read ever reports a commit that a crash or
+// a failed sync takes away; commit() returns after that, so the thread that
+// committed reads its own commit. Under kInterval and kNone a commit is
+// visible once applied in memory, before it is durable, as those modes allow
+// (docs/design.md 10). Under kAlways reads never wait for commits, nor
+// commits for reads; under the other modes a read may wait for one commit to
+// be applied in memory.
 #pragma once
 
 #include <cstdint>
@@ -96,7 +104,8 @@ class Store {
 
   // Pipelined commits (what `pa-journal apply` uses): enqueue() numbers and
   // stages a commit and returns at once; it is acknowledged only when
-  // wait_durable(seq) has returned. Commits enqueued meanwhile share one sync.
+  // wait_durable(seq) has returned, and under kAlways reads see it only then.
+  // Commits enqueued meanwhile share one sync.
   CommitResult enqueue(std::vector<Operation> ops, std::string origin = {});
   // Throws JournalFailedError if the journal failed before seq was durable,
   // and InvalidInputError for a seq no commit has been given yet.
@@ -114,9 +123,8 @@ class Store {
   std::vector<std::pair<std::string, std::string>> list(
       std::string_view collection) const;
   std::vector<std::string> collections() const;
-  // A copy of every collection, consistent at one sequence number. Taken in
-  // steps, as compaction takes it: commits go on while a large state is
-  // copied. One copy at a time per store (a compaction's included).
+  // A copy of every collection, consistent at one sequence number (the
+  // version reads see; copying it holds up no commit).
   Collections state() const;
 
   // Point-in-time restore (docs/design.md 5): appends one commit, with the origin
@@ -172,9 +180,9 @@ class Store {
   // message cannot start a line of its own.
   void log_event(std::string_view level, std::string_view message) const;
 
-  // The sequence number of the newest commit staged (0 if none), as reads see
-  // it; see wait_durable for when it is acknowledged. A read: throws
-  // JournalFailedError once the journal has failed.
+  // The sequence number of the newest commit reads see (0 if none): under
+  // kAlways the newest durable one, under the other modes the newest
+  // written. A read: throws JournalFailedError once the journal has failed.
   uint64_t last_seq() const;
   const RecoveryReport& recovery() const;
   // Whether this open created the store: dir held no journal/ when the open

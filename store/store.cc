@@ -193,6 +193,7 @@ CommitResult Store::Impl::enqueue(std::vector<Operation> ops, std::string origin
     auto resolved = state.resolve(record.ops);  // may refuse
     if (check) validate_config(resolved ? *resolved : record.ops);
     std::unique_lock<std::shared_mutex> lock = lock_for_commit();
+    for (ChangeLog* changes : change_logs) changes->note(record.ops);
     if (resolved) {
       state.apply({record.seq, record.time_ns, std::move(*resolved), {}});
     } else {
@@ -366,12 +367,28 @@ std::vector<DocumentChange> Store::plan_restore(int64_t t_ns) const {
   return diff_states(impl_->state.collections(), target);
 }
 
+// The change is computed against a consistent state without the writer's
+// lock, and under it only the keys written since are looked at again
+// (store/change_log.cc): the commit lands exactly on target, and committers
+// wait for O(commits since) at most, not for a diff of the whole state.
 CommitResult Store::restore_to(int64_t t_ns) {
+  Impl::ChangeWatch watch(*impl_);  // before the consistent state is taken
+  State::Captured base = impl_->consistent_state();
   Collections target = impl_->past_state(t_ns);
-  // The operations are computed under the writer's lock, against the state
-  // every earlier commit left, so that the commit lands exactly on target.
+  std::vector<DocumentChange> changes = diff_states(base.collections, target);
+  base = {};
+  auto target_of = [&target](const std::string& collection, const std::string& key,
+                             const std::string*) -> std::optional<std::string> {
+    auto c = target.find(collection);
+    if (c == target.end()) return std::nullopt;
+    auto d = c->second.find(key);
+    if (d == c->second.end()) return std::nullopt;
+    return d->second;
+  };
   auto prepare = [&](Record& record) {
-    record.ops = operations_for(diff_states(impl_->state.collections(), target));
+    auto at_head = impl_->changes_at_head(std::move(changes), watch, target_of);
+    if (!at_head) at_head = diff_states(impl_->state.collections(), target);
+    record.ops = operations_for(std::move(*at_head));
     if (record.ops.empty()) throw NothingToRestore{};
   };
   CommitResult result;

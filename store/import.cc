@@ -81,6 +81,36 @@ Change change_of(const StateLike& state, const ImportSource& source, bool merge)
   return out;
 }
 
+// The value the import gives collection/key whose value is head (null:
+// absent) before it; nullopt: absent. The same rule as change_of, for one key.
+std::optional<std::string> value_after(const ImportSource& source, bool merge,
+                                       const std::string& collection,
+                                       const std::string& key, const std::string* head) {
+  std::optional<std::string> kept =
+      head ? std::optional<std::string>(*head) : std::nullopt;
+  if (collection == kOrderCollection) {
+    auto listed = source.collections.find(key);
+    if (listed != source.collections.end() && listed->second.order) {
+      Collection orders;
+      if (head) orders[key] = *head;
+      return merged_order(&orders, key, *listed->second.order, merge);
+    }
+  }
+  auto imported = source.collections.find(collection);
+  if (imported == source.collections.end()) return kept;
+  auto doc = imported->second.documents.find(key);
+  if (doc != imported->second.documents.end()) return doc->second;
+  return merge ? kept : std::nullopt;
+}
+
+// The changes from state to what the import makes of it.
+template <typename StateLike>
+std::vector<DocumentChange> changes_of(const StateLike& state, const ImportSource& source,
+                                       bool merge) {
+  Change change = change_of(state, source, merge);
+  return diff_states(change.before, change.after);
+}
+
 // Documents added, changed and removed per imported collection. The order
 // documents an import keeps for list files are its own bookkeeping, counted
 // only where facade-order is itself imported.
@@ -112,26 +142,36 @@ ImportResult Store::import_from(const std::string& in_dir, const ImportOptions& 
     throw InvalidInputError(in_dir + " is the store or lies inside it; import from a " +
                             "directory outside the store");
   }
+  // The change is computed against a consistent state without the writer's
+  // lock, and under it only the keys written since are looked at again
+  // (store/change_log.cc): the commit lands exactly on the import, and
+  // committers wait for O(commits since) at most, not for a diff of the
+  // whole state.
+  Impl::ChangeWatch watch(*impl_);  // before the consistent state is taken
+  StateVersion base = impl_->consistent_state();
   ImportSource source = read_import_dir(  // checks everything first
       *impl_->fs, in_dir, options.accept_edits, [this](uint64_t done, uint64_t total) {
         if (impl_->options.progress)
           impl_->options.progress({"import", "bytes", done, total});
       });
   ImportResult result = result_of(source);
+  std::vector<DocumentChange> changes = changes_of(base, source, options.merge);
+  base = {};
   if (options.dry_run) {
     impl_->check_readable();
-    Change change = change_of(impl_->published_version(), source, options.merge);
-    result.collections = counts_of(diff_states(change.before, change.after), source);
+    result.collections = counts_of(changes, source);
     return result;
   }
   compact();  // the state before the import stays a backup
-  // Computed under the writer's lock, against the state every earlier commit
-  // left, so that the commit lands exactly on the import.
+  auto target_of = [&](const std::string& collection, const std::string& key,
+                       const std::string* head) {
+    return value_after(source, options.merge, collection, key, head);
+  };
   auto prepare = [&](Record& record) {
-    Change change = change_of(impl_->head, source, options.merge);
-    std::vector<DocumentChange> changes = diff_states(change.before, change.after);
-    result.collections = counts_of(changes, source);
-    record.ops = operations_for(changes);
+    auto at_head = impl_->changes_at_head(std::move(changes), watch, target_of);
+    if (!at_head) at_head = changes_of(impl_->head, source, options.merge);
+    result.collections = counts_of(*at_head, source);
+    record.ops = operations_for(std::move(*at_head));
     if (record.ops.empty()) throw NothingToRestore{};
   };
   try {

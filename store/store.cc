@@ -173,6 +173,7 @@ CommitResult Store::Impl::enqueue(std::vector<Operation> ops, std::string origin
     auto resolved = head.resolve(record.ops);  // may refuse
     if (check) validate_config(resolved ? *resolved : record.ops);
     std::lock_guard<std::mutex> lock(head_mu);
+    for (ChangeLog* changes : change_logs) changes->note(record.ops);
     if (resolved) {
       head.apply({record.seq, record.time_ns, std::move(*resolved), {}});
     } else {
@@ -367,12 +368,28 @@ std::vector<DocumentChange> Store::plan_restore(int64_t t_ns) const {
   return diff_states(impl_->published_version().materialize(), target);
 }
 
+// The change is computed against a consistent state without the writer's
+// lock, and under it only the keys written since are looked at again
+// (store/change_log.cc): the commit lands exactly on target, and committers
+// wait for O(commits since) at most, not for a diff of the whole state.
 CommitResult Store::restore_to(int64_t t_ns) {
+  Impl::ChangeWatch watch(*impl_);  // before the consistent state is taken
+  StateVersion base = impl_->consistent_state();
   Collections target = impl_->past_state(t_ns);
-  // The operations are computed under the writer's lock, against the state
-  // every earlier commit left, so that the commit lands exactly on target.
+  std::vector<DocumentChange> changes = diff_states(base.materialize(), target);
+  base = {};
+  auto target_of = [&target](const std::string& collection, const std::string& key,
+                             const std::string*) -> std::optional<std::string> {
+    auto c = target.find(collection);
+    if (c == target.end()) return std::nullopt;
+    auto d = c->second.find(key);
+    if (d == c->second.end()) return std::nullopt;
+    return d->second;
+  };
   auto prepare = [&](Record& record) {
-    record.ops = operations_for(diff_states(impl_->head.collections(), target));
+    auto at_head = impl_->changes_at_head(std::move(changes), watch, target_of);
+    if (!at_head) at_head = diff_states(impl_->head.collections(), target);
+    record.ops = operations_for(std::move(*at_head));
     if (record.ops.empty()) throw NothingToRestore{};
   };
   CommitResult result;

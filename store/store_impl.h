@@ -19,18 +19,43 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "journal/journal_writer.h"
 #include "pa_journal/store.h"
+#include "pa_journal/time_travel.h"
 #include "replay/state.h"
 #include "store/compactor.h"
 #include "store/storage_log.h"
 
 namespace pa_journal {
+
+// The (collection, key) pairs that commits wrote since a consistent state
+// was taken, so that a change computed against that state without the
+// writer's lock (a restore, an import) is fixed up under it for those keys
+// alone (docs/design.md, "Restore and import off the commit path").
+//
+// Invariant: from its registration (Store::Impl::ChangeWatch) on, every
+// commit applied to the state first adds each (collection, key) it writes,
+// until that would hold more than kMaxKeys pairs: then keys is emptied and
+// overflowed set for good, and the owner recomputes its whole change under
+// the writer's lock instead. Thread-safety: changed only by commits, under
+// the writer's lock and head_mu; read by its owner under the writer's lock
+// (in its Prepare), so it needs no lock of its own.
+struct ChangeLog {
+  static constexpr size_t kMaxKeys = 100000;
+  std::set<std::pair<std::string, std::string>> keys;
+  bool overflowed = false;
+
+  void note(const std::vector<Operation>& ops);
+};
 
 struct Store::Impl {
   std::string dir;
@@ -52,6 +77,8 @@ struct Store::Impl {
   std::deque<StateVersion> cut_versions;
   mutable std::mutex published_mu;
   StateVersion published;  // guarded by published_mu
+  // The change logs registered now; guarded by head_mu.
+  std::vector<ChangeLog*> change_logs;
   std::unique_ptr<JournalWriter> writer;
   std::unique_ptr<Compactor> compactor;  // after writer: destroyed before it
   // Commits are refused if they leave a config setting with a value it does
@@ -71,16 +98,54 @@ struct Store::Impl {
   Compactor::Capture capture();
   Collections past_state(int64_t t_ns) const;
   Compactor::Settings settings();
+
+  // A version of the head (every commit staged so far, durable or not),
+  // taken without the writer's lock, under head_mu.
+  StateVersion consistent_state();
+
+  // Keeps a ChangeLog registered while it lives. Made before the consistent
+  // state is taken, it holds every key written since that state's seq.
+  class ChangeWatch {
+   public:
+    explicit ChangeWatch(Impl& impl);
+    ~ChangeWatch();
+    ChangeWatch(const ChangeWatch&) = delete;
+    ChangeWatch& operator=(const ChangeWatch&) = delete;
+    const ChangeLog& log() const { return log_; }
+
+   private:
+    Impl& impl_;
+    ChangeLog log_;
+  };
+
+  // A key's value once a restore or an import has run, given its value at
+  // the head (null: absent); nullopt: absent.
+  using TargetOf = std::function<std::optional<std::string>(
+      const std::string& collection, const std::string& key, const std::string* head)>;
+  // Under the writer's lock: off_lock (the changes, in collection and key
+  // order, computed against a consistent state taken after watch was made)
+  // with every key of watch's log recomputed against the head by target_of,
+  // so that the result takes the head exactly where the target says. The
+  // work is O(keys in the log) plus moving off_lock, never O(state). An
+  // overflowed log gives nullopt: recompute the whole change instead.
+  std::optional<std::vector<DocumentChange>> changes_at_head(
+      std::vector<DocumentChange> off_lock, const ChangeWatch& watch,
+      const TargetOf& target_of) const;
 };
 
 // Thrown from a restore's Prepare when the state at T equals the current one.
 struct NothingToRestore {};
 
-inline std::vector<Operation> operations_for(const std::vector<DocumentChange>& changes) {
+// Takes the changes' documents instead of copying them.
+inline std::vector<Operation> operations_for(std::vector<DocumentChange> changes) {
   std::vector<Operation> ops;
-  for (const auto& c : changes) {
-    ops.push_back(c.after ? Operation{OpKind::kPut, c.collection, c.key, *c.after}
-                          : Operation{OpKind::kDelete, c.collection, c.key, {}});
+  ops.reserve(changes.size());
+  for (auto& c : changes) {
+    ops.push_back(
+        c.after
+            ? Operation{OpKind::kPut, std::move(c.collection), std::move(c.key),
+                        std::move(*c.after)}
+            : Operation{OpKind::kDelete, std::move(c.collection), std::move(c.key), {}});
   }
   return ops;
 }

@@ -216,22 +216,45 @@ void write_state(const std::string& out_dir, const Collections& state, bool over
                     overwrite, task_ticks(options.progress, "write state", "documents"));
 }
 
+namespace {
+
+// Appends the changes from a to b, one collection's documents, in key order.
+// Walks both in step: nothing is copied but what changed.
+void diff_collection(const std::string& name, const Collection& a, const Collection& b,
+                     std::vector<DocumentChange>* out) {
+  auto x = a.begin(), y = b.begin();
+  while (x != a.end() || y != b.end()) {
+    if (y == b.end() || (x != a.end() && x->first < y->first)) {
+      out->push_back({name, x->first, x->second, std::nullopt});
+      ++x;
+    } else if (x == a.end() || y->first < x->first) {
+      out->push_back({name, y->first, std::nullopt, y->second});
+      ++y;
+    } else {
+      if (x->second != y->second) out->push_back({name, x->first, x->second, y->second});
+      ++x;
+      ++y;
+    }
+  }
+}
+
+}  // namespace
+
 std::vector<DocumentChange> diff_states(const Collections& from, const Collections& to) {
   static const Collection kEmpty;
-  std::map<std::string, std::pair<const Collection*, const Collection*>> names;
-  for (const auto& [name, docs] : from) names[name].first = &docs;
-  for (const auto& [name, docs] : to) names[name].second = &docs;
   std::vector<DocumentChange> changes;
-  for (const auto& [name, pair] : names) {
-    const Collection& a = pair.first ? *pair.first : kEmpty;
-    const Collection& b = pair.second ? *pair.second : kEmpty;
-    std::map<std::string, DocumentChange> by_key;
-    for (const auto& [key, doc] : a) by_key[key] = {name, key, doc, std::nullopt};
-    for (const auto& [key, doc] : b) by_key[key].after = doc;
-    for (auto& [key, change] : by_key) {
-      change.collection = name;
-      change.key = key;
-      if (change.before != change.after) changes.push_back(std::move(change));
+  auto a = from.begin(), b = to.begin();
+  while (a != from.end() || b != to.end()) {
+    if (b == to.end() || (a != from.end() && a->first < b->first)) {
+      diff_collection(a->first, a->second, kEmpty, &changes);
+      ++a;
+    } else if (a == from.end() || b->first < a->first) {
+      diff_collection(b->first, kEmpty, b->second, &changes);
+      ++b;
+    } else {
+      diff_collection(a->first, a->second, b->second, &changes);
+      ++a;
+      ++b;
     }
   }
   return changes;

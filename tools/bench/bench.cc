@@ -1,7 +1,8 @@
 // The benchmark's frame: its configurations, the report's look-ups, the
 // machine it runs on, and the order of the phases. The phases themselves are
 // bench_commit.cc (throughput, group commit, cost), bench_replay.cc,
-// bench_compaction.cc (compaction, snapshot load), bench_memory.cc, and the
+// bench_compaction.cc (compaction, snapshot load), bench_memory.cc,
+// bench_restore.cc (commit latency beside a restore and an import), and the
 // targets of docs/design.md 7 are judged in bench_targets.cc.
 #include "tools/bench/bench.h"
 
@@ -178,6 +179,7 @@ Report Runner::run() {
   if (wanted("cost")) commit_cost();
   if (wanted("replay")) replay();
   if (wanted("compaction")) compaction_snapshot_memory();
+  if (wanted("restore")) restore_import();
   judge();
   context_ratios();
   report_.elapsed_s = seconds_since(started);

@@ -36,9 +36,11 @@ struct Config {
   std::vector<uint64_t> cost_docs = {1000, 10000, 100000};
   uint64_t seed_docs = 10000;  // where the seed's whole-file rewrite is compared
   std::vector<uint64_t> replay_records = {100000, 1000000};
-  uint64_t compaction_docs = 1000000;  // also the size of snapshot load and memory
+  // Also the size of snapshot load, memory, and the restore and the import.
+  uint64_t compaction_docs = 1000000;
   int compaction_runs = 3;
-  // Phases to run (throughput, threads, cost, replay, compaction); empty: all.
+  // Phases to run (throughput, threads, cost, replay, compaction, restore);
+  // empty: all.
   // Targets whose figures were not measured are reported as such.
   std::vector<std::string> only;
   // argv that runs memory_probe_main(dir) in a fresh process, with the

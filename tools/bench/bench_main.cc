@@ -73,13 +73,14 @@ int main(int argc, char** argv) {
       ->delimiter(',')
       ->check(whole_number(1));
   app.add_option("--compaction-docs", s.compaction_docs,
-                 "documents for compaction, snapshot load and memory")
+                 "documents for compaction, snapshot load, memory, restore and import")
       ->check(whole_number(1));
   app.add_option("--compaction-runs", s.compaction_runs, "compactions to time")
       ->check(whole_number(1));
   app.add_option("--only", s.only, "run only these phases")
       ->delimiter(',')
-      ->check(CLI::IsMember({"throughput", "threads", "cost", "replay", "compaction"}));
+      ->check(CLI::IsMember(
+          {"throughput", "threads", "cost", "replay", "compaction", "restore"}));
   app.add_option("--memory-probe", probe, "(internal) open DIR, print memory use as JSON")
       ->group("");
   try {

@@ -68,6 +68,8 @@ class Runner {
   void compaction_snapshot_memory();
   void compaction(Store& store, const Workload& w);
   void snapshot_load(const std::string& dir, uint64_t snapshot_bytes);
+  // bench_restore.cc
+  void restore_import();
   // bench_memory.cc
   void memory(const std::string& dir);
   nlohmann::json run_probe(const std::string& dir);

@@ -9,6 +9,7 @@
 #include "journal/journal_reader.h"
 #include "journal/layout.h"
 #include "journal/record_codec.h"
+#include "journal/spin_wait.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/time.h"
 
@@ -22,18 +23,15 @@ JournalWriter::JournalWriter(std::shared_ptr<FileSystem> fs, std::string journal
       next_seq_(tail.next_seq),
       last_time_ns_(tail.last_time_ns),
       durable_seq_(tail.next_seq - 1),
+      reservation_(options.durability, options.segment_bytes),
       durable_end_(fs_, dir_) {
+  FileTurn turn(&turn_);  // no other thread has seen this writer yet
   if (tail.newest_segment) {
     file_name_ = *tail.newest_segment;
     std::string path = join_path(dir_, file_name_);
-    file_bytes_ = fs_->file_size(path);
-    uint64_t end = tail.newest_data_end;
-    if (end > 0 && end < file_bytes_) {
-      fs_->truncate(path, end);  // only reserved space lies beyond end
-      file_bytes_ = end;
-    }
+    file_bytes_ = Reservation::cut_leftover(*fs_, path, tail.newest_data_end);
     file_ = fs_->open_appendable(path);
-    reserved_end_ = file_bytes_;
+    reservation_.reset(file_bytes_);
   }
   publish_durable_end(tail.next_seq - 1, tail.last_time_ns, file_name_, file_bytes_);
   if (options_.durability == Durability::kInterval) {
@@ -43,13 +41,14 @@ JournalWriter::JournalWriter(std::shared_ptr<FileSystem> fs, std::string journal
 
 JournalWriter::~JournalWriter() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
   cv_.notify_all();
   if (interval_thread_.joinable()) interval_thread_.join();
   try {
     sync();
+    FileTurn turn(&turn_);  // the last thread to use this writer
     if (file_) file_->close();
   } catch (const StorageError&) {
     // Nothing unsynced was acknowledged under kAlways; under the other modes
@@ -68,7 +67,7 @@ Record JournalWriter::commit(std::vector<Operation> ops, std::string origin,
 // releases return without queueing for mu_ one after another.
 void JournalWriter::wait_durable(uint64_t seq) {
   while (durable_seq_.load(std::memory_order_acquire) < seq) {
-    std::unique_lock<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     // Durable first: a later batch may have failed since the check above.
     if (durable_seq_.load(std::memory_order_relaxed) >= seq) return;
     if (seq >= next_seq_) {
@@ -77,8 +76,12 @@ void JournalWriter::wait_durable(uint64_t seq) {
                               std::to_string(next_seq_ - 1));
     }
     throw_if_failed();
+    if (options_.durability != Durability::kAlways) {
+      cv_.wait(&mu_);  // numbered but queued: a roller writes it (class comment)
+      continue;
+    }
     if (!syncing_) {
-      lead_sync(lock);
+      lead_sync();
       lock.unlock();  // the committers it releases need no lock to see that
       sync_generation_.notify_all();
       continue;
@@ -90,21 +93,18 @@ void JournalWriter::wait_durable(uint64_t seq) {
 }
 
 // Returns once the sync generation has moved on from generation: yielding
-// for up to kSpinWaitNs, then asleep (see the class comment).
+// for up to kSpinWaitNs (unless Options::spin_waits is off), then asleep.
 void JournalWriter::await_sync_after(uint32_t generation) {
-  auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(kSpinWaitNs);
-  while (sync_generation_.load(std::memory_order_acquire) == generation) {
-    if (std::chrono::steady_clock::now() >= until) {
-      sync_generation_.wait(generation, std::memory_order_acquire);
-      return;
-    }
-    std::this_thread::yield();
-  }
+  auto same = [&] {
+    return sync_generation_.load(std::memory_order_acquire) == generation;
+  };
+  if (spin_while(same, options_.spin_waits ? kSpinWaitNs : 0)) return;
+  sync_generation_.wait(generation, std::memory_order_acquire);
 }
 
 Record JournalWriter::enqueue(std::vector<Operation> ops, std::string origin,
                               const Stage& stage, const Prepare& prepare) {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   throw_if_failed();
   // Strictly increasing times make "the state at T" name one record exactly,
   // so after a commit at the largest time there is no time left to give.
@@ -141,48 +141,122 @@ Record JournalWriter::enqueue(std::vector<Operation> ops, std::string origin,
     peak_waiters_ = std::max(peak_waiters_, queued_records);
     return record;
   }
-  try {
-    // Written straight from pending_, which keeps its capacity for the next.
-    write_batch(pending_, pending_first_seq_, /*durably=*/false);
-    pending_.clear();
-    show(record.seq);                  // rule 6: as soon as written, in these modes
-  } catch (const std::exception& e) {  // StorageError, or bad_alloc
-    pending_.clear();
-    cut_failed_batch();
-    fail(e.what());
-    throw JournalFailedError("journal write failed, commit " +
-                             std::to_string(record.seq) +
-                             " not acknowledged: " + e.what());
-  }
-  publish_durable_end(record.seq, record.time_ns, file_name_, file_bytes_,
-                      /*durable=*/false);
-  durable_seq_.store(record.seq, std::memory_order_release);  // as this mode promises
+  write_queued(record.seq);
   return record;
+}
+
+// Under kNone and kInterval; see "Rolls" in the class comment.
+void JournalWriter::write_queued(uint64_t seq) {
+  bool rolled = false;  // one roll per batch, as write_batch does
+  for (;;) {
+    if (durable_seq_.load(std::memory_order_relaxed) >= seq) return;  // a roller wrote it
+    if (!failure_.empty()) {
+      throw JournalFailedError("journal write failed, commit " + std::to_string(seq) +
+                               " not acknowledged: " + failure_);
+    }
+    if (rolling_) {
+      cv_.wait(&mu_);
+      continue;
+    }
+    bool roll;
+    {
+      FileTurn turn(&turn_);  // mu_ held and no roller
+      roll = !file_ || (!rolled && file_bytes_ >= options_.segment_bytes && !presyncing_);
+    }
+    if (roll) {
+      roll_off_lock();
+      rolled = true;
+      continue;
+    }
+    bool crosses;
+    uint64_t written_end = 0;
+    std::string segment;
+    {
+      FileTurn turn(&turn_);  // mu_ held and no roller
+      crosses = file_bytes_ < options_.segment_bytes &&
+                file_bytes_ + pending_.size() >= options_.segment_bytes;
+      try {
+        // Written straight from pending_, which keeps its capacity for the next.
+        batch_start_ = file_bytes_;
+        append_batch(pending_, /*durably=*/false);
+        pending_.clear();
+        written_end = file_bytes_;
+        segment = file_name_;
+      } catch (const std::exception& e) {  // StorageError, or bad_alloc
+        pending_.clear();
+        cut_failed_batch();
+        fail(e.what());
+        continue;  // reported by the failure check above
+      }
+    }
+    const uint64_t written = next_seq_ - 1;
+    publish_durable_end(written, last_time_ns_, segment, written_end, /*durable=*/false);
+    show(written);  // rule 6: as soon as written, in these modes
+    durable_seq_.store(written, std::memory_order_release);  // as these modes promise
+    if (crosses) presync(written);
+    return;
+  }
+}
+
+// Step b of a roll: the queued records (from pending_first_seq_ on) go into
+// a new segment, which is made ready without mu_.
+void JournalWriter::roll_off_lock() {
+  rolling_ = true;
+  const uint64_t first = pending_first_seq_;
+  mu_.unlock();
+  std::string error;
+  {
+    FileTurn turn(&turn_);  // rolling_ set: the roller's
+    try {
+      roll_to(first);
+      reservation_.reserve_ahead(*file_, file_bytes_);
+    } catch (const std::exception& e) {  // StorageError, or bad_alloc
+      error = e.what();
+    }
+  }
+  mu_.lock();
+  rolling_ = false;
+  cv_.notify_all();  // the queued commits: written by the caller next, or failed
+  if (!error.empty()) {
+    pending_.clear();
+    fail(error);
+  }
+}
+
+// Step a of a roll: a sync of the full segment, while commits go on into it.
+void JournalWriter::presync(uint64_t target) {
+  presyncing_ = true;
+  try {
+    sync_unlocked(target);
+  } catch (const StorageError&) {
+    // fail() recorded it; this commit was written, as these modes promise.
+  }
+  presyncing_ = false;
 }
 
 // See the class comment. Called by the leader with syncing_ set, so that
 // arriving committers queue their frames and wait for this sync.
-void JournalWriter::linger(std::unique_lock<std::mutex>& lock) {
+void JournalWriter::linger() {
   const size_t expected = peak_waiters_;
-  if (pending_records_.load(std::memory_order_relaxed) >= expected || last_sync_ns_ <= 0)
-    return;
-  auto until = std::chrono::steady_clock::now() +
-               std::chrono::nanoseconds(std::min(last_sync_ns_ / 2, kMaxLingerNs));
-  lock.unlock();
-  while (pending_records_.load(std::memory_order_relaxed) < expected &&
-         std::chrono::steady_clock::now() < until) {
-    std::this_thread::yield();
+  if (!options_.linger || last_sync_ns_ <= 0) return;
+  auto too_few = [&] {
+    return pending_records_.load(std::memory_order_relaxed) < expected;
+  };
+  if (!too_few()) return;
+  int64_t budget = std::min(last_sync_ns_ / 2, kMaxLingerNs);
+  mu_.unlock();
+  bool joined = spin_while(too_few, budget);
+  mu_.lock();
+  if (!joined) {
+    peak_waiters_ = std::max<size_t>(pending_records_.load(std::memory_order_relaxed), 1);
   }
-  lock.lock();
-  size_t arrived = pending_records_.load(std::memory_order_relaxed);
-  if (arrived < expected) peak_waiters_ = std::max<size_t>(arrived, 1);
 }
 
 // Writes and syncs everything queued, with mu_ released during the I/O so that
 // other committers can queue the next batch meanwhile.
-void JournalWriter::lead_sync(std::unique_lock<std::mutex>& lock) {
+void JournalWriter::lead_sync() {
   syncing_ = true;
-  linger(lock);
+  linger();
   std::string frames;
   frames.swap(pending_);
   pending_records_ = 0;
@@ -195,9 +269,10 @@ void JournalWriter::lead_sync(std::unique_lock<std::mutex>& lock) {
   } catch (const std::exception& e) {            // bad_alloc: the batch is not written
     error = e.what();
   }
-  lock.unlock();
+  mu_.unlock();
   auto start = std::chrono::steady_clock::now();
   if (error.empty()) {
+    FileTurn turn(&turn_);  // syncing_ set: the leader's
     try {
       write_batch(frames, first, /*durably=*/true);
       publish_durable_end(last, last_time, file_name_, file_bytes_);  // rule 7
@@ -207,7 +282,7 @@ void JournalWriter::lead_sync(std::unique_lock<std::mutex>& lock) {
     }
   }
   auto took = std::chrono::steady_clock::now() - start;
-  lock.lock();
+  mu_.lock();
   last_sync_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(took).count();
   syncing_ = false;
   if (error.empty()) {
@@ -230,35 +305,17 @@ void JournalWriter::write_batch(const std::string& frames, uint64_t first_seq,
   batch_start_.reset();
   if (!file_ || file_bytes_ >= options_.segment_bytes) roll_to(first_seq);
   batch_start_ = file_bytes_;
-  reserve_for(frames.size());
+  append_batch(frames, durably);
+}
+
+void JournalWriter::append_batch(const std::string& frames, bool durably) {
+  reservation_.make_room(*file_, file_bytes_, frames.size());
   if (durably) {
     file_->append_durably(frames);
   } else {
     file_->append(frames);
   }
   file_bytes_ += frames.size();
-}
-
-// Step 4 of the crash-safety argument. Reserves kReserveBytes at a time, or
-// what is left of the segment if less, or the batch if it is larger.
-void JournalWriter::reserve_for(uint64_t batch_bytes) {
-  if (file_bytes_ + batch_bytes <= reserved_end_) return;
-  uint64_t room =
-      options_.segment_bytes > file_bytes_ ? options_.segment_bytes - file_bytes_ : 0;
-  uint64_t bytes = std::max(batch_bytes, std::min(kReserveBytes, room));
-  bool synced_each = options_.durability == Durability::kAlways;
-  try {
-    file_->reserve(bytes, format::kReservedFill, /*rarely_synced=*/!synced_each);
-  } catch (const IoError&) {
-    // A nearly full disk may still hold the batch: the space ahead is an
-    // optimisation, the batch is not. The fill written so far lies beyond the
-    // data's end, where it is reserved space. A second failure stands.
-    if (bytes == batch_bytes) throw;
-    bytes = batch_bytes;
-    file_->reserve(bytes, format::kReservedFill, /*rarely_synced=*/!synced_each);
-  }
-  if (options_.durability != Durability::kNone) file_->sync();
-  reserved_end_ = file_bytes_ + bytes;
 }
 
 // Step 3 of the crash-safety argument.
@@ -277,7 +334,7 @@ void JournalWriter::roll_to(uint64_t first_seq) {
   fs_->sync_dir(dir_);
   file_ = std::move(file);
   file_bytes_ = header.size();
-  reserved_end_ = file_bytes_;
+  reservation_.reset(file_bytes_);
 }
 
 // Step 5 of the crash-safety argument: best effort, by whoever owns file_.
@@ -292,7 +349,7 @@ void JournalWriter::cut_failed_batch() {
 }
 
 void JournalWriter::sync() {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   throw_if_failed();
   if (options_.durability == Durability::kAlways) {
     uint64_t last = next_seq_ - 1;  // includes a sync in flight
@@ -300,18 +357,29 @@ void JournalWriter::sync() {
     wait_durable(last);
     return;
   }
+  while (rolling_) cv_.wait(&mu_);  // the roller writes what is queued
+  throw_if_failed();
+  sync_unlocked(next_seq_ - 1);
+}
+
+// Syncs every record up to target (all written: mu_ held, no roll running)
+// through a second handle of the newest segment and without mu_: an
+// fdatasync of a segment's worth of page cache takes tens of milliseconds,
+// which commits would otherwise wait out. Everything up to target is in this
+// segment or in older ones, which roll_to synced in full.
+void JournalWriter::sync_unlocked(uint64_t target) {
   // Another thread's sync may be running: it is no proof for what was
   // written before this call unless it has finished, hence synced_seq_.
-  const uint64_t target = next_seq_ - 1;
-  if (synced_seq_ >= target || !file_) return;
-  std::string name = file_name_;
-  const int64_t target_time = last_time_ns_;
-  const uint64_t target_end = file_bytes_;
-  lock.unlock();
-  // Through a second handle of the segment and without mu_: an fdatasync of
-  // a segment's worth of page cache takes tens of milliseconds, which commits
-  // would otherwise wait out. Everything up to target is in this segment or
-  // in older ones, which roll_to synced in full.
+  std::string name;
+  uint64_t target_end = 0;
+  const int64_t target_time = last_time_ns_;  // target is the last written
+  {
+    FileTurn turn(&turn_);  // mu_ held and no roller
+    if (synced_seq_ >= target || !file_) return;
+    name = file_name_;
+    target_end = file_bytes_;
+  }
+  mu_.unlock();
   std::string error;
   try {
     fs_->open_appendable(join_path(dir_, name))->sync();
@@ -319,9 +387,14 @@ void JournalWriter::sync() {
   } catch (const StorageError& e) {
     error = e.what();
   }
-  lock.lock();
+  mu_.lock();
   if (!error.empty()) {
-    if (file_name_ == name) {
+    bool same_segment;
+    {
+      FileTurn turn(&turn_);  // file_name_ is read only if no roll runs
+      same_segment = !rolling_ && file_name_ == name;
+    }
+    if (same_segment) {
       fail(error);
       throw JournalFailedError("journal sync failed: " + error);
     }
@@ -332,9 +405,15 @@ void JournalWriter::sync() {
 }
 
 void JournalWriter::interval_loop() {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto period = std::chrono::milliseconds(options_.sync_interval_ms);
-  while (!cv_.wait_for(lock, period, [this] { return stopping_; })) {
+  while (!stopping_) {
+    // cv_ also wakes for the end of a roll: sleep out the whole period.
+    auto due = std::chrono::steady_clock::now() + period;
+    while (!stopping_ && std::chrono::steady_clock::now() < due) {
+      cv_.wait_for(&mu_, due - std::chrono::steady_clock::now());
+    }
+    if (stopping_) return;
     lock.unlock();
     try {
       sync();
@@ -383,17 +462,17 @@ int64_t JournalWriter::now_ns() const {
 }
 
 uint64_t JournalWriter::last_seq() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return next_seq_ - 1;
 }
 
 int64_t JournalWriter::last_time_ns() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return last_time_ns_;
 }
 
 std::string JournalWriter::failure() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return failure_;
 }
 

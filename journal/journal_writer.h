@@ -16,16 +16,14 @@
 //    fsynced before any record is written to it; before that, the previous
 //    segment is fsynced in full. So no segment other than the newest can end
 //    in a torn frame, and a crash during creation leaves at worst a newest
-//    segment with a torn header, which is cut like a torn frame.
-// 4. Appends go into space reserved ahead of them (format.h: filled with
-//    kReservedFill, synced under kAlways and kInterval before any append
-//    lands in it), so a commit's sync has only data to make durable, and a
-//    direct write into it changes no metadata. A torn append into it leaves
-//    a frame cut short by fill, which the reader sees as torn like a frame
-//    cut short by the end of the file. If writing a reservation fails (a
-//    nearly full disk), one reservation of just the batch is tried instead:
-//    the failed write put fill, or nothing, beyond the data's end, where fill
-//    is what the reader expects; no record and no sync is retried (rule 5).
+//    segment with a torn header, which is cut like a torn frame. None of
+//    these syncs runs under mu_ (see "Rolls" below).
+// 4. Appends go into space reserved ahead of them (journal/reservation.h
+//    states the invariant and the crash argument of a failed reservation),
+//    so a commit's sync has only data to make durable, and a direct write
+//    into it changes no metadata. A torn append into it leaves a frame cut
+//    short by fill, which the reader sees as torn like a frame cut short by
+//    the end of the file. No record and no sync is retried (rule 5).
 // 5. A failed write or sync leaves the file in an unknown state. The writer
 //    never retries and never acknowledges another commit (one whose batch
 //    was durable before the failure still is): every later commit or sync
@@ -57,40 +55,65 @@
 //    in this process read the same end under kAlways, and what was written
 //    under the other modes.
 //
-// Thread-safety: commit() may be called from any number of threads. Under
-// kAlways, one committer at a time (the leader) writes and syncs everything
-// queued so far while the others wait; they all return when that sync is done.
-// They wait on an atomic sync generation, not on mu_, and check durable_seq_
-// (atomic) when woken, so the committers one sync releases return at once
-// instead of taking mu_ one after another. Before it writes, a leader lingers
-// until as many commits are queued as the most seen queued at once recently,
-// for at most half the last sync's duration (and kMaxLingerNs): committers
-// released by one sync then join the next one instead of alternating between
-// two half-full syncs. A lone committer never lingers; a linger that times out
-// lowers the expectation to what arrived.
+// Rolls. Under kAlways the leader rolls as it writes, without mu_, so
+// committers go on queueing meanwhile. Under kNone and kInterval a roll has
+// two steps, neither of them under mu_:
+//  a. The commit whose write takes the segment past segment_bytes syncs the
+//     segment (sync(), through a second handle) before it returns. Meanwhile
+//     commits go on, written past segment_bytes into the same segment, and
+//     return as soon as they are written; this sync makes durable the bulk of
+//     what the segment holds, which can be tens of megabytes of page cache.
+//  b. The next commit that finds the segment full and no step a running
+//     becomes the roller: it sets rolling_, takes the file, and without mu_
+//     syncs the old segment in full (by now only what was written during
+//     step a), closes it, and creates the new one (rule 3). Commits arriving
+//     meanwhile are numbered and queued and wait on cv_ (not on mu_); the
+//     roller writes them with its own when the new segment is ready. They do
+//     not return before that: a commit under these modes returns only once
+//     written to the OS, which kill -9 keeps.
+// So rule 3 holds as before: every record in the new segment is written after
+// the old one's final sync returned.
 //
-// Both waits yield the CPU in a loop, as RocksDB's write thread does: a
-// lingering leader for all of its linger (without mu_; it never sleeps, and a
-// closing writer may wait out a linger, 1 ms at most), a waiting committer
-// for up to kSpinWaitNs before it sleeps. A thread put to sleep on a futex
-// takes tens of microseconds to run again on a virtual CPU, which is a large
-// part of a sync; yielding, it sees the change at once, and gives the CPU to
-// any thread that has work. Measured with 8 threads on 2 vCPUs: 41,000 to
-// 44,000 commits/s sleeping, 68,000 to 75,000 yielding.
+// Thread-safety: commit() may be called from any number of threads. Clang's
+// analysis checks what each lock guards (journal/thread_annotations.h). The
+// newest segment's file (file_ and the fields beside it) is guarded not by a
+// lock but by a turn (turn_): under kAlways the leader has it (syncing_ set);
+// under the other modes a holder of mu_ has it while rolling_ is unset, and the
+// roller while it is set.
+//
+// Group commit under kAlways: one committer at a time (the leader) writes and
+// syncs everything queued so far while the others wait; they all return when
+// that sync is done. They wait on an atomic sync generation, not on mu_, and
+// check durable_seq_ (atomic) when woken, so the committers one sync releases
+// return at once instead of taking mu_ one after another. Before it writes, a
+// leader lingers until as many commits are queued as the most seen queued at
+// once recently, for at most half the last sync's duration (and
+// kMaxLingerNs): committers released by one sync then join the next one
+// instead of alternating between two half-full syncs. A lone committer never
+// lingers; a linger that times out lowers the expectation to what arrived.
+// Both waits go through spin_while (journal/spin_wait.h, which says why it
+// yields): a lingering leader yields for all of its linger (without mu_) and
+// then gives up; a waiting committer sleeps on the generation at once, or,
+// with Options::spin_waits, yields for up to kSpinWaitNs first.
+// `pa-journal bench` measures the threaded commit rate with each wait on and
+// off (docs/design.md 12): with 8 threads on 2 loaded vCPUs the linger paid
+// (1.5x) and the committers' spin did not (0.3x), so the spin is off unless
+// asked for.
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "journal/durable_end.h"
+#include "journal/mutex.h"
+#include "journal/reservation.h"
+#include "journal/thread_annotations.h"
 #include "pa_journal/file_system.h"
 #include "pa_journal/options.h"
 #include "pa_journal/record.h"
@@ -167,27 +190,44 @@ class JournalWriter {
   std::string failure() const;
 
  private:
+  // Not a lock: names, for the analysis, the turn to use the newest segment's
+  // file (see the class comment for who has it). Code that has it by that
+  // protocol says so with a FileTurn, which costs nothing.
+  struct CAPABILITY("file turn") Turn {};
+  class SCOPED_CAPABILITY FileTurn {
+   public:
+    explicit FileTurn(Turn* turn) ACQUIRE(turn) NO_THREAD_SAFETY_ANALYSIS { (void)turn; }
+    ~FileTurn() RELEASE() NO_THREAD_SAFETY_ANALYSIS {}
+  };
+
   static constexpr int64_t kMaxLingerNs = 1'000'000;
   static constexpr int64_t kSpinWaitNs = 200'000;
-  static constexpr uint64_t kReserveBytes = 1 << 20;
 
-  void lead_sync(std::unique_lock<std::mutex>& lock);
-  void linger(std::unique_lock<std::mutex>& lock);
+  void lead_sync() REQUIRES(mu_);
+  void linger() REQUIRES(mu_);
   void await_sync_after(uint32_t generation);
+  // Under kNone and kInterval: returns once the queued record seq is written
+  // (by this thread, or by a roller), rolling first if the segment is full.
+  void write_queued(uint64_t seq) REQUIRES(mu_);
+  void roll_off_lock() REQUIRES(mu_);
+  // Step a of a roll (class comment): syncs the segment up to target.
+  void presync(uint64_t target) REQUIRES(mu_);
+  void sync_unlocked(uint64_t target) REQUIRES(mu_);
   // Appends frames (the batch from first_seq on), rolling and reserving as
   // needed; if durably, also makes them durable (WritableFile::append_durably).
-  void write_batch(const std::string& frames, uint64_t first_seq, bool durably);
-  void roll_to(uint64_t first_seq);
-  void reserve_for(uint64_t batch_bytes);
-  void cut_failed_batch();
-  void show(uint64_t seq);
-  void fail(const std::string& why);
-  void throw_if_failed() const;
+  void write_batch(const std::string& frames, uint64_t first_seq, bool durably)
+      REQUIRES(turn_);
+  void append_batch(const std::string& frames, bool durably) REQUIRES(turn_);
+  void roll_to(uint64_t first_seq) REQUIRES(turn_);
+  void cut_failed_batch() REQUIRES(turn_);
+  void fail(const std::string& why) REQUIRES(mu_);
+  void throw_if_failed() const REQUIRES(mu_);
+  void show(uint64_t seq) REQUIRES(mu_);
   int64_t now_ns() const;
-  void interval_loop();
-  // Rule 6: records up to seq (committed at time_ns) are durable, and the
+  void interval_loop() EXCLUDES(mu_);
+  // Rule 7: records up to seq (committed at time_ns) are durable, and the
   // last of them ends at end in segment (a name inside dir_; "" for none).
-  // Under kInterval and kNone, enqueue also shows what it wrote to readers in
+  // Under kInterval and kNone, a write also shows what it wrote to readers in
   // this process (durable false: DurableEndPublisher::note_written), as those
   // modes allow. Never throws: what it follows has happened either way.
   void publish_durable_end(uint64_t seq, int64_t time_ns, const std::string& segment,
@@ -197,38 +237,46 @@ class JournalWriter {
   const std::string dir_;
   const Options options_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  uint64_t next_seq_;               // guarded by mu_
-  int64_t last_time_ns_;            // guarded by mu_
-  std::string pending_;             // encoded frames not yet written; mu_
-  uint64_t pending_first_seq_ = 0;  // mu_
-  // Written under mu_; read without it by wait_durable's first check.
+  mutable Mutex mu_;
+  CondVar cv_;  // stopping_ set, or a roll ended
+  uint64_t next_seq_ GUARDED_BY(mu_);
+  int64_t last_time_ns_ GUARDED_BY(mu_);
+  std::string pending_ GUARDED_BY(mu_);  // encoded frames not yet written
+  uint64_t pending_first_seq_ GUARDED_BY(mu_) = 0;
+  // Under kAlways: every record up to it is durable. Under the other modes:
+  // written to the OS. Written under mu_; read without it by wait_durable's
+  // first check.
   std::atomic<uint64_t> durable_seq_;
   // Bumped (under mu_) and notified when a leader's sync ends, either way.
   std::atomic<uint32_t> sync_generation_{0};
-  bool syncing_ = false;  // a leader is writing; mu_
+  bool syncing_ GUARDED_BY(mu_) = false;  // a leader is writing
+  // Under kNone and kInterval: a roller has the file (step b), or a commit is
+  // syncing the full segment (step a).
+  bool rolling_ GUARDED_BY(mu_) = false;
+  bool presyncing_ GUARDED_BY(mu_) = false;
   // Under kNone and kInterval: every record up to it was made durable by a
   // sync that has finished (0 at first: what an earlier process left in the
-  // page cache may not be durable yet); mu_.
-  uint64_t synced_seq_ = 0;
-  std::string failure_;    // mu_
-  bool stopping_ = false;  // mu_
+  // page cache may not be durable yet).
+  uint64_t synced_seq_ GUARDED_BY(mu_) = 0;
+  std::string failure_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
   // Group commit: commits queued for the next sync (each has a committer
   // waiting, or about to; written under mu_, read without it by a lingering
-  // leader), the most seen queued at once, and the last sync's duration; mu_.
+  // leader), the most seen queued at once, and the last sync's duration.
   std::atomic<size_t> pending_records_{0};
-  size_t peak_waiters_ = 1;
-  int64_t last_sync_ns_ = 0;
+  size_t peak_waiters_ GUARDED_BY(mu_) = 1;
+  int64_t last_sync_ns_ GUARDED_BY(mu_) = 0;
 
-  // Owned by whoever writes: the leader under kAlways, mu_ otherwise.
-  std::unique_ptr<WritableFile> file_;
-  std::string file_name_;
-  uint64_t file_bytes_ = 0;    // appended to file_name_ so far
-  uint64_t reserved_end_ = 0;  // file_name_'s reserved space ends here
+  Turn turn_;
+  std::unique_ptr<WritableFile> file_ GUARDED_BY(turn_);
+  // file_name_ is also read under mu_ while rolling_ is unset, when no one
+  // else can have the turn (sync(), step a).
+  std::string file_name_ GUARDED_BY(turn_);
+  uint64_t file_bytes_ GUARDED_BY(turn_) = 0;  // appended to file_name_ so far
+  Reservation reservation_ GUARDED_BY(turn_);
   // Where the batch being written starts in file_name_; unset until any
   // roll-over it needs has succeeded.
-  std::optional<uint64_t> batch_start_;
+  std::optional<uint64_t> batch_start_ GUARDED_BY(turn_);
 
   DurableEndPublisher durable_end_;
 

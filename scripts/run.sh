@@ -65,6 +65,10 @@ case "${1:-}" in
     stage "tests"
     build build
     ctest --test-dir build --output-on-failure -j"$jobs"
+    stage "lock annotations checked by clang (-Wthread-safety, errors)"
+    build build-locks -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+      -DPA_JOURNAL_THREAD_SAFETY_ANALYSIS=ON -DPA_JOURNAL_TESTS=OFF "${sanitized[@]}" \
+      -- pa-journal
     stage "tests under AddressSanitizer and UndefinedBehaviorSanitizer"
     build build-asan -DPA_JOURNAL_SANITIZE=address,undefined "${sanitized[@]}"
     ctest --test-dir build-asan --output-on-failure -j"$jobs"

@@ -41,7 +41,7 @@ Compactor::Compactor(std::shared_ptr<FileSystem> fs, std::string store_dir,
 
 Compactor::~Compactor() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
   cv_.notify_all();
@@ -49,9 +49,9 @@ Compactor::~Compactor() {
 }
 
 CompactionResult Compactor::compact(const ProgressFn& progress) {
-  std::lock_guard<std::mutex> lock(compaction_mu_);
+  MutexLock lock(&compaction_mu_);
   {
-    std::lock_guard<std::mutex> counters(mu_);
+    MutexLock counters(&mu_);
     bytes_since_ = records_since_ = 0;
     wanted_ = false;
   }
@@ -161,7 +161,7 @@ void Compactor::refresh_state_files(size_t keep) {
 }
 
 CompactionResult Compactor::retain(size_t keep_count) {
-  std::lock_guard<std::mutex> lock(compaction_mu_);
+  MutexLock lock(&compaction_mu_);
   CompactionResult result = retain_locked(keep_count);
   log_->write("INFO", "retention (keep " + std::to_string(keep_count) +
                           "): removed snapshots: " + join(result.removed_snapshots) +
@@ -179,8 +179,10 @@ CompactionResult Compactor::retain_locked(size_t keep_count, bool state_files_co
     readers =
         fs_->lock_shared(readers_lock_file_name(journal_dir(dir_)), /*exclusive=*/true);
   Retention retention =
-      apply_retention(*fs_, backups, keep_count,
-                      [this](const SnapshotInfo& s) { return verified_intact(s); });
+      apply_retention(*fs_, backups, keep_count, [this](const SnapshotInfo& s) {
+        compaction_mu_.assert_held();  // called within this call
+        return verified_intact(s);
+      });
   result.removed_snapshots = std::move(retention.removed);
   if (!retention.damaged.empty()) {
     log_->write("WARN", "retention: damaged snapshots kept but not counted as backups: " +
@@ -217,7 +219,7 @@ std::vector<std::string> Compactor::delete_old_segments(uint64_t oldest_kept_seq
 }
 
 void Compactor::note_commit(uint64_t bytes, uint64_t records) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   bytes_since_ += bytes;
   records_since_ += records;
   if (!wanted_ && (bytes_since_ >= options_.compact_after_bytes ||
@@ -230,14 +232,14 @@ void Compactor::note_commit(uint64_t bytes, uint64_t records) {
 // Wakes when a threshold is crossed (note_commit) and at every tick, to honour
 // the interval settings; config can switch automatic compaction off.
 void Compactor::background_loop() {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto tick = std::chrono::milliseconds(
       options_.compact_interval_ms > 0
           ? std::min<uint32_t>(options_.compact_interval_ms, 1000)
           : 1000);
   auto last = std::chrono::steady_clock::now();
   while (!stopping_) {
-    cv_.wait_for(lock, tick, [this] { return stopping_ || wanted_; });
+    if (!stopping_ && !wanted_) cv_.wait_for(&mu_, tick);
     if (stopping_) return;
     Settings settings = settings_();
     // Nothing to do: wanted_ is dropped (a threshold crossed by commits the

@@ -40,17 +40,16 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "journal/journal_writer.h"
+#include "journal/mutex.h"
 #include "pa_journal/options.h"
 #include "pa_journal/store.h"
 #include "snapshot/snapshot.h"
@@ -83,36 +82,41 @@ class Compactor {
 
   // progress (the caller's thread; background compaction passes none) gets
   // the task "compact" (pa_journal/progress.h).
-  CompactionResult compact(const ProgressFn& progress = nullptr);
+  CompactionResult compact(const ProgressFn& progress = nullptr)
+      EXCLUDES(compaction_mu_, mu_);
   // Holds off compaction and retention, which remove snapshots and segments,
   // for as long as the lock is held: for readers of the store's files (the
-  // state at a past time) in the same process.
-  std::unique_lock<std::mutex> pause() {
-    return std::unique_lock<std::mutex>(compaction_mu_);
+  // state at a past time) in the same process. The lock is on
+  // compaction_mu_'s std::mutex, outside the analysis: its holder touches
+  // nothing compaction_mu_ guards.
+  std::unique_lock<std::mutex> pause() EXCLUDES(compaction_mu_) {
+    return std::unique_lock<std::mutex>(compaction_mu_.native());
   }
   // Retention with keep_count, then segment deletion; returns what compaction
   // would report as removed.
-  CompactionResult retain(size_t keep_count);
+  CompactionResult retain(size_t keep_count) EXCLUDES(compaction_mu_);
   // Called after each commit with its approximate size (and at open with what
   // was replayed since the snapshot); wakes the background thread when a
   // threshold is crossed.
-  void note_commit(uint64_t bytes, uint64_t records = 1);
+  void note_commit(uint64_t bytes, uint64_t records = 1) EXCLUDES(mu_);
 
  private:
-  CompactionResult compact_locked(const ProgressFn& progress);
+  CompactionResult compact_locked(const ProgressFn& progress) REQUIRES(compaction_mu_);
   // state_files_copied: the state files were just written as copies of the
   // newest snapshot.
-  CompactionResult retain_locked(size_t keep_count, bool state_files_copied = false);
-  bool state_files_want_copies(size_t keep);
-  bool verified_intact(const SnapshotInfo& info);
-  void refresh_state_files(size_t keep);
+  CompactionResult retain_locked(size_t keep_count, bool state_files_copied = false)
+      REQUIRES(compaction_mu_);
+  bool state_files_want_copies(size_t keep) REQUIRES(compaction_mu_);
+  bool verified_intact(const SnapshotInfo& info) REQUIRES(compaction_mu_);
+  void refresh_state_files(size_t keep) REQUIRES(compaction_mu_);
   void copy_state_files_of(uint64_t snapshot_seq);
   std::vector<SnapshotInfo> snapshots_in(const std::string& backups);
   // One WARN line in storage.log per state file of info left alone.
   void warn_foreign(const SnapshotInfo& info, const std::vector<std::string>& foreign);
   std::vector<std::string> delete_old_segments(uint64_t oldest_kept_seq);
-  void background_loop();
-  bool due(const Settings& settings, std::chrono::steady_clock::time_point last) const;
+  void background_loop() EXCLUDES(mu_);
+  bool due(const Settings& settings, std::chrono::steady_clock::time_point last) const
+      REQUIRES(mu_);
   bool journal_failed() const;
 
   std::shared_ptr<FileSystem> fs_;
@@ -123,16 +127,16 @@ class Compactor {
   CaptureFn capture_;
   SettingsFn settings_;
 
-  std::mutex compaction_mu_;        // one compaction at a time
-  std::set<std::string> verified_;  // snapshot ids whose files verified; compaction_mu_
+  Mutex compaction_mu_ ACQUIRED_BEFORE(mu_);                   // one compaction at a time
+  std::set<std::string> verified_ GUARDED_BY(compaction_mu_);  // ids whose files verified
   std::atomic<uint64_t> last_snapshot_seq_;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  uint64_t bytes_since_ = 0;    // mu_
-  uint64_t records_since_ = 0;  // mu_
-  bool wanted_ = false;         // mu_
-  bool stopping_ = false;       // mu_
+  Mutex mu_;
+  CondVar cv_;  // wanted_ or stopping_ set
+  uint64_t bytes_since_ GUARDED_BY(mu_) = 0;
+  uint64_t records_since_ GUARDED_BY(mu_) = 0;
+  bool wanted_ GUARDED_BY(mu_) = false;
+  bool stopping_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

@@ -42,7 +42,7 @@ StorageLog::StorageLog(std::shared_ptr<FileSystem> fs, std::string path)
 void StorageLog::write(std::string_view level, std::string_view message) {
   std::string line = format_time_ns(system_now_ns()) + " " + std::string(level) + " " +
                      one_line(message) + "\n";
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   try {
     auto file =
         fs_->exists(path_) ? fs_->open_appendable(path_) : fs_->new_writable(path_);

@@ -6,10 +6,10 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 
+#include "journal/mutex.h"
 #include "pa_journal/file_system.h"
 
 namespace pa_journal {
@@ -20,12 +20,12 @@ class StorageLog {
   // level is "INFO", "WARN" or "ERROR". The message's control characters are
   // written escaped (a newline as \n, others as \xNN), so every call adds
   // exactly one line. Failing to log never fails the caller.
-  void write(std::string_view level, std::string_view message);
+  void write(std::string_view level, std::string_view message) EXCLUDES(mu_);
 
  private:
   std::shared_ptr<FileSystem> fs_;
   std::string path_;
-  std::mutex mu_;
+  Mutex mu_;  // one line at a time: guards the appends to path_, no field
 };
 
 }  // namespace pa_journal

@@ -1,7 +1,8 @@
 // Shared pieces of the pa-journal command line: global options, exit codes,
 // opening the store, output helpers. The tool uses the public API
 // (include/pa_journal/), and of the library's insides only the store's file
-// names (journal/layout.h) and the wording of JSON errors (model/validation.h).
+// names (journal/layout.h), the wording of JSON errors (model/validation.h)
+// and the annotated mutex of its threads (journal/mutex.h).
 #pragma once
 
 #include <cstdint>

@@ -1,14 +1,13 @@
 // The commands of pa-journal that read and write documents and look at the
 // journal. Each is thin over the public API.
-#include <condition_variable>
 #include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <mutex>
 #include <thread>
 
+#include "journal/mutex.h"
 #include "pa_journal/document.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/inspect.h"
@@ -37,7 +36,7 @@ class AckPrinter {
   ~AckPrinter() { finish(); }
 
   void push(const CommitResult& r) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     queue_.push_back(r);
     cv_.notify_one();
   }
@@ -45,7 +44,7 @@ class AckPrinter {
   // Waits for every pushed commit; returns false if durability failed.
   bool finish() {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       done_ = true;
       cv_.notify_one();
     }
@@ -57,8 +56,8 @@ class AckPrinter {
  private:
   void run() {
     for (;;) {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return done_ || !queue_.empty(); });
+      MutexLock lock(&mu_);
+      while (!done_ && queue_.empty()) cv_.wait(&mu_);
       if (queue_.empty()) return;
       CommitResult r = queue_.front();
       queue_.pop_front();
@@ -79,11 +78,11 @@ class AckPrinter {
   }
 
   Store& store_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<CommitResult> queue_;
-  bool done_ = false;
-  std::string failure_;
+  Mutex mu_;
+  CondVar cv_;  // a push, or done_
+  std::deque<CommitResult> queue_ GUARDED_BY(mu_);
+  bool done_ GUARDED_BY(mu_) = false;
+  std::string failure_;  // run()'s until it returns, then finish()'s (after join)
   std::thread thread_;
 };
 

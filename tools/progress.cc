@@ -106,7 +106,7 @@ ProgressFn ProgressBar::callback() {
 
 void ProgressBar::update(const Progress& p) {
   if (!active_) return;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Clock::time_point now = Clock::now();
   bool new_task = p.task != task_ || p.done == 0;
   if (new_task) {
@@ -130,7 +130,7 @@ void ProgressBar::update(const Progress& p) {
 
 void ProgressBar::status(std::string_view text) {
   if (!active_) return;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Clock::time_point now = Clock::now();
   if (!has_status_) first_status_ = now, has_status_ = true;
   auto seconds = std::chrono::duration_cast<std::chrono::seconds>(now - first_status_);
@@ -141,7 +141,7 @@ void ProgressBar::status(std::string_view text) {
 
 void ProgressBar::clear() {
   if (!active_) return;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   erase_locked();
 }
 

@@ -16,10 +16,10 @@
 
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <string_view>
 
+#include "journal/mutex.h"
 #include "pa_journal/progress.h"
 
 namespace pa_journal::cli {
@@ -38,27 +38,29 @@ class ProgressBar {
   // Options::progress for the library; null when inactive.
   ProgressFn callback();
   // A bar: task, percentage, done/total, rate and time left.
-  void update(const Progress& progress);
+  void update(const Progress& progress) EXCLUDES(mu_);
   // A line without a total (the bench's steps), with the time since the first.
-  void status(std::string_view text);
+  void status(std::string_view text) EXCLUDES(mu_);
   // Erases the line if one is drawn.
-  void clear();
+  void clear() EXCLUDES(mu_);
 
  private:
   using Clock = std::chrono::steady_clock;
   // Draws text unless the last draw was too recent (and !force).
-  void draw_locked(const std::string& text, bool force);
-  void erase_locked();
+  void draw_locked(const std::string& text, bool force) REQUIRES(mu_);
+  void erase_locked() REQUIRES(mu_);
   size_t columns() const;
 
   const int fd_;
   const bool active_;
-  std::mutex mu_;
-  std::string task_;  // mu_: the task of the last update
-  int percent_ = -1;  // mu_: the percentage last drawn for task_, -1 for none
-  Clock::time_point task_start_, last_draw_, first_status_;
-  bool drawn_ = false;
-  bool has_status_ = false;
+  Mutex mu_;
+  std::string task_ GUARDED_BY(mu_);  // the task of the last update
+  int percent_ GUARDED_BY(mu_) = -1;  // the percentage last drawn for task_, -1: none
+  Clock::time_point task_start_ GUARDED_BY(mu_);
+  Clock::time_point last_draw_ GUARDED_BY(mu_);
+  Clock::time_point first_status_ GUARDED_BY(mu_);
+  bool drawn_ GUARDED_BY(mu_) = false;
+  bool has_status_ GUARDED_BY(mu_) = false;
 };
 
 // "  42% [########--------]  1.2 MiB / 2.9 MiB  3.4 MiB/s  2s left": the text

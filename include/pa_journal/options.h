@@ -76,6 +76,15 @@ struct Options {
   uint64_t compact_after_bytes = 64ull << 20;
   uint64_t compact_after_records = 100000;
   uint32_t compact_interval_ms = 0;
+  // Group commit under Durability::kAlways; tuning that `pa-journal bench`
+  // measures (the threaded commit rate with each on and off, docs/design.md
+  // 12). spin_waits: a committer waiting for another's sync yields the CPU for
+  // up to 200 us before it sleeps; false (the default, which measured faster):
+  // it sleeps at once. linger: a leader waits (yielding, up to half the last
+  // sync's time) for as many committers as joined a recent sync; false: it
+  // syncs what is queued at once.
+  bool spin_waits = false;
+  bool linger = true;
   // The file-system seam. Null means the real POSIX file system.
   std::shared_ptr<FileSystem> file_system;
   // The commit clock, UTC nanoseconds since the Unix epoch. Null means the

@@ -1,6 +1,7 @@
 // Phases 1-3 of the benchmark: commit throughput with one writer (durable
 // contenders, then the others), group commit with 1..8 threads, and the cost
 // of one durable commit against the number of documents.
+#include <algorithm>
 #include <deque>
 #include <memory>
 
@@ -74,6 +75,49 @@ void Runner::group_commit() {
         c->sample);
   }
   peer.close();
+  remove_scratch_files();
+  group_commit_waits(w);
+}
+
+// Part of phase 2: the group commit's two spin waits (journal/spin_wait.h),
+// each on and off, at the largest thread count, each on its own store. A wait
+// is kept where its figure beats the one without it (docs/design.md).
+void Runner::group_commit_waits(const Workload& w) {
+  const int threads = *std::max_element(config_.threads.begin(), config_.threads.end());
+  struct Variant {
+    const char* id;
+    const char* label;
+    bool spin, linger;
+  };
+  const Variant variants[] = {
+      {"spin-linger", "yield then sleep, linger", true, true},
+      {"block-linger", "sleep at once, linger", false, true},
+      {"spin-nolinger", "yield then sleep, no linger", true, false},
+      {"block", "sleep at once, no linger (plain blocking)", false, false}};
+  std::vector<std::unique_ptr<StorePeer>> peers;
+  std::deque<Contender> contenders;
+  std::vector<Contender*> order;
+  for (const Variant& v : variants) {
+    Options options;
+    options.spin_waits = v.spin;
+    options.linger = v.linger;
+    peers.push_back(
+        std::make_unique<StorePeer>(scratch_.sub(std::string("waits-") + v.id), options));
+    peers.back()->populate(w);
+    contenders.push_back(peers.back()->contender(w));
+    contenders.back().threads = threads;
+    contenders.back().id = std::string("waits.") + v.id;
+    contenders.back().label =
+        "always, " + std::to_string(threads) + " threads, " + v.label;
+    order.push_back(&contenders.back());
+  }
+  say("group commit waits: spinning and lingering on and off");
+  interleave(order, config_.seconds, config_.rounds);
+  for (const Contender* c : order) {
+    add(c->id, "Group commit's waits, spinning against plain blocking", c->label,
+        c->sample);
+  }
+  peers.clear();
   remove_scratch_files();
 }
 

@@ -70,6 +70,22 @@ void Runner::context_ratios() {
                                                    config_.replay_records.end()));
   const Figure* ceiling = report_.find("commit.disk-overwrite");
   const Figure* sqlite_full = report_.find("commit.sqlite-full-1");
+  // Each wait's worth: the figure with it against the same without it.
+  const std::pair<const char*, const char*> waits[] = {
+      {"waits.spin-linger", "waits.block"},
+      {"waits.spin-linger", "waits.block-linger"},
+      {"waits.spin-linger", "waits.spin-nolinger"},
+      {"waits.spin-nolinger", "waits.block"},
+      {"waits.block-linger", "waits.block"}};
+  for (const auto& pair : waits) {
+    const Figure* without = report_.find(pair.second);
+    if (without == nullptr || without->value <= 0) continue;
+    for (Figure& with : report_.figures) {
+      if (with.id == pair.first) {
+        with.ratios.push_back({without->label, with.value / without->value});
+      }
+    }
+  }
   for (Figure& f : report_.figures) {
     if (ceiling != nullptr && &f != ceiling &&
         (f.id == "commit.pa-journal-always" || f.id == "commit.sqlite-full-1")) {

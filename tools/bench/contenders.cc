@@ -50,6 +50,9 @@ StorePeer::StorePeer(const std::string& dir, Durability durability, bool auto_co
   store_ = Store::open(dir, options);
 }
 
+StorePeer::StorePeer(const std::string& dir, const Options& options)
+    : durability_(options.durability), store_(Store::open(dir, options)) {}
+
 Contender StorePeer::contender(const Workload& workload) {
   Contender c;
   c.id = "pa-journal-" + std::string(to_string(durability_));

@@ -26,6 +26,7 @@ class Peer {
 class StorePeer : public Peer {
  public:
   StorePeer(const std::string& dir, Durability durability, bool auto_compact = true);
+  StorePeer(const std::string& dir, const Options& options);
   Contender contender(const Workload& workload) override;
   void populate(const Workload& workload) override;
   Store& store() { return *store_; }

@@ -61,6 +61,7 @@ class Runner {
   // bench_commit.cc
   void throughput();
   void group_commit();
+  void group_commit_waits(const Workload& w);
   void commit_cost();
   // bench_replay.cc
   void replay();

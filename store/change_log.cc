@@ -56,6 +56,56 @@ StateVersion Store::Impl::consistent_state() {
 
 namespace {
 
+// Appends the changes from tree a (null: no such collection) to b, in key
+// order, as diff_states gives them for one collection.
+void diff_tree(const std::string& name, const DocTree* a, const Collection& b,
+               std::vector<DocumentChange>* out) {
+  auto y = b.begin();
+  auto added_before = [&](const std::string* key) {
+    for (; y != b.end() && (key == nullptr || y->first < *key); ++y)
+      out->push_back({name, y->first, std::nullopt, y->second});
+  };
+  if (a != nullptr) {
+    a->for_each([&](const std::string& key, const std::string& doc) {
+      added_before(&key);
+      if (y != b.end() && y->first == key) {
+        if (y->second != doc) out->push_back({name, key, doc, y->second});
+        ++y;
+      } else {
+        out->push_back({name, key, doc, std::nullopt});
+      }
+    });
+  }
+  added_before(nullptr);
+}
+
+}  // namespace
+
+std::vector<DocumentChange> diff_version(const StateVersion& from,
+                                         const Collections& to) {
+  static const Collection kEmpty;
+  std::vector<DocumentChange> changes;
+  const CollectionTrees& trees = from.trees();
+  auto a = trees.begin();
+  auto b = to.begin();
+  while (a != trees.end() || b != to.end()) {
+    if (b == to.end() || (a != trees.end() && a->first < b->first)) {
+      diff_tree(a->first, &a->second, kEmpty, &changes);
+      ++a;
+    } else if (a == trees.end() || b->first < a->first) {
+      diff_tree(b->first, nullptr, b->second, &changes);
+      ++b;
+    } else {
+      diff_tree(a->first, &a->second, b->second, &changes);
+      ++a;
+      ++b;
+    }
+  }
+  return changes;
+}
+
+namespace {
+
 bool before(const DocumentChange& a, const DocumentChange& b) {
   return std::tie(a.collection, a.key) < std::tie(b.collection, b.key);
 }

@@ -365,7 +365,7 @@ Collections Store::Impl::past_state(int64_t t_ns) const {
 
 std::vector<DocumentChange> Store::plan_restore(int64_t t_ns) const {
   Collections target = impl_->past_state(t_ns);
-  return diff_states(impl_->published_version().materialize(), target);
+  return diff_version(impl_->published_version(), target);
 }
 
 // The change is computed against a consistent state without the writer's
@@ -376,7 +376,7 @@ CommitResult Store::restore_to(int64_t t_ns) {
   Impl::ChangeWatch watch(*impl_);  // before the consistent state is taken
   StateVersion base = impl_->consistent_state();
   Collections target = impl_->past_state(t_ns);
-  std::vector<DocumentChange> changes = diff_states(base.materialize(), target);
+  std::vector<DocumentChange> changes = diff_version(base, target);
   base = {};
   auto target_of = [&target](const std::string& collection, const std::string& key,
                              const std::string*) -> std::optional<std::string> {

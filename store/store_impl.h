@@ -133,6 +133,11 @@ struct Store::Impl {
       const TargetOf& target_of) const;
 };
 
+// The changes from a version to a state, exactly as
+// diff_states(from.materialize(), to) gives them, without copying the
+// version's documents (store/change_log.cc).
+std::vector<DocumentChange> diff_version(const StateVersion& from, const Collections& to);
+
 // Thrown from a restore's Prepare when the state at T equals the current one.
 struct NothingToRestore {};
 

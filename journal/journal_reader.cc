@@ -7,6 +7,7 @@
 #include "journal/format.h"
 #include "journal/layout.h"
 #include "journal/record_codec.h"
+#include "journal/recovery_policy.h"
 #include "journal/segment_reader.h"
 #include "model/progress_ticker.h"
 #include "pa_journal/errors.h"
@@ -21,14 +22,15 @@ class Collector : public Reporter {
   std::vector<Damage> pending;
 };
 
-// One scan: walks the segments, keeps the chain, applies the mode.
+// One scan: walks the segments, keeps the chain, turns what it reads into
+// events (journal/recovery_policy.h), asks the mode's policy, and acts.
 class Scanner {
  public:
   Scanner(FileSystem& fs, std::string dir, RecoveryMode mode, const RecordSink& sink,
           const ScanOptions& options)
       : fs_(fs),
         dir_(std::move(dir)),
-        mode_(mode),
+        policy_(policy_for(mode)),
         sink_(sink),
         after_seq_(options.after_seq),
         from_start_(options.from_start),
@@ -47,9 +49,14 @@ class Scanner {
   // Returns false when the scan must stop at this segment.
   bool scan_segment(size_t index);
   bool deliver(size_t index, const Frame& frame);
-  // Applies the mode to damage; returns false when the scan stops here.
+  // Asks the policy about damage or a gap; returns false when the scan stops
+  // here. A refusal throws.
   bool on_damage(size_t index, Damage damage);
-  bool apply_mode(size_t index, Damage damage);
+  bool on_gap(size_t index, Damage gap, bool covered);
+  bool act(size_t index, ScanEvent event);
+  ScanEvent event(ScanEvent::Kind kind, Damage damage = {}) const;
+  [[noreturn]] void refuse(const ScanEvent& event, std::string refusal) const;
+  void skip(size_t index, Damage damage);
   // Deferred damage (see on_damage) is settled by the next event: a record
   // at or before after_seq_ + 1 shows that it lost only records the snapshot
   // covers; anything else makes it damage like any other.
@@ -63,7 +70,7 @@ class Scanner {
 
   FileSystem& fs_;
   std::string dir_;
-  RecoveryMode mode_;
+  const RecoveryPolicy policy_;
   const RecordSink& sink_;
   const uint64_t after_seq_;
   const bool from_start_;  // the chain must start at after_seq_ + 1 even if 0
@@ -104,7 +111,8 @@ ScanReport Scanner::run() {
     ticker_.update(done_bytes_);
     if (!go_on) break;
   }
-  settle_deferred(UINT64_MAX);  // at the end, nothing shows it was covered
+  // At the end, nothing shows deferred damage was covered.
+  if (settle_deferred(UINT64_MAX)) act(0, event(ScanEvent::Kind::kEnd));
   ticker_.finish();
   report_.next_seq = expected_ != 0 ? expected_ : after_seq_ + 1;
   return report_;
@@ -140,7 +148,9 @@ bool Scanner::scan_segment(size_t index) {
     Damage gap = Damage::missing_records(in_journal(info.name), 0,
                                          std::max(expected_, after_seq_ + 1),
                                          info.first_seq - 1, why);
-    if (!attribute_gap(info.first_seq) && !on_damage(index, gap)) return false;
+    if (!attribute_gap(info.first_seq) && !on_gap(index, std::move(gap), false)) {
+      return false;
+    }
     expected_ = info.first_seq;
   }
   Frame frame;
@@ -189,15 +199,18 @@ bool Scanner::deliver(size_t index, const Frame& frame) {
   // missing at or below after_seq are covered by the snapshot.
   uint64_t first_missing = std::max(expected_, after_seq_ + 1);
   bool lost_in_damage = record.seq > expected_ && attribute_gap(record.seq);
-  if (record.seq > first_missing && !lost_in_damage) {
-    Damage gap =
-        Damage::missing_records(file, frame.offset, first_missing, record.seq - 1,
-                                "records missing from the sequence chain");
-    if (!on_damage(index, gap)) return false;
+  if (record.seq > expected_ && !lost_in_damage) {
+    bool covered = record.seq <= first_missing;
+    Damage gap = covered ? Damage{}
+                         : Damage::missing_records(
+                               file, frame.offset, first_missing, record.seq - 1,
+                               "records missing from the sequence chain");
+    if (!on_gap(index, std::move(gap), covered)) return false;
   }
   open_corruption_ = kNone;
   expected_ = record.seq + 1;
   report_.last_time_ns = record.time_ns;
+  if (!act(index, event(ScanEvent::Kind::kRecord))) return false;
   if (record.seq <= after_seq_) return true;
   if (report_.records == 0) {
     report_.first_seq = record.seq;
@@ -210,61 +223,91 @@ bool Scanner::deliver(size_t index, const Frame& frame) {
 }
 
 // Damage in the frames of a segment where the chain is still at or before
-// the snapshot's seq may have lost only records the snapshot covers. Under
-// tolerate-tail and point-in-time it is held until the next event says
-// which; strict refuses any damage, and salvage skips it anyway.
+// the snapshot's seq may have lost only records the snapshot covers; the
+// policy may hold it until the next event says which (settle_deferred).
 bool Scanner::on_damage(size_t index, Damage damage) {
   if (!settle_deferred(UINT64_MAX)) return false;
-  bool may_be_covered =
-      (mode_ == RecoveryMode::kTolerateTail || mode_ == RecoveryMode::kPointInTime) &&
-      damage.kind == Damage::Kind::kCorruption &&
-      damage.offset >= format::kSegmentHeaderSize && expected_ != 0 &&
-      expected_ <= after_seq_;
-  if (may_be_covered) {
-    deferred_.emplace(index, std::move(damage));
-    return true;
-  }
-  return apply_mode(index, std::move(damage));
+  ScanEvent damaged = event(ScanEvent::Kind::kDamage, std::move(damage));
+  damaged.maybe_covered = damaged.damage.kind == Damage::Kind::kCorruption &&
+                          damaged.damage.offset >= format::kSegmentHeaderSize &&
+                          expected_ != 0 && expected_ <= after_seq_;
+  return act(index, std::move(damaged));
+}
+
+bool Scanner::on_gap(size_t index, Damage gap, bool covered) {
+  if (!settle_deferred(UINT64_MAX)) return false;
+  ScanEvent missing = event(ScanEvent::Kind::kGap, std::move(gap));
+  missing.covered = covered;
+  return act(index, std::move(missing));
 }
 
 bool Scanner::settle_deferred(uint64_t next_seq) {
   if (!deferred_) return true;
   auto [index, damage] = std::move(*deferred_);
   deferred_.reset();
-  if (next_seq > after_seq_ + 1) return apply_mode(index, std::move(damage));
-  damage.reason += "; only records up to the snapshot's seq " +
-                   std::to_string(after_seq_) + " were lost, and it holds them";
-  report_.damage.push_back(std::move(damage));
+  ScanEvent settled = event(ScanEvent::Kind::kDamage, std::move(damage));
+  if (next_seq <= after_seq_ + 1) {
+    settled.damage.reason += "; only records up to the snapshot's seq " +
+                             std::to_string(after_seq_) + " were lost, and it holds them";
+    settled.covered = true;
+  }
+  return act(index, std::move(settled));
+}
+
+ScanEvent Scanner::event(ScanEvent::Kind kind, Damage damage) const {
+  ScanEvent made;
+  made.kind = kind;
+  made.torn_tail =
+      kind == ScanEvent::Kind::kDamage && damage.kind == Damage::Kind::kTornTail;
+  made.damage = std::move(damage);
+  made.last_good_seq = expected_ ? expected_ - 1 : 0;
+  return made;
+}
+
+bool Scanner::act(size_t index, ScanEvent event) {
+  using Verdict = PolicyAnswer::Verdict;
+  PolicyAnswer answer = policy_(event);
+  bool damaged = event.kind == ScanEvent::Kind::kDamage ||
+                 (event.kind == ScanEvent::Kind::kGap && !event.covered);
+  switch (answer.verdict) {
+    case Verdict::kGoOn:
+      if (damaged) report_.damage.push_back(std::move(event.damage));
+      return true;
+    case Verdict::kWait:
+      deferred_.emplace(index, std::move(event.damage));
+      return true;
+    case Verdict::kRefuse:
+      refuse(event, std::move(answer.refusal));
+    case Verdict::kCut:
+      note_cut(index, event.damage.offset);
+      report_.damage.push_back(std::move(event.damage));
+      return false;
+    case Verdict::kSkip:
+      skip(index, std::move(event.damage));
+      return true;
+  }
   return true;
 }
 
-bool Scanner::apply_mode(size_t index, Damage damage) {
-  bool torn = damage.kind == Damage::Kind::kTornTail;
-  bool fatal =
-      mode_ == RecoveryMode::kStrict || (mode_ == RecoveryMode::kTolerateTail && !torn);
-  if (fatal) {
-    uint64_t last_good = expected_ ? expected_ - 1 : 0;
-    if (torn) {
-      throw CorruptedDataError(describe_refusal(damage, last_good), damage.file,
-                               damage.offset, last_good);
-    }
-    throw RecoveryRefusedError(describe_refusal(damage, last_good), damage.file,
-                               damage.offset, last_good);
+void Scanner::refuse(const ScanEvent& event, std::string refusal) const {
+  const Damage& damage = event.damage;
+  if (event.torn_tail) {
+    throw CorruptedDataError(std::move(refusal), damage.file, damage.offset,
+                             event.last_good_seq);
   }
-  report_.damage.push_back(damage);
-  if (torn || mode_ == RecoveryMode::kPointInTime) {
-    note_cut(index, damage.offset);
-    return false;
-  }
+  throw RecoveryRefusedError(std::move(refusal), damage.file, damage.offset,
+                             event.last_good_seq);
+}
+
+void Scanner::skip(size_t index, Damage damage) {
   // Records can be lost inside damaged frames, not inside a segment header.
   bool frames = damage.offset >= format::kSegmentHeaderSize;
-  if (damage.kind == Damage::Kind::kCorruption && frames) {
-    open_corruption_ = report_.damage.size() - 1;
-  }
+  bool corruption = damage.kind == Damage::Kind::kCorruption;
+  report_.damage.push_back(std::move(damage));
+  if (corruption && frames) open_corruption_ = report_.damage.size() - 1;
   if (report_.damaged_segments.empty() || report_.damaged_segments.back() != index) {
     report_.damaged_segments.push_back(index);
   }
-  return true;
 }
 
 // Salvage: records missing right after skipped bytes were lost in those bytes;
@@ -287,6 +330,7 @@ bool Scanner::accept_loss(size_t index, const Frame& frame) {
                                   frame.end - frame.offset,
                                   "loss marker does not continue the sequence chain"));
   }
+  if (!act(index, event(ScanEvent::Kind::kLossMarker))) return false;
   report_.known_losses.push_back({first, last});
   expected_ = last + 1;
   return true;
@@ -319,19 +363,6 @@ std::vector<SegmentInfo> list_segments(FileSystem& fs, const std::string& journa
 ScanReport scan_journal(FileSystem& fs, const std::string& journal_dir, RecoveryMode mode,
                         const RecordSink& sink, const ScanOptions& options) {
   return Scanner(fs, journal_dir, mode, sink, options).run();
-}
-
-std::string describe_refusal(const Damage& damage, uint64_t last_good_seq) {
-  std::string text = damage.describe();
-  text += "; last good record before it: seq " + std::to_string(last_good_seq);
-  if (damage.kind == Damage::Kind::kTornTail) {
-    text += "; the default mode (tolerate-tail) cuts a torn tail";
-  } else {
-    text +=
-        "; to open anyway, recovery mode point-in-time keeps the records before the "
-        "damage and salvage keeps every valid record";
-  }
-  return text;
 }
 
 }  // namespace pa_journal

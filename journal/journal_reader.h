@@ -1,18 +1,14 @@
 // Reads a whole journal directory: every segment in sequence order, every
 // checksum, the sequence chain across segments, under a recovery mode.
 //
-// The mode is the policy; SegmentReader only reports. Per mode:
-//   strict          any damage throws CorruptedDataError;
-//   tolerate-tail   a torn tail of the newest segment ends the scan (reported),
-//                   anything else throws;
-//   point-in-time   the first damage of any kind ends the scan;
-//   salvage         damage is reported and skipped; every valid record is read.
-// Damage that, as the next good record shows, lost only records at or before
-// after_seq (a snapshot holds them) is reported but stops neither
-// tolerate-tail nor point-in-time; strict refuses it like any other.
-// A thrown CorruptedDataError names the file, the offset and the last good
-// sequence number, and says which mode would open the store; for damage other
-// than a torn tail it is a RecoveryRefusedError.
+// The scan only checks: SegmentReader reads frames, the scan keeps the chain
+// and turns what it reads into events (a record, a loss marker, damage, a
+// gap, the end); the mode's policy (journal/recovery_policy.h, where each
+// mode's contract is stated) answers each event, and the scan acts: goes on,
+// skips, cuts, or throws the refusal. A thrown CorruptedDataError names the
+// file, the offset and the last good sequence number, and says which mode
+// would open the store; for damage other than a torn tail it is a
+// RecoveryRefusedError.
 //
 // Thread-safety: a scan only reads; several may run beside a live writer.
 #pragma once
@@ -24,6 +20,7 @@
 #include <vector>
 
 #include "journal/layout.h"
+#include "journal/recovery_policy.h"
 #include "pa_journal/damage.h"
 #include "pa_journal/file_system.h"
 #include "pa_journal/options.h"
@@ -113,8 +110,5 @@ struct ScanOptions {
 // sequence order. A missing directory is an empty journal.
 ScanReport scan_journal(FileSystem& fs, const std::string& journal_dir, RecoveryMode mode,
                         const RecordSink& sink, const ScanOptions& options = {});
-
-// The text the store uses to refuse opening: what, where, and what to do next.
-std::string describe_refusal(const Damage& damage, uint64_t last_good_seq);
 
 }  // namespace pa_journal

@@ -37,15 +37,16 @@ std::optional<PublishedEnd> decode_slot(std::string_view slot) {
 }
 
 // The ends the writers of this process have made readable, by journal path.
-std::mutex in_process_mu;
-std::map<std::string, DurableEnd>& in_process_ends() {
+Mutex in_process_mu;
+std::map<std::string, DurableEnd>& in_process_ends() REQUIRES(in_process_mu) {
   static auto* ends = new std::map<std::string, DurableEnd>();
   return *ends;
 }
 
 // Best effort, as publishing is: out of memory, readers keep the older end.
-void show_in_process(const std::string& key, const DurableEnd& end) noexcept {
-  std::lock_guard<std::mutex> lock(in_process_mu);
+void show_in_process(const std::string& key, const DurableEnd& end) noexcept
+    EXCLUDES(in_process_mu) {
+  MutexLock lock(&in_process_mu);
   try {
     DurableEnd& shown = in_process_ends()[key];
     if (end.seq >= shown.seq) shown = end;
@@ -66,7 +67,7 @@ std::string key_of(FileSystem& fs, const std::string& journal_dir) {
 std::optional<DurableEnd> written_end_in_process(FileSystem& fs,
                                                  const std::string& journal_dir) {
   std::string key = key_of(fs, journal_dir);
-  std::lock_guard<std::mutex> lock(in_process_mu);
+  MutexLock lock(&in_process_mu);
   auto it = in_process_ends().find(key);
   if (it == in_process_ends().end()) return std::nullopt;
   return it->second;
@@ -129,7 +130,7 @@ DurableEndPublisher::DurableEndPublisher(std::shared_ptr<FileSystem> fs,
 }
 
 DurableEndPublisher::~DurableEndPublisher() {
-  std::lock_guard<std::mutex> lock(in_process_mu);
+  MutexLock lock(&in_process_mu);
   in_process_ends().erase(key_);
 }
 
@@ -139,7 +140,7 @@ void DurableEndPublisher::note_written(const DurableEnd& end) noexcept {
 
 void DurableEndPublisher::publish(const DurableEnd& end) noexcept {
   show_in_process(key_, end);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (published_seq_ && *published_seq_ >= end.seq && end.seq != 0) return;
   if (!published_seq_ && in_file_ == end) {  // a reopen that changed nothing
     published_seq_ = end.seq;

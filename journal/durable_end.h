@@ -30,11 +30,12 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "journal/mutex.h"
+#include "journal/thread_annotations.h"
 #include "pa_journal/file_system.h"
 
 namespace pa_journal {
@@ -81,7 +82,7 @@ class DurableEndPublisher {
   // in this process. Best effort: a failure leaves readers an older end, which
   // is safe; the next publish tries again.
   // Never throws: the commits it follows are durable whatever it does.
-  void publish(const DurableEnd& end) noexcept;
+  void publish(const DurableEnd& end) noexcept EXCLUDES(mu_);
   // Shows end to readers in this process only: records written, not synced
   // (durability interval and none). Never throws.
   void note_written(const DurableEnd& end) noexcept;
@@ -90,11 +91,11 @@ class DurableEndPublisher {
   std::shared_ptr<FileSystem> fs_;
   const std::string path_;
   const std::string key_;  // the journal's real path
-  std::mutex mu_;
-  uint64_t counter_ = 0;                   // of the newest slot in the file; mu_
-  std::optional<uint64_t> published_seq_;  // mu_
+  Mutex mu_;
+  uint64_t counter_ GUARDED_BY(mu_) = 0;  // of the newest slot in the file
+  std::optional<uint64_t> published_seq_ GUARDED_BY(mu_);
   // The newest value in the file when it was opened: not written again.
-  std::optional<DurableEnd> in_file_;  // mu_
+  std::optional<DurableEnd> in_file_ GUARDED_BY(mu_);
 };
 
 }  // namespace pa_journal

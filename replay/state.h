@@ -19,8 +19,11 @@
 // 3. apply() is all or nothing: a record that throws part-way leaves the head
 //    as it was before the record.
 //
-// Thread-safety: a State has one writer and no concurrent readers (the store
-// reads versions, not the head). A StateVersion: any thread, no lock.
+// Thread-safety: a State has one writer at a time. freeze() counts as a
+// writer, but writes only frozen_ and session_, which the const functions
+// never read: so a freeze may run beside find(), collection(), resolve() and
+// collections(), though not beside apply() or load() (the store's head,
+// store/store_impl.h). A StateVersion: any thread, no lock.
 #pragma once
 
 #include <cstdint>

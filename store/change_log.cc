@@ -22,7 +22,6 @@
 // If the log overflowed, step 2 cannot know which keys moved: the caller
 // recomputes the whole change under the lock, as before this module.
 #include <algorithm>
-#include <mutex>
 #include <tuple>
 
 #include "store/store_impl.h"
@@ -39,18 +38,18 @@ void ChangeLog::note(const std::vector<Operation>& ops) {
 }
 
 Store::Impl::ChangeWatch::ChangeWatch(Impl& impl) : impl_(impl) {
-  std::lock_guard<std::mutex> lock(impl_.head_mu);
+  MutexLock lock(&impl_.head_mu);
   impl_.change_logs.push_back(&log_);
 }
 
 Store::Impl::ChangeWatch::~ChangeWatch() {
-  std::lock_guard<std::mutex> lock(impl_.head_mu);
+  MutexLock lock(&impl_.head_mu);
   auto& logs = impl_.change_logs;
   logs.erase(std::find(logs.begin(), logs.end(), &log_));
 }
 
 StateVersion Store::Impl::consistent_state() {
-  std::lock_guard<std::mutex> lock(head_mu);
+  MutexLock lock(&head_mu);
   return head.freeze();
 }
 
@@ -120,7 +119,7 @@ std::optional<std::vector<DocumentChange>> Store::Impl::changes_at_head(
   if (watched.keys.empty()) return off_lock;
   std::vector<DocumentChange> recomputed;  // in key order, as watched.keys
   for (const auto& [collection, key] : watched.keys) {
-    const std::string* value = head.find(collection, key);
+    const std::string* value = head_for_writer().find(collection, key);
     std::optional<std::string> after = target_of(collection, key, value);
     std::optional<std::string> now =
         value ? std::optional<std::string>(*value) : std::nullopt;

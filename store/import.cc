@@ -168,8 +168,9 @@ ImportResult Store::import_from(const std::string& in_dir, const ImportOptions& 
     return value_after(source, options.merge, collection, key, head);
   };
   auto prepare = [&](Record& record) {
+    impl_->writer_held.assert_held();  // the writer prepares under its lock
     auto at_head = impl_->changes_at_head(std::move(changes), watch, target_of);
-    if (!at_head) at_head = changes_of(impl_->head, source, options.merge);
+    if (!at_head) at_head = changes_of(impl_->head_for_writer(), source, options.merge);
     result.collections = counts_of(*at_head, source);
     record.ops = operations_for(std::move(*at_head));
     if (record.ops.empty()) throw NothingToRestore{};

@@ -129,9 +129,15 @@ std::unique_ptr<Store> Store::open_unchecked(const std::string& dir, Options opt
   recover_options.writable = !options.read_only;
   recover_options.progress = options.progress;
   Recovered recovered = recover(fs, dir, recover_options);
-  impl->head = std::move(recovered.state);
-  impl->published = impl->head.freeze();
-  impl->written_seq = impl->head.last_seq();
+  Impl* self = impl.get();
+  {
+    // No other thread has the store yet: the locks are for the analysis.
+    MutexLock head_lock(&self->head_mu);
+    MutexLock lock(&self->published_mu);
+    self->head = std::move(recovered.state);
+    self->published = self->head.freeze();
+    self->written_seq = self->head.last_seq();
+  }
   impl->lazy_publish = options.durability != Durability::kAlways;
   impl->report = std::move(recovered.report);
   if (!options.read_only) {
@@ -140,9 +146,15 @@ std::unique_ptr<Store> Store::open_unchecked(const std::string& dir, Options opt
                      "open " + dir + ": " + impl->report.summary());
     impl->writer = std::make_unique<JournalWriter>(impl->fs, journal_dir(dir), options,
                                                    std::move(recovered.tail));
-    Impl* self = impl.get();
-    impl->writer->set_visibility({[self](uint64_t seq) { self->cut(seq); },
-                                  [self](uint64_t seq) { self->publish(seq); }});
+    // The writer calls both under its lock (journal_writer.h, rule 6).
+    impl->writer->set_visibility({[self](uint64_t seq) {
+                                    self->writer_held.assert_held();
+                                    self->cut(seq);
+                                  },
+                                  [self](uint64_t seq) {
+                                    self->writer_held.assert_held();
+                                    self->publish(seq);
+                                  }});
     impl->compactor = std::make_unique<Compactor>(
         impl->fs, dir, options, impl->writer.get(), impl->log.get(),
         [self] { return self->capture(); }, [self] { return self->settings(); },
@@ -170,9 +182,10 @@ CommitResult Store::Impl::enqueue(std::vector<Operation> ops, std::string origin
   // A restore or an import (prepare) brings back values the store held or
   // the files hold: they are not refused.
   auto stage = [this, check = check_config && !prepare](const Record& record) {
-    auto resolved = head.resolve(record.ops);  // may refuse
+    writer_held.assert_held();  // the writer stages under its lock
+    auto resolved = head_for_writer().resolve(record.ops);  // may refuse
     if (check) validate_config(resolved ? *resolved : record.ops);
-    std::lock_guard<std::mutex> lock(head_mu);
+    MutexLock lock(&head_mu);
     for (ChangeLog* changes : change_logs) changes->note(record.ops);
     if (resolved) {
       head.apply({record.seq, record.time_ns, std::move(*resolved), {}});
@@ -192,7 +205,7 @@ CommitResult Store::Impl::enqueue(std::vector<Operation> ops, std::string origin
 // queued behind the writer's lock, so the head is at exactly last_seq.
 void Store::Impl::cut(uint64_t last_seq) {
   if (lazy_publish) return;
-  std::lock_guard<std::mutex> lock(head_mu);
+  MutexLock lock(&head_mu);
   StateVersion version = head.freeze();
   (void)last_seq;  // the head's own seq, which stage() set
   cut_versions.push_back(std::move(version));
@@ -213,7 +226,7 @@ void Store::Impl::publish(uint64_t last_seq) noexcept {
   }
   if (!newest) return;
   {
-    std::lock_guard<std::mutex> lock(published_mu);
+    MutexLock lock(&published_mu);
     std::swap(published, *newest);
   }
 }
@@ -224,19 +237,19 @@ void Store::Impl::publish(uint64_t last_seq) noexcept {
 StateVersion Store::Impl::published_version() {
   if (lazy_publish) {
     uint64_t written = written_seq.load(std::memory_order_acquire);
-    std::unique_lock<std::mutex> lock(published_mu);
+    MutexLock lock(&published_mu);
     if (published.last_seq() >= written) return published;
     lock.unlock();
     publish_head();
   }
-  std::lock_guard<std::mutex> lock(published_mu);
+  MutexLock lock(&published_mu);
   return published;
 }
 
 void Store::Impl::publish_head() {
-  std::lock_guard<std::mutex> head_lock(head_mu);
+  MutexLock head_lock(&head_mu);
   StateVersion version = head.freeze();
-  std::lock_guard<std::mutex> lock(published_mu);
+  MutexLock lock(&published_mu);
   if (version.last_seq() > published.last_seq()) std::swap(published, version);
 }
 
@@ -387,8 +400,9 @@ CommitResult Store::restore_to(int64_t t_ns) {
     return d->second;
   };
   auto prepare = [&](Record& record) {
+    impl_->writer_held.assert_held();  // the writer prepares under its lock
     auto at_head = impl_->changes_at_head(std::move(changes), watch, target_of);
-    if (!at_head) at_head = diff_states(impl_->head.collections(), target);
+    if (!at_head) at_head = diff_states(impl_->head_for_writer().collections(), target);
     record.ops = operations_for(std::move(*at_head));
     if (record.ops.empty()) throw NothingToRestore{};
   };

@@ -15,13 +15,21 @@
 // the published version older freezes the head itself, under head_mu (which
 // a commit holds only while it applies to the head). Readers in those modes
 // may so wait for one commit's apply; under kAlways they never take head_mu.
+//
+// Locks, as clang's analysis checks them (journal/thread_annotations.h):
+// head_mu and published_mu are Mutexes, taken in that order. The journal
+// writer's own lock, under which it calls stage, prepare, cut and publish,
+// is private to JournalWriter: writer_held (a WriterHeld) stands for it. Each
+// of those callbacks asserts it as it starts, on the writer's word
+// (journal/journal_writer.h, crash-safety rule 6), and what only that lock
+// guards is GUARDED_BY(writer_held), so the analysis checks that nothing
+// outside those callbacks touches it.
 #pragma once
 
 #include <atomic>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -29,6 +37,8 @@
 #include <vector>
 
 #include "journal/journal_writer.h"
+#include "journal/mutex.h"
+#include "journal/thread_annotations.h"
 #include "pa_journal/store.h"
 #include "pa_journal/time_travel.h"
 #include "replay/state.h"
@@ -57,6 +67,13 @@ struct ChangeLog {
   void note(const std::vector<Operation>& ops);
 };
 
+// Stands for the journal writer's lock, which the store cannot name. Holds
+// no lock itself: only the writer's callbacks may call assert_held().
+class CAPABILITY("the journal writer's lock") WriterHeld {
+ public:
+  void assert_held() const ASSERT_CAPABILITY(this) {}
+};
+
 struct Store::Impl {
   std::string dir;
   Options options;
@@ -66,51 +83,68 @@ struct Store::Impl {
   RecoveryReport report;
   bool created = false;  // this open made journal/ (Store::created)
 
-  // Under the journal writer's lock; also under head_mu when changed or
-  // frozen.
-  State head;
-  std::mutex head_mu;
-  bool lazy_publish = false;             // kInterval, kNone
+  WriterHeld writer_held;
+  // The head is applied to under both the writer's lock and head_mu, and
+  // frozen under head_mu alone; so head_mu guards it, and the writer's
+  // callbacks, which hold the other lock, read it through head_for_writer().
+  // Such a read may run beside a freeze under head_mu: freeze() writes only
+  // the head's frozen_ and session_, which find(), resolve() and
+  // collections() never read (replay/state.h, "Thread-safety").
+  Mutex head_mu;
+  State head GUARDED_BY(head_mu);
+  bool lazy_publish = false;             // kInterval, kNone; set before any commit
   std::atomic<uint64_t> written_seq{0};  // lazy: the newest commit written
   // Versions frozen when a batch was cut, waiting for its sync, oldest
-  // first; under the journal writer's lock.
-  std::deque<StateVersion> cut_versions;
-  mutable std::mutex published_mu;
-  StateVersion published;  // guarded by published_mu
-  // The change logs registered now; guarded by head_mu.
-  std::vector<ChangeLog*> change_logs;
+  // first.
+  std::deque<StateVersion> cut_versions GUARDED_BY(writer_held);
+  mutable Mutex published_mu ACQUIRED_AFTER(head_mu);
+  StateVersion published GUARDED_BY(published_mu);
+  // The change logs registered now.
+  std::vector<ChangeLog*> change_logs GUARDED_BY(head_mu);
   std::unique_ptr<JournalWriter> writer;
   std::unique_ptr<Compactor> compactor;  // after writer: destroyed before it
   // Commits are refused if they leave a config setting with a value it does
   // not allow (pa_journal/config.h); an adoption takes the app's as they are.
   bool check_config = true;
 
+  // prepare runs under the writer's lock: it may read head_for_writer()
+  // once it has asserted writer_held.
   CommitResult enqueue(std::vector<Operation> ops, std::string origin,
-                       const JournalWriter::Prepare& prepare = nullptr);
+                       const JournalWriter::Prepare& prepare = nullptr)
+      EXCLUDES(writer_held, head_mu, published_mu);
   void check_readable() const;
   // The version readers see: under kAlways every durable commit and nothing
   // more. Its last_seq() is its seq. Any thread, no lock held after it returns.
-  StateVersion published_version();
+  StateVersion published_version() EXCLUDES(head_mu, published_mu);
   // The visibility hooks the journal writer calls (under its lock).
-  void cut(uint64_t last_seq);
-  void publish(uint64_t last_seq) noexcept;
-  void publish_head();  // lazy: freezes the head and publishes it
+  void cut(uint64_t last_seq) REQUIRES(writer_held) EXCLUDES(head_mu);
+  void publish(uint64_t last_seq) noexcept REQUIRES(writer_held) EXCLUDES(published_mu);
+  // lazy: freezes the head and publishes it
+  void publish_head() EXCLUDES(head_mu, published_mu);
+  // The head, read by a callback of the writer. The analysis cannot say
+  // "head_mu or the writer's lock": this is the one place it is told.
+  const State& head_for_writer() const REQUIRES(writer_held) NO_THREAD_SAFETY_ANALYSIS {
+    return head;
+  }
   Compactor::Capture capture();
   Collections past_state(int64_t t_ns) const;
   Compactor::Settings settings();
 
   // A version of the head (every commit staged so far, durable or not),
   // taken without the writer's lock, under head_mu.
-  StateVersion consistent_state();
+  StateVersion consistent_state() EXCLUDES(head_mu);
 
   // Keeps a ChangeLog registered while it lives. Made before the consistent
   // state is taken, it holds every key written since that state's seq.
   class ChangeWatch {
    public:
-    explicit ChangeWatch(Impl& impl);
-    ~ChangeWatch();
+    explicit ChangeWatch(Impl& impl) EXCLUDES(impl.head_mu);
+    ~ChangeWatch() EXCLUDES(impl_.head_mu);
     ChangeWatch(const ChangeWatch&) = delete;
     ChangeWatch& operator=(const ChangeWatch&) = delete;
+    // Commits note keys under the writer's lock and head_mu: read it under
+    // the writer's lock (changes_at_head, which requires it; the analysis
+    // cannot tell that a watch's impl_ is the caller's this).
     const ChangeLog& log() const { return log_; }
 
    private:
@@ -130,7 +164,7 @@ struct Store::Impl {
   // overflowed log gives nullopt: recompute the whole change instead.
   std::optional<std::vector<DocumentChange>> changes_at_head(
       std::vector<DocumentChange> off_lock, const ChangeWatch& watch,
-      const TargetOf& target_of) const;
+      const TargetOf& target_of) const REQUIRES(writer_held);
 };
 
 // The changes from a version to a state, exactly as

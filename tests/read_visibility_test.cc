@@ -240,5 +240,58 @@ TEST(ReadVisibilityModesTest, ReadersBesideCommittersNeverSeeHalfACommit) {
   }
 }
 
+// Under kNone and kInterval a reader that finds the published version behind
+// freezes the head under head_mu, while a committer resolves its patch
+// against the head under the writer's lock alone (store/store_impl.h). Each
+// writer patches its own document with a rising count: a reader must see
+// each count only rise, and the last commit's count at the end (the
+// threaded check for TSan of freeze beside resolve).
+TEST(ReadVisibilityModesTest, LazyReadersFreezeTheHeadWhileCommittersResolvePatches) {
+  for (Durability durability : {Durability::kNone, Durability::kInterval}) {
+    testing::TempDir dir;
+    Options options;
+    options.durability = durability;
+    options.sync_interval_ms = 1;
+    options.auto_compact = false;
+    auto store = Store::open(dir.path(), options);
+    constexpr int kWriters = 2, kCommits = 200;
+    for (int w = 0; w < kWriters; ++w)
+      store->put("c", "w" + std::to_string(w), R"({"n":0})");
+    std::atomic<bool> stop{false};
+    std::atomic<int> backwards{0}, reads{0};
+    std::vector<std::thread> readers;
+    for (int r = 0; r < 2; ++r) {
+      readers.emplace_back([&] {
+        std::vector<int> seen(kWriters, 0);
+        while (!stop.load()) {
+          for (int w = 0; w < kWriters; ++w) {
+            std::optional<std::string> doc = store->get("c", "w" + std::to_string(w));
+            int n = doc ? std::stoi(doc->substr(5)) : -1;  // {"n":N}
+            if (n < seen[w]) ++backwards;
+            seen[w] = n;
+          }
+          ++reads;
+        }
+      });
+    }
+    std::vector<std::thread> writers;
+    for (int w = 0; w < kWriters; ++w) {
+      writers.emplace_back([&store, w] {
+        for (int i = 1; i <= kCommits; ++i)
+          store->patch("c", "w" + std::to_string(w),
+                       R"({"n":)" + std::to_string(i) + "}");
+      });
+    }
+    for (auto& t : writers) t.join();
+    EXPECT_TRUE(testing::eventually([&] { return reads.load() >= 2; }));
+    stop = true;
+    for (auto& t : readers) t.join();
+    EXPECT_EQ(backwards.load(), 0);
+    for (int w = 0; w < kWriters; ++w)
+      EXPECT_EQ(store->get("c", "w" + std::to_string(w)),
+                R"({"n":)" + std::to_string(kCommits) + "}");
+  }
+}
+
 }  // namespace
 }  // namespace pa_journal

@@ -172,6 +172,17 @@ class SharedLock : public FileLock {
   int fd_;
 };
 
+// Writes all of data at offset of the open file fd (named path in errors).
+void pwrite_all(int fd, const std::string& path, uint64_t offset, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail("pwrite", path, errno);
+    data.remove_prefix(static_cast<size_t>(n));
+    offset += static_cast<uint64_t>(n);
+  }
+}
+
 class PosixFileSystem : public FileSystem {
  public:
   static constexpr size_t kReadChunk = 1 << 16;
@@ -302,28 +313,14 @@ class PosixFileSystem : public FileSystem {
   void overwrite(const std::string& path, uint64_t offset,
                  std::string_view data) override {
     Fd fd(open_or_throw(path, O_WRONLY));
-    while (!data.empty()) {
-      ssize_t n =
-          ::pwrite(fd.get(), data.data(), data.size(), static_cast<off_t>(offset));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) fail("pwrite", path, errno);
-      data.remove_prefix(static_cast<size_t>(n));
-      offset += static_cast<uint64_t>(n);
-    }
+    pwrite_all(fd.get(), path, offset, data);
     if (::fdatasync(fd.get()) != 0) fail("fdatasync", path, errno);
   }
 
   void write_at(const std::string& path, uint64_t offset,
                 std::string_view data) override {
     Fd fd(open_or_throw(path, O_WRONLY | O_CREAT));
-    while (!data.empty()) {
-      ssize_t n =
-          ::pwrite(fd.get(), data.data(), data.size(), static_cast<off_t>(offset));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) fail("pwrite", path, errno);
-      data.remove_prefix(static_cast<size_t>(n));
-      offset += static_cast<uint64_t>(n);
-    }
+    pwrite_all(fd.get(), path, offset, data);
   }
 
   // flock, not fcntl: each open file description is a holder of its own, so

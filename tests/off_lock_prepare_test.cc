@@ -7,6 +7,7 @@
 // the commit must still land exactly on the target, and keep every effect of
 // those commits the target does not override.
 #include <gtest/gtest.h>
+#include <malloc.h>
 
 #include <atomic>
 #include <chrono>
@@ -268,6 +269,20 @@ TEST(DiffVersionTest, GivesExactlyWhatDiffStatesGivesForTheCopy) {
     }
   }
 }
+
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 33)
+// Freed small blocks past the per-thread cache go back to their bins, not to
+// fastbins that a later large allocation consolidates under the arena's lock
+// while a committer waits to free into that arena (docs/design.md 10).
+TEST(WritingProcessTest, SmallFreesLeaveNothingInFastbinsOnceAStoreIsOpenForWriting) {
+  TempDir dir;
+  auto store = Store::open(dir.path(), Options{});
+  std::vector<void*> blocks;
+  for (int i = 0; i < 10000; ++i) blocks.push_back(malloc(48));
+  for (void* block : blocks) free(block);
+  EXPECT_EQ(mallinfo2().fsmblks, 0u);
+}
+#endif
 
 }  // namespace
 }  // namespace pa_journal

@@ -20,6 +20,7 @@
 #include "pa_journal/errors.h"
 #include "pa_journal/file_system.h"
 #include "snapshot/catalogue.h"
+#include "tests/fault_file_system.h"
 #include "tests/run_command.h"
 #include "tests/test_util.h"
 
@@ -472,6 +473,30 @@ TEST_F(CatalogueTest, WrittenSnapshotLoadsBackExactly) {
   for (const auto& name : names_in(backups())) {
     EXPECT_EQ(name.find(".tmp"), std::string::npos) << name;
   }
+}
+
+// A commit's sync beside a compaction waits for whatever the disk has queued:
+// a large file is synced in steps as it is written, a small one once.
+TEST_F(CatalogueTest, LargeSnapshotFileIsSyncedInStepsAsItIsWritten) {
+  auto fault = std::make_shared<testing::FaultFileSystem>(fs_);
+  uint64_t big_syncs = 0, small_syncs = 0;
+  fault->set_hook(testing::FsOp::kSync, [&](const std::string& path) {
+    if (path.find("/big_") != std::string::npos) ++big_syncs;
+    if (path.find("/small_") != std::string::npos) ++small_syncs;
+  });
+  Collections collections;
+  const std::string doc = "{\"note\":\"" + std::string(200, 'x') + "\"}";
+  for (int i = 0; i < 100000; ++i)  // some 21 MB of text
+    collections["big"]["k" + std::to_string(i)] = doc;
+  collections["small"]["k"] = doc;
+  SnapshotInfo info = write_snapshot(*fault, backups(), collections, 7, kTime);
+  uint64_t big_bytes = 0;
+  for (const auto& f : info.files)
+    if (f.collection == "big") big_bytes = f.bytes;
+  ASSERT_GT(big_bytes, 20u << 20);
+  EXPECT_GE(big_syncs, 3u);  // after 8 and 16 MB, and the final one
+  EXPECT_EQ(small_syncs, 1u);
+  EXPECT_EQ(load_snapshot(*fs_, backups(), info), collections);
 }
 
 TEST_F(CatalogueTest, SnapshotIdIsTheUtcTimeOfItsRecord) {

@@ -83,23 +83,15 @@ bool lock_and_create(FileSystem& fs, const std::string& dir, const Options& opti
   return created;
 }
 
-// Turns glibc's fastbins off, once per process that opens a store for
-// writing. Freeing a materialized state (a compaction's capture, an import's
-// comparison, a restore's target: a million small map nodes) parks every node
-// in a fastbin, and the next large allocation consolidates them all under the
-// arena's lock. A committer that frees a document that other thread
-// allocated (the one its commit replaces) waits for that lock: measured, one
-// commit of 50-70 ms beside every import of 1,000,000 documents
-// (docs/design.md, "Restore and import off the commit path"). Small
-// allocations still go through the per-thread cache, which this leaves on.
+}  // namespace
+
+// See store.h. Once per process: mallopt is not thread-safe against itself.
 void keep_frees_off_the_commit_path() {
 #if defined(__GLIBC__)
   static std::once_flag once;
   std::call_once(once, [] { mallopt(M_MXFAST, 0); });
 #endif
 }
-
-}  // namespace
 
 std::string RecoveryReport::summary() const {
   std::string text = "recovery (" + std::string(to_string(mode)) + "): ";
@@ -138,7 +130,6 @@ std::unique_ptr<Store> Store::open_unchecked(const std::string& dir, Options opt
   if (options.read_only) {
     require_store_dir(fs, dir);
   } else {
-    keep_frees_off_the_commit_path();
     impl->created = lock_and_create(fs, dir, options, &impl->writer_lock);
     impl->log = std::make_unique<StorageLog>(impl->fs, storage_log_file_name(dir));
     if (impl->created) impl->log->write("INFO", "created a new store in " + dir);

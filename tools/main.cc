@@ -396,6 +396,7 @@ int guarded(const Globals& g, const std::function<int()>& run) {
 
 int main(int argc, char** argv) {
   using namespace pa_journal::cli;
+  pa_journal::keep_frees_off_the_commit_path();  // restore/import beside commits
   CLI::App app{"pa-journal: look at, check, repair and restore a pa-journal store"};
   app.set_version_flag("--version", std::string("pa-journal ") + PA_JOURNAL_VERSION);
   app.require_subcommand(1);

@@ -76,6 +76,20 @@ struct ImportResult {
   std::vector<std::pair<std::string, std::string>> not_imported;  // entry, why
 };
 
+// Keeps the freeing of large states off the commit path in this process, by
+// turning glibc's fastbins off (mallopt(M_MXFAST, 0); nothing with another C
+// library). Freeing a materialised state of a million documents (a
+// compaction's copy, an import's comparison, a restore's target) parks every
+// map node in a fastbin, and the next large allocation consolidates them all
+// under an allocator lock, for tens of milliseconds; a committer freeing the
+// document its commit replaces waits for it (docs/design.md 10). It changes
+// an allocator setting of the whole process, so the library never calls it
+// by itself: a process that runs restores, imports or compactions of large
+// states beside commits that must not stall calls it once, early (the
+// pa-journal tool and its bench do). Small allocations keep the per-thread
+// cache. Thread-safe; a second call does nothing.
+void keep_frees_off_the_commit_path();
+
 class Store {
  public:
   // Opens the store in dir; a writable open creates it if there is none,

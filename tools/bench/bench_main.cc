@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "pa_journal/store.h"
 #include "tools/bench/bench.h"
 #include "tools/cli_checks.h"
 
@@ -35,6 +36,8 @@ void apply(const Sizes& s, pa_journal::bench::Config& c) {
 
 int main(int argc, char** argv) {
   namespace bench = pa_journal::bench;
+  // As an app that restores or imports beside its commits would (store.h).
+  pa_journal::keep_frees_off_the_commit_path();
   using pa_journal::cli::positive_number;
   using pa_journal::cli::whole_number;
   CLI::App app{

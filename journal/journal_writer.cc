@@ -77,7 +77,7 @@ void JournalWriter::wait_durable(uint64_t seq) {
     }
     throw_if_failed();
     if (options_.durability != Durability::kAlways) {
-      cv_.wait(&mu_);  // not reached: these modes write a commit before mu_ is let go
+      cv_.wait(&mu_);  // numbered but queued: a roller writes it (class comment)
       continue;
     }
     if (!syncing_) {
@@ -149,25 +149,22 @@ Record JournalWriter::enqueue(std::vector<Operation> ops, std::string origin,
 void JournalWriter::write_queued(uint64_t seq) {
   bool rolled = false;  // one roll per batch, as write_batch does
   for (;;) {
-    if (durable_seq_.load(std::memory_order_relaxed) >= seq) return;
+    if (durable_seq_.load(std::memory_order_relaxed) >= seq) return;  // a roller wrote it
     if (!failure_.empty()) {
       throw JournalFailedError("journal write failed, commit " + std::to_string(seq) +
                                " not acknowledged: " + failure_);
     }
+    if (rolling_) {
+      cv_.wait(&mu_);
+      continue;
+    }
     bool roll;
     {
-      FileTurn turn(&turn_);  // mu_ held
+      FileTurn turn(&turn_);  // mu_ held and no roller
       roll = !file_ || (!rolled && file_bytes_ >= options_.segment_bytes && !presyncing_);
     }
     if (roll) {
-      FileTurn turn(&turn_);  // step b, under mu_
-      try {
-        roll_to(pending_first_seq_);
-        reservation_.reserve_ahead(*file_, file_bytes_);
-      } catch (const std::exception& e) {
-        pending_.clear();
-        fail(e.what());
-      }
+      roll_off_lock();
       rolled = true;
       continue;
     }
@@ -175,7 +172,7 @@ void JournalWriter::write_queued(uint64_t seq) {
     uint64_t written_end = 0;
     std::string segment;
     {
-      FileTurn turn(&turn_);  // mu_ held
+      FileTurn turn(&turn_);  // mu_ held and no roller
       crosses = file_bytes_ < options_.segment_bytes &&
                 file_bytes_ + pending_.size() >= options_.segment_bytes;
       try {
@@ -198,6 +195,31 @@ void JournalWriter::write_queued(uint64_t seq) {
     durable_seq_.store(written, std::memory_order_release);  // as these modes promise
     if (crosses) presync(written);
     return;
+  }
+}
+
+// Step b of a roll: the queued records (from pending_first_seq_ on) go into
+// a new segment, which is made ready without mu_.
+void JournalWriter::roll_off_lock() {
+  rolling_ = true;
+  const uint64_t first = pending_first_seq_;
+  mu_.unlock();
+  std::string error;
+  {
+    FileTurn turn(&turn_);  // rolling_ set: the roller's
+    try {
+      roll_to(first);
+      reservation_.reserve_ahead(*file_, file_bytes_);
+    } catch (const std::exception& e) {  // StorageError, or bad_alloc
+      error = e.what();
+    }
+  }
+  mu_.lock();
+  rolling_ = false;
+  cv_.notify_all();  // the queued commits: written by the caller next, or failed
+  if (!error.empty()) {
+    pending_.clear();
+    fail(error);
   }
 }
 
@@ -335,6 +357,7 @@ void JournalWriter::sync() {
     wait_durable(last);
     return;
   }
+  while (rolling_) cv_.wait(&mu_);  // the roller writes what is queued
   throw_if_failed();
   sync_unlocked(next_seq_ - 1);
 }
@@ -351,7 +374,7 @@ void JournalWriter::sync_unlocked(uint64_t target) {
   uint64_t target_end = 0;
   const int64_t target_time = last_time_ns_;  // target is the last written
   {
-    FileTurn turn(&turn_);  // mu_ held
+    FileTurn turn(&turn_);  // mu_ held and no roller
     if (synced_seq_ >= target || !file_) return;
     name = file_name_;
     target_end = file_bytes_;
@@ -366,9 +389,12 @@ void JournalWriter::sync_unlocked(uint64_t target) {
   }
   mu_.lock();
   if (!error.empty()) {
+    // A roll that began meanwhile decides: only once it has ended, and only if
+    // it succeeded, has its sync of the old segment covered target.
+    while (rolling_) cv_.wait(&mu_);
     bool same_segment;
     {
-      FileTurn turn(&turn_);  // file_name_ is read only if no roll runs
+      FileTurn turn(&turn_);  // mu_ held and no roller
       same_segment = file_name_ == name;
     }
     if (same_segment) {

@@ -57,27 +57,32 @@
 //
 // Rolls. Under kAlways the leader rolls as it writes, without mu_, so
 // committers go on queueing meanwhile. Under kNone and kInterval a roll has
-// two steps:
+// two steps, neither of them under mu_:
 //  a. The commit whose write takes the segment past segment_bytes syncs the
-//     segment (sync(), through a second handle, without mu_) before it
-//     returns. Meanwhile commits go on, written past segment_bytes into the
-//     same segment, and return as soon as they are written; this sync makes
-//     durable the bulk of what the segment holds, which can be tens of
-//     megabytes of page cache.
+//     segment (sync(), through a second handle) before it returns. Meanwhile
+//     commits go on, written past segment_bytes into the same segment, and
+//     return as soon as they are written; this sync makes durable the bulk of
+//     what the segment holds, which can be tens of megabytes of page cache.
 //  b. The next commit that finds the segment full and no step a running
-//     rolls under mu_: it syncs the old segment in full (by now only what was
-//     written during step a), closes it, and creates the new one (rule 3).
-//     Step b still syncs under mu_: a version that ran it without mu_ (the
-//     commits arriving meanwhile queued on cv_) lost acknowledged commits in
-//     the power-loss campaign, and was taken out until that is understood.
+//     becomes the roller: it sets rolling_, takes the file, and without mu_
+//     syncs the old segment in full (by now only what was written during
+//     step a), closes it, and creates the new one (rule 3). Commits arriving
+//     meanwhile are numbered and queued and wait on cv_ (not on mu_); the
+//     roller writes them with its own when the new segment is ready. They do
+//     not return before that: a commit under these modes returns only once
+//     written to the OS, which kill -9 keeps.
 // So rule 3 holds as before: every record in the new segment is written after
-// the old one's final sync returned.
+// the old one's final sync returned. A sync() whose own sync fails while step b
+// runs waits for it to end, and takes the segment as synced only if step b
+// succeeded (its sync of the old segment); it never reports success for a sync
+// that is still running or failed.
 //
 // Thread-safety: commit() may be called from any number of threads. Clang's
 // analysis checks what each lock guards (journal/thread_annotations.h). The
 // newest segment's file (file_ and the fields beside it) is guarded not by a
 // lock but by a turn (turn_): under kAlways the leader has it (syncing_ set);
-// under the other modes a holder of mu_ has it.
+// under the other modes a holder of mu_ has it while rolling_ is unset, and the
+// roller while it is set.
 //
 // Group commit under kAlways: one committer at a time (the leader) writes and
 // syncs everything queued so far while the others wait; they all return when
@@ -204,9 +209,10 @@ class JournalWriter {
   void lead_sync() REQUIRES(mu_);
   void linger() REQUIRES(mu_);
   void await_sync_after(uint32_t generation);
-  // Under kNone and kInterval: returns once the queued record seq is written,
-  // rolling first (step b, under mu_) if the segment is full.
+  // Under kNone and kInterval: returns once the queued record seq is written
+  // (by this thread, or by a roller), rolling first if the segment is full.
   void write_queued(uint64_t seq) REQUIRES(mu_);
+  void roll_off_lock() REQUIRES(mu_);
   // Step a of a roll (class comment): syncs the segment up to target.
   void presync(uint64_t target) REQUIRES(mu_);
   void sync_unlocked(uint64_t target) REQUIRES(mu_);
@@ -247,7 +253,9 @@ class JournalWriter {
   // Bumped (under mu_) and notified when a leader's sync ends, either way.
   std::atomic<uint32_t> sync_generation_{0};
   bool syncing_ GUARDED_BY(mu_) = false;  // a leader is writing
-  // Under kNone and kInterval: a commit is syncing the full segment (step a).
+  // Under kNone and kInterval: a roller has the file (step b), or a commit is
+  // syncing the full segment (step a).
+  bool rolling_ GUARDED_BY(mu_) = false;
   bool presyncing_ GUARDED_BY(mu_) = false;
   // Under kNone and kInterval: every record up to it was made durable by a
   // sync that has finished (0 at first: what an earlier process left in the
@@ -264,7 +272,7 @@ class JournalWriter {
 
   Turn turn_;
   std::unique_ptr<WritableFile> file_ GUARDED_BY(turn_);
-  // file_name_ is also read under mu_ under kNone and kInterval, when no one
+  // file_name_ is also read under mu_ while rolling_ is unset, when no one
   // else can have the turn (sync(), step a).
   std::string file_name_ GUARDED_BY(turn_);
   uint64_t file_bytes_ GUARDED_BY(turn_) = 0;  // appended to file_name_ so far

@@ -426,6 +426,46 @@ TEST_F(JournalWriterTest, DurabilityNoneCommitsGoOnWhileARollSyncsTheFullSegment
   expect_segments_named_by_first_seq(options.segment_bytes, made);
 }
 
+// Step b of a roll under kNone: the old segment's final sync and the new
+// segment's creation run without the writer's lock. A commit arriving
+// meanwhile is queued and returns once written into the new segment; the
+// writer's lock stays free (last_seq() answers) throughout.
+TEST_F(JournalWriterTest, DurabilityNoneRollSyncsNotUnderTheWritersLock) {
+  Options options;
+  options.durability = Durability::kNone;
+  options.segment_bytes = 512;
+  auto writer = make_writer(options);
+  commit(*writer, "k0");  // creates the first segment, with its syncs
+  uint64_t made = 1;
+  const uint64_t creation_syncs = fs_->count(FsOp::kSync);
+  // Fill the segment past segment_bytes, until its step-a sync has run.
+  for (int i = 0; i < 1000 && fs_->count(FsOp::kSync) == creation_syncs; ++i) {
+    commit(*writer, "a" + std::to_string(i));
+    ++made;
+  }
+  ASSERT_GT(fs_->count(FsOp::kSync), creation_syncs);
+  HeldSync held(*fs_);  // the roll's final sync of the old segment
+  std::thread roller([&] { commit(*writer, "roller"); });
+  held.wait_until_held();
+  EXPECT_EQ(writer->last_seq(), made + 1);  // blocks if the sync holds the lock
+  std::thread queued([&] { commit(*writer, "queued"); });
+  for (int i = 0; i < 2000 && writer->last_seq() < made + 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(writer->last_seq(), made + 2) << "the second commit was not numbered";
+  held.release();
+  roller.join();
+  queued.join();
+  made += 2;
+  EXPECT_TRUE(held.released_in_time()) << "the writer's lock waited for the roll's sync";
+  writer.reset();
+  EXPECT_EQ(seqs_of(read_journal()), one_to(made));
+  expect_segments_named_by_first_seq(options.segment_bytes, made);
+  auto segments = list_segments(*posix_file_system(), journal_dir());
+  ASSERT_EQ(segments.size(), 2u);
+  EXPECT_EQ(segments[1].first_seq, made - 1);  // the roller's and the queued one
+}
+
 // A sync still running in another thread has not made anything durable yet:
 // a second sync() must not return on the strength of it, even for a commit
 // the first one covers (found by the power-loss campaign: a commit

@@ -28,12 +28,14 @@ JournalWriter::JournalWriter(std::shared_ptr<FileSystem> fs, std::string journal
   FileTurn turn(&turn_);  // no other thread has seen this writer yet
   if (tail.newest_segment) {
     file_name_ = *tail.newest_segment;
+    std::optional<FileName> parsed = parse_file_name(in_journal(file_name_));
+    if (parsed && parsed->type == FileType::kSegment) file_number_ = parsed->number;
     std::string path = join_path(dir_, file_name_);
     file_bytes_ = Reservation::cut_leftover(*fs_, path, tail.newest_data_end);
     file_ = fs_->open_appendable(path);
     reservation_.reset(file_bytes_);
   }
-  publish_durable_end(tail.next_seq - 1, tail.last_time_ns, file_name_, file_bytes_);
+  publish_durable_end(tail.next_seq - 1, tail.last_time_ns, file_number_, file_bytes_);
   if (options_.durability == Durability::kInterval) {
     interval_thread_ = std::thread([this] { interval_loop(); });
   }
@@ -170,7 +172,7 @@ void JournalWriter::write_queued(uint64_t seq) {
     }
     bool crosses;
     uint64_t written_end = 0;
-    std::string segment;
+    uint64_t segment = 0;
     {
       FileTurn turn(&turn_);  // mu_ held and no roller
       crosses = file_bytes_ < options_.segment_bytes &&
@@ -181,7 +183,7 @@ void JournalWriter::write_queued(uint64_t seq) {
         append_batch(pending_, /*durably=*/false);
         pending_.clear();
         written_end = file_bytes_;
-        segment = file_name_;
+        segment = file_number_;
       } catch (const std::exception& e) {  // StorageError, or bad_alloc
         pending_.clear();
         cut_failed_batch();
@@ -275,7 +277,7 @@ void JournalWriter::lead_sync() {
     FileTurn turn(&turn_);  // syncing_ set: the leader's
     try {
       write_batch(frames, first, /*durably=*/true);
-      publish_durable_end(last, last_time, file_name_, file_bytes_);  // rule 7
+      publish_durable_end(last, last_time, file_number_, file_bytes_);  // rule 7
     } catch (const std::exception& e) {  // StorageError, or bad_alloc
       error = e.what();
       cut_failed_batch();
@@ -326,6 +328,7 @@ void JournalWriter::roll_to(uint64_t first_seq) {
     file_.reset();
   }
   file_name_ = segment_name(first_seq);
+  file_number_ = first_seq;
   create_dir_durably(*fs_, dir_);
   auto file = fs_->new_writable(join_path(dir_, file_name_));
   std::string header = encode_segment_header(first_seq);
@@ -371,19 +374,21 @@ void JournalWriter::sync_unlocked(uint64_t target) {
   // Another thread's sync may be running: it is no proof for what was
   // written before this call unless it has finished, hence synced_seq_.
   std::string name;
+  uint64_t number = 0;
   uint64_t target_end = 0;
   const int64_t target_time = last_time_ns_;  // target is the last written
   {
     FileTurn turn(&turn_);  // mu_ held and no roller
     if (synced_seq_ >= target || !file_) return;
     name = file_name_;
+    number = file_number_;
     target_end = file_bytes_;
   }
   mu_.unlock();
   std::string error;
   try {
     fs_->open_appendable(join_path(dir_, name))->sync();
-    publish_durable_end(target, target_time, name, target_end);
+    publish_durable_end(target, target_time, number, target_end);
   } catch (const StorageError& e) {
     error = e.what();
   }
@@ -427,20 +432,13 @@ void JournalWriter::interval_loop() {
   }
 }
 
-void JournalWriter::publish_durable_end(uint64_t seq, int64_t time_ns,
-                                        const std::string& segment, uint64_t end,
-                                        bool durable) noexcept {
-  try {
-    std::optional<FileName> parsed = parse_file_name(in_journal(segment));
-    bool named = !segment.empty() && parsed && parsed->type == FileType::kSegment;
-    DurableEnd at{seq, time_ns, named ? parsed->number : 0, named ? end : 0};
-    if (durable) {
-      durable_end_.publish(at);
-    } else {
-      durable_end_.note_written(at);
-    }
-  } catch (const std::bad_alloc&) {
-    // Readers keep the older end; the commits are no less durable.
+void JournalWriter::publish_durable_end(uint64_t seq, int64_t time_ns, uint64_t segment,
+                                        uint64_t end, bool durable) noexcept {
+  DurableEnd at{seq, time_ns, segment, segment != 0 ? end : 0};
+  if (durable) {
+    durable_end_.publish(at);
+  } else {
+    durable_end_.note_written(at);
   }
 }
 

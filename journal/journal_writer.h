@@ -229,12 +229,14 @@ class JournalWriter {
   int64_t now_ns() const;
   void interval_loop() EXCLUDES(mu_);
   // Rule 7: records up to seq (committed at time_ns) are durable, and the
-  // last of them ends at end in segment (a name inside dir_; "" for none).
-  // Under kInterval and kNone, a write also shows what it wrote to readers in
-  // this process (durable false: DurableEndPublisher::note_written), as those
-  // modes allow. Never throws: what it follows has happened either way.
-  void publish_durable_end(uint64_t seq, int64_t time_ns, const std::string& segment,
-                           uint64_t end, bool durable = true) noexcept;
+  // last of them ends at end in the segment whose first seq is segment (0:
+  // none). Under kInterval and kNone, a write also shows what it wrote to
+  // readers in this process (durable false: DurableEndPublisher::note_written),
+  // as those modes allow. Never throws: what it follows has happened either
+  // way. Takes the segment's number, kept beside its name, so that a commit
+  // under kNone parses no file name.
+  void publish_durable_end(uint64_t seq, int64_t time_ns, uint64_t segment, uint64_t end,
+                           bool durable = true) noexcept;
 
   std::shared_ptr<FileSystem> fs_;
   const std::string dir_;
@@ -275,7 +277,8 @@ class JournalWriter {
   // file_name_ is also read under mu_ while rolling_ is unset, when no one
   // else can have the turn (sync(), step a).
   std::string file_name_ GUARDED_BY(turn_);
-  uint64_t file_bytes_ GUARDED_BY(turn_) = 0;  // appended to file_name_ so far
+  uint64_t file_number_ GUARDED_BY(turn_) = 0;  // file_name_'s first seq (0: none)
+  uint64_t file_bytes_ GUARDED_BY(turn_) = 0;   // appended to file_name_ so far
   Reservation reservation_ GUARDED_BY(turn_);
   // Where the batch being written starts in file_name_; unset until any
   // roll-over it needs has succeeded.

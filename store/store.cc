@@ -354,6 +354,50 @@ std::vector<std::pair<std::string, std::string>> Store::list(
   return out;
 }
 
+namespace {
+
+// Whether key lies in options' range and prefix (the limit aside).
+bool selected(const ListOptions& options, std::string_view key) {
+  if (key.substr(0, options.prefix.size()) != options.prefix) return false;
+  if (options.from && key < *options.from) return false;
+  return !(options.to && key > *options.to);
+}
+
+}  // namespace
+
+uint64_t Store::list(std::string_view collection, const ListOptions& options,
+                     const ListVisitor& visit) const {
+  validate_collection_name(collection);
+  impl_->check_readable();
+  StateVersion state = impl_->published_version();
+  const DocTree* docs = state.collection(collection);
+  uint64_t visited = 0;
+  if (docs == nullptr) return visited;
+  // Walks the whole collection and applies the range per key.
+  bool going = true;
+  docs->for_each([&](const std::string& key, const std::string& doc) {
+    if (!going || !selected(options, key)) return;
+    ++visited;
+    going = visit(key, doc) && (options.limit == 0 || visited < options.limit);
+  });
+  return visited;
+}
+
+std::vector<std::pair<std::string, std::string>> Store::list(
+    std::string_view collection, const ListOptions& options) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  list(collection, options, [&out](std::string_view key, std::string_view doc) {
+    out.emplace_back(key, doc);
+    return true;
+  });
+  return out;
+}
+
+uint64_t Store::count(std::string_view collection, const ListOptions& options) const {
+  return list(collection, options,
+              [](std::string_view, std::string_view) { return true; });
+}
+
 std::vector<std::string> Store::collections() const {
   impl_->check_readable();
   return impl_->published_version().collection_names();

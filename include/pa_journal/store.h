@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -75,6 +76,21 @@ struct ImportResult {
   std::vector<std::string> edited;  // export files taken though edited
   std::vector<std::pair<std::string, std::string>> not_imported;  // entry, why
 };
+
+// Which documents of a collection a listing reads, in key order (keys compared
+// as bytes): keys that start with prefix, not before from and not after to
+// (both bounds inclusive, either may be absent), at most limit of them (0:
+// no limit). Default options read the whole collection.
+struct ListOptions {
+  std::string prefix;
+  std::optional<std::string> from;
+  std::optional<std::string> to;
+  uint64_t limit = 0;
+};
+
+// Called with each document a listing reads, in key order; the views are valid
+// only during the call. Return false to stop the scan there.
+using ListVisitor = std::function<bool(std::string_view key, std::string_view doc)>;
 
 // Keeps the freeing of large states off the commit path in this process, by
 // turning glibc's fastbins off (mallopt(M_MXFAST, 0); nothing with another C
@@ -136,6 +152,17 @@ class Store {
   // Every (key, document) of a collection, in key order.
   std::vector<std::pair<std::string, std::string>> list(
       std::string_view collection) const;
+  // The documents of a collection that options select (a scan), one version of the
+  // state throughout, each passed to visit in key order without a copy of
+  // the collection; returns how many were visited. A missing collection
+  // reads as empty. Throws InvalidInputError for a bad collection name.
+  uint64_t list(std::string_view collection, const ListOptions& options,
+                const ListVisitor& visit) const;
+  // Those documents as a list.
+  std::vector<std::pair<std::string, std::string>> list(std::string_view collection,
+                                                        const ListOptions& options) const;
+  // How many documents list(collection, options) would visit.
+  uint64_t count(std::string_view collection, const ListOptions& options = {}) const;
   std::vector<std::string> collections() const;
   // A copy of every collection, consistent at one sequence number (the
   // version reads see; copying it holds up no commit).

@@ -263,6 +263,12 @@ Windows repeat_for(double min_seconds, const std::function<void()>& work) {
   return windows;
 }
 
+// The mean length of a span of windows.
+Clock::duration mean_span(const Windows& windows) {
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+      windows.total_seconds() / static_cast<double>(windows.spans.size())));
+}
+
 Windows idle_for(double seconds) {
   Windows windows;
   windows.run(
@@ -278,26 +284,17 @@ uint64_t bytes_under(const std::string& dir) {
   return bytes;
 }
 
-// The hog beside the bare loop: a restore's or an import's kind of work with
-// no store. It builds a map of the state's size from the workload's keys and
-// documents (as loading the past state or the import does), walks it (as the
-// diff does) and frees it; for an import it also reads the export and writes
-// as many bytes as a snapshot, synced every 8 MB (the import's compaction).
-void hog(const Workload& w, const std::string& read_dir, const std::string& write_path,
-         uint64_t write_bytes) {
+// An import's file work without the store: reads every file under read_dir
+// (none if empty), then writes write_bytes to write_path in 8 MB steps, each
+// synced, as a snapshot is written, and removes it.
+void write_like_a_snapshot(const std::string& read_dir, const std::string& write_path,
+                           uint64_t write_bytes) {
   if (!read_dir.empty()) {
     for (const auto& entry : std::filesystem::recursive_directory_iterator(read_dir)) {
       if (!entry.is_regular_file()) continue;
       std::ifstream in(entry.path(), std::ios::binary);
       std::string text((std::istreambuf_iterator<char>(in)), {});
     }
-  }
-  {
-    std::map<std::string, std::string> state;
-    for (uint64_t d = 0; d < w.docs(); ++d) state.emplace(w.key(d), w.document(d));
-    uint64_t changed = 0;
-    for (const auto& entry : state) changed += entry.second != w.document(0);
-    if (changed == 0) throw std::logic_error("the hog's walk was optimised away");
   }
   if (write_bytes == 0) return;
   int fd = ::open(write_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -312,6 +309,25 @@ void hog(const Workload& w, const std::string& read_dir, const std::string& writ
   }
   ::close(fd);
   std::filesystem::remove(write_path);
+}
+
+// The hog beside the bare loop: a restore's or an import's kind of work with
+// no store, for as long as one took. It builds a map of the state's size from
+// the workload's keys and documents (as loading the past state or the import
+// does), walks it (as the diff does) and frees it, again until `lasting` has
+// passed; for an import it first reads the export and writes as many bytes as
+// a snapshot, synced every 8 MB (the import's compaction).
+void hog(const Workload& w, Clock::duration lasting, const std::string& read_dir,
+         const std::string& write_path, uint64_t write_bytes) {
+  auto until = Clock::now() + lasting;
+  write_like_a_snapshot(read_dir, write_path, write_bytes);
+  do {
+    std::map<std::string, std::string> state;
+    for (uint64_t d = 0; d < w.docs(); ++d) state.emplace(w.key(d), w.document(d));
+    uint64_t changed = 0;
+    for (const auto& entry : state) changed += entry.second != w.document(0);
+    if (changed == 0) throw std::logic_error("the hog's walk was optimised away");
+  } while (Clock::now() < until);
 }
 
 // A committer's p99 in windows, as a figure; for a window of work, the slow
@@ -445,17 +461,20 @@ void Runner::restore_import() {
   trace(config_.latency_trace, "store",
         {{"idle", &idle}, {"restore", &restores}, {"import", &imports}, {"plan", &plans}},
         committer);
-  restore_ceiling(w, *store, exported, period, seconds);
+  restore_ceiling(w, *store, exported, period, seconds, mean_span(restores),
+                  mean_span(imports));
   store.reset();
   remove_phase_dir(exported);
   remove_phase_dir(dir);
 }
 
 // The ceiling: the bare durable write loop at the same period, idle, beside
-// a hog sized like a restore and like an import (no store), and beside the
-// store's own restores and imports with nothing waiting on the store.
+// a hog lasting as long as a restore and as an import took (no store), and
+// beside the store's own restores and imports with nothing waiting on the
+// store.
 void Runner::restore_ceiling(const Workload& w, Store& store, const std::string& exported,
-                             Clock::duration period, double seconds) {
+                             Clock::duration period, double seconds,
+                             Clock::duration restore_took, Clock::duration import_took) {
   say("restore/import: the machine's ceiling (a bare durable write loop)");
   std::string bare_path = scratch_.sub("restore-bare");
   std::string hog_path = scratch_.sub("restore-hog");
@@ -465,9 +484,9 @@ void Runner::restore_ceiling(const Workload& w, Store& store, const std::string&
   Contender bare_commit = disk->contender(w);
   SteadyCommitter bare([&](uint64_t i) { bare_commit.commit(0, i); }, period);
   Windows idle = idle_for(seconds);
-  Windows restore_hogs = repeat_for(seconds, [&] { hog(w, {}, {}, 0); });
-  Windows import_hogs =
-      repeat_for(seconds, [&] { hog(w, exported, hog_path, snapshot_bytes); });
+  Windows restore_hogs = repeat_for(seconds, [&] { hog(w, restore_took, {}, {}, 0); });
+  Windows import_hogs = repeat_for(
+      seconds, [&] { hog(w, import_took, exported, hog_path, snapshot_bytes); });
   // As in restore_import, but the imports there left no snapshot from before
   // its change: a new one.
   int64_t before_change = change_a_thousandth(store, w);
@@ -481,14 +500,15 @@ void Runner::restore_ceiling(const Workload& w, Store& store, const std::string&
   add(p99_figure("ceiling.p99_idle", group, "bare durable write, idle", bare.within(idle),
                  idle, false, idle_p99));
   add(p99_figure("ceiling.p99_restore_hog", group,
-                 "bare durable write, beside a restore-sized hog (map of " +
-                     count_text(w.docs()) + " documents built, walked, freed)",
+                 "bare durable write, beside a restore-sized hog (maps of " +
+                     count_text(w.docs()) +
+                     " documents built, walked, freed for as long as a restore)",
                  bare.within(restore_hogs), restore_hogs, true, idle_p99));
   add(p99_figure("ceiling.p99_import_hog", group,
-                 "bare durable write, beside an import-sized hog (the same, the export "
-                 "read, " +
+                 "bare durable write, beside an import-sized hog (the export read, " +
                      count_text(snapshot_bytes / 1000000) +
-                     " MB written and synced every 8 MB)",
+                     " MB written and synced every 8 MB, then maps as above for as "
+                     "long as an import)",
                  bare.within(import_hogs), import_hogs, true, idle_p99));
   add(p99_figure("ceiling.p99_restore", group,
                  "bare durable write, beside the store's restores (nothing waiting on "

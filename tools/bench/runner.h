@@ -72,7 +72,8 @@ class Runner {
   // bench_restore.cc
   void restore_import();
   void restore_ceiling(const Workload& w, Store& store, const std::string& exported,
-                       Clock::duration period, double seconds);
+                       Clock::duration period, double seconds,
+                       Clock::duration restore_took, Clock::duration import_took);
   // bench_memory.cc
   void memory(const std::string& dir);
   nlohmann::json run_probe(const std::string& dir);

@@ -484,6 +484,10 @@ void Runner::restore_ceiling(const Workload& w, Store& store, const std::string&
   Contender bare_commit = disk->contender(w);
   SteadyCommitter bare([&](uint64_t i) { bare_commit.commit(0, i); }, period);
   Windows idle = idle_for(seconds);
+  // A tiny state's restore takes less than a period: a hog that short might
+  // have no commit due within it at all.
+  restore_took = std::max(restore_took, 2 * period);
+  import_took = std::max(import_took, 2 * period);
   Windows restore_hogs = repeat_for(seconds, [&] { hog(w, restore_took, {}, {}, 0); });
   Windows import_hogs = repeat_for(
       seconds, [&] { hog(w, import_took, exported, hog_path, snapshot_bytes); });

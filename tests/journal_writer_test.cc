@@ -5,11 +5,15 @@
 #include "journal/journal_writer.h"
 
 #include <gtest/gtest.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <future>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <set>
@@ -485,6 +489,121 @@ TEST_F(JournalWriterTest, DurabilityNoneSyncDoesNotLeanOnASyncStillRunning) {
   first.join();
   EXPECT_EQ(syncs_when_second_returned, 2)
       << "the second sync returned without syncing k1";
+}
+
+// Holds the first `count` syncs made from now on inside the file system, each
+// until its release() (or for at most 5 s), and says when one is held and
+// when its thread has left the file system's hook again.
+class SyncGates {
+ public:
+  SyncGates(FaultFileSystem& fs, int count) : fs_(fs), gates_(count) {
+    fs_.set_hook(FsOp::kSync, [this](const std::string&) {
+      size_t n = static_cast<size_t>(calls_++);
+      if (n >= gates_.size()) return;
+      Gate& gate = gates_[n];
+      gate.held.set_value();
+      gate.release.get_future().wait_for(std::chrono::seconds(5));
+      gate.left = true;
+    });
+  }
+  ~SyncGates() { fs_.set_hook(FsOp::kSync, nullptr); }
+  void wait_until_held(int n) { gates_[n].held.get_future().wait(); }
+  void release(int n) { gates_[n].release.set_value(); }
+  bool left(int n) const { return gates_[n].left; }
+
+ private:
+  struct Gate {
+    std::promise<void> held, release;
+    std::atomic<bool> left{false};
+  };
+  FaultFileSystem& fs_;
+  std::vector<Gate> gates_;
+  std::atomic<int> calls_{0};
+};
+
+// The kernel's id of the calling thread, and whether that thread (of this
+// process) is asleep: blocked on a lock or a condition variable (state S in
+// /proc), not running or runnable.
+pid_t this_thread_id() { return static_cast<pid_t>(syscall(SYS_gettid)); }
+
+bool asleep(pid_t thread) {
+  std::ifstream in("/proc/self/task/" + std::to_string(thread) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  size_t name_end = stat.rfind(')');  // the state follows the thread's name
+  return name_end != std::string::npos && name_end + 2 < stat.size() &&
+         stat[name_end + 2] == 'S';
+}
+
+// Step b of a roll under kNone: a sync() whose own sync of the full segment
+// fails while the roller's sync of that segment is still running must wait
+// for the roll, and fail if the roll's sync fails too: neither reached the
+// disk. It returned success before (the segment "changed meanwhile"), and the
+// commit written last into the old segment was lost at the power cut that
+// failed both syncs (the power-loss campaign caught it in about one run in
+// two). The order is forced with gates: the sync() fails first, and the
+// roller's sync is let go only once the sync() has returned or gone to sleep.
+TEST_F(JournalWriterTest, DurabilityNoneFailedSyncBesideAFailingRollIsReportedFailed) {
+  Options options;
+  options.durability = Durability::kNone;
+  options.segment_bytes = 512;
+  auto writer = make_writer(options);
+  commit(*writer, "k0");  // creates the first segment, with its syncs
+  // Step a (the crossing commit's sync) is held while one more commit goes
+  // into the full segment: that one is written but not synced.
+  const uint64_t creation_syncs = fs_->count(FsOp::kSync);
+  uint64_t last_in_old = 0;
+  {
+    SyncGates step_a(*fs_, 1);
+    std::thread filler([&] {
+      for (int i = 0; i < 1000 && fs_->count(FsOp::kSync) == creation_syncs; ++i) {
+        commit(*writer, "a" + std::to_string(i));
+      }
+    });
+    step_a.wait_until_held(0);
+    last_in_old = commit(*writer, "unsynced").seq;  // no roll while step a runs
+    step_a.release(0);
+    filler.join();
+  }
+  ASSERT_GT(fs_->count(FsOp::kSync), creation_syncs) << "the segment never filled";
+  // A power cut from here on: every sync fails. Gate 0 is the sync() below,
+  // gate 1 the roller's final sync of the old segment.
+  fs_->fail(FsOp::kSync, 1, FaultMode::kPersistent);
+  SyncGates gates(*fs_, 2);
+  std::atomic<pid_t> syncer_id{0};
+  std::atomic<bool> sync_done{false}, sync_threw{false};
+  std::thread syncer([&] {
+    syncer_id = this_thread_id();
+    try {
+      writer->sync();
+    } catch (const JournalFailedError&) {
+      sync_threw = true;
+    }
+    sync_done = true;
+  });
+  gates.wait_until_held(0);
+  std::atomic<bool> roll_commit_threw{false};
+  std::thread roller([&] {
+    try {
+      commit(*writer, "roller");
+    } catch (const JournalFailedError&) {
+      roll_commit_threw = true;
+    }
+  });
+  gates.wait_until_held(1);
+  gates.release(0);  // the sync() fails while the roll is running
+  for (int i = 0; i < 5000 && !sync_done; ++i) {
+    if (gates.left(0) && asleep(syncer_id)) break;  // waiting for the roll
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  gates.release(1);  // the roll's sync fails too
+  syncer.join();
+  roller.join();
+  EXPECT_TRUE(sync_threw) << "sync() reported commit " << last_in_old
+                          << " durable, though neither its sync nor the roll's did";
+  EXPECT_TRUE(roll_commit_threw);
+  EXPECT_FALSE(writer->failure().empty());
+  EXPECT_THROW(commit(*writer, "after"), JournalFailedError);
 }
 
 TEST_F(JournalWriterTest, DurabilityIntervalSyncsInTheBackground) {

@@ -47,6 +47,10 @@ struct Config {
   // directory appended (e.g. {"/proc/self/exe", "--memory-probe"}); empty:
   // measure in this process, where earlier phases inflate the figure.
   std::vector<std::string> probe_command;
+  // If set, the restore phase appends every commit of its steady committers
+  // to this CSV file (when due, how late it started, how long it took, its
+  // thread's context switches), for a look at where the slow ones lost time.
+  std::string latency_trace;
   // Called with one line per step, for a progress display; may be null.
   std::function<void(const std::string&)> progress;
 

@@ -55,6 +55,9 @@ int main(int argc, char** argv) {
                  "create the temporary directory in DIR, which must exist (default "
                  "$TMPDIR or /tmp)")
       ->check(CLI::ExistingDirectory);
+  std::string latency_trace;
+  app.add_option("--latency-trace", latency_trace,
+                 "append every commit of the restore phase's committers to FILE (CSV)");
   app.add_flag("--keep", keep, "keep the temporary directory, with every phase's files");
   app.add_flag("--quiet", quiet, "no progress lines on standard error");
   app.add_flag("--fail-on-miss", fail_on_miss, "exit 1 if a target misses");
@@ -104,6 +107,7 @@ int main(int argc, char** argv) {
     }
     config.dir = dir;
     config.keep = keep;
+    config.latency_trace = latency_trace;
     config.probe_command = {"/proc/self/exe", "--memory-probe"};
     if (!quiet)
       config.progress = [](const std::string& line) {

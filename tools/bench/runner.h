@@ -71,6 +71,9 @@ class Runner {
   void snapshot_load(const std::string& dir, uint64_t snapshot_bytes);
   // bench_restore.cc
   void restore_import();
+  void restore_ceiling(const Workload& w, Store& store, const std::string& exported,
+                       Clock::duration period, double seconds,
+                       Clock::duration restore_took, Clock::duration import_took);
   // bench_memory.cc
   void memory(const std::string& dir);
   nlohmann::json run_probe(const std::string& dir);
@@ -80,6 +83,7 @@ class Runner {
               double ratio, double required, bool at_least, std::string note = {});
   std::string size_note(uint64_t measured, uint64_t named) const;
   static std::string ceiling_note(double ceiling, double required);
+  static std::string machine_ratio_note(double ceiling);
   void context_ratios();
   void judge();
 

@@ -1,7 +1,9 @@
 # The bench_smoke test: `pa-journal-bench --quick --json` with tiny sizes must
 # exit 0 and print one JSON object with every figure and target in it (the
 # commit latency beside a restore and an import among them), and the
-# disk's fastest durable write loop with its ratio to SQLite WAL FULL. A --dir
+# disk's fastest durable write loop with its ratio to SQLite WAL FULL, the
+# restore phase's ceiling (a bare durable write loop idle and beside hogs, each
+# with its ratio to idle) and, with --latency-trace, a CSV of its commits. A --dir
 # that does not exist is a usage error (exit 2) and is not created; so is a
 # count that is not a whole number of at least 1.
 # Run as: cmake -DBENCH=<pa-journal-bench> -DWORK_DIR=<dir> -P smoke_test.cmake
@@ -9,7 +11,7 @@ file(MAKE_DIRECTORY ${WORK_DIR})
 execute_process(
   COMMAND ${BENCH} --quick --json --quiet --dir ${WORK_DIR} --seconds 0.1 --rounds 1
           --docs 200 --cost-docs 100,1000 --seed-docs 1000 --replay-records 1000,5000
-          --compaction-docs 5000
+          --compaction-docs 5000 --latency-trace ${WORK_DIR}/latency.csv
   OUTPUT_VARIABLE out
   ERROR_VARIABLE err
   RESULT_VARIABLE rc)
@@ -54,6 +56,26 @@ if(NOT ceiling_ratio GREATER 0 OR NOT versus MATCHES "^SQLite WAL full")
   message(FATAL_ERROR "no ratio of the durable overwrite loop to SQLite WAL full\n${out}")
 endif()
 message(STATUS "durable overwrite loop: ${ceiling_ratio}x SQLite WAL full")
+foreach(hog restore_hog import_hog)
+  set(hog_ratio "")
+  foreach(i RANGE 0 ${last})
+    string(JSON id GET "${out}" figures ${i} id)
+    if(id STREQUAL "ceiling.p99_${hog}")
+      string(JSON hog_ratio GET "${out}" figures ${i} ratios 0 ratio)
+      string(JSON versus GET "${out}" figures ${i} ratios 0 versus)
+    endif()
+  endforeach()
+  if(NOT hog_ratio GREATER 0 OR NOT versus STREQUAL "bare durable write, idle")
+    message(FATAL_ERROR "no ceiling.p99_${hog} with its ratio to the idle loop\n${out}")
+  endif()
+  message(STATUS "bare durable write beside the ${hog}: ${hog_ratio}x idle")
+endforeach()
+file(STRINGS ${WORK_DIR}/latency.csv trace_lines)
+list(LENGTH trace_lines trace_count)
+list(GET trace_lines 0 trace_header)
+if(trace_count LESS 20 OR NOT trace_header MATCHES "^committer,window,due_ms")
+  message(FATAL_ERROR "--latency-trace wrote ${trace_count} lines: ${trace_header}")
+endif()
 
 execute_process(
   COMMAND ${BENCH} --quick --quiet --dir ${WORK_DIR}/missing/deeper

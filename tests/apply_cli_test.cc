@@ -92,28 +92,83 @@ TEST_P(ApplyCliTest, TakesALineLongerThanItsReadBlock) {
   EXPECT_EQ(records[2].ops[0].document, "[]");
 }
 
+// Refused lines far into an input of several blocks are numbered as lines of
+// the whole input (blank lines count); without --continue-on-error nothing
+// after the first is committed, with it every other line is.
+TEST_P(ApplyCliTest, NumbersRefusedLinesAcrossBlocks) {
+  std::string input;
+  constexpr int kLines = 20000;  // about 2 MiB: more than one block
+  const std::string pad(80, 'p');
+  for (int i = 1; i <= kLines; ++i) {
+    if (i % 1000 == 0) {
+      input += "\n";  // blank
+    } else if (i == 12345 || i == 17001) {
+      input += R"({"op":"put","collection":"notes","key":"x"})"
+               "\n";  // no value
+    } else {
+      input += put_line("k" + std::to_string(i), "\"" + pad + "\"") + "\n";
+    }
+  }
+  std::string file = tmp / "input.ndjson";
+  testing::write_bytes(file, input);
+  std::string source = GetParam();
+  auto run = [&](const std::string& store, std::vector<std::string> args) {
+    args.insert(args.begin(), {"--durability", "none", "apply"});
+    if (source != "-") args.push_back(file);
+    return testing::run_in_store(store, args, source == "-" ? input : "");
+  };
+  CommandResult stopped = run(dir, {});
+  EXPECT_EQ(stopped.exit_code, testing::kExitError) << stopped.describe();
+  EXPECT_TRUE(testing::contains(stopped.err, "line 12345 refused")) << stopped.err;
+  EXPECT_FALSE(testing::contains(stopped.err, "line 17001")) << stopped.err;
+  expect_one_ack_per_record(stopped.out, dir);
+  EXPECT_EQ(testing::records_of(dir).size(), 12344u - 12u);  // less 12 blank lines
+
+  std::string other = tmp / "other";
+  CommandResult continued = run(other, {"--continue-on-error"});
+  EXPECT_EQ(continued.exit_code, testing::kExitError) << continued.describe();
+  EXPECT_TRUE(testing::contains(continued.err, "line 12345 refused")) << continued.err;
+  EXPECT_TRUE(testing::contains(continued.err, "line 17001 refused")) << continued.err;
+  expect_one_ack_per_record(continued.out, other);
+  EXPECT_EQ(testing::records_of(other).size(), static_cast<size_t>(kLines - 20 - 2));
+}
+
 INSTANTIATE_TEST_SUITE_P(PipeAndFile, ApplyCliTest, ::testing::Values("-", "file"),
                          [](const auto& info) {
                            return std::string(info.param) == "-" ? "Pipe" : "File";
                          });
 
-// A producer that waits for each acknowledgement before it writes the next
-// line gets it: acknowledgements are not held back for a batch to fill.
+// A producer that waits for each acknowledgement before it writes more gets
+// it, even with the start of the next line already written: acknowledgements
+// are not held back for a batch to fill or a line to end.
 TEST(ApplyCliInteractiveTest, AcknowledgesALineBeforeTheNextArrives) {
   testing::TempDir tmp;
   testing::ChildProcess child(
       {testing::pa_journal_binary(), "--dir", tmp / "store", "apply", "-"});
+  std::vector<std::string> lines;
+  for (int i = 1; i <= 4; ++i)
+    lines.push_back(put_line("k" + std::to_string(i), "{}") + "\n");
+  const size_t half = lines[1].size() / 2;
+  struct Step {
+    std::string written;
+    size_t acks;  // acknowledgements expected once it is written
+  };
+  const std::vector<Step> steps = {
+      {lines[0], 1},
+      {lines[1].substr(0, half), 1},
+      {lines[1].substr(half) + lines[2] + lines[3].substr(0, half), 3},
+      {lines[3].substr(half), 4}};
   std::string out;
-  for (int i = 1; i <= 3; ++i) {
-    ASSERT_TRUE(child.write_all(put_line("k" + std::to_string(i), "{}") + "\n"));
-    // Bounded: at most 600 polls of 100 ms for the acknowledgement.
-    for (int polls = 0; polls < 600 && std::count(out.begin(), out.end(), '\n') < i;
+  for (const Step& step : steps) {
+    ASSERT_TRUE(child.write_all(step.written));
+    // Bounded: at most 600 polls of 100 ms for the acknowledgements.
+    for (int polls = 0; polls < 600 && testing::parse_json_lines(out).size() < step.acks;
          ++polls) {
       if (!child.read_stdout(&out, 100)) break;
     }
     std::vector<json> acks = testing::parse_json_lines(out);
-    ASSERT_EQ(acks.size(), static_cast<size_t>(i)) << out << child.stderr_text();
-    EXPECT_EQ(acks.back().at("seq"), i);
+    ASSERT_EQ(acks.size(), step.acks) << out << child.stderr_text();
+    EXPECT_EQ(acks.back().at("seq"), step.acks);
   }
   CommandResult r = child.wait(60'000);
   EXPECT_EQ(r.exit_code, kExitOk) << r.describe();

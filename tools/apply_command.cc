@@ -1,10 +1,11 @@
 // `pa-journal apply`: NDJSON operations in, one pipelined commit per line,
 // acknowledgements out (docs/cli.md section 8).
 //
-// Two threads. The main thread reads the input in large blocks, cuts lines,
-// parses and enqueues each as a commit, and gathers the commits' results; it
-// hands them to the printing thread as one batch whenever it has gathered
-// kAckBatch of them and before every read of more input (so that no
+// Three threads. The main thread reads the input in large blocks of whole
+// lines (tools/apply_input.h), has the parser thread parse each block while
+// it commits the block before, and gathers the commits' results; it hands
+// them to the printing thread as one batch whenever it has gathered kAckBatch
+// of them and before every read of more input that may block (so that no
 // acknowledgement waits for input that may never come). The printing thread
 // waits until the newest commit of what it was handed is durable, and only
 // then writes all of their acknowledgements with one write(2).
@@ -31,7 +32,7 @@
 #include "journal/mutex.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/time.h"
-#include "tools/apply_parser.h"
+#include "tools/apply_input.h"
 #include "tools/cli.h"
 
 namespace pa_journal::cli {
@@ -40,8 +41,6 @@ namespace {
 // Commits gathered before the main thread hands them over unasked: a few
 // hundred acknowledgements make one write of tens of kilobytes.
 constexpr size_t kAckBatch = 512;
-// The input is read this much at a time (a pipe gives at most its buffer).
-constexpr size_t kReadBlock = 1 << 20;
 
 // write(2) of all of text to fd; false if it failed (stdout closed: the
 // acknowledgements are lost to the reader, the commits are not).
@@ -175,72 +174,6 @@ class AckPrinter {
   std::thread thread_;
 };
 
-// The input's lines, read kReadBlock at a time and cut here: a pipe and a
-// file take the same path. before_read is called before every read(2) that
-// may block.
-class LineReader {
- public:
-  LineReader(int fd, std::string name, std::function<void()> before_read)
-      : fd_(fd), name_(std::move(name)), before_read_(std::move(before_read)) {}
-
-  // The next line without its '\n', valid until the next call; false at the
-  // end of the input. A last line without '\n' is a line.
-  bool next(std::string_view* line) {
-    for (;;) {
-      const char* begin = buffer_.data() + begin_;
-      size_t unscanned = end_ - begin_ - scanned_;
-      const void* newline =
-          unscanned == 0 ? nullptr : std::memchr(begin + scanned_, '\n', unscanned);
-      if (newline != nullptr) {
-        size_t length = static_cast<size_t>(static_cast<const char*>(newline) - begin);
-        *line = std::string_view(begin, length);
-        begin_ += length + 1;
-        scanned_ = 0;
-        return true;
-      }
-      scanned_ = end_ - begin_;
-      if (eof_) return last_line(line);
-      fill();
-    }
-  }
-
- private:
-  bool last_line(std::string_view* line) {
-    if (begin_ == end_) return false;
-    *line = std::string_view(buffer_.data() + begin_, end_ - begin_);
-    begin_ = end_;
-    scanned_ = 0;
-    return true;
-  }
-
-  // Moves the partial line to the front, makes room for a block after it
-  // (a line longer than the buffer grows it) and reads once.
-  void fill() {
-    if (begin_ > 0) {
-      std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
-      end_ -= begin_;
-      begin_ = 0;
-    }
-    if (buffer_.size() - end_ < kReadBlock) buffer_.resize(end_ + kReadBlock);
-    before_read_();
-    ssize_t n;
-    do {
-      n = ::read(fd_, buffer_.data() + end_, buffer_.size() - end_);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) throw IoError("reading " + name_ + " failed: " + std::strerror(errno));
-    end_ += static_cast<size_t>(n);
-    eof_ = n == 0;
-  }
-
-  int fd_;
-  std::string name_;
-  std::function<void()> before_read_;
-  std::vector<char> buffer_;
-  size_t begin_ = 0, end_ = 0;  // the bytes not yet returned
-  size_t scanned_ = 0;          // of them, known to hold no '\n'
-  bool eof_ = false;
-};
-
 // The input file's descriptor, closed at the end; standard input for "-".
 class InputFile {
  public:
@@ -263,40 +196,92 @@ class InputFile {
   int fd_ = STDIN_FILENO;
 };
 
-bool is_blank(std::string_view line) {
-  return line.find_first_not_of(" \t\r") == std::string_view::npos;
-}
+// Commits the parsed lines of each chunk in order and says why a line is
+// refused, numbering the lines across chunks.
+class Committer {
+ public:
+  Committer(Store& store, AckPrinter& acks, bool continue_on_error)
+      : store_(store), acks_(acks), continue_on_error_(continue_on_error) {}
+
+  // False if a refused line stops the run.
+  bool commit(Chunk chunk) {
+    for (ParsedLine& line : chunk.parsed) {
+      uint64_t number = first_ + line.index - 1;
+      if (!line.error.empty()) {
+        if (!refuse(number, line.error)) return false;
+        continue;
+      }
+      try {
+        acks_.add(store_.enqueue(std::move(line.ops)));
+      } catch (const InvalidInputError& e) {
+        if (!refuse(number, e.what())) return false;
+      } catch (const NotFoundError& e) {  // a patch or delete of a missing document
+        if (!refuse(number, e.what())) return false;
+      }
+    }
+    first_ += chunk.lines;
+    return true;
+  }
+  bool refused() const { return refused_; }
+
+ private:
+  // Says why; returns whether to go on.
+  bool refuse(uint64_t number, const std::string& why) {
+    print_error("line " + std::to_string(number) +
+                " refused, nothing from it applied: " + why);
+    refused_ = true;
+    return continue_on_error_;
+  }
+
+  Store& store_;
+  AckPrinter& acks_;
+  const bool continue_on_error_;
+  uint64_t first_ = 1;  // the number of the next chunk's first line
+  bool refused_ = false;
+};
 
 }  // namespace
 
+// The main thread reads and commits; the parser thread parses the chunk read
+// last meanwhile. Before a read that may block, the chunk being parsed is
+// committed and everything committed is handed over for acknowledgement, so
+// that no acknowledgement waits for input.
 int run_apply(const Globals& g, const std::string& input, bool continue_on_error) {
   InputFile file(input);
   auto store = open_or_create(g);
   std::cout.flush();  // the acknowledgements bypass std::cout
   AckPrinter acks(*store);
-  LineReader lines(file.fd(), input, [&acks] { acks.hand_over(); });
-  ApplyParser parser;
-  bool refused = false;
-  auto refuse = [&](uint64_t number, const char* why) {
-    print_error("line " + std::to_string(number) +
-                " refused, nothing from it applied: " + why);
-    refused = true;
-  };
-  std::string_view line;
-  for (uint64_t number = 1; lines.next(&line); ++number) {
-    if (is_blank(line)) continue;
-    try {
-      acks.add(store->enqueue(parser.parse(line)));
-    } catch (const InvalidInputError& e) {
-      refuse(number, e.what());
-      if (!continue_on_error) break;
-    } catch (const NotFoundError& e) {  // a patch or delete of a missing document
-      refuse(number, e.what());
-      if (!continue_on_error) break;
+  ChunkReader reader(file.fd(), input, [&acks] { acks.hand_over(); });
+  Committer committer(*store, acks, continue_on_error);
+  ParserThread parser;
+  bool parsing = false;  // a chunk was submitted and not taken
+  for (;;) {
+    Chunk next;
+    auto got = reader.next(&next, /*may_block=*/!parsing);
+    if (got == ChunkReader::Got::kNothing) {  // no whole line without waiting
+      parsing = false;
+      if (!committer.commit(parser.take())) break;
+      acks.hand_over();
+      continue;
     }
+    bool go_on = true;
+    if (parsing) {
+      Chunk parsed = parser.take();
+      parsing = false;
+      if (got == ChunkReader::Got::kChunk) {
+        parser.submit(std::move(next));
+        parsing = true;
+      }
+      go_on = committer.commit(std::move(parsed));
+    } else if (got == ChunkReader::Got::kChunk) {
+      parser.submit(std::move(next));
+      parsing = true;
+    }
+    if (!go_on || (got == ChunkReader::Got::kEnd && !parsing)) break;
   }
+  if (parsing) parser.take();  // read past a refused line: not committed
   if (!acks.finish()) throw JournalFailedError(acks.failure());
-  return refused ? kExitError : kExitOk;
+  return committer.refused() ? kExitError : kExitOk;
 }
 
 }  // namespace pa_journal::cli

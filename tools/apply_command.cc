@@ -63,7 +63,10 @@ class AckFormatter {
     constexpr int64_t kNanosPerSecond = 1'000'000'000;
     int64_t seconds = r.time_ns / kNanosPerSecond;
     int64_t nanos = r.time_ns % kNanosPerSecond;
-    if (nanos < 0) seconds -= 1, nanos += kNanosPerSecond;
+    if (nanos < 0) {  // division truncates toward zero; the time of day counts up
+      seconds -= 1;
+      nanos += kNanosPerSecond;
+    }
     if (seconds != seconds_ || second_.empty()) {
       second_ = format_time_ns(seconds * kNanosPerSecond);
       second_.resize(second_.size() - kFractionAndZ);  // ".000000000Z"

@@ -1,7 +1,12 @@
 #include "tools/apply_parser.h"
 
-#include <nlohmann/json.hpp>
+#include <simdjson.h>
 
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "model/canonical_json.h"
 #include "pa_journal/document.h"
 #include "pa_journal/errors.h"
 
@@ -9,6 +14,8 @@ namespace pa_journal::cli {
 namespace {
 
 using nlohmann::json;
+
+// ---- The reference parser: a DOM of the line; every refusal is made here.
 
 std::string string_field(const json& op, const char* name) {
   auto it = op.find(name);
@@ -48,9 +55,133 @@ Operation parse_op(const json& op) {
   return out;
 }
 
+// ---- The fast parser. Each function returns false where it gives up.
+
+namespace od = simdjson::ondemand;
+
+bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// simdjson's raw text of a value runs to the next token: without the
+// whitespace before it, it is the value's own text.
+std::string_view trim_end(std::string_view text) {
+  while (!text.empty() && is_json_space(text.back())) text.remove_suffix(1);
+  return text;
+}
+
+// The text of value if it is an object or array in canonical form (then it
+// is what dump() of the parsed value writes), consumed from the iterator.
+// On-Demand skips a value by its brackets alone: the scanner checks the
+// rest. Scalars give up (simdjson would take its token without reading it).
+bool canonical_value(od::value value, std::string* out) {
+  od::json_type type;
+  if (value.type().get(type)) return false;
+  std::string_view raw;
+  if (type == od::json_type::object) {
+    od::object object;
+    if (value.get_object().get(object) || object.raw_json().get(raw)) return false;
+  } else if (type == od::json_type::array) {
+    od::array array;
+    if (value.get_array().get(array) || array.raw_json().get(raw)) return false;
+  } else {
+    return false;
+  }
+  raw = trim_end(raw);
+  if (!is_canonical_json(raw)) return false;
+  out->assign(raw);
+  return true;
+}
+
+bool string_value(od::value value, std::string* out) {
+  std::string_view text;
+  if (value.get_string().get(text)) return false;
+  out->assign(text);
+  return true;
+}
+
+bool fast_op_kind(std::string_view name, OpKind* kind) {
+  if (name == "put") return *kind = OpKind::kPut, true;
+  if (name == "patch") return *kind = OpKind::kPatch, true;
+  if (name == "delete") return *kind = OpKind::kDelete, true;
+  return false;
+}
+
+// One operation object with exactly the members its op needs, each once.
+bool fast_op(od::object object, Operation* op) {
+  constexpr unsigned kOp = 1, kCollection = 2, kKey = 4, kValue = 8;
+  unsigned seen = 0;
+  for (auto field : object) {
+    std::string_view name;
+    if (field.unescaped_key().get(name)) return false;
+    unsigned bit = name == "op"           ? kOp
+                   : name == "collection" ? kCollection
+                   : name == "key"        ? kKey
+                   : name == "value"      ? kValue
+                                          : 0u;
+    if (bit == 0 || (seen & bit) != 0) return false;
+    seen |= bit;
+    std::string kind;
+    bool ok = bit == kOp
+                  ? string_value(field.value(), &kind) && fast_op_kind(kind, &op->kind)
+              : bit == kCollection ? string_value(field.value(), &op->collection)
+              : bit == kKey        ? string_value(field.value(), &op->key)
+                                   : canonical_value(field.value(), &op->document);
+    if (!ok) return false;
+  }
+  unsigned needed =
+      kOp | kCollection | kKey | (op->kind == OpKind::kDelete ? 0u : kValue);
+  return seen == needed;
+}
+
+bool fast_ops(od::document& doc, std::vector<Operation>* ops) {
+  od::json_type type;
+  if (doc.type().get(type)) return false;
+  if (type == od::json_type::object) {
+    od::object object;
+    ops->emplace_back();
+    return !doc.get_object().get(object) && fast_op(object, &ops->back());
+  }
+  od::array array;
+  if (type != od::json_type::array || doc.get_array().get(array)) return false;
+  for (auto element : array) {
+    od::object object;
+    if (element.get_object().get(object)) return false;
+    ops->emplace_back();
+    if (!fast_op(object, &ops->back())) return false;
+  }
+  return !ops->empty();  // an empty array is refused, by the reference parser
+}
+
 }  // namespace
 
-std::vector<Operation> parse_apply_line(std::string_view line) {
+struct ApplyParser::Impl {
+  od::parser parser;
+  std::string padded;  // the line, then SIMDJSON_PADDING bytes simdjson may read
+};
+
+ApplyParser::ApplyParser() : impl_(std::make_unique<Impl>()) {}
+ApplyParser::~ApplyParser() = default;
+
+std::optional<std::vector<Operation>> ApplyParser::parse_fast(std::string_view line) {
+  // A NUL byte ends nlohmann's input: the reference parser refuses it.
+  if (std::memchr(line.data(), '\0', line.size()) != nullptr) return std::nullopt;
+  std::string& padded = impl_->padded;
+  padded.assign(line);
+  padded.resize(line.size() + simdjson::SIMDJSON_PADDING);
+  od::document doc;
+  std::vector<Operation> ops;
+  if (impl_->parser.iterate(padded.data(), line.size(), padded.size()).get(doc) ||
+      !fast_ops(doc, &ops) || doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
+    return std::nullopt;
+  }
+  return ops;
+}
+
+std::vector<Operation> ApplyParser::parse(std::string_view line) {
+  if (auto ops = parse_fast(line)) return std::move(*ops);
+  return parse_apply_line_reference(line);
+}
+
+std::vector<Operation> parse_apply_line_reference(std::string_view line) {
   // A line holds a document inside an operation inside an array at most.
   json parsed = parse_input_json(line, /*wrapping_levels=*/2);
   std::vector<Operation> ops;
@@ -61,6 +192,11 @@ std::vector<Operation> parse_apply_line(std::string_view line) {
     ops.push_back(parse_op(parsed));
   }
   return ops;
+}
+
+std::vector<Operation> parse_apply_line(std::string_view line) {
+  thread_local ApplyParser parser;
+  return parser.parse(line);
 }
 
 }  // namespace pa_journal::cli

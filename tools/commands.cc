@@ -1,18 +1,12 @@
 // The commands of pa-journal that read and write documents and look at the
 // journal. Each is thin over the public API.
-#include <deque>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
-#include <thread>
 
-#include "journal/mutex.h"
 #include "pa_journal/document.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/inspect.h"
 #include "pa_journal/time.h"
-#include "tools/apply_parser.h"
 #include "tools/cli.h"
 
 namespace pa_journal::cli {
@@ -27,64 +21,6 @@ void print_commit(const Globals& g, const CommitResult& r) {
     std::cout << r.seq << "\n";
   }
 }
-
-// The acknowledgements of `apply`, printed in order, each once its commit is
-// durable. One thread pushes, one thread (run) waits and prints.
-class AckPrinter {
- public:
-  explicit AckPrinter(Store& store) : store_(store), thread_([this] { run(); }) {}
-  ~AckPrinter() { finish(); }
-
-  void push(const CommitResult& r) {
-    MutexLock lock(&mu_);
-    queue_.push_back(r);
-    cv_.notify_one();
-  }
-
-  // Waits for every pushed commit; returns false if durability failed.
-  bool finish() {
-    {
-      MutexLock lock(&mu_);
-      done_ = true;
-      cv_.notify_one();
-    }
-    if (thread_.joinable()) thread_.join();
-    return failure_.empty();
-  }
-  const std::string& failure() const { return failure_; }
-
- private:
-  void run() {
-    for (;;) {
-      MutexLock lock(&mu_);
-      while (!done_ && queue_.empty()) cv_.wait(&mu_);
-      if (queue_.empty()) return;
-      CommitResult r = queue_.front();
-      queue_.pop_front();
-      lock.unlock();
-      if (!acknowledge(r)) return;
-    }
-  }
-
-  bool acknowledge(const CommitResult& r) {
-    try {
-      store_.wait_durable(r.seq);
-    } catch (const StorageError& e) {
-      failure_ = e.what();
-      return false;
-    }
-    std::cout << commit_json(r).dump() << "\n" << std::flush;
-    return true;
-  }
-
-  Store& store_;
-  Mutex mu_;
-  CondVar cv_;  // a push, or done_
-  std::deque<CommitResult> queue_ GUARDED_BY(mu_);
-  bool done_ GUARDED_BY(mu_) = false;
-  std::string failure_;  // run()'s until it returns, then finish()'s (after join)
-  std::thread thread_;
-};
 
 }  // namespace
 
@@ -182,42 +118,6 @@ int run_list(const Globals& g, const std::string& collection, const std::string&
   }
   if (docs.empty()) print_empty_listing(g, collection);
   return kExitOk;
-}
-
-int run_apply(const Globals& g, const std::string& input, bool continue_on_error) {
-  std::ifstream file;
-  if (input != "-") {
-    // A directory opens and reads as empty: it would apply nothing, silently.
-    if (std::filesystem::is_directory(input))
-      throw IoError("cannot read " + input + ": it is a directory");
-    file.open(input);
-    if (!file) throw IoError("cannot read " + input);
-  }
-  std::istream& in = input == "-" ? std::cin : file;
-  auto store = open_or_create(g);
-  AckPrinter acks(*store);
-  bool refused = false;
-  auto refuse = [&](uint64_t number, const char* why) {
-    print_error("line " + std::to_string(number) +
-                " refused, nothing from it applied: " + why);
-    refused = true;
-  };
-  std::string line;
-  for (uint64_t number = 1; std::getline(in, line); ++number) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    try {
-      acks.push(store->enqueue(parse_apply_line(line)));
-    } catch (const InvalidInputError& e) {
-      refuse(number, e.what());
-      if (!continue_on_error) break;
-    } catch (const NotFoundError& e) {  // a patch or delete of a missing document
-      refuse(number, e.what());
-      if (!continue_on_error) break;
-    }
-  }
-  if (!acks.finish()) throw JournalFailedError(acks.failure());
-  if (in.bad()) throw IoError("reading " + input + " failed");
-  return refused ? kExitError : kExitOk;
 }
 
 int run_verify(const Globals& g) {

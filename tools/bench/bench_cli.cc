@@ -178,6 +178,12 @@ void Runner::cli() {
   std::string v = s.run({s.sqlite, "--version"}, version, "sqlite3 --version").out;
   report_.machine["sqlite3_shell"] = v.substr(0, v.find(' '));
   report_.machine["tool"] = s.tool;
+  report_.config["cli_document_bytes"] = kCliDocumentBytes;
+  if (!s.launcher.empty()) {
+    report_.notes.push_back(
+        "each command-line process was spawned by pa-journal-bench-launch, so that its "
+        "max RSS is its own, not the bench's");
+  }
   cli_apply(s);
   cli_reads(s);
   remove_phase_dir(s.dir);

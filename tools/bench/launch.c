@@ -7,8 +7,8 @@
  * spawns a child into the child's ru_maxrss (the child starts on its parent's
  * memory until it execs). The bench holds hundreds of megabytes by the time
  * it runs the cli phase; this program, a few pages of C, is the parent
- * instead, so a child's figure is its own plus at most this program's
- * resident size (about 1 MB). Internal to the bench (tools/bench/child.cc). */
+ * instead, so a child's figure is its own, or this program's resident size
+ * (about 1 MB) if that is larger. Internal to the bench (tools/bench/child.cc). */
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>

@@ -257,24 +257,7 @@ void Runner::cli_apply(const CliSetup& s) {
 void Runner::cli_reads(const CliSetup& s) {
   uint64_t n = config_.cli_docs, small = std::max<uint64_t>(n / 100, 1);
   std::string store = s.path("store"), db = s.path("docs.db");
-  ChildIo summary_io = s.io(), out = s.io();
-  summary_io.read_stdout = out.read_stdout = true;
-  summary_io.keep_stdout = 1 << 20;
-  ChildRun summary =
-      s.run(s.tool_args(store, {"--json", "inspect"}), summary_io, "pa-journal inspect");
-  uint64_t records = nlohmann::json::parse(summary.out).value("records", uint64_t{0});
-
-  say("cli: inspect --records --json of " + count_text(records) +
-      " records, and sqlite3");
-  std::string group = "Command line: inspect --records --json of " + count_text(records) +
-                      " records vs sqlite3 -json of the same rows";
-  cli_scan("cli.inspect", group, "pa-journal inspect --records --json",
-           s.run(s.tool_args(store, {"--json", "inspect", "--records"}), out,
-                 "pa-journal inspect --records"));
-  cli_scan(
-      "cli.inspect-sqlite", group, "sqlite3 -json SELECT key, doc",
-      s.run({s.sqlite, "-json", db, "SELECT key, doc FROM contacts"}, out, "sqlite3"));
-
+  cli_inspect(s, store, db);
   say("cli: compact " + count_text(n) + " documents");
   ChildRun compact = s.run(s.tool_args(store, {"compact"}), s.io(), "pa-journal compact");
   Figure f;
@@ -287,16 +270,7 @@ void Runner::cli_reads(const CliSetup& s) {
   f.detail = "max RSS " + mb_text(compact.max_rss_bytes);
   add(std::move(f));
 
-  say("cli: a store and a table of " + count_text(small) + " documents for get");
-  write_put_lines(s.path("small.ndjson"), 0, small);
-  write_sql_script(s.path("small.sql"), small, "NORMAL", 1000);
-  s.run(s.tool_args(s.path("small"),
-                    {"--durability", "none", "apply", s.path("small.ndjson")}),
-        s.io(), "pa-journal apply");
-  s.run(s.tool_args(s.path("small"), {"compact"}), s.io(), "pa-journal compact");
-  s.run(
-      {s.sqlite, "-bail", s.path("small.db"), ".read " + sql_quoted(s.path("small.sql"))},
-      s.io(), "sqlite3 .read");
+  cli_small_pair(s, small);
   cli_get(s, small, s.path("small"), s.path("small.db"));
   cli_get(s, n, store, db);
   std::string at_small = "." + std::to_string(small), at_n = "." + std::to_string(n);
@@ -304,8 +278,10 @@ void Runner::cli_reads(const CliSetup& s) {
   add_ratio(report_, "cli.get" + at_n, "cli.get" + at_small);
 
   say("cli: list --json of " + count_text(n) + " documents, and sqlite3");
-  group = "Command line: list --json of " + count_text(n) +
-          " documents vs sqlite3 -json in key order";
+  std::string group = "Command line: list --json of " + count_text(n) +
+                      " documents vs sqlite3 -json in key order";
+  ChildIo out = s.io();
+  out.read_stdout = true;
   ChildRun list =
       s.run(s.tool_args(store, {"--json", "list", "contacts"}), out, "pa-journal list");
   cli_scan("cli.list", group, "pa-journal list --json", list);
@@ -313,6 +289,43 @@ void Runner::cli_reads(const CliSetup& s) {
            s.run({s.sqlite, "-json", db, "SELECT key, doc FROM contacts ORDER BY key"},
                  out, "sqlite3"));
   cli_disk(s, list.stdout_bytes);
+}
+
+// The journal as apply left it, however many records automatic compaction
+// kept, against the same rows out of SQLite.
+void Runner::cli_inspect(const CliSetup& s, const std::string& store,
+                         const std::string& db) {
+  ChildIo summary_io = s.io(), out = s.io();
+  summary_io.read_stdout = out.read_stdout = true;
+  summary_io.keep_stdout = 1 << 20;
+  ChildRun summary =
+      s.run(s.tool_args(store, {"--json", "inspect"}), summary_io, "pa-journal inspect");
+  uint64_t records = nlohmann::json::parse(summary.out).value("records", uint64_t{0});
+  say("cli: inspect --records --json of " + count_text(records) +
+      " records, and sqlite3");
+  std::string group = "Command line: inspect --records --json of " + count_text(records) +
+                      " records vs sqlite3 -json of the same rows";
+  cli_scan("cli.inspect", group, "pa-journal inspect --records --json",
+           s.run(s.tool_args(store, {"--json", "inspect", "--records"}), out,
+                 "pa-journal inspect --records"));
+  cli_scan(
+      "cli.inspect-sqlite", group, "sqlite3 -json SELECT key, doc",
+      s.run({s.sqlite, "-json", db, "SELECT key, doc FROM contacts"}, out, "sqlite3"));
+}
+
+// The store "small" and the table small.db, of `docs` rows each, made as the
+// large pair was (apply --durability none, then compact).
+void Runner::cli_small_pair(const CliSetup& s, uint64_t docs) {
+  say("cli: a store and a table of " + count_text(docs) + " documents for get");
+  write_put_lines(s.path("small.ndjson"), 0, docs);
+  write_sql_script(s.path("small.sql"), docs, "NORMAL", 1000);
+  s.run(s.tool_args(s.path("small"),
+                    {"--durability", "none", "apply", s.path("small.ndjson")}),
+        s.io(), "pa-journal apply");
+  s.run(s.tool_args(s.path("small"), {"compact"}), s.io(), "pa-journal compact");
+  s.run(
+      {s.sqlite, "-bail", s.path("small.db"), ".read " + sql_quoted(s.path("small.sql"))},
+      s.io(), "sqlite3 .read");
 }
 
 void Runner::cli_get(const CliSetup& s, uint64_t docs, const std::string& store,

@@ -81,6 +81,8 @@ class Runner {
   void cli();
   void cli_apply(const CliSetup& s);
   void cli_reads(const CliSetup& s);
+  void cli_inspect(const CliSetup& s, const std::string& store, const std::string& db);
+  void cli_small_pair(const CliSetup& s, uint64_t docs);
   void cli_get(const CliSetup& s, uint64_t docs, const std::string& store,
                const std::string& db);
   void cli_scan(const std::string& id, const std::string& group, const std::string& label,

@@ -2,7 +2,8 @@
 // machine it runs on, and the order of the phases. The phases themselves are
 // bench_commit.cc (throughput, group commit, cost), bench_replay.cc,
 // bench_compaction.cc (compaction, snapshot load), bench_memory.cc,
-// bench_restore.cc (commit latency beside a restore and an import), and the
+// bench_restore.cc (commit latency beside a restore and an import),
+// bench_cli.cc and bench_cli_disk.cc (the tool against the sqlite3 shell), and the
 // targets of docs/design.md 7 are judged in bench_targets.cc.
 #include "tools/bench/bench.h"
 
@@ -39,6 +40,10 @@ Config Config::quick() {
   c.replay_records = {1000, 10000};
   c.compaction_docs = 10000;
   c.compaction_runs = 1;
+  c.cli_docs = 20000;
+  c.cli_durable_lines = 200;
+  c.cli_get_runs = 5;
+  c.cli_disk_rounds = 3;
   return c;
 }
 
@@ -180,6 +185,7 @@ Report Runner::run() {
   if (wanted("replay")) replay();
   if (wanted("compaction")) compaction_snapshot_memory();
   if (wanted("restore")) restore_import();
+  if (wanted("cli") && !config_.tool.empty()) cli();
   judge();
   context_ratios();
   report_.elapsed_s = seconds_since(started);
@@ -226,6 +232,10 @@ void Runner::describe() {
                     {"replay_records", c.replay_records},
                     {"compaction_docs", c.compaction_docs},
                     {"compaction_runs", c.compaction_runs},
+                    {"cli_docs", c.cli_docs},
+                    {"cli_durable_lines", c.cli_durable_lines},
+                    {"cli_get_runs", c.cli_get_runs},
+                    {"cli_disk_rounds", c.cli_disk_rounds},
                     {"only", c.only}};
   if (report_.machine["filesystem"] == "tmpfs") {
     report_.notes.push_back(

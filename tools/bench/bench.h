@@ -39,8 +39,24 @@ struct Config {
   // Also the size of snapshot load, memory, and the restore and the import.
   uint64_t compaction_docs = 1000000;
   int compaction_runs = 3;
-  // Phases to run (throughput, threads, cost, replay, compaction, restore);
-  // empty: all.
+  // The cli phase: whole processes of the pa-journal tool at `tool` against
+  // the sqlite3 shell found on $PATH, on the same data. Empty tool: the phase
+  // is not run and its targets are not judged (the short run's case); a tool
+  // or a sqlite3 that is not there skips it with a note.
+  std::string tool;
+  // pa-journal-bench-launch, which spawns each of the phase's processes so
+  // that their peak resident size is their own (tools/bench/launch.c); empty
+  // or missing: the bench spawns them, and a note says that their figures
+  // then include the bench's own resident size.
+  std::string launcher;
+  // NDJSON lines applied with none: the store get, inspect, list and the disk
+  // rounds use (get is also timed at a hundredth of it).
+  uint64_t cli_docs = 1000000;
+  uint64_t cli_durable_lines = 3000;  // applied under always, one row/txn for SQLite
+  int cli_get_runs = 21;              // processes whose median a get figure is
+  int cli_disk_rounds = 12;           // rounds of patching 5% of the documents
+  // Phases to run (throughput, threads, cost, replay, compaction, restore,
+  // cli); empty: all.
   // Targets whose figures were not measured are reported as such.
   std::vector<std::string> only;
   // argv that runs memory_probe_main(dir) in a fresh process, with the

@@ -1,6 +1,7 @@
 // pa-journal-bench: the benchmark of docs/design.md 7. The default is the full run
 // the README's table comes from; --quick is the smoke test's.
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -10,10 +11,20 @@
 
 namespace {
 
+// The file `name` in the directory of this program (where the build puts the
+// tool); `name` alone if that directory cannot be told.
+std::string beside_this_program(const std::string& name) {
+  std::error_code ec;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? name : (self.parent_path() / name).string();
+}
+
 struct Sizes {
   std::optional<double> seconds;
   std::optional<int> rounds, compaction_runs;
-  std::optional<uint64_t> docs, seed_docs, compaction_docs;
+  std::optional<uint64_t> docs, seed_docs, compaction_docs, cli_docs, cli_durable_lines;
+  std::optional<int> cli_rounds;
+  std::string tool;
   std::vector<int> threads;
   std::vector<uint64_t> cost_docs, replay_records;
   std::vector<std::string> only;
@@ -29,7 +40,12 @@ void apply(const Sizes& s, pa_journal::bench::Config& c) {
   if (!s.threads.empty()) c.threads = s.threads;
   if (!s.cost_docs.empty()) c.cost_docs = s.cost_docs;
   if (!s.replay_records.empty()) c.replay_records = s.replay_records;
+  if (s.cli_docs) c.cli_docs = *s.cli_docs;
+  if (s.cli_durable_lines) c.cli_durable_lines = *s.cli_durable_lines;
+  if (s.cli_rounds) c.cli_disk_rounds = *s.cli_rounds;
   c.only = s.only;
+  c.tool = s.tool.empty() ? beside_this_program("pa-journal") : s.tool;
+  c.launcher = beside_this_program("pa-journal-bench-launch");
 }
 
 }  // namespace
@@ -83,10 +99,22 @@ int main(int argc, char** argv) {
       ->check(whole_number(1));
   app.add_option("--compaction-runs", s.compaction_runs, "compactions to time")
       ->check(whole_number(1));
+  app.add_option("--tool", s.tool,
+                 "the pa-journal tool the cli phase runs (default: the one beside this "
+                 "program)");
+  app.add_option("--cli-docs", s.cli_docs,
+                 "documents of the cli phase's store (apply, get, inspect, list, disk)")
+      ->check(whole_number(1));
+  app.add_option("--cli-durable-lines", s.cli_durable_lines,
+                 "lines the cli phase applies durably (always)")
+      ->check(whole_number(1));
+  app.add_option("--cli-rounds", s.cli_rounds,
+                 "rounds of patching 5% of the documents in the cli phase's disk test")
+      ->check(whole_number(1));
   app.add_option("--only", s.only, "run only these phases")
       ->delimiter(',')
       ->check(CLI::IsMember(
-          {"throughput", "threads", "cost", "replay", "compaction", "restore"}));
+          {"throughput", "threads", "cost", "replay", "compaction", "restore", "cli"}));
   app.add_option("--memory-probe", probe, "(internal) open DIR, print memory use as JSON")
       ->group("");
   try {

@@ -221,6 +221,60 @@ void Runner::judge() {
   target("memory", "resident size <= 2x the raw JSON size of the state + 50 MB",
          "memory.rss", "2 x raw JSON + 50 MB", value("memory.rss") / limit, 1.0, false,
          compaction_note);
+  if (!config_.tool.empty()) judge_cli();
+}
+
+// The command line's targets (docs/design.md 7): whole processes of the tool
+// against the sqlite3 shell. Judged whenever the run was given a tool, so
+// that their number does not depend on what this machine has.
+void Runner::judge_cli() {
+  uint64_t n = config_.cli_docs, small = std::max<uint64_t>(n / 100, 1);
+  std::string note = size_note(n, 1000000);
+  std::string peer_note = cli_skipped_.rfind("no SQLite", 0) == 0 ? cli_skipped_ : note;
+  const char* kNormal = "sqlite3 .read FILE";
+  double file = value("cli.apply.none-file"), pipe = value("cli.apply.none-pipe");
+  target("cli-apply-none-file",
+         "command line: apply --durability none of a file >= 1.5x sqlite3 WAL NORMAL, "
+         "1,000 rows/txn",
+         "cli.apply.none-file", kNormal, file / value("cli.apply.sqlite-normal-file"),
+         1.5, true, peer_note);
+  target("cli-apply-none-pipe",
+         "command line: apply --durability none from a pipe >= 1.5x sqlite3 from a pipe",
+         "cli.apply.none-pipe", "sqlite3 < pipe",
+         pipe / value("cli.apply.sqlite-normal-pipe"), 1.5, true, peer_note);
+  bool pipe_slower = pipe < file;
+  target("cli-apply-none-rate",
+         "command line: apply --durability none >= 500,000 lines/s (the slower of file "
+         "and pipe)",
+         pipe_slower ? "cli.apply.none-pipe" : "cli.apply.none-file", "500,000 lines/s",
+         std::min(file, pipe) / 5e5, 1.0, true, note);
+  target("cli-apply-always",
+         "command line: apply (always) >= 1.5x sqlite3 WAL FULL, 1 row/txn",
+         "cli.apply.always", "sqlite3 .read FILE",
+         value("cli.apply.always") / value("cli.apply.sqlite-full"), 1.5, true,
+         cli_skipped_.empty() ? "" : peer_note);
+  std::string at_n = "." + std::to_string(n), at_small = "." + std::to_string(small);
+  target("cli-get",
+         "command line: get in a 1,000,000-document store within 3x of a sqlite3 point "
+         "SELECT",
+         "cli.get" + at_n, "sqlite3 SELECT by key, " + count_text(n) + " docs",
+         value("cli.get" + at_n) / value("cli.get-sqlite" + at_n), 3.0, false, peer_note);
+  target("cli-get-rss",
+         "command line: get's max RSS does not grow with the store (<= 1.5x at 1/100 of "
+         "its size)",
+         "cli.get-rss" + at_n, "pa-journal get max RSS, " + count_text(small) + " docs",
+         value("cli.get-rss" + at_n) / value("cli.get-rss" + at_small), 1.5, false, note);
+  target("cli-inspect-rss",
+         "command line: inspect --records --json of 1,000,000 records under 100 MB RSS",
+         "cli.inspect.rss", "100 MB", value("cli.inspect.rss") / 100, 1.0, false, note);
+  target("cli-list-rss",
+         "command line: list --json of 1,000,000 documents streams (under 100 MB RSS)",
+         "cli.list.rss", "100 MB", value("cli.list.rss") / 100, 1.0, false, note);
+  double disk_limit = 4 * value("cli.disk.live") + 64.0 * (1 << 20) / kMB;
+  target("cli-disk",
+         "command line: the store under steady edits <= 4x the live state + 64 MiB",
+         "cli.disk.peak", "4 x live state + 64 MiB", value("cli.disk.peak") / disk_limit,
+         1.0, false, note);
 }
 
 }  // namespace pa_journal::bench

@@ -16,7 +16,7 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-std::string contact_document(uint64_t v) {
+std::string contact_document(uint64_t v, size_t bytes) {
   static const char* const kTags[] = {"family", "friend", "work", "school", "club"};
   char head[160];
   std::snprintf(head, sizeof head,
@@ -30,9 +30,9 @@ std::string contact_document(uint64_t v) {
                 kTags[v % 5], kTags[(v + 2) % 5]);
   std::string doc = head;
   size_t fixed = doc.size() + std::string(tail).size();
-  // Pad the notes so that every document is exactly kDocumentBytes.
+  // Pad the notes so that every document is exactly `bytes`.
   static const std::string kWords = "met at the conference; call back about the project ";
-  for (size_t n = 0; fixed + n < Workload::kDocumentBytes; ++n) {
+  for (size_t n = 0; fixed + n < bytes; ++n) {
     doc += kWords[(n + v) % kWords.size()];
   }
   doc += tail;

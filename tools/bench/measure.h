@@ -36,8 +36,9 @@ class Workload {
   std::vector<std::string> variants_;
 };
 
-// The document of variant v (what Workload holds 1,024 of).
-std::string contact_document(uint64_t v);
+// The document of variant v (what Workload holds 1,024 of), padded to
+// `bytes` (at least 180).
+std::string contact_document(uint64_t v, size_t bytes = Workload::kDocumentBytes);
 
 // Commit latencies and counts of one measurement.
 struct Sample {

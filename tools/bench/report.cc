@@ -120,6 +120,11 @@ void print_text(const Report& report, std::ostream& out) {
   out << "workload: " << c.value("document_bytes", 0u) << "-byte contact documents; "
       << c.value("seconds_per_contender", 0.0) << " s per contender in "
       << c.value("rounds", 0) << " interleaved bursts; MB = 10^6 bytes\n";
+  if (c.contains("cli_document_bytes")) {
+    out << "command line: " << c.value("cli_document_bytes", 0u)
+        << "-byte contact documents; whole processes, the tool against the sqlite3 "
+           "shell\n";
+  }
   std::string group;
   for (const Figure& f : report.figures) {
     if (f.group != group) {

@@ -38,6 +38,9 @@ class ScratchDir {
   std::string path_;
 };
 
+struct CliSetup;  // bench_cli.h
+struct ChildRun;  // child.h
+
 // Runs the phases and collects the figures. One run per Runner.
 class Runner {
  public:
@@ -77,6 +80,18 @@ class Runner {
   // bench_memory.cc
   void memory(const std::string& dir);
   nlohmann::json run_probe(const std::string& dir);
+  // bench_cli.cc
+  void cli();
+  void cli_apply(const CliSetup& s);
+  void cli_reads(const CliSetup& s);
+  void cli_inspect(const CliSetup& s, const std::string& store, const std::string& db);
+  void cli_small_pair(const CliSetup& s, uint64_t docs);
+  void cli_get(const CliSetup& s, uint64_t docs, const std::string& store,
+               const std::string& db);
+  void cli_scan(const std::string& id, const std::string& group, const std::string& label,
+                const ChildRun& run);
+  // bench_cli_disk.cc
+  void cli_disk(const CliSetup& s, uint64_t live_json_bytes);
   // bench_targets.cc
   double value(const std::string& id) const;
   void target(std::string id, std::string text, std::string figure, std::string versus,
@@ -86,10 +101,12 @@ class Runner {
   static std::string machine_ratio_note(double ceiling);
   void context_ratios();
   void judge();
+  void judge_cli();
 
   const Config& config_;
   ScratchDir scratch_;
   Report report_;
+  std::string cli_skipped_;  // why the cli phase did not run, if it did not
 };
 
 }  // namespace pa_journal::bench

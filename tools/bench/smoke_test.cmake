@@ -3,7 +3,9 @@
 # commit latency beside a restore and an import among them), and the
 # disk's fastest durable write loop with its ratio to SQLite WAL FULL, the
 # restore phase's ceiling (a bare durable write loop idle and beside hogs, each
-# with its ratio to idle) and, with --latency-trace, a CSV of its commits. A --dir
+# with its ratio to idle) and, with --latency-trace, a CSV of its commits, and the
+# cli phase's targets, measured when the sqlite3 shell is on PATH (the
+# pa-journal tool is found beside the bench) and named as skipped otherwise. A --dir
 # that does not exist is a usage error (exit 2) and is not created; so is a
 # count that is not a whole number of at least 1.
 # Run as: cmake -DBENCH=<pa-journal-bench> -DWORK_DIR=<dir> -P smoke_test.cmake
@@ -12,6 +14,7 @@ execute_process(
   COMMAND ${BENCH} --quick --json --quiet --dir ${WORK_DIR} --seconds 0.1 --rounds 1
           --docs 200 --cost-docs 100,1000 --seed-docs 1000 --replay-records 1000,5000
           --compaction-docs 5000 --latency-trace ${WORK_DIR}/latency.csv
+          --cli-docs 3000 --cli-durable-lines 50 --cli-rounds 2
   OUTPUT_VARIABLE out
   ERROR_VARIABLE err
   RESULT_VARIABLE rc)
@@ -23,21 +26,35 @@ if(json_error)
   message(FATAL_ERROR "not valid JSON: ${json_error}\n${out}")
 endif()
 string(JSON targets LENGTH "${out}" targets)
-if(figures LESS 20 OR NOT targets EQUAL 14)
-  message(FATAL_ERROR "expected at least 20 figures and 14 targets, got ${figures} and "
+# 14 targets of the library and 9 of the command line.
+if(figures LESS 20 OR NOT targets EQUAL 23)
+  message(FATAL_ERROR "expected at least 20 figures and 23 targets, got ${figures} and "
                       "${targets}\n${out}")
 endif()
+find_program(SQLITE3_SHELL sqlite3)
 set(judged "")
-foreach(i RANGE 0 13)
+foreach(i RANGE 0 22)
   string(JSON id GET "${out}" targets ${i} id)
   string(JSON pass GET "${out}" targets ${i} pass)
   string(JSON ratio GET "${out}" targets ${i} ratio)
+  string(JSON note GET "${out}" targets ${i} note)
   message(STATUS "target ${id}: pass=${pass}")
   list(APPEND judged "${id}")
   if(id MATCHES "restore|import" AND NOT ratio GREATER 0)
     message(FATAL_ERROR "target ${id} has no ratio\n${out}")
   endif()
+  if(id MATCHES "^cli-" AND SQLITE3_SHELL AND NOT ratio GREATER 0)
+    message(FATAL_ERROR "cli target ${id} has no ratio with sqlite3 on PATH\n${out}")
+  endif()
+  if(id MATCHES "^cli-apply-none-(file|pipe)$" AND NOT SQLITE3_SHELL
+     AND NOT note MATCHES "sqlite3")
+    message(FATAL_ERROR "cli target ${id} does not say that sqlite3 is missing\n${out}")
+  endif()
 endforeach()
+list(FIND judged "cli-disk" disk_at)
+if(disk_at LESS 0)
+  message(FATAL_ERROR "no cli-disk target\n${out}")
+endif()
 list(FIND judged "restore-p99" restore_at)
 list(FIND judged "import-p99" import_at)
 if(restore_at LESS 0 OR import_at LESS 0)

@@ -118,6 +118,7 @@ struct InspectArgs {
   bool records = false;
   std::string since, until, collection, key;
   uint64_t from_seq = 0, limit = 0;
+  bool follow = false;  // keep printing new durable commits until a signal
 };
 int run_inspect(const Globals& g, const InspectArgs& args);
 int run_verify(const Globals& g);

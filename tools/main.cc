@@ -166,10 +166,12 @@ void add_journal_commands(CLI::App& app, Args& a, std::function<int()>& run) {
   inspect->add_option("--key", i.key, "records touching this key");
   inspect->add_option("--limit", i.limit, "at most N records (N >= 1)")
       ->check(whole_number(1));
+  inspect->add_flag("--follow", i.follow,
+                    "then print new commits as they become durable, until interrupted");
   // The filters apply to the record listing only; refused on the summary
   // rather than silently ignored.
-  for (const char* filter :
-       {"--since", "--until", "--from-seq", "--collection", "--key", "--limit"}) {
+  for (const char* filter : {"--since", "--until", "--from-seq", "--collection", "--key",
+                             "--limit", "--follow"}) {
     inspect->get_option(filter)->needs(records);
   }
   inspect->callback([&] { run = [&] { return run_inspect(g, i); }; });

@@ -29,20 +29,6 @@ std::string existing_journal(FileSystem& fs, const std::string& dir) {
   return journal_dir(dir);
 }
 
-bool matches(const RecordFilter& f, const Record& r) {
-  if (r.seq < f.from_seq) return false;
-  if (f.since_ns && r.time_ns < *f.since_ns) return false;
-  if (f.until_ns && r.time_ns > *f.until_ns) return false;
-  if (!f.collection && !f.key) return true;
-  for (const auto& op : r.ops) {
-    if ((!f.collection || op.collection == *f.collection) &&
-        (!f.key || op.key == *f.key)) {
-      return true;
-    }
-  }
-  return false;
-}
-
 // The backups of the store in dir, newest first; the caller holds a ReadView.
 std::vector<BackupSummary> backups_in(FileSystem& fs, const std::string& dir) {
   std::vector<BackupSummary> out;
@@ -313,24 +299,6 @@ ReplayOutcome replay_store(const std::string& dir, const Options& options,
                       task_ticks(options.progress, "write state", "documents"));
   }
   return out;
-}
-
-void read_records(const std::string& dir, const RecordFilter& filter,
-                  const std::function<void(const Record&)>& sink,
-                  const Options& options) {
-  auto fs = file_system(options);
-  const std::string journal = existing_journal(*fs, dir);
-  uint64_t delivered = 0;
-  ReadView view(*fs, dir);
-  scan_journal(
-      *fs, journal, options.recovery,
-      [&](const Record& r) {
-        if ((filter.limit == 0 || delivered < filter.limit) && matches(filter, r)) {
-          ++delivered;
-          sink(r);
-        }
-      },
-      {.limit = view.journal_limit()});
 }
 
 }  // namespace pa_journal

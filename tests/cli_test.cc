@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -103,10 +104,8 @@ class CliTest : public ::testing::Test {
     CommandResult r = run_pa_journal(args, options);
     std::vector<uint64_t> seqs;
     EXPECT_EQ(r.exit_code, kOk) << r.describe();
-    json out = parse(r.out);
-    EXPECT_TRUE(out.is_array()) << r.out;
-    if (!out.is_array()) return seqs;
-    for (const auto& record : out) seqs.push_back(record.at("seq").get<uint64_t>());
+    for (const auto& record : parse_lines(r.out))
+      seqs.push_back(record.at("seq").get<uint64_t>());
     return seqs;
   }
 
@@ -336,13 +335,14 @@ TEST_F(CliTest, InspectJsonOfAnEmptyStore) {
   EXPECT_TRUE(s.at("window").is_object()) << s;
 }
 
-TEST_F(CliTest, InspectRecordsJsonListsEveryRecord) {
+// NDJSON: one record a line, each printed as it is read.
+TEST_F(CliTest, InspectRecordsJsonPrintsOneRecordPerLine) {
   make_timed_store();
   CommandResult r = pj({"inspect", "--records", "--json"});
   ASSERT_EQ(r.exit_code, kOk) << r.describe();
-  json all = parse(r.out);
-  ASSERT_TRUE(all.is_array()) << r.out;
+  std::vector<json> all = parse_lines(r.out);
   ASSERT_EQ(all.size(), 6u);
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 6) << r.out;
   for (size_t i = 0; i < all.size(); ++i) {
     EXPECT_EQ(all[i].at("seq"), i + 1);
     EXPECT_EQ(all[i].at("time"),
@@ -412,7 +412,7 @@ TEST_F(CliTest, InspectRecordsFromSeqCollectionKeyAndLimit) {
   CommandResult r =
       run_pa_journal({"inspect", "--records", "--key", "bob", "--json", "--dir", dir});
   ASSERT_EQ(r.exit_code, kOk) << r.describe();
-  EXPECT_EQ(parse(r.out).size(), 1u) << r.out;
+  EXPECT_EQ(parse_lines(r.out).size(), 1u) << r.out;
 }
 
 TEST_F(CliTest, VerifyJsonOfAHealthyStore) {
@@ -707,7 +707,7 @@ TEST_F(CliTest, ALockedStoreRefusesWritersAtOnceButServesReaders) {
   EXPECT_EQ(parse(inspect.out).at("last_seq"), 2);
   CommandResult records_out = pj({"inspect", "--records", "--json"});
   ASSERT_EQ(records_out.exit_code, kOk) << records_out.describe();
-  EXPECT_EQ(parse(records_out.out).size(), 2u);
+  EXPECT_EQ(parse_lines(records_out.out).size(), 2u);
   CommandResult verify = pj({"verify", "--json"});
   ASSERT_EQ(verify.exit_code, kOk) << verify.describe();
   EXPECT_EQ(parse(verify.out).at("ok"), true);

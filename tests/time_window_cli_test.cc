@@ -147,14 +147,18 @@ TEST_F(TimeWindowCliTest, AFutureTimeIsRefusedByEveryCommand) {
 // outside the window is taken and filters what the journal kept.
 TEST_F(TimeWindowCliTest, InspectSinceAndUntilFilterRecordsOutsideTheWindow) {
   Window w = trimmed_store();
-  json kept = ok_json({"inspect", "--records"});
+  auto records = [&](std::vector<std::string> args) {
+    args.push_back("--json");
+    return testing::parse_json_lines(ok(args));  // NDJSON
+  };
+  std::vector<json> kept = records({"inspect", "--records"});
   ASSERT_FALSE(kept.empty());
-  EXPECT_EQ(ok_json({"inspect", "--records", "--since", "2025-01-01"}), kept);
-  EXPECT_EQ(ok_json({"inspect", "--records", "--until", format_time_ns(w.from_ns - 1)}),
-            json::array());
+  EXPECT_EQ(records({"inspect", "--records", "--since", "2025-01-01"}), kept);
+  EXPECT_TRUE(records({"inspect", "--records", "--until", format_time_ns(w.from_ns - 1)})
+                  .empty());
   std::string future = format_time_ns(system_now_ns() + 3600 * kSecond);
-  EXPECT_EQ(ok_json({"inspect", "--records", "--until", future}), kept);
-  EXPECT_EQ(ok_json({"inspect", "--records", "--since", future}), json::array());
+  EXPECT_EQ(records({"inspect", "--records", "--until", future}), kept);
+  EXPECT_TRUE(records({"inspect", "--records", "--since", future}).empty());
 }
 
 TEST_F(TimeWindowCliTest, AnEmptyStoreHasNoStateAtAnyTime) {

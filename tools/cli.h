@@ -86,7 +86,15 @@ int run_put(const Globals& g, OpKind kind, const std::string& collection,
 // at: a time argument, or empty for the current state.
 int run_get(const Globals& g, const std::string& collection, const std::string& key,
             const std::string& at);
-int run_list(const Globals& g, const std::string& collection, const std::string& at);
+// list: at is a time argument, or empty for now; prefix, from and to (keys,
+// both inclusive; empty: not given) and limit (0: none) select as
+// ListOptions does; count prints only how many documents are selected.
+struct ListArgs {
+  std::string collection, at, prefix, from, to;
+  uint64_t limit = 0;
+  bool count = false;
+};
+int run_list(const Globals& g, const ListArgs& args);
 // Each collection with its number of documents and the bytes of their JSON.
 int run_collections(const Globals& g);
 // "no collection 'C' in the store; did you mean D?" if the store (read-only)
@@ -118,6 +126,7 @@ struct InspectArgs {
   bool records = false;
   std::string since, until, collection, key;
   uint64_t from_seq = 0, limit = 0;
+  bool follow = false;  // keep printing new durable commits until a signal
 };
 int run_inspect(const Globals& g, const InspectArgs& args);
 int run_verify(const Globals& g);

@@ -75,51 +75,6 @@ int run_get(const Globals& g, const std::string& collection, const std::string& 
   return kExitOk;
 }
 
-namespace {
-
-// At most `bytes` of text, never cut inside a UTF-8 character, so that what
-// is printed stays UTF-8.
-std::string utf8_prefix(const std::string& text, size_t bytes) {
-  while (bytes > 0 && bytes < text.size() &&
-         (static_cast<unsigned char>(text[bytes]) & 0xC0) == 0x80) {
-    --bytes;
-  }
-  return text.substr(0, bytes);
-}
-
-// An empty listing is not an error (a collection that does not exist is an
-// empty one to the API, and a script may list one before its first put); a
-// mistyped name is pointed out on stderr all the same.
-void print_empty_listing(const Globals& g, const std::string& collection) {
-  std::string missing = missing_collection(g, collection);
-  if (!missing.empty()) {
-    std::cerr << "(" << missing << ")\n";
-  } else if (!g.json) {
-    std::cerr << "(no documents in " << collection << ")\n";
-  }
-}
-
-}  // namespace
-
-int run_list(const Globals& g, const std::string& collection, const std::string& at) {
-  auto docs = documents(g, collection, at);
-  if (g.json) {
-    json out = json::object();
-    for (const auto& [key, doc] : docs) out[key] = parse_document(doc);
-    print_json(out);
-    if (docs.empty()) print_empty_listing(g, collection);
-    return kExitOk;
-  }
-  size_t width = 3;
-  for (const auto& [key, _] : docs) width = std::max(width, key.size());
-  for (const auto& [key, doc] : docs) {
-    std::string shown = doc.size() > 70 ? utf8_prefix(doc, 67) + "..." : doc;
-    std::cout << key << std::string(width - key.size() + 2, ' ') << shown << "\n";
-  }
-  if (docs.empty()) print_empty_listing(g, collection);
-  return kExitOk;
-}
-
 int run_verify(const Globals& g) {
   VerifyResult result = verify_store(store_dir(g), read_options(g, /*progress=*/true));
   if (g.json) {

@@ -99,7 +99,10 @@ void tour(const Globals& g) {
       "time, the current lists the last commit");
   run_adopt(g, {});
   step("3. the contacts as the app had them at its older backup (list --at)");
-  run_list(g, "contacts", older_backup);
+  ListArgs contacts_then;
+  contacts_then.collection = "contacts";
+  contacts_then.at = older_backup;
+  run_list(g, contacts_then);
   {
     auto store = open_writable(g);
     step("4. edit them over a few seconds: every edit is one durable, numbered commit");

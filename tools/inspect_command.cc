@@ -1,17 +1,26 @@
 // `pa-journal inspect`: the summary of a store, or its records with filters.
+#include <signal.h>
+
 #include <algorithm>
+#include <chrono>
+#include <csignal>
 #include <iostream>
+#include <thread>
 
 #include "pa_journal/config.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/inspect.h"
 #include "pa_journal/time.h"
 #include "tools/cli.h"
+#include "tools/json_stream.h"
 
 namespace pa_journal::cli {
 namespace {
 
 using nlohmann::json;
+
+// How often --follow looks for new durable commits.
+constexpr std::chrono::milliseconds kFollowPoll{200};
 
 // The keys of the collection "config" that are not settings the store knows
 // (pa_journal/config.h): the application's, or mistyped. Read in salvage
@@ -133,7 +142,20 @@ void print_summary(const std::string& dir, const JournalSummary& s,
   }
 }
 
-int list_records(const Globals& g, const InspectArgs& args) {
+// One record as it is read: a line of NDJSON, or a line per operation.
+void print_record(const Globals& g, const Record& r) {
+  if (g.json) {
+    std::cout << record_json_line(r);
+    return;
+  }
+  for (const auto& op : r.ops) {
+    std::cout << r.seq << "  " << format_time_ns(r.time_ns) << "  " << to_string(op.kind)
+              << " " << op.collection << "/" << op.key << "  " << op.document
+              << (r.origin.empty() ? "" : "  (" + r.origin + ")") << "\n";
+  }
+}
+
+RecordFilter record_filter(const Globals& g, const InspectArgs& args) {
   RecordFilter filter;
   if (!args.since.empty()) filter.since_ns = time_arg(g, args.since);
   if (!args.until.empty()) filter.until_ns = time_arg(g, args.until);
@@ -141,30 +163,75 @@ int list_records(const Globals& g, const InspectArgs& args) {
   if (!args.key.empty()) filter.key = args.key;
   filter.from_seq = args.from_seq;
   filter.limit = args.limit;
-  json all = json::array();
-  uint64_t listed = 0;
-  read_records(
-      store_dir(g), filter,
-      [&](const Record& r) {
-        ++listed;
-        if (g.json) {
-          all.push_back(record_json(r));
-          return;
-        }
-        for (const auto& op : r.ops) {
-          std::cout << r.seq << "  " << format_time_ns(r.time_ns) << "  "
-                    << to_string(op.kind) << " " << op.collection << "/" << op.key << "  "
-                    << op.document << (r.origin.empty() ? "" : "  (" + r.origin + ")")
-                    << "\n";
-        }
-      },
-      read_options(g));
-  if (g.json) print_json(all);
-  // No records is a valid answer to a filter; a mistyped name is pointed out.
-  if (listed == 0 && filter.collection) {
-    std::string missing = missing_collection(g, *filter.collection);
-    if (!missing.empty()) std::cerr << "(" << missing << ")\n";
+  return filter;
+}
+
+// --follow ends at SIGINT or SIGTERM: the handler only sets the flag; the
+// poll loop and the record sink look at it.
+volatile std::sig_atomic_t stop_signal = 0;
+struct Interrupted {};  // thrown by the sink to end a poll early
+
+extern "C" void on_stop_signal(int signal) { stop_signal = signal; }
+
+void catch_stop_signals() {
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+// Waits for the next poll in short steps, so that a signal ends it at once.
+void pause_between_polls() {
+  constexpr int kSteps = 10;
+  for (int i = 0; i < kSteps && !stop_signal; ++i) {
+    std::this_thread::sleep_for(kFollowPoll / kSteps);
   }
+}
+
+// After the first poll (what read_records prints), polls until a signal,
+// the store's removal or --limit; each poll's records are flushed at once.
+void follow(RecordFollower& follower, const RecordSinkFn& sink) {
+  while (!stop_signal && !follower.done()) {
+    pause_between_polls();
+    if (stop_signal) break;
+    RecordPoll poll = follower.poll(sink);
+    std::cout.flush();
+    if (poll.removed_first != 0) {
+      std::cerr << "pa-journal: records " << poll.removed_first << ".."
+                << poll.removed_last << " were removed by a compaction before they"
+                << " could be read\n";
+    }
+    if (poll.store_gone) {
+      std::cerr << "pa-journal: the store was removed\n";
+      break;
+    }
+  }
+}
+
+int list_records(const Globals& g, const InspectArgs& args) {
+  RecordFilter filter = record_filter(g, args);
+  if (args.follow) catch_stop_signals();
+  RecordFollower follower(store_dir(g), filter, read_options(g));
+  auto sink = [&](const Record& r) {
+    if (stop_signal) throw Interrupted{};
+    print_record(g, r);
+  };
+  try {
+    RecordPoll first = follower.poll(sink);
+    // No records is a valid answer to a filter; a mistyped name is pointed out.
+    if (first.delivered == 0 && filter.collection) {
+      std::string missing = missing_collection(g, *filter.collection);
+      if (!missing.empty()) std::cerr << "(" << missing << ")\n";
+    }
+    if (args.follow) {
+      std::cout.flush();
+      follow(follower, sink);
+    }
+  } catch (const Interrupted&) {
+    // A signal while a poll printed: what was printed stands.
+  }
+  std::cout.flush();
   return kExitOk;
 }
 

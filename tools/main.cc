@@ -24,6 +24,7 @@ struct Args {
   RestoreArgs restore;
   bool continue_on_error = false;
   InspectArgs inspect;
+  ListArgs list;
   ReplayArgs replay;
   BenchArgs bench;
   AdoptArgs adopt;
@@ -125,10 +126,26 @@ void add_document_commands(CLI::App& app, Args& a, std::function<int()>& run) {
   auto* list =
       command(app, "list", "list a collection (--json: one object key -> document)",
               "pa-journal list contacts --json");
-  list->add_option("collection", a.collection)->required();
-  list->add_option("--at", a.at, "the collection as it was at time T")
+  auto& l = a.list;
+  list->add_option("collection", l.collection)->required();
+  list->add_option("--at", l.at, "the collection as it was at time T")
       ->check(time_text());
-  list->callback([&] { run = [&] { return run_list(g, a.collection, a.at); }; });
+  list->add_option("--prefix", l.prefix, "only keys that start with P")
+      ->check(non_empty("a prefix of keys"))
+      ->type_name("P");
+  // Keys, unlike diff's --from/--to, which take times: the help says so.
+  list->add_option("--from", l.from,
+                   "only keys at or after the key K (a key, not a time)")
+      ->check(non_empty("a key"))
+      ->type_name("K");
+  list->add_option("--to", l.to, "only keys at or before the key K (a key, not a time)")
+      ->check(non_empty("a key"))
+      ->type_name("K");
+  list->add_option("--limit", l.limit, "at most the first N documents (N >= 1)")
+      ->check(whole_number(1));
+  list->add_flag("--count", l.count,
+                 "print only how many documents there are (--json: {\"count\": N})");
+  list->callback([&] { run = [&] { return run_list(g, l); }; });
   describe_times(list, true);
   auto* collections =
       command(app, "collections",
@@ -166,10 +183,12 @@ void add_journal_commands(CLI::App& app, Args& a, std::function<int()>& run) {
   inspect->add_option("--key", i.key, "records touching this key");
   inspect->add_option("--limit", i.limit, "at most N records (N >= 1)")
       ->check(whole_number(1));
+  inspect->add_flag("--follow", i.follow,
+                    "then print new commits as they become durable, until interrupted");
   // The filters apply to the record listing only; refused on the summary
   // rather than silently ignored.
-  for (const char* filter :
-       {"--since", "--until", "--from-seq", "--collection", "--key", "--limit"}) {
+  for (const char* filter : {"--since", "--until", "--from-seq", "--collection", "--key",
+                             "--limit", "--follow"}) {
     inspect->get_option(filter)->needs(records);
   }
   inspect->callback([&] { run = [&] { return run_inspect(g, i); }; });

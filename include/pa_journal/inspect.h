@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -124,11 +125,47 @@ struct RecordFilter {
   uint64_t limit = 0;  // 0 = no limit
 };
 
+using RecordSinkFn = std::function<void(const Record&)>;
+
 // Calls sink for every record that matches, in sequence order, under mode,
-// each once: a read again beside a live writer (damage in the newest
-// segment) goes on after the last record read.
+// each once, as it reads it (nothing is collected): one poll of a
+// RecordFollower.
 void read_records(const std::string& dir, const RecordFilter& filter,
-                  const std::function<void(const Record&)>& sink,
-                  const Options& options = {});
+                  const RecordSinkFn& sink, const Options& options = {});
+
+// What one RecordFollower::poll did.
+struct RecordPoll {
+  uint64_t delivered = 0;  // records given to the sink
+  // Records removed by a compaction before a poll could read them (both 0
+  // if none): the poll went on at removed_last + 1.
+  uint64_t removed_first = 0, removed_last = 0;
+  bool store_gone = false;  // the store was removed; no later poll reads more
+};
+
+// Follows a store's journal as it grows (`pa-journal inspect --records
+// --follow`). Each poll is one read-only pass (docs/readers.md): it calls
+// sink, in sequence order, for each record that matches filter among those
+// readable now (durable, beside a live writer) that no earlier poll read.
+// The first poll reads the whole journal and throws as read_records does
+// (no store, damage the recovery mode refuses); a later one reads from the
+// segment holding the first record not yet read, and nothing when the
+// journal has not grown. Memory does not grow with the journal: a segment
+// at a time. filter.limit counts over all polls. Thread-safety: one thread
+// at a time.
+class RecordFollower {
+ public:
+  RecordFollower(std::string dir, RecordFilter filter, Options options = {});
+  ~RecordFollower();
+  RecordFollower(const RecordFollower&) = delete;
+  RecordFollower& operator=(const RecordFollower&) = delete;
+
+  RecordPoll poll(const RecordSinkFn& sink);
+  // filter.limit records have been delivered: no poll delivers more.
+  bool done() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 }  // namespace pa_journal

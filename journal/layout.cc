@@ -145,6 +145,11 @@ std::optional<FileName> parse_in_backups(std::string_view name) {
   if (auto m = parse_id_name(name, kManifestSuffix, FileType::kManifest)) return m;
   if (auto i = parse_id_name(name, kIntentSuffix, FileType::kIntent)) return i;
   if (auto t = parse_id_name(name, kTombstoneSuffix, FileType::kTombstone)) return t;
+  if (std::optional<std::string_view> stem = stem_of(name, kIndexSuffix)) {
+    std::optional<FileName> file = parse_snapshot_file_name(state_name(*stem));
+    if (file) file->type = FileType::kSnapshotIndex;
+    return file;
+  }
   return parse_snapshot_file_name(name);
 }
 
@@ -210,6 +215,9 @@ std::string tombstone_name(std::string_view id) {
 }
 std::string snapshot_file_name(std::string_view collection, std::string_view id) {
   return std::string(collection) + "_" + state_name(id);
+}
+std::string snapshot_index_name(std::string_view collection, std::string_view id) {
+  return std::string(collection) + "_" + std::string(id) + std::string(kIndexSuffix);
 }
 std::string quarantine_name(std::string_view segment, uint64_t from, int64_t seconds) {
   return std::string(segment) + ".from-" + std::to_string(from) + "." +

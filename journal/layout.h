@@ -27,6 +27,7 @@ enum class FileType {
   kReadersLock,         // journal/READERS: readers share it, file removal excludes them
   kManifest,            // backups/<id>.manifest.json: a finished snapshot
   kSnapshotFile,        // backups/<collection>_<id>.json: one collection of a snapshot
+  kSnapshotIndex,       // backups/<collection>_<id>.index: its key index (derived)
   kIntent,              // backups/<id>.pending.json: a snapshot being written
   kTombstone,           // backups/<id>.removing.json: a snapshot being removed
   kTemp,                // <name>.tmp: a file being written (write_file_via_temp)
@@ -54,6 +55,8 @@ inline constexpr std::string_view kJsonSuffix = ".json";
 inline constexpr const char* kManifestSuffix = ".manifest.json";
 inline constexpr const char* kIntentSuffix = ".pending.json";
 inline constexpr const char* kTombstoneSuffix = ".removing.json";
+// A collection file's key index: "<collection>_<id>" + this (snapshot/index.h).
+inline constexpr std::string_view kIndexSuffix = ".index";
 // What write_file_via_temp appends to a file's name for its temporary.
 inline constexpr const char* kTempSuffix = ".tmp";
 
@@ -91,6 +94,8 @@ std::string intent_name(std::string_view id);
 std::string tombstone_name(std::string_view id);
 // "contacts_20261125_100000.json".
 std::string snapshot_file_name(std::string_view collection, std::string_view id);
+// "contacts_20261125_100000.index": the key index beside that file.
+std::string snapshot_index_name(std::string_view collection, std::string_view id);
 // "<segment>.from-<from>.<seconds>", before the ".<n>" that keeps it unused.
 std::string quarantine_name(std::string_view segment, uint64_t from, int64_t seconds);
 

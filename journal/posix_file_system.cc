@@ -183,8 +183,43 @@ void pwrite_all(int fd, const std::string& path, uint64_t offset, std::string_vi
   }
 }
 
+// Reads with pread, so that threads share the descriptor.
+class PosixReadableFile : public ReadableFile {
+ public:
+  PosixReadableFile(std::string path, int fd, uint64_t size)
+      : path_(std::move(path)), fd_(fd), size_(size) {}
+  uint64_t size() const override { return size_; }
+  std::string read_at(uint64_t offset, size_t n) const override {
+    std::string data(n, '\0');
+    size_t used = 0;
+    while (used < n) {
+      ssize_t got = ::pread(fd_.get(), data.data() + used, n - used,
+                            static_cast<off_t>(offset + used));
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) fail("pread", path_, errno);
+      if (got == 0) throw IoError("pread " + path_ + ": the file ends before the range");
+      used += static_cast<size_t>(got);
+    }
+    return data;
+  }
+
+ private:
+  std::string path_;
+  Fd fd_;
+  uint64_t size_;
+};
+
 class PosixFileSystem : public FileSystem {
  public:
+  std::unique_ptr<ReadableFile> open_readable(const std::string& path) override {
+    Fd fd(open_or_throw(path, O_RDONLY | O_NONBLOCK));
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) fail("fstat", path, errno);
+    if (!S_ISREG(st.st_mode)) throw IoError("open " + path + ": not a regular file");
+    return std::make_unique<PosixReadableFile>(path, fd.release(),
+                                               static_cast<uint64_t>(st.st_size));
+  }
+
   static constexpr size_t kReadChunk = 1 << 16;
 
   std::unique_ptr<WritableFile> new_writable(const std::string& path) override {
@@ -445,6 +480,32 @@ bool FileSystem::lock_held(const std::string& path) {
   long pid = std::strtol(text.c_str(), &end, 10);
   if (text.empty() || *end != '\0' || pid <= 0) return false;
   return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+namespace {
+
+// The default ReadableFile: the whole file, read once.
+class InMemoryReadableFile : public ReadableFile {
+ public:
+  InMemoryReadableFile(std::string path, std::string data)
+      : path_(std::move(path)), data_(std::move(data)) {}
+  uint64_t size() const override { return data_.size(); }
+  std::string read_at(uint64_t offset, size_t n) const override {
+    if (offset > data_.size() || n > data_.size() - offset)
+      throw IoError("read " + path_ + ": the file ends before the range");
+    return data_.substr(offset, n);
+  }
+
+ private:
+  std::string path_;
+  std::string data_;
+};
+
+}  // namespace
+
+std::unique_ptr<ReadableFile> FileSystem::open_readable(const std::string& path) {
+  std::string data = read_file(path);
+  return std::make_unique<InMemoryReadableFile>(path, std::move(data));
 }
 
 std::unique_ptr<FileLock> FileSystem::lock_shared(const std::string&, bool) {

@@ -154,6 +154,39 @@ void note_journal_ends_early(const ScanReport& scan, uint64_t snapshot_seq,
   report.damage.push_back(std::move(missing));
 }
 
+// Replays the records after `after` to apply, within view if set, and fills
+// report's replay fields and damage: the one journal pass of every recovery.
+ScanReport replay_after(FileSystem& fs, const std::string& store_dir,
+                        const RecoverOptions& options, const ReadView* view,
+                        uint64_t after, const std::function<void(const Record&)>& apply,
+                        RecoveryReport& report) {
+  bool past_until = false;
+  uint64_t applied = 0;
+  ScanReport scan = scan_journal(
+      fs, journal_dir(store_dir), options.mode,
+      [&](const Record& r) {
+        past_until = past_until || (options.until_ns && r.time_ns > *options.until_ns);
+        if (past_until) return;
+        apply(r);
+        for (const auto& op : r.ops) {
+          report.bytes_replayed +=
+              op.collection.size() + op.key.size() + op.document.size();
+        }
+        if (applied++ == 0) report.first_seq = r.seq;
+        report.last_seq = r.seq;
+      },
+      {.after_seq = after,
+       .from_start = true,
+       .progress = task_ticks(options.progress, "replay", "bytes"),
+       .limit = view ? view->journal_limit() : std::nullopt});
+  report.mode = options.mode;
+  report.records_replayed = applied;  // with until_ns, fewer than scan.records
+  report.damage = scan.damage;
+  if (after > 0 && (scan.next_seq <= after || scan.segments.empty()))
+    note_journal_ends_early(scan, after, options.mode, report);
+  return scan;
+}
+
 // view: set for a read-only recovery, which reads within it.
 Recovered recover_once(FileSystem& fs, const std::string& store_dir,
                        const RecoverOptions& options, const ReadView* view) {
@@ -163,30 +196,9 @@ Recovered recover_once(FileSystem& fs, const std::string& store_dir,
   if (options.use_snapshots)
     load_newest_snapshot(fs, backups_dir(store_dir), options, writer_live, out);
   uint64_t after = out.report.snapshot_seq;
-  bool past_until = false;
-  uint64_t applied = 0;
-  ScanReport scan = scan_journal(
-      fs, journal, options.mode,
-      [&](const Record& r) {
-        past_until = past_until || (options.until_ns && r.time_ns > *options.until_ns);
-        if (past_until) return;
-        out.state.apply(r);
-        for (const auto& op : r.ops) {
-          out.report.bytes_replayed +=
-              op.collection.size() + op.key.size() + op.document.size();
-        }
-        if (applied++ == 0) out.report.first_seq = r.seq;
-        out.report.last_seq = r.seq;
-      },
-      {.after_seq = after,
-       .from_start = true,
-       .progress = task_ticks(options.progress, "replay", "bytes"),
-       .limit = view ? view->journal_limit() : std::nullopt});
-  out.report.mode = options.mode;
-  out.report.records_replayed = applied;  // with until_ns, fewer than scan.records
-  out.report.damage = scan.damage;
-  if (after > 0 && (scan.next_seq <= after || scan.segments.empty()))
-    note_journal_ends_early(scan, after, options.mode, out.report);
+  ScanReport scan = replay_after(
+      fs, store_dir, options, view, after,
+      [&out](const Record& r) { out.state.apply(r); }, out.report);
   if (options.writable) {
     out.report.quarantined = repair(fs, journal, scan);
     out.report.repaired = repaired_damage(scan);
@@ -209,6 +221,35 @@ Damage journal_ends_before_snapshot(const std::string& segment, uint64_t from_se
           ", before seq " + std::to_string(snapshot_seq) +
           ", which a snapshot covers: the snapshot holds the state, the history "
           "up to it is gone");
+}
+
+std::optional<SnapshotInfo> snapshot_to_open(FileSystem& fs, const std::string& store_dir,
+                                             const RecoverOptions& options,
+                                             const ReadView& view) {
+  const std::string backups = backups_dir(store_dir);
+  std::vector<Damage> unreadable;
+  std::vector<SnapshotInfo> snapshots = list_snapshots(fs, backups, &unreadable);
+  if (!unreadable.empty() || !options.use_snapshots) return std::nullopt;
+  auto first =
+      std::find_if(snapshots.begin(), snapshots.end(),
+                   [&options](const SnapshotInfo& s) { return usable(s, options); });
+  if (first == snapshots.end()) return std::nullopt;
+  if (options.max_snapshot_seq == 0 && !options.until_ns && !view.writer_live()) {
+    for (const std::string& id : unfinished_snapshots(fs, backups)) {
+      if (later_snapshot_id(id, first->id)) return std::nullopt;
+    }
+  }
+  return *first;
+}
+
+void replay_tail(FileSystem& fs, const std::string& store_dir,
+                 const RecoverOptions& options, const ReadView& view,
+                 const SnapshotInfo& snapshot,
+                 const std::function<void(const Record&)>& on_record,
+                 RecoveryReport& report) {
+  report.snapshot_id = snapshot.id;
+  report.snapshot_seq = snapshot.seq;
+  replay_after(fs, store_dir, options, &view, snapshot.seq, on_record, report);
 }
 
 // A read-only recovery may run beside a live writer: it reads once, within a

@@ -11,14 +11,17 @@
 // source of truth and snapshots are derived from it.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
 #include "journal/journal_writer.h"
+#include "journal/read_view.h"
 #include "pa_journal/file_system.h"
 #include "pa_journal/options.h"
 #include "pa_journal/recovery_report.h"
 #include "replay/state.h"
+#include "snapshot/snapshot.h"
 
 namespace pa_journal {
 
@@ -60,5 +63,24 @@ Damage journal_ends_before_snapshot(const std::string& segment, uint64_t from_se
 // only what the writer has published as durable, and no file a compaction removes.
 Recovered recover(FileSystem& fs, const std::string& store_dir,
                   const RecoverOptions& options);
+
+// The two halves of a read-only recovery, for a reader that keeps the
+// snapshot on disk instead of loading it (replay/lazy_state.h), within a
+// ReadView the caller made first (docs/readers.md). snapshot_to_open: the
+// snapshot recover() would try first, if recover() would report none passed
+// over before it (no manifest that does not parse, no unfinished snapshot
+// newer than it with no writer live); else nullopt, and the caller recovers
+// in full. replay_tail: the journal after that snapshot, to on_record, with
+// report filled as recover() fills it (the same scan and recovery mode, the
+// same damage, a journal that ends before the snapshot) but for what loading
+// the snapshot's files would find. Throws as recover() does.
+std::optional<SnapshotInfo> snapshot_to_open(FileSystem& fs, const std::string& store_dir,
+                                             const RecoverOptions& options,
+                                             const ReadView& view);
+void replay_tail(FileSystem& fs, const std::string& store_dir,
+                 const RecoverOptions& options, const ReadView& view,
+                 const SnapshotInfo& snapshot,
+                 const std::function<void(const Record&)>& on_record,
+                 RecoveryReport& report);
 
 }  // namespace pa_journal

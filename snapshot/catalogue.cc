@@ -16,6 +16,7 @@
 #include "journal/record_codec.h"
 #include "model/progress_ticker.h"
 #include "pa_journal/errors.h"
+#include "snapshot/key_index.h"
 
 namespace pa_journal {
 namespace {
@@ -102,7 +103,10 @@ std::optional<SnapshotIntent> read_intent(FileSystem& fs, const std::string& bac
   }
   if (id_in_name(name) != intent->id) return std::nullopt;
   for (const auto& file : intent->files) {
-    if (!ends_with(file, snapshot_file_name("", intent->id))) return std::nullopt;
+    if (!ends_with(file, snapshot_file_name("", intent->id)) &&
+        !ends_with(file, snapshot_index_name("", intent->id))) {
+      return std::nullopt;
+    }
   }
   return intent;
 }
@@ -151,8 +155,11 @@ void note_tombstone(FileSystem& fs, const std::string& backups_dir,
   std::optional<SnapshotInfo> info = read_tombstone(fs, backups_dir, name);
   if (!info) return;
   for (const auto& f : info->files) {
-    out.vouched.insert(f.file);
-    out.payload.push_back(f.file);
+    for (const std::string& file : {f.file, f.index}) {
+      if (file.empty()) continue;
+      out.vouched.insert(file);
+      out.payload.push_back(file);
+    }
   }
   out.markers.push_back(name);
 }
@@ -177,7 +184,10 @@ Leftovers find_leftovers(FileSystem& fs, const std::string& backups_dir) {
     out.vouched.insert(name);
   }
   for (const auto& snapshot : list_snapshots(fs, backups_dir)) {
-    for (const auto& f : snapshot.files) out.listed.insert(f.file);
+    for (const auto& f : snapshot.files) {
+      out.listed.insert(f.file);
+      if (!f.index.empty()) out.listed.insert(f.index);
+    }
   }
   out.vouched.insert(out.listed.begin(), out.listed.end());
   for (const auto& name : out.present) {
@@ -231,34 +241,43 @@ class WriteBehind {
   uint64_t unsynced_ = 0;
 };
 
-// Streams a collection's text to a temporary file in large pieces (hashing
-// and counting as it goes), syncs it and renames it to path. The caller syncs
+// Streams a collection's text to a temporary file in large pieces (hashing,
+// counting and indexing as it goes), syncs it and renames it to path, then
+// writes its key index (out->index) beside it the same way. The caller syncs
 // the directory. serialized hears the documents serialized so far.
-void write_collection_file(FileSystem& fs, const std::string& path,
+void write_collection_file(FileSystem& fs, const std::string& backups_dir,
                            const Collection& collection, SnapshotFile* out,
                            const ProgressCount& serialized) {
   std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> hash(XXH3_createState(),
                                                                 &XXH3_freeState);
   XXH3_64bits_reset(hash.get());
-  write_file_via_temp(fs, path, [&](WritableFile& file) {
+  IndexBuilder index(collection);
+  write_file_via_temp(fs, join_path(backups_dir, out->file), [&](WritableFile& file) {
     WriteBehind behind(file);
     serialize_collection(
         collection, kStreamChunkBytes,
         [&](std::string_view piece) {
           XXH3_64bits_update(hash.get(), piece.data(), piece.size());
+          index.add(piece);
           out->bytes += piece.size();
           behind.append(piece);
         },
         serialized);
   });
   out->xxh3 = XXH3_64bits_digest(hash.get());
+  std::string text = serialize_index(index.finish(out->xxh3));
+  write_file_via_temp(fs, join_path(backups_dir, out->index),
+                      [&text](WritableFile& file) { file.append(text); });
 }
 
-// The intent of the snapshot id of collections: its collection files.
+// The intent of the snapshot id of collections: its collection files and
+// their key indexes.
 SnapshotIntent intent_for(const std::string& id, const Collections& collections) {
   SnapshotIntent intent{id, {}};
-  for (const auto& [name, _] : collections)
+  for (const auto& [name, _] : collections) {
     intent.files.push_back(snapshot_file_name(name, id));
+    intent.files.push_back(snapshot_index_name(name, id));
+  }
   return intent;
 }
 
@@ -359,8 +378,13 @@ SnapshotInfo write_snapshot(FileSystem& fs, const std::string& backups_dir,
   write_file_atomically(fs, intent, serialize_intent(intent_for(info.id, collections)));
   uint64_t before = 0;  // documents of the collections before this one
   for (const auto& [name, collection] : collections) {
-    SnapshotFile file{name, snapshot_file_name(name, info.id), 0, 0, collection.size()};
-    write_collection_file(fs, join_path(backups_dir, file.file), collection, &file,
+    SnapshotFile file{name,
+                      snapshot_file_name(name, info.id),
+                      0,
+                      0,
+                      collection.size(),
+                      snapshot_index_name(name, info.id)};
+    write_collection_file(fs, backups_dir, collection, &file,
                           [&](uint64_t n) { ticker.update(before + n); });
     info.files.push_back(std::move(file));
     before += collection.size();

@@ -7,7 +7,8 @@
 // removal below is of a name one of the store's own checksummed files vouches
 // for; a file is never taken for the store's by its name alone.
 //
-// Files in backups/ (snapshot.h): <collection>_<id>.json, <id>.manifest.json,
+// Files in backups/ (snapshot.h): <collection>_<id>.json, its key index
+// <collection>_<id>.index, <id>.manifest.json,
 // the intent <id>.pending.json, the tombstone <id>.removing.json, and the
 // temporary <name>.tmp of any of them.
 //
@@ -19,8 +20,9 @@
 // 2. The intent, naming every collection file to come, is written to a
 //    temporary name, fsynced, renamed and backups/ fsynced: it is durable
 //    before the first collection file exists.
-// 3. Every collection file is written to a temporary name, fsynced and
-//    renamed; then backups/ is fsynced.
+// 3. Every collection file, then its key index (snapshot/key_index.h), is
+//    written to a temporary name, fsynced and renamed; then backups/ is
+//    fsynced. The intent names the indexes too.
 // 4. The manifest is written the same way and backups/ fsynced. Before this
 //    rename the new snapshot does not exist; after it, it is complete.
 // 5. The intent is removed (not synced: one that comes back names a snapshot

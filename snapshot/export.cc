@@ -29,7 +29,7 @@ SnapshotInfo write_export(FileSystem& fs, const std::string& dir,
         collection, 1 << 20, [&text](std::string_view piece) { text.append(piece); },
         [&](uint64_t n) { ticker.update(before + n); });
     info.files.push_back(
-        {name, state_name(name), text.size(), checksum(text), collection.size()});
+        {name, state_name(name), text.size(), checksum(text), collection.size(), ""});
     write_file_atomically(fs, state_file_name(dir, name), text);
     before += collection.size();
   }

@@ -38,6 +38,7 @@ json manifest_body(const SnapshotInfo& info) {
                      {"bytes", f.bytes},
                      {"xxh3", hex64(f.xxh3)},
                      {"documents", f.documents}});
+    if (!f.index.empty()) files.back()["index"] = f.index;
   }
   json body = {{"format", info.format},
                {"version", kSnapshotFormatVersion},
@@ -119,10 +120,12 @@ SnapshotInfo read_body(const json& body) {
   info.seq = body.at("seq").get<uint64_t>();
   info.time_ns = body.at("time_ns").get<int64_t>();
   for (const auto& f : body.at("files")) {
-    info.files.push_back({f.at("collection").get<std::string>(),
-                          f.at("file").get<std::string>(), f.at("bytes").get<uint64_t>(),
-                          parse_hex64(f.at("xxh3").get<std::string>()),
-                          f.at("documents").get<uint64_t>()});
+    // "index" is optional: manifests written before key indexes have none.
+    info.files.push_back(
+        {f.at("collection").get<std::string>(), f.at("file").get<std::string>(),
+         f.at("bytes").get<uint64_t>(), parse_hex64(f.at("xxh3").get<std::string>()),
+         f.at("documents").get<uint64_t>(), f.value("index", std::string())});
+    if (!info.files.back().index.empty()) check_plain_name(info.files.back().index);
     check_names(info.files.back());
   }
   // Optional: manifests of earlier versions have none.

@@ -40,6 +40,9 @@ struct SnapshotFile {
   uint64_t bytes = 0;
   uint64_t xxh3 = 0;
   uint64_t documents = 0;
+  // The key index beside file (snapshot/key_index.h), a name inside backups/;
+  // empty if there is none (manifests written before indexes existed).
+  std::string index;
 };
 
 inline constexpr const char* kSnapshotFormat = "pa-journal-snapshot";

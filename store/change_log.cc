@@ -49,6 +49,7 @@ Store::Impl::ChangeWatch::~ChangeWatch() {
 }
 
 StateVersion Store::Impl::consistent_state() {
+  load_in_full();  // a lazy read-only open's head is empty until then
   MutexLock lock(&head_mu);
   return head.freeze();
 }

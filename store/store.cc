@@ -134,12 +134,16 @@ std::unique_ptr<Store> Store::open_unchecked(const std::string& dir, Options opt
     impl->log = std::make_unique<StorageLog>(impl->fs, storage_log_file_name(dir));
     if (impl->created) impl->log->write("INFO", "created a new store in " + dir);
   }
-  RecoverOptions recover_options;
+  RecoverOptions& recover_options = impl->recover_options;
   recover_options.mode = options.recovery;
   recover_options.writable = !options.read_only;
   recover_options.progress = options.progress;
-  Recovered recovered = recover(fs, dir, recover_options);
   Impl* self = impl.get();
+  impl->lazy_publish = options.durability != Durability::kAlways;
+  // A read-only open reads the state from disk as reads need it.
+  if (options.read_only && impl->open_lazily())
+    return std::unique_ptr<Store>(new Store(std::move(impl)));
+  Recovered recovered = recover(fs, dir, recover_options);
   {
     // No other thread has the store yet: the locks are for the analysis.
     MutexLock head_lock(&self->head_mu);
@@ -148,7 +152,6 @@ std::unique_ptr<Store> Store::open_unchecked(const std::string& dir, Options opt
     self->published = self->head.freeze();
     self->written_seq = self->head.last_seq();
   }
-  impl->lazy_publish = options.durability != Durability::kAlways;
   impl->report = std::move(recovered.report);
   if (!options.read_only) {
     bool clean = impl->report.damage.empty() && impl->report.snapshot_fallbacks.empty();
@@ -245,6 +248,7 @@ void Store::Impl::publish(uint64_t last_seq) noexcept {
 // newest write publishes the head. The head may hold a commit being written
 // meanwhile, which kInterval and kNone allow to be seen (docs/design.md 10).
 StateVersion Store::Impl::published_version() {
+  load_in_full();
   if (lazy_publish) {
     uint64_t written = written_seq.load(std::memory_order_acquire);
     MutexLock lock(&published_mu);
@@ -333,6 +337,9 @@ std::optional<std::string> Store::get(std::string_view collection,
   validate_collection_name(collection);
   validate_key(key);
   impl_->check_readable();
+  std::optional<std::string> lazy_doc;
+  if (impl_->lazy_read([&](const LazyState& l) { lazy_doc = l.get(collection, key); }))
+    return lazy_doc;
   StateVersion state = impl_->published_version();
   const std::string* doc = state.find(collection, key);
   if (doc == nullptr) return std::nullopt;
@@ -343,6 +350,7 @@ std::vector<std::pair<std::string, std::string>> Store::list(
     std::string_view collection) const {
   validate_collection_name(collection);
   impl_->check_readable();
+  if (impl_->lazy_live) return list(collection, ListOptions{});
   StateVersion state = impl_->published_version();
   const DocTree* docs = state.collection(collection);
   std::vector<std::pair<std::string, std::string>> out;
@@ -369,14 +377,25 @@ uint64_t Store::list(std::string_view collection, const ListOptions& options,
                      const ListVisitor& visit) const {
   validate_collection_name(collection);
   impl_->check_readable();
+  // A lazy listing that meets damage goes on in full after the last key it
+  // visited.
+  uint64_t visited = 0;
+  std::optional<std::string> last;
+  auto noted = [&](std::string_view key, std::string_view doc) {
+    ++visited;
+    last = key;
+    return visit(key, doc);
+  };
+  if (impl_->lazy_read([&](const LazyState& l) { l.list(collection, options, noted); }))
+    return visited;
+  if (options.limit != 0 && visited >= options.limit) return visited;
   StateVersion state = impl_->published_version();
   const DocTree* docs = state.collection(collection);
-  uint64_t visited = 0;
   if (docs == nullptr) return visited;
   // Walks the whole collection and applies the range per key.
   bool going = true;
   docs->for_each([&](const std::string& key, const std::string& doc) {
-    if (!going || !selected(options, key)) return;
+    if (!going || !selected(options, key) || (last && key <= *last)) return;
     ++visited;
     going = visit(key, doc) && (options.limit == 0 || visited < options.limit);
   });
@@ -394,12 +413,21 @@ std::vector<std::pair<std::string, std::string>> Store::list(
 }
 
 uint64_t Store::count(std::string_view collection, const ListOptions& options) const {
+  bool whole =
+      options.prefix.empty() && !options.from && !options.to && options.limit == 0;
+  uint64_t n = 0;
+  if (whole) {
+    validate_collection_name(collection);
+    impl_->check_readable();
+    if (impl_->lazy_read([&](const LazyState& l) { n = l.count(collection); })) return n;
+  }
   return list(collection, options,
               [](std::string_view, std::string_view) { return true; });
 }
 
 std::vector<std::string> Store::collections() const {
   impl_->check_readable();
+  if (impl_->lazy_live) return impl_->lazy->collection_names();
   return impl_->published_version().collection_names();
 }
 
@@ -410,6 +438,7 @@ Collections Store::state() const {
 
 uint64_t Store::last_seq() const {
   impl_->check_readable();
+  if (impl_->lazy_live) return impl_->lazy->last_seq();
   return impl_->published_version().last_seq();
 }
 

@@ -30,6 +30,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -41,6 +42,8 @@
 #include "journal/thread_annotations.h"
 #include "pa_journal/store.h"
 #include "pa_journal/time_travel.h"
+#include "replay/lazy_state.h"
+#include "replay/recovery.h"
 #include "replay/state.h"
 #include "store/compactor.h"
 #include "store/storage_log.h"
@@ -103,6 +106,22 @@ struct Store::Impl {
   std::vector<ChangeLog*> change_logs GUARDED_BY(head_mu);
   std::unique_ptr<JournalWriter> writer;
   std::unique_ptr<Compactor> compactor;  // after writer: destroyed before it
+  // A read-only open leaves the state on disk (replay/lazy_state.h) until a
+  // read needs all of it or finds a snapshot block damaged; then the state is
+  // recovered in full, once, and lazy_live goes false for good
+  // (store/lazy_open.cc). lazy itself stays: a read may still be using it.
+  std::unique_ptr<LazyState> lazy;
+  std::atomic<bool> lazy_live{false};
+  std::once_flag full_load;
+  RecoverOptions recover_options;
+  // Tries a read-only open without loading the state; false: recover in full.
+  bool open_lazily();
+  // Recovers the state in full if the open was lazy (once; thread-safe).
+  void load_in_full() EXCLUDES(head_mu, published_mu);
+  // Runs read against the lazy state; false (read not done, or to be done
+  // again in full) if there is none or it found damage.
+  bool lazy_read(const std::function<void(const LazyState&)>& read);
+
   // Commits are refused if they leave a config setting with a value it does
   // not allow (pa_journal/config.h); an adoption takes the app's as they are.
   bool check_config = true;

@@ -955,7 +955,10 @@ class CompactionFaultTest : public ::testing::Test {
     std::set<std::string> named;
     for (const auto& s : kept) {
       named.insert(s.manifest_name());
-      for (const auto& f : s.files) named.insert(f.file);
+      for (const auto& f : s.files) {
+        named.insert(f.file);
+        named.insert(f.index);
+      }
     }
     EXPECT_EQ(entries(dir + "/backups"), named);
     for (const auto& name : entries(dir)) {

@@ -72,9 +72,10 @@ SnapshotInfo sample_info() {
   info.seq = 123456789012ull;
   info.time_ns = kTime + 123456789;
   info.files = {
-      {"contacts", "contacts_20260921_141320_2.json", 4096, 0x0123456789abcdefull, 17},
-      {"notes", "notes_20260921_141320_2.json", 3, 0xfedcba9876543210ull, 0},
-      {"config", "config_20260921_141320_2.json", 0, 0, 0}};
+      {"contacts", "contacts_20260921_141320_2.json", 4096, 0x0123456789abcdefull, 17,
+       "contacts_20260921_141320_2.index"},
+      {"notes", "notes_20260921_141320_2.json", 3, 0xfedcba9876543210ull, 0, ""},
+      {"config", "config_20260921_141320_2.json", 0, 0, 0, ""}};
   return info;
 }
 
@@ -481,6 +482,7 @@ TEST_F(CatalogueTest, LargeSnapshotFileIsSyncedInStepsAsItIsWritten) {
   auto fault = std::make_shared<testing::FaultFileSystem>(fs_);
   uint64_t big_syncs = 0, small_syncs = 0;
   fault->set_hook(testing::FsOp::kSync, [&](const std::string& path) {
+    if (path.find(".index") != std::string::npos) return;  // the key indexes
     if (path.find("/big_") != std::string::npos) ++big_syncs;
     if (path.find("/small_") != std::string::npos) ++small_syncs;
   });
@@ -516,7 +518,7 @@ TEST_F(CatalogueTest, SnapshotFilesAreOwnerOnly) {
   for (const auto& name : names_in(backups())) {
     EXPECT_EQ(mode_of(backup(name)), 0600u) << name;
   }
-  EXPECT_EQ(names_in(backups()).size(), info.files.size() + 1);
+  EXPECT_EQ(names_in(backups()).size(), 2 * info.files.size() + 1);  // and key indexes
 }
 
 TEST_F(CatalogueTest, LoadRefusesACollectionFileOfTheWrongSize) {
@@ -672,7 +674,10 @@ TEST_F(CatalogueTest, RetentionKeepsExactlyTheNewestAndRemovesTheRest) {
     EXPECT_EQ(kept[6 - i].id, written[i].id);
     EXPECT_EQ(load_snapshot(*fs_, backups(), kept[6 - i]), sample_collections(i + 1));
     expected_names.insert(written[i].manifest_name());
-    for (const auto& f : written[i].files) expected_names.insert(f.file);
+    for (const auto& f : written[i].files) {
+      expected_names.insert(f.file);
+      expected_names.insert(f.index);
+    }
   }
   EXPECT_EQ(names_in(backups()), expected_names);
 
@@ -792,7 +797,7 @@ TEST_F(CatalogueTest, RetentionKeepsFilesAManifestNamesWhateverTheirName) {
   odd.id = "20200101_000001";
   odd.seq = 5;
   odd.files = {
-      {"contacts", "contacts_20200101_000000.json", text.size(), checksum(text), 2}};
+      {"contacts", "contacts_20200101_000000.json", text.size(), checksum(text), 2, ""}};
   write_bytes(backup(odd.manifest_name()), serialize_manifest(odd));
   apply_retention(*fs_, backups(), 10);
   EXPECT_TRUE(std::filesystem::exists(backup("contacts_20200101_000000.json")));

@@ -48,6 +48,20 @@ class WritableFile {
   virtual void reserve(uint64_t bytes, char fill, bool rarely_synced);
 };
 
+// A file opened for reading at any offset. It stays readable while it is
+// open, even once its name is removed (retention removing a snapshot that a
+// read-only store still reads). Thread-safety: read_at may be called from
+// several threads at once.
+class ReadableFile {
+ public:
+  virtual ~ReadableFile() = default;
+  // The file's size when it was opened.
+  virtual uint64_t size() const = 0;
+  // The bytes [offset, offset + n) of the file; IoError if any of them cannot
+  // be read (a range past the end included).
+  virtual std::string read_at(uint64_t offset, size_t n) const = 0;
+};
+
 // Held for as long as the process owns the store's LOCK file.
 class FileLock {
  public:
@@ -67,6 +81,10 @@ class FileSystem {
   // The whole of a regular file; never follows a symlink, never waits on a
   // FIFO or device (IoError for anything but a regular file).
   virtual std::string read_file(const std::string& path) = 0;
+  // path opened for reads at any offset (a regular file only; never follows a
+  // symlink). The default reads the whole file through read_file when it is
+  // opened and serves reads from memory.
+  virtual std::unique_ptr<ReadableFile> open_readable(const std::string& path);
   virtual bool exists(const std::string& path) = 0;
   virtual uint64_t file_size(const std::string& path) = 0;
   // Names (not paths) of the entries of dir, in no particular order.

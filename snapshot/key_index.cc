@@ -1,0 +1,287 @@
+#include "snapshot/key_index.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "journal/record_codec.h"
+#include "pa_journal/errors.h"
+
+namespace pa_journal {
+namespace {
+
+void put_u32(std::string* out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
+}
+
+void put_u64(std::string* out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
+}
+
+// Reads an index's fields in order; any read past the end is damage.
+class Reader {
+ public:
+  Reader(std::string_view data, const std::string& file) : data_(data), file_(file) {}
+  uint64_t u64() { return number(8); }
+  uint32_t u32() { return static_cast<uint32_t>(number(4)); }
+  std::string_view bytes(uint64_t n) {
+    if (n > data_.size() - pos_) fail("ends inside a field");
+    std::string_view out = data_.substr(pos_, n);
+    pos_ += n;
+    return out;
+  }
+  bool done() const { return pos_ == data_.size(); }
+  [[noreturn]] void fail(const std::string& why) const {
+    throw CorruptedDataError(file_ + ": not a valid key index: " + why, file_);
+  }
+
+ private:
+  uint64_t number(int n) {
+    std::string_view b = bytes(n);
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(b[i]);
+    return v;
+  }
+  std::string_view data_;
+  const std::string& file_;
+  size_t pos_ = 0;
+};
+
+// The blocks must tile the document lines: from kFirstLineOffset, each
+// starting where the one before ends, the last ending kClosingBytes before
+// the file does, keys ascending, counts adding up.
+void check_tiling(const KeyIndex& index, const Reader& r) {
+  uint64_t at = kFirstLineOffset, documents = 0;
+  for (size_t i = 0; i < index.blocks.size(); ++i) {
+    const IndexBlock& b = index.blocks[i];
+    if (b.offset != at || b.length == 0 || b.documents == 0) r.fail("blocks do not tile");
+    if (i > 0 && !(index.blocks[i - 1].first_key < b.first_key))
+      r.fail("first keys are not ascending");
+    if (b.length > index.file_bytes - at) r.fail("a block lies past the file's end");
+    at += b.length;
+    documents += b.documents;
+  }
+  bool empty = index.blocks.empty();
+  if (empty ? index.file_bytes != 3 : at + kClosingBytes != index.file_bytes)
+    r.fail("blocks do not cover the file");
+  if (documents != index.documents) r.fail("document counts do not add up");
+}
+
+// The end of the quoted key at the start of line (the closing quote), or npos.
+size_t closing_quote(std::string_view line) {
+  for (size_t i = 1; i < line.size(); ++i) {
+    if (line[i] == '\\') {
+      ++i;
+    } else if (line[i] == '"') {
+      return i;
+    }
+  }
+  return std::string_view::npos;
+}
+
+std::string unescape_key(std::string_view quoted, const std::string& file) {
+  if (quoted.find('\\') == std::string_view::npos)
+    return std::string(quoted.substr(1, quoted.size() - 2));
+  try {
+    return nlohmann::json::parse(quoted).get<std::string>();
+  } catch (const nlohmann::json::exception&) {
+    throw CorruptedDataError(file + ": a key that is not a JSON string", file);
+  }
+}
+
+}  // namespace
+
+std::string serialize_index(const KeyIndex& index) {
+  std::string out(kIndexMagic);
+  put_u32(&out, kIndexVersion);
+  put_u32(&out, 0);
+  put_u64(&out, index.file_bytes);
+  put_u64(&out, index.file_xxh3);
+  put_u64(&out, index.documents);
+  put_u64(&out, index.blocks.size());
+  for (const IndexBlock& b : index.blocks) {
+    put_u32(&out, static_cast<uint32_t>(b.first_key.size()));
+    out += b.first_key;
+    put_u64(&out, b.offset);
+    put_u64(&out, b.length);
+    put_u64(&out, b.documents);
+    put_u64(&out, b.xxh3);
+  }
+  put_u64(&out, checksum(out));
+  return out;
+}
+
+KeyIndex parse_index(std::string_view data, const std::string& file) {
+  Reader r(data, file);
+  if (data.size() < kIndexHeaderBytes + kIndexTrailerBytes ||
+      data.size() > kMaxIndexBytes)
+    r.fail("too short or too long");
+  std::string_view body = data.substr(0, data.size() - kIndexTrailerBytes);
+  Reader trailer(data.substr(body.size()), file);
+  if (trailer.u64() != checksum(body)) r.fail("checksum mismatch");
+  Reader in(body, file);
+  if (in.bytes(kIndexMagic.size()) != kIndexMagic) in.fail("no magic");
+  if (in.u32() != kIndexVersion) in.fail("an unknown version");
+  in.u32();  // reserved
+  KeyIndex index;
+  index.file_bytes = in.u64();
+  index.file_xxh3 = in.u64();
+  index.documents = in.u64();
+  uint64_t blocks = in.u64();
+  // Each block takes at least 36 bytes: a count beyond that is damage.
+  if (blocks > body.size() / 36) in.fail("more blocks than bytes");
+  index.blocks.resize(blocks);
+  for (IndexBlock& b : index.blocks) {
+    b.first_key = in.bytes(in.u32());
+    b.offset = in.u64();
+    b.length = in.u64();
+    b.documents = in.u64();
+    b.xxh3 = in.u64();
+  }
+  if (!in.done()) in.fail("bytes after the last block");
+  check_tiling(index, in);
+  return index;
+}
+
+void check_index_matches(const KeyIndex& index, const SnapshotFile& f,
+                         const std::string& file) {
+  if (index.file_bytes != f.bytes || index.file_xxh3 != f.xxh3 ||
+      index.documents != f.documents) {
+    throw CorruptedDataError(file + ": the key index is not of " + in_backups(f.file),
+                             file);
+  }
+}
+
+struct IndexBuilder::Hash {
+  Hash() : state(XXH3_createState()) {}
+  ~Hash() { XXH3_freeState(state); }
+  XXH3_state_t* state;
+};
+
+IndexBuilder::IndexBuilder(const Collection& collection)
+    : next_(collection.begin()),
+      end_(collection.end()),
+      lines_left_(collection.size()),
+      hash_(std::make_unique<Hash>()) {
+  index_.documents = collection.size();
+}
+
+IndexBuilder::~IndexBuilder() = default;
+
+void IndexBuilder::add(std::string_view piece) {
+  while (!piece.empty()) {
+    size_t nl = piece.find('\n');
+    size_t take = nl == std::string_view::npos ? piece.size() : nl + 1;
+    if (!in_header_ && lines_left_ > 0) {
+      if (at_line_start_ && block_.length == 0) {
+        block_.offset = offset_;
+        block_.first_key = next_ != end_ ? next_->first : std::string();
+        XXH3_64bits_reset(hash_->state);
+      }
+      XXH3_64bits_update(hash_->state, piece.data(), take);
+      block_.length += take;
+      at_line_start_ = nl != std::string_view::npos;
+      if (at_line_start_) {
+        --lines_left_;
+        ++block_.documents;
+        if (next_ != end_) ++next_;
+        if (block_.length >= kIndexBlockBytes || lines_left_ == 0) close_block();
+      }
+    } else if (in_header_ && nl != std::string_view::npos) {
+      in_header_ = false;
+    }
+    offset_ += take;
+    piece.remove_prefix(take);
+  }
+}
+
+void IndexBuilder::close_block() {
+  block_.xxh3 = XXH3_64bits_digest(hash_->state);
+  index_.blocks.push_back(std::move(block_));
+  block_ = {};
+}
+
+KeyIndex IndexBuilder::finish(uint64_t file_xxh3) {
+  index_.file_bytes = offset_;
+  index_.file_xxh3 = file_xxh3;
+  return std::move(index_);
+}
+
+std::vector<std::pair<std::string, std::string_view>> parse_block(
+    std::string_view block, const std::string& file) {
+  std::vector<std::pair<std::string, std::string_view>> out;
+  while (!block.empty()) {
+    size_t nl = block.find('\n');
+    if (nl == std::string_view::npos || block.substr(0, 3) != "  \"")
+      throw CorruptedDataError(file + ": a block that is not document lines", file);
+    std::string_view line = block.substr(2, nl - 2);
+    block.remove_prefix(nl + 1);
+    size_t close = closing_quote(line);
+    if (close == std::string_view::npos || line.substr(close, 3) != "\": ")
+      throw CorruptedDataError(file + ": a document line without a key", file);
+    std::string_view doc = line.substr(close + 3);
+    if (!doc.empty() && doc.back() == ',') doc.remove_suffix(1);
+    out.emplace_back(unescape_key(line.substr(0, close + 1), file), doc);
+  }
+  return out;
+}
+
+IndexedCollection::IndexedCollection(std::unique_ptr<ReadableFile> file, KeyIndex index,
+                                     std::string name)
+    : file_(std::move(file)), index_(std::move(index)), name_(std::move(name)) {}
+
+size_t IndexedCollection::block_for(std::string_view key) const {
+  auto after = std::upper_bound(
+      index_.blocks.begin(), index_.blocks.end(), key,
+      [](std::string_view k, const IndexBlock& b) { return k < b.first_key; });
+  return static_cast<size_t>(after - index_.blocks.begin());  // 0: before every block
+}
+
+void IndexedCollection::read_block(size_t i, Block& out) const {
+  const IndexBlock& b = index_.blocks[i];
+  out.data = file_->read_at(b.offset, b.length);
+  if (checksum(out.data) != b.xxh3) {
+    throw CorruptedDataError(
+        name_ + ": block at offset " + std::to_string(b.offset) + " fails its checksum",
+        name_);
+  }
+  out.lines = parse_block(out.data, name_);
+  // The index is derived: its claims about the block are checked too.
+  bool ascending =
+      std::is_sorted(out.lines.begin(), out.lines.end(),
+                     [](const auto& x, const auto& y) { return x.first <= y.first; });
+  if (out.lines.size() != b.documents || out.lines.front().first != b.first_key ||
+      !ascending) {
+    throw CorruptedDataError(
+        name_ + ": block at offset " + std::to_string(b.offset) + " is not as indexed",
+        name_);
+  }
+}
+
+std::optional<std::string> IndexedCollection::find(std::string_view key) const {
+  size_t after = block_for(key);
+  if (after == 0) return std::nullopt;
+  Block block;
+  read_block(after - 1, block);
+  auto it = std::lower_bound(
+      block.lines.begin(), block.lines.end(), key,
+      [](const auto& line, std::string_view k) { return line.first < k; });
+  if (it == block.lines.end() || it->first != key) return std::nullopt;
+  return std::string(it->second);
+}
+
+void IndexedCollection::scan(std::string_view from, const Visitor& visit) const {
+  size_t after = block_for(from);
+  for (size_t i = after == 0 ? 0 : after - 1; i < index_.blocks.size(); ++i) {
+    Block block;
+    read_block(i, block);
+    for (const auto& line : block.lines) {
+      if (line.first < from) continue;
+      if (!visit(line.first, line.second)) return;
+    }
+  }
+}
+
+}  // namespace pa_journal

@@ -134,6 +134,19 @@ TEST_F(CompareAndSetTest, ARestoreCountsAsAChangeOfEachDocumentItChanges) {
   store_->put("c", "b", "3", untouched);
 }
 
+TEST_F(CompareAndSetTest, AnImportCountsAsAChangeOfEachDocumentItChanges) {
+  store_->put("c", "a", "1");
+  uint64_t untouched = store_->put("c", "b", "1").seq;
+  store_->export_to(dir_ / "export");
+  uint64_t seen = store_->put("c", "a", "2").seq;
+  uint64_t imported = store_->import_from(dir_ / "export").seq;
+  ASSERT_NE(imported, 0u);
+  EXPECT_EQ(*store_->get("c", "a"), "1");
+  EXPECT_THROW(store_->put("c", "a", "3", seen), ConflictError);
+  EXPECT_EQ(seq_of("b"), untouched);  // the import did not change b
+  store_->put("c", "a", "3", seq_of("a"));
+}
+
 TEST_F(CompareAndSetTest, AfterReopenFromASnapshotItsDocumentsCountAsChangedAtItsSeq) {
   uint64_t old_seq = store_->put("c", "a", "1").seq;
   store_->put("c", "filler", "1");

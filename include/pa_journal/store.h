@@ -132,8 +132,9 @@ class Store {
   ~Store();
 
   // One commit each. JSON text is validated and stored compact. Throws
-  // InvalidInputError / NotFoundError for refused input (nothing appended),
-  // JournalFailedError once an I/O failure has stopped the journal.
+  // InvalidInputError / NotFoundError for refused input, ConflictError for an
+  // operation's if_seq that the document contradicts (nothing appended either
+  // way), JournalFailedError once an I/O failure has stopped the journal.
   CommitResult put(std::string_view collection, std::string_view key,
                    std::string_view json);
   CommitResult patch(std::string_view collection, std::string_view key,

@@ -401,7 +401,7 @@ bool in_range(const ListOptions& options, std::string_view key) {
 // How many keys of docs options select, the limit aside: by rank, O(log n).
 uint64_t count_in_range(const DocTree& docs, const ListOptions& options) {
   std::string_view lower = lower_bound_of(options);
-  size_t begin = docs.rank(lower);
+  size_t begin = lower.empty() ? 0 : docs.rank(lower);  // the whole: O(1)
   size_t end = docs.size();
   if (options.to) end = std::min(end, docs.rank(*options.to, true));
   if (!options.prefix.empty()) {

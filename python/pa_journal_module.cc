@@ -146,19 +146,21 @@ std::vector<ChangeRow> diff(StoreHandle& h, int64_t from_ns,
 using CommitRow = std::tuple<uint64_t, int64_t>;  // (seq, time_ns)
 CommitRow row(const CommitResult& r) { return {r.seq, r.time_ns}; }
 
-// (kind, collection, key, document): kind "put", "patch" or "delete"; the
-// document JSON text (empty for a delete).
-using OperationRow = std::tuple<std::string, std::string, std::string, std::string>;
+// (kind, collection, key, document, if_seq): kind "put", "patch" or "delete";
+// the document JSON text (empty for a delete); if_seq None or the
+// compare-and-set's expected seq (pa_journal/record.h).
+using OperationRow = std::tuple<std::string, std::string, std::string, std::string,
+                                std::optional<uint64_t>>;
 
 std::vector<Operation> operations(const std::vector<OperationRow>& rows) {
   std::vector<Operation> ops;
-  for (const auto& [kind, collection, key, document] : rows) {
+  for (const auto& [kind, collection, key, document, if_seq] : rows) {
     OpKind k = kind == "put"     ? OpKind::kPut
                : kind == "patch" ? OpKind::kPatch
                : kind == "delete"
                    ? OpKind::kDelete
                    : throw InvalidInputError("unknown operation '" + kind + "'");
-    ops.push_back({k, collection, key, document});
+    ops.push_back({k, collection, key, document, if_seq});
   }
   return ops;
 }
@@ -220,6 +222,20 @@ PYBIND11_MODULE(_pa_journal, m) {
   add_exception<IoError>(m, "IoError",
                          py::make_tuple(storage_error, py::handle(PyExc_OSError)));
   add_exception<JournalFailedError>(m, "JournalFailedError", storage_error);
+  // ConflictError also carries the document and the seq it changed at.
+  static py::handle conflict =
+      add_exception<ConflictError>(m, "ConflictError", storage_error).release();
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const ConflictError& e) {
+      py::object error = py::reinterpret_borrow<py::object>(conflict)(e.what());
+      error.attr("collection") = e.collection();
+      error.attr("key") = e.key();
+      error.attr("seq") = e.seq();
+      PyErr_SetObject(conflict.ptr(), error.ptr());
+    }
+  });
 
   py::class_<StorageHandle>(m, "FileStorage")
       .def(py::init(&open_storage), py::arg("base_dir"), Release())
@@ -305,6 +321,15 @@ PYBIND11_MODULE(_pa_journal, m) {
           "get",
           [](StoreHandle& h, const std::string& collection, const std::string& key) {
             return h.get()->get(collection, key);
+          },
+          Release())
+      .def(
+          "get_versioned",
+          [](StoreHandle& h, const std::string& collection,
+             const std::string& key) -> std::optional<std::tuple<std::string, uint64_t>> {
+            auto versioned = h.get()->get_versioned(collection, key);
+            if (!versioned) return std::nullopt;
+            return std::make_tuple(std::move(versioned->json), versioned->seq);
           },
           Release())
       .def(

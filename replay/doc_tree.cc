@@ -32,8 +32,8 @@ bool less(std::string_view a, std::string_view b) {
   return a.size() < b.size();
 }
 
-bool key_less(const std::pair<std::string, std::string>& doc, std::string_view key) {
-  return less(doc.first, key);
+bool key_less(const DocTree::Entry& entry, std::string_view key) {
+  return less(entry.key, key);
 }
 
 // Splits n into parts of about `fill` each, as evenly as possible.
@@ -93,8 +93,9 @@ size_t DocTree::child_for(const Node& node, std::string_view key) {
   return static_cast<size_t>(it - node.keys.begin());
 }
 
-DocTree DocTree::build(Collection&& docs, uint64_t session) {
+DocTree DocTree::build(Collection&& docs, uint64_t session, uint64_t seq) {
   DocTree tree;
+  tree.erased_seq_ = seq;
   if (docs.empty()) return tree;
   std::vector<NodePtr> level;
   std::vector<std::string> lowest;  // each node's first key
@@ -102,10 +103,10 @@ DocTree DocTree::build(Collection&& docs, uint64_t session) {
     std::shared_ptr<Node> leaf = make_node(true, session);
     for (size_t i = 0; i < part; ++i) {
       auto handle = docs.extract(docs.begin());
-      leaf->docs.emplace_back(std::move(handle.key()), std::move(handle.mapped()));
+      leaf->docs.push_back({std::move(handle.key()), std::move(handle.mapped()), seq});
     }
     leaf->count = part;
-    lowest.push_back(leaf->docs.front().first);
+    lowest.push_back(leaf->docs.front().key);
     level.push_back(std::move(leaf));
   }
   while (level.size() > 1) {
@@ -132,11 +133,36 @@ DocTree DocTree::build(Collection&& docs, uint64_t session) {
 size_t DocTree::size() const { return root_ ? root_->count : 0; }
 
 const std::string* DocTree::find(std::string_view key) const {
+  const Entry* entry = find_entry(key);
+  return entry ? &entry->doc : nullptr;
+}
+
+const DocTree::Entry* DocTree::find_entry(std::string_view key) const {
   const Node* node = root_.get();
   if (node == nullptr) return nullptr;
   while (!node->leaf) node = node->children[child_for(*node, key)].get();
   auto it = std::lower_bound(node->docs.begin(), node->docs.end(), key, key_less);
-  return it != node->docs.end() && it->first == key ? &it->second : nullptr;
+  return it != node->docs.end() && it->key == key ? &*it : nullptr;
+}
+
+size_t DocTree::lower_in_leaf(const Node& leaf, std::string_view key) {
+  auto it = std::lower_bound(leaf.docs.begin(), leaf.docs.end(), key, key_less);
+  return static_cast<size_t>(it - leaf.docs.begin());
+}
+
+// Adds up the counts of the children left of the path to key (invariant 4).
+size_t DocTree::rank(std::string_view key, bool inclusive) const {
+  size_t below = 0;
+  const Node* node = root_.get();
+  if (node == nullptr) return below;
+  while (!node->leaf) {
+    size_t i = child_for(*node, key);
+    for (size_t j = 0; j < i; ++j) below += node->children[j]->count;
+    node = node->children[i].get();
+  }
+  size_t i = lower_in_leaf(*node, key);
+  bool at = i < node->docs.size() && node->docs[i].key == key;
+  return below + i + (inclusive && at ? 1 : 0);
 }
 
 Collection DocTree::materialize() const {
@@ -157,7 +183,7 @@ size_t DocTree::depth() const {
 
 // Splits a full root first, so that every split below has room in its parent.
 template <typename Key, typename Document>
-void DocTree::put_any(uint64_t session, Key&& key, Document&& document) {
+void DocTree::put_any(uint64_t session, Key&& key, Document&& document, uint64_t seq) {
   if (!root_) root_ = make_node(true, session);
   Node* root = &writable(root_, session);
   if (full(*root)) {
@@ -168,33 +194,40 @@ void DocTree::put_any(uint64_t session, Key&& key, Document&& document) {
     root_ = top;
     root = top.get();
   }
-  put_below(*root, session, std::forward<Key>(key), std::forward<Document>(document));
+  put_below(*root, session, std::forward<Key>(key), std::forward<Document>(document),
+            seq);
 }
 
-void DocTree::put(uint64_t session, std::string&& key, std::string&& document) {
-  put_any(session, std::move(key), std::move(document));
+void DocTree::put(uint64_t session, std::string&& key, std::string&& document,
+                  uint64_t seq) {
+  put_any(session, std::move(key), std::move(document), seq);
 }
 
-void DocTree::put(uint64_t session, const std::string& key, std::string&& document) {
-  put_any(session, key, std::move(document));
+void DocTree::put(uint64_t session, const std::string& key, std::string&& document,
+                  uint64_t seq) {
+  put_any(session, key, std::move(document), seq);
 }
 
-void DocTree::put(uint64_t session, const std::string& key, const std::string& document) {
-  put_any(session, key, document);
+void DocTree::put(uint64_t session, const std::string& key, const std::string& document,
+                  uint64_t seq) {
+  put_any(session, key, document, seq);
 }
 
 // Splits a full child before going down into it (so a leaf has room for
 // the new document), and counts the document on the way back up.
 template <typename Key, typename Document>
-bool DocTree::put_below(Node& node, uint64_t session, Key&& key, Document&& document) {
+bool DocTree::put_below(Node& node, uint64_t session, Key&& key, Document&& document,
+                        uint64_t seq) {
   if (node.leaf) {
     auto it = std::lower_bound(node.docs.begin(), node.docs.end(), key, key_less);
-    if (it != node.docs.end() && it->first == key) {
-      it->second = std::forward<Document>(document);  // a copy throws unchanged
+    if (it != node.docs.end() && it->key == key) {
+      it->doc = std::forward<Document>(document);  // a copy throws unchanged
+      it->seq = seq;
       return false;
     }
     // Room is reserved; the entry is made before anything moves.
-    node.docs.emplace(it, std::forward<Key>(key), std::forward<Document>(document));
+    node.docs.insert(
+        it, Entry{std::forward<Key>(key), std::forward<Document>(document), seq});
     ++node.count;
     return true;
   }
@@ -204,7 +237,7 @@ bool DocTree::put_below(Node& node, uint64_t session, Key&& key, Document&& docu
     if (std::string_view(key) >= node.keys[i]) ++i;
   }
   bool added = put_below(writable(node.children[i], session), session,
-                         std::forward<Key>(key), std::forward<Document>(document));
+                         std::forward<Key>(key), std::forward<Document>(document), seq);
   if (added) ++node.count;
   return added;
 }
@@ -222,7 +255,7 @@ void DocTree::split_child(Node& parent, size_t i, uint64_t session) {
 // first; the moves after them cannot throw (invariant 5).
 void DocTree::split_leaf(Node& parent, size_t i, Node& child, uint64_t session) {
   size_t mid = child.docs.size() / 2;
-  std::string separator = child.docs[mid].first;
+  std::string separator = child.docs[mid].key;
   std::shared_ptr<Node> sibling = make_node(true, session);
   sibling->docs.assign(std::make_move_iterator(child.docs.begin() + mid),
                        std::make_move_iterator(child.docs.end()));
@@ -250,9 +283,10 @@ void DocTree::split_internal(Node& parent, size_t i, Node& child, uint64_t sessi
 }
 
 // Looks first, so that erasing a missing key copies no node.
-bool DocTree::erase(uint64_t session, std::string_view key) {
+bool DocTree::erase(uint64_t session, std::string_view key, uint64_t seq) {
   if (find(key) == nullptr) return false;
   erase_below(writable(root_, session), session, key);
+  erased_seq_ = seq;
   while (!root_->leaf && root_->children.size() == 1) {
     NodePtr only = root_->children.front();
     root_ = std::move(only);
@@ -323,14 +357,14 @@ void DocTree::shift_leaves(Node& parent, size_t left, Node& l, Node& r) {
   size_t target = (l.docs.size() + r.docs.size()) / 2;
   if (l.docs.size() < target) {
     size_t k = target - l.docs.size();
-    std::string separator = r.docs[k].first;
+    std::string separator = r.docs[k].key;
     l.docs.insert(l.docs.end(), std::make_move_iterator(r.docs.begin()),
                   std::make_move_iterator(r.docs.begin() + k));
     r.docs.erase(r.docs.begin(), r.docs.begin() + k);
     parent.keys[left] = std::move(separator);
   } else {
     size_t k = l.docs.size() - target;
-    std::string separator = l.docs[target].first;
+    std::string separator = l.docs[target].key;
     r.docs.insert(r.docs.begin(), std::make_move_iterator(l.docs.end() - k),
                   std::make_move_iterator(l.docs.end()));
     l.docs.erase(l.docs.end() - k, l.docs.end());

@@ -60,6 +60,12 @@ const std::string* find_in(const CollectionTrees& trees, std::string_view collec
   return c == trees.end() ? nullptr : c->second.find(key);
 }
 
+const DocTree::Entry* entry_in(const CollectionTrees& trees, std::string_view collection,
+                               std::string_view key) {
+  auto c = trees.find(collection);
+  return c == trees.end() ? nullptr : c->second.find_entry(key);
+}
+
 const DocTree* collection_in(const CollectionTrees& trees, std::string_view name) {
   auto c = trees.find(name);
   return c == trees.end() ? nullptr : &c->second;
@@ -96,6 +102,11 @@ const std::string* StateVersion::find(std::string_view collection,
   return find_in(data_->trees, collection, key);
 }
 
+const DocTree::Entry* StateVersion::find_entry(std::string_view collection,
+                                               std::string_view key) const {
+  return entry_in(data_->trees, collection, key);
+}
+
 const DocTree* StateVersion::collection(std::string_view name) const {
   return collection_in(data_->trees, name);
 }
@@ -120,6 +131,7 @@ State::State(const State& other)
     : trees_(other.trees_),
       last_seq_(other.last_seq_),
       last_time_ns_(other.last_time_ns_),
+      loaded_seq_(other.loaded_seq_),
       session_(DocTree::new_session()),
       frozen_(other.frozen_) {
   other.end_session();
@@ -148,6 +160,7 @@ StateVersion State::freeze() {
 
 std::optional<std::vector<Operation>> State::resolve(
     const std::vector<Operation>& ops) const {
+  check_if_seqs(ops);
   bool patches = std::any_of(ops.begin(), ops.end(), [](const Operation& op) {
     return op.kind == OpKind::kPatch;
   });
@@ -198,14 +211,47 @@ void State::check_deletes(const std::vector<Operation>& ops) const {
   }
 }
 
+// Invariant 4 makes each refusal safe. A seq equal to the loaded snapshot's
+// is only a bound, and the message says so.
+void State::check_if_seqs(const std::vector<Operation>& ops) const {
+  auto when = [this](uint64_t seq) {
+    return (seq == loaded_seq_ ? "at or before seq " : "at seq ") + std::to_string(seq);
+  };
+  for (const auto& op : ops) {
+    if (!op.if_seq) continue;
+    uint64_t expected = *op.if_seq;
+    auto c = trees_.find(op.collection);
+    if (c == trees_.end()) continue;  // no document of it ever existed
+    const DocTree::Entry* entry = c->second.find_entry(op.key);
+    std::string name = op.collection + "/" + op.key;
+    if (entry != nullptr && (expected == 0 || entry->seq > expected)) {
+      throw ConflictError(
+          "conflict: " + name + (expected == 0 ? " exists (last changed " : " changed ") +
+              when(entry->seq) +
+              (expected == 0 ? "); the operation expected no document"
+                             : ", after the expected seq " + std::to_string(expected)),
+          op.collection, op.key, entry->seq);
+    }
+    uint64_t erased = c->second.erased_seq();
+    if (entry == nullptr && expected != 0 && erased > expected) {
+      throw ConflictError("conflict: " + name + " is absent and may have been deleted " +
+                              "after the expected seq " + std::to_string(expected) +
+                              " (the newest delete in " + op.collection + " was " +
+                              when(erased) + ")",
+                          op.collection, op.key, erased);
+    }
+  }
+}
+
 void State::load(Collections collections, uint64_t seq, int64_t time_ns) {
   CollectionTrees trees;
   while (!collections.empty()) {
     auto handle = collections.extract(collections.begin());
     trees.emplace(std::move(handle.key()),
-                  DocTree::build(std::move(handle.mapped()), session_));
+                  DocTree::build(std::move(handle.mapped()), session_, seq));
   }
   trees_ = std::move(trees);
+  loaded_seq_ = seq;
   last_seq_ = seq;
   last_time_ns_ = time_ns;
   frozen_.reset();
@@ -215,17 +261,17 @@ void State::load(Collections collections, uint64_t seq, int64_t time_ns) {
 // patched document is made before either): only a collection it created
 // needs undoing.
 template <typename Op>
-void State::apply_op(Op&& op) {
+void State::apply_op(Op&& op, uint64_t seq) {
   auto [c, created] = trees_.try_emplace(op.collection);
   try {
     DocTree& docs = c->second;
     if (op.kind == OpKind::kDelete) {
-      docs.erase(session_, op.key);
+      docs.erase(session_, op.key, seq);
     } else if (op.kind == OpKind::kPatch) {
       docs.put(session_, std::as_const(op.key),
-               merge_patch(docs.find(op.key), op.document));
+               merge_patch(docs.find(op.key), op.document), seq);
     } else {
-      docs.put(session_, std::forward<Op>(op).key, std::forward<Op>(op).document);
+      docs.put(session_, std::forward<Op>(op).key, std::forward<Op>(op).document, seq);
       // (by copy for a const record: the replaced document's buffer is reused)
     }
   } catch (...) {
@@ -240,12 +286,12 @@ void State::apply_op(Op&& op) {
 // such point to go back to.
 template <typename Ops>
 void State::apply_all(Ops&& ops, uint64_t seq, int64_t time_ns) {
-  auto apply_each = [this, &ops] {
+  auto apply_each = [this, &ops, seq] {
     for (auto& op : ops) {
       if constexpr (std::is_lvalue_reference_v<Ops>) {
-        apply_op(op);
+        apply_op(op, seq);
       } else {
-        apply_op(std::move(op));
+        apply_op(std::move(op), seq);
       }
     }
   };

@@ -18,6 +18,12 @@
 //    reaches are never written again (doc_tree.h, invariants 1 and 2).
 // 3. apply() is all or nothing: a record that throws part-way leaves the head
 //    as it was before the record.
+// 4. Every document's seq (DocTree::Entry) is at or after the commit that
+//    last changed it, and every collection's erased_seq() at or after its
+//    newest delete that the state still shows (a document absent now): exact
+//    for records applied, the snapshot's seq for what load() brought in. So
+//    a compare-and-set judged on them may refuse a commit that was safe,
+//    never accept one that loses a change.
 //
 // Thread-safety: a State has one writer at a time. freeze() counts as a
 // writer, but writes only frozen_ and session_, which the const functions
@@ -50,6 +56,9 @@ class StateVersion {
   StateVersion();  // the empty state at seq 0
 
   const std::string* find(std::string_view collection, std::string_view key) const;
+  // The same, with the seq of the document's last change (invariant 4).
+  const DocTree::Entry* find_entry(std::string_view collection,
+                                   std::string_view key) const;
   const DocTree* collection(std::string_view name) const;
   const CollectionTrees& trees() const { return data_->trees; }
   std::vector<std::string> collection_names() const;
@@ -88,6 +97,8 @@ class State {
   // of a missing document is refused) and returns its operations with every
   // patch turned into the put of the document it produces; nullopt if the
   // commit holds no patch, so that its operations apply as they are. Throws
+  // ConflictError for an operation whose if_seq the state contradicts
+  // (pa_journal/record.h; judged before the commit's own operations),
   // InvalidInputError or NotFoundError; the state is not changed either way.
   std::optional<std::vector<Operation>> resolve(const std::vector<Operation>& ops) const;
 
@@ -125,13 +136,15 @@ class State {
   template <typename Ops>
   void apply_all(Ops&& ops, uint64_t seq, int64_t time_ns);
   template <typename Op>
-  void apply_op(Op&& op);
+  void apply_op(Op&& op, uint64_t seq);
   void check_deletes(const std::vector<Operation>& ops) const;
+  void check_if_seqs(const std::vector<Operation>& ops) const;
   void end_session() const { session_ = DocTree::new_session(); }
 
   CollectionTrees trees_;
   uint64_t last_seq_ = 0;
   int64_t last_time_ns_ = 0;
+  uint64_t loaded_seq_ = 0;             // load()'s seq: seqs at it are bounds
   mutable uint64_t session_;            // the head's edit session
   std::optional<StateVersion> frozen_;  // freeze()'s, while nothing changed
 };

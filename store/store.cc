@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -28,9 +29,11 @@ namespace {
 // The operations of a one-operation commit, built in place: an
 // initializer_list would copy the document once more.
 std::vector<Operation> one_op(OpKind kind, std::string_view collection,
-                              std::string_view key, std::string_view document) {
+                              std::string_view key, std::string_view document,
+                              std::optional<uint64_t> if_seq = std::nullopt) {
   std::vector<Operation> ops;
-  ops.push_back({kind, std::string(collection), std::string(key), std::string(document)});
+  ops.push_back(
+      {kind, std::string(collection), std::string(key), std::string(document), if_seq});
   return ops;
 }
 
@@ -318,6 +321,21 @@ CommitResult Store::remove(std::string_view collection, std::string_view key) {
   return commit(one_op(OpKind::kDelete, collection, key, {}));
 }
 
+CommitResult Store::put(std::string_view collection, std::string_view key,
+                        std::string_view json, uint64_t if_seq) {
+  return commit(one_op(OpKind::kPut, collection, key, json, if_seq));
+}
+
+CommitResult Store::patch(std::string_view collection, std::string_view key,
+                          std::string_view json_merge_patch, uint64_t if_seq) {
+  return commit(one_op(OpKind::kPatch, collection, key, json_merge_patch, if_seq));
+}
+
+CommitResult Store::remove(std::string_view collection, std::string_view key,
+                           uint64_t if_seq) {
+  return commit(one_op(OpKind::kDelete, collection, key, {}, if_seq));
+}
+
 CommitResult Store::commit(std::vector<Operation> ops, std::string origin) {
   CommitResult result = impl_->enqueue(std::move(ops), std::move(origin));
   wait_durable(result.seq);
@@ -346,6 +364,17 @@ std::optional<std::string> Store::get(std::string_view collection,
   return *doc;
 }
 
+std::optional<VersionedDocument> Store::get_versioned(std::string_view collection,
+                                                      std::string_view key) const {
+  validate_collection_name(collection);
+  validate_key(key);
+  impl_->check_readable();
+  StateVersion state = impl_->published_version();
+  const DocTree::Entry* entry = state.find_entry(collection, key);
+  if (entry == nullptr) return std::nullopt;
+  return VersionedDocument{entry->doc, entry->seq};
+}
+
 std::vector<std::pair<std::string, std::string>> Store::list(
     std::string_view collection) const {
   validate_collection_name(collection);
@@ -364,11 +393,38 @@ std::vector<std::pair<std::string, std::string>> Store::list(
 
 namespace {
 
-// Whether key lies in options' range and prefix (the limit aside).
-bool selected(const ListOptions& options, std::string_view key) {
+// The first key options can select: the greater of from and prefix.
+std::string_view lower_bound_of(const ListOptions& options) {
+  if (options.from && *options.from > options.prefix) return *options.from;
+  return options.prefix;
+}
+
+// Whether key, at or above lower_bound_of(options), is still in the range:
+// past it, no later key is.
+bool in_range(const ListOptions& options, std::string_view key) {
   if (key.substr(0, options.prefix.size()) != options.prefix) return false;
-  if (options.from && key < *options.from) return false;
   return !(options.to && key > *options.to);
+}
+
+// How many keys of docs options select, the limit aside: by rank, O(log n).
+uint64_t count_in_range(const DocTree& docs, const ListOptions& options) {
+  std::string_view lower = lower_bound_of(options);
+  size_t begin = lower.empty() ? 0 : docs.rank(lower);  // the whole: O(1)
+  size_t end = docs.size();
+  if (options.to) end = std::min(end, docs.rank(*options.to, true));
+  if (!options.prefix.empty()) {
+    // Keys with the prefix end before its successor: the prefix with its last
+    // byte below 0xff raised by one and the 0xff bytes after it dropped.
+    std::string after = options.prefix;
+    while (!after.empty() && static_cast<unsigned char>(after.back()) == 0xff) {
+      after.pop_back();
+    }
+    if (!after.empty()) {
+      after.back() = static_cast<char>(static_cast<unsigned char>(after.back()) + 1);
+      end = std::min(end, docs.rank(after));
+    }
+  }
+  return end > begin ? end - begin : 0;
 }
 
 }  // namespace
@@ -392,12 +448,11 @@ uint64_t Store::list(std::string_view collection, const ListOptions& options,
   StateVersion state = impl_->published_version();
   const DocTree* docs = state.collection(collection);
   if (docs == nullptr) return visited;
-  // Walks the whole collection and applies the range per key.
-  bool going = true;
-  docs->for_each([&](const std::string& key, const std::string& doc) {
-    if (!going || !selected(options, key) || (last && key <= *last)) return;
+  docs->scan(lower_bound_of(options), [&](const DocTree::Entry& entry) {
+    if (!in_range(options, entry.key)) return false;
+    if (last && entry.key <= *last) return true;  // the lazy listing had it
     ++visited;
-    going = visit(key, doc) && (options.limit == 0 || visited < options.limit);
+    return visit(entry.key, entry.doc) && (options.limit == 0 || visited < options.limit);
   });
   return visited;
 }
@@ -413,16 +468,22 @@ std::vector<std::pair<std::string, std::string>> Store::list(
 }
 
 uint64_t Store::count(std::string_view collection, const ListOptions& options) const {
+  validate_collection_name(collection);
+  impl_->check_readable();
   bool whole =
       options.prefix.empty() && !options.from && !options.to && options.limit == 0;
   uint64_t n = 0;
-  if (whole) {
-    validate_collection_name(collection);
-    impl_->check_readable();
-    if (impl_->lazy_read([&](const LazyState& l) { n = l.count(collection); })) return n;
+  if (whole && impl_->lazy_read([&](const LazyState& l) { n = l.count(collection); }))
+    return n;
+  if (impl_->lazy_live) {
+    return list(collection, options,
+                [](std::string_view, std::string_view) { return true; });
   }
-  return list(collection, options,
-              [](std::string_view, std::string_view) { return true; });
+  StateVersion state = impl_->published_version();
+  const DocTree* docs = state.collection(collection);
+  if (docs == nullptr) return 0;
+  n = count_in_range(*docs, options);
+  return options.limit == 0 ? n : std::min(n, options.limit);
 }
 
 std::vector<std::string> Store::collections() const {

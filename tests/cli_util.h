@@ -14,7 +14,8 @@
 namespace pa_journal::testing {
 
 // docs/design.md 6.
-constexpr int kExitOk = 0, kExitError = 1, kExitUsage = 2, kExitCorruption = 3;
+constexpr int kExitOk = 0, kExitError = 1, kExitUsage = 2, kExitCorruption = 3,
+              kExitConflict = 4;
 
 bool contains(const std::string& text, const std::string& part);
 

@@ -1,9 +1,11 @@
 // replay/doc_tree.h: the persistent B+tree that holds a collection's
-// documents, against a std::map model, and the trees an edit leaves alone.
+// documents, against a std::map model, and the trees an edit leaves alone;
+// seeks and ranks against the model; each document's seq of last change.
 #include "replay/doc_tree.h"
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -33,10 +35,10 @@ TEST(DocTreeTest, RandomPutsAndErasesMatchAMapThroughSplitsAndMerges) {
       std::string key = "k" + std::to_string(rng() % range);
       if (step % 1000 == 0) session = DocTree::new_session();  // as a freeze does
       if (erasing) {
-        EXPECT_EQ(tree.erase(session, key), model.erase(key) == 1) << key;
+        EXPECT_EQ(tree.erase(session, key, 1), model.erase(key) == 1) << key;
       } else {
         std::string doc = std::to_string(step);
-        tree.put(session, key, doc);
+        tree.put(session, key, doc, 1);
         model[key] = doc;
       }
       deepest = std::max(deepest, tree.depth());
@@ -54,7 +56,7 @@ TEST(DocTreeTest, RandomPutsAndErasesMatchAMapThroughSplitsAndMerges) {
     std::vector<std::string> keys;
     for (const auto& entry : model) keys.push_back(entry.first);
     for (size_t i = 5; i < keys.size(); ++i) {
-      ASSERT_TRUE(tree.erase(session, keys[i])) << keys[i];
+      ASSERT_TRUE(tree.erase(session, keys[i], 1)) << keys[i];
       model.erase(keys[i]);
     }
     expect_same(tree, model, "after erasing all but 5");
@@ -76,7 +78,7 @@ TEST(DocTreeTest, KeysAreInStdStringOrderWhateverTheirLengthAndBytes) {
       key.push_back(
           static_cast<char>(rng() % 4 == 0 ? 0x80 + rng() % 0x80 : 'a' + rng() % 3));
     }
-    tree.put(session, key, std::to_string(i));
+    tree.put(session, key, std::to_string(i), 1);
     model[key] = std::to_string(i);
   }
   using Entries = std::vector<std::pair<std::string, std::string>>;
@@ -95,12 +97,12 @@ TEST(DocTreeTest, KeysAreInStdStringOrderWhateverTheirLengthAndBytes) {
 TEST(DocTreeTest, EraseOfEveryDocumentLeavesAnEmptyTreeThatTakesPutsAgain) {
   DocTree tree;
   uint64_t session = DocTree::new_session();
-  for (int i = 0; i < 2000; ++i) tree.put(session, "k" + std::to_string(i), "1");
+  for (int i = 0; i < 2000; ++i) tree.put(session, "k" + std::to_string(i), "1", 1);
   for (int i = 1999; i >= 0; --i)
-    ASSERT_TRUE(tree.erase(session, "k" + std::to_string(i)));
+    ASSERT_TRUE(tree.erase(session, "k" + std::to_string(i), 1));
   EXPECT_TRUE(tree.empty());
-  EXPECT_FALSE(tree.erase(session, "k1"));
-  tree.put(session, "a", "2");
+  EXPECT_FALSE(tree.erase(session, "k1", 1));
+  tree.put(session, "a", "2", 1);
   EXPECT_EQ(tree.materialize(), (Collection{{"a", "2"}}));
 }
 
@@ -109,11 +111,11 @@ TEST(DocTreeTest, BuildGivesTheSameTreeAsPuttingEachDocument) {
     Collection docs;
     for (size_t i = 0; i < n; ++i) docs["k" + std::to_string(i)] = std::to_string(i * 7);
     Collection model = docs;
-    DocTree built = DocTree::build(std::move(docs), DocTree::new_session());
+    DocTree built = DocTree::build(std::move(docs), DocTree::new_session(), 0);
     expect_same(built, model, "n = " + std::to_string(n));
     uint64_t session = DocTree::new_session();
-    built.put(session, "k5", "changed");  // a built tree takes edits
-    built.erase(session, "k0");
+    built.put(session, "k5", "changed", 1);  // a built tree takes edits
+    built.erase(session, "k0", 1);
     model["k5"] = "changed";
     model.erase("k0");
     expect_same(built, model, "edited, n = " + std::to_string(n));
@@ -136,10 +138,10 @@ TEST(DocTreeTest, ATreeKeptBeforeLaterEditsReadsAsItDidThen) {
     }
     std::string key = "k" + std::to_string(rng() % 3000);
     if (rng() % 3 == 0) {
-      tree.erase(session, key);
+      tree.erase(session, key, 1);
       model.erase(key);
     } else {
-      tree.put(session, key, std::to_string(step));
+      tree.put(session, key, std::to_string(step), 1);
       model[key] = std::to_string(step);
     }
   }
@@ -147,6 +149,103 @@ TEST(DocTreeTest, ATreeKeptBeforeLaterEditsReadsAsItDidThen) {
     expect_same(kept[i].first, kept[i].second, "kept copy " + std::to_string(i));
   }
   expect_same(tree, model, "the edited tree");
+}
+
+// The keys scan(lower) visits, up to max of them.
+std::vector<std::string> scanned(const DocTree& tree, std::string_view lower,
+                                 size_t max) {
+  std::vector<std::string> out;
+  tree.scan(lower, [&out, max](const DocTree::Entry& entry) {
+    out.push_back(entry.key);
+    return out.size() < max;
+  });
+  return out;
+}
+
+std::vector<std::string> model_from(const Collection& model, std::string_view lower,
+                                    size_t max) {
+  std::vector<std::string> out;
+  for (auto it = model.lower_bound(std::string(lower));
+       it != model.end() && out.size() < max; ++it) {
+    out.push_back(it->first);
+  }
+  return out;
+}
+
+// Seeks from keys present and absent, below the first and past the last, on
+// trees of one leaf up to three levels, as puts and erases reshape them.
+TEST(DocTreeTest, ScanFromAnyLowerBoundAndRankMatchAMap) {
+  std::mt19937 rng(5);
+  DocTree tree;
+  Collection model;
+  uint64_t session = DocTree::new_session();
+  for (int step = 0; step < 12000; ++step) {
+    std::string key = "k" + std::to_string(rng() % 4000);
+    if (step > 8000 && rng() % 2 == 0) {
+      tree.erase(session, key, 1);
+      model.erase(key);
+    } else {
+      tree.put(session, key, "1", 1);
+      model[key] = "1";
+    }
+    if (step % 97 != 0) continue;
+    for (int probe = 0; probe < 8; ++probe) {
+      std::string lower = probe == 0   ? ""
+                          : probe == 1 ? "z"
+                                       : "k" + std::to_string(rng() % 4100);
+      size_t max = 1 + rng() % 40;
+      ASSERT_EQ(scanned(tree, lower, max), model_from(model, lower, max))
+          << "step " << step << ", from " << lower;
+      auto below =
+          static_cast<size_t>(std::distance(model.begin(), model.lower_bound(lower)));
+      auto at_or_below =
+          static_cast<size_t>(std::distance(model.begin(), model.upper_bound(lower)));
+      ASSERT_EQ(tree.rank(lower), below) << lower;
+      ASSERT_EQ(tree.rank(lower, true), at_or_below) << lower;
+    }
+  }
+}
+
+TEST(DocTreeTest, ScanOfAnEmptyTreeVisitsNothingAndReportsNoStop) {
+  DocTree tree;
+  EXPECT_FALSE(tree.scan("", [](const DocTree::Entry&) { return false; }));
+  EXPECT_EQ(tree.rank("a", true), 0u);
+}
+
+TEST(DocTreeTest, EachDocumentKeepsTheSeqOfItsLastChangeAndEraseKeepsTheNewest) {
+  Collection docs{{"a", "1"}, {"b", "2"}};
+  DocTree tree = DocTree::build(std::move(docs), DocTree::new_session(), 7);
+  EXPECT_EQ(tree.find_entry("a")->seq, 7u);  // a snapshot's seq, for each
+  EXPECT_EQ(tree.erased_seq(), 7u);
+  uint64_t session = DocTree::new_session();
+  tree.put(session, "a", "10", 8);
+  tree.put(session, "c", "3", 9);
+  EXPECT_EQ(tree.find_entry("a")->seq, 8u);
+  EXPECT_EQ(tree.find_entry("b")->seq, 7u);
+  EXPECT_EQ(tree.find_entry("c")->seq, 9u);
+  EXPECT_FALSE(tree.erase(session, "zz", 10));  // nothing erased, nothing noted
+  EXPECT_EQ(tree.erased_seq(), 7u);
+  EXPECT_TRUE(tree.erase(session, "b", 11));
+  EXPECT_EQ(tree.erased_seq(), 11u);
+  EXPECT_EQ(tree.find_entry("b"), nullptr);
+}
+
+// Splits and merges move entries between nodes: their seqs go with them.
+TEST(DocTreeTest, SeqsSurviveSplitsMergesAndCopies) {
+  DocTree tree;
+  uint64_t session = DocTree::new_session();
+  for (uint64_t i = 0; i < 3000; ++i)
+    tree.put(session, "k" + std::to_string(i), "1", i + 1);
+  DocTree kept = tree;
+  session = DocTree::new_session();
+  for (uint64_t i = 0; i < 3000; i += 2)
+    tree.erase(session, "k" + std::to_string(i), 5000);
+  for (uint64_t i = 1; i < 3000; i += 2) {
+    ASSERT_EQ(tree.find_entry("k" + std::to_string(i))->seq, i + 1);
+  }
+  for (uint64_t i = 0; i < 3000; ++i)
+    ASSERT_EQ(kept.find_entry("k" + std::to_string(i))->seq, i + 1);
+  EXPECT_EQ(kept.erased_seq(), 0u);
 }
 
 }  // namespace

@@ -220,6 +220,8 @@ class Committer {
         if (!refuse(number, e.what())) return false;
       } catch (const NotFoundError& e) {  // a patch or delete of a missing document
         if (!refuse(number, e.what())) return false;
+      } catch (const ConflictError& e) {  // an "if_seq" the document contradicts
+        if (!refuse(number, e.what())) return false;
       }
     }
     first_ += chunk.lines;

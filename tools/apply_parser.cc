@@ -35,7 +35,8 @@ OpKind op_kind(const std::string& name) {
 Operation parse_op(const json& op) {
   if (!op.is_object()) throw InvalidInputError("an operation must be a JSON object");
   for (const auto& [field, _] : op.items()) {
-    if (field != "op" && field != "collection" && field != "key" && field != "value") {
+    if (field != "op" && field != "collection" && field != "key" && field != "value" &&
+        field != "if_seq") {
       throw InvalidInputError("unknown field \"" + field + "\"");
     }
   }
@@ -51,6 +52,12 @@ Operation parse_op(const json& op) {
     if (!has_value)
       throw InvalidInputError(std::string(to_string(out.kind)) + " needs a \"value\"");
     out.document = op.at("value").dump();
+  }
+  if (auto it = op.find("if_seq"); it != op.end()) {
+    if (!it->is_number_unsigned()) {
+      throw InvalidInputError("\"if_seq\" must be a whole number (a seq, or 0)");
+    }
+    out.if_seq = it->get<uint64_t>();
   }
   return out;
 }

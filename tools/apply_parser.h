@@ -1,6 +1,7 @@
 // The NDJSON input of `pa-journal apply`: each line is one operation object
-// {"op":"put"|"patch"|"delete","collection":C,"key":K,"value":V} or an array
-// of them (one atomic commit).
+// {"op":"put"|"patch"|"delete","collection":C,"key":K,"value":V}, with
+// "if_seq":N for a compare-and-set, or an array of them (one atomic commit).
+// Pure; thread-safe.
 //
 // Two parsers give one result. The reference parser (nlohmann, a DOM of the
 // whole line, each value dumped) decides every refusal and its message. The

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -18,8 +19,15 @@
 
 namespace pa_journal::cli {
 
-// docs/design.md 6: 0 success, 1 error, 2 usage error, 3 corruption found.
-enum ExitCode : int { kExitOk = 0, kExitError = 1, kExitUsage = 2, kExitCorruption = 3 };
+// docs/design.md 6: 0 success, 1 error, 2 usage error, 3 corruption found,
+// 4 conflict.
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitError = 1,
+  kExitUsage = 2,
+  kExitCorruption = 3,
+  kExitConflict = 4,  // a compare-and-set (--if-seq) refused: ConflictError
+};
 
 // A mistake in how the command was called (exit 2).
 class UsageError : public std::runtime_error {
@@ -81,11 +89,14 @@ std::string shell_word(const std::string& text);
 
 // Commands. Each returns its exit code; errors are thrown as StorageError
 // (or UsageError) and mapped to exit codes by main.
+// if_seq: the operation's compare-and-set condition (pa_journal/record.h).
 int run_put(const Globals& g, OpKind kind, const std::string& collection,
-            const std::string& key, const std::string& json);
-// at: a time argument, or empty for the current state.
+            const std::string& key, const std::string& json,
+            std::optional<uint64_t> if_seq = std::nullopt);
+// at: a time argument, or empty for the current state. with_seq (not with
+// at): the seq of the document's last change too.
 int run_get(const Globals& g, const std::string& collection, const std::string& key,
-            const std::string& at);
+            const std::string& at, bool with_seq = false);
 // list: at is a time argument, or empty for now; prefix, from and to (keys,
 // both inclusive; empty: not given) and limit (0: none) select as
 // ListOptions does; count prints only how many documents are selected.

@@ -25,7 +25,8 @@ void print_commit(const Globals& g, const CommitResult& r) {
 }  // namespace
 
 int run_put(const Globals& g, OpKind kind, const std::string& collection,
-            const std::string& key, const std::string& json_text) {
+            const std::string& key, const std::string& json_text,
+            std::optional<uint64_t> if_seq) {
   // Input the store would refuse is refused before the store is opened, so
   // that a refusal creates no store and writes no storage.log line.
   validate_collection_name(collection);
@@ -35,7 +36,7 @@ int run_put(const Globals& g, OpKind kind, const std::string& collection,
   // A patch or delete needs a document, so it cannot succeed where there is
   // no store: refused without making one (a mistyped --dir).
   auto store = kind == OpKind::kPut ? open_or_create(g) : open_writable(g);
-  print_commit(g, store->commit({{kind, collection, key, document}}));
+  print_commit(g, store->commit({{kind, collection, key, document, if_seq}}));
   return kExitOk;
 }
 
@@ -55,10 +56,14 @@ std::vector<std::pair<std::string, std::string>> documents(const Globals& g,
 }  // namespace
 
 int run_get(const Globals& g, const std::string& collection, const std::string& key,
-            const std::string& at) {
+            const std::string& at, bool with_seq) {
   validate_key(key);
   std::optional<std::string> doc;
-  if (at.empty()) {
+  std::optional<VersionedDocument> versioned;
+  if (with_seq) {
+    versioned = open_read_only(g)->get_versioned(collection, key);
+    if (versioned) doc = versioned->json;
+  } else if (at.empty()) {
     doc = open_read_only(g)->get(collection, key);
   } else {
     for (auto& [k, d] : documents(g, collection, at)) {
@@ -71,7 +76,13 @@ int run_get(const Globals& g, const std::string& collection, const std::string& 
                         (at.empty() ? "" : " at " + at) +
                         (missing.empty() ? "" : ": " + missing));
   }
+  if (versioned && g.json) {
+    std::cout << json{{"seq", versioned->seq}, {"document", parse_document(*doc)}}.dump()
+              << "\n";
+    return kExitOk;
+  }
   std::cout << (g.json ? *doc : parse_document(*doc).dump(2)) << "\n";
+  if (versioned) std::cout << "seq " << versioned->seq << "\n";
   return kExitOk;
 }
 

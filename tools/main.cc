@@ -23,6 +23,8 @@ struct Args {
   std::string collection, key, json, input = "-", at, from, to;
   RestoreArgs restore;
   bool continue_on_error = false;
+  uint64_t if_seq = 0;    // put, patch, delete --if-seq (when given)
+  bool with_seq = false;  // get --seq
   InspectArgs inspect;
   ListArgs list;
   ReplayArgs replay;
@@ -88,6 +90,19 @@ void describe_times(CLI::App* sub, bool reads_state) {
               wrapped(std::string("Times T: ") + kTimeForms + ". " + rule));
 }
 
+// --if-seq N of put, patch and delete (docs/cli.md, "Compare-and-set").
+CLI::Option* add_if_seq(CLI::App* sub, Args& a) {
+  return sub
+      ->add_option("--if-seq", a.if_seq,
+                   "commit only if the document has not changed since seq N (0: only "
+                   "if it does not exist); else exit 4 and commit nothing")
+      ->check(whole_number(0));
+}
+
+std::optional<uint64_t> given(const CLI::Option* option, uint64_t value) {
+  return option->count() > 0 ? std::optional<uint64_t>(value) : std::nullopt;
+}
+
 void add_document_commands(CLI::App& app, Args& a, std::function<int()>& run) {
   const Globals& g = a.globals;
   struct Write {
@@ -105,23 +120,34 @@ void add_document_commands(CLI::App& app, Args& a, std::function<int()>& run) {
     sub->add_option("collection", a.collection)->required();
     sub->add_option("key", a.key)->required();
     sub->add_option("json", a.json, "the JSON text, or - for standard input")->required();
-    sub->callback([&, kind = w.kind] {
-      run = [&, kind] { return run_put(g, kind, a.collection, a.key, a.json); };
+    CLI::Option* if_seq = add_if_seq(sub, a);
+    sub->callback([&, kind = w.kind, if_seq] {
+      run = [&, kind, if_seq] {
+        return run_put(g, kind, a.collection, a.key, a.json, given(if_seq, a.if_seq));
+      };
     });
   }
   auto* del = command(app, "delete", "delete a document (one commit)",
                       "pa-journal delete contacts alice");
   del->add_option("collection", a.collection)->required();
   del->add_option("key", a.key)->required();
-  del->callback([&] {
-    run = [&] { return run_put(g, OpKind::kDelete, a.collection, a.key, ""); };
+  CLI::Option* del_if_seq = add_if_seq(del, a);
+  del->callback([&, del_if_seq] {
+    run = [&, del_if_seq] {
+      return run_put(g, OpKind::kDelete, a.collection, a.key, "",
+                     given(del_if_seq, a.if_seq));
+    };
   });
   auto* get =
       command(app, "get", "print one document as JSON", "pa-journal get contacts alice");
   get->add_option("collection", a.collection)->required();
   get->add_option("key", a.key)->required();
   get->add_option("--at", a.at, "the document as it was at time T")->check(time_text());
-  get->callback([&] { run = [&] { return run_get(g, a.collection, a.key, a.at); }; });
+  get->add_flag("--seq", a.with_seq,
+                "also print the seq of the document's last change, for --if-seq")
+      ->excludes("--at");
+  get->callback(
+      [&] { run = [&] { return run_get(g, a.collection, a.key, a.at, a.with_seq); }; });
   describe_times(get, true);
   auto* list =
       command(app, "list", "list a collection (--json: one object key -> document)",
@@ -393,6 +419,10 @@ int guarded(const Globals& g, const std::function<int()>& run) {
     g.bar->clear();
     print_error(with_advice(e, g));
     return kExitCorruption;
+  } catch (const ConflictError& e) {
+    g.bar->clear();
+    print_error(e.what());
+    return kExitConflict;
   } catch (const nlohmann::json::exception& e) {
     // A JSON error no command translated: its reason, without nlohmann's
     // tag ("[json.exception.type_error.302] ").

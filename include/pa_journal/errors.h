@@ -114,6 +114,30 @@ class IoError : public StorageError {
   using StorageError::StorageError;
 };
 
+// A compare-and-set commit refused, nothing appended (docs/design.md,
+// "Compare-and-set"): an operation's if_seq (pa_journal/record.h) expected
+// the document unchanged since that seq, or (0) absent, and it was not. seq()
+// is when the store last knew it to change: the document's last change (for
+// a document loaded from a snapshot, that snapshot's seq), or for an absent
+// one the newest delete in its collection. Read the document again and retry.
+class ConflictError : public StorageError {
+ public:
+  ConflictError(const std::string& what, std::string collection, std::string key,
+                uint64_t seq)
+      : StorageError(what),
+        collection_(std::move(collection)),
+        key_(std::move(key)),
+        seq_(seq) {}
+  const std::string& collection() const { return collection_; }
+  const std::string& key() const { return key_; }
+  uint64_t seq() const { return seq_; }
+
+ private:
+  std::string collection_;
+  std::string key_;
+  uint64_t seq_;
+};
+
 // The journal stopped accepting writes after a failed write or sync. Nothing
 // committed after the failure was acknowledged; reopening the store recovers
 // from what is durable.

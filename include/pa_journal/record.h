@@ -3,8 +3,10 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace pa_journal {
@@ -14,11 +16,30 @@ enum class OpKind : uint8_t { kPut, kPatch, kDelete };
 // One change to one document. For kPut and kPatch, `document` is compact JSON
 // text (the whole document, or an RFC 7396 merge patch); for kDelete it is
 // empty.
+//
+// if_seq makes the operation a compare-and-set (docs/design.md,
+// "Compare-and-set"): its commit is refused with ConflictError, and nothing
+// appended, if the document changed after seq if_seq (if_seq 0: if the
+// document exists), judged against the state before the commit. It is a
+// condition on the commit, not part of the record: the journal does not keep
+// it.
 struct Operation {
+  Operation() = default;
+  // (A constructor rather than an aggregate: callers that name four fields
+  // leave if_seq unset without a missing-initializer warning.)
+  Operation(OpKind kind_in, std::string collection_in, std::string key_in,
+            std::string document_in = {}, std::optional<uint64_t> if_seq_in = {})
+      : kind(kind_in),
+        collection(std::move(collection_in)),
+        key(std::move(key_in)),
+        document(std::move(document_in)),
+        if_seq(if_seq_in) {}
+
   OpKind kind = OpKind::kPut;
   std::string collection;
   std::string key;
   std::string document;
+  std::optional<uint64_t> if_seq;
 
   bool operator==(const Operation&) const = default;
 };

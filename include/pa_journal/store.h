@@ -88,6 +88,16 @@ struct ListOptions {
   uint64_t limit = 0;
 };
 
+// A document with the seq of the commit that last changed it (for a document
+// loaded from a snapshot and unchanged since, that snapshot's seq: at or
+// after its last change). Passed back as an if_seq, it lets the commit
+// through only if nobody changed the document meanwhile.
+struct VersionedDocument {
+  std::string json;
+  uint64_t seq = 0;
+  bool operator==(const VersionedDocument&) const = default;
+};
+
 // Called with each document a listing reads, in key order; the views are valid
 // only during the call. Return false to stop the scan there.
 using ListVisitor = std::function<bool(std::string_view key, std::string_view doc)>;
@@ -122,13 +132,22 @@ class Store {
   ~Store();
 
   // One commit each. JSON text is validated and stored compact. Throws
-  // InvalidInputError / NotFoundError for refused input (nothing appended),
-  // JournalFailedError once an I/O failure has stopped the journal.
+  // InvalidInputError / NotFoundError for refused input, ConflictError for an
+  // operation's if_seq that the document contradicts (nothing appended either
+  // way), JournalFailedError once an I/O failure has stopped the journal.
   CommitResult put(std::string_view collection, std::string_view key,
                    std::string_view json);
   CommitResult patch(std::string_view collection, std::string_view key,
                      std::string_view json_merge_patch);
   CommitResult remove(std::string_view collection, std::string_view key);
+  // Compare-and-set (docs/design.md, "Compare-and-set"): the same, refused
+  // with ConflictError, nothing appended, if the document changed after seq
+  // if_seq (if_seq 0: if it exists). Operation::if_seq does this in commit().
+  CommitResult put(std::string_view collection, std::string_view key,
+                   std::string_view json, uint64_t if_seq);
+  CommitResult patch(std::string_view collection, std::string_view key,
+                     std::string_view json_merge_patch, uint64_t if_seq);
+  CommitResult remove(std::string_view collection, std::string_view key, uint64_t if_seq);
   // Several operations as one atomic commit, with an optional origin note.
   CommitResult commit(std::vector<Operation> ops, std::string origin = {});
 
@@ -149,19 +168,24 @@ class Store {
   // The document as compact JSON, or nullopt. get and list throw
   // InvalidInputError for a name or key that no document could have.
   std::optional<std::string> get(std::string_view collection, std::string_view key) const;
+  // The same with the seq of the document's last change, for an if_seq.
+  std::optional<VersionedDocument> get_versioned(std::string_view collection,
+                                                 std::string_view key) const;
   // Every (key, document) of a collection, in key order.
   std::vector<std::pair<std::string, std::string>> list(
       std::string_view collection) const;
   // The documents of a collection that options select (a scan), one version of the
   // state throughout, each passed to visit in key order without a copy of
-  // the collection; returns how many were visited. A missing collection
+  // the collection; returns how many were visited. It seeks to the first
+  // key of the range: O(log n + k) for k documents visited. A missing collection
   // reads as empty. Throws InvalidInputError for a bad collection name.
   uint64_t list(std::string_view collection, const ListOptions& options,
                 const ListVisitor& visit) const;
   // Those documents as a list.
   std::vector<std::pair<std::string, std::string>> list(std::string_view collection,
                                                         const ListOptions& options) const;
-  // How many documents list(collection, options) would visit.
+  // How many documents list(collection, options) would visit: O(log n),
+  // without reading them.
   uint64_t count(std::string_view collection, const ListOptions& options = {}) const;
   std::vector<std::string> collections() const;
   // A copy of every collection, consistent at one sequence number (the

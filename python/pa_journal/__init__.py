@@ -13,7 +13,9 @@ Contracts of this layer (the compiled _pa_journal does the store's work):
   that is not NAME.json (e.g. '../x.json') makes save return False and load,
   list_backups and delete_old_backups raise InvalidInputError.
 - InvalidInputError is a StorageError and a ValueError; NotFoundError a
-  StorageError and a KeyError; IoError a StorageError and an OSError.
+  StorageError and a KeyError; IoError a StorageError and an OSError;
+  ConflictError (a compare-and-set refused) a StorageError with collection,
+  key and seq (when the store last knew the document to change).
 - Naive datetimes mean local time (as in the seed); aware ones are converted.
 - The GIL is released while the store works.
 """
@@ -24,11 +26,12 @@ import json
 import math
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from . import _pa_journal
 from ._pa_journal import (
     BackupNotFoundError,
+    ConflictError,
     CorruptedDataError,
     InvalidInputError,
     IoError,
@@ -55,6 +58,7 @@ __all__ = [
     "StoreLockedError",
     "IoError",
     "JournalFailedError",
+    "ConflictError",
 ]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -271,17 +275,24 @@ class Transaction:
         self.seq = 0
         self.time: Optional[datetime] = None
 
-    def put(self, collection: str, key: str, document: Any) -> None:
+    # if_seq (every operation): a compare-and-set. The whole commit raises
+    # ConflictError, committing nothing, if the document changed after seq
+    # if_seq (0: if it exists); Store.get_versioned gives the seq to pass.
+
+    def put(self, collection: str, key: str, document: Any, *,
+            if_seq: Optional[int] = None) -> None:
         """Gathers: document (a JSON value) becomes collection/key."""
-        self._ops.append(("put", collection, key, _compact(document, "document")))
+        self._ops.append(("put", collection, key, _compact(document, "document"), if_seq))
 
-    def patch(self, collection: str, key: str, merge_patch: Any) -> None:
+    def patch(self, collection: str, key: str, merge_patch: Any, *,
+              if_seq: Optional[int] = None) -> None:
         """Gathers an RFC 7396 merge patch of an existing document."""
-        self._ops.append(("patch", collection, key, _compact(merge_patch, "merge_patch")))
+        self._ops.append(("patch", collection, key, _compact(merge_patch, "merge_patch"),
+                          if_seq))
 
-    def delete(self, collection: str, key: str) -> None:
+    def delete(self, collection: str, key: str, *, if_seq: Optional[int] = None) -> None:
         """Gathers the deletion of an existing document."""
-        self._ops.append(("delete", collection, key, ""))
+        self._ops.append(("delete", collection, key, "", if_seq))
 
     def __enter__(self) -> "Transaction":
         return self
@@ -330,6 +341,12 @@ class Store:
         text = self._store.get(collection, key)
         return None if text is None else json.loads(text)
 
+    def get_versioned(self, collection: str, key: str) -> Optional[Tuple[Any, int]]:
+        """(document, seq of its last change), or None if there is none: the
+        seq to pass as if_seq to put, patch or delete (a compare-and-set)."""
+        found = self._store.get_versioned(collection, key)
+        return None if found is None else (json.loads(found[0]), found[1])
+
     def list(self, collection: str) -> Dict[str, Any]:
         """Every document of collection by key, in key order."""
         return {key: json.loads(doc) for key, doc in self._store.list(collection)}
@@ -338,22 +355,28 @@ class Store:
         """The names of the collections holding documents."""
         return self._store.collections()
 
-    def put(self, collection: str, key: str, document: Any) -> int:
-        """Stores document (a JSON value) as collection/key; one commit, its seq."""
+    def put(self, collection: str, key: str, document: Any, *,
+            if_seq: Optional[int] = None) -> int:
+        """Stores document (a JSON value) as collection/key; one commit, its
+        seq. if_seq: ConflictError, nothing committed, if the document changed
+        after that seq (0: if it exists)."""
         with self.transaction() as tx:
-            tx.put(collection, key, document)
+            tx.put(collection, key, document, if_seq=if_seq)
         return tx.seq
 
-    def patch(self, collection: str, key: str, merge_patch: Any) -> int:
-        """Applies an RFC 7396 merge patch to an existing document; one commit."""
+    def patch(self, collection: str, key: str, merge_patch: Any, *,
+              if_seq: Optional[int] = None) -> int:
+        """Applies an RFC 7396 merge patch to an existing document; one
+        commit. if_seq: as for put."""
         with self.transaction() as tx:
-            tx.patch(collection, key, merge_patch)
+            tx.patch(collection, key, merge_patch, if_seq=if_seq)
         return tx.seq
 
-    def delete(self, collection: str, key: str) -> int:
-        """Deletes an existing document (NotFoundError if none); one commit."""
+    def delete(self, collection: str, key: str, *, if_seq: Optional[int] = None) -> int:
+        """Deletes an existing document (NotFoundError if none); one commit.
+        if_seq: as for put."""
         with self.transaction() as tx:
-            tx.delete(collection, key)
+            tx.delete(collection, key, if_seq=if_seq)
         return tx.seq
 
     def transaction(self, origin: str = "") -> Transaction:

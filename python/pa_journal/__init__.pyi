@@ -2,7 +2,7 @@
 from datetime import date, datetime
 from json import JSONEncoder
 from pathlib import Path
-from typing import Any, ClassVar, Dict, List, Optional, Type, TypeVar, Union
+from typing import Any, ClassVar, Dict, List, Optional, Tuple, Type, TypeVar, Union
 
 class StorageError(Exception):
     """Base exception for storage errors."""
@@ -31,6 +31,13 @@ class IoError(StorageError, OSError):
 
 class JournalFailedError(StorageError):
     """The journal stopped accepting writes after a failed write or sync."""
+
+class ConflictError(StorageError):
+    """A compare-and-set (if_seq) refused: the document changed after that seq."""
+
+    collection: str
+    key: str
+    seq: int  # when the store last knew the document to change
 
 class FileStorage:
     """
@@ -231,11 +238,15 @@ class Transaction:
     def __init__(self, store: Store, origin: str = "") -> None:
         """Made by Store.transaction()."""
 
-    def put(self, collection: str, key: str, document: Any) -> None:
+    def put(
+        self, collection: str, key: str, document: Any, *, if_seq: Optional[int] = None
+    ) -> None:
         """Gathers: document (a JSON value) becomes collection/key."""
-    def patch(self, collection: str, key: str, merge_patch: Any) -> None:
+    def patch(
+        self, collection: str, key: str, merge_patch: Any, *, if_seq: Optional[int] = None
+    ) -> None:
         """Gathers an RFC 7396 merge patch of an existing document."""
-    def delete(self, collection: str, key: str) -> None:
+    def delete(self, collection: str, key: str, *, if_seq: Optional[int] = None) -> None:
         """Gathers the deletion of an existing document."""
     def __enter__(self) -> Transaction: ...
     def __exit__(self, exc_type: Any, *exc: Any) -> None: ...
@@ -257,15 +268,22 @@ class Store:
     def __exit__(self, *exc: Any) -> None: ...
     def get(self, collection: str, key: str) -> Any:
         """The document, or None if there is none."""
+    def get_versioned(self, collection: str, key: str) -> Optional[Tuple[Any, int]]:
+        """(document, seq of its last change), or None: the seq for if_seq."""
     def list(self, collection: str) -> Dict[str, Any]:
         """Every document of collection by key, in key order."""
     def collections(self) -> List[str]:
         """The names of the collections holding documents."""
-    def put(self, collection: str, key: str, document: Any) -> int:
-        """Stores document as collection/key; one commit, its seq."""
-    def patch(self, collection: str, key: str, merge_patch: Any) -> int:
+    def put(
+        self, collection: str, key: str, document: Any, *, if_seq: Optional[int] = None
+    ) -> int:
+        """Stores document as collection/key; one commit, its seq. if_seq:
+        ConflictError, nothing committed, if it changed after that seq."""
+    def patch(
+        self, collection: str, key: str, merge_patch: Any, *, if_seq: Optional[int] = None
+    ) -> int:
         """Applies an RFC 7396 merge patch to an existing document; one commit."""
-    def delete(self, collection: str, key: str) -> int:
+    def delete(self, collection: str, key: str, *, if_seq: Optional[int] = None) -> int:
         """Deletes an existing document (NotFoundError if none); one commit."""
     def transaction(self, origin: str = "") -> Transaction:
         """A Transaction committing its operations as one commit."""

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from pa_journal import (CorruptedDataError, InvalidInputError, NotFoundError,
+from pa_journal import (ConflictError, CorruptedDataError, InvalidInputError, NotFoundError,
                         StorageError, Store)
 
 
@@ -156,3 +156,24 @@ def test_a_second_writer_names_the_holder_or_waits_for_the_lock(tmp_path):
         assert waiter.put("notes", "n1", "after the wait") >= 1
     with pytest.raises(InvalidInputError):
         Store(tmp_path / "s", lock_wait=-1)
+
+
+def test_compare_and_set_commits_only_over_the_seq_it_read(store):
+    seq = store.put("c", "counter", 0, if_seq=0)
+    with pytest.raises(ConflictError) as refused:
+        store.put("c", "counter", 5, if_seq=0)  # exists: created only once
+    assert (refused.value.collection, refused.value.key, refused.value.seq) == (
+        "c", "counter", seq)
+    document, seen = store.get_versioned("c", "counter")
+    assert (document, seen) == (0, seq)
+    changed = store.patch("c", "counter", 1, if_seq=seen)
+    with pytest.raises(ConflictError):
+        store.delete("c", "counter", if_seq=seen)
+    last = store.last_seq()
+    with pytest.raises(ConflictError):
+        with store.transaction() as tx:  # one stale operation refuses the commit
+            tx.put("c", "other", 1)
+            tx.put("c", "counter", 2, if_seq=seen)
+    assert store.last_seq() == last and store.get("c", "other") is None
+    store.delete("c", "counter", if_seq=changed)
+    assert store.get_versioned("c", "counter") is None

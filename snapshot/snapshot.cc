@@ -38,6 +38,7 @@ json manifest_body(const SnapshotInfo& info) {
                      {"bytes", f.bytes},
                      {"xxh3", hex64(f.xxh3)},
                      {"documents", f.documents}});
+    if (f.compressed()) files.back()["stored_bytes"] = f.stored_bytes;
   }
   json body = {{"format", info.format},
                {"version", kSnapshotFormatVersion},
@@ -47,6 +48,7 @@ json manifest_body(const SnapshotInfo& info) {
                {"time_ns", info.time_ns},
                {"files", files}};
   if (info.state_files) body["state_files"] = *info.state_files;
+  if (!info.pending_files.empty()) body["pending_files"] = info.pending_files;
   return body;
 }
 
@@ -124,6 +126,13 @@ SnapshotInfo read_body(const json& body) {
                           parse_hex64(f.at("xxh3").get<std::string>()),
                           f.at("documents").get<uint64_t>()});
     check_names(info.files.back());
+    // Optional: only a compressed file has it, and must.
+    if (info.files.back().compressed())
+      info.files.back().stored_bytes = f.at("stored_bytes").get<uint64_t>();
+  }
+  if (body.contains("pending_files")) {
+    info.pending_files = body.at("pending_files").get<std::vector<std::string>>();
+    for (const auto& name : info.pending_files) check_plain_name(name);
   }
   // Optional: manifests of earlier versions have none.
   if (body.contains("state_files")) {
@@ -279,6 +288,8 @@ bool parse_as_written(std::string_view text, Collection* out,
 }
 
 }  // namespace
+
+bool SnapshotFile::compressed() const { return file.ends_with(kZstdSuffix); }
 
 uint64_t SnapshotInfo::bytes() const {
   uint64_t total = 0;

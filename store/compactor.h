@@ -43,6 +43,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -99,6 +100,11 @@ class Compactor {
   // was replayed since the snapshot); wakes the background thread when a
   // threshold is crossed.
   void note_commit(uint64_t bytes, uint64_t records = 1) EXCLUDES(mu_);
+  // The journal bytes and records since the last snapshot that make a
+  // background compaction due: compact_after_percent of that snapshot, and at
+  // least the floors (Options).
+  uint64_t bytes_threshold() const;
+  uint64_t records_threshold() const;
 
  private:
   CompactionResult compact_locked(const ProgressFn& progress) REQUIRES(compaction_mu_);
@@ -107,6 +113,9 @@ class Compactor {
   CompactionResult retain_locked(size_t keep_count, bool state_files_copied = false)
       REQUIRES(compaction_mu_);
   bool state_files_want_copies(size_t keep) REQUIRES(compaction_mu_);
+  // The newest snapshot, if its files verify: unchanged collections link to it.
+  std::optional<SnapshotInfo> intact_newest() REQUIRES(compaction_mu_);
+  void note_snapshot(const SnapshotInfo& info);
   bool verified_intact(const SnapshotInfo& info) REQUIRES(compaction_mu_);
   void refresh_state_files(size_t keep) REQUIRES(compaction_mu_);
   void copy_state_files_of(uint64_t snapshot_seq);
@@ -130,6 +139,9 @@ class Compactor {
   Mutex compaction_mu_ ACQUIRED_BEFORE(mu_);                   // one compaction at a time
   std::set<std::string> verified_ GUARDED_BY(compaction_mu_);  // ids whose files verified
   std::atomic<uint64_t> last_snapshot_seq_;
+  // The newest snapshot's JSON bytes and documents: the state's size.
+  std::atomic<uint64_t> snapshot_bytes_{0};
+  std::atomic<uint64_t> snapshot_documents_{0};
 
   Mutex mu_;
   CondVar cv_;  // wanted_ or stopping_ set

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <string>
@@ -32,6 +33,7 @@ using testing::PowerLoss;
 using testing::PowerLossFileSystem;
 using testing::read_bytes;
 using testing::run_command;
+using testing::run_pa_journal;
 using testing::TempDir;
 using testing::write_bytes;
 
@@ -231,6 +233,51 @@ TEST(SnapshotCompression, ATruncatedCompressedFileIsDamage) {
   EXPECT_EQ(zstd_decompress(frame, text.size(), "f"), text);
   // The text's checksum stays the check after decompression.
   EXPECT_THROW(checked_snapshot_text(f, frame), CorruptedDataError);
+}
+
+TEST(SnapshotCompression, InspectSaysWhatTakesTheSpace) {
+  TempDir dir;
+  uint64_t live = 0;
+  {
+    auto store = Store::open(dir.path(), manual_options());
+    three_snapshots(*store);
+    store->put("contacts", "after", contact(99));
+    for (const auto& [_, collection] : store->state())
+      for (const auto& [key, doc] : collection) live += doc.size();
+  }
+  auto snapshots = snapshots_of(dir.path());
+  uint64_t plain = 0, compressed = 0, json_bytes = 0, manifests = 0;
+  std::set<ino_t> seen;
+  for (const auto& s : snapshots) {
+    manifests += std::filesystem::file_size(dir / ("backups/" + s.manifest_name()));
+    for (const auto& f : s.files) {
+      json_bytes += f.bytes;
+      std::string path = dir / ("backups/" + f.file);
+      if (!seen.insert(inode_of(path)).second) continue;  // a link counted once
+      (f.compressed() ? compressed : plain) += std::filesystem::file_size(path);
+    }
+  }
+  uint64_t journal = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir / "journal"))
+    if (e.path().extension() == ".log") journal += e.file_size();
+
+  CommandResult r = run_pa_journal({"--dir", dir.path(), "--json", "inspect"});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  nlohmann::json disk = nlohmann::json::parse(r.out).at("disk");
+  EXPECT_EQ(disk.at("journal"), journal);
+  EXPECT_EQ(disk.at("snapshots"), plain);
+  EXPECT_EQ(disk.at("compressed_snapshots"), compressed);
+  EXPECT_GT(compressed, 0u);
+  EXPECT_EQ(disk.at("snapshots_uncompressed"), json_bytes);
+  EXPECT_EQ(disk.at("manifests"), manifests);
+  EXPECT_EQ(disk.at("state_files"), 0u);  // links of the newest snapshot's files
+  EXPECT_EQ(disk.at("live_state"), live);
+  EXPECT_EQ(disk.at("total"), journal + plain + compressed + manifests);
+
+  CommandResult text = run_pa_journal({"--dir", dir.path(), "inspect"});
+  ASSERT_EQ(text.exit_code, 0) << text.describe();
+  EXPECT_NE(text.out.find("disk         "), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find(" compressed (of "), std::string::npos) << text.out;
 }
 
 TEST(AutomaticCompaction, TheTriggerIsAShareOfTheNewestSnapshotWithFloors) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "journal/journal_reader.h"
 #include "journal/layout.h"
@@ -194,6 +195,31 @@ void Compactor::refresh_state_files(size_t keep) {
                    /*only_stale=*/true);
 }
 
+// The newest snapshot's files are the readable files' second names; one that
+// an older snapshot still holds plain (its compression did not happen: a
+// file of that name was there, or its check failed) would let an in-place
+// edit reach that snapshot too. Then the readable files become copies.
+void Compactor::unshare_state_files() {
+  const std::string backups = backups_dir(dir_);
+  std::vector<SnapshotInfo> snapshots = list_snapshots(*fs_, backups);
+  std::set<std::string> older;  // identities of older snapshots' plain files
+  for (size_t i = 1; i < snapshots.size(); ++i) {
+    for (const auto& f : snapshots[i].files) {
+      std::string path = join_path(backups, f.file);
+      if (!f.compressed() && fs_->exists(path)) older.insert(fs_->file_identity(path));
+    }
+  }
+  older.erase("");
+  if (older.empty()) return;
+  for (const auto& f : snapshots.front().files) {
+    std::string path = join_path(backups, f.file);
+    if (fs_->exists(path) && older.count(fs_->file_identity(path))) {
+      link_state_files(*fs_, dir_, backups, snapshots.front(), /*copy=*/true);
+      return;
+    }
+  }
+}
+
 CompactionResult Compactor::retain(size_t keep_count) {
   MutexLock lock(&compaction_mu_);
   CompactionResult result = retain_locked(keep_count);
@@ -231,6 +257,7 @@ CompactionResult Compactor::retain_locked(size_t keep_count, bool state_files_co
       });
   if (!compressed.empty())
     log_->write("INFO", "compaction: compressed older snapshots: " + join(compressed));
+  unshare_state_files();
   uint64_t needed_after = retention.journal_needed_after;
   if (needed_after == 0) return result;
   // One backup and no journal behind it: the state files must not be links.

@@ -27,6 +27,13 @@
 //    moment from the oldest kept intact snapshot on stays restorable, and an
 //    in-place edit of a readable file (which edits the newest snapshot) leaves
 //    an older snapshot and the journal after it to open from.
+// 4a. Under the same lock as retention, the kept snapshots but the newest are
+//    compressed (snapshot/compression.h): each step leaves a snapshot that
+//    loads, and clean-up finishes or undoes an interrupted one. A collection
+//    unchanged since the newest snapshot (which verified just before) is a
+//    hard link of its file in the new snapshot; its older name is compressed
+//    away in the same compaction, so a readable state file shares its inode
+//    with the newest snapshot alone once the compaction is done.
 // 5. Readers (journal/read_view.h, docs/readers.md) hold journal/READERS
 //    shared while they list and read; retention and segment deletion hold it
 //    exclusive, so they never remove a file a reader listed and has not read.
@@ -118,6 +125,7 @@ class Compactor {
   void note_snapshot(const SnapshotInfo& info);
   bool verified_intact(const SnapshotInfo& info) REQUIRES(compaction_mu_);
   void refresh_state_files(size_t keep) REQUIRES(compaction_mu_);
+  void unshare_state_files() REQUIRES(compaction_mu_);
   void copy_state_files_of(uint64_t snapshot_seq);
   std::vector<SnapshotInfo> snapshots_in(const std::string& backups);
   // One WARN line in storage.log per state file of info left alone.

@@ -184,6 +184,31 @@ TEST(SnapshotCompression, AnUnchangedCollectionIsAHardLinkOfThePreviousSnapshotF
   EXPECT_TRUE(verify_store(dir.path()).ok());
 }
 
+TEST(SnapshotCompression, AReadableFileIsACopyWhileAnOlderSnapshotSharesItsFile) {
+  TempDir dir;
+  auto store = Store::open(dir.path(), manual_options());
+  store->put("notes", "n1", R"({"text":"unchanged"})");
+  store->put("contacts", "alice", contact(1));
+  store->compact();
+  SnapshotInfo first = snapshots_of(dir.path()).front();
+  // Another program's file where the compressed notes would go: that file
+  // stays plain, and shares its inode with the next snapshot's.
+  std::string foreign =
+      dir / ("backups/" + compressed_snapshot_file_name("notes", first.id));
+  write_bytes(foreign, "not the store's");
+  store->put("contacts", "bob", contact(2));
+  store->compact();
+  SnapshotInfo second = snapshots_of(dir.path()).front();
+  std::string newest_notes = dir / ("backups/" + snapshot_file_name("notes", second.id));
+  EXPECT_EQ(inode_of(newest_notes),
+            inode_of(dir / ("backups/" + snapshot_file_name("notes", first.id))));
+  // So the readable file is a copy: an edit of it reaches no snapshot.
+  EXPECT_NE(inode_of(dir / "notes.json"), inode_of(newest_notes));
+  EXPECT_EQ(read_bytes(dir / "notes.json"), read_bytes(newest_notes));
+  EXPECT_EQ(read_bytes(foreign), "not the store's");
+  EXPECT_TRUE(verify_store(dir.path()).ok());
+}
+
 TEST(SnapshotCompression, ABitFlipInACompressedFileIsDamageAndOpenFallsBack) {
   TempDir dir;
   Collections expected;

@@ -102,15 +102,17 @@ std::optional<FileName> parse_journal_name(std::string_view name) {
   return out;
 }
 
-// "<collection>_<id>.json" with a valid collection name.
+// "<collection>_<id>.json[.zst]" with a valid collection name.
 std::optional<FileName> parse_snapshot_file_name(std::string_view name) {
-  std::string id = snapshot_id_in_file_name(name);
+  std::optional<std::string_view> plain = stem_of(name, kZstdSuffix);
+  std::string id = snapshot_id_in_file_name(plain.value_or(name));
   if (id.empty()) return std::nullopt;
-  std::string_view collection =
-      name.substr(0, name.size() - kJsonSuffix.size() - id.size() - 1);
+  std::string_view collection = plain.value_or(name).substr(
+      0, plain.value_or(name).size() - kJsonSuffix.size() - id.size() - 1);
   if (!is_collection_name(collection)) return std::nullopt;
   FileName out = with_id(FileType::kSnapshotFile, id);
   out.collection = collection;
+  out.compressed = plain.has_value();
   return out;
 }
 
@@ -219,6 +221,10 @@ std::string snapshot_file_name(std::string_view collection, std::string_view id)
 std::string snapshot_index_name(std::string_view collection, std::string_view id) {
   return std::string(collection) + "_" + std::string(id) + std::string(kIndexSuffix);
 }
+std::string compressed_snapshot_file_name(std::string_view collection,
+                                          std::string_view id) {
+  return snapshot_file_name(collection, id) + kZstdSuffix;
+}
 std::string quarantine_name(std::string_view segment, uint64_t from, int64_t seconds) {
   return std::string(segment) + ".from-" + std::to_string(from) + "." +
          std::to_string(seconds);
@@ -241,6 +247,7 @@ std::string in_journal(std::string_view name) { return join_path(kJournalDirName
 std::string in_backups(std::string_view name) { return join_path(kBackupsDirName, name); }
 
 std::string snapshot_id_in_file_name(std::string_view name) {
+  name = stem_of(name, kZstdSuffix).value_or(name);
   std::optional<std::string_view> stem = stem_of(name, kJsonSuffix);
   if (!stem) return {};
   for (size_t pos = stem->find('_'); pos != std::string_view::npos;

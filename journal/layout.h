@@ -26,7 +26,7 @@ enum class FileType {
   kDurableEnd,          // journal/DURABLE: where the durable journal ends (readers.md)
   kReadersLock,         // journal/READERS: readers share it, file removal excludes them
   kManifest,            // backups/<id>.manifest.json: a finished snapshot
-  kSnapshotFile,        // backups/<collection>_<id>.json: one collection of a snapshot
+  kSnapshotFile,        // backups/<c>_<id>.json[.zst]: one collection of a snapshot
   kSnapshotIndex,       // backups/<collection>_<id>.index: its key index (derived)
   kIntent,              // backups/<id>.pending.json: a snapshot being written
   kTombstone,           // backups/<id>.removing.json: a snapshot being removed
@@ -57,6 +57,9 @@ inline constexpr const char* kIntentSuffix = ".pending.json";
 inline constexpr const char* kTombstoneSuffix = ".removing.json";
 // A collection file's key index: "<collection>_<id>" + this (snapshot/index.h).
 inline constexpr std::string_view kIndexSuffix = ".index";
+// What an older snapshot's compressed collection file appends to its name:
+// "contacts_20261125_100000.json.zst", a standard zstd frame.
+inline constexpr const char* kZstdSuffix = ".zst";
 // What write_file_via_temp appends to a file's name for its temporary.
 inline constexpr const char* kTempSuffix = ".tmp";
 
@@ -96,6 +99,9 @@ std::string tombstone_name(std::string_view id);
 std::string snapshot_file_name(std::string_view collection, std::string_view id);
 // "contacts_20261125_100000.index": the key index beside that file.
 std::string snapshot_index_name(std::string_view collection, std::string_view id);
+// "contacts_20261125_100000.json.zst": the same file compressed with zstd.
+std::string compressed_snapshot_file_name(std::string_view collection,
+                                          std::string_view id);
 // "<segment>.from-<from>.<seconds>", before the ".<n>" that keeps it unused.
 std::string quarantine_name(std::string_view segment, uint64_t from, int64_t seconds);
 
@@ -116,6 +122,8 @@ struct FileName {
   std::string id;          // kManifest, kSnapshotFile, kIntent, kTombstone
   std::string collection;  // kSnapshotFile, kStateFile
   std::string target;      // kTemp: the name it stands in for; kAdoptedFile: the path
+  // kSnapshotFile: "<collection>_<id>.json.zst", compressed.
+  bool compressed = false;
 };
 
 // Recognises a name relative to the store ("LOCK", "contacts.json",
@@ -132,9 +140,9 @@ std::optional<FileName> parse_file_name(std::string_view name);
 // The same for a base name inside backups/ (in_backups(name)).
 std::optional<FileName> parse_backups_name(std::string_view name);
 
-// The id of a name shaped "<anything>_<id>.json" (split at the first '_'
-// after which an id follows), or "": looser than parse_file_name, so that a
-// file another program wrote with a stamp-shaped name still takes its id.
+// The id of a name shaped "<anything>_<id>.json" or "<anything>_<id>.json.zst"
+// (split at the first '_' after which an id follows), or "": looser than parse_file_name,
+// so that a file another program wrote with a stamp-shaped name still takes its id.
 std::string snapshot_id_in_file_name(std::string_view name);
 
 // True if `id` is shaped like a snapshot id: YYYYMMDD_HHMMSS or

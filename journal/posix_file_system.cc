@@ -298,6 +298,12 @@ class PosixFileSystem : public FileSystem {
     if (::link(from.c_str(), to.c_str()) != 0) fail("link", from + " -> " + to, errno);
   }
 
+  std::string file_identity(const std::string& path) override {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) fail("stat", path, errno);
+    return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+  }
+
   void remove(const std::string& path) override {
     if (::unlink(path.c_str()) != 0) fail("unlink", path, errno);
   }
@@ -543,6 +549,8 @@ std::string FileSystem::real_path(const std::string& path) {
   if (error) throw IoError("realpath " + path + ": " + error.message());
   return absolute.lexically_normal().string();
 }
+
+std::string FileSystem::file_identity(const std::string&) { return {}; }
 
 void FileSystem::link(const std::string& from, const std::string& to) {
   throw IoError("link " + from + " -> " + to + ": not supported by this file system");

@@ -14,7 +14,8 @@ cd "$(dirname "$0")/.."
 packages=(g++ make cmake pkg-config git capnproto libcapnp-dev nlohmann-json3-dev
           libxxhash-dev libgtest-dev libcli11-dev libhowardhinnant-date-dev
           clang libclang-rt-14-dev libsqlite3-dev sqlite3 libbenchmark-dev libsimdjson-dev
-          pybind11-dev python3-dev python3-pytest help2man man-db dpkg-dev)
+          pybind11-dev python3-dev python3-pytest help2man man-db dpkg-dev
+          libzstd-dev zstd)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

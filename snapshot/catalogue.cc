@@ -17,6 +17,7 @@
 #include "model/progress_ticker.h"
 #include "pa_journal/errors.h"
 #include "snapshot/key_index.h"
+#include "snapshot/compression.h"
 
 namespace pa_journal {
 namespace {
@@ -30,19 +31,6 @@ std::string stamp(int64_t time_ns) {
   date::sys_seconds t = date::floor<std::chrono::seconds>(
       date::sys_time<std::chrono::nanoseconds>(std::chrono::nanoseconds(time_ns)));
   return date::format("%Y%m%d_%H%M%S", t);
-}
-
-void check_file(const SnapshotFile& f, const std::string& path, std::string_view data) {
-  if (data.size() != f.bytes) {
-    throw CorruptedDataError(in_backups(f.file) + ": " + std::to_string(data.size()) +
-                                 " bytes, the manifest says " + std::to_string(f.bytes),
-                             in_backups(f.file));
-  }
-  if (checksum(data) != f.xxh3) {
-    throw CorruptedDataError(in_backups(f.file) + ": checksum mismatch",
-                             in_backups(f.file));
-  }
-  (void)path;
 }
 
 // The snapshot id a name in backups/ belongs to by its shape alone: the
@@ -132,6 +120,7 @@ struct Leftovers {
   std::set<std::string> vouched;       // names whose temporaries are the store's
   std::vector<std::string> payload;    // files to remove first
   std::vector<std::string> markers;    // intents and tombstones, removed last
+  std::vector<SnapshotInfo> pending;   // manifests to rewrite without pending_files
 };
 
 // An intent whose snapshot has a manifest is done: only the intent goes.
@@ -183,13 +172,23 @@ Leftovers find_leftovers(FileSystem& fs, const std::string& backups_dir) {
     out.manifest_ids.insert(without_suffix(name, kManifestSuffix));
     out.vouched.insert(name);
   }
-  for (const auto& snapshot : list_snapshots(fs, backups_dir)) {
+  std::vector<SnapshotInfo> snapshots = list_snapshots(fs, backups_dir);
+  for (const auto& snapshot : snapshots) {
     for (const auto& f : snapshot.files) {
       out.listed.insert(f.file);
       if (!f.index.empty()) out.listed.insert(f.index);
     }
   }
   out.vouched.insert(out.listed.begin(), out.listed.end());
+  // Files of a compression that did not finish (compression.h).
+  for (auto& snapshot : snapshots) {
+    if (snapshot.pending_files.empty()) continue;
+    for (const auto& file : snapshot.pending_files) {
+      out.vouched.insert(file);
+      out.payload.push_back(file);
+    }
+    out.pending.push_back(std::move(snapshot));
+  }
   for (const auto& name : out.present) {
     if (ends_with(name, kIntentSuffix)) note_intent(fs, backups_dir, name, out);
     if (ends_with(name, kTombstoneSuffix)) note_tombstone(fs, backups_dir, name, out);
@@ -270,6 +269,66 @@ void write_collection_file(FileSystem& fs, const std::string& backups_dir,
                       [&text](WritableFile& file) { file.append(text); });
 }
 
+// The size and XXH3 of collection's text, without writing it.
+void hash_collection(const Collection& collection, SnapshotFile* out) {
+  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> hash(XXH3_createState(),
+                                                                &XXH3_freeState);
+  XXH3_64bits_reset(hash.get());
+  serialize_collection(collection, kStreamChunkBytes, [&](std::string_view piece) {
+    XXH3_64bits_update(hash.get(), piece.data(), piece.size());
+    out->bytes += piece.size();
+  });
+  out->xxh3 = XXH3_64bits_digest(hash.get());
+}
+
+// The plain file of previous whose text is exactly collection's, if any.
+std::optional<SnapshotFile> unchanged_file(const SnapshotInfo* previous,
+                                           const std::string& name,
+                                           const Collection& collection) {
+  if (previous == nullptr) return std::nullopt;
+  for (const SnapshotFile& f : previous->files) {
+    if (f.collection != name || f.compressed() || f.documents != collection.size())
+      continue;
+    SnapshotFile now;
+    hash_collection(collection, &now);
+    if (now.bytes == f.bytes && now.xxh3 == f.xxh3) return f;
+  }
+  return std::nullopt;
+}
+
+// False where the file system cannot link the two paths.
+bool try_link(FileSystem& fs, const std::string& from, const std::string& to) {
+  try {
+    fs.link(from, to);
+    return true;
+  } catch (const IoError&) {
+    return false;
+  }
+}
+
+// Makes path a second name of previous's file of the same text (through its
+// temporary, as a written file), if it can, and out->index one of its key
+// index; out takes that file's size and XXH3. The caller syncs the directory.
+bool link_unchanged(FileSystem& fs, const std::string& backups_dir,
+                    const std::string& path, const std::optional<SnapshotFile>& same,
+                    SnapshotFile* out) {
+  if (!same || !try_link(fs, join_path(backups_dir, same->file), temp_file_name(path)))
+    return false;
+  fs.rename(temp_file_name(path), path);
+  out->bytes = same->bytes;
+  out->xxh3 = same->xxh3;
+  // The index binds to the text (its size and XXH3), not to a name: the
+  // previous file's index serves this name too. Without one, none.
+  std::string index_path = join_path(backups_dir, out->index);
+  if (same->index.empty() ||
+      !try_link(fs, join_path(backups_dir, same->index), temp_file_name(index_path))) {
+    out->index.clear();
+    return true;
+  }
+  fs.rename(temp_file_name(index_path), index_path);
+  return true;
+}
+
 // The intent of the snapshot id of collections: its collection files and
 // their key indexes.
 SnapshotIntent intent_for(const std::string& id, const Collections& collections) {
@@ -341,12 +400,7 @@ Collections load_snapshot(FileSystem& fs, const std::string& backups_dir,
   Collections out;
   uint64_t before = 0;  // bytes of the files before this one
   for (const auto& f : info.files) {
-    std::string path = join_path(backups_dir, f.file);
-    if (!fs.exists(path)) {
-      throw CorruptedDataError(in_backups(f.file) + " is missing", in_backups(f.file));
-    }
-    std::string data = fs.read_file(path);
-    check_file(f, path, data);
+    std::string data = read_snapshot_file(fs, backups_dir, f);
     out[f.collection] = parse_collection(data, in_backups(f.file), [&](uint64_t parsed) {
       ticker.update(before + parsed);
     });
@@ -365,7 +419,8 @@ uint64_t count_documents(const Collections& collections) {
 SnapshotInfo write_snapshot(FileSystem& fs, const std::string& backups_dir,
                             const Collections& collections, uint64_t seq, int64_t time_ns,
                             const ProgressTick& progress,
-                            const std::optional<std::vector<std::string>>& state_files) {
+                            const std::optional<std::vector<std::string>>& state_files,
+                            const SnapshotInfo* previous) {
   ProgressTicker ticker(progress, progress ? count_documents(collections) : 0);
   ticker.start();
   create_dir_durably(fs, backups_dir);
@@ -384,8 +439,12 @@ SnapshotInfo write_snapshot(FileSystem& fs, const std::string& backups_dir,
                       0,
                       collection.size(),
                       snapshot_index_name(name, info.id)};
-    write_collection_file(fs, backups_dir, collection, &file,
-                          [&](uint64_t n) { ticker.update(before + n); });
+    std::string path = join_path(backups_dir, file.file);
+    if (!link_unchanged(fs, backups_dir, path, unchanged_file(previous, name, collection),
+                        &file)) {
+      write_collection_file(fs, backups_dir, collection, &file,
+                            [&](uint64_t n) { ticker.update(before + n); });
+    }
     info.files.push_back(std::move(file));
     before += collection.size();
   }
@@ -402,11 +461,7 @@ SnapshotInfo write_snapshot(FileSystem& fs, const std::string& backups_dir,
 bool snapshot_files_intact(FileSystem& fs, const std::string& backups_dir,
                            const SnapshotInfo& info) {
   try {
-    for (const auto& f : info.files) {
-      std::string path = join_path(backups_dir, f.file);
-      if (!fs.exists(path)) return false;
-      check_file(f, path, fs.read_file(path));
-    }
+    for (const auto& f : info.files) read_snapshot_file(fs, backups_dir, f);
     return true;
   } catch (const CorruptedDataError&) {
     return false;
@@ -448,6 +503,11 @@ void remove_leftovers(FileSystem& fs, const std::string& backups_dir) {
   Leftovers found = find_leftovers(fs, backups_dir);
   remove_present(fs, backups_dir, found.payload, found);
   remove_present(fs, backups_dir, found.markers, found);
+  for (SnapshotInfo& info : found.pending) {
+    info.pending_files.clear();
+    write_file_atomically(fs, manifest_file_name(backups_dir, info.id),
+                          serialize_manifest(info));
+  }
 }
 
 void write_state_files(FileSystem& fs, const std::string& dir,
@@ -482,16 +542,6 @@ void write_state_files(FileSystem& fs, const std::string& dir,
   }
   fs.sync_dir(dir);  // the renames of every file, at once
   ticker.finish();
-}
-
-// False where the file system cannot link the two paths.
-static bool try_link(FileSystem& fs, const std::string& from, const std::string& to) {
-  try {
-    fs.link(from, to);
-    return true;
-  } catch (const IoError&) {
-    return false;
-  }
 }
 
 std::vector<std::string> owned_state_files(const SnapshotInfo& info) {
@@ -535,6 +585,9 @@ std::vector<std::string> link_state_files(FileSystem& fs, const std::string& dir
     if (only_stale && fs.exists(path) && fs.file_size(path) == f.bytes) continue;
     if (!copy && try_link(fs, from, temp)) {
       fs.rename(temp, path);
+      // A rename between two names of one file (an unchanged collection's
+      // snapshot file is the one path already names) does nothing.
+      if (fs.exists(temp)) fs.remove(temp);
     } else {
       write_file_atomically(fs, path, fs.read_file(from));
     }

@@ -84,11 +84,15 @@ Collections load_snapshot(FileSystem& fs, const std::string& backups_dir,
 // manifest listing state_files (see claim_state_files; none for a snapshot
 // that has no readable files). progress, if set, gets documents written, as
 // a ProgressTicker reports them (model/progress_ticker.h), the total once
-// the manifest is written.
+// the manifest is written. previous, if set, is a snapshot whose files the
+// caller knows intact: a collection whose text equals its plain file there
+// (same size and XXH3) gets a second name (hard link) of that file instead
+// of a copy; where the file system cannot link, it is written.
 SnapshotInfo write_snapshot(
     FileSystem& fs, const std::string& backups_dir, const Collections& collections,
     uint64_t seq, int64_t time_ns, const ProgressTick& progress = nullptr,
-    const std::optional<std::vector<std::string>>& state_files = std::nullopt);
+    const std::optional<std::vector<std::string>>& state_files = std::nullopt,
+    const SnapshotInfo* previous = nullptr);
 
 // Whether every file of a snapshot is present with the size and XXH3 its
 // manifest names (read, not parsed).

@@ -144,7 +144,8 @@ AdoptionRecord record_from(const json& body) {
 std::optional<SeedFile> parse_seed_backup_name(const std::string& name) {
   // NAME_YYYYMMDD_HHMMSS.json: the stamp is the 15 characters before ".json".
   std::optional<FileName> parsed = parse_backups_name(name);
-  if (!parsed || parsed->type != FileType::kSnapshotFile) return std::nullopt;
+  if (!parsed || parsed->type != FileType::kSnapshotFile || parsed->compressed)
+    return std::nullopt;
   const std::string& collection = parsed->collection;
   std::optional<int64_t> time_ns = local_stamp_ns(parsed->id);
   if (!time_ns || !is_collection_name(collection) || collection == kOrderCollection) {

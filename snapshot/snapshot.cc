@@ -39,6 +39,7 @@ json manifest_body(const SnapshotInfo& info) {
                      {"xxh3", hex64(f.xxh3)},
                      {"documents", f.documents}});
     if (!f.index.empty()) files.back()["index"] = f.index;
+    if (f.compressed()) files.back()["stored_bytes"] = f.stored_bytes;
   }
   json body = {{"format", info.format},
                {"version", kSnapshotFormatVersion},
@@ -48,6 +49,7 @@ json manifest_body(const SnapshotInfo& info) {
                {"time_ns", info.time_ns},
                {"files", files}};
   if (info.state_files) body["state_files"] = *info.state_files;
+  if (!info.pending_files.empty()) body["pending_files"] = info.pending_files;
   return body;
 }
 
@@ -127,6 +129,13 @@ SnapshotInfo read_body(const json& body) {
          f.at("documents").get<uint64_t>(), f.value("index", std::string())});
     if (!info.files.back().index.empty()) check_plain_name(info.files.back().index);
     check_names(info.files.back());
+    // Optional: only a compressed file has it, and must.
+    if (info.files.back().compressed())
+      info.files.back().stored_bytes = f.at("stored_bytes").get<uint64_t>();
+  }
+  if (body.contains("pending_files")) {
+    info.pending_files = body.at("pending_files").get<std::vector<std::string>>();
+    for (const auto& name : info.pending_files) check_plain_name(name);
   }
   // Optional: manifests of earlier versions have none.
   if (body.contains("state_files")) {
@@ -282,6 +291,8 @@ bool parse_as_written(std::string_view text, Collection* out,
 }
 
 }  // namespace
+
+bool SnapshotFile::compressed() const { return file.ends_with(kZstdSuffix); }
 
 uint64_t SnapshotInfo::bytes() const {
   uint64_t total = 0;

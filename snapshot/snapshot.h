@@ -34,6 +34,9 @@ namespace pa_journal {
 
 inline constexpr int kSnapshotFormatVersion = 1;
 
+// One collection of a snapshot. bytes and xxh3 are of the collection's JSON
+// text, also when the file holds it compressed (a name ending in ".zst"):
+// stored_bytes is then the compressed file's size.
 struct SnapshotFile {
   std::string collection;
   std::string file;  // name inside backups/
@@ -43,6 +46,8 @@ struct SnapshotFile {
   // The key index beside file (snapshot/key_index.h), a name inside backups/;
   // empty if there is none (manifests written before indexes existed).
   std::string index;
+  uint64_t stored_bytes = 0;  // compressed files only
+  bool compressed() const;
 };
 
 inline constexpr const char* kSnapshotFormat = "pa-journal-snapshot";
@@ -60,6 +65,11 @@ struct SnapshotInfo {
   // and from the manifests of versions before it was added: owned_state_files
   // (snapshot/catalogue.h) then takes the collections' files as the store's.
   std::optional<std::vector<std::string>> state_files;
+  // Files in backups/ the store wrote or is writing for this snapshot that it
+  // does not (or no longer) consist of: while its files are compressed, the
+  // compressed files to come, then the plain files they replace. Clean-up
+  // removes them (catalogue.h) and rewrites the manifest without them.
+  std::vector<std::string> pending_files;
   uint64_t bytes() const;
   std::string manifest_name() const { return pa_journal::manifest_name(id); }
 };

@@ -60,6 +60,7 @@
 #include "pa_journal/inspect.h"
 #include "pa_journal/time.h"
 #include "snapshot/catalogue.h"
+#include "snapshot/compression.h"
 #include "snapshot/seed_layout.h"
 #include "store/storage_log.h"
 #include "store/store_dir.h"
@@ -365,6 +366,17 @@ void Pass::copy_adopted() {
   for (const auto& d : dirs) fs_.sync_dir(d);
 }
 
+// Whether data, the bytes stored for f (compressed or not), are what the
+// manifest says.
+bool matches_manifest(const SnapshotFile& f, const std::string& data) {
+  try {
+    checked_snapshot_text(f, data);
+    return true;
+  } catch (const CorruptedDataError&) {
+    return false;
+  }
+}
+
 // Copies info's files and manifest if every file matches the manifest; if
 // one does not (damaged, or removed by a compaction beside the pass), removes
 // what it copied of the snapshot and returns false.
@@ -379,7 +391,7 @@ bool Pass::copy_snapshot(const SnapshotInfo& info) {
   for (const auto& f : info.files) {
     std::optional<std::string> data =
         read_if_present(fs_, join_path(backups_dir(src_), f.file));
-    if (!data || data->size() != f.bytes || checksum(*data) != f.xxh3) return give_up();
+    if (!data || !matches_manifest(f, *data)) return give_up();
     written.push_back(join_path(backups_dir(dst_), f.file));
     copy_to(written.back(), *data);
     result_.bytes += data->size();

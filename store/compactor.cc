@@ -1,11 +1,14 @@
 #include "store/compactor.h"
 
+#include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "journal/journal_reader.h"
 #include "journal/layout.h"
 #include "pa_journal/errors.h"
 #include "snapshot/catalogue.h"
+#include "snapshot/compression.h"
 
 namespace pa_journal {
 namespace {
@@ -35,6 +38,12 @@ Compactor::Compactor(std::shared_ptr<FileSystem> fs, std::string store_dir,
       fs_->write_at(readers_lock_file_name(journal_dir(dir_)), 0, {});
   } catch (const StorageError&) {
     // Removal steps create it when they take it.
+  }
+  try {
+    std::vector<SnapshotInfo> snapshots = snapshots_in(backups_dir(dir_));
+    if (!snapshots.empty()) note_snapshot(snapshots.front());
+  } catch (const StorageError&) {
+    // The floors alone decide until the next snapshot.
   }
   if (options_.auto_compact) thread_ = std::thread([this] { background_loop(); });
 }
@@ -74,6 +83,7 @@ CompactionResult Compactor::compact_locked(const ProgressFn& progress) {
   writer_->sync();
   const std::string backups = backups_dir(dir_);
   bool copies = state_files_want_copies(keep);
+  std::optional<SnapshotInfo> previous = intact_newest();
   // Progress: the snapshot's documents (the state files are links to it, or copies).
   ProgressTick tick;
   if (progress) {
@@ -83,9 +93,11 @@ CompactionResult Compactor::compact_locked(const ProgressFn& progress) {
   }
   std::vector<std::string> owned =
       claim_state_files(*fs_, dir_, snapshots_in(backups), capture.collections);
-  SnapshotInfo info = write_snapshot(*fs_, backups, capture.collections, capture.seq,
-                                     capture.time_ns, tick, owned);
+  SnapshotInfo info =
+      write_snapshot(*fs_, backups, capture.collections, capture.seq, capture.time_ns,
+                     tick, owned, previous ? &*previous : nullptr);
   last_snapshot_seq_ = capture.seq;
+  note_snapshot(info);
   capture.collections.clear();  // the state's copy is written; free it now
   warn_foreign(info, link_state_files(*fs_, dir_, backups, info, copies));  // step 3
   verified_.insert(info.id);  // just written and synced
@@ -141,6 +153,29 @@ bool Compactor::state_files_want_copies(size_t keep) {
   return !verified_intact(snapshots.front());
 }
 
+std::optional<SnapshotInfo> Compactor::intact_newest() {
+  std::vector<SnapshotInfo> snapshots = snapshots_in(backups_dir(dir_));
+  if (snapshots.empty() || !verified_intact(snapshots.front())) return std::nullopt;
+  return snapshots.front();
+}
+
+void Compactor::note_snapshot(const SnapshotInfo& info) {
+  snapshot_bytes_ = info.bytes();
+  uint64_t documents = 0;
+  for (const auto& f : info.files) documents += f.documents;
+  snapshot_documents_ = documents;
+}
+
+uint64_t Compactor::bytes_threshold() const {
+  return std::max(options_.compact_after_bytes,
+                  snapshot_bytes_ / 100 * options_.compact_after_percent);
+}
+
+uint64_t Compactor::records_threshold() const {
+  return std::max(options_.compact_after_records,
+                  snapshot_documents_ / 100 * options_.compact_after_percent);
+}
+
 // Each snapshot's files are read once per process; the newest again before
 // each compaction (state_files_want_copies), as edits reach only that one.
 bool Compactor::verified_intact(const SnapshotInfo& info) {
@@ -158,6 +193,31 @@ void Compactor::refresh_state_files(size_t keep) {
   if (snapshots.empty() || snapshots.front().seq != last_snapshot_seq_) return;
   link_state_files(*fs_, dir_, backups, snapshots.front(), /*copy=*/keep <= 1,
                    /*only_stale=*/true);
+}
+
+// The newest snapshot's files are the readable files' second names; one that
+// an older snapshot still holds plain (its compression did not happen: a
+// file of that name was there, or its check failed) would let an in-place
+// edit reach that snapshot too. Then the readable files become copies.
+void Compactor::unshare_state_files() {
+  const std::string backups = backups_dir(dir_);
+  std::vector<SnapshotInfo> snapshots = list_snapshots(*fs_, backups);
+  std::set<std::string> older;  // identities of older snapshots' plain files
+  for (size_t i = 1; i < snapshots.size(); ++i) {
+    for (const auto& f : snapshots[i].files) {
+      std::string path = join_path(backups, f.file);
+      if (!f.compressed() && fs_->exists(path)) older.insert(fs_->file_identity(path));
+    }
+  }
+  older.erase("");
+  if (older.empty()) return;
+  for (const auto& f : snapshots.front().files) {
+    std::string path = join_path(backups, f.file);
+    if (fs_->exists(path) && older.count(fs_->file_identity(path))) {
+      link_state_files(*fs_, dir_, backups, snapshots.front(), /*copy=*/true);
+      return;
+    }
+  }
 }
 
 CompactionResult Compactor::retain(size_t keep_count) {
@@ -189,6 +249,15 @@ CompactionResult Compactor::retain_locked(size_t keep_count, bool state_files_co
                             join(retention.damaged) +
                             " (a verification of the store says why)");
   }
+  // Off the commit path, under the readers' lock: the plain files go.
+  std::vector<std::string> compressed =
+      compress_older_snapshots(*fs_, backups, [this](const SnapshotInfo& s) {
+        compaction_mu_.assert_held();  // called within this call
+        return verified_intact(s);
+      });
+  if (!compressed.empty())
+    log_->write("INFO", "compaction: compressed older snapshots: " + join(compressed));
+  unshare_state_files();
   uint64_t needed_after = retention.journal_needed_after;
   if (needed_after == 0) return result;
   // One backup and no journal behind it: the state files must not be links.
@@ -222,8 +291,8 @@ void Compactor::note_commit(uint64_t bytes, uint64_t records) {
   MutexLock lock(&mu_);
   bytes_since_ += bytes;
   records_since_ += records;
-  if (!wanted_ && (bytes_since_ >= options_.compact_after_bytes ||
-                   records_since_ >= options_.compact_after_records)) {
+  if (!wanted_ &&
+      (bytes_since_ >= bytes_threshold() || records_since_ >= records_threshold())) {
     wanted_ = true;
     cv_.notify_all();
   }

@@ -27,6 +27,13 @@
 //    moment from the oldest kept intact snapshot on stays restorable, and an
 //    in-place edit of a readable file (which edits the newest snapshot) leaves
 //    an older snapshot and the journal after it to open from.
+// 4a. Under the same lock as retention, the kept snapshots but the newest are
+//    compressed (snapshot/compression.h): each step leaves a snapshot that
+//    loads, and clean-up finishes or undoes an interrupted one. A collection
+//    unchanged since the newest snapshot (which verified just before) is a
+//    hard link of its file in the new snapshot; its older name is compressed
+//    away in the same compaction, so a readable state file shares its inode
+//    with the newest snapshot alone once the compaction is done.
 // 5. Readers (journal/read_view.h, docs/readers.md) hold journal/READERS
 //    shared while they list and read; retention and segment deletion hold it
 //    exclusive, so they never remove a file a reader listed and has not read.
@@ -43,6 +50,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -99,6 +107,11 @@ class Compactor {
   // was replayed since the snapshot); wakes the background thread when a
   // threshold is crossed.
   void note_commit(uint64_t bytes, uint64_t records = 1) EXCLUDES(mu_);
+  // The journal bytes and records since the last snapshot that make a
+  // background compaction due: compact_after_percent of that snapshot, and at
+  // least the floors (Options).
+  uint64_t bytes_threshold() const;
+  uint64_t records_threshold() const;
 
  private:
   CompactionResult compact_locked(const ProgressFn& progress) REQUIRES(compaction_mu_);
@@ -107,8 +120,12 @@ class Compactor {
   CompactionResult retain_locked(size_t keep_count, bool state_files_copied = false)
       REQUIRES(compaction_mu_);
   bool state_files_want_copies(size_t keep) REQUIRES(compaction_mu_);
+  // The newest snapshot, if its files verify: unchanged collections link to it.
+  std::optional<SnapshotInfo> intact_newest() REQUIRES(compaction_mu_);
+  void note_snapshot(const SnapshotInfo& info);
   bool verified_intact(const SnapshotInfo& info) REQUIRES(compaction_mu_);
   void refresh_state_files(size_t keep) REQUIRES(compaction_mu_);
+  void unshare_state_files() REQUIRES(compaction_mu_);
   void copy_state_files_of(uint64_t snapshot_seq);
   std::vector<SnapshotInfo> snapshots_in(const std::string& backups);
   // One WARN line in storage.log per state file of info left alone.
@@ -130,6 +147,9 @@ class Compactor {
   Mutex compaction_mu_ ACQUIRED_BEFORE(mu_);                   // one compaction at a time
   std::set<std::string> verified_ GUARDED_BY(compaction_mu_);  // ids whose files verified
   std::atomic<uint64_t> last_snapshot_seq_;
+  // The newest snapshot's JSON bytes and documents: the state's size.
+  std::atomic<uint64_t> snapshot_bytes_{0};
+  std::atomic<uint64_t> snapshot_documents_{0};
 
   Mutex mu_;
   CondVar cv_;  // wanted_ or stopping_ set

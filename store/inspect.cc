@@ -2,6 +2,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 
 #include "journal/journal_reader.h"
 #include "journal/layout.h"
@@ -41,6 +42,35 @@ std::vector<BackupSummary> backups_in(FileSystem& fs, const std::string& dir) {
   return out;
 }
 
+// Adds path's size to *bytes unless a name of the same file was counted.
+void count_once(FileSystem& fs, const std::string& path, std::set<std::string>& seen,
+                uint64_t* bytes) {
+  if (!fs.exists(path)) return;
+  std::string identity = fs.file_identity(path);
+  if (!identity.empty() && !seen.insert(identity).second) return;
+  *bytes += fs.file_size(path);
+}
+
+DiskUse disk_use(FileSystem& fs, const std::string& dir, const ScanReport& scan) {
+  DiskUse out;
+  for (const auto& s : scan.segments) out.journal += s.bytes;
+  std::set<std::string> seen;
+  const std::string backups = backups_dir(dir);
+  std::vector<SnapshotInfo> snapshots = list_snapshots(fs, backups);
+  for (const auto& info : snapshots) {
+    count_once(fs, manifest_file_name(backups, info.id), seen, &out.manifests);
+    for (const auto& f : info.files) {
+      out.snapshots_uncompressed += f.bytes;
+      count_once(fs, join_path(backups, f.file), seen,
+                 f.compressed() ? &out.compressed_snapshots : &out.snapshots);
+    }
+  }
+  if (snapshots.empty()) return out;
+  for (const auto& name : owned_state_files(snapshots.front()))
+    count_once(fs, join_path(dir, name), seen, &out.state_files);
+  return out;
+}
+
 }  // namespace
 
 // inspect_journal within view: snapshots listed first (docs/readers.md).
@@ -70,6 +100,7 @@ static JournalSummary inspect_in(FileSystem& fs, const std::string& dir,
   for (const auto& l : scan.known_losses)
     summary.known_losses.push_back({l.first_seq, l.last_seq});
   summary.commits_per_collection.assign(per_collection.begin(), per_collection.end());
+  summary.disk = disk_use(fs, dir, scan);
   bool from_start = !scan.segments.empty() && scan.segments.front().first_seq == 1;
   if (from_start && scan.records > 0) {
     summary.window_from_ns = scan.first_time_ns;

@@ -227,6 +227,9 @@ void PowerLossFileSystem::rename(const std::string& from, const std::string& to)
   auto [to_dir, to_name] = split(to);
   uint64_t id = dirs_.at(from_dir).live.at(from_name);
   if (id == kDirectory) throw std::logic_error("renaming a directory is not modelled");
+  // POSIX: when both are names of one file, rename does nothing.
+  auto same = dirs_.at(to_dir).live.find(to_name);
+  if (same != dirs_.at(to_dir).live.end() && same->second == id) return;
   if (from_dir == to_dir) {
     change(from_dir, {{{to_name, id}, {from_name, kRemoved}}});
   } else {

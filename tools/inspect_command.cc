@@ -26,19 +26,48 @@ constexpr std::chrono::milliseconds kFollowPoll{200};
 // (pa_journal/config.h): the application's, or mistyped. Read in salvage
 // mode, so that a damaged store still has its summary; none if it cannot
 // be read at all.
-std::vector<std::string> unknown_keys(const Globals& g) {
+// live: the JSON bytes of every document of the state, as `collections`
+// counts them (keys not counted); 0 if the store cannot be read.
+std::vector<std::string> unknown_keys(const Globals& g, uint64_t* live) {
   Options options = read_options(g);
   options.read_only = true;
   options.recovery = RecoveryMode::kSalvage;
   try {
-    return unknown_config_keys(*Store::open(store_dir(g), options));
+    auto store = Store::open(store_dir(g), options);
+    for (const auto& name : store->collections()) {
+      store->list(name, ListOptions{}, [live](std::string_view, std::string_view doc) {
+        *live += doc.size();
+        return true;
+      });
+    }
+    return unknown_config_keys(*store);
   } catch (const StorageError&) {
     return {};
   }
 }
 
+json disk_json(const DiskUse& d, uint64_t live) {
+  return {{"journal", d.journal},
+          {"snapshots", d.snapshots},
+          {"compressed_snapshots", d.compressed_snapshots},
+          {"snapshots_uncompressed", d.snapshots_uncompressed},
+          {"manifests", d.manifests},
+          {"state_files", d.state_files},
+          {"total", d.total()},
+          {"live_state", live}};
+}
+
+void print_disk(const DiskUse& d, uint64_t live) {
+  std::cout << "disk         " << human_size(d.total()) << " (live state "
+            << human_size(live) << "): journal " << human_size(d.journal)
+            << ", snapshots " << human_size(d.snapshots) << " plain + "
+            << human_size(d.compressed_snapshots) << " compressed (of "
+            << human_size(d.snapshots_uncompressed) << " JSON), state files "
+            << human_size(d.state_files) << " beyond their links\n";
+}
+
 json summary_json(const std::string& dir, const JournalSummary& s,
-                  const std::vector<std::string>& unknown) {
+                  const std::vector<std::string>& unknown, uint64_t live) {
   json segments = json::array();
   for (const auto& seg : s.segments) {
     segments.push_back(
@@ -80,7 +109,8 @@ json summary_json(const std::string& dir, const JournalSummary& s,
           {"commits_per_collection", collections},
           {"known_losses", losses},
           {"damage", damage},
-          {"unknown_config_keys", unknown}};
+          {"unknown_config_keys", unknown},
+          {"disk", disk_json(s.disk, live)}};
 }
 
 // Commits per hour over the journal's span, or per day past two days.
@@ -101,7 +131,7 @@ std::string histogram(const JournalSummary& s, std::string* unit) {
 }
 
 void print_summary(const std::string& dir, const JournalSummary& s,
-                   const std::vector<std::string>& unknown) {
+                   const std::vector<std::string>& unknown, uint64_t live) {
   std::cout << "store        " << dir << "\n"
             << "segments     " << s.segments.size() << " (" << human_size(s.bytes)
             << ")\n"
@@ -118,6 +148,7 @@ void print_summary(const std::string& dir, const JournalSummary& s,
               << (s.window_from_empty_state ? ", and the empty state before it" : "")
               << ")\n";
   }
+  print_disk(s.disk, live);
   std::cout << "snapshots    " << s.snapshots.size();
   if (!s.snapshots.empty()) {
     std::cout << " (newest " << s.snapshots.front().id << " at seq "
@@ -241,11 +272,12 @@ int run_inspect(const Globals& g, const InspectArgs& args) {
   if (args.records) return list_records(g, args);
   std::string dir = store_dir(g);
   JournalSummary s = inspect_journal(dir, read_options(g));
-  std::vector<std::string> unknown = unknown_keys(g);
+  uint64_t live = 0;
+  std::vector<std::string> unknown = unknown_keys(g, &live);
   if (g.json) {
-    print_json(summary_json(dir, s, unknown));
+    print_json(summary_json(dir, s, unknown, live));
   } else {
-    print_summary(dir, s, unknown);
+    print_summary(dir, s, unknown, live);
   }
   return kExitOk;
 }

@@ -97,6 +97,10 @@ class FileSystem {
   // `from`. The default throws IoError, as does a file system that cannot link
   // these two paths; callers then write a copy instead.
   virtual void link(const std::string& from, const std::string& to);
+  // What all the names (hard links) of the file at path share and no other
+  // file has, for counting a linked file once ("<device>:<inode>"). The
+  // default, "", knows none: every name counts as a file of its own.
+  virtual std::string file_identity(const std::string& path);
   virtual void remove(const std::string& path) = 0;
   // Removes the empty directory dir. The default throws IoError, as does a
   // directory that is not empty.

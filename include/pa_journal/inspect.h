@@ -38,6 +38,24 @@ struct BackupSummary {
   std::string manifest;  // name inside backups/
 };
 
+// What takes the space in a store, in bytes of its files, a file with several
+// names (hard links) counted once.
+struct DiskUse {
+  uint64_t journal = 0;               // the segments in journal/
+  uint64_t snapshots = 0;             // plain JSON collection files in backups/
+  uint64_t compressed_snapshots = 0;  // their zstd-compressed form (.json.zst)
+  uint64_t manifests = 0;             // the snapshots' manifests
+  // The readable state files the newest snapshot lists that are not also a
+  // name of a snapshot file (copies, not links).
+  uint64_t state_files = 0;
+  // The JSON text the snapshots hold, as if every file were plain and
+  // unshared: what they would take without links and compression.
+  uint64_t snapshots_uncompressed = 0;
+  uint64_t total() const {
+    return journal + snapshots + compressed_snapshots + manifests + state_files;
+  }
+};
+
 struct JournalSummary {
   std::vector<SegmentSummary> segments;
   uint64_t bytes = 0;
@@ -50,6 +68,7 @@ struct JournalSummary {
   std::vector<std::pair<std::string, uint64_t>> commits_per_collection;
   std::vector<int64_t> commit_times_ns;  // for the tools' histogram
   std::vector<BackupSummary> snapshots;  // newest first
+  DiskUse disk;
   // The restorable window: from the first record if the journal still starts
   // at seq 1, else from the oldest snapshot; to the last record. Both 0 when
   // there is none: an empty store, or a journal that starts after seq 1 with

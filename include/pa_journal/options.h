@@ -70,10 +70,16 @@ struct Options {
   // Compaction: a snapshot of every collection, kept in backups/.
   // Snapshots kept; a positive integer at config/backup_count overrides it.
   size_t backup_count = 10;
-  // Compact in the background once the journal has grown by this many bytes
-  // or records since the last snapshot, or (if non-zero) this often.
+  // Compact in the background once the journal since the last snapshot has
+  // grown by compact_after_percent percent of that snapshot (its JSON bytes,
+  // or its documents in records), but by no fewer than compact_after_bytes
+  // bytes or compact_after_records records (the floors, which alone decide
+  // for a small state), or (if non-zero) this often. Relative to the state,
+  // so that a large state is not rewritten after every fixed stretch of
+  // journal and a small one's journal does not dwarf it (docs/snapshot-format.md).
   bool auto_compact = true;
-  uint64_t compact_after_bytes = 64ull << 20;
+  uint32_t compact_after_percent = 10;
+  uint64_t compact_after_bytes = 8ull << 20;
   uint64_t compact_after_records = 100000;
   uint32_t compact_interval_ms = 0;
   // Group commit under Durability::kAlways; tuning that `pa-journal bench`

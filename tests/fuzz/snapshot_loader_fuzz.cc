@@ -1,11 +1,13 @@
-// libFuzzer target: the snapshot loader (collection files and manifests).
+// libFuzzer target: the snapshot loader (collection files, compressed ones,
+// and manifests).
 #include <cstddef>
 #include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
-
 #include "pa_journal/errors.h"
+#include "snapshot/compression.h"
 #include "snapshot/snapshot.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -22,6 +24,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     (void)pa_journal::parse_manifest(text, "fuzz.manifest.json");
   } catch (const pa_journal::CorruptedDataError&) {
+  }
+  // As a compressed collection file, its size in the manifest taken from the
+  // first two bytes: damage, or exactly that many bytes of text.
+  if (size >= 2) {
+    uint64_t bytes = data[0] | uint64_t{data[1]} << 8;
+    try {
+      std::string out =
+          pa_journal::zstd_decompress(text.substr(2), bytes, "fuzz.json.zst");
+      if (out.size() != bytes) __builtin_trap();
+    } catch (const pa_journal::CorruptedDataError&) {
+    }
   }
   return 0;
 }

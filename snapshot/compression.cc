@@ -1,0 +1,200 @@
+#include "snapshot/compression.h"
+
+#include <zstd.h>
+
+#include <memory>
+
+#include "journal/layout.h"
+#include "journal/record_codec.h"
+#include "pa_journal/errors.h"
+#include "snapshot/catalogue.h"
+
+namespace pa_journal {
+namespace {
+
+// zstd's default: about as fast as the disk writes, a few times smaller.
+constexpr int kCompressionLevel = 3;
+
+CorruptedDataError damaged(const SnapshotFile& f, const std::string& what) {
+  return CorruptedDataError(in_backups(f.file) + ": " + what, in_backups(f.file));
+}
+
+// A file of another snapshot holding the same text compressed, if present
+// with its recorded size: linked instead of compressing the text again.
+std::optional<std::string> same_text_compressed(
+    FileSystem& fs, const std::string& backups_dir, const SnapshotFile& f,
+    const std::vector<SnapshotInfo>& snapshots, uint64_t* stored_bytes) {
+  for (const SnapshotInfo& s : snapshots) {
+    for (const SnapshotFile& g : s.files) {
+      if (!g.compressed() || g.collection != f.collection || g.xxh3 != f.xxh3 ||
+          g.bytes != f.bytes) {
+        continue;
+      }
+      // Checked first: the plain file goes once the link replaces it.
+      std::string path = join_path(backups_dir, g.file);
+      try {
+        checked_snapshot_text(g, fs.read_file(path));
+      } catch (const StorageError&) {
+        continue;
+      }
+      *stored_bytes = g.stored_bytes;
+      return path;
+    }
+  }
+  return std::nullopt;
+}
+
+bool try_link(FileSystem& fs, const std::string& from, const std::string& to) {
+  try {
+    fs.link(from, to);
+    return true;
+  } catch (const IoError&) {
+    return false;
+  }
+}
+
+// Step 2 for one file: path made the compressed form of text (not yet
+// synced into the directory). Returns its size.
+uint64_t write_compressed(FileSystem& fs, const std::string& backups_dir,
+                          const std::string& path, const SnapshotFile& f,
+                          const std::vector<SnapshotInfo>& snapshots) {
+  uint64_t stored = 0;
+  std::optional<std::string> same =
+      same_text_compressed(fs, backups_dir, f, snapshots, &stored);
+  std::string temp = temp_file_name(path);
+  if (fs.exists(temp)) fs.remove(temp);  // vouched for by pending_files (step 1)
+  if (same && try_link(fs, *same, temp)) {
+    fs.rename(temp, path);
+    return stored;
+  }
+  std::string frame = zstd_compress(read_snapshot_file(fs, backups_dir, f));
+  write_file_via_temp(fs, path, [&frame](WritableFile& file) { file.append(frame); });
+  return frame.size();
+}
+
+void write_manifest(FileSystem& fs, const std::string& backups_dir,
+                    const SnapshotInfo& info) {
+  write_file_atomically(fs, manifest_file_name(backups_dir, info.id),
+                        serialize_manifest(info));
+}
+
+}  // namespace
+
+std::string zstd_compress(std::string_view text) {
+  std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> cctx(ZSTD_createCCtx(),
+                                                            &ZSTD_freeCCtx);
+  if (!cctx) throw std::bad_alloc();
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, kCompressionLevel);
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_checksumFlag, 1);
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_contentSizeFlag, 1);
+  std::string out(ZSTD_compressBound(text.size()), '\0');
+  size_t n = ZSTD_compress2(cctx.get(), out.data(), out.size(), text.data(), text.size());
+  if (ZSTD_isError(n)) {
+    throw StorageError(std::string("zstd compression failed: ") + ZSTD_getErrorName(n));
+  }
+  out.resize(n);
+  return out;
+}
+
+std::string zstd_decompress(std::string_view frame, uint64_t bytes,
+                            const std::string& file) {
+  unsigned long long size = ZSTD_getFrameContentSize(frame.data(), frame.size());
+  if (size != bytes) {
+    throw CorruptedDataError(
+        file + ": not a zstd frame of " + std::to_string(bytes) + " bytes", file);
+  }
+  std::string out(bytes, '\0');
+  size_t n = ZSTD_decompress(out.data(), out.size(), frame.data(), frame.size());
+  if (ZSTD_isError(n) || n != bytes) {
+    throw CorruptedDataError(
+        file + ": damaged zstd frame" +
+            (ZSTD_isError(n) ? std::string(" (") + ZSTD_getErrorName(n) + ")" : ""),
+        file);
+  }
+  return out;
+}
+
+std::string checked_snapshot_text(const SnapshotFile& f, std::string data) {
+  if (f.compressed()) {
+    if (data.size() != f.stored_bytes) {
+      throw damaged(f, std::to_string(data.size()) + " bytes, the manifest says " +
+                           std::to_string(f.stored_bytes));
+    }
+    data = zstd_decompress(data, f.bytes, in_backups(f.file));
+  }
+  if (data.size() != f.bytes) {
+    throw damaged(f, std::to_string(data.size()) + " bytes, the manifest says " +
+                         std::to_string(f.bytes));
+  }
+  if (checksum(data) != f.xxh3) throw damaged(f, "checksum mismatch");
+  return data;
+}
+
+std::string read_snapshot_file(FileSystem& fs, const std::string& backups_dir,
+                               const SnapshotFile& f) {
+  std::string path = join_path(backups_dir, f.file);
+  if (!fs.exists(path)) {
+    throw CorruptedDataError(in_backups(f.file) + " is missing", in_backups(f.file));
+  }
+  return checked_snapshot_text(f, fs.read_file(path));
+}
+
+SnapshotInfo compress_snapshot(FileSystem& fs, const std::string& backups_dir,
+                               const SnapshotInfo& info,
+                               const std::vector<SnapshotInfo>& snapshots) {
+  std::vector<size_t> plain;
+  SnapshotInfo announced = info;  // step 1
+  for (size_t i = 0; i < info.files.size(); ++i) {
+    const SnapshotFile& f = info.files[i];
+    std::string name = compressed_snapshot_file_name(f.collection, info.id);
+    if (f.compressed() || fs.exists(join_path(backups_dir, name))) continue;
+    plain.push_back(i);
+    announced.pending_files.push_back(name);
+  }
+  if (plain.empty()) return info;
+  write_manifest(fs, backups_dir, announced);
+  SnapshotInfo done = info;  // step 3
+  done.pending_files.clear();
+  for (size_t i : plain) {
+    SnapshotFile& f = done.files[i];
+    std::string name = compressed_snapshot_file_name(f.collection, info.id);
+    f.stored_bytes =
+        write_compressed(fs, backups_dir, join_path(backups_dir, name), f, snapshots);
+    done.pending_files.push_back(f.file);
+    f.file = name;
+    // A key index serves only the plain text (lazy opens read blocks of it):
+    // it goes with the plain file.
+    if (!f.index.empty()) done.pending_files.push_back(f.index);
+    f.index.clear();
+  }
+  fs.sync_dir(backups_dir);
+  write_manifest(fs, backups_dir, done);
+  for (const std::string& name : done.pending_files)  // step 4
+    fs.remove(join_path(backups_dir, name));
+  fs.sync_dir(backups_dir);
+  done.pending_files.clear();  // step 5
+  write_manifest(fs, backups_dir, done);
+  return done;
+}
+
+std::vector<std::string> compress_older_snapshots(
+    FileSystem& fs, const std::string& backups_dir,
+    const std::function<bool(const SnapshotInfo&)>& intact) {
+  std::vector<SnapshotInfo> snapshots = list_snapshots(fs, backups_dir);
+  std::vector<std::string> out;
+  for (size_t i = 1; i < snapshots.size(); ++i) {
+    SnapshotInfo& s = snapshots[i];
+    bool plain = false;
+    for (const auto& f : s.files) plain = plain || !f.compressed();
+    if (!plain || !intact(s)) continue;
+    try {
+      s = compress_snapshot(fs, backups_dir, s, snapshots);
+      out.push_back(s.id);
+    } catch (const CorruptedDataError&) {
+      remove_leftovers(fs, backups_dir);  // back to the plain manifest
+    }
+  }
+  return out;
+}
+
+}  // namespace pa_journal

@@ -4,6 +4,15 @@
 //
 // Crash-safety argument
 // ---------------------
+// 0. Before the state is captured, the journal writer starts a new segment
+//    (JournalWriter::roll, whose crash argument covers it), so that the
+//    segment holding the first record after the snapshot starts at most the
+//    few commits made between the roll and the capture before it, and a
+//    reader of the snapshot's tail (a lazy read-only open, docs/readers.md)
+//    reads those, not a nearly full segment. Nothing below relies on it: a
+//    crash after the roll leaves a newest segment holding only its header,
+//    which the next open appends to, and a failed roll fails the
+//    compaction as a failed sync of step 1 would.
 // 1. The state is captured at sequence number S and the journal is synced up
 //    to S before any snapshot file is written, so a snapshot never covers a
 //    record the journal could lose.

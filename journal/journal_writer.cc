@@ -225,25 +225,25 @@ void JournalWriter::roll_off_lock(uint64_t first) {
 }
 
 // See "Requested rolls" in the class comment.
-void JournalWriter::roll() {
+void JournalWriter::roll(uint64_t at_least) {
   MutexLock lock(&mu_);
   throw_if_failed();
   if (options_.durability == Durability::kAlways) {
-    roll_as_leader();
+    roll_as_leader(at_least);
   } else {
-    roll_between_writes();
+    roll_between_writes(at_least);
   }
   throw_if_failed();  // the roll itself failed
 }
 
 // Under kNone and kInterval: step a, then step b, each once no roll runs.
-void JournalWriter::roll_between_writes() {
+void JournalWriter::roll_between_writes(uint64_t at_least) {
   for (bool synced = false;;) {
     while (rolling_) cv_.wait(&mu_);
     throw_if_failed();
     {
-      FileTurn turn(&turn_);                // mu_ held and no roller
-      if (!newest_holds_records()) return;  // none yet, or rolled meanwhile
+      FileTurn turn(&turn_);                        // mu_ held and no roller
+      if (!newest_holds_records(at_least)) return;  // none yet, or rolled meanwhile
     }
     if (synced) break;
     sync_unlocked(next_seq_ - 1);  // the bulk, while commits go on
@@ -261,7 +261,7 @@ void JournalWriter::roll_between_writes() {
 }
 
 // Under kAlways: the roll is made by whoever has the leader's turn.
-void JournalWriter::roll_as_leader() {
+void JournalWriter::roll_as_leader(uint64_t at_least) {
   while (syncing_) {
     uint32_t generation = sync_generation_.load(std::memory_order_relaxed);
     mu_.unlock();
@@ -271,7 +271,7 @@ void JournalWriter::roll_as_leader() {
   throw_if_failed();
   {
     FileTurn turn(&turn_);  // mu_ held and no leader: no one writes
-    if (!newest_holds_records()) return;
+    if (!newest_holds_records(at_least)) return;
   }
   syncing_ = true;  // committers queue and wait on sync_generation_
   const uint64_t first = first_unwritten();

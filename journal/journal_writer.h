@@ -206,13 +206,14 @@ class JournalWriter {
   // Starts a new segment for the next commit, so that a reader of the
   // records after this point need not read those before it (compaction asks
   // before it captures the state it snapshots: docs/readers.md). Does nothing
-  // if there is no segment yet or the newest holds no record. Holds
+  // if there is no segment yet or the newest holds no record, or less than
+  // at_least bytes (header included) when it is checked. Holds
   // committers up no longer than a roll does ("Rolls" in the class comment):
   // under kNone and kInterval it syncs the segment without mu_ first (step a)
   // and then rolls as step b does; under kAlways it takes the leader's turn
   // between two batches. Throws JournalFailedError if the writer has failed,
   // or if the roll fails, which fails the writer (rule 5).
-  void roll() EXCLUDES(mu_);
+  void roll(uint64_t at_least = 0) EXCLUDES(mu_);
 
   // Before the first commit.
   void set_visibility(Visibility visibility) { visibility_ = std::move(visibility); }
@@ -245,15 +246,15 @@ class JournalWriter {
   // Step b: the new segment starts at first, the first seq not yet written.
   void roll_off_lock(uint64_t first) REQUIRES(mu_);
   // roll() under kAlways and under the other modes.
-  void roll_as_leader() REQUIRES(mu_);
-  void roll_between_writes() REQUIRES(mu_);
+  void roll_as_leader(uint64_t at_least) REQUIRES(mu_);
+  void roll_between_writes(uint64_t at_least) REQUIRES(mu_);
   // The first seq not yet written: the newest segment holds a record iff it
   // starts before it.
   uint64_t first_unwritten() const REQUIRES(mu_) {
     return pending_.empty() ? next_seq_ : pending_first_seq_;
   }
-  bool newest_holds_records() REQUIRES(mu_, turn_) {
-    return file_ && file_number_ < first_unwritten();
+  bool newest_holds_records(uint64_t at_least) REQUIRES(mu_, turn_) {
+    return file_ && file_number_ < first_unwritten() && file_bytes_ >= at_least;
   }
   // Step a of a roll (class comment): syncs the segment up to target.
   void presync(uint64_t target) REQUIRES(mu_);

@@ -93,8 +93,8 @@
 // only if nothing is queued, the durable end names the new segment with the
 // same seq (rule 7: every record up to it is in the synced old segment), so
 // that readers in other processes also skip the old one. A requested roll
-// costs one more segment file per compaction; retention removes it with the
-// others once no kept snapshot needs it.
+// costs one more segment file per compaction that asks (store/compactor.h);
+// retention removes it with the others once no kept snapshot needs it.
 //
 // Thread-safety: commit() may be called from any number of threads. Clang's
 // analysis checks what each lock guards (journal/thread_annotations.h). The

@@ -79,7 +79,10 @@ void JournalWriter::wait_durable(uint64_t seq) {
     }
     throw_if_failed();
     if (options_.durability != Durability::kAlways) {
-      cv_.wait(&mu_);  // numbered but queued: a roller writes it (class comment)
+      // Numbered but queued: a roller, or the commit after it, writes it.
+      ++durable_waiters_;
+      cv_.wait(&mu_);
+      --durable_waiters_;
       continue;
     }
     if (!syncing_) {
@@ -195,6 +198,9 @@ void JournalWriter::write_queued(uint64_t seq) {
     publish_durable_end(written, last_time_ns_, segment, written_end, /*durable=*/false);
     show(written);  // rule 6: as soon as written, in these modes
     durable_seq_.store(written, std::memory_order_release);  // as these modes promise
+    // A wait_durable for a commit queued during a roll (compaction's, after
+    // its capture) is woken by the write, which may come after the roll ends.
+    if (durable_waiters_ > 0) cv_.notify_all();
     if (crosses) presync(written);
     return;
   }

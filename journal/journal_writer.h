@@ -302,6 +302,9 @@ class JournalWriter {
   // syncing the full segment (step a).
   bool rolling_ GUARDED_BY(mu_) = false;
   bool presyncing_ GUARDED_BY(mu_) = false;
+  // Under kNone and kInterval: threads in wait_durable waiting on cv_ for a
+  // queued commit to be written.
+  int durable_waiters_ GUARDED_BY(mu_) = 0;
   // Under kNone and kInterval: every record up to it was made durable by a
   // sync that has finished (0 at first: what an earlier process left in the
   // page cache may not be durable yet).

@@ -141,7 +141,11 @@ void DurableEndPublisher::note_written(const DurableEnd& end) noexcept {
 void DurableEndPublisher::publish(const DurableEnd& end) noexcept {
   show_in_process(key_, end);
   MutexLock lock(&mu_);
-  if (published_seq_ && *published_seq_ >= end.seq && end.seq != 0) return;
+  if (published_seq_ && end.seq != 0 &&
+      (*published_seq_ > end.seq ||
+       (*published_seq_ == end.seq && published_segment_ >= end.segment))) {
+    return;
+  }
   if (!published_seq_ && in_file_ == end) {  // a reopen that changed nothing
     published_seq_ = end.seq;
     return;
@@ -156,6 +160,7 @@ void DurableEndPublisher::publish(const DurableEnd& end) noexcept {
   }
   counter_ = counter;
   published_seq_ = end.seq;
+  published_segment_ = end.segment;
 }
 
 }  // namespace pa_journal

@@ -18,6 +18,9 @@
 //    slot fails its checksum and is passed over.
 // 3. Published values only grow (seq, and with it the position), so that a
 //    slow sync finishing after a faster later one cannot move the end back.
+//    A roll with nothing written after it moves the position alone, to the
+//    new segment's header at the same seq (JournalWriter::roll): every record
+//    up to seq is then in older segments, synced in full before it was made.
 //
 // Readers in the writer's own process read the end from memory instead
 // (written_end_in_process): the durable end under durability always, as the
@@ -94,6 +97,7 @@ class DurableEndPublisher {
   Mutex mu_;
   uint64_t counter_ GUARDED_BY(mu_) = 0;  // of the newest slot in the file
   std::optional<uint64_t> published_seq_ GUARDED_BY(mu_);
+  uint64_t published_segment_ GUARDED_BY(mu_) = 0;  // beside published_seq_
   // The newest value in the file when it was opened: not written again.
   std::optional<DurableEnd> in_file_ GUARDED_BY(mu_);
 };

@@ -79,7 +79,10 @@ void JournalWriter::wait_durable(uint64_t seq) {
     }
     throw_if_failed();
     if (options_.durability != Durability::kAlways) {
-      cv_.wait(&mu_);  // numbered but queued: a roller writes it (class comment)
+      // Numbered but queued: a roller, or the commit after it, writes it.
+      ++durable_waiters_;
+      cv_.wait(&mu_);
+      --durable_waiters_;
       continue;
     }
     if (!syncing_) {
@@ -166,7 +169,7 @@ void JournalWriter::write_queued(uint64_t seq) {
       roll = !file_ || (!rolled && file_bytes_ >= options_.segment_bytes && !presyncing_);
     }
     if (roll) {
-      roll_off_lock();
+      roll_off_lock(pending_first_seq_);
       rolled = true;
       continue;
     }
@@ -195,16 +198,18 @@ void JournalWriter::write_queued(uint64_t seq) {
     publish_durable_end(written, last_time_ns_, segment, written_end, /*durable=*/false);
     show(written);  // rule 6: as soon as written, in these modes
     durable_seq_.store(written, std::memory_order_release);  // as these modes promise
+    // A wait_durable for a commit queued during a roll (compaction's, after
+    // its capture) is woken by the write, which may come after the roll ends.
+    if (durable_waiters_ > 0) cv_.notify_all();
     if (crosses) presync(written);
     return;
   }
 }
 
-// Step b of a roll: the queued records (from pending_first_seq_ on) go into
-// a new segment, which is made ready without mu_.
-void JournalWriter::roll_off_lock() {
+// Step b of a roll: the queued records (from first on) go into a new
+// segment, which is made ready without mu_.
+void JournalWriter::roll_off_lock(uint64_t first) {
   rolling_ = true;
-  const uint64_t first = pending_first_seq_;
   mu_.unlock();
   std::string error;
   {
@@ -223,6 +228,77 @@ void JournalWriter::roll_off_lock() {
     pending_.clear();
     fail(error);
   }
+}
+
+// See "Requested rolls" in the class comment.
+void JournalWriter::roll(uint64_t at_least) {
+  MutexLock lock(&mu_);
+  throw_if_failed();
+  if (options_.durability == Durability::kAlways) {
+    roll_as_leader(at_least);
+  } else {
+    roll_between_writes(at_least);
+  }
+  throw_if_failed();  // the roll itself failed
+}
+
+// Under kNone and kInterval: step a, then step b, each once no roll runs.
+void JournalWriter::roll_between_writes(uint64_t at_least) {
+  for (bool synced = false;;) {
+    while (rolling_) cv_.wait(&mu_);
+    throw_if_failed();
+    {
+      FileTurn turn(&turn_);                        // mu_ held and no roller
+      if (!newest_holds_records(at_least)) return;  // none yet, or rolled meanwhile
+    }
+    if (synced) break;
+    sync_unlocked(next_seq_ - 1);  // the bulk, while commits go on
+    synced = true;
+  }
+  const uint64_t first = first_unwritten();
+  const bool queued = !pending_.empty();
+  const int64_t last_time = last_time_ns_;
+  roll_off_lock(first);
+  if (!failure_.empty() || queued) return;  // the queued commits publish
+  FileTurn turn(&turn_);  // mu_ held: file_number_ is read by a holder of mu_
+  if (file_number_ == first) {
+    publish_durable_end(first - 1, last_time, first, file_bytes_);
+  }
+}
+
+// Under kAlways: the roll is made by whoever has the leader's turn.
+void JournalWriter::roll_as_leader(uint64_t at_least) {
+  while (syncing_) {
+    uint32_t generation = sync_generation_.load(std::memory_order_relaxed);
+    mu_.unlock();
+    await_sync_after(generation);
+    mu_.lock();
+  }
+  throw_if_failed();
+  {
+    FileTurn turn(&turn_);  // mu_ held and no leader: no one writes
+    if (!newest_holds_records(at_least)) return;
+  }
+  syncing_ = true;  // committers queue and wait on sync_generation_
+  const uint64_t first = first_unwritten();
+  const bool queued = !pending_.empty();
+  const int64_t last_time = last_time_ns_;
+  mu_.unlock();
+  std::string error;
+  {
+    FileTurn turn(&turn_);  // syncing_ set: the leader's
+    try {
+      roll_to(first);
+      if (!queued) publish_durable_end(first - 1, last_time, first, file_bytes_);
+    } catch (const std::exception& e) {  // StorageError, or bad_alloc
+      error = e.what();
+    }
+  }
+  mu_.lock();
+  syncing_ = false;
+  if (!error.empty()) fail(error);
+  sync_generation_.fetch_add(1, std::memory_order_release);
+  sync_generation_.notify_all();  // the committers that queued meanwhile lead
 }
 
 // Step a of a roll: a sync of the full segment, while commits go on into it.
@@ -330,11 +406,23 @@ void JournalWriter::roll_to(uint64_t first_seq) {
   file_name_ = segment_name(first_seq);
   file_number_ = first_seq;
   create_dir_durably(*fs_, dir_);
-  auto file = fs_->new_writable(join_path(dir_, file_name_));
+  const std::string path = join_path(dir_, file_name_);
   std::string header = encode_segment_header(first_seq);
-  file->append(header);
-  file->sync();
-  fs_->sync_dir(dir_);
+  std::unique_ptr<WritableFile> file;
+  try {
+    file = fs_->new_writable(path);
+    file->append(header);
+    file->sync();
+    fs_->sync_dir(dir_);
+  } catch (const StorageError&) {
+    // It holds no record: removed, once and best effort, so that a reopen
+    // does not find a torn header (rule 5); a crash finds it as rule 3 says.
+    try {
+      fs_->remove(path);
+    } catch (const StorageError&) {
+    }
+    throw;
+  }
   file_ = std::move(file);
   file_bytes_ = header.size();
   reservation_.reset(file_bytes_);

@@ -77,6 +77,25 @@
 // succeeded (its sync of the old segment); it never reports success for a sync
 // that is still running or failed.
 //
+// Requested rolls (roll(), asked for by compaction before each snapshot) end
+// a segment before it is full, so that the segment holding the first record
+// after a snapshot starts at most a few commits before it. They go through
+// the same steps, so rules 3 and 5 cover them unchanged: under kNone and
+// kInterval step a (a sync without mu_, while commits go on) and then step b
+// (rolling_ set, the old segment synced in full and the new one created
+// without mu_, commits queued meanwhile); under kAlways the roll takes the
+// leader's turn (syncing_ set) between two batches, and the batch queued
+// meanwhile is written by the next leader into the new segment. The new
+// segment is named by the first seq not yet written, so queued commits land
+// in it in order, and a crash before any of them is written leaves a newest
+// segment that holds only its header: recovery reads it as an empty end of
+// the journal and the next writer appends to it. Once the roll is made, and
+// only if nothing is queued, the durable end names the new segment with the
+// same seq (rule 7: every record up to it is in the synced old segment), so
+// that readers in other processes also skip the old one. A requested roll
+// costs one more segment file per compaction that asks (store/compactor.h);
+// retention removes it with the others once no kept snapshot needs it.
+//
 // Thread-safety: commit() may be called from any number of threads. Clang's
 // analysis checks what each lock guards (journal/thread_annotations.h). The
 // newest segment's file (file_ and the fields beside it) is guarded not by a
@@ -184,6 +203,18 @@ class JournalWriter {
   // commits go on meanwhile.
   void sync();
 
+  // Starts a new segment for the next commit, so that a reader of the
+  // records after this point need not read those before it (compaction asks
+  // before it captures the state it snapshots: docs/readers.md). Does nothing
+  // if there is no segment yet or the newest holds no record, or less than
+  // at_least bytes (header included) when it is checked. Holds
+  // committers up no longer than a roll does ("Rolls" in the class comment):
+  // under kNone and kInterval it syncs the segment without mu_ first (step a)
+  // and then rolls as step b does; under kAlways it takes the leader's turn
+  // between two batches. Throws JournalFailedError if the writer has failed,
+  // or if the roll fails, which fails the writer (rule 5).
+  void roll(uint64_t at_least = 0) EXCLUDES(mu_);
+
   // Before the first commit.
   void set_visibility(Visibility visibility) { visibility_ = std::move(visibility); }
 
@@ -212,7 +243,19 @@ class JournalWriter {
   // Under kNone and kInterval: returns once the queued record seq is written
   // (by this thread, or by a roller), rolling first if the segment is full.
   void write_queued(uint64_t seq) REQUIRES(mu_);
-  void roll_off_lock() REQUIRES(mu_);
+  // Step b: the new segment starts at first, the first seq not yet written.
+  void roll_off_lock(uint64_t first) REQUIRES(mu_);
+  // roll() under kAlways and under the other modes.
+  void roll_as_leader(uint64_t at_least) REQUIRES(mu_);
+  void roll_between_writes(uint64_t at_least) REQUIRES(mu_);
+  // The first seq not yet written: the newest segment holds a record iff it
+  // starts before it.
+  uint64_t first_unwritten() const REQUIRES(mu_) {
+    return pending_.empty() ? next_seq_ : pending_first_seq_;
+  }
+  bool newest_holds_records(uint64_t at_least) REQUIRES(mu_, turn_) {
+    return file_ && file_number_ < first_unwritten() && file_bytes_ >= at_least;
+  }
   // Step a of a roll (class comment): syncs the segment up to target.
   void presync(uint64_t target) REQUIRES(mu_);
   void sync_unlocked(uint64_t target) REQUIRES(mu_);
@@ -259,6 +302,9 @@ class JournalWriter {
   // syncing the full segment (step a).
   bool rolling_ GUARDED_BY(mu_) = false;
   bool presyncing_ GUARDED_BY(mu_) = false;
+  // Under kNone and kInterval: threads in wait_durable waiting on cv_ for a
+  // queued commit to be written.
+  int durable_waiters_ GUARDED_BY(mu_) = 0;
   // Under kNone and kInterval: every record up to it was made durable by a
   // sync that has finished (0 at first: what an earlier process left in the
   // page cache may not be durable yet).

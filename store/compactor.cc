@@ -69,6 +69,9 @@ CompactionResult Compactor::compact(const ProgressFn& progress) {
 
 CompactionResult Compactor::compact_locked(const ProgressFn& progress) {
   auto started = std::chrono::steady_clock::now();
+  // Step 0: the records after the snapshot start a segment of their own.
+  if (writer_ != nullptr && writer_->last_seq() != last_snapshot_seq_)
+    writer_->roll(kRollAfterBytes);
   Capture capture = capture_();
   CompactionResult result;
   if (capture.seq == 0) return result;

@@ -19,6 +19,7 @@
 #include <set>
 #include <thread>
 
+#include "journal/durable_end.h"
 #include "journal/format.h"
 #include "journal/journal_reader.h"
 #include "journal/record_codec.h"
@@ -362,9 +363,10 @@ TEST_F(JournalWriterTest, DurabilityNoneNeverSyncsACommitAndCloseSyncs) {
 // release() (or for at most 5 s), and counts the syncs.
 class HeldSync {
  public:
-  explicit HeldSync(FaultFileSystem& fs) : fs_(fs) {
-    fs_.set_hook(FsOp::kSync, [this](const std::string&) {
-      if (++calls_ != 1) return;
+  // Holds the nth sync from now on.
+  explicit HeldSync(FaultFileSystem& fs, int nth = 1) : fs_(fs) {
+    fs_.set_hook(FsOp::kSync, [this, nth](const std::string&) {
+      if (++calls_ != nth) return;
       started_.set_value();
       released_in_time_ =
           released_.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
@@ -469,6 +471,156 @@ TEST_F(JournalWriterTest, DurabilityNoneRollSyncsNotUnderTheWritersLock) {
   ASSERT_EQ(segments.size(), 2u);
   EXPECT_EQ(segments[1].first_seq, made - 1);  // the roller's and the queued one
 }
+
+// --- requested rolls (JournalWriter::roll, asked for by compaction) ---
+
+// A requested roll under kNone holds commits up no longer than a roll at
+// segment_bytes does: step a (the bulk of the sync) runs without the lock
+// while commits are written into the old segment, and during step b (the old
+// segment's final sync) a commit is numbered at once and written into the
+// new segment, which is named by it.
+TEST_F(JournalWriterTest, DurabilityNoneRequestedRollSyncsNotUnderTheWritersLock) {
+  Options options;
+  options.durability = Durability::kNone;
+  auto writer = make_writer(options);
+  for (int i = 0; i < 5; ++i) commit(*writer, "k" + std::to_string(i));
+  {
+    HeldSync step_a(*fs_);
+    std::thread roller([&] { writer->roll(); });
+    step_a.wait_until_held();
+    commit(*writer, "during_a");  // blocks for good if step a holds the lock
+    step_a.release();
+    roller.join();
+    EXPECT_TRUE(step_a.released_in_time()) << "a commit waited for step a's sync";
+  }
+  auto segments = list_segments(*posix_file_system(), journal_dir());
+  ASSERT_EQ(segments.size(), 2u);
+  EXPECT_EQ(segments[1].first_seq, 7u);  // after the commit written during step a
+  commit(*writer, "k7");
+  {
+    HeldSync step_b(*fs_, 2);  // step a's sync, then the old segment's last
+    std::thread roller([&] { writer->roll(); });
+    std::thread queued;
+    for (int i = 0; i < 2000 && step_b.calls() < 2; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_EQ(step_b.calls(), 2);
+    EXPECT_EQ(writer->last_seq(), 7u);  // blocks if step b holds the lock
+    queued = std::thread([&] { commit(*writer, "during_b"); });
+    for (int i = 0; i < 2000 && writer->last_seq() < 8; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_EQ(writer->last_seq(), 8u) << "the commit was not numbered during step b";
+    step_b.release();
+    roller.join();
+    queued.join();
+    EXPECT_TRUE(step_b.released_in_time()) << "the writer's lock waited for step b";
+  }
+  writer.reset();
+  EXPECT_EQ(seqs_of(read_journal()), one_to(8));
+  segments = list_segments(*posix_file_system(), journal_dir());
+  ASSERT_EQ(segments.size(), 3u);
+  EXPECT_EQ(segments[2].first_seq, 8u);  // the commit queued during step b
+}
+
+class RequestedRollTest : public JournalWriterTest,
+                          public ::testing::WithParamInterface<Durability> {
+ protected:
+  Options options() const {
+    Options options;
+    options.durability = GetParam();
+    options.sync_interval_ms = 5;
+    return options;
+  }
+};
+
+// The new segment is named by the next seq and holds only its header until
+// the next commit; a second roll with nothing written since does nothing;
+// the journal reads clean (strict) and resumes into the empty segment.
+TEST_P(RequestedRollTest, StartsASegmentNamedByTheNextSeqAndTheJournalReadsClean) {
+  auto writer = make_writer(options());
+  writer->roll();  // no segment yet: nothing to do
+  EXPECT_FALSE(posix_file_system()->exists(journal_dir()));
+  for (int i = 1; i <= 5; ++i) commit(*writer, "k" + std::to_string(i));
+  writer->roll();
+  writer->roll();  // the newest holds no record: nothing to do
+  auto segments = list_segments(*posix_file_system(), journal_dir());
+  ASSERT_EQ(segments.size(), 2u);
+  EXPECT_EQ(segments[1].first_seq, 6u);
+  // Readers in other processes are told to skip the old segment.
+  std::optional<DurableEnd> end = read_durable_end(*posix_file_system(), journal_dir());
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->seq, 5u);
+  EXPECT_EQ(end->segment, 6u);
+  EXPECT_EQ(end->end, format::kSegmentHeaderSize);
+  writer.reset();
+  EXPECT_EQ(seqs_of(read_journal()), one_to(5));
+  // Closed, it holds its header and no reserved space.
+  segments = list_segments(*posix_file_system(), journal_dir());
+  ASSERT_EQ(segments.size(), 2u);
+  EXPECT_EQ(segments[1].bytes, format::kSegmentHeaderSize);
+
+  writer = make_writer(options(), scan_tail());
+  commit(*writer, "k6");
+  writer->roll();
+  commit(*writer, "k7");
+  writer.reset();
+  EXPECT_EQ(seqs_of(read_journal()), one_to(7));
+  segments = list_segments(*posix_file_system(), journal_dir());
+  ASSERT_EQ(segments.size(), 3u);
+  EXPECT_EQ(segments[1].first_seq, 6u);
+  EXPECT_EQ(segments[2].first_seq, 7u);
+}
+
+// Commits from other threads during a run of rolls all land, in order, each
+// in the segment whose name is at or before its seq.
+TEST_P(RequestedRollTest, CommitsBesideRollsReadBackInOrder) {
+  auto writer = make_writer(options());
+  std::atomic<bool> done{false};
+  std::vector<std::thread> committers;
+  for (int t = 0; t < 3; ++t) {
+    committers.emplace_back([&, t] {
+      for (int i = 0; i < 100; ++i)
+        commit(*writer, "t" + std::to_string(t) + "_" + std::to_string(i));
+    });
+  }
+  std::thread roller([&] {
+    for (int i = 0; i < 30 && !done; ++i) {
+      writer->roll();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  for (auto& c : committers) c.join();
+  done = true;
+  roller.join();
+  writer.reset();
+  EXPECT_EQ(seqs_of(read_journal()), one_to(300));
+  EXPECT_GT(list_segments(*posix_file_system(), journal_dir()).size(), 1u);
+}
+
+// A roll whose new segment cannot be made fails the writer (rule 5) and
+// leaves no torn header behind: the journal reads clean in strict mode.
+TEST_P(RequestedRollTest, FailedRollStopsTheJournalAndLeavesNoTornSegment) {
+  auto writer = make_writer(options());
+  for (int i = 1; i <= 3; ++i) commit(*writer, "k" + std::to_string(i));
+  // The new segment's directory entry: its header is written by then.
+  fs_->fail(FsOp::kSyncDir, 1, FaultMode::kOnce);
+  EXPECT_THROW(writer->roll(), JournalFailedError);
+  EXPECT_THROW(commit(*writer, "k4"), JournalFailedError);
+  writer.reset();
+  EXPECT_EQ(seqs_of(read_journal()), one_to(3));
+  EXPECT_EQ(list_segments(*posix_file_system(), journal_dir()).size(), 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, RequestedRollTest,
+                         ::testing::Values(Durability::kAlways, Durability::kInterval,
+                                           Durability::kNone),
+                         [](const auto& info) {
+                           return std::string(info.param == Durability::kAlways ? "always"
+                                              : info.param == Durability::kInterval
+                                                  ? "interval"
+                                                  : "none");
+                         });
 
 // A sync still running in another thread has not made anything durable yet:
 // a second sync() must not return on the strength of it, even for a commit

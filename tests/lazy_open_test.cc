@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <memory>
 #include <random>
@@ -13,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "journal/journal_reader.h"
 #include "journal/layout.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/file_system.h"
@@ -20,6 +22,7 @@
 #include "replay/lazy_state.h"
 #include "snapshot/catalogue.h"
 #include "snapshot/key_index.h"
+#include "tests/fault_file_system.h"
 #include "tests/test_util.h"
 
 namespace pa_journal {
@@ -289,6 +292,75 @@ TEST_F(LazyOpenTest, RetentionRemovingTheSnapshotDoesNotDisturbAnOpenReader) {
   writer_->retain_backups(1);
   EXPECT_EQ(reader->list("contacts"), expected);
   EXPECT_EQ(reader->get("contacts", "new"), std::nullopt);
+}
+
+// --- The tail starts at the snapshot (Compactor step 0, JournalWriter::roll) ---
+
+// Journal bytes a lazy open of dir reads, counted through a FaultFileSystem's
+// read hook: the scan reads each segment it visits whole (read_file).
+struct TailRead {
+  uint64_t journal_bytes = 0;
+  uint64_t records = 0;
+  std::optional<std::string> got;  // contacts/probe
+};
+
+TailRead lazy_open_reading(const std::string& dir, const std::string& probe) {
+  auto fs = std::make_shared<testing::FaultFileSystem>();
+  std::atomic<uint64_t> bytes{0};
+  fs->set_hook(testing::FsOp::kRead, [&bytes](const std::string& path) {
+    if (path.find("/journal/") != std::string::npos && path.ends_with(".log"))
+      bytes += posix_file_system()->file_size(path);
+  });
+  RecoverOptions options;
+  std::unique_ptr<LazyState> lazy = LazyState::open(*fs, dir, options);
+  fs->set_hook(testing::FsOp::kRead, nullptr);
+  if (!lazy) {
+    ADD_FAILURE() << "not opened lazily";
+    return {};
+  }
+  return {bytes.load(), lazy->report().records_replayed, lazy->get("contacts", probe)};
+}
+
+// A snapshot taken when the journal's one segment is nearly full: a lazy
+// open reads the segment the compaction started (its header, then the
+// records after the snapshot), not the full one; beside the live writer
+// (whose durable end names the new segment) and after it has closed.
+TEST(LazyOpenTailTest, SnapshotAtTheEndOfANearlyFullSegmentReadsOnlyWhatFollowsIt) {
+  testing::TempDir tmp;
+  const std::string dir = tmp.path() + "/store";
+  Options options = writer_options();
+  options.segment_bytes = 4 << 20;
+  auto writer = Store::open(dir, options);
+  std::mt19937 rng(7);
+  for (int c = 0; c < 100; ++c) {  // 10,000 documents, about 3 MiB of journal
+    std::vector<Operation> ops;
+    for (int i = 0; i < 100; ++i) {
+      ops.push_back({OpKind::kPut, "contacts", "k" + std::to_string(c * 100 + i),
+                     doc_for(rng, 250)});
+    }
+    writer->commit(std::move(ops));
+  }
+  auto journal = list_segments(*posix_file_system(), journal_dir(dir));
+  ASSERT_EQ(journal.size(), 1u);
+  const uint64_t full_segment = journal.front().bytes;
+  ASSERT_GT(full_segment, 2u << 20);
+  writer->compact();
+
+  TailRead beside = lazy_open_reading(dir, "k5000");
+  EXPECT_LT(beside.journal_bytes, full_segment / 100) << "read the full segment";
+  EXPECT_EQ(beside.records, 0u);
+  EXPECT_EQ(beside.got, writer->get("contacts", "k5000"));
+
+  writer->put("contacts", "k5000", R"({"after":1})");
+  writer->remove("contacts", "k7");
+  writer.reset();
+  TailRead after = lazy_open_reading(dir, "k5000");
+  EXPECT_LT(after.journal_bytes, full_segment / 100) << "read the full segment";
+  EXPECT_EQ(after.records, 2u);
+  EXPECT_EQ(after.got, std::optional<std::string>(R"({"after":1})"));
+  auto reader = Store::open(dir, read_only());
+  EXPECT_EQ(reader->get("contacts", "k7"), std::nullopt);
+  EXPECT_EQ(reader->count("contacts"), 9999u);
 }
 
 }  // namespace

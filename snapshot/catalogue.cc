@@ -16,8 +16,8 @@
 #include "journal/record_codec.h"
 #include "model/progress_ticker.h"
 #include "pa_journal/errors.h"
-#include "snapshot/key_index.h"
 #include "snapshot/compression.h"
+#include "snapshot/key_index.h"
 
 namespace pa_journal {
 namespace {
@@ -294,16 +294,6 @@ std::optional<SnapshotFile> unchanged_file(const SnapshotInfo* previous,
     if (now.bytes == f.bytes && now.xxh3 == f.xxh3) return f;
   }
   return std::nullopt;
-}
-
-// False where the file system cannot link the two paths.
-bool try_link(FileSystem& fs, const std::string& from, const std::string& to) {
-  try {
-    fs.link(from, to);
-    return true;
-  } catch (const IoError&) {
-    return false;
-  }
 }
 
 // Makes path a second name of previous's file of the same text (through its
@@ -622,6 +612,15 @@ std::string new_snapshot_id(const std::vector<SnapshotInfo>& existing, int64_t t
   std::string id = base;
   for (int n = 2; used.count(id); ++n) id = base + "_" + std::to_string(n);
   return id;
+}
+
+bool try_link(FileSystem& fs, const std::string& from, const std::string& to) {
+  try {
+    fs.link(from, to);
+    return true;
+  } catch (const IoError&) {
+    return false;
+  }
 }
 
 }  // namespace pa_journal

@@ -175,6 +175,10 @@ std::vector<std::string> unfinished_snapshots(FileSystem& fs,
 // Whether snapshot id a is later than b: by its time, then by its "_N" suffix.
 bool later_snapshot_id(const std::string& a, const std::string& b);
 
+// Makes to a second name of from; false where the file system cannot link
+// the two paths (IoError from link: another file system, no link support).
+bool try_link(FileSystem& fs, const std::string& from, const std::string& to);
+
 // The id for a snapshot at time_ns that no existing snapshot uses.
 std::string new_snapshot_id(const std::vector<SnapshotInfo>& existing, int64_t time_ns);
 

@@ -44,15 +44,6 @@ std::optional<std::string> same_text_compressed(
   return std::nullopt;
 }
 
-bool try_link(FileSystem& fs, const std::string& from, const std::string& to) {
-  try {
-    fs.link(from, to);
-    return true;
-  } catch (const IoError&) {
-    return false;
-  }
-}
-
 // Step 2 for one file: path made the compressed form of text (not yet
 // synced into the directory). Returns its size.
 uint64_t write_compressed(FileSystem& fs, const std::string& backups_dir,

@@ -92,8 +92,9 @@ TEST(KeyIndexTest, EscapedAndUtf8KeysAreUnescapedInBlocksAndIndex) {
   Collection c = {{"a\"q", "1"}, {"b\\s", "2"}, {"ü日本", "3"}};
   KeyIndex index = index_of(c);
   EXPECT_EQ(index.blocks[0].first_key, "a\"q");
-  auto lines =
-      parse_block(serialize_collection(c).substr(2, index.blocks[0].length), "u");
+  // parse_block's views point into the block's text: it must outlive them.
+  std::string block = serialize_collection(c).substr(2, index.blocks[0].length);
+  auto lines = parse_block(block, "u");
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[1].first, "b\\s");
   EXPECT_EQ(lines[2].first, "ü日本");

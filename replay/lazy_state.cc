@@ -6,6 +6,7 @@
 #include "journal/layout.h"
 #include "journal/read_view.h"
 #include "pa_journal/errors.h"
+#include "replay/key_range.h"
 #include "replay/state.h"
 
 namespace pa_journal {
@@ -33,19 +34,6 @@ std::unique_ptr<IndexedCollection> open_indexed(FileSystem& fs,
   } catch (const StorageError&) {
     return nullptr;  // the full recovery reads the file and says what is wrong
   }
-}
-
-// Whether key lies in options' range and prefix (the limit aside), and
-// whether a key is past every key the listing could select.
-bool selected(const ListOptions& options, std::string_view key) {
-  if (!key.starts_with(options.prefix)) return false;
-  if (options.from && key < *options.from) return false;
-  return !(options.to && key > *options.to);
-}
-
-bool past_range(const ListOptions& options, std::string_view key) {
-  if (options.to && key > *options.to) return true;
-  return key > options.prefix && !key.starts_with(options.prefix);
 }
 
 }  // namespace
@@ -128,15 +116,14 @@ uint64_t LazyState::list(std::string_view collection, const ListOptions& options
   static const Tail kNoTail;
   const Tail* t = tail(collection);
   if (t == nullptr) t = &kNoTail;
-  std::string lower = options.prefix;
-  if (options.from && *options.from > lower) lower = *options.from;
+  std::string lower(range_start(options));
   auto next = t->lower_bound(lower);
   uint64_t visited = 0;
   bool going = true;
   // Offers one document; false once the listing is over.
   auto offer = [&](std::string_view key, const std::string_view* doc) {
     if (past_range(options, key)) return going = false;
-    if (doc == nullptr || !selected(options, key)) return true;
+    if (doc == nullptr || !in_range(options, key)) return true;
     ++visited;
     going = visit(key, *doc) && (options.limit == 0 || visited < options.limit);
     return going;

@@ -15,6 +15,7 @@
 #include "pa_journal/file_system.h"
 #include "pa_journal/time.h"
 #include "pa_journal/time_travel.h"
+#include "replay/key_range.h"
 #include "replay/recovery.h"
 #include "snapshot/export.h"
 #include "snapshot/seed_layout.h"
@@ -391,44 +392,6 @@ std::vector<std::pair<std::string, std::string>> Store::list(
   return out;
 }
 
-namespace {
-
-// The first key options can select: the greater of from and prefix.
-std::string_view lower_bound_of(const ListOptions& options) {
-  if (options.from && *options.from > options.prefix) return *options.from;
-  return options.prefix;
-}
-
-// Whether key, at or above lower_bound_of(options), is still in the range:
-// past it, no later key is.
-bool in_range(const ListOptions& options, std::string_view key) {
-  if (key.substr(0, options.prefix.size()) != options.prefix) return false;
-  return !(options.to && key > *options.to);
-}
-
-// How many keys of docs options select, the limit aside: by rank, O(log n).
-uint64_t count_in_range(const DocTree& docs, const ListOptions& options) {
-  std::string_view lower = lower_bound_of(options);
-  size_t begin = lower.empty() ? 0 : docs.rank(lower);  // the whole: O(1)
-  size_t end = docs.size();
-  if (options.to) end = std::min(end, docs.rank(*options.to, true));
-  if (!options.prefix.empty()) {
-    // Keys with the prefix end before its successor: the prefix with its last
-    // byte below 0xff raised by one and the 0xff bytes after it dropped.
-    std::string after = options.prefix;
-    while (!after.empty() && static_cast<unsigned char>(after.back()) == 0xff) {
-      after.pop_back();
-    }
-    if (!after.empty()) {
-      after.back() = static_cast<char>(static_cast<unsigned char>(after.back()) + 1);
-      end = std::min(end, docs.rank(after));
-    }
-  }
-  return end > begin ? end - begin : 0;
-}
-
-}  // namespace
-
 uint64_t Store::list(std::string_view collection, const ListOptions& options,
                      const ListVisitor& visit) const {
   validate_collection_name(collection);
@@ -448,8 +411,8 @@ uint64_t Store::list(std::string_view collection, const ListOptions& options,
   StateVersion state = impl_->published_version();
   const DocTree* docs = state.collection(collection);
   if (docs == nullptr) return visited;
-  docs->scan(lower_bound_of(options), [&](const DocTree::Entry& entry) {
-    if (!in_range(options, entry.key)) return false;
+  docs->scan(range_start(options), [&](const DocTree::Entry& entry) {
+    if (past_range(options, entry.key)) return false;
     if (last && entry.key <= *last) return true;  // the lazy listing had it
     ++visited;
     return visit(entry.key, entry.doc) && (options.limit == 0 || visited < options.limit);

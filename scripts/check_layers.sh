@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The layer order of docs/design.md 2, checked on the #include lines:
 #
-#   schemas, model -> journal -> snapshot -> replay -> store -> tools, python
+#   schemas, model -> journal -> snapshot -> replay -> replication -> store
+#     -> tools, python
 #
 # A file in one of these folders may include its own folder's headers and those
 # of the folders before it, never those of a folder after it or beside it
@@ -16,8 +17,8 @@
 #                                          and fails unless the check sees it
 set -euo pipefail
 
-declare -A rank=([schemas]=0 [model]=0 [journal]=1 [snapshot]=2 [replay]=3 [store]=4
-                 [tools]=5 [python]=5)
+declare -A rank=([schemas]=0 [model]=0 [journal]=1 [snapshot]=2 [replay]=3 [replication]=4
+                 [store]=5 [tools]=6 [python]=6)
 
 # Prints "file:line: reason" for every include in root that breaks the order.
 violations() {

@@ -15,7 +15,7 @@ packages=(g++ make cmake pkg-config git capnproto libcapnp-dev nlohmann-json3-de
           libxxhash-dev libgtest-dev libcli11-dev libhowardhinnant-date-dev
           clang libclang-rt-14-dev libsqlite3-dev sqlite3 libbenchmark-dev libsimdjson-dev
           pybind11-dev python3-dev python3-pytest help2man man-db dpkg-dev
-          libzstd-dev zstd)
+          libzstd-dev zstd libsodium-dev libnats-dev nats-server)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

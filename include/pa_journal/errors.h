@@ -146,4 +146,27 @@ class JournalFailedError : public StorageError {
   using StorageError::StorageError;
 };
 
+// Replication (docs/replication.md) could not go on: no server answered in
+// time (unavailable()), or the stream refused (it holds another store, its
+// last sequence was not the one expected, it rejected a message). Nothing the
+// store acknowledged is lost: shipping resumes from what the stream
+// acknowledged.
+class ReplicationError : public StorageError {
+ public:
+  explicit ReplicationError(const std::string& what, bool unavailable = false)
+      : StorageError(what), unavailable_(unavailable) {}
+  // Whether trying again later may help (servers down or unreachable).
+  bool unavailable() const { return unavailable_; }
+
+ private:
+  bool unavailable_;
+};
+
+// A key for sealing what leaves the machine is missing, unreadable or wrong:
+// the message names the key file (or says a passphrase) and the stream.
+class KeyError : public StorageError {
+ public:
+  using StorageError::StorageError;
+};
+
 }  // namespace pa_journal

@@ -31,7 +31,18 @@ struct JournalFrame {
   uint64_t lost_from = 0;  // a loss frame's first lost seq; 0 for a record
   int64_t time_ns = 0;     // commit time; a loss frame has none (0)
   std::string_view bytes;  // frame header + payload; valid during the visit
+  uint64_t segment = 0;    // first seq in the name of the segment holding it
+  uint64_t end = 0;        // where the frame ends in that segment
   uint64_t first() const { return lost_from ? lost_from : seq; }
+};
+
+// Where a later pass may resume reading: just after the frame of seq, which
+// ends at offset end of the segment named by its first seq. Only a hint: a
+// pass uses it when it still names the segment that holds seq + 1.
+struct JournalCursor {
+  uint64_t segment = 0;
+  uint64_t end = 0;
+  uint64_t seq = 0;
 };
 
 class JournalPass {
@@ -46,12 +57,17 @@ class JournalPass {
 
   // Calls visit for every frame holding records after after_seq, in order,
   // up to the end of the pass; stops when visit returns false. Returns the
-  // seq of the last frame read (after_seq if none).
+  // seq of the last frame read (after_seq if none). With a cursor at
+  // after_seq, reading starts at the cursor's offset instead of at its
+  // segment's start, so that following a growing segment reads each byte
+  // about once.
   uint64_t read_after(uint64_t after_seq,
-                      const std::function<bool(const JournalFrame&)>& visit);
+                      const std::function<bool(const JournalFrame&)>& visit,
+                      const std::optional<JournalCursor>& cursor = std::nullopt);
 
  private:
   bool read_segment(const SegmentInfo& info, bool newest, uint64_t after_seq,
+                    uint64_t from_offset,
                     const std::function<bool(const JournalFrame&)>& visit,
                     uint64_t* last);
 

@@ -45,7 +45,9 @@ struct Shipper::State {
 
   void run_pass(std::stop_token stop);
   void start(const JournalPass& pass);
-  void ship_frames(JournalPass& pass, std::stop_token stop);
+  // Returns the last seq read when every frame of the pass was shipped;
+  // nullopt when stop cut it short.
+  std::optional<uint64_t> ship_frames(JournalPass& pass, std::stop_token stop);
   void queue(const JournalFrame& frame);
   void flush();
   void bridge(JournalPass& pass, uint64_t first, uint64_t last);
@@ -55,6 +57,8 @@ struct Shipper::State {
   void publish(const std::vector<OutMessage>& messages);
   void save();
   void measure(JournalPass& pass);
+  void caught_up(uint64_t last_read);
+  std::optional<JournalCursor> cursor_at_acked() const;
   void report();
 
   ReplicaLog& log;
@@ -67,6 +71,8 @@ struct Shipper::State {
   bool started = false;
   std::vector<OutMessage> batch;
   uint64_t queued_through = 0;  // the last seq queued (batch) or acknowledged
+  // Just after the last frame acknowledged, and after the last one queued.
+  std::optional<JournalCursor> cursor, queued_cursor;
 };
 
 void Shipper::State::start(const JournalPass& pass) {
@@ -108,39 +114,59 @@ void Shipper::State::run_pass(std::stop_token stop) {
   });
   finish_partial(pass);
   publish_covered(pass);
-  ship_frames(pass, stop);
-  if (!stop.stop_requested() && !pass.snapshots().empty() &&
+  std::optional<uint64_t> last_read = ship_frames(pass, stop);
+  if (last_read && !pass.snapshots().empty() &&
       pass.snapshots().back().seq > pos.acked_seq) {
     // The journal ends before the newest snapshot: its records are gone.
     bridge(pass, pos.acked_seq + 1, pass.snapshots().back().seq);
   }
-  if (!stop.stop_requested()) publish_covered(pass);
-  measure(pass);
+  if (last_read && !stop.stop_requested()) {
+    publish_covered(pass);
+    caught_up(*last_read);
+  } else {
+    measure(pass);
+  }
   report();
 }
 
-void Shipper::State::ship_frames(JournalPass& pass, std::stop_token stop) {
+std::optional<JournalCursor> Shipper::State::cursor_at_acked() const {
+  if (cursor && cursor->seq == pos.acked_seq) return cursor;
+  return std::nullopt;
+}
+
+std::optional<uint64_t> Shipper::State::ship_frames(JournalPass& pass,
+                                                    std::stop_token stop) {
   queued_through = pos.acked_seq;
-  pass.read_after(pos.acked_seq, [&](const JournalFrame& frame) {
-    if (stop.stop_requested()) return false;
-    if (frame.first() > queued_through + 1) {
-      flush();
-      bridge(pass, queued_through + 1, frame.first() - 1);
-    }
-    queue(frame);
-    if (batch.size() >= o.batch_size) {
-      flush();
-      publish_covered(pass);
-    }
-    return true;
-  });
+  bool stopped = false;
+  uint64_t last = pass.read_after(
+      pos.acked_seq,
+      [&](const JournalFrame& frame) {
+        if (stop.stop_requested()) {
+          stopped = true;
+          return false;
+        }
+        if (frame.first() > queued_through + 1) {
+          flush();
+          bridge(pass, queued_through + 1, frame.first() - 1);
+        }
+        queue(frame);
+        if (batch.size() >= o.batch_size) {
+          flush();
+          publish_covered(pass);
+        }
+        return true;
+      },
+      cursor_at_acked());
   flush();
+  if (stopped) return std::nullopt;
+  return last;
 }
 
 void Shipper::State::queue(const JournalFrame& frame) {
   batch.push_back(record_message(o.stream, o.store_id, sealer, frame.seq, frame.lost_from,
                                  frame.bytes));
   queued_through = frame.seq;
+  queued_cursor = JournalCursor{frame.segment, frame.end, frame.seq};
 }
 
 void Shipper::State::flush() {
@@ -149,6 +175,7 @@ void Shipper::State::flush() {
   status.records_published += batch.size();
   batch.clear();
   pos.acked_seq = queued_through;
+  cursor = queued_cursor;
   save();
   report();
 }
@@ -240,13 +267,23 @@ void Shipper::State::save() {
   status.stream_seq = pos.stream_seq;
 }
 
+// Every frame the pass read is acknowledged: no lag.
+void Shipper::State::caught_up(uint64_t last_read) {
+  status.acked_seq = pos.acked_seq;
+  status.stream_seq = pos.stream_seq;
+  status.durable_seq = std::max(last_read, pos.acked_seq);
+  status.records_behind = status.durable_seq - pos.acked_seq;
+  status.seconds_behind = 0;
+}
+
 // The lag: the durable end, and how far the acknowledged end is behind it.
 void Shipper::State::measure(JournalPass& pass) {
   int64_t oldest_ns = 0;
-  uint64_t last = pass.read_after(pos.acked_seq, [&](const JournalFrame& frame) {
+  auto visit = [&](const JournalFrame& frame) {
     if (oldest_ns == 0) oldest_ns = frame.time_ns;
     return true;
-  });
+  };
+  uint64_t last = pass.read_after(pos.acked_seq, visit, cursor_at_acked());
   status.acked_seq = pos.acked_seq;
   status.stream_seq = pos.stream_seq;
   status.durable_seq = std::max(last, pos.acked_seq);

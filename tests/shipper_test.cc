@@ -105,6 +105,42 @@ TEST(ShipperTest, RecordMessageHoldsTheJournalFrameByteForByte) {
             segment.substr(frames[0].offset, frames[0].size));
 }
 
+// A later pass of the same shipper reads its segment from just after the
+// last frame acknowledged: bytes before it are not read again (damage there
+// goes unseen by it, and is found by a fresh shipper, which reads them all).
+TEST(ShipperTest, LaterPassReadsTheGrowingSegmentFromWhereTheLastOneEnded) {
+  TempDir dir;
+  Options options = testing::test_store_options();
+  options.segment_bytes = 1 << 20;
+  auto store = Store::open(dir.path(), options);
+  put_contacts(*store, 0, 5);
+  MemoryLog log;
+  PlainSealer plain;
+  SavedPosition saved;
+  Shipper shipper(log, plain, testing::shipper_options(dir.path(), saved));
+  shipper.ship();
+  put_contacts(*store, 5, 9);
+  store->sync();
+  std::string segment = testing::read_bytes(testing::segment_path(dir.path()));
+  auto frames = testing::frames_of(segment);
+  ASSERT_GE(frames.size(), 9u);  // and perhaps the reserved space, walked as one
+  // Damage record 2, shipped already.
+  std::string damaged = segment;
+  damaged[frames[1].offset + 20] ^= 0x40;
+  testing::write_bytes(testing::segment_path(dir.path()), damaged);
+  EXPECT_EQ(shipper.ship().acked_seq, 9u);
+  const auto& messages = log.messages(kStream);
+  for (size_t i = 5; i < 9; ++i) {
+    EXPECT_EQ(messages[i + 1].data, segment.substr(frames[i].offset, frames[i].size))
+        << i;
+  }
+  SavedPosition fresh;
+  MemoryLog other;
+  EXPECT_THROW(Shipper(other, plain, testing::shipper_options(dir.path(), fresh)).ship(),
+               CorruptedDataError);
+  testing::write_bytes(testing::segment_path(dir.path()), segment);
+}
+
 TEST(ShipperTest, LaterShipPublishesOnlyTheNewRecords) {
   TempDir dir;
   auto store = store_with(dir.path(), 10);

@@ -54,6 +54,7 @@ struct Shipper::State {
   void publish_covered(JournalPass& pass);
   bool publish_snapshot(JournalPass& pass, const SnapshotInfo& info, uint64_t from_index);
   void finish_partial(JournalPass& pass);
+  void forget_removed(const JournalPass& pass);
   void publish(const std::vector<OutMessage>& messages);
   void save();
   void measure(JournalPass& pass);
@@ -107,11 +108,7 @@ void Shipper::State::start(const JournalPass& pass) {
 void Shipper::State::run_pass(std::stop_token stop) {
   JournalPass pass(*fs, o.dir);
   if (!started) start(pass);
-  // Snapshots retention removed are never published again: forget them.
-  std::erase_if(pos.snapshots, [&](const std::string& id) {
-    return std::none_of(pass.snapshots().begin(), pass.snapshots().end(),
-                        [&](const SnapshotInfo& s) { return s.id == id; });
-  });
+  forget_removed(pass);
   finish_partial(pass);
   publish_covered(pass);
   std::optional<uint64_t> last_read = ship_frames(pass, stop);
@@ -127,6 +124,24 @@ void Shipper::State::run_pass(std::stop_token stop) {
     measure(pass);
   }
   report();
+}
+
+// A snapshot id names one snapshot among those present, not over the store's
+// life: once retention removed every file of snapshot X, a later snapshot
+// committed in the same second may be named X again. Its messages would
+// carry the ids of X's, which the stream holds (and drops as duplicates).
+// So an id is forgotten only once it is gone and older than the second of
+// the newest snapshot present, when no new snapshot can take it again; a
+// snapshot that took a published id is not published.
+void Shipper::State::forget_removed(const JournalPass& pass) {
+  const auto& present = pass.snapshots();
+  if (present.empty()) return;
+  std::string_view newest_second = std::string_view(present.back().id).substr(0, 15);
+  std::erase_if(pos.snapshots, [&](const std::string& id) {
+    bool gone = std::none_of(present.begin(), present.end(),
+                             [&](const SnapshotInfo& s) { return s.id == id; });
+    return gone && std::string_view(id).substr(0, 15) < newest_second;
+  });
 }
 
 std::optional<JournalCursor> Shipper::State::cursor_at_acked() const {
@@ -180,10 +195,13 @@ void Shipper::State::flush() {
   report();
 }
 
+// A bridge is a snapshot published right before the record after the hole
+// (the clone accepts a hole only there), so one the stream holds already
+// does not bridge: the least that covers among the others.
 void Shipper::State::bridge(JournalPass& pass, uint64_t first, uint64_t last) {
-  for (const SnapshotInfo& s : pass.snapshots()) {  // oldest first: the least that covers
+  for (const SnapshotInfo& s : pass.snapshots()) {  // oldest first
     if (s.seq < last || contains(status.damaged_snapshots, s.id)) continue;
-    if (!contains(pos.snapshots, s.id) && !publish_snapshot(pass, s, 0)) continue;
+    if (contains(pos.snapshots, s.id) || !publish_snapshot(pass, s, 0)) continue;
     pos.acked_seq = queued_through = last;
     save();
     status.bridged_holes.push_back({first, last, s.id});

@@ -282,6 +282,36 @@ TEST(CloneTest, HoleMidStreamBridgedBySnapshotClonesTheSameState) {
   EXPECT_EQ(cloned.records, source.records);
 }
 
+TEST(CloneTest, LossFrameOfASalvageIsShippedAndClonedLikeARecord) {
+  TempDir dir, out;
+  Options options = testing::test_store_options();
+  options.segment_bytes = 1 << 20;
+  {
+    auto store = Store::open(dir.path(), options);
+    for (int i = 1; i <= 10; ++i) store->put("contacts", std::to_string(i), contact(i));
+  }
+  std::string segment = testing::segment_path(dir.path());
+  std::string data = testing::read_bytes(segment);
+  data[testing::frames_of(data).at(4).offset + 19] ^= 0x5a;  // record 5's payload
+  testing::write_bytes(segment, data);
+  options.recovery = RecoveryMode::kSalvage;
+  Store::open(dir.path(), options).reset();  // writes a loss frame for record 5
+  MemoryLog log;
+  PlainSealer plain;
+  SavedPosition saved;
+  ship(log, plain, dir.path(), saved);
+  const LogMessage& loss = log.messages(kStream)[5];
+  EXPECT_EQ(*replication::find_header(loss.headers, "Pa-Journal-Lost-From"), "5");
+  EXPECT_EQ(*replication::find_header(loss.headers, "Pa-Journal-Seq"), "5");
+  CloneResult result = clone(log, out / "clone");
+  EXPECT_EQ(result.records, 10u);
+  testing::StoreImage source = testing::image_of(dir.path());
+  testing::StoreImage cloned = testing::image_of(out / "clone");
+  EXPECT_EQ(cloned.records.size(), 9u);
+  EXPECT_EQ(cloned.records, source.records);
+  EXPECT_EQ(cloned.state, source.state);
+}
+
 TEST(CloneTest, DamagedRecordMessageIsRefusedNamingItAndLeavesNoStore) {
   TempDir dir, out;
   auto store = Store::open(dir.path(), testing::test_store_options());

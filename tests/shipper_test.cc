@@ -7,15 +7,18 @@
 
 #include <atomic>
 #include <filesystem>
+#include <iostream>
 #include <thread>
 
 #include "journal/layout.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/store.h"
+#include "replication/clone.h"
 #include "replication/messages.h"
 #include "replication/subjects.h"
 #include "tests/memory_log.h"
 #include "tests/replication_util.h"
+#include "tests/run_command.h"
 #include "tests/test_util.h"
 
 namespace pa_journal {
@@ -455,6 +458,41 @@ TEST(ShipperTest, ShipsBesideALiveWriterUpToWhatIsReadable) {
   put_contacts(*store, 12, 20);
   EXPECT_EQ(shipper.ship().acked_seq, 20u);
   EXPECT_EQ(record_seqs(log), one_to(20));
+}
+
+// A writer in another process commits, rolls a segment every few commits
+// and compacts every 25 keeping two backups, removing segments the shipper
+// may not have shipped yet; the shipper ships again and again beside it
+// (never taking LOCK: the writer would fail), bridging what compaction
+// removed with snapshots, and the clone ends with the writer's state.
+TEST(ShipperTest, ShipsBesideAWriterInAnotherProcessThatCompactsAndTheCloneHasItsState) {
+  TempDir tmp;
+  std::string dir = tmp / "store";
+  testing::ChildProcess writer({PA_JOURNAL_WRITER_CHILD, dir, "300"});
+  MemoryLog log;
+  PlainSealer plain;
+  SavedPosition saved;
+  std::string out;
+  int passes = 0;
+  size_t bridges = 0;
+  for (int i = 0; i < 3000 && out.find("done") == std::string::npos; ++i) {
+    writer.read_stdout(&out, 5);
+    if (!std::filesystem::exists(dir + "/journal")) continue;
+    bridges += Shipper(log, plain, testing::shipper_options(dir, saved))
+                   .ship()
+                   .bridged_holes.size();
+    ++passes;
+  }
+  ASSERT_NE(out.find("done"), std::string::npos) << writer.stderr_text();
+  ShipStatus status = Shipper(log, plain, testing::shipper_options(dir, saved)).ship();
+  EXPECT_EQ(status.acked_seq, 300u);
+  testing::CommandResult ended = writer.wait();
+  EXPECT_EQ(ended.exit_code, 0) << ended.describe();
+  EXPECT_GT(passes, 1);
+  replication::clone_from_log(log, kStream, testing::choose_plain(), *posix_file_system(),
+                              tmp / "clone");
+  EXPECT_EQ(testing::image_of(tmp / "clone").state, testing::image_of(dir).state);
+  std::cout << passes << " passes beside the writer, " << bridges << " holes bridged\n";
 }
 
 TEST(ShipperTest, FollowRetriesWhileTheLogIsDownReportingTheGrowingLagThenCatchesUp) {

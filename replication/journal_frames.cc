@@ -66,10 +66,11 @@ JournalPass::JournalPass(FileSystem& fs, const std::string& store_dir)
       journal_(journal_dir(store_dir)),
       backups_(backups_dir(store_dir)),
       view_(fs, store_dir) {
+  if (!fs_.exists(journal_)) throw NotFoundError("no store at " + store_dir);
   if (fs_.exists(backups_)) snapshots_ = list_snapshots(fs_, backups_);
   std::reverse(snapshots_.begin(), snapshots_.end());
   limit_ = view_.journal_limit();  // after the snapshots (docs/readers.md, step 4)
-  if (fs_.exists(journal_)) segments_ = list_segments(fs_, journal_);
+  segments_ = list_segments(fs_, journal_);
   if (limit_) {
     std::erase_if(segments_,
                   [&](const SegmentInfo& s) { return s.first_seq > limit_->segment; });

@@ -52,7 +52,8 @@ struct Shipper::State {
   void flush();
   void bridge(JournalPass& pass, uint64_t first, uint64_t last);
   void publish_covered(JournalPass& pass);
-  bool publish_snapshot(JournalPass& pass, const SnapshotInfo& info, uint64_t from_index);
+  bool publish_snapshot(JournalPass& pass, const SnapshotInfo& info,
+                        const PartialSnapshot& from = {});
   void finish_partial(JournalPass& pass);
   void forget_removed(const JournalPass& pass);
   void publish(const std::vector<OutMessage>& messages);
@@ -201,7 +202,7 @@ void Shipper::State::flush() {
 void Shipper::State::bridge(JournalPass& pass, uint64_t first, uint64_t last) {
   for (const SnapshotInfo& s : pass.snapshots()) {  // oldest first
     if (s.seq < last || contains(status.damaged_snapshots, s.id)) continue;
-    if (contains(pos.snapshots, s.id) || !publish_snapshot(pass, s, 0)) continue;
+    if (contains(pos.snapshots, s.id) || !publish_snapshot(pass, s)) continue;
     pos.acked_seq = queued_through = last;
     save();
     status.bridged_holes.push_back({first, last, s.id});
@@ -221,7 +222,7 @@ void Shipper::State::publish_covered(JournalPass& pass) {
     if (contains(pos.snapshots, s.id) || contains(status.damaged_snapshots, s.id))
       continue;
     if (partial && partial->id == s.id) continue;
-    publish_snapshot(pass, s, 0);
+    publish_snapshot(pass, s);
   }
 }
 
@@ -230,14 +231,19 @@ void Shipper::State::finish_partial(JournalPass& pass) {
   PartialSnapshot p = *partial;
   partial.reset();
   for (const SnapshotInfo& s : pass.snapshots()) {
-    if (s.id == p.id) publish_snapshot(pass, s, p.next_index);
+    if (s.id == p.id) {
+      publish_snapshot(pass, s, p);
+      return;
+    }
   }
+  status.incomplete_snapshots.push_back(p.id);  // retention removed it meanwhile
 }
 
-// Publishes chunks from_index on of snapshot info; false (and the snapshot
-// noted as damaged) if its files fail their manifest.
+// Publishes the chunks of snapshot info, or, finishing one cut short (from),
+// those after from.next_index. False (and the snapshot noted) if its files
+// fail their manifest, or it no longer packs into from.count chunks.
 bool Shipper::State::publish_snapshot(JournalPass& pass, const SnapshotInfo& info,
-                                      uint64_t from_index) {
+                                      const PartialSnapshot& from) {
   std::string bundle;
   try {
     bundle = pack_snapshot(*fs, pass.backups(), info);
@@ -246,8 +252,12 @@ bool Shipper::State::publish_snapshot(JournalPass& pass, const SnapshotInfo& inf
     return false;
   }
   std::vector<std::string_view> chunks = cut_chunks(bundle, kMaxChunkBytes);
+  if (from.count != 0 && from.count != chunks.size()) {
+    status.incomplete_snapshots.push_back(info.id);
+    return false;
+  }
   std::vector<OutMessage> messages;
-  for (uint64_t i = from_index; i < chunks.size(); ++i) {
+  for (uint64_t i = from.next_index; i < chunks.size(); ++i) {
     messages.push_back(chunk_message(o.stream, o.store_id, sealer, info.id, i,
                                      chunks.size(), chunks[i]));
     if (messages.size() >= o.batch_size || i + 1 == chunks.size()) {

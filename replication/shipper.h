@@ -84,6 +84,9 @@ struct ShipStatus {
   std::vector<BridgedHole> bridged_holes;        // since the Shipper was made
   // Snapshots passed over because their files fail their manifest.
   std::vector<std::string> damaged_snapshots;
+  // Snapshots a kill cut short in the stream that could not be finished
+  // (removed or changed since): the clone leaves them out.
+  std::vector<std::string> incomplete_snapshots;
   // follow: the last error while the log was unavailable ("" once it answers).
   std::string error;
   uint32_t retry_in_ms = 0;  // follow: the wait before the next try

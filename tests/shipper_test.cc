@@ -94,6 +94,17 @@ TEST(ShipperTest, ShipsMetaFirstThenEveryRecordInOrderAndSavesThePosition) {
             std::string(testing::kStoreId) + ":1");
 }
 
+TEST(ShipperTest, DirectoryWithoutAStoreIsNotFoundAndNothingIsPublished) {
+  TempDir dir;
+  MemoryLog log;
+  PlainSealer plain;
+  SavedPosition saved;
+  EXPECT_THROW(Shipper(log, plain, testing::shipper_options(dir / "none", saved)).ship(),
+               NotFoundError);
+  EXPECT_FALSE(log.stream_state(kStream));
+  EXPECT_FALSE(std::filesystem::exists(dir / "none"));
+}
+
 TEST(ShipperTest, RecordMessageHoldsTheJournalFrameByteForByte) {
   TempDir dir;
   store_with(dir.path(), 1);

@@ -360,10 +360,10 @@ CloneResult clone_from_log(ReplicaLog& log, const std::string& stream,
   validate_stream_name(stream);
   const std::string temp = out_dir + std::string(kCloneTempSuffix);
   check_out_dir(fs, out_dir, temp);
-  create_dirs_durably(fs, temp);  // step 1
   CloneResult result;
   std::optional<SnapshotInfo> newest;
   try {
+    create_dirs_durably(fs, temp);  // step 1
     Cloner cloner(log, stream, fs, temp, options);
     result = cloner.run(choose);
     if (cloner.newest()) newest = *cloner.newest();

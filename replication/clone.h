@@ -27,8 +27,9 @@
 // 4. The readable state files of the newest snapshot are written into
 //    out_dir, each atomically (the store does not need them to open).
 // A clone that fails before 3 removes T (best effort) and leaves out_dir as
-// it was; a kill -9 or power loss before 3 may leave T, which the next clone
-// into out_dir refuses to overwrite, naming it.
+// it was; one whose last sync (after 3) fails throws, leaving the whole
+// store, which a power loss might still undo; a kill -9 or power loss before 3 may leave
+// T, which the next clone into out_dir refuses to overwrite, naming it.
 //
 // Thread-safety: one clone per out_dir; log is the caller's.
 #pragma once

@@ -14,6 +14,7 @@
 #include "pa_journal/errors.h"
 #include "pa_journal/store.h"
 #include "replication/messages.h"
+#include "tests/fault_file_system.h"
 #include "tests/memory_log.h"
 #include "tests/replication_util.h"
 #include "tests/test_util.h"
@@ -377,6 +378,49 @@ TEST(CloneTest, MissingRecordMessageIsRefusedNamingTheMissingSequenceNumbers) {
     EXPECT_NE(std::string(e.what()).find("records 3 to 3 missing"), std::string::npos)
         << e.what();
   }
+}
+
+// Every write, sync, open, rename, directory sync or creation of a clone made
+// to fail in turn: the clone throws IoError and leaves neither the store nor
+// its temporary directory, or (the sync after the rename) the whole store.
+TEST(CloneTest, FailedFileOperationAnywhereLeavesNoHalfStore) {
+  TempDir dir, out;
+  auto store = Store::open(dir.path(), testing::test_store_options());
+  for (int i = 0; i < 30; ++i) store->put("contacts", std::to_string(i), contact(i));
+  store->compact();
+  store->put("contacts", "late", "{}");
+  store.reset();
+  MemoryLog log;
+  PlainSealer plain;
+  SavedPosition saved;
+  ship(log, plain, dir.path(), saved);
+  Collections expected = testing::image_of(dir.path()).state;
+  auto fs = std::make_shared<testing::FaultFileSystem>();
+  int faults = 0, attempts = 0;
+  for (testing::FsOp op :
+       {testing::FsOp::kAppend, testing::FsOp::kSync, testing::FsOp::kOpen,
+        testing::FsOp::kRename, testing::FsOp::kSyncDir, testing::FsOp::kCreateDir}) {
+    for (uint64_t nth = 1; nth <= 200; ++nth) {
+      SCOPED_TRACE(std::string(testing::to_string(op)) + " " + std::to_string(nth));
+      std::string target = out / ("clone-" + std::to_string(++attempts));
+      fs->heal();
+      fs->fail(op, nth);
+      try {
+        replication::clone_from_log(log, kStream, testing::choose_plain(), *fs, target);
+      } catch (const IoError&) {
+        ++faults;
+        EXPECT_FALSE(std::filesystem::exists(target + ".clone-partial"));
+        // The sync after the rename failed: the store is whole.
+        if (std::filesystem::exists(target)) {
+          EXPECT_EQ(testing::image_of(target).state, expected);
+        }
+        continue;
+      }
+      EXPECT_EQ(testing::image_of(target).state, expected);
+      break;
+    }
+  }
+  EXPECT_GT(faults, 10);
 }
 
 TEST(CloneTest, DestinationThatHoldsFilesIsRefusedUntouched) {

@@ -51,6 +51,7 @@
 #include "pa_journal/file_system.h"
 #include "replication/replica_log.h"
 #include "replication/sealer.h"
+#include "replication/subjects.h"
 
 namespace pa_journal::replication {
 
@@ -94,7 +95,7 @@ struct ShipStatus {
 
 struct ShipperOptions {
   std::string dir;  // the store
-  std::string stream;
+  std::string stream = std::string(kDefaultStream);
   std::string store_id;  // 32 lowercase hex digits
   // The "sealing" value of the meta message, JSON text ("null": not sealed).
   std::string sealing_json = "null";

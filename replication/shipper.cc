@@ -200,20 +200,27 @@ void Shipper::State::flush() {
 // (the clone accepts a hole only there), so one the stream holds already
 // does not bridge: the least that covers among the others.
 void Shipper::State::bridge(JournalPass& pass, uint64_t first, uint64_t last) {
+  std::string why = "no snapshot covers them";
   for (const SnapshotInfo& s : pass.snapshots()) {  // oldest first
     if (s.seq < last || contains(status.damaged_snapshots, s.id)) continue;
-    if (contains(pos.snapshots, s.id) || !publish_snapshot(pass, s)) continue;
+    if (contains(pos.snapshots, s.id)) {
+      why = "snapshot " + s.id +
+            " covers them, but it took the id of an earlier "
+            "snapshot the stream holds (ids are reused within one second once "
+            "retention removed their snapshot)";
+      continue;
+    }
+    if (!publish_snapshot(pass, s)) continue;
     pos.acked_seq = queued_through = last;
     save();
     status.bridged_holes.push_back({first, last, s.id});
     return;
   }
-  throw ReplicationError(
-      "records " + std::to_string(first) + " to " + std::to_string(last) +
-      " of the store in " + o.dir +
-      " are no longer in its journal (a compaction removed them "
-      "before they were shipped) and no snapshot covers them: stream " +
-      o.stream + " cannot go on without a hole");
+  throw ReplicationError("records " + std::to_string(first) + " to " +
+                         std::to_string(last) + " of the store in " + o.dir +
+                         " are no longer in its journal (a compaction removed them "
+                         "before they were shipped) and " +
+                         why + ": stream " + o.stream + " cannot go on without a hole");
 }
 
 void Shipper::State::publish_covered(JournalPass& pass) {

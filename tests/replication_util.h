@@ -33,7 +33,7 @@ struct SavedPosition {
 };
 
 // A store's options for tests: no sync (speed), no automatic compaction,
-// a clock that ticks 1 ms per call, small segments.
+// a clock that ticks 1 s per call, small segments.
 Options test_store_options();
 
 // A contact document of about 200 bytes.

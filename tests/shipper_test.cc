@@ -437,6 +437,40 @@ TEST(ShipperTest, HoleNoSnapshotCoversIsRefusedNamingTheMissingRecords) {
   EXPECT_EQ(saved.value->acked_seq, 0u);
 }
 
+// Snapshot ids are unique among the snapshots present only: once retention
+// removed snapshot X, a later one in the same second is named X again. Its
+// messages would carry ids the stream holds, so it is not published, and a
+// hole only it covers is refused, saying so (never shipped over).
+TEST(ShipperTest, HoleOnlyASnapshotWithAReusedIdCoversIsRefusedSayingSo) {
+  TempDir dir;
+  Options options = testing::test_store_options();
+  auto now = std::make_shared<std::atomic<int64_t>>(1'795'600'800'000'000'000);
+  options.clock_ns = [now] { return now->fetch_add(1'000); };  // all in one second
+  auto store = Store::open(dir.path(), options);
+  put_contacts(*store, 0, 10);
+  std::string first_id = store->compact().snapshot_id;
+  MemoryLog log;
+  PlainSealer plain;
+  SavedPosition saved;
+  Shipper(log, plain, testing::shipper_options(dir.path(), saved)).ship();
+  put_contacts(*store, 10, 70);
+  store->compact();
+  store->retain_backups(1);  // removes snapshot first_id and the segments unshipped
+  store->put("notes", "n", "{}");
+  CompactionResult reused = store->compact();
+  ASSERT_EQ(reused.snapshot_id, first_id);
+  store->retain_backups(1);
+  try {
+    Shipper(log, plain, testing::shipper_options(dir.path(), saved)).ship();
+    FAIL() << "a hole was shipped over";
+  } catch (const ReplicationError& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("records 11 to "), std::string::npos) << what;
+    EXPECT_NE(what.find("took the id of an earlier snapshot"), std::string::npos) << what;
+  }
+  EXPECT_EQ(saved.value->acked_seq, 10u);
+}
+
 TEST(ShipperTest, SealerSealsEveryRecordAndChunkSoNoDocumentTextReachesTheLog) {
   TempDir dir;
   auto store = Store::open(dir.path(), testing::test_store_options());

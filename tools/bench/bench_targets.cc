@@ -247,12 +247,12 @@ void Runner::judge_cli() {
   // close apply came to it in the same run.
   std::string rate_note = note;
   if (double ceiling = value("cli.apply.pipe-ceiling"); ceiling > 0 && pipe > 0) {
-    char text[160];
-    std::snprintf(text, sizeof text,
-                  "the same pipe into wc -l: %.0f lines/s in this run; apply from a "
-                  "pipe %.2fx of it",
-                  ceiling, pipe / ceiling);
-    rate_note += (rate_note.empty() ? "" : "; ") + std::string(text);
+    char ratio[32];
+    std::snprintf(ratio, sizeof ratio, "%.2fx", pipe / ceiling);
+    rate_note +=
+        std::string(rate_note.empty() ? "" : "; ") +
+        "the same pipe into wc -l: " + count_text(static_cast<uint64_t>(ceiling)) +
+        " lines/s in this run; apply from a pipe " + ratio + " of it";
   }
   target("cli-apply-none-rate",
          "command line: apply --durability none >= 500,000 lines/s (the slower of file "

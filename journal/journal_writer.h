@@ -158,8 +158,11 @@ class JournalWriter {
 
   // Called under the writer's lock once a record has its sequence number and
   // time, before it is queued. It may throw to refuse the record, in which
-  // case nothing is appended and the sequence number is not used.
-  using Stage = std::function<void(const Record&)>;
+  // case nothing is appended and the sequence number is not used. The record
+  // is encoded before stage() is called, so it may take the record's
+  // operations (the state keeps their strings without copying them): the
+  // Record that enqueue() and commit() return then holds what it left.
+  using Stage = std::function<void(Record&)>;
   // Called under the writer's lock before the record is encoded, so that its
   // operations can be computed against the latest state (a restore does so);
   // it may replace record.ops, or throw to refuse the record.

@@ -222,4 +222,14 @@ class Scanner {
 
 bool is_canonical_json(std::string_view text) { return Scanner(text).document(); }
 
+bool CanonicalOps::add(Operation op) {
+  if (op.kind == OpKind::kDelete) {
+    op.document.clear();
+  } else if (!is_canonical_json(op.document)) {
+    return false;
+  }
+  ops_.push_back(std::move(op));
+  return true;
+}
+
 }  // namespace pa_journal

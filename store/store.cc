@@ -20,6 +20,7 @@
 #include "snapshot/export.h"
 #include "snapshot/seed_layout.h"
 #include "store/backup.h"
+#include "store/canonical_commit.h"
 #include "store/store_dir.h"
 #include "store/store_impl.h"
 
@@ -39,14 +40,18 @@ std::vector<Operation> one_op(OpKind kind, std::string_view collection,
 }
 
 // Validates names and JSON, and stores documents compact. Throws
-// InvalidInputError before anything is appended.
-void validate(std::vector<Operation>& ops) {
+// InvalidInputError before anything is appended. documents_canonical: every
+// document is known to be canonical already (CanonicalOps), so only its size
+// is checked; what is refused, and the message, are the same either way.
+void validate(std::vector<Operation>& ops, bool documents_canonical = false) {
   if (ops.empty()) throw InvalidInputError("a commit needs at least one operation");
   for (auto& op : ops) {
     validate_collection_name(op.collection);
     validate_key(op.key);
     if (op.kind == OpKind::kDelete) {
       op.document.clear();
+    } else if (documents_canonical) {
+      validate_document_size(op.document, "document");
     } else {
       canonicalise_json(&op.document);
     }
@@ -196,9 +201,22 @@ CommitResult Store::Impl::enqueue(std::vector<Operation> ops, std::string origin
                                   const JournalWriter::Prepare& prepare) {
   if (!writer) throw StorageError("store " + dir + " is open read-only");
   if (!prepare) validate(ops);
+  return append(std::move(ops), std::move(origin), prepare);
+}
+
+CommitResult Store::Impl::enqueue_canonical(CanonicalOps ops, std::string origin) {
+  if (!writer) throw StorageError("store " + dir + " is open read-only");
+  std::vector<Operation> checked = std::move(ops).release();
+  validate(checked, /*documents_canonical=*/true);
+  return append(std::move(checked), std::move(origin), nullptr);
+}
+
+// The head takes the record's strings: the writer has encoded it already.
+CommitResult Store::Impl::append(std::vector<Operation> ops, std::string origin,
+                                 const JournalWriter::Prepare& prepare) {
   // A restore or an import (prepare) brings back values the store held or
   // the files hold: they are not refused.
-  auto stage = [this, check = check_config && !prepare](const Record& record) {
+  auto stage = [this, check = check_config && !prepare](Record& record) {
     writer_held.assert_held();  // the writer stages under its lock
     auto resolved = head_for_writer().resolve(record.ops);  // may refuse
     if (check) validate_config(resolved ? *resolved : record.ops);
@@ -207,7 +225,7 @@ CommitResult Store::Impl::enqueue(std::vector<Operation> ops, std::string origin
     if (resolved) {
       head.apply({record.seq, record.time_ns, std::move(*resolved), {}});
     } else {
-      head.apply(record);
+      head.apply(std::move(record));
     }
   };
   uint64_t bytes = 0;
@@ -345,6 +363,11 @@ CommitResult Store::commit(std::vector<Operation> ops, std::string origin) {
 
 CommitResult Store::enqueue(std::vector<Operation> ops, std::string origin) {
   return impl_->enqueue(std::move(ops), std::move(origin));
+}
+
+CommitResult CanonicalCommits::enqueue(Store& store, CanonicalOps ops,
+                                       std::string origin) {
+  return store.impl_->enqueue_canonical(std::move(ops), std::move(origin));
 }
 
 void Store::wait_durable(uint64_t seq) {

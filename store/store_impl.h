@@ -40,6 +40,7 @@
 #include "journal/journal_writer.h"
 #include "journal/mutex.h"
 #include "journal/thread_annotations.h"
+#include "model/canonical_json.h"
 #include "pa_journal/store.h"
 #include "pa_journal/time_travel.h"
 #include "replay/lazy_state.h"
@@ -130,6 +131,14 @@ struct Store::Impl {
   // once it has asserted writer_held.
   CommitResult enqueue(std::vector<Operation> ops, std::string origin,
                        const JournalWriter::Prepare& prepare = nullptr)
+      EXCLUDES(writer_held, head_mu, published_mu);
+  // enqueue() of operations whose documents are known canonical: the same
+  // checks and refusals, without checking the JSON again.
+  CommitResult enqueue_canonical(CanonicalOps ops, std::string origin)
+      EXCLUDES(writer_held, head_mu, published_mu);
+  // enqueue() after its checks.
+  CommitResult append(std::vector<Operation> ops, std::string origin,
+                      const JournalWriter::Prepare& prepare)
       EXCLUDES(writer_held, head_mu, published_mu);
   void check_readable() const;
   // The version readers see: under kAlways every durable commit and nothing

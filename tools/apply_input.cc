@@ -1,6 +1,8 @@
 #include "tools/apply_input.h"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -30,17 +32,33 @@ void parse_lines(ApplyParser& parser, Chunk* chunk) {
     ParsedLine& parsed = chunk->parsed.emplace_back();
     parsed.index = chunk->lines;
     try {
-      parsed.ops = parser.parse(line);
+      if (auto canonical = parser.parse_canonical(line)) {
+        parsed.canonical = std::move(*canonical);
+      } else {
+        parsed.ops = parse_apply_line_reference(line);
+      }
     } catch (const InvalidInputError& e) {
       parsed.error = e.what();
     }
   }
 }
 
+// A pipe holds 64 KiB by default: its writer and this reader would take
+// turns every 64 KiB, each waking the other. Best effort: a pipe that keeps
+// its size (a limit of the system, another kernel) is read as it is.
+void widen_pipe(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
+    (void)::fcntl(fd, F_SETPIPE_SZ, static_cast<int>(kReadBlock));
+  }
+}
+
 }  // namespace
 
 ChunkReader::ChunkReader(int fd, std::string name, std::function<void()> before_read)
-    : fd_(fd), name_(std::move(name)), before_read_(std::move(before_read)) {}
+    : fd_(fd), name_(std::move(name)), before_read_(std::move(before_read)) {
+  widen_pipe(fd_);
+}
 
 ChunkReader::Got ChunkReader::next(Chunk* chunk, bool may_block) {
   for (bool read_once = false;; read_once = true) {

@@ -13,15 +13,24 @@
 #include <vector>
 
 #include "journal/mutex.h"
+#include "model/canonical_json.h"
 #include "pa_journal/record.h"
 
 namespace pa_journal::cli {
 
-// One non-blank line of a chunk, parsed.
+// One non-blank line of a chunk, parsed: by the fast parser into canonical
+// (its documents checked canonical, for the store's path that does not
+// check them again), else by the reference parser into ops. At most one of
+// the two holds operations.
 struct ParsedLine {
   uint64_t index = 0;  // 1 for the chunk's first line (blank lines count)
+  CanonicalOps canonical;
   std::vector<Operation> ops;
-  std::string error;  // why it is refused; then ops is empty
+  std::string error;  // why it is refused; then neither holds operations
+
+  const std::vector<Operation>& operations() const {
+    return canonical.empty() ? ops : canonical.ops();
+  }
 };
 
 // Whole lines of the input, and what the parser made of them.

@@ -75,11 +75,12 @@ std::string_view trim_end(std::string_view text) {
   return text;
 }
 
-// The text of value if it is an object or array in canonical form (then it
-// is what dump() of the parsed value writes), consumed from the iterator.
-// On-Demand skips a value by its brackets alone: the scanner checks the
-// rest. Scalars give up (simdjson would take its token without reading it).
-bool canonical_value(od::value value, std::string* out) {
+// The text of value if it is an object or array, consumed from the
+// iterator; CanonicalOps::add then takes it only in canonical form (then it
+// is what dump() of the parsed value writes). On-Demand skips a value by its
+// brackets alone: that check reads the rest. Scalars give up (simdjson would
+// take its token without reading it).
+bool container_text(od::value value, std::string* out) {
   od::json_type type;
   if (value.type().get(type)) return false;
   std::string_view raw;
@@ -92,9 +93,7 @@ bool canonical_value(od::value value, std::string* out) {
   } else {
     return false;
   }
-  raw = trim_end(raw);
-  if (!is_canonical_json(raw)) return false;
-  out->assign(raw);
+  out->assign(trim_end(raw));
   return true;
 }
 
@@ -131,7 +130,7 @@ bool fast_op(od::object object, Operation* op) {
                   ? string_value(field.value(), &kind) && fast_op_kind(kind, &op->kind)
               : bit == kCollection ? string_value(field.value(), &op->collection)
               : bit == kKey        ? string_value(field.value(), &op->key)
-                                   : canonical_value(field.value(), &op->document);
+                                   : container_text(field.value(), &op->document);
     if (!ok) return false;
   }
   unsigned needed =
@@ -139,21 +138,24 @@ bool fast_op(od::object object, Operation* op) {
   return seen == needed;
 }
 
-bool fast_ops(od::document& doc, std::vector<Operation>* ops) {
+// fast_op, then the canonical check of its document.
+bool fast_canonical_op(od::object object, CanonicalOps* ops) {
+  Operation op;
+  return fast_op(object, &op) && ops->add(std::move(op));
+}
+
+bool fast_ops(od::document& doc, CanonicalOps* ops) {
   od::json_type type;
   if (doc.type().get(type)) return false;
   if (type == od::json_type::object) {
     od::object object;
-    ops->emplace_back();
-    return !doc.get_object().get(object) && fast_op(object, &ops->back());
+    return !doc.get_object().get(object) && fast_canonical_op(object, ops);
   }
   od::array array;
   if (type != od::json_type::array || doc.get_array().get(array)) return false;
   for (auto element : array) {
     od::object object;
-    if (element.get_object().get(object)) return false;
-    ops->emplace_back();
-    if (!fast_op(object, &ops->back())) return false;
+    if (element.get_object().get(object) || !fast_canonical_op(object, ops)) return false;
   }
   return !ops->empty();  // an empty array is refused, by the reference parser
 }
@@ -168,19 +170,24 @@ struct ApplyParser::Impl {
 ApplyParser::ApplyParser() : impl_(std::make_unique<Impl>()) {}
 ApplyParser::~ApplyParser() = default;
 
-std::optional<std::vector<Operation>> ApplyParser::parse_fast(std::string_view line) {
+std::optional<CanonicalOps> ApplyParser::parse_canonical(std::string_view line) {
   // A NUL byte ends nlohmann's input: the reference parser refuses it.
   if (std::memchr(line.data(), '\0', line.size()) != nullptr) return std::nullopt;
   std::string& padded = impl_->padded;
   padded.assign(line);
   padded.resize(line.size() + simdjson::SIMDJSON_PADDING);
   od::document doc;
-  std::vector<Operation> ops;
+  CanonicalOps ops;
   if (impl_->parser.iterate(padded.data(), line.size(), padded.size()).get(doc) ||
       !fast_ops(doc, &ops) || doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
     return std::nullopt;
   }
   return ops;
+}
+
+std::optional<std::vector<Operation>> ApplyParser::parse_fast(std::string_view line) {
+  if (auto ops = parse_canonical(line)) return std::move(*ops).release();
+  return std::nullopt;
 }
 
 std::vector<Operation> ApplyParser::parse(std::string_view line) {

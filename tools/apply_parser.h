@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "model/canonical_json.h"
 #include "pa_journal/record.h"
 
 namespace pa_journal::cli {
@@ -36,7 +37,10 @@ class ApplyParser {
 
   std::vector<Operation> parse(std::string_view line);
   // The fast parser alone: nullopt where it gives up (the line may still be
-  // valid).
+  // valid). Its documents were each checked canonical as they were parsed:
+  // parse_canonical() hands over that proof, for the store's commit path
+  // that does not check them again (store/canonical_commit.h).
+  std::optional<CanonicalOps> parse_canonical(std::string_view line);
   std::optional<std::vector<Operation>> parse_fast(std::string_view line);
 
  private:

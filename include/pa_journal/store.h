@@ -261,7 +261,8 @@ class Store {
   struct Impl;
 
  private:
-  friend struct AdoptionAccess;  // store/adopt.cc opens the app's directory
+  friend struct AdoptionAccess;    // store/adopt.cc opens the app's directory
+  friend struct CanonicalCommits;  // store/canonical_commit.h, for pa-journal apply
   static std::unique_ptr<Store> open_unchecked(const std::string& dir, Options options);
   explicit Store(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <stdexcept>
 
 #include "tools/bench/measure.h"
@@ -214,6 +215,11 @@ void Runner::cli_apply(const CliSetup& s) {
   ChildRun none_pipe =
       s.run(s.tool_args(s.path("pipe"), {"--durability", "none", "apply"}), piped,
             "pa-journal apply");
+  // This machine's ceiling for the pipe, in this run: the same lines fed the
+  // same way into `wc -l`, which reads them and counts them and nothing else.
+  std::string wc = find_on_path("wc");
+  std::optional<ChildRun> pipe_ceiling;
+  if (!wc.empty()) pipe_ceiling = s.run({wc, "-l"}, piped, "wc -l");
   say("cli: apply (always) of " + count_text(durable) + " lines, and sqlite3 FULL");
   ChildRun sql_full =
       s.run(read_sql("durable.db", "durable.sql"), s.io(), "sqlite3 .read");
@@ -245,6 +251,11 @@ void Runner::cli_apply(const CliSetup& s) {
   rate("cli.apply.none-pipe", none_group, "pa-journal apply < pipe", n, none_pipe);
   rate("cli.apply.sqlite-normal-file", none_group, "sqlite3 .read FILE", n, sql_file);
   rate("cli.apply.sqlite-normal-pipe", none_group, "sqlite3 < pipe", n, sql_pipe);
+  if (pipe_ceiling) {
+    rate("cli.apply.pipe-ceiling", none_group, "wc -l < pipe (the pipe's ceiling)", n,
+         *pipe_ceiling);
+    add_ratio(report_, "cli.apply.none-pipe", "cli.apply.pipe-ceiling");
+  }
   std::string always_group = "Command line: apply of " + count_text(durable) +
                              " lines, always vs sqlite3 WAL FULL, 1 row/txn";
   rate("cli.apply.always", always_group, "pa-journal apply FILE", durable, always);

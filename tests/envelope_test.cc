@@ -8,9 +8,12 @@
 
 #include <cstring>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include "pa_journal/errors.h"
+#include "tests/run_command.h"
+#include "tests/test_util.h"
 
 namespace pa_journal::replication {
 namespace {
@@ -144,6 +147,32 @@ TEST(SecretBytesTest, CopyEqualsAndMoveLeavesTheSourceEmpty) {
   EXPECT_TRUE(moved.equals(copy));
   moved.shrink(4);
   EXPECT_EQ(moved.size(), 4u);
+}
+
+// The hex bytes of the worked example under "Associated data" in
+// docs/replication.md: the indented lines after "Record 7 of store", up to
+// the first blank line, each up to its two-space comment.
+std::string documented_associated_data() {
+  std::istringstream doc(
+      testing::read_bytes(testing::source_dir() + "/docs/replication.md"));
+  std::string line, bytes;
+  while (std::getline(doc, line) && line.rfind("Record 7 of store", 0) != 0) {
+  }
+  while (std::getline(doc, line) && line.rfind("    ", 0) != 0) {
+  }
+  do {
+    std::istringstream words(line.substr(0, line.find("  ", 4)));
+    std::string word;
+    while (words >> word)
+      bytes.push_back(static_cast<char>(std::stoi(word, nullptr, 16)));
+  } while (std::getline(doc, line) && !line.empty());
+  return bytes;
+}
+
+TEST(AssociatedDataDocTest, WorkedExampleOfTheDocIsWhatTheCodeComputes) {
+  const std::string documented = documented_associated_data();
+  ASSERT_EQ(documented.size(), 54u);
+  EXPECT_EQ(documented, record_ad(7));
 }
 
 }  // namespace

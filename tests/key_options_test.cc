@@ -5,6 +5,9 @@
 #include "tools/key_options.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <pty.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -158,6 +161,74 @@ TEST(KeySourceOptionTest, PassphraseWithoutVariableOrTerminalIsAKeyError) {
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+// What the terminal shows a child asked for a passphrase (confirmed) that
+// answers first and then second, each typed once its prompt shows; and the
+// child's exit status: 0 if it read first, 1 if it read another passphrase,
+// 2 for a KeyError. The child's controlling terminal is a new pseudo-terminal.
+struct Dialogue {
+  std::string shown;
+  int status = -1;
+};
+
+Dialogue answer_prompts(const std::string& first, const std::string& second) {
+  int master = -1, slave = -1;
+  EXPECT_EQ(::openpty(&master, &slave, nullptr, nullptr, nullptr), 0);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(master);
+    ::setsid();
+    ::ioctl(slave, TIOCSCTTY, 0);
+    ::unsetenv(cli::kPassphraseVariable);
+    try {
+      replication::SecretBytes got = cli::read_passphrase(/*confirm=*/true);
+      _exit(got.size() == first.size() &&
+                    std::memcmp(got.data(), first.data(), first.size()) == 0
+                ? 0
+                : 1);
+    } catch (const KeyError&) {
+      _exit(2);
+    }
+  }
+  ::close(slave);
+  Dialogue d;
+  const std::string answers[] = {first + "\n", second + "\n"};
+  size_t answered = 0;
+  // Bounded: 100 polls of at most 100 ms.
+  for (int i = 0; i < 100; ++i) {
+    pollfd p{master, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    char buffer[256];
+    ssize_t n = ::read(master, buffer, sizeof buffer);
+    if (n <= 0) break;  // the child is gone: EIO
+    d.shown.append(buffer, static_cast<size_t>(n));
+    const size_t prompts = (d.shown.find("Passphrase: ") != std::string::npos) +
+                           (d.shown.find("again: ") != std::string::npos);
+    while (answered < prompts) {
+      EXPECT_GT(::write(master, answers[answered].data(), answers[answered].size()), 0);
+      ++answered;
+    }
+  }
+  ::close(master);
+  int status = 0;
+  EXPECT_EQ(::waitpid(pid, &status, 0), pid);
+  d.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return d;
+}
+
+TEST(KeySourceOptionTest, PassphraseIsAskedTwiceOnTheTerminalWithoutEcho) {
+  Dialogue d = answer_prompts("correct horse", "correct horse");
+  EXPECT_EQ(d.status, 0) << d.shown;
+  EXPECT_TRUE(contains(d.shown, "Passphrase: ")) << d.shown;
+  EXPECT_TRUE(contains(d.shown, "The same passphrase again: ")) << d.shown;
+  EXPECT_FALSE(contains(d.shown, "horse")) << d.shown;
+}
+
+TEST(KeySourceOptionTest, TwoDifferentAnswersAreAKeyError) {
+  Dialogue d = answer_prompts("correct horse", "correct hose");
+  EXPECT_EQ(d.status, 2) << d.shown;
+  EXPECT_FALSE(contains(d.shown, "horse")) << d.shown;
 }
 
 }  // namespace

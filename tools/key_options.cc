@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <utility>
 
@@ -22,26 +24,54 @@ using replication::SecretBytes;
 
 constexpr size_t kMaxPassphraseBytes = 1024;
 
-// The terminal (/dev/tty) with echo off for as long as the object lives.
+// The terminal's settings while echo is off, for the signal handler below.
+int quiet_fd = -1;
+termios quiet_saved{};
+
+// A signal that ends the process while the passphrase is asked (Ctrl-C) must
+// not leave the user's terminal without echo: restore it, then let the
+// signal do what it would have done. tcsetattr is async-signal-safe.
+extern "C" void restore_echo_and_reraise(int signal) {
+  ::tcsetattr(quiet_fd, TCSANOW, &quiet_saved);
+  std::signal(signal, SIG_DFL);
+  std::raise(signal);
+}
+
+constexpr int kEndingSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+// The terminal (/dev/tty) with echo off for as long as the object lives, and
+// restored if one of kEndingSignals ends the process meanwhile. One at a time.
 class QuietTerminal {
  public:
   explicit QuietTerminal(int fd) : fd_(fd) {
     quiet_ = ::tcgetattr(fd_, &saved_) == 0;
     if (!quiet_) return;
+    quiet_fd = fd_;
+    quiet_saved = saved_;
+    struct sigaction restore {};
+    restore.sa_handler = restore_echo_and_reraise;
+    for (size_t i = 0; i < std::size(kEndingSignals); ++i) {
+      ::sigaction(kEndingSignals[i], &restore, &previous_[i]);
+    }
     termios quiet = saved_;
     quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    quiet_ = ::tcsetattr(fd_, TCSAFLUSH, &quiet) == 0;
+    ::tcsetattr(fd_, TCSAFLUSH, &quiet);
   }
   QuietTerminal(const QuietTerminal&) = delete;
   QuietTerminal& operator=(const QuietTerminal&) = delete;
   ~QuietTerminal() {
-    if (quiet_) ::tcsetattr(fd_, TCSAFLUSH, &saved_);
+    if (!quiet_) return;
+    ::tcsetattr(fd_, TCSAFLUSH, &saved_);
+    for (size_t i = 0; i < std::size(kEndingSignals); ++i) {
+      ::sigaction(kEndingSignals[i], &previous_[i], nullptr);
+    }
   }
 
  private:
   int fd_;
   termios saved_{};
   bool quiet_ = false;
+  struct sigaction previous_[std::size(kEndingSignals)]{};
 };
 
 void say(int fd, std::string_view text) {
@@ -53,12 +83,14 @@ void say(int fd, std::string_view text) {
 }
 
 // One line typed on the terminal fd after prompt, without its newline.
+// Echo goes off before the prompt shows: turning it off drops what was typed
+// before (TCSAFLUSH, as getpass does), so nothing typed after the prompt is lost.
 SecretBytes ask(int fd, std::string_view prompt) {
-  say(fd, prompt);
   SecretBytes line(kMaxPassphraseBytes + 1);
   size_t size = 0;
   {
     QuietTerminal quiet(fd);
+    say(fd, prompt);
     char c = 0;
     while (size < line.size() && ::read(fd, &c, 1) == 1 && c != '\n') {
       line.data()[size++] = static_cast<unsigned char>(c);

@@ -18,12 +18,15 @@ tool=$1 logic=$2 out=$3
 source "$(dirname "$0")/cli_help.sh"
 
 # What the value of an option is, from its help line: a choice list
-# (TEXT:{a,b}), a directory (its type or text names DIR), a collection, or any.
+# (TEXT:{a,b}), a directory (its type or text names DIR), a file (its type is
+# FILE), a collection, or any.
 value_kind() {  # NAME TYPE DESCRIPTION
   if [[ $2 =~ \{([^}]*)\} ]]; then
     echo "choice ${BASH_REMATCH[1]//,/ }"
   elif [[ $2 == *DIR* || $3 == *DIR* ]]; then
     echo dir
+  elif [[ $2 == FILE ]]; then
+    echo file
   elif [[ $1 == --collection ]]; then
     echo collection
   else
@@ -97,7 +100,7 @@ top_commands=$commands top_options=$options top_values=$values
   echo "}"
   echo
   echo "# _pa_journal_value_kind COMMAND OPTION: what the option's value is (empty"
-  echo "# for a flag): any, dir, collection or \"choice A B ...\". Global options may"
+  echo "# for a flag): any, dir, file, collection or \"choice A B ...\". Global options may"
   echo "# follow the command."
   echo "_pa_journal_value_kind() {"
   echo "  case \"\$1 \$2\" in"

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(record_decoder segment_reader snapshot_loader apply_parser time_parser key_index)
+[ ${#targets[@]} -gt 0 ] || targets=(record_decoder segment_reader snapshot_loader apply_parser time_parser key_index envelope)
 
 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
   -DCMAKE_CXX_COMPILER=clang++ -DPA_JOURNAL_FUZZ=ON -DPA_JOURNAL_TESTS=OFF >/dev/null

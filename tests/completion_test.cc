@@ -134,6 +134,16 @@ TEST(CompletionTest, DirectoryArgumentsCompleteDirectoriesOnly) {
   EXPECT_EQ(offered({"restore", "--out", "sto"}, in_dir), Words{"storedir"});
 }
 
+TEST(CompletionTest, KeyFilesCompleteToFiles) {
+  TempDir dir;
+  write_files(dir.path(), {{"keys/x", ""}, {"key.bin", ""}});
+  CommandOptions in_dir;
+  in_dir.cwd = dir.path();
+  EXPECT_EQ(offered({"--key-f"}), Words{"--key-file"});
+  EXPECT_EQ(offered({"--key-file", "key"}, in_dir), (Words{"key.bin", "keys"}));
+  EXPECT_EQ(offered({"keygen", "key"}, in_dir), (Words{"key.bin", "keys"}));
+}
+
 TEST(CompletionTest, ValuesThatCannotBeListedCompleteToNothing) {
   // A time, a key, a document: nothing to offer, and never a command name.
   EXPECT_EQ(offered({"get", "--at", ""}), Words{});

@@ -1,8 +1,9 @@
 // Shared pieces of the pa-journal command line: global options, exit codes,
 // opening the store, output helpers. The tool uses the public API
 // (include/pa_journal/), and of the library's insides only the store's file
-// names (journal/layout.h), the wording of JSON errors (model/validation.h)
-// and the annotated mutex of its threads (journal/mutex.h).
+// names (journal/layout.h), the wording of JSON errors (model/validation.h),
+// the annotated mutex of its threads (journal/mutex.h) and the keys that seal
+// a replicated stream (replication/keys.h).
 #pragma once
 
 #include <cstdint>
@@ -45,6 +46,10 @@ struct Globals {
   bool no_progress = false;
   // --wait: how long a writer waits for another process's LOCK (0: not at all).
   double wait_seconds = 0;
+  // --key-file and --passphrase: the key that seals a stream, read and
+  // checked only by the commands that use it (tools/key_options.h).
+  std::string key_file;
+  bool passphrase = false;
   // The progress display on stderr (tools/progress.h); set by main after
   // parsing, inactive unless stderr is a terminal.
   std::shared_ptr<ProgressBar> bar;

@@ -296,13 +296,29 @@ std::optional<SnapshotFile> unchanged_file(const SnapshotInfo* previous,
   return std::nullopt;
 }
 
+// Whether f's key index is whole and of f (its trailer checksum covers every
+// byte, so this finds any damage since it was written).
+bool index_verifies(FileSystem& fs, const std::string& backups_dir,
+                    const SnapshotFile& f) {
+  try {
+    KeyIndex index = parse_index(fs.read_file(join_path(backups_dir, f.index)), f.index);
+    check_index_matches(index, f, f.index);
+    return true;
+  } catch (const StorageError&) {
+    return false;  // damaged, missing or unreadable: written afresh
+  }
+}
+
 // Makes path a second name of previous's file of the same text (through its
 // temporary, as a written file), if it can, and out->index one of its key
 // index; out takes that file's size and XXH3. The caller syncs the directory.
 bool link_unchanged(FileSystem& fs, const std::string& backups_dir,
                     const std::string& path, const std::optional<SnapshotFile>& same,
                     SnapshotFile* out) {
-  if (!same || !try_link(fs, join_path(backups_dir, same->file), temp_file_name(path)))
+  // A damaged index is not passed on: the file is written again with a new
+  // one (what verify tells the user compaction does).
+  if (!same || (!same->index.empty() && !index_verifies(fs, backups_dir, *same)) ||
+      !try_link(fs, join_path(backups_dir, same->file), temp_file_name(path)))
     return false;
   fs.rename(temp_file_name(path), path);
   out->bytes = same->bytes;

@@ -40,21 +40,6 @@ int run_put(const Globals& g, OpKind kind, const std::string& collection,
   return kExitOk;
 }
 
-namespace {
-
-std::vector<std::pair<std::string, std::string>> documents(const Globals& g,
-                                                           const std::string& collection,
-                                                           const std::string& at) {
-  if (at.empty()) return open_read_only(g)->list(collection);
-  validate_collection_name(collection);
-  Collections state = state_at_arg(g, at);
-  auto it = state.find(collection);
-  if (it == state.end()) return {};
-  return {it->second.begin(), it->second.end()};
-}
-
-}  // namespace
-
 int run_get(const Globals& g, const std::string& collection, const std::string& key,
             const std::string& at, bool with_seq) {
   validate_key(key);
@@ -66,9 +51,8 @@ int run_get(const Globals& g, const std::string& collection, const std::string& 
   } else if (at.empty()) {
     doc = open_read_only(g)->get(collection, key);
   } else {
-    for (auto& [k, d] : documents(g, collection, at)) {
-      if (k == key) doc = std::move(d);
-    }
+    validate_collection_name(collection);
+    doc = open_at_arg(g, at)->get(collection, key);
   }
   if (!doc) {
     std::string missing = missing_collection(g, collection);

@@ -373,6 +373,37 @@ std::string unused_snapshot_id(FileSystem& fs, const std::string& backups_dir,
 
 }  // namespace
 
+std::vector<std::string> rebuild_damaged_indexes(FileSystem& fs,
+                                                 const std::string& backups_dir,
+                                                 const SnapshotInfo& info,
+                                                 const Collections& collections) {
+  std::vector<std::string> rebuilt;
+  for (const SnapshotFile& f : info.files) {
+    auto c = collections.find(f.collection);
+    if (f.index.empty() || f.compressed() || c == collections.end() ||
+        index_verifies(fs, backups_dir, f))
+      continue;
+    std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> hash(XXH3_createState(),
+                                                                  &XXH3_freeState);
+    XXH3_64bits_reset(hash.get());
+    IndexBuilder index(c->second);
+    uint64_t bytes = 0;
+    serialize_collection(c->second, kStreamChunkBytes, [&](std::string_view piece) {
+      XXH3_64bits_update(hash.get(), piece.data(), piece.size());
+      index.add(piece);
+      bytes += piece.size();
+    });
+    uint64_t xxh3 = XXH3_64bits_digest(hash.get());
+    if (bytes != f.bytes || xxh3 != f.xxh3) continue;  // not this file's text
+    std::string text = serialize_index(index.finish(xxh3));
+    write_file_via_temp(fs, join_path(backups_dir, f.index),
+                        [&text](WritableFile& file) { file.append(text); });
+    rebuilt.push_back(f.index);
+  }
+  if (!rebuilt.empty()) fs.sync_dir(backups_dir);
+  return rebuilt;
+}
+
 std::vector<SnapshotInfo> list_snapshots(FileSystem& fs, const std::string& backups_dir,
                                          std::vector<Damage>* damaged) {
   std::vector<SnapshotInfo> out;

@@ -114,10 +114,15 @@ class LineSplitter {
 void stream_snapshot_lines(
     FileSystem& fs, const std::string& backups_dir, const SnapshotFile& f,
     const std::function<void(std::string_view key, std::string_view doc)>& on_line) {
+  stream_snapshot_lines(*fs.open_readable(join_path(backups_dir, f.file)), f, on_line);
+}
+
+void stream_snapshot_lines(
+    const ReadableFile& file, const SnapshotFile& f,
+    const std::function<void(std::string_view key, std::string_view doc)>& on_line) {
   constexpr size_t kPiece = 1 << 20;
   const std::string name = in_backups(f.file);
-  std::unique_ptr<ReadableFile> file = fs.open_readable(join_path(backups_dir, f.file));
-  if (file->size() != (f.compressed() ? f.stored_bytes : f.bytes))
+  if (file.size() != (f.compressed() ? f.stored_bytes : f.bytes))
     throw damaged(f, "not the size its manifest records");
   std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> hash(XXH3_createState(),
                                                                 &XXH3_freeState);
@@ -135,8 +140,8 @@ void stream_snapshot_lines(
   };
   std::string out(f.compressed() ? ZSTD_DStreamOutSize() : 0, '\0');
   size_t last = 1;  // zstd: 0 once a frame is whole
-  for (uint64_t at = 0; at < file->size(); at += kPiece) {
-    std::string piece = file->read_at(at, std::min<uint64_t>(kPiece, file->size() - at));
+  for (uint64_t at = 0; at < file.size(); at += kPiece) {
+    std::string piece = file.read_at(at, std::min<uint64_t>(kPiece, file.size() - at));
     if (!f.compressed()) {
       text(piece);
       continue;

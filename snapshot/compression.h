@@ -71,6 +71,10 @@ std::string read_snapshot_file(FileSystem& fs, const std::string& backups_dir,
 void stream_snapshot_lines(
     FileSystem& fs, const std::string& backups_dir, const SnapshotFile& f,
     const std::function<void(std::string_view key, std::string_view doc)>& on_line);
+// The same over file, f's bytes as stored, already open (the fuzzer's).
+void stream_snapshot_lines(
+    const ReadableFile& file, const SnapshotFile& f,
+    const std::function<void(std::string_view key, std::string_view doc)>& on_line);
 
 // Compresses the plain files of snapshot info (see the argument above);
 // snapshots are the others present, whose compressed files of the same text

@@ -15,38 +15,22 @@ namespace {
 // A snapshot block found damaged while the tail was applied: the open
 // gives up on the lazy state, unlike the journal's own damage, which
 // recovery decides about.
-struct BlockDamaged {};
-
-// f's collection file read through its index, or null if it cannot be.
-std::unique_ptr<IndexedCollection> open_indexed(FileSystem& fs,
-                                                const std::string& backups,
-                                                const SnapshotFile& f) {
-  if (f.index.empty() || !f.file.ends_with(kJsonSuffix)) return nullptr;
-  try {
-    std::string index_path = join_path(backups, f.index);
-    if (!fs.exists(index_path)) return nullptr;
-    KeyIndex index = parse_index(fs.read_file(index_path), in_backups(f.index));
-    check_index_matches(index, f, in_backups(f.index));
-    std::unique_ptr<ReadableFile> file = fs.open_readable(join_path(backups, f.file));
-    if (file->size() != f.bytes) return nullptr;
-    return std::make_unique<IndexedCollection>(std::move(file), std::move(index),
-                                               in_backups(f.file));
-  } catch (const StorageError&) {
-    return nullptr;  // the full recovery reads the file and says what is wrong
-  }
-}
+struct BlockDamaged {
+  Damage damage;
+};
 
 }  // namespace
 
 std::unique_ptr<LazyState> LazyState::open(FileSystem& fs, const std::string& store_dir,
-                                           const RecoverOptions& options) {
+                                           const RecoverOptions& options,
+                                           std::optional<Damage>* damaged) {
   ReadView view(fs, store_dir);  // held until the last file is open
   std::optional<SnapshotInfo> info = snapshot_to_open(fs, store_dir, options, view);
   if (!info) return nullptr;
   auto out = std::unique_ptr<LazyState>(new LazyState());
   const std::string backups = backups_dir(store_dir);
   for (const SnapshotFile& f : info->files) {
-    std::unique_ptr<IndexedCollection> c = open_indexed(fs, backups, f);
+    std::unique_ptr<IndexedCollection> c = open_indexed(fs, backups, f, damaged);
     if (!c) return nullptr;
     out->snapshot_[f.collection] = std::move(c);
   }
@@ -55,7 +39,8 @@ std::unique_ptr<LazyState> LazyState::open(FileSystem& fs, const std::string& st
     replay_tail(
         fs, store_dir, options, view, *info, [self](const Record& r) { self->apply(r); },
         out->report_);
-  } catch (const BlockDamaged&) {
+  } catch (const BlockDamaged& e) {
+    if (damaged) *damaged = e.damage;
     return nullptr;
   }
   out->last_seq_ = out->report_.records_replayed > 0 ? out->report_.last_seq : info->seq;
@@ -80,8 +65,8 @@ void LazyState::apply(const Record& record) {
       } else if (const IndexedCollection* c = snapshot(op.collection)) {
         try {
           current = c->find(op.key);
-        } catch (const CorruptedDataError&) {
-          throw BlockDamaged{};
+        } catch (const CorruptedDataError& e) {
+          throw BlockDamaged{block_damage(e)};
         }
       }
       tail[op.key] = merge_patch(current ? &*current : nullptr, op.document);
@@ -155,15 +140,26 @@ uint64_t LazyState::list(std::string_view collection, const ListOptions& options
 }
 
 uint64_t LazyState::count(std::string_view collection) const {
+  return size(collection).documents;
+}
+
+// The snapshot file's figures, and for each key the tail wrote, its line in
+// place of the snapshot's (if the snapshot held the key).
+CollectionSize LazyState::size(std::string_view collection) const {
   const IndexedCollection* c = snapshot(collection);
-  uint64_t n = c ? c->documents() : 0;
-  if (const Tail* t = tail(collection)) {
+  const Tail* t = tail(collection);
+  if (c == nullptr && t == nullptr) return {};  // no such collection
+  CollectionSize out{c ? c->documents() : 0,
+                     c ? c->file_bytes() : kEmptyCollectionFileBytes};
+  if (t != nullptr) {
     for (const auto& [key, doc] : *t) {
-      bool before = c != nullptr && c->find(key).has_value();
-      n += (doc.has_value() ? 1 : 0) - (before ? 1 : 0);
+      std::optional<std::string> before = c ? c->find(key) : std::nullopt;
+      out.documents += (doc.has_value() ? 1 : 0) - (before ? 1 : 0);
+      if (doc) out.file_bytes += document_line_bytes(key, *doc);
+      if (before) out.file_bytes -= document_line_bytes(key, *before);
     }
   }
-  return n;
+  return out;
 }
 
 std::vector<std::string> LazyState::collection_names() const {
@@ -171,6 +167,12 @@ std::vector<std::string> LazyState::collection_names() const {
   for (const auto& entry : snapshot_) names.insert(entry.first);
   for (const auto& entry : tail_) names.insert(entry.first);
   return {names.begin(), names.end()};
+}
+
+Damage block_damage(const CorruptedDataError& e) {
+  return Damage::corruption(
+      e.file(), e.offset(), 0,
+      std::string(e.what()) + "; read the snapshot's JSON file whole instead");
 }
 
 }  // namespace pa_journal

@@ -29,6 +29,8 @@
 #include <string_view>
 #include <vector>
 
+#include "pa_journal/damage.h"
+#include "pa_journal/errors.h"
 #include "pa_journal/file_system.h"
 #include "pa_journal/recovery_report.h"
 #include "pa_journal/store.h"
@@ -37,12 +39,24 @@
 
 namespace pa_journal {
 
+// A collection's documents and the size of the file a snapshot would write
+// for it now (snapshot/snapshot.h's layout: keys, documents and punctuation).
+struct CollectionSize {
+  uint64_t documents = 0;
+  uint64_t file_bytes = 0;
+};
+
 class LazyState {
  public:
-  // Null when the store must be recovered in full instead (see above).
-  // Throws what recover() throws for the journal's damage (options.mode).
+  // Null when the store must be recovered in full instead (see above); then
+  // damaged, if not null, names the derived file found damaged (an index, or
+  // a block read through it), if that was why. options.until_ns reads the
+  // state at that time: the newest snapshot at or before it and the records
+  // after it up to then. Throws what recover() throws for the journal's
+  // damage (options.mode).
   static std::unique_ptr<LazyState> open(FileSystem& fs, const std::string& store_dir,
-                                         const RecoverOptions& options);
+                                         const RecoverOptions& options,
+                                         std::optional<Damage>* damaged = nullptr);
 
   // The reads of include/pa_journal/store.h, names already validated. Throw
   // CorruptedDataError for a damaged block, IoError when one cannot be read.
@@ -53,6 +67,9 @@ class LazyState {
                 const ListVisitor& visit) const;
   // The whole collection's size: the index's counts and the tail's effect.
   uint64_t count(std::string_view collection) const;
+  // Its count and file size from the index's header and the tail: reads one
+  // block per key the tail wrote that the snapshot holds, no other.
+  CollectionSize size(std::string_view collection) const;
   std::vector<std::string> collection_names() const;
   uint64_t last_seq() const { return last_seq_; }
   const RecoveryReport& report() const { return report_; }
@@ -70,5 +87,9 @@ class LazyState {
   uint64_t last_seq_ = 0;
   RecoveryReport report_;
 };
+
+// A block found damaged (the CorruptedDataError a read threw) as the damage
+// a store reports when it reads the JSON file whole instead.
+Damage block_damage(const CorruptedDataError& e);
 
 }  // namespace pa_journal

@@ -296,13 +296,29 @@ std::optional<SnapshotFile> unchanged_file(const SnapshotInfo* previous,
   return std::nullopt;
 }
 
+// Whether f's key index is whole and of f (its trailer checksum covers every
+// byte, so this finds any damage since it was written).
+bool index_verifies(FileSystem& fs, const std::string& backups_dir,
+                    const SnapshotFile& f) {
+  try {
+    KeyIndex index = parse_index(fs.read_file(join_path(backups_dir, f.index)), f.index);
+    check_index_matches(index, f, f.index);
+    return true;
+  } catch (const StorageError&) {
+    return false;  // damaged, missing or unreadable: written afresh
+  }
+}
+
 // Makes path a second name of previous's file of the same text (through its
 // temporary, as a written file), if it can, and out->index one of its key
 // index; out takes that file's size and XXH3. The caller syncs the directory.
 bool link_unchanged(FileSystem& fs, const std::string& backups_dir,
                     const std::string& path, const std::optional<SnapshotFile>& same,
                     SnapshotFile* out) {
-  if (!same || !try_link(fs, join_path(backups_dir, same->file), temp_file_name(path)))
+  // A damaged index is not passed on: the file is written again with a new
+  // one (what verify tells the user compaction does).
+  if (!same || (!same->index.empty() && !index_verifies(fs, backups_dir, *same)) ||
+      !try_link(fs, join_path(backups_dir, same->file), temp_file_name(path)))
     return false;
   fs.rename(temp_file_name(path), path);
   out->bytes = same->bytes;
@@ -356,6 +372,37 @@ std::string unused_snapshot_id(FileSystem& fs, const std::string& backups_dir,
 }
 
 }  // namespace
+
+std::vector<std::string> rebuild_damaged_indexes(FileSystem& fs,
+                                                 const std::string& backups_dir,
+                                                 const SnapshotInfo& info,
+                                                 const Collections& collections) {
+  std::vector<std::string> rebuilt;
+  for (const SnapshotFile& f : info.files) {
+    auto c = collections.find(f.collection);
+    if (f.index.empty() || f.compressed() || c == collections.end() ||
+        index_verifies(fs, backups_dir, f))
+      continue;
+    std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> hash(XXH3_createState(),
+                                                                  &XXH3_freeState);
+    XXH3_64bits_reset(hash.get());
+    IndexBuilder index(c->second);
+    uint64_t bytes = 0;
+    serialize_collection(c->second, kStreamChunkBytes, [&](std::string_view piece) {
+      XXH3_64bits_update(hash.get(), piece.data(), piece.size());
+      index.add(piece);
+      bytes += piece.size();
+    });
+    uint64_t xxh3 = XXH3_64bits_digest(hash.get());
+    if (bytes != f.bytes || xxh3 != f.xxh3) continue;  // not this file's text
+    std::string text = serialize_index(index.finish(xxh3));
+    write_file_via_temp(fs, join_path(backups_dir, f.index),
+                        [&text](WritableFile& file) { file.append(text); });
+    rebuilt.push_back(f.index);
+  }
+  if (!rebuilt.empty()) fs.sync_dir(backups_dir);
+  return rebuilt;
+}
 
 std::vector<SnapshotInfo> list_snapshots(FileSystem& fs, const std::string& backups_dir,
                                          std::vector<Damage>* damaged) {

@@ -80,6 +80,18 @@ Collections load_snapshot(FileSystem& fs, const std::string& backups_dir,
                           const SnapshotInfo& info,
                           const ProgressTick& progress = nullptr);
 
+// Writes again each key index of info's plain files that is missing or does
+// not verify (derived files: pa-journal verify reports them), built from
+// collections, info's state, for a compaction with nothing new to snapshot.
+// An index is written only if collections' text is the file's (the
+// manifest's size and XXH3); each through a temporary name, synced, renamed,
+// then backups_dir synced: a crash leaves the old index or the new one.
+// Returns the indexes written.
+std::vector<std::string> rebuild_damaged_indexes(FileSystem& fs,
+                                                 const std::string& backups_dir,
+                                                 const SnapshotInfo& info,
+                                                 const Collections& collections);
+
 // Writes collections as the snapshot of seq/time_ns and returns it, its
 // manifest listing state_files (see claim_state_files; none for a snapshot
 // that has no readable files). progress, if set, gets documents written, as

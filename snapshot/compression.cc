@@ -1,13 +1,16 @@
 #include "snapshot/compression.h"
 
+#include <xxhash.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "journal/layout.h"
 #include "journal/record_codec.h"
 #include "pa_journal/errors.h"
 #include "snapshot/catalogue.h"
+#include "snapshot/key_index.h"
 
 namespace pa_journal {
 namespace {
@@ -69,7 +72,95 @@ void write_manifest(FileSystem& fs, const std::string& backups_dir,
                         serialize_manifest(info));
 }
 
+// Splits text given in pieces into document lines for on_line: the first
+// line ("{") and the last ("}") are the layout's, every other one a document.
+class LineSplitter {
+ public:
+  LineSplitter(const std::string& file,
+               const std::function<void(std::string_view, std::string_view)>& on_line)
+      : file_(file), on_line_(on_line) {}
+  void add(std::string_view piece) {
+    while (!piece.empty()) {
+      size_t nl = piece.find('\n');
+      size_t take = nl == std::string_view::npos ? piece.size() : nl + 1;
+      line_.append(piece.substr(0, take));
+      piece.remove_prefix(take);
+      if (nl != std::string_view::npos) end_line();
+    }
+  }
+  void finish() {
+    if (!line_.empty() && line_ != "}" && line_ != "{}") end_line();
+  }
+
+ private:
+  void end_line() {
+    if (lines_++ == 0) {
+      if (line_ != "{\n" && line_ != "{}\n")
+        throw CorruptedDataError(file_ + ": not in the layout of a collection file",
+                                 file_);
+    } else if (line_ != "}\n") {
+      for (const auto& [key, doc] : parse_block(line_, file_)) on_line_(key, doc);
+    }
+    line_.clear();
+  }
+  const std::string& file_;
+  const std::function<void(std::string_view, std::string_view)>& on_line_;
+  std::string line_;
+  uint64_t lines_ = 0;
+};
+
 }  // namespace
+
+void stream_snapshot_lines(
+    FileSystem& fs, const std::string& backups_dir, const SnapshotFile& f,
+    const std::function<void(std::string_view key, std::string_view doc)>& on_line) {
+  stream_snapshot_lines(*fs.open_readable(join_path(backups_dir, f.file)), f, on_line);
+}
+
+void stream_snapshot_lines(
+    const ReadableFile& file, const SnapshotFile& f,
+    const std::function<void(std::string_view key, std::string_view doc)>& on_line) {
+  constexpr size_t kPiece = 1 << 20;
+  const std::string name = in_backups(f.file);
+  if (file.size() != (f.compressed() ? f.stored_bytes : f.bytes))
+    throw damaged(f, "not the size its manifest records");
+  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> hash(XXH3_createState(),
+                                                                &XXH3_freeState);
+  std::unique_ptr<ZSTD_DStream, decltype(&ZSTD_freeDStream)> zstd(ZSTD_createDStream(),
+                                                                  &ZSTD_freeDStream);
+  if (!hash || !zstd) throw std::bad_alloc();
+  XXH3_64bits_reset(hash.get());
+  LineSplitter lines(name, on_line);
+  uint64_t text_bytes = 0;
+  auto text = [&](std::string_view piece) {
+    XXH3_64bits_update(hash.get(), piece.data(), piece.size());
+    text_bytes += piece.size();
+    if (text_bytes > f.bytes) throw damaged(f, "longer than its manifest records");
+    lines.add(piece);
+  };
+  std::string out(f.compressed() ? ZSTD_DStreamOutSize() : 0, '\0');
+  size_t last = 1;  // zstd: 0 once a frame is whole
+  for (uint64_t at = 0; at < file.size(); at += kPiece) {
+    std::string piece = file.read_at(at, std::min<uint64_t>(kPiece, file.size() - at));
+    if (!f.compressed()) {
+      text(piece);
+      continue;
+    }
+    ZSTD_inBuffer in{piece.data(), piece.size(), 0};
+    while (in.pos < in.size) {
+      ZSTD_outBuffer o{out.data(), out.size(), 0};
+      last = ZSTD_decompressStream(zstd.get(), &o, &in);
+      if (ZSTD_isError(last))
+        throw damaged(
+            f, std::string("damaged zstd frame (") + ZSTD_getErrorName(last) + ")");
+      text(std::string_view(out.data(), o.pos));
+    }
+  }
+  if (f.compressed() && last != 0) throw damaged(f, "a zstd frame cut short");
+  lines.finish();
+  if (text_bytes != f.bytes || XXH3_64bits_digest(hash.get()) != f.xxh3)
+    throw damaged(f, "checksum mismatch against its manifest");
+}
 
 std::string zstd_compress(std::string_view text) {
   std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> cctx(ZSTD_createCCtx(),

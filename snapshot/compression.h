@@ -60,6 +60,22 @@ std::string checked_snapshot_text(const SnapshotFile& f, std::string data);
 std::string read_snapshot_file(FileSystem& fs, const std::string& backups_dir,
                                const SnapshotFile& f);
 
+// Reads f's JSON text from backups_dir/f.file in pieces of a megabyte,
+// decompressing a .json.zst as it goes, and calls on_line for each document
+// line (its key unescaped) while holding one piece and one line: memory does
+// not grow with the file. Then checks the stored size, the text's size and
+// XXH3 against the manifest; on_line's lines are only to be trusted once it
+// returns. Throws CorruptedDataError naming the file if a check fails or the
+// text is not in the layout serialize_collection writes (a file of an older
+// pa-journal may be JSON of another layout: read_snapshot_file reads those).
+void stream_snapshot_lines(
+    FileSystem& fs, const std::string& backups_dir, const SnapshotFile& f,
+    const std::function<void(std::string_view key, std::string_view doc)>& on_line);
+// The same over file, f's bytes as stored, already open (the fuzzer's).
+void stream_snapshot_lines(
+    const ReadableFile& file, const SnapshotFile& f,
+    const std::function<void(std::string_view key, std::string_view doc)>& on_line);
+
 // Compresses the plain files of snapshot info (see the argument above);
 // snapshots are the others present, whose compressed files of the same text
 // are linked rather than compressed again. A file whose compressed name is

@@ -33,8 +33,11 @@ class Reader {
     return out;
   }
   bool done() const { return pos_ == data_.size(); }
-  [[noreturn]] void fail(const std::string& why) const {
-    throw CorruptedDataError(file_ + ": not a valid key index: " + why, file_);
+  size_t pos() const { return pos_; }
+  // Damage at the field being read; fail_at: at offset in the index.
+  [[noreturn]] void fail(const std::string& why) const { fail_at(pos_, why); }
+  [[noreturn]] void fail_at(uint64_t offset, const std::string& why) const {
+    throw CorruptedDataError(file_ + ": not a valid key index: " + why, file_, offset);
   }
 
  private:
@@ -51,22 +54,27 @@ class Reader {
 
 // The blocks must tile the document lines: from kFirstLineOffset, each
 // starting where the one before ends, the last ending kClosingBytes before
-// the file does, keys ascending, counts adding up.
-void check_tiling(const KeyIndex& index, const Reader& r) {
+// the file does, keys ascending, counts adding up. entries[i]: where block
+// i's entry starts in the index, for the message.
+void check_tiling(const KeyIndex& index, const std::vector<size_t>& entries,
+                  const Reader& r) {
   uint64_t at = kFirstLineOffset, documents = 0;
   for (size_t i = 0; i < index.blocks.size(); ++i) {
     const IndexBlock& b = index.blocks[i];
-    if (b.offset != at || b.length == 0 || b.documents == 0) r.fail("blocks do not tile");
+    if (b.offset != at || b.length == 0 || b.documents == 0)
+      r.fail_at(entries[i], "blocks do not tile");
     if (i > 0 && !(index.blocks[i - 1].first_key < b.first_key))
-      r.fail("first keys are not ascending");
-    if (b.length > index.file_bytes - at) r.fail("a block lies past the file's end");
+      r.fail_at(entries[i], "first keys are not ascending");
+    if (b.length > index.file_bytes - at)
+      r.fail_at(entries[i], "a block lies past the file's end");
     at += b.length;
     documents += b.documents;
   }
   bool empty = index.blocks.empty();
   if (empty ? index.file_bytes != 3 : at + kClosingBytes != index.file_bytes)
-    r.fail("blocks do not cover the file");
-  if (documents != index.documents) r.fail("document counts do not add up");
+    r.fail_at(kIndexHeaderBytes - 32, "blocks do not cover the file");
+  if (documents != index.documents)
+    r.fail_at(kIndexHeaderBytes - 16, "document counts do not add up");
 }
 
 // The end of the quoted key at the start of line (the closing quote), or npos.
@@ -120,7 +128,7 @@ KeyIndex parse_index(std::string_view data, const std::string& file) {
     r.fail("too short or too long");
   std::string_view body = data.substr(0, data.size() - kIndexTrailerBytes);
   Reader trailer(data.substr(body.size()), file);
-  if (trailer.u64() != checksum(body)) r.fail("checksum mismatch");
+  if (trailer.u64() != checksum(body)) r.fail_at(body.size(), "checksum mismatch");
   Reader in(body, file);
   if (in.bytes(kIndexMagic.size()) != kIndexMagic) in.fail("no magic");
   if (in.u32() != kIndexVersion) in.fail("an unknown version");
@@ -130,10 +138,13 @@ KeyIndex parse_index(std::string_view data, const std::string& file) {
   index.file_xxh3 = in.u64();
   index.documents = in.u64();
   uint64_t blocks = in.u64();
-  // Each block takes at least 36 bytes: a count beyond that is damage.
-  if (blocks > body.size() / 36) in.fail("more blocks than bytes");
+  // Each block takes at least kIndexEntryBytes: a count beyond that is damage.
+  if (blocks > body.size() / kIndexEntryBytes) in.fail("more blocks than bytes");
   index.blocks.resize(blocks);
+  std::vector<size_t> entries;
+  entries.reserve(blocks);
   for (IndexBlock& b : index.blocks) {
+    entries.push_back(in.pos());
     b.first_key = in.bytes(in.u32());
     b.offset = in.u64();
     b.length = in.u64();
@@ -141,7 +152,7 @@ KeyIndex parse_index(std::string_view data, const std::string& file) {
     b.xxh3 = in.u64();
   }
   if (!in.done()) in.fail("bytes after the last block");
-  check_tiling(index, in);
+  check_tiling(index, entries, in);
   return index;
 }
 
@@ -149,8 +160,9 @@ void check_index_matches(const KeyIndex& index, const SnapshotFile& f,
                          const std::string& file) {
   if (index.file_bytes != f.bytes || index.file_xxh3 != f.xxh3 ||
       index.documents != f.documents) {
+    // The header's file_bytes, file_xxh3 and documents disagree.
     throw CorruptedDataError(file + ": the key index is not of " + in_backups(f.file),
-                             file);
+                             file, 16);
   }
 }
 
@@ -241,22 +253,25 @@ size_t IndexedCollection::block_for(std::string_view key) const {
 
 void IndexedCollection::read_block(size_t i, Block& out) const {
   const IndexBlock& b = index_.blocks[i];
+  auto damaged = [&](const std::string& why) {
+    return CorruptedDataError(
+        name_ + ": block at offset " + std::to_string(b.offset) + " " + why, name_,
+        b.offset);
+  };
   out.data = file_->read_at(b.offset, b.length);
-  if (checksum(out.data) != b.xxh3) {
-    throw CorruptedDataError(
-        name_ + ": block at offset " + std::to_string(b.offset) + " fails its checksum",
-        name_);
+  if (checksum(out.data) != b.xxh3) throw damaged("fails its checksum");
+  try {
+    out.lines = parse_block(out.data, name_);
+  } catch (const CorruptedDataError& e) {
+    throw damaged("is not document lines (" + std::string(e.what()) + ")");
   }
-  out.lines = parse_block(out.data, name_);
   // The index is derived: its claims about the block are checked too.
   bool ascending =
       std::is_sorted(out.lines.begin(), out.lines.end(),
                      [](const auto& x, const auto& y) { return x.first <= y.first; });
   if (out.lines.size() != b.documents || out.lines.front().first != b.first_key ||
       !ascending) {
-    throw CorruptedDataError(
-        name_ + ": block at offset " + std::to_string(b.offset) + " is not as indexed",
-        name_);
+    throw damaged("is not as indexed");
   }
 }
 
@@ -281,6 +296,46 @@ void IndexedCollection::scan(std::string_view from, const Visitor& visit) const 
       if (line.first < from) continue;
       if (!visit(line.first, line.second)) return;
     }
+  }
+}
+
+void IndexedCollection::check_blocks() const {
+  for (size_t i = 0; i < index_.blocks.size(); ++i) {
+    Block block;
+    read_block(i, block);
+  }
+}
+
+uint64_t index_entry_offset(const KeyIndex& index, size_t i) {
+  uint64_t at = kIndexHeaderBytes;
+  for (size_t j = 0; j < i; ++j)
+    at += kIndexEntryBytes + index.blocks[j].first_key.size();
+  return at;
+}
+
+std::unique_ptr<IndexedCollection> open_indexed(FileSystem& fs,
+                                                const std::string& backups_dir,
+                                                const SnapshotFile& f,
+                                                std::optional<Damage>* damaged) {
+  if (f.index.empty() || !f.file.ends_with(kJsonSuffix)) return nullptr;
+  const std::string index_name = in_backups(f.index);
+  try {
+    std::string index_path = join_path(backups_dir, f.index);
+    if (!fs.exists(index_path)) {
+      if (damaged) *damaged = Damage::snapshot(index_name, "the key index is missing");
+      return nullptr;
+    }
+    KeyIndex index = parse_index(fs.read_file(index_path), index_name);
+    check_index_matches(index, f, index_name);
+    std::unique_ptr<ReadableFile> file = fs.open_readable(join_path(backups_dir, f.file));
+    if (file->size() != f.bytes) return nullptr;  // the JSON's own damage
+    return std::make_unique<IndexedCollection>(std::move(file), std::move(index),
+                                               in_backups(f.file));
+  } catch (const CorruptedDataError& e) {
+    if (damaged) *damaged = Damage::corruption(index_name, e.offset(), 0, e.what());
+    return nullptr;
+  } catch (const StorageError&) {
+    return nullptr;  // the full load reads the file and says what is wrong
   }
 }
 

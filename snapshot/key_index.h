@@ -30,6 +30,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pa_journal/damage.h"
 #include "pa_journal/file_system.h"
 #include "pa_journal/record.h"
 #include "snapshot/snapshot.h"
@@ -40,6 +41,9 @@ inline constexpr std::string_view kIndexMagic = "PAJINDEX";
 inline constexpr uint32_t kIndexVersion = 1;
 inline constexpr size_t kIndexHeaderBytes = 48;
 inline constexpr size_t kIndexTrailerBytes = 8;
+// A block's entry without its first key: key_bytes, offset, length,
+// documents, xxh3.
+inline constexpr size_t kIndexEntryBytes = 36;
 // A block is cut after the document line that brings it to this size.
 inline constexpr uint64_t kIndexBlockBytes = 64 << 10;
 // Where the document lines of a collection file start ("{\n") and how many
@@ -76,6 +80,8 @@ KeyIndex parse_index(std::string_view data, const std::string& file);
 // manifest (its size, XXH3 and document count).
 void check_index_matches(const KeyIndex& index, const SnapshotFile& f,
                          const std::string& file);
+// Where block i's entry starts in the serialized index.
+uint64_t index_entry_offset(const KeyIndex& index, size_t i);
 
 // Builds the index of the text serialize_collection writes for collection,
 // fed to add() in consecutive pieces as it is written: a raw '\n' ends a line
@@ -119,12 +125,18 @@ class IndexedCollection {
   IndexedCollection(std::unique_ptr<ReadableFile> file, KeyIndex index, std::string name);
 
   uint64_t documents() const { return index_.documents; }
+  // The collection file's size: "{}\n" for no documents, else 3 bytes and
+  // each document line's (docs/snapshot-format.md).
+  uint64_t file_bytes() const { return index_.file_bytes; }
+  const KeyIndex& index() const { return index_; }
   // Throw CorruptedDataError when a block read fails its XXH3 or does not
   // parse, IoError when it cannot be read.
   std::optional<std::string> find(std::string_view key) const;
   // Visits the documents whose key is at least from, in key order, until
   // visit returns false. Holds one block at a time.
   void scan(std::string_view from, const Visitor& visit) const;
+  // Reads and checks every block (what find and scan check), for verify.
+  void check_blocks() const;
 
  private:
   // The block that holds key if any does: the last whose first key <= key.
@@ -140,5 +152,15 @@ class IndexedCollection {
   KeyIndex index_;
   std::string name_;
 };
+
+// f's collection file read through its index, or null if it cannot be: f
+// lists no index or is compressed (damaged stays unset), or the index is
+// missing, does not verify or is not of f (damaged, if not null, says where
+// and why), or the file is not f's size (the full load reports that). The
+// caller then reads the JSON file whole.
+std::unique_ptr<IndexedCollection> open_indexed(FileSystem& fs,
+                                                const std::string& backups_dir,
+                                                const SnapshotFile& f,
+                                                std::optional<Damage>* damaged = nullptr);
 
 }  // namespace pa_journal

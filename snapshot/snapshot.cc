@@ -325,6 +325,18 @@ void serialize_collection(const Collection& collection, size_t chunk_bytes,
   if (serialized) serialized(collection.size());
 }
 
+uint64_t document_line_bytes(const std::string& key, std::string_view doc) {
+  std::string quoted;
+  append_quoted(&quoted, key);
+  return 2 + quoted.size() + 2 + doc.size() + 2;
+}
+
+uint64_t collection_file_bytes(const Collection& collection) {
+  uint64_t bytes = kEmptyCollectionFileBytes;
+  for (const auto& [key, doc] : collection) bytes += document_line_bytes(key, doc);
+  return bytes;
+}
+
 std::string serialize_collection(const Collection& collection) {
   std::string out;
   serialize_collection(collection, 1 << 20,

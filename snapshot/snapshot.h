@@ -92,6 +92,13 @@ void serialize_collection(const Collection& collection, size_t chunk_bytes,
                           const ProgressCount& serialized = nullptr);
 Collection parse_collection(std::string_view text, const std::string& file,
                             const ProgressCount& on_parsed = nullptr);
+// The size of serialize_collection's text, without writing it: "{}\n" for no
+// documents, else this plus each document's line, the line's two-space
+// indent, quoted key, ": ", document, and the ",\n" or "\n" after it (the last
+// line has no comma, the "{" before the first line one byte).
+inline constexpr uint64_t kEmptyCollectionFileBytes = 3;
+uint64_t document_line_bytes(const std::string& key, std::string_view doc);
+uint64_t collection_file_bytes(const Collection& collection);
 
 // A manifest whose checksum holds but that this reader cannot use: a newer
 // format version, a field missing or of the wrong type, a name that is not

@@ -79,6 +79,7 @@ CompactionResult Compactor::compact_locked(const ProgressFn& progress) {
   // Nothing new to snapshot; retention still applies (a lowered backup_count,
   // files left by an interrupted compaction).
   if (capture.seq == last_snapshot_seq_) {
+    rebuild_indexes(capture);
     refresh_state_files(keep);
     return retain_locked(keep);
   }
@@ -154,6 +155,20 @@ bool Compactor::state_files_want_copies(size_t keep) {
   if (snapshots.empty()) return false;
   verified_.erase(snapshots.front().id);  // the one edits reach: read it again
   return !verified_intact(snapshots.front());
+}
+
+// The newest snapshot holds capture's state: its damaged key indexes are
+// written again, so that `pa-journal compact` is the remedy verify names
+// whether or not anything was committed since.
+void Compactor::rebuild_indexes(const Capture& capture) {
+  // The manifest alone says which indexes to check: the text comes from
+  // capture and must hash to the manifest's, so no snapshot file is read.
+  std::vector<SnapshotInfo> snapshots = snapshots_in(backups_dir(dir_));
+  if (snapshots.empty() || snapshots.front().seq != capture.seq) return;
+  std::vector<std::string> rebuilt = rebuild_damaged_indexes(
+      *fs_, backups_dir(dir_), snapshots.front(), capture.collections);
+  if (!rebuilt.empty())
+    log_->write("WARN", "compaction: rebuilt damaged key indexes: " + join(rebuilt));
 }
 
 std::optional<SnapshotInfo> Compactor::intact_newest() {

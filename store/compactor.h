@@ -132,6 +132,7 @@ class Compactor {
   bool state_files_want_copies(size_t keep) REQUIRES(compaction_mu_);
   // The newest snapshot, if its files verify: unchanged collections link to it.
   std::optional<SnapshotInfo> intact_newest() REQUIRES(compaction_mu_);
+  void rebuild_indexes(const Capture& capture) REQUIRES(compaction_mu_);
   void note_snapshot(const SnapshotInfo& info);
   bool verified_intact(const SnapshotInfo& info) REQUIRES(compaction_mu_);
   void refresh_state_files(size_t keep) REQUIRES(compaction_mu_);

@@ -16,6 +16,7 @@
 #include "replay/recovery.h"
 #include "snapshot/catalogue.h"
 #include "snapshot/export.h"
+#include "snapshot/key_index.h"
 #include "store/store_dir.h"
 
 namespace pa_journal {
@@ -217,6 +218,43 @@ class VerifyProgress {
 
 }  // namespace
 
+namespace {
+
+// Checks f's key index, if the manifest lists one, against f's file, which
+// verified: whole (trailer checksum, tiling), bound to the file (header),
+// and each block (XXH3, first key, count). Damage is appended to derived,
+// named at its offset in the index, with what it means and the remedy.
+void check_index(FileSystem& fs, const std::string& backups, const SnapshotFile& f,
+                 std::vector<Damage>& derived) {
+  if (f.index.empty()) return;
+  const std::string harmless =
+      "; harmless to data: " + in_backups(f.file) +
+      " verified and readers read it whole instead; `pa-journal compact` writes a "
+      "snapshot with a new index";
+  std::optional<Damage> damaged;
+  std::unique_ptr<IndexedCollection> c = open_indexed(fs, backups, f, &damaged);
+  if (!c) {
+    if (damaged) {
+      damaged->reason += harmless;
+      derived.push_back(std::move(*damaged));
+    }
+    return;
+  }
+  try {
+    c->check_blocks();
+  } catch (const CorruptedDataError& e) {
+    const KeyIndex& index = c->index();
+    size_t i = 0;
+    while (i + 1 < index.blocks.size() && index.blocks[i].offset != e.offset()) ++i;
+    derived.push_back(
+        Damage::corruption(in_backups(f.index), index_entry_offset(index, i), 0,
+                           "block " + std::to_string(i) + " does not describe " +
+                               in_backups(f.file) + " (" + e.what() + ")" + harmless));
+  }
+}
+
+}  // namespace
+
 // verify_store within view: snapshots listed first (docs/readers.md).
 static VerifyResult verify_in(FileSystem& fs, const std::string& dir,
                               const Options& options, const ReadView& view) {
@@ -244,6 +282,8 @@ static VerifyResult verify_in(FileSystem& fs, const std::string& dir,
     try {
       load_snapshot(fs, backups, info, progress.snapshot());
       ++result.snapshots;
+      for (const SnapshotFile& f : info.files)
+        check_index(fs, backups, f, result.derived);
     } catch (const CorruptedDataError& e) {
       std::string file = e.file().empty() ? in_backups(info.manifest_name()) : e.file();
       result.damage.push_back(

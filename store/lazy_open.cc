@@ -13,18 +13,23 @@
 
 namespace pa_journal {
 
-bool Store::Impl::open_lazily() {
-  lazy = LazyState::open(*fs, dir, recover_options);
+bool Store::Impl::open_lazily(std::optional<Damage>* damaged) {
+  lazy = LazyState::open(*fs, dir, recover_options, damaged);
   if (!lazy) return false;
   report = lazy->report();
   lazy_live = true;
   return true;
 }
 
-void Store::Impl::load_in_full() {
+void Store::Impl::load_in_full(std::optional<Damage> damaged) {
   if (!lazy) return;
-  std::call_once(full_load, [this] {
+  std::call_once(full_load, [this, &damaged] {
     Recovered recovered = recover(*fs, dir, recover_options);
+    if (damaged) {
+      fallback_report = std::move(recovered.report);
+      fallback_report.index_fallbacks.push_back(std::move(*damaged));
+      fallback_reported.store(true, std::memory_order_release);
+    }
     MutexLock head_lock(&head_mu);
     MutexLock lock(&published_mu);
     head = std::move(recovered.state);
@@ -39,8 +44,8 @@ bool Store::Impl::lazy_read(const std::function<void(const LazyState&)>& read) {
   try {
     read(*lazy);
     return true;
-  } catch (const CorruptedDataError&) {
-    load_in_full();
+  } catch (const CorruptedDataError& e) {
+    load_in_full(block_damage(e));
     return false;
   }
 }

@@ -108,6 +108,7 @@ std::string RecoveryReport::summary() const {
               ? "no snapshot"
               : "snapshot " + snapshot_id + " (seq " + std::to_string(snapshot_seq) + ")";
   for (const auto& f : snapshot_fallbacks) text += "; passed over " + f.describe();
+  for (const auto& f : index_fallbacks) text += "; read in full: " + f.describe();
   text += ", " + std::to_string(records_replayed) + " records replayed";
   if (records_replayed > 0) {
     text += " (seq " + std::to_string(first_seq) + ".." + std::to_string(last_seq) + ")";
@@ -127,7 +128,8 @@ std::unique_ptr<Store> Store::open(const std::string& dir, Options options) {
   return open_unchecked(dir, std::move(options));
 }
 
-std::unique_ptr<Store> Store::open_unchecked(const std::string& dir, Options options) {
+std::unique_ptr<Store> Store::open_unchecked(const std::string& dir, Options options,
+                                             std::optional<int64_t> until_ns) {
   if (options.durability == Durability::kInterval && options.sync_interval_ms == 0) {
     throw InvalidInputError("interval durability needs a sync_interval_ms of at least 1");
   }
@@ -147,12 +149,15 @@ std::unique_ptr<Store> Store::open_unchecked(const std::string& dir, Options opt
   recover_options.mode = options.recovery;
   recover_options.writable = !options.read_only;
   recover_options.progress = options.progress;
+  recover_options.until_ns = until_ns;
   Impl* self = impl.get();
   impl->lazy_publish = options.durability != Durability::kAlways;
   // A read-only open reads the state from disk as reads need it.
-  if (options.read_only && impl->open_lazily())
+  std::optional<Damage> index_damage;
+  if (options.read_only && impl->open_lazily(&index_damage))
     return std::unique_ptr<Store>(new Store(std::move(impl)));
   Recovered recovered = recover(fs, dir, recover_options);
+  if (index_damage) recovered.report.index_fallbacks.push_back(std::move(*index_damage));
   {
     // No other thread has the store yet: the locks are for the analysis.
     MutexLock head_lock(&self->head_mu);
@@ -478,6 +483,23 @@ std::vector<std::string> Store::collections() const {
   return impl_->published_version().collection_names();
 }
 
+uint64_t Store::snapshot_bytes(std::string_view collection) const {
+  validate_collection_name(collection);
+  impl_->check_readable();
+  uint64_t bytes = 0;
+  if (impl_->lazy_read(
+          [&](const LazyState& l) { bytes = l.size(collection).file_bytes; }))
+    return bytes;
+  StateVersion state = impl_->published_version();
+  const DocTree* docs = state.collection(collection);
+  if (docs == nullptr) return 0;
+  bytes = kEmptyCollectionFileBytes;
+  docs->for_each([&bytes](const std::string& key, const std::string& doc) {
+    bytes += document_line_bytes(key, doc);
+  });
+  return bytes;
+}
+
 Collections Store::state() const {
   impl_->check_readable();
   return impl_->published_version().materialize();
@@ -586,7 +608,10 @@ CompactionResult Store::compact() {
   return impl_->compactor->compact(impl_->options.progress);
 }
 
-const RecoveryReport& Store::recovery() const { return impl_->report; }
+const RecoveryReport& Store::recovery() const {
+  return impl_->fallback_reported.load(std::memory_order_acquire) ? impl_->fallback_report
+                                                                  : impl_->report;
+}
 
 const std::string& Store::dir() const { return impl_->dir; }
 

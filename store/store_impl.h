@@ -115,10 +115,19 @@ struct Store::Impl {
   std::atomic<bool> lazy_live{false};
   std::once_flag full_load;
   RecoverOptions recover_options;
-  // Tries a read-only open without loading the state; false: recover in full.
-  bool open_lazily();
-  // Recovers the state in full if the open was lazy (once; thread-safe).
-  void load_in_full() EXCLUDES(head_mu, published_mu);
+  // A lazy open or read that found an index or block damaged and read the
+  // JSON whole instead: the full load's report with that damage in
+  // index_fallbacks, written once before fallback_reported is set (release);
+  // Store::recovery() returns it from then on, the open's report before.
+  RecoveryReport fallback_report;
+  std::atomic<bool> fallback_reported{false};
+  // Tries a read-only open without loading the state; false: recover in full
+  // (damaged then names the derived file that was damaged, if one was).
+  bool open_lazily(std::optional<Damage>* damaged);
+  // Recovers the state in full if the open was lazy (once; thread-safe);
+  // damaged: the block that made a read fall back, if one did.
+  void load_in_full(std::optional<Damage> damaged = std::nullopt)
+      EXCLUDES(head_mu, published_mu);
   // Runs read against the lazy state; false (read not done, or to be done
   // again in full) if there is none or it found damage.
   bool lazy_read(const std::function<void(const LazyState&)>& read);

@@ -14,10 +14,13 @@
 #include "model/validation.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/file_system.h"
+#include "pa_journal/store.h"
 #include "pa_journal/time.h"
 #include "replay/recovery.h"
 #include "replay/state.h"
 #include "snapshot/catalogue.h"
+#include "snapshot/compression.h"
+#include "snapshot/key_index.h"
 #include "store/store_dir.h"
 
 namespace pa_journal {
@@ -143,7 +146,47 @@ Collections state_at(const std::string& dir, int64_t t_ns, const Options& option
   return recover(*fs, dir, recover_options).state.collections();
 }
 
+std::unique_ptr<Store> Store::open_at(const std::string& dir, int64_t t_ns,
+                                      Options options) {
+  auto fs = file_system(options);
+  window_holding(*fs, dir, t_ns, options.recovery);
+  options.read_only = true;
+  return open_unchecked(dir, std::move(options), t_ns);
+}
+
 namespace {
+
+// The document key of collection as snapshot holds it, read without
+// holding the snapshot: one block through the collection file's key index,
+// else the file streamed a piece at a time (decompressed if compressed).
+// Only a file that neither reads (damaged, or JSON of another layout) is
+// loaded whole, which throws CorruptedDataError if it is damaged.
+std::optional<std::string> snapshot_document(FileSystem& fs, const std::string& backups,
+                                             const SnapshotInfo& snapshot,
+                                             const std::string& collection,
+                                             const std::string& key) {
+  auto f =
+      std::find_if(snapshot.files.begin(), snapshot.files.end(),
+                   [&](const SnapshotFile& g) { return g.collection == collection; });
+  if (f == snapshot.files.end()) return std::nullopt;
+  try {
+    if (auto indexed = open_indexed(fs, backups, *f)) return indexed->find(key);
+  } catch (const CorruptedDataError&) {
+    // A block that fails its checks: the whole file says what is wrong.
+  }
+  try {
+    std::optional<std::string> found;
+    stream_snapshot_lines(fs, backups, *f, [&](std::string_view k, std::string_view doc) {
+      if (k == key) found = std::string(doc);
+    });
+    return found;
+  } catch (const CorruptedDataError&) {
+  }
+  Collections base = load_snapshot(fs, backups, snapshot);
+  auto doc = base[collection].find(key);
+  if (doc == base[collection].end()) return std::nullopt;
+  return std::move(doc->second);
+}
 
 // The history, read within view (docs/readers.md).
 std::vector<DocumentVersion> document_history_in(FileSystem& fs, const std::string& dir,
@@ -160,11 +203,9 @@ std::vector<DocumentVersion> document_history_in(FileSystem& fs, const std::stri
       !snapshots.empty()) {
     // The journal no longer starts at 1: start from the oldest snapshot.
     const SnapshotInfo& oldest = snapshots.back();
-    Collections base = load_snapshot(fs, backups_dir(dir), oldest);
+    value = snapshot_document(fs, backups_dir(dir), oldest, collection, key);
     after = oldest.seq;
-    auto c = base.find(collection);
-    if (c != base.end() && c->second.count(key)) {
-      value = c->second.at(key);
+    if (value) {
       versions.push_back({oldest.seq, oldest.time_ns, OpKind::kPut, value, true, {}});
     }
   }

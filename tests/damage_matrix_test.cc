@@ -15,9 +15,10 @@
 //
 // Damage in a snapshot never refuses: the open falls back to the older
 // snapshot and reports it, naming the file. Damage to a key index changes
-// nothing; a read-only open, lazy or not, lists the same state. Every open must also
-// reopen to the same state, allocate nothing near a damaged length, and never hand out a
-// record that was not written (each record puts its own key).
+// nothing; a read-only open, lazy or not, lists the same state and reports
+// the index it could not use, and verify names it as harmless to data. Every open must
+// also reopen to the same state, allocate nothing near a damaged length, and never hand
+// out a record that was not written (each record puts its own key).
 //
 // CI samples offsets with a fixed stride plus a seeded random set;
 // PA_JOURNAL_DAMAGE_FULL=1 damages every offset (PA_JOURNAL_DAMAGE_SEED=N
@@ -37,6 +38,7 @@
 #include "journal/format.h"
 #include "journal/journal_reader.h"
 #include "pa_journal/errors.h"
+#include "pa_journal/inspect.h"
 #include "pa_journal/store.h"
 #include "snapshot/catalogue.h"
 #include "tests/test_util.h"
@@ -334,6 +336,41 @@ class DamageMatrixTest : public ::testing::TestWithParam<RecoveryMode> {
     EXPECT_EQ(store->collections(), names);
   }
 
+  // A damaged key index (derived): verify names it, at an offset inside it,
+  // as harmless with the remedy, and exits ok; a read-only open of the
+  // newest snapshot reports that it read the JSON instead.
+  void expect_index_damage_reported(const Harming& harming, bool newest) {
+    SCOPED_TRACE("verify, " + harming.describe());
+    TempDir dir;
+    fs::copy(template_->path(), dir.path(), fs::copy_options::recursive);
+    std::string path = dir.path() + "/" + harming.file;
+    std::string original = testing::read_bytes(path);
+    bool changed = harming.harm == Harm::kRemove || harming.apply(original) != original;
+    if (harming.harm == Harm::kRemove) {
+      fs::remove(path);
+    } else {
+      testing::write_bytes(path, harming.apply(original));
+    }
+    VerifyResult verified = verify_store(dir.path());
+    EXPECT_TRUE(verified.ok()) << verified.damage.size();
+    ASSERT_EQ(verified.derived.size(), changed ? 1u : 0u);
+    if (changed) {
+      const Damage& d = verified.derived.front();
+      EXPECT_EQ(d.file, harming.file);
+      EXPECT_LE(d.offset, original.size());
+      EXPECT_NE(d.reason.find("harmless to data"), std::string::npos) << d.reason;
+      EXPECT_NE(d.reason.find("pa-journal compact"), std::string::npos) << d.reason;
+    }
+    if (!newest) return;
+    Options options;
+    options.read_only = true;
+    RecoveryReport report = Store::open(dir.path(), options)->recovery();
+    ASSERT_EQ(report.index_fallbacks.size(), changed ? 1u : 0u) << report.summary();
+    if (changed) {
+      EXPECT_EQ(report.index_fallbacks.front().file, harming.file);
+    }
+  }
+
   // A writable salvage open refuses damage that its in-place repair cannot
   // rewrite (too short for a loss marker, a segment shorter than its header);
   // a read-only salvage open (what `pa-journal replay --mode salvage --out`
@@ -546,6 +583,8 @@ TEST_P(DamageMatrixTest, EverySnapshotFileUnderEveryDamageIsPassedOverOrHarmless
         Expectation expected = for_snapshot(snapshots_[i], i == 0, harming);
         expect_read_only_reads(harming, expected);
         EXPECT_TRUE(open_damaged(harming, expected));
+        if (file.ends_with(".index") && GetParam() == RecoveryMode::kTolerateTail)
+          expect_index_damage_reported(harming, i == 0);
         ++cases;
         if (HasFailure()) return;
       }

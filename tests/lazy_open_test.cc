@@ -262,6 +262,65 @@ TEST_F(LazyOpenTest, AListingThatMeetsADamagedBlockGoesOnWithoutRepeatingAKey) {
   EXPECT_EQ(seen, writer_->list("contacts"));
 }
 
+TEST_F(LazyOpenTest, RecoveryReportsAnIndexFoundDamagedAtOpen) {
+  SnapshotFile f = contacts_file();
+  std::string path = backups_dir(dir()) + "/" + f.index;
+  std::string bytes = read_bytes(path);
+  bytes[60] ^= 0x01;  // inside the first block's entry
+  write_bytes(path, bytes);
+  auto reader = Store::open(dir(), read_only());
+  const RecoveryReport& report = reader->recovery();
+  ASSERT_EQ(report.index_fallbacks.size(), 1u) << report.summary();
+  EXPECT_EQ(report.index_fallbacks[0].file, "backups/" + f.index);
+  EXPECT_EQ(report.index_fallbacks[0].offset, bytes.size() - kIndexTrailerBytes);
+  EXPECT_NE(report.summary().find("read in full: backups/" + f.index), std::string::npos)
+      << report.summary();
+  EXPECT_TRUE(report.snapshot_fallbacks.empty()) << "the JSON file is whole";
+  EXPECT_EQ(reader->list("contacts"), writer_->list("contacts"));
+}
+
+TEST_F(LazyOpenTest, RecoveryReportsAMissingIndex) {
+  SnapshotFile f = contacts_file();
+  std::remove((backups_dir(dir()) + "/" + f.index).c_str());
+  RecoveryReport report = Store::open(dir(), read_only())->recovery();
+  ASSERT_EQ(report.index_fallbacks.size(), 1u) << report.summary();
+  EXPECT_EQ(report.index_fallbacks[0].file, "backups/" + f.index);
+  EXPECT_NE(report.index_fallbacks[0].reason.find("missing"), std::string::npos);
+}
+
+TEST_F(LazyOpenTest, RecoveryReportsABlockFoundDamagedByALaterRead) {
+  SnapshotFile f = contacts_file();
+  std::string json_path = backups_dir(dir()) + "/" + f.file;
+  std::string json = read_bytes(json_path);
+  size_t at = json.size() / 2;
+  json[at] = json[at] == 'q' ? 'r' : 'q';  // inside a document
+  write_bytes(json_path, json);
+  auto reader = Store::open(dir(), read_only());
+  ASSERT_TRUE(reader->recovery().index_fallbacks.empty()) << "lazy until the block";
+  std::string lazy_summary = reader->recovery().summary();
+  EXPECT_EQ(reader->list("contacts"), writer_->list("contacts"));
+  const RecoveryReport& report = reader->recovery();
+  ASSERT_EQ(report.index_fallbacks.size(), 1u) << report.summary();
+  const Damage& d = report.index_fallbacks[0];
+  EXPECT_EQ(d.file, "backups/" + f.file);
+  EXPECT_LE(d.offset, at);
+  EXPECT_GT(d.offset + kIndexBlockBytes + 4096, at);  // the block that holds it
+  EXPECT_NE(d.reason.find("whole instead"), std::string::npos) << d.reason;
+  // The full load checked the file against the manifest and passed over it.
+  ASSERT_FALSE(report.snapshot_fallbacks.empty()) << report.summary();
+  EXPECT_EQ(report.snapshot_fallbacks[0].file, "backups/" + f.file);
+  EXPECT_NE(report.summary(), lazy_summary);
+}
+
+TEST_F(LazyOpenTest, AFileWithoutAnIndexIsNoDamageToReport) {
+  std::string backups = backups_dir(dir());
+  SnapshotInfo info = list_snapshots(*posix_file_system(), backups).front();
+  for (auto& f : info.files) f.index.clear();
+  write_bytes(backups + "/" + info.manifest_name(), serialize_manifest(info));
+  auto reader = Store::open(dir(), read_only());
+  EXPECT_TRUE(reader->recovery().index_fallbacks.empty()) << reader->recovery().summary();
+}
+
 TEST_F(LazyOpenTest, AManifestWithoutIndexesIsReadInFull) {
   writer_->put("contacts", "after", R"({"a":1})");
   std::string backups = backups_dir(dir());

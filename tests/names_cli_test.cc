@@ -61,8 +61,9 @@ TEST_F(NamesCliTest, CollectionsListsEachNameFirstWithCountAndSize) {
   ASSERT_EQ(r.exit_code, kOk) << r.describe();
   EXPECT_EQ(first_words(r.out),
             (std::vector<std::string>{"config", "contacts", "notes"}));
-  // {"name":"Alice"} and {"name":"Bob"}: 16 + 14 bytes.
-  EXPECT_TRUE(contains(r.out, "contacts  2 documents  30 B\n")) << r.out;
+  // The file a snapshot would write: {"alice": {"name":"Alice"}, "bob": ...}
+  // one line each, "{\n" before and "\n}\n" after, 57 bytes.
+  EXPECT_TRUE(contains(r.out, "contacts  2 documents  57 B\n")) << r.out;
   EXPECT_TRUE(contains(r.out, "1 document  ")) << r.out;
 }
 
@@ -73,7 +74,7 @@ TEST_F(NamesCliTest, CollectionsJsonIsAnArrayOfNameDocumentsBytes) {
   json out = testing::parse_json(r.out);
   ASSERT_TRUE(out.is_array()) << r.out;
   ASSERT_EQ(out.size(), 3u) << r.out;
-  EXPECT_EQ(out[1], (json{{"name", "contacts"}, {"documents", 2}, {"bytes", 30}}));
+  EXPECT_EQ(out[1], (json{{"name", "contacts"}, {"documents", 2}, {"bytes", 57}}));
   EXPECT_EQ(out[0].at("name"), "config");
   EXPECT_EQ(out[2].at("name"), "notes");
 }
@@ -106,7 +107,7 @@ TEST_F(NamesCliTest, CollectionsKeepsAnEmptiedCollectionWithZeroDocuments) {
   CommandResult r = pj({"collections", "--json"});
   ASSERT_EQ(r.exit_code, kOk) << r.describe();
   EXPECT_EQ(testing::parse_json(r.out),
-            json::parse(R"([{"name":"notes","documents":0,"bytes":0}])"));
+            json::parse(R"([{"name":"notes","documents":0,"bytes":3}])"));
 }
 
 // ------------------------------------------------------------ suggestions

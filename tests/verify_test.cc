@@ -16,6 +16,8 @@
 #include "pa_journal/errors.h"
 #include "pa_journal/inspect.h"
 #include "pa_journal/store.h"
+#include "snapshot/key_index.h"
+#include "tests/cli_util.h"
 #include "tests/test_util.h"
 
 namespace pa_journal {
@@ -201,6 +203,78 @@ TEST_F(VerifyEndsTest, RecordWithADocumentThatIsNotJsonIsDamage) {
   EXPECT_NE(result.damage[0].reason.find("notes/bad cannot be read"), std::string::npos)
       << result.damage[0].describe();
   EXPECT_EQ(result.records, 2u);
+}
+
+// A damaged key index is damage of a derived file: verify names it with its
+// offset, says it is harmless and what to run, exits 0; `compact` then
+// leaves verify clean (the unchanged file is written again with a new index,
+// not linked with the damaged one).
+TEST(VerifyIndexTest, ADamagedIndexIsHarmlessDerivedDamageThatCompactionRebuilds) {
+  testing::TempDir tmp;
+  std::string dir = tmp.path() + "/store";
+  {
+    auto store = Store::open(dir);
+    for (int i = 0; i < 2000; ++i)
+      store->put("contacts", "k" + std::to_string(1000 + i),
+                 R"({"n":)" + std::to_string(i) + "}");
+    store->compact();
+  }
+  std::string index;
+  for (const auto& entry : fs::directory_iterator(dir + "/backups"))
+    if (entry.path().string().ends_with(".index")) index = entry.path().string();
+  ASSERT_FALSE(index.empty());
+  std::string bytes = testing::read_bytes(index);
+  bytes[60] ^= 0x01;
+  testing::write_bytes(index, bytes);
+
+  VerifyResult result = verify_store(dir);
+  EXPECT_TRUE(result.ok());
+  ASSERT_EQ(result.derived.size(), 1u);
+  EXPECT_EQ(result.derived[0].file, "backups/" + fs::path(index).filename().string());
+  EXPECT_EQ(result.derived[0].offset, bytes.size() - 8) << "the trailer's checksum";
+  testing::CommandResult text = testing::run_in_store(dir, {"verify"});
+  EXPECT_EQ(text.exit_code, 0) << text.describe();
+  EXPECT_TRUE(testing::contains(text.out, "derived file damaged: backups/")) << text.out;
+  EXPECT_TRUE(testing::contains(text.out, "harmless to data")) << text.out;
+  EXPECT_TRUE(testing::contains(text.out, "`pa-journal compact`")) << text.out;
+  testing::CommandResult json = testing::run_in_store(dir, {"--json", "verify"});
+  EXPECT_EQ(json.exit_code, 0) << json.describe();
+  auto parsed = testing::parse_json(json.out);
+  EXPECT_EQ(parsed.at("ok"), true);
+  EXPECT_EQ(parsed.at("derived_damage").size(), 1u) << json.out;
+
+  ASSERT_EQ(testing::run_in_store(dir, {"compact"}).exit_code, 0);
+  VerifyResult after = verify_store(dir);
+  EXPECT_TRUE(after.ok());
+  EXPECT_TRUE(after.derived.empty()) << after.derived[0].describe();
+}
+
+TEST(VerifyIndexTest, AnIndexThatVerifiesButDescribesBlocksWronglyIsNamedAtTheBlock) {
+  testing::TempDir tmp;
+  std::string dir = tmp.path() + "/store";
+  {
+    auto store = Store::open(dir);
+    for (int i = 0; i < 3000; ++i)
+      store->put("contacts", "k" + std::to_string(1000 + i),
+                 R"({"n":)" + std::to_string(i) + "}");
+    store->compact();
+  }
+  std::string index;
+  for (const auto& entry : fs::directory_iterator(dir + "/backups"))
+    if (entry.path().string().ends_with(".index")) index = entry.path().string();
+  // The second block's XXH3 changed and the trailer made to match: only the
+  // check of the block against the file can tell.
+  std::string bytes = testing::read_bytes(index);
+  KeyIndex parsed = parse_index(bytes, "index");
+  ASSERT_GE(parsed.blocks.size(), 2u);
+  parsed.blocks[1].xxh3 ^= 1;
+  testing::write_bytes(index, serialize_index(parsed));
+  VerifyResult result = verify_store(dir);
+  EXPECT_TRUE(result.ok());
+  ASSERT_EQ(result.derived.size(), 1u);
+  EXPECT_EQ(result.derived[0].offset, index_entry_offset(parsed, 1));
+  EXPECT_TRUE(testing::contains(result.derived[0].reason, "block 1"))
+      << result.derived[0].reason;
 }
 
 }  // namespace

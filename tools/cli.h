@@ -116,7 +116,8 @@ int run_collections(const Globals& g);
 // "no collection 'C' in the store; did you mean D?" if the store (read-only)
 // has no collection C, else "" (also when there is no store to look in).
 std::string missing_collection(const Globals& g, const std::string& collection);
-Collections state_at_arg(const Globals& g, const std::string& at);
+// The store as it was at the time text at, read-only (Store::open_at).
+std::unique_ptr<Store> open_at_arg(const Globals& g, const std::string& at);
 struct RestoreArgs {
   std::string at, out;
   bool dry_run = false, force = false;

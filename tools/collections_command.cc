@@ -1,6 +1,9 @@
 // `pa-journal collections`: the collections of the store, each with its
-// number of documents and their size. One collection name per line, first,
-// so that a shell completion can take the first word of each line.
+// number of documents and the size of the file a snapshot would write for it
+// (Store::snapshot_bytes). One collection name per line, first, so that a
+// shell completion can take the first word of each line. Reads no document
+// a snapshot holds: the counts and sizes come from its key indexes and the
+// journal since.
 #include <algorithm>
 #include <iostream>
 
@@ -16,20 +19,14 @@ using nlohmann::json;
 struct CollectionSize {
   std::string name;
   uint64_t documents = 0;
-  uint64_t bytes = 0;  // the documents' compact JSON text, keys not counted
+  uint64_t bytes = 0;  // Store::snapshot_bytes
 };
 
 // In name order (Store::collections() is).
 std::vector<CollectionSize> collection_sizes(const Store& store) {
   std::vector<CollectionSize> out;
-  for (const auto& name : store.collections()) {
-    CollectionSize c{name};
-    for (const auto& [key, doc] : store.list(name)) {
-      ++c.documents;
-      c.bytes += doc.size();
-    }
-    out.push_back(std::move(c));
-  }
+  for (const auto& name : store.collections())
+    out.push_back({name, store.count(name), store.snapshot_bytes(name)});
   return out;
 }
 

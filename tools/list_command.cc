@@ -73,21 +73,6 @@ void print_empty_listing(const Globals& g, const ListArgs& args, bool selected) 
   }
 }
 
-// The selection Store::list makes now, made in a collection of the past.
-uint64_t visit_selected(const Collection& docs, const ListOptions& o,
-                        const ListVisitor& visit) {
-  auto it = docs.lower_bound(std::max(o.prefix, o.from.value_or(std::string())));
-  uint64_t visited = 0;
-  for (; it != docs.end(); ++it) {
-    const std::string& key = it->first;
-    if (key.compare(0, o.prefix.size(), o.prefix) != 0) break;  // past the prefix
-    if (o.to && key > *o.to) break;
-    ++visited;
-    if (!visit(key, it->second) || (o.limit != 0 && visited >= o.limit)) break;
-  }
-  return visited;
-}
-
 ListOptions list_options(const ListArgs& args) {
   ListOptions options;
   options.prefix = args.prefix;
@@ -101,16 +86,12 @@ ListOptions list_options(const ListArgs& args) {
   return options;
 }
 
-// Visits the selection now (the store streams it) or at args.at (the state
-// at that time, read whole, as every past state is).
+// Visits the selection now or at args.at, as the store streams it.
 uint64_t visit(const Globals& g, const ListArgs& args, const ListOptions& options,
                const ListVisitor& visitor) {
   if (args.at.empty()) return open_read_only(g)->list(args.collection, options, visitor);
   validate_collection_name(args.collection);
-  Collections state = state_at_arg(g, args.at);
-  auto it = state.find(args.collection);
-  if (it == state.end()) return 0;
-  return visit_selected(it->second, options, visitor);
+  return open_at_arg(g, args.at)->list(args.collection, options, visitor);
 }
 
 }  // namespace

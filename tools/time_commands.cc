@@ -48,8 +48,8 @@ void print_changes(const std::vector<DocumentChange>& changes) {
 
 }  // namespace
 
-Collections state_at_arg(const Globals& g, const std::string& at) {
-  return state_at(store_dir(g), time_arg(g, at), read_options(g));
+std::unique_ptr<Store> open_at_arg(const Globals& g, const std::string& at) {
+  return Store::open_at(store_dir(g), time_arg(g, at), read_options(g));
 }
 
 int run_restore(const Globals& g, const RestoreArgs& args) {

@@ -89,12 +89,18 @@ struct VerifyResult {
   uint64_t segments = 0;
   uint64_t snapshots = 0;      // snapshots that verified
   std::vector<Damage> damage;  // every damage found, torn tails included
+  // Derived files found damaged (snapshot key indexes, each named at the
+  // offset of the damage in it), harmless to data: their collection file
+  // verified, and readers read it whole instead. Compaction writes new ones.
+  // Not part of ok(): the store's data is intact.
+  std::vector<Damage> derived;
   bool ok() const { return damage.empty(); }
 };
 
-// Checks every checksum and the sequence chain of the journal, and every
-// snapshot's manifest and files. Damage in the newest segment is read again
-// a few times first: beside a live writer it may be a record being written.
+// Checks every checksum and the sequence chain of the journal, every
+// snapshot's manifest and files, and the key index of each file that verified. Damage in
+// the newest segment is read again a few times first: beside a live writer it may be a
+// record being written.
 VerifyResult verify_store(const std::string& dir, const Options& options = {});
 
 // Snapshots whose manifest parses, newest first (damaged ones: verify_store).

@@ -21,6 +21,12 @@ struct RecoveryReport {
   // Snapshots passed over because they were damaged, newest first, each with
   // why: the open fell back to an older snapshot and a longer journal.
   std::vector<Damage> snapshot_fallbacks;
+  // Derived files a read-only open found damaged, each with where and why: a
+  // snapshot's key index, or a block of its collection file read through the
+  // index. Harmless to data: the open then read the snapshot's JSON files
+  // whole instead, checked against the manifest (a JSON file found damaged
+  // then is in snapshot_fallbacks too). Compaction writes new indexes.
+  std::vector<Damage> index_fallbacks;
   uint64_t records_replayed = 0;
   // Bytes of names and documents in those records: with records_replayed,
   // how far the journal has grown since the snapshot (compaction's triggers).

@@ -128,6 +128,13 @@ class Store {
   // files and no store yet, or an adoption that did not finish: writing there
   // would leave the app's data out of the store.
   static std::unique_ptr<Store> open(const std::string& dir, Options options = {});
+  // A read-only open of the state at t_ns (records committed at or before
+  // it; pa_journal/time_travel.h): reads take the newest snapshot at or
+  // before t_ns through its key indexes and the records after it up to t_ns,
+  // as a read-only open does now (docs/readers.md). Throws InvalidInputError
+  // with the restorable window if t_ns lies outside it, and what open throws.
+  static std::unique_ptr<Store> open_at(const std::string& dir, int64_t t_ns,
+                                        Options options = {});
   // Syncs and releases LOCK.
   ~Store();
 
@@ -188,6 +195,11 @@ class Store {
   // without reading them.
   uint64_t count(std::string_view collection, const ListOptions& options = {}) const;
   std::vector<std::string> collections() const;
+  // The size of the file a snapshot would write for the collection now: its
+  // keys, documents and layout (docs/snapshot-format.md), 0 for a collection
+  // that does not exist. Open read-only, it is the snapshot file's size and
+  // the journal's changes since, read without the snapshot's documents.
+  uint64_t snapshot_bytes(std::string_view collection) const;
   // A copy of every collection, consistent at one sequence number (the
   // version reads see; copying it holds up no commit).
   Collections state() const;
@@ -263,7 +275,9 @@ class Store {
  private:
   friend struct AdoptionAccess;    // store/adopt.cc opens the app's directory
   friend struct CanonicalCommits;  // store/canonical_commit.h, for pa-journal apply
-  static std::unique_ptr<Store> open_unchecked(const std::string& dir, Options options);
+  // until_ns: a read-only open of the state at that time (open_at).
+  static std::unique_ptr<Store> open_unchecked(const std::string& dir, Options options,
+                                               std::optional<int64_t> until_ns = std::nullopt);
   explicit Store(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 
 #include "journal/format.h"
 #include "journal/layout.h"
@@ -113,6 +114,7 @@ class Cloner {
   void take_chunk(const LogMessage& m, const Classified& c);
   void finish_snapshot(const LogMessage& m);
   void write_snapshot(const Bundle& bundle);
+  void replace_snapshot(const Bundle& bundle);
   std::string open(const LogMessage& m, std::string_view ad, const std::string& what);
   int64_t check_frame(const LogMessage& m, const Classified& c, std::string_view frame);
   [[noreturn]] void damaged(const LogMessage& m, const std::string& what) const;
@@ -131,6 +133,7 @@ class Cloner {
   // The snapshot being reassembled.
   struct Partial {
     std::string id;
+    uint64_t seq = 0;
     uint64_t next = 0;
     uint64_t count = 0;
     std::string data;
@@ -140,6 +143,8 @@ class Cloner {
   // that may bridge a hole before the next record.
   std::optional<std::pair<uint64_t, std::string>> bridge_;
   std::optional<SnapshotInfo> newest_;
+  // The collection files written into backups/ for each snapshot id.
+  std::map<std::string, std::vector<std::string>> written_;
 };
 
 CloneResult Cloner::run(const SealerChooser& choose) {
@@ -265,8 +270,8 @@ int64_t Cloner::check_frame(const LogMessage& m, const Classified& c,
 }
 
 void Cloner::take_chunk(const LogMessage& m, const Classified& c) {
-  if (partial_ && (partial_->id != c.snapshot || partial_->next != c.index ||
-                   partial_->count != c.count)) {
+  if (partial_ && (partial_->id != c.snapshot || partial_->seq != c.snapshot_seq ||
+                   partial_->next != c.index || partial_->count != c.count)) {
     result_.incomplete_snapshots.push_back(partial_->id);
     partial_.reset();
   }
@@ -278,7 +283,7 @@ void Cloner::take_chunk(const LogMessage& m, const Classified& c) {
       }
       return;
     }
-    partial_ = Partial{c.snapshot, 0, c.count, {}};
+    partial_ = Partial{c.snapshot, c.snapshot_seq, 0, c.count, {}};
   }
   partial_->data += open(
       m,
@@ -293,16 +298,37 @@ void Cloner::finish_snapshot(const LogMessage& m) {
   std::string where = "snapshot " + whole.id + " (stream " + stream_ +
                       ", last chunk at " + describe(m) + ")";
   Bundle bundle = unpack_bundle(whole.data, where);
-  if (bundle.info.id != whole.id) damaged(m, "a bundle of snapshot " + bundle.info.id);
+  if (bundle.info.id != whole.id || bundle.info.seq != whole.seq) {
+    damaged(m, "a bundle of snapshot " + bundle.info.id + " (seq " +
+                   std::to_string(bundle.info.seq) + ")");
+  }
   if (options_.until_ns && bundle.info.time_ns > *options_.until_ns) return;
+  replace_snapshot(bundle);
   auto& ids = result_.snapshots;
-  if (std::find(ids.begin(), ids.end(), whole.id) != ids.end()) return;
-  write_snapshot(bundle);
-  ids.push_back(whole.id);
+  if (std::find(ids.begin(), ids.end(), whole.id) == ids.end()) ids.push_back(whole.id);
   ++progress_.snapshots;
   if (!bridge_ || bridge_->first < bundle.info.seq)
     bridge_.emplace(bundle.info.seq, whole.id);
   if (!newest_ || newest_->seq < bundle.info.seq) newest_ = bundle.info;
+}
+
+// A store holds one snapshot per id: a later snapshot that took the id of one
+// retention removed is the only one of that id the store then holds. So a
+// snapshot whose id an earlier one in the stream had (it covers a later seq)
+// replaces it in backups/: its files are written over the earlier one's, and
+// the earlier one's files it does not name are removed.
+void Cloner::replace_snapshot(const Bundle& bundle) {
+  auto earlier = written_.find(bundle.info.id);
+  write_snapshot(bundle);
+  std::vector<std::string> names;
+  for (const auto& file : bundle.files) names.push_back(file.first);
+  if (earlier != written_.end()) {
+    for (const std::string& name : earlier->second) {
+      if (std::find(names.begin(), names.end(), name) == names.end())
+        fs_.remove(join_path(backups_dir(temp_), name));
+    }
+  }
+  written_[bundle.info.id] = std::move(names);
 }
 
 // The collection files, then the manifest: the manifest is the snapshot's

@@ -49,21 +49,25 @@ Classified classify_record(const LogMessage& m, std::string_view store_id) {
 
 Classified classify_chunk(const LogMessage& m, std::string_view store_id) {
   auto snapshot = find_header(m.headers, kSnapshotHeader);
+  auto seq_text = find_header(m.headers, kSnapshotSeqHeader);
   auto chunk = find_header(m.headers, kChunkHeader);
-  if (!snapshot || !chunk) return foreign("a snapshot chunk without its headers");
+  if (!snapshot || !seq_text || !chunk)
+    return foreign("a snapshot chunk without its headers");
+  auto seq = parse_number(*seq_text);
+  if (!seq) return foreign("a bad Pa-Journal-Snapshot-Seq");
   size_t slash = chunk->find('/');
   if (slash == std::string_view::npos) return foreign("a bad Pa-Journal-Chunk");
   uint64_t index = parse_number(chunk->substr(0, slash)).value_or(UINT64_MAX);
   uint64_t count = parse_number(chunk->substr(slash + 1)).value_or(0);
   if (index >= count) return foreign("a bad Pa-Journal-Chunk");
   auto id = find_header(m.headers, kMsgIdHeader);
-  if (!id || *id != snapshot_chunk_msg_id(store_id, *snapshot, index)) {
-    return foreign("a snapshot chunk whose id is not " +
-                   snapshot_chunk_msg_id(store_id, *snapshot, index));
-  }
+  std::string expected = snapshot_chunk_msg_id(store_id, *snapshot, *seq, index);
+  if (!id || *id != expected)
+    return foreign("a snapshot chunk whose id is not " + expected);
   Classified c;
   c.kind = Classified::Kind::kChunk;
   c.snapshot = std::string(*snapshot);
+  c.snapshot_seq = *seq;
   c.index = index;
   c.count = count;
   return c;
@@ -122,13 +126,15 @@ OutMessage record_message(std::string_view stream, std::string_view store_id,
 
 OutMessage chunk_message(std::string_view stream, std::string_view store_id,
                          const Sealer& sealer, std::string_view snapshot_id,
-                         uint64_t index, uint64_t count, std::string_view chunk) {
+                         uint64_t snapshot_seq, uint64_t index, uint64_t count,
+                         std::string_view chunk) {
   OutMessage m;
   m.subject = snapshot_subject(stream);
-  m.msg_id = snapshot_chunk_msg_id(store_id, snapshot_id, index);
+  m.msg_id = snapshot_chunk_msg_id(store_id, snapshot_id, snapshot_seq, index);
   m.data = sealer.seal(
       chunk, associated_data(store_id, SealedKind::kSnapshotChunk, index, snapshot_id));
   m.headers.emplace_back(kSnapshotHeader, std::string(snapshot_id));
+  m.headers.emplace_back(kSnapshotSeqHeader, std::to_string(snapshot_seq));
   m.headers.emplace_back(kChunkHeader,
                          std::to_string(index) + "/" + std::to_string(count));
   return m;

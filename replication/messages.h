@@ -8,9 +8,11 @@
 //   record   subject .rec, id STOREID:SEQ, header Pa-Journal-Seq: SEQ,
 //            data seal(frame header + payload), ad (id, kRecord, SEQ); a loss
 //            frame carries SEQ = its last lost seq and Pa-Journal-Lost-From
-//   chunk    subject .snap, id STOREID:snap:ID:INDEX, headers
-//            Pa-Journal-Snapshot: ID, Pa-Journal-Chunk: INDEX/COUNT, data
-//            seal(chunk), ad (id, kSnapshotChunk, INDEX, ID)
+//   chunk    subject .snap, id STOREID:snap:ID:SEQ:INDEX, headers
+//            Pa-Journal-Snapshot: ID, Pa-Journal-Snapshot-Seq: SEQ,
+//            Pa-Journal-Chunk: INDEX/COUNT, data seal(chunk), ad (id,
+//            kSnapshotChunk, INDEX, ID); SEQ is the journal seq the snapshot
+//            covers, which with ID names it uniquely (subjects.h)
 //
 // Pure functions; thread-safe.
 #pragma once
@@ -29,6 +31,7 @@ inline constexpr std::string_view kMsgIdHeader = "Nats-Msg-Id";
 inline constexpr std::string_view kSeqHeader = "Pa-Journal-Seq";
 inline constexpr std::string_view kLostFromHeader = "Pa-Journal-Lost-From";
 inline constexpr std::string_view kSnapshotHeader = "Pa-Journal-Snapshot";
+inline constexpr std::string_view kSnapshotSeqHeader = "Pa-Journal-Snapshot-Seq";
 inline constexpr std::string_view kChunkHeader = "Pa-Journal-Chunk";
 inline constexpr int kMetaFormat = 1;
 // The largest chunk of a snapshot's bundle, before sealing.
@@ -57,21 +60,23 @@ OutMessage record_message(std::string_view stream, std::string_view store_id,
                           const Sealer& sealer, uint64_t seq, uint64_t lost_from,
                           std::string_view frame);
 
-// One chunk of a snapshot's bundle.
+// One chunk of the bundle of snapshot snapshot_id covering snapshot_seq.
 OutMessage chunk_message(std::string_view stream, std::string_view store_id,
                          const Sealer& sealer, std::string_view snapshot_id,
-                         uint64_t index, uint64_t count, std::string_view chunk);
+                         uint64_t snapshot_seq, uint64_t index, uint64_t count,
+                         std::string_view chunk);
 
 // What a message of the stream is, judged by its subject, id and headers
 // alone (the data is not opened).
 struct Classified {
   enum class Kind { kMeta, kRecord, kChunk, kForeign } kind = Kind::kForeign;
-  uint64_t seq = 0;      // kRecord: Pa-Journal-Seq
-  uint64_t from = 0;     // kRecord: the first seq it stands for (seq, or lost from)
-  std::string snapshot;  // kChunk
-  uint64_t index = 0;    // kChunk
-  uint64_t count = 0;    // kChunk
-  std::string why;       // kForeign: what did not match
+  uint64_t seq = 0;           // kRecord: Pa-Journal-Seq
+  uint64_t from = 0;          // kRecord: the first seq it stands for (seq, or lost from)
+  std::string snapshot;       // kChunk: the snapshot's id
+  uint64_t snapshot_seq = 0;  // kChunk: the seq it covers
+  uint64_t index = 0;         // kChunk
+  uint64_t count = 0;         // kChunk
+  std::string why;            // kForeign: what did not match
 };
 Classified classify(const LogMessage& message, std::string_view stream,
                     std::string_view store_id);

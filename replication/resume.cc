@@ -12,9 +12,8 @@ namespace {
 // Folds the messages of the stream past the saved position, one by one.
 class Fold {
  public:
-  Fold(const std::string& stream, const std::string& store_id, const ShipPosition& saved,
-       const SnapshotSeq& snapshot_seq)
-      : stream_(stream), store_id_(store_id), snapshot_seq_(snapshot_seq) {
+  Fold(const std::string& stream, const std::string& store_id, const ShipPosition& saved)
+      : stream_(stream), store_id_(store_id) {
     out_.position = saved;
   }
 
@@ -55,24 +54,26 @@ class Fold {
 
   void take_chunk(const LogMessage& m, const Classified& c) {
     auto& partial = out_.partial;
-    if (partial && (c.snapshot != partial->id || c.index != partial->next_index ||
-                    c.count != partial->count)) {
+    if (partial && (c.snapshot != partial->id || c.snapshot_seq != partial->seq ||
+                    c.index != partial->next_index || c.count != partial->count)) {
       refuse(m, "chunk " + std::to_string(c.index) + " of snapshot " + c.snapshot +
                     " where chunk " + std::to_string(partial->next_index) +
                     " of snapshot " + partial->id + " was due");
     }
     if (!partial) {
       const auto& done = out_.position.snapshots;
-      if (c.index != 0 || std::find(done.begin(), done.end(), c.snapshot) != done.end()) {
+      ShippedSnapshot shipped{c.snapshot, c.snapshot_seq};
+      if (c.index != 0 || std::find(done.begin(), done.end(), shipped) != done.end()) {
         refuse(m, "chunk " + std::to_string(c.index) + " of snapshot " + c.snapshot +
-                      ", which does not start a snapshot not yet published");
+                      " (seq " + std::to_string(c.snapshot_seq) +
+                      "), which does not start a snapshot not yet published");
       }
-      partial = PartialSnapshot{c.snapshot, 0, c.count};
+      partial = PartialSnapshot{c.snapshot, c.snapshot_seq, 0, c.count};
     }
     if (++partial->next_index < partial->count) return;
-    out_.position.snapshots.push_back(partial->id);
+    out_.position.snapshots.push_back({partial->id, partial->seq});
     // A whole snapshot bridges a hole up to its seq (shipper.h, point 4).
-    if (auto seq = snapshot_seq_(partial->id)) bridge_through_ = *seq;
+    bridge_through_ = partial->seq;
     partial.reset();
   }
 
@@ -88,7 +89,6 @@ class Fold {
 
   const std::string& stream_;
   const std::string& store_id_;
-  const SnapshotSeq& snapshot_seq_;
   uint64_t bridge_through_ = 0;
   Resumed out_;
 };
@@ -123,7 +123,7 @@ void check_meta(ReplicaLog& log, const std::string& stream, const std::string& s
 
 Resumed resume_position(ReplicaLog& log, const std::string& stream,
                         const std::string& store_id, const ShipPosition& saved,
-                        uint64_t stream_last, const SnapshotSeq& snapshot_seq) {
+                        uint64_t stream_last) {
   if (stream_last < saved.stream_seq) {
     throw ReplicationError(
         "stream " + stream + " ends at stream seq " + std::to_string(stream_last) +
@@ -131,7 +131,7 @@ Resumed resume_position(ReplicaLog& log, const std::string& stream,
         " (journal seq " + std::to_string(saved.acked_seq) +
         "): the stream lost what it acknowledged; shipping on would leave a hole");
   }
-  Fold fold(stream, store_id, saved, snapshot_seq);
+  Fold fold(stream, store_id, saved);
   if (stream_last > saved.stream_seq) {
     log.read(stream, saved.stream_seq + 1, [&](const LogMessage& m) {
       fold.take(m);

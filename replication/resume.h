@@ -26,6 +26,7 @@ void check_meta(ReplicaLog& log, const std::string& stream, const std::string& s
 // A snapshot whose first chunks the stream holds and the rest it does not.
 struct PartialSnapshot {
   std::string id;
+  uint64_t seq = 0;  // the journal seq it covers
   uint64_t next_index = 0;
   uint64_t count = 0;
 };
@@ -36,15 +37,12 @@ struct Resumed {
   uint64_t folded = 0;  // messages found past the saved position
 };
 
-// The seq of a local snapshot by id, nullopt if the store has no such one.
-using SnapshotSeq = std::function<std::optional<uint64_t>(const std::string& id)>;
-
 // Reads stream after saved.stream_seq (stream_last: its last sequence) and
 // takes each message as shipped if it is what the shipper would have
 // published next; anything else throws ReplicationError naming the stream
 // sequence and what was expected (another publisher wrote into the stream).
 Resumed resume_position(ReplicaLog& log, const std::string& stream,
                         const std::string& store_id, const ShipPosition& saved,
-                        uint64_t stream_last, const SnapshotSeq& snapshot_seq);
+                        uint64_t stream_last);
 
 }  // namespace pa_journal::replication

@@ -25,6 +25,15 @@ bool contains(const std::vector<std::string>& ids, const std::string& id) {
   return std::find(ids.begin(), ids.end(), id) != ids.end();
 }
 
+bool shipped(const ShipPosition& pos, const SnapshotInfo& s) {
+  const auto& done = pos.snapshots;
+  return std::find(done.begin(), done.end(), ShippedSnapshot{s.id, s.seq}) != done.end();
+}
+
+bool same(const PartialSnapshot& p, const SnapshotInfo& s) {
+  return p.id == s.id && p.seq == s.seq;
+}
+
 // Sleeps ms or until stop is requested.
 void sleep_for(uint32_t ms, std::stop_token stop) {
   std::mutex mu;
@@ -44,7 +53,7 @@ struct Shipper::State {
   }
 
   void run_pass(std::stop_token stop);
-  void start(const JournalPass& pass);
+  void start();
   // Returns the last seq read when every frame of the pass was shipped;
   // nullopt when stop cut it short.
   std::optional<uint64_t> ship_frames(JournalPass& pass, std::stop_token stop);
@@ -77,7 +86,7 @@ struct Shipper::State {
   std::optional<JournalCursor> cursor, queued_cursor;
 };
 
-void Shipper::State::start(const JournalPass& pass) {
+void Shipper::State::start() {
   validate_stream_name(o.stream);
   StreamState state =
       log.ensure_stream({o.stream, {stream_subjects(o.stream)}, o.replicas});
@@ -90,14 +99,7 @@ void Shipper::State::start(const JournalPass& pass) {
   } else {
     if (state.last_seq != 0)
       check_meta(log, o.stream, o.store_id, sealer, o.verify_sealing);
-    auto seq_of = [&pass](const std::string& id) -> std::optional<uint64_t> {
-      for (const SnapshotInfo& s : pass.snapshots()) {
-        if (s.id == id) return s.seq;
-      }
-      return std::nullopt;
-    };
-    Resumed resumed =
-        resume_position(log, o.stream, o.store_id, saved, state.last_seq, seq_of);
+    Resumed resumed = resume_position(log, o.stream, o.store_id, saved, state.last_seq);
     pos = std::move(resumed.position);
     partial = std::move(resumed.partial);
     if (resumed.folded > 0) save();
@@ -108,7 +110,7 @@ void Shipper::State::start(const JournalPass& pass) {
 
 void Shipper::State::run_pass(std::stop_token stop) {
   JournalPass pass(*fs, o.dir);
-  if (!started) start(pass);
+  if (!started) start();
   forget_removed(pass);
   finish_partial(pass);
   publish_covered(pass);
@@ -127,21 +129,15 @@ void Shipper::State::run_pass(std::stop_token stop) {
   report();
 }
 
-// A snapshot id names one snapshot among those present, not over the store's
-// life: once retention removed every file of snapshot X, a later snapshot
-// committed in the same second may be named X again. Its messages would
-// carry the ids of X's, which the stream holds (and drops as duplicates).
-// So an id is forgotten only once it is gone and older than the second of
-// the newest snapshot present, when no new snapshot can take it again; a
-// snapshot that took a published id is not published.
+// The position names the published snapshots the store still holds: one
+// retention removed can never be published again, and a later snapshot that
+// takes its id covers another seq, so it is another snapshot (subjects.h).
 void Shipper::State::forget_removed(const JournalPass& pass) {
   const auto& present = pass.snapshots();
-  if (present.empty()) return;
-  std::string_view newest_second = std::string_view(present.back().id).substr(0, 15);
-  std::erase_if(pos.snapshots, [&](const std::string& id) {
-    bool gone = std::none_of(present.begin(), present.end(),
-                             [&](const SnapshotInfo& s) { return s.id == id; });
-    return gone && std::string_view(id).substr(0, 15) < newest_second;
+  std::erase_if(pos.snapshots, [&](const ShippedSnapshot& done) {
+    return std::none_of(present.begin(), present.end(), [&](const SnapshotInfo& s) {
+      return s.id == done.id && s.seq == done.seq;
+    });
   });
 }
 
@@ -200,35 +196,28 @@ void Shipper::State::flush() {
 // (the clone accepts a hole only there), so one the stream holds already
 // does not bridge: the least that covers among the others.
 void Shipper::State::bridge(JournalPass& pass, uint64_t first, uint64_t last) {
-  std::string why = "no snapshot covers them";
   for (const SnapshotInfo& s : pass.snapshots()) {  // oldest first
     if (s.seq < last || contains(status.damaged_snapshots, s.id)) continue;
-    if (contains(pos.snapshots, s.id)) {
-      why = "snapshot " + s.id +
-            " covers them, but it took the id of an earlier "
-            "snapshot the stream holds (ids are reused within one second once "
-            "retention removed their snapshot)";
-      continue;
-    }
+    if (shipped(pos, s)) continue;
     if (!publish_snapshot(pass, s)) continue;
     pos.acked_seq = queued_through = last;
     save();
     status.bridged_holes.push_back({first, last, s.id});
     return;
   }
-  throw ReplicationError("records " + std::to_string(first) + " to " +
-                         std::to_string(last) + " of the store in " + o.dir +
-                         " are no longer in its journal (a compaction removed them "
-                         "before they were shipped) and " +
-                         why + ": stream " + o.stream + " cannot go on without a hole");
+  throw ReplicationError(
+      "records " + std::to_string(first) + " to " + std::to_string(last) +
+      " of the store in " + o.dir +
+      " are no longer in its journal (a compaction removed them "
+      "before they were shipped) and no snapshot covers them: stream " +
+      o.stream + " cannot go on without a hole");
 }
 
 void Shipper::State::publish_covered(JournalPass& pass) {
   for (const SnapshotInfo& s : pass.snapshots()) {
     if (s.seq > pos.acked_seq) break;
-    if (contains(pos.snapshots, s.id) || contains(status.damaged_snapshots, s.id))
-      continue;
-    if (partial && partial->id == s.id) continue;
+    if (shipped(pos, s) || contains(status.damaged_snapshots, s.id)) continue;
+    if (partial && same(*partial, s)) continue;
     publish_snapshot(pass, s);
   }
 }
@@ -238,7 +227,7 @@ void Shipper::State::finish_partial(JournalPass& pass) {
   PartialSnapshot p = *partial;
   partial.reset();
   for (const SnapshotInfo& s : pass.snapshots()) {
-    if (s.id == p.id) {
+    if (same(p, s)) {
       publish_snapshot(pass, s, p);
       return;
     }
@@ -265,14 +254,14 @@ bool Shipper::State::publish_snapshot(JournalPass& pass, const SnapshotInfo& inf
   }
   std::vector<OutMessage> messages;
   for (uint64_t i = from.next_index; i < chunks.size(); ++i) {
-    messages.push_back(chunk_message(o.stream, o.store_id, sealer, info.id, i,
+    messages.push_back(chunk_message(o.stream, o.store_id, sealer, info.id, info.seq, i,
                                      chunks.size(), chunks[i]));
     if (messages.size() >= o.batch_size || i + 1 == chunks.size()) {
       publish(messages);
       messages.clear();
     }
   }
-  pos.snapshots.push_back(info.id);
+  pos.snapshots.push_back({info.id, info.seq});
   status.snapshots_published.push_back(info.id);
   save();
   return true;

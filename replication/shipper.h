@@ -55,11 +55,21 @@
 
 namespace pa_journal::replication {
 
+// A snapshot in the stream: its id and the journal seq it covers. An id
+// alone may name two snapshots over a store's life (subjects.h); the pair
+// never does.
+struct ShippedSnapshot {
+  std::string id;
+  uint64_t seq = 0;
+  bool operator==(const ShippedSnapshot&) const = default;
+};
+
 // What the stream acknowledged, as the position file keeps it.
 struct ShipPosition {
-  uint64_t acked_seq = 0;              // every journal seq up to it is in the stream
-  uint64_t stream_seq = 0;             // the stream's sequence number of the last message
-  std::vector<std::string> snapshots;  // ids of the snapshots wholly acknowledged
+  uint64_t acked_seq = 0;   // every journal seq up to it is in the stream
+  uint64_t stream_seq = 0;  // the stream's sequence number of the last message
+  // The snapshots wholly acknowledged that the store still holds.
+  std::vector<ShippedSnapshot> snapshots;
   bool operator==(const ShipPosition&) const = default;
 };
 

@@ -41,9 +41,9 @@ std::string record_msg_id(std::string_view store_id, uint64_t seq) {
 }
 
 std::string snapshot_chunk_msg_id(std::string_view store_id, std::string_view snapshot_id,
-                                  uint64_t index) {
+                                  uint64_t snapshot_seq, uint64_t index) {
   return std::string(store_id) + ":snap:" + std::string(snapshot_id) + ":" +
-         std::to_string(index);
+         std::to_string(snapshot_seq) + ":" + std::to_string(index);
 }
 
 }  // namespace pa_journal::replication

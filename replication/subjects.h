@@ -9,7 +9,11 @@
 //
 // Message ids (JetStream's Nats-Msg-Id, its deduplication key) are
 // STOREID:SEQ for a record, STOREID:meta for the meta message and
-// STOREID:snap:ID:INDEX for a snapshot's chunk. Pure functions; thread-safe.
+// STOREID:snap:ID:SEQ:INDEX for chunk INDEX of snapshot ID covering journal
+// seq SEQ. A snapshot id is unique only among the snapshots a store holds at
+// once (a later one may take the id of one retention removed), but no two
+// snapshots with the same id cover the same seq, so ID:SEQ names one snapshot
+// over the store's life. Pure functions; thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +39,6 @@ std::string snapshot_subject(std::string_view stream);
 std::string meta_msg_id(std::string_view store_id);
 std::string record_msg_id(std::string_view store_id, uint64_t seq);
 std::string snapshot_chunk_msg_id(std::string_view store_id, std::string_view snapshot_id,
-                                  uint64_t index);
+                                  uint64_t snapshot_seq, uint64_t index);
 
 }  // namespace pa_journal::replication

@@ -14,6 +14,7 @@
 #include "pa_journal/errors.h"
 #include "pa_journal/store.h"
 #include "replication/messages.h"
+#include "replication/subjects.h"
 #include "tests/fault_file_system.h"
 #include "tests/memory_log.h"
 #include "tests/replication_util.h"
@@ -369,6 +370,41 @@ TEST(CloneTest, DamagedSnapshotChunkIsRefusedNamingTheSnapshot) {
     FAIL() << "a damaged snapshot was cloned";
   } catch (const CorruptedDataError& e) {
     EXPECT_NE(std::string(e.what()).find("snapshot " + id), std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(out / "clone"));
+}
+
+// The chunks name the seq their snapshot covers (it tells two snapshots with
+// one id apart); a bundle whose manifest says another seq is damage.
+TEST(CloneTest, ChunkNamingAnotherSeqThanItsBundleIsRefusedAndLeavesNoStore) {
+  TempDir dir, out;
+  auto store = Store::open(dir.path(), testing::test_store_options());
+  for (int i = 0; i < 5; ++i) store->put("contacts", std::to_string(i), contact(i));
+  CompactionResult compacted = store->compact();
+  store.reset();
+  MemoryLog log;
+  PlainSealer plain;
+  SavedPosition saved;
+  ship(log, plain, dir.path(), saved);
+  LogMessage& chunk = first_of(log, Classified::Kind::kChunk);
+  uint64_t other_seq = compacted.seq + 1;
+  for (auto& [key, value] : chunk.headers) {
+    if (key == replication::kSnapshotSeqHeader) value = std::to_string(other_seq);
+    if (key == replication::kMsgIdHeader) {
+      value = replication::snapshot_chunk_msg_id(testing::kStoreId, compacted.snapshot_id,
+                                                 other_seq, 0);
+    }
+  }
+  ASSERT_EQ(replication::classify(chunk, kStream, testing::kStoreId).snapshot_seq,
+            other_seq);
+  try {
+    clone(log, out / "clone");
+    FAIL() << "a snapshot was cloned under another seq";
+  } catch (const CorruptedDataError& e) {
+    EXPECT_NE(std::string(e.what()).find("a bundle of snapshot " + compacted.snapshot_id +
+                                         " (seq " + std::to_string(compacted.seq) + ")"),
+              std::string::npos)
         << e.what();
   }
   EXPECT_FALSE(std::filesystem::exists(out / "clone"));

@@ -44,8 +44,13 @@ TEST(SubjectsTest, EachKindHasItsSubjectUnderTheStreamsFilter) {
 TEST(SubjectsTest, MessageIdsNameTheStoreAndThePlace) {
   EXPECT_EQ(record_msg_id("ab12", 7), "ab12:7");
   EXPECT_EQ(meta_msg_id("ab12"), "ab12:meta");
-  EXPECT_EQ(snapshot_chunk_msg_id("ab12", "20240115_120000", 3),
-            "ab12:snap:20240115_120000:3");
+  EXPECT_EQ(snapshot_chunk_msg_id("ab12", "20240115_120000", 42, 3),
+            "ab12:snap:20240115_120000:42:3");
+}
+
+TEST(SubjectsTest, ChunkIdsOfTwoSnapshotsSharingAnIdDifferBySeq) {
+  EXPECT_NE(snapshot_chunk_msg_id("ab12", "20240115_120000", 10, 0),
+            snapshot_chunk_msg_id("ab12", "20240115_120000", 71, 0));
 }
 
 TEST(AssociatedDataTest, DiffersForEveryStoreKindNumberAndSnapshot) {

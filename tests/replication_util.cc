@@ -20,7 +20,7 @@ Options test_store_options() {
   options.segment_bytes = 2048;
   auto now = std::make_shared<std::atomic<int64_t>>(1'795'600'800'000'000'000);
   // A second per commit: snapshots made in one second take ids that
-  // retention freed (shipper.h), which the tests of that case make on purpose.
+  // retention freed (subjects.h), which the test of that case makes on purpose.
   options.clock_ns = [now] { return now->fetch_add(1'000'000'000); };
   return options;
 }

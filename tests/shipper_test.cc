@@ -342,7 +342,8 @@ TEST(ShipperTest, SnapshotIsPublishedAfterTheRecordsItCovers) {
   }
   EXPECT_GE(before, compacted.seq);
   EXPECT_EQ(status.snapshots_published, std::vector<std::string>{compacted.snapshot_id});
-  EXPECT_EQ(saved.value->snapshots, std::vector<std::string>{compacted.snapshot_id});
+  EXPECT_EQ(saved.value->snapshots, (std::vector<replication::ShippedSnapshot>{
+                                        {compacted.snapshot_id, compacted.seq}}));
   EXPECT_EQ(record_seqs(log), one_to(15));
 }
 
@@ -438,37 +439,65 @@ TEST(ShipperTest, HoleNoSnapshotCoversIsRefusedNamingTheMissingRecords) {
 }
 
 // Snapshot ids are unique among the snapshots present only: once retention
-// removed snapshot X, a later one in the same second is named X again. Its
-// messages would carry ids the stream holds, so it is not published, and a
-// hole only it covers is refused, saying so (never shipped over).
-TEST(ShipperTest, HoleOnlyASnapshotWithAReusedIdCoversIsRefusedSayingSo) {
+// removed snapshot X, a later one in the same second is named X again. It
+// covers a later seq, so its chunks carry other message ids: it is shipped,
+// bridges the hole only it covers, and the clone holds it in X's place.
+TEST(ShipperTest, SnapshotWithAReusedIdIsShippedBridgesTheHoleAndTheCloneHasItsState) {
   TempDir dir;
   Options options = testing::test_store_options();
   auto now = std::make_shared<std::atomic<int64_t>>(1'795'600'800'000'000'000);
   options.clock_ns = [now] { return now->fetch_add(1'000); };  // all in one second
   auto store = Store::open(dir.path(), options);
   put_contacts(*store, 0, 10);
-  std::string first_id = store->compact().snapshot_id;
+  CompactionResult first = store->compact();
   MemoryLog log;
   PlainSealer plain;
   SavedPosition saved;
   Shipper(log, plain, testing::shipper_options(dir.path(), saved)).ship();
   put_contacts(*store, 10, 70);
   store->compact();
-  store->retain_backups(1);  // removes snapshot first_id and the segments unshipped
+  store->retain_backups(1);  // removes snapshot first and the segments unshipped
   store->put("notes", "n", "{}");
   CompactionResult reused = store->compact();
-  ASSERT_EQ(reused.snapshot_id, first_id);
+  ASSERT_EQ(reused.snapshot_id, first.snapshot_id);
+  ASSERT_GT(reused.seq, first.seq);
   store->retain_backups(1);
-  try {
-    Shipper(log, plain, testing::shipper_options(dir.path(), saved)).ship();
-    FAIL() << "a hole was shipped over";
-  } catch (const ReplicationError& e) {
-    std::string what = e.what();
-    EXPECT_NE(what.find("records 11 to "), std::string::npos) << what;
-    EXPECT_NE(what.find("took the id of an earlier snapshot"), std::string::npos) << what;
+  ShipStatus status =
+      Shipper(log, plain, testing::shipper_options(dir.path(), saved)).ship();
+  ASSERT_EQ(status.bridged_holes.size(), 1u);
+  const replication::BridgedHole& hole = status.bridged_holes[0];
+  EXPECT_EQ(hole.first_seq, first.seq + 1);
+  EXPECT_GT(hole.last_seq, first.seq);
+  EXPECT_LE(hole.last_seq, reused.seq);  // the segments retention kept follow it
+  EXPECT_EQ(hole.snapshot_id, reused.snapshot_id);
+  EXPECT_EQ(saved.value->acked_seq, reused.seq);
+  EXPECT_EQ(
+      saved.value->snapshots,
+      (std::vector<replication::ShippedSnapshot>{{reused.snapshot_id, reused.seq}}));
+  std::vector<std::pair<uint64_t, std::string>> chunks;  // snapshot seq, message id
+  for (const LogMessage& m : log.messages(kStream)) {
+    Classified c = replication::classify(m, kStream, testing::kStoreId);
+    ASSERT_NE(c.kind, Classified::Kind::kForeign) << c.why;
+    if (c.kind != Classified::Kind::kChunk) continue;
+    EXPECT_EQ(c.snapshot, first.snapshot_id);
+    chunks.emplace_back(c.snapshot_seq,
+                        *replication::find_header(m.headers, "Nats-Msg-Id"));
   }
-  EXPECT_EQ(saved.value->acked_seq, 10u);
+  std::string prefix =
+      std::string(testing::kStoreId) + ":snap:" + first.snapshot_id + ":";
+  EXPECT_EQ(chunks, (std::vector<std::pair<uint64_t, std::string>>{
+                        {first.seq, prefix + std::to_string(first.seq) + ":0"},
+                        {reused.seq, prefix + std::to_string(reused.seq) + ":0"}}));
+  TempDir out;
+  replication::CloneResult cloned = replication::clone_from_log(
+      log, kStream, testing::choose_plain(), *posix_file_system(), out / "clone");
+  EXPECT_EQ(cloned.snapshots, std::vector<std::string>{first.snapshot_id});
+  testing::StoreImage source = testing::image_of(dir.path());
+  testing::StoreImage clone = testing::image_of(out / "clone");
+  EXPECT_EQ(clone.state, source.state);
+  EXPECT_EQ(clone.records, source.records);
+  // The store holds one snapshot of that id, the later one; so does the clone.
+  EXPECT_EQ(clone.backups, source.backups);
 }
 
 TEST(ShipperTest, SealerSealsEveryRecordAndChunkSoNoDocumentTextReachesTheLog) {

@@ -615,11 +615,11 @@ TEST_P(RequestedRollTest, FailedRollStopsTheJournalAndLeavesNoTornSegment) {
 INSTANTIATE_TEST_SUITE_P(Modes, RequestedRollTest,
                          ::testing::Values(Durability::kAlways, Durability::kInterval,
                                            Durability::kNone),
-                         [](const auto& info) {
-                           return std::string(info.param == Durability::kAlways ? "always"
-                                              : info.param == Durability::kInterval
-                                                  ? "interval"
-                                                  : "none");
+                         [](const auto& param) {
+                           return std::string(
+                               param.param == Durability::kAlways     ? "always"
+                               : param.param == Durability::kInterval ? "interval"
+                                                                      : "none");
                          });
 
 // A sync still running in another thread has not made anything durable yet:

@@ -262,11 +262,13 @@ CompactionResult Compactor::retain_locked(size_t keep_count, bool state_files_co
                             " (a verification of the store says why)");
   }
   // Off the commit path, under the readers' lock: the plain files go.
-  std::vector<std::string> compressed =
-      compress_older_snapshots(*fs_, backups, [this](const SnapshotInfo& s) {
-        compaction_mu_.assert_held();  // called within this call
-        return verified_intact(s);
-      });
+  std::vector<std::string> compressed;
+  if (options_.compress_snapshots) {
+    compressed = compress_older_snapshots(*fs_, backups, [this](const SnapshotInfo& s) {
+      compaction_mu_.assert_held();  // called within this call
+      return verified_intact(s);
+    });
+  }
   if (!compressed.empty())
     log_->write("INFO", "compaction: compressed older snapshots: " + join(compressed));
   unshare_state_files();

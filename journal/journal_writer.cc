@@ -231,25 +231,24 @@ void JournalWriter::roll_off_lock(uint64_t first) {
 }
 
 // See "Requested rolls" in the class comment.
-void JournalWriter::roll(uint64_t at_least) {
+bool JournalWriter::roll(uint64_t at_least) {
   MutexLock lock(&mu_);
   throw_if_failed();
-  if (options_.durability == Durability::kAlways) {
-    roll_as_leader(at_least);
-  } else {
-    roll_between_writes(at_least);
-  }
+  const bool rolled = options_.durability == Durability::kAlways
+                          ? roll_as_leader(at_least)
+                          : roll_between_writes(at_least);
   throw_if_failed();  // the roll itself failed
+  return rolled;
 }
 
 // Under kNone and kInterval: step a, then step b, each once no roll runs.
-void JournalWriter::roll_between_writes(uint64_t at_least) {
+bool JournalWriter::roll_between_writes(uint64_t at_least) {
   for (bool synced = false;;) {
     while (rolling_) cv_.wait(&mu_);
     throw_if_failed();
     {
-      FileTurn turn(&turn_);                        // mu_ held and no roller
-      if (!newest_holds_records(at_least)) return;  // none yet, or rolled meanwhile
+      FileTurn turn(&turn_);                              // mu_ held and no roller
+      if (!newest_holds_records(at_least)) return false;  // none yet, or rolled meanwhile
     }
     if (synced) break;
     sync_unlocked(next_seq_ - 1);  // the bulk, while commits go on
@@ -259,15 +258,16 @@ void JournalWriter::roll_between_writes(uint64_t at_least) {
   const bool queued = !pending_.empty();
   const int64_t last_time = last_time_ns_;
   roll_off_lock(first);
-  if (!failure_.empty() || queued) return;  // the queued commits publish
+  if (!failure_.empty() || queued) return true;  // the queued commits publish
   FileTurn turn(&turn_);  // mu_ held: file_number_ is read by a holder of mu_
   if (file_number_ == first) {
     publish_durable_end(first - 1, last_time, first, file_bytes_);
   }
+  return true;
 }
 
 // Under kAlways: the roll is made by whoever has the leader's turn.
-void JournalWriter::roll_as_leader(uint64_t at_least) {
+bool JournalWriter::roll_as_leader(uint64_t at_least) {
   while (syncing_) {
     uint32_t generation = sync_generation_.load(std::memory_order_relaxed);
     mu_.unlock();
@@ -277,7 +277,7 @@ void JournalWriter::roll_as_leader(uint64_t at_least) {
   throw_if_failed();
   {
     FileTurn turn(&turn_);  // mu_ held and no leader: no one writes
-    if (!newest_holds_records(at_least)) return;
+    if (!newest_holds_records(at_least)) return false;
   }
   syncing_ = true;  // committers queue and wait on sync_generation_
   const uint64_t first = first_unwritten();
@@ -299,6 +299,7 @@ void JournalWriter::roll_as_leader(uint64_t at_least) {
   if (!error.empty()) fail(error);
   sync_generation_.fetch_add(1, std::memory_order_release);
   sync_generation_.notify_all();  // the committers that queued meanwhile lead
+  return true;
 }
 
 // Step a of a roll: a sync of the full segment, while commits go on into it.

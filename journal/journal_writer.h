@@ -214,9 +214,10 @@ class JournalWriter {
   // committers up no longer than a roll does ("Rolls" in the class comment):
   // under kNone and kInterval it syncs the segment without mu_ first (step a)
   // and then rolls as step b does; under kAlways it takes the leader's turn
-  // between two batches. Throws JournalFailedError if the writer has failed,
-  // or if the roll fails, which fails the writer (rule 5).
-  void roll(uint64_t at_least = 0) EXCLUDES(mu_);
+  // between two batches. Returns whether it started a new segment. Throws
+  // JournalFailedError if the writer has failed, or if the roll fails, which
+  // fails the writer (rule 5).
+  bool roll(uint64_t at_least = 0) EXCLUDES(mu_);
 
   // Before the first commit.
   void set_visibility(Visibility visibility) { visibility_ = std::move(visibility); }
@@ -249,8 +250,8 @@ class JournalWriter {
   // Step b: the new segment starts at first, the first seq not yet written.
   void roll_off_lock(uint64_t first) REQUIRES(mu_);
   // roll() under kAlways and under the other modes.
-  void roll_as_leader(uint64_t at_least) REQUIRES(mu_);
-  void roll_between_writes(uint64_t at_least) REQUIRES(mu_);
+  bool roll_as_leader(uint64_t at_least) REQUIRES(mu_);
+  bool roll_between_writes(uint64_t at_least) REQUIRES(mu_);
   // The first seq not yet written: the newest segment holds a record iff it
   // starts before it.
   uint64_t first_unwritten() const REQUIRES(mu_) {

@@ -88,14 +88,24 @@ std::unique_ptr<StorageHandle> open_storage(const std::string& base_dir) {
   return std::make_unique<StorageHandle>(std::make_unique<FileStorage>(base_dir));
 }
 // lock_wait_s: seconds to wait for another writer's LOCK (0: refuse at once).
+// compact_after_percent: Options::compact_after_percent, the store's default
+// if none.
 std::unique_ptr<StoreHandle> open_store(const std::string& dir, bool create_if_missing,
-                                        double lock_wait_s) {
+                                        double lock_wait_s,
+                                        std::optional<int64_t> compact_after_percent) {
   if (!(lock_wait_s >= 0 && lock_wait_s <= 86400)) {
     throw InvalidInputError("lock_wait must be a number of seconds from 0 to 86400");
+  }
+  if (compact_after_percent &&
+      (*compact_after_percent < 0 || *compact_after_percent > 1000000)) {
+    throw InvalidInputError(
+        "compact_after_percent must be a whole number from 0 to 1000000");
   }
   Options options;
   options.create_if_missing = create_if_missing;
   options.lock_wait_ms = static_cast<uint32_t>(lock_wait_s * 1000);
+  if (compact_after_percent)
+    options.compact_after_percent = static_cast<uint32_t>(*compact_after_percent);
   return std::make_unique<StoreHandle>(Store::open(dir, options));
 }
 
@@ -313,7 +323,8 @@ PYBIND11_MODULE(_pa_journal, m) {
 
   py::class_<StoreHandle>(m, "Store")
       .def(py::init(&open_store), py::arg("dir"), py::arg("create_if_missing") = true,
-           py::arg("lock_wait") = 0.0, Release())
+           py::arg("lock_wait") = 0.0, py::arg("compact_after_percent") = py::none(),
+           Release())
       .def("close", &StoreHandle::close, Release())
       .def_property_readonly("closed", &StoreHandle::closed)
       .def_property_readonly("created", [](StoreHandle& h) { return h.get()->created(); })

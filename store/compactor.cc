@@ -70,8 +70,13 @@ CompactionResult Compactor::compact(const ProgressFn& progress) {
 CompactionResult Compactor::compact_locked(const ProgressFn& progress) {
   auto started = std::chrono::steady_clock::now();
   // Step 0: the records after the snapshot start a segment of their own.
-  if (writer_ != nullptr && writer_->last_seq() != last_snapshot_seq_)
-    writer_->roll(kRollAfterBytes);
+  if (writer_ != nullptr && writer_->last_seq() != last_snapshot_seq_ &&
+      writer_->roll(roll_after_bytes())) {
+    log_->write("INFO",
+                "compaction: rolled the journal (its newest segment held at least " +
+                    std::to_string(roll_after_bytes()) +
+                    " bytes): the records after the snapshot start a new segment");
+  }
   Capture capture = capture_();
   CompactionResult result;
   if (capture.seq == 0) return result;
@@ -122,6 +127,10 @@ CompactionResult Compactor::compact_locked(const ProgressFn& progress) {
                   " ms; removed snapshots: " + join(result.removed_snapshots) +
                   "; removed journal segments: " + join(result.removed_segments));
   return result;
+}
+
+uint64_t Compactor::roll_after_bytes() const {
+  return std::min<uint64_t>(kRollAfterBytes, options_.segment_bytes / 4);
 }
 
 std::vector<SnapshotInfo> Compactor::snapshots_in(const std::string& backups) {
@@ -268,11 +277,13 @@ CompactionResult Compactor::retain_locked(size_t keep_count, bool state_files_co
                             " (a verification of the store says why)");
   }
   // Off the commit path, under the readers' lock: the plain files go.
-  std::vector<std::string> compressed =
-      compress_older_snapshots(*fs_, backups, [this](const SnapshotInfo& s) {
-        compaction_mu_.assert_held();  // called within this call
-        return verified_intact(s);
-      });
+  std::vector<std::string> compressed;
+  if (options_.compress_snapshots) {
+    compressed = compress_older_snapshots(*fs_, backups, [this](const SnapshotInfo& s) {
+      compaction_mu_.assert_held();  // called within this call
+      return verified_intact(s);
+    });
+  }
   if (!compressed.empty())
     log_->write("INFO", "compaction: compressed older snapshots: " + join(compressed));
   unshare_state_files();

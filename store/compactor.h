@@ -5,12 +5,13 @@
 // Crash-safety argument
 // ---------------------
 // 0. Before the state is captured, the journal writer starts a new segment
-//    if the newest holds at least kRollAfterBytes (JournalWriter::roll, whose
-//    crash argument covers it), so that the
+//    if the newest holds at least roll_after_bytes() (JournalWriter::roll,
+//    whose crash argument covers it), so that the
 //    segment holding the first record after the snapshot starts at most the
-//    few commits made between the roll and the capture (or kRollAfterBytes)
+//    few commits made between the roll and the capture (or roll_after_bytes())
 //    before it, and a reader of the snapshot's tail (a lazy read-only open,
-//    docs/readers.md) reads those, not a nearly full segment. Nothing below relies on it:
+//    docs/readers.md) reads those, not a nearly full segment. Each roll made
+//    is logged (INFO, "compaction: rolled the journal"). Nothing below relies on it:
 //    a crash after the roll leaves a newest segment holding only its header, which the
 //    next open appends to, and a failed roll fails the compaction as a failed sync of
 //    step 1 would.
@@ -147,10 +148,17 @@ class Compactor {
       REQUIRES(mu_);
   bool journal_failed() const;
 
-  // Step 0 rolls only a segment at least this large: reading less costs a
-  // lazy open about a millisecond, and a smaller journal keeps its one
-  // segment, and with it the history before the oldest kept snapshot.
+  // Step 0 rolls only a segment at least this large: kRollAfterBytes, or a
+  // quarter of Options::segment_bytes if that is less. Reading less than
+  // kRollAfterBytes costs a lazy open about a millisecond, and a smaller
+  // journal keeps its one segment, and with it the history before the oldest
+  // kept snapshot. With small segments a quarter segment is the bound instead:
+  // a segment that ends at a roll is then at least a quarter full, so a
+  // journal of N bytes spans at most about 4N / segment_bytes segments, and the stores
+  // the crash, kill and power-loss campaigns run (4 KiB segments) reach step 0 as a large
+  // store does, instead of never.
   static constexpr uint64_t kRollAfterBytes = 1 << 20;
+  uint64_t roll_after_bytes() const;
 
   std::shared_ptr<FileSystem> fs_;
   const std::string dir_;

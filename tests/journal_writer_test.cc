@@ -615,12 +615,96 @@ TEST_P(RequestedRollTest, FailedRollStopsTheJournalAndLeavesNoTornSegment) {
 INSTANTIATE_TEST_SUITE_P(Modes, RequestedRollTest,
                          ::testing::Values(Durability::kAlways, Durability::kInterval,
                                            Durability::kNone),
-                         [](const auto& info) {
-                           return std::string(info.param == Durability::kAlways ? "always"
-                                              : info.param == Durability::kInterval
-                                                  ? "interval"
-                                                  : "none");
+                         [](const auto& param) {
+                           return std::string(
+                               param.param == Durability::kAlways     ? "always"
+                               : param.param == Durability::kInterval ? "interval"
+                                                                      : "none");
                          });
+
+// Under kNone and kInterval a commit numbered during a requested roll is
+// written by its own thread once the roll ends, and the roller may already be
+// waiting for it: compaction rolls, captures a state holding that commit, and
+// waits for it to be durable. The write must wake that wait; it once slept
+// until the end of the next roll (bench_smoke hung). One trial: a roll held in
+// step b (its sync of the old segment), a commit queued meanwhile, the
+// roller's wait right after its roll, as compaction's; the queued commit is
+// written; then a second roll is held (step a) while the wait must return.
+// Returns whether it did. Which of the roller's wait and the queued commit's
+// write takes the writer's lock first after the roll is the scheduler's
+// choice; the order that hung came in about one trial in two to ten when the
+// wake-up was taken out, so a run of 20 trials catches it.
+bool wait_returned_while_the_next_roll_was_held(JournalWriter& writer,
+                                                FaultFileSystem& fs) {
+  writer.commit({put_op("before")}, {}, kAcceptAll);  // the roll has a record to end
+  const uint64_t queued_seq = writer.last_seq() + 1;
+  std::promise<void> waited;
+  std::future<void> wait_returned = waited.get_future();
+  std::thread queued;
+  {
+    HeldSync step_b(fs, 2);  // step a's sync, then the old segment's last
+    std::thread roller([&] {
+      writer.roll();
+      writer.wait_durable(writer.last_seq());  // compaction's order
+      waited.set_value();
+    });
+    for (int i = 0; i < 2000 && step_b.calls() < 2; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_EQ(step_b.calls(), 2) << "the roll did not reach step b";
+    queued = std::thread([&] { writer.commit({put_op("queued")}, {}, kAcceptAll); });
+    for (int i = 0; i < 2000 && writer.last_seq() < queued_seq; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_EQ(writer.last_seq(), queued_seq) << "no commit was numbered during the roll";
+    step_b.release();
+    queued.join();  // written (commit returned), so the next roll has a record to end
+    HeldSync next_roll(fs);
+    std::thread next_roller([&] { writer.roll(); });
+    for (int i = 0; i < 2000 && next_roll.calls() < 1; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_EQ(next_roll.calls(), 1) << "the second roll did not start";
+    // The commit was written before the second roll began, so the wait has
+    // nothing left to wait for: the bound (short of HeldSync's own 5 s,
+    // after which the second roll would end and wake it) only stops a hang.
+    bool returned =
+        wait_returned.wait_for(std::chrono::seconds(3)) == std::future_status::ready &&
+        next_roll.calls() == 1;  // the second roll still held
+    next_roll.release();
+    next_roller.join();
+    roller.join();
+    return returned;
+  }
+}
+
+// The trials above in mode, on a fresh journal; stops at the first wait
+// that did not return.
+void expect_waits_return_while_the_next_roll_is_held(
+    const std::shared_ptr<FaultFileSystem>& fs, Durability mode) {
+  testing::TempDir dir;
+  Options options;
+  options.durability = mode;
+  options.sync_interval_ms = 3'600'000;  // no interval sync among the held ones
+  JournalWriter writer(fs, dir.path() + "/journal", options, JournalWriter::Tail{});
+  constexpr int kTrials = 20;
+  int returned = 0;
+  while (returned < kTrials && !::testing::Test::HasFailure() &&
+         wait_returned_while_the_next_roll_was_held(writer, *fs)) {
+    ++returned;
+  }
+  EXPECT_EQ(returned, kTrials)
+      << "a wait for a commit queued during a roll slept past that commit's write";
+}
+
+TEST_F(JournalWriterTest, DurabilityNoneWaitForACommitQueuedDuringARollReturnsOnWrite) {
+  expect_waits_return_while_the_next_roll_is_held(fs_, Durability::kNone);
+}
+
+TEST_F(JournalWriterTest,
+       DurabilityIntervalWaitForACommitQueuedDuringARollReturnsOnWrite) {
+  expect_waits_return_while_the_next_roll_is_held(fs_, Durability::kInterval);
+}
 
 // A sync still running in another thread has not made anything durable yet:
 // a second sync() must not return on the strength of it, even for a commit

@@ -6,6 +6,8 @@
 #include <sstream>
 #include <thread>
 
+#include "pa_journal/errors.h"
+#include "pa_journal/file_system.h"
 #include "pa_journal/inspect.h"
 #include "pa_journal/time.h"
 #include "pa_journal/time_travel.h"
@@ -422,6 +424,71 @@ std::vector<Record> read_history(const std::string& dir) {
   std::vector<Record> history;
   read_records(dir, {}, [&](const Record& r) { history.push_back(r); });
   return history;
+}
+
+uint64_t requested_rolls(const std::string& dir) {
+  std::string log;
+  try {
+    log = posix_file_system()->read_file(dir + "/storage.log");
+  } catch (const StorageError&) {
+    return 0;  // no log yet
+  }
+  uint64_t rolls = 0;
+  for (size_t at = 0;
+       (at = log.find("compaction: rolled the journal", at)) != std::string::npos; ++at) {
+    ++rolls;
+  }
+  return rolls;
+}
+
+namespace {
+
+// record as `inspect --records --json` prints it (docs/cli.md).
+nlohmann::json printed_form(const Record& record) {
+  nlohmann::json ops = nlohmann::json::array();
+  for (const Operation& op : record.ops) {
+    nlohmann::json o = {
+        {"op", to_string(op.kind)}, {"collection", op.collection}, {"key", op.key}};
+    if (op.kind != OpKind::kDelete) o["value"] = nlohmann::json::parse(op.document);
+    ops.push_back(std::move(o));
+  }
+  nlohmann::json out = {
+      {"seq", record.seq}, {"time", format_time_ns(record.time_ns)}, {"ops", ops}};
+  if (!record.origin.empty()) out["origin"] = record.origin;
+  return out;
+}
+
+}  // namespace
+
+std::string check_followed(const std::string& followed, uint64_t from,
+                           const std::vector<Record>& journal, uint64_t* printed) {
+  std::map<uint64_t, const Record*> by_seq;
+  for (const Record& record : journal) by_seq[record.seq] = &record;
+  *printed = 0;
+  uint64_t expected = from;
+  size_t start = 0;
+  for (size_t end; (end = followed.find('\n', start)) != std::string::npos;
+       start = end + 1, ++expected, ++*printed) {
+    const std::string line = followed.substr(start, end - start);
+    nlohmann::json got = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (got.is_discarded() || !got.contains("seq")) return "not a record: " + line;
+    const uint64_t seq = got.at("seq").get<uint64_t>();
+    if (seq != expected) {
+      return "the follower printed seq " + std::to_string(seq) + " where " +
+             std::to_string(expected) + " was next (" +
+             (seq < expected ? "printed twice" : "skipped") + ")";
+    }
+    auto recovered = by_seq.find(seq);
+    if (recovered == by_seq.end()) {
+      return "the follower printed seq " + std::to_string(seq) +
+             ", which recovery did not keep: it was printed before it was durable";
+    }
+    if (got != printed_form(*recovered->second)) {
+      return "the follower printed seq " + std::to_string(seq) + " as " + line +
+             ", recovered as " + printed_form(*recovered->second).dump();
+    }
+  }
+  return "";
 }
 
 }  // namespace pa_journal::testing

@@ -197,4 +197,16 @@ std::string settle_round(const std::string& dir, uint64_t round, const Acks& ack
 // Every record of the store's journal, in order.
 std::vector<Record> read_history(const std::string& dir);
 
+// The rolls compaction asked for (store/compactor.h, step 0) that dir's
+// storage.log records, one line each: the campaigns assert they reach them.
+uint64_t requested_rolls(const std::string& dir);
+
+// The records a follower (inspect --records --json --follow --from-seq from)
+// printed, judged against the journal recovered after the kill (journal):
+// its complete lines must be the records from, from + 1, ... in order, none
+// skipped or printed twice, each exactly as recovered, so none that recovery
+// did not keep. Returns "" or the first violation; sets *printed.
+std::string check_followed(const std::string& followed, uint64_t from,
+                           const std::vector<Record>& journal, uint64_t* printed);
+
 }  // namespace pa_journal::testing

@@ -14,7 +14,9 @@
 // and HistoryChecker checks that every acknowledged commit, restore and import
 // survived byte for byte, the history is an exact prefix of what each thread
 // issued, restores and imports produced the states they name, the reopened
-// state is the one its history produces, and verify is clean. The same
+// state is the one its history produces, and verify is clean; the 4 KiB
+// segments make compaction roll the journal before its capture (store/compactor.h,
+// step 0), and the campaign fails if storage.log counts no such roll. The same
 // campaign again with every loss keeping a random subset of the unsynced
 // sectors (PowerLoss::kScattered), opened in point-in-time mode where the
 // default refuses. Then power losses while a store is created and compacted
@@ -271,6 +273,7 @@ Options campaign_options() {
 struct CampaignCounts {
   uint64_t cut_in_work = 0, acked = 0, admin_acked = 0, kept_some = 0, refused = 0;
   uint64_t verified_seq = 0;
+  uint64_t rolls = 0;  // journal rolls compaction asked for (store/compactor.h, step 0)
 };
 
 // Opens dir as a user would after a power loss: the default mode first, and
@@ -307,6 +310,7 @@ void run_campaign(uint64_t rounds, uint64_t seed,
   for (uint64_t round = 0; round < rounds; ++round) {
     SCOPED_TRACE("seed " + std::to_string(seed) + " round " + std::to_string(round));
     std::filesystem::create_directories(exports);
+    const uint64_t rolls_before = requested_rolls(dir);
     auto fs = std::make_shared<PowerLossFileSystem>(dir);
     // Round 0 runs to its end (and loses power with everything synced), to
     // learn how many calls a round makes.
@@ -345,6 +349,9 @@ void run_campaign(uint64_t rounds, uint64_t seed,
       double calls = static_cast<double>(fs->calls());
       round_calls = round == 0 ? calls : 0.8 * round_calls + 0.2 * calls;
     }
+    // Counted on the disk as it is before the loss, which may take the
+    // unsynced lines of storage.log.
+    counts->rolls += requested_rolls(dir) - rolls_before;
     fs->lose_power(kind, rng);
     counts->kept_some += kind != PowerLoss::kStrict;
     if (kind == PowerLoss::kScattered) counts->refused += open_after_scattered_loss(dir);
@@ -380,10 +387,13 @@ TEST(PowerLossCampaign, PowerLossDuringConcurrentCommitsCompactionRestoreAndImpo
             << counts.kept_some << " keeping part of the unsynced data), " << counts.acked
             << " writer commits and " << counts.admin_acked
             << " restores/imports acknowledged, " << counts.verified_seq
-            << " records recovered and checked, " << took.count() << " s" << std::endl;
+            << " records recovered and checked, " << counts.rolls
+            << " journal rolls before compaction, " << took.count() << " s" << std::endl;
   EXPECT_GT(counts.cut_in_work, rounds / 2)
       << "most power losses must land while work is under way";
   EXPECT_GT(counts.acked, 0u);
+  EXPECT_GT(counts.rolls, 0u) << "no compaction rolled the journal: no power loss "
+                                 "came near a requested roll";
 }
 
 // Every power loss keeps a random subset of the unsynced sectors written into
@@ -400,8 +410,10 @@ TEST(PowerLossCampaign, ScatteredSectorsLoseNoAcknowledgedCommitInPointInTime) {
       rounds, seed, [](std::mt19937_64&) { return PowerLoss::kScattered; }, &counts);
   std::cout << "scattered power losses: " << rounds << " rounds, " << counts.refused
             << " refused by the default open (then opened in point-in-time), "
-            << counts.acked << " writer commits acknowledged and found" << std::endl;
+            << counts.acked << " writer commits acknowledged and found, " << counts.rolls
+            << " journal rolls before compaction" << std::endl;
   EXPECT_GT(counts.acked, 0u);
+  EXPECT_GT(counts.rolls, 0u) << "no compaction rolled the journal";
 }
 
 // A store created under the simulation, and compacted for the first time:

@@ -131,6 +131,49 @@ TEST(SnapshotCompression, OlderSnapshotsAreCompressedAndTheNewestStaysPlain) {
   EXPECT_EQ(entries(dir / "backups"), named_by_manifests(dir.path()));
 }
 
+// compress_snapshots off (for a pa-journal from before compression, which
+// takes a .json.zst for damage): every snapshot stays plain, with its key
+// index, and backups/ holds no compressed file; those made while it was on
+// stay compressed.
+TEST(SnapshotCompression, CompressSnapshotsOffLeavesTheSnapshotsItWritesPlain) {
+  TempDir dir;
+  Options options = manual_options();
+  options.compress_snapshots = false;
+  {
+    auto store = Store::open(dir.path(), options);
+    std::vector<Collections> states = three_snapshots(*store);
+    auto snapshots = snapshots_of(dir.path());
+    ASSERT_EQ(snapshots.size(), 3u);
+    for (size_t i = 0; i < snapshots.size(); ++i) {
+      for (const auto& f : snapshots[i].files) {
+        EXPECT_FALSE(f.compressed()) << f.file;
+        EXPECT_FALSE(f.index.empty()) << f.file;
+      }
+      EXPECT_EQ(load_snapshot(*posix_file_system(), dir / "backups", snapshots[i]),
+                states[2 - i]);
+    }
+    for (const std::string& name : entries(dir / "backups"))
+      EXPECT_FALSE(name.ends_with(".zst")) << name;
+    EXPECT_TRUE(verify_store(dir.path()).ok());
+  }
+  {
+    auto store = Store::open(dir.path(), manual_options());  // on again
+    store->put("contacts", "0", contact(0, 9));
+    store->compact();
+  }
+  auto snapshots = snapshots_of(dir.path());
+  ASSERT_EQ(snapshots.size(), 4u);
+  for (const auto& f : snapshots[1].files) EXPECT_TRUE(f.compressed()) << f.file;
+  {
+    auto store = Store::open(dir.path(), options);  // off again
+    store->put("contacts", "0", contact(0, 10));
+    store->compact();
+  }
+  snapshots = snapshots_of(dir.path());
+  for (const auto& f : snapshots[1].files) EXPECT_FALSE(f.compressed()) << f.file;
+  for (const auto& f : snapshots[2].files) EXPECT_TRUE(f.compressed()) << f.file;
+}
+
 TEST(SnapshotCompression, ZstdcatOfAnOlderSnapshotIsTheJsonThatWasCompressed) {
   TempDir dir;
   auto store = Store::open(dir.path(), manual_options());

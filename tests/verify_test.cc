@@ -100,7 +100,8 @@ TEST_F(VerifyEndsTest, JournalCutBeforeTheNewestSnapshotIsMissingTheRecordsUpToI
   ASSERT_TRUE(verify_store(dir_.path()).ok());
   std::vector<std::string> kept = segments();
   ASSERT_GE(kept.size(), 3u);
-  // The newest segment holds record 40; drop it and the one before it.
+  // The newest segment is the last compaction's roll, holding no record, and
+  // the one before it holds record 40: drop both.
   uint64_t cut_first = std::stoull(fs::path(kept[kept.size() - 2]).stem().string());
   fs::remove(kept.back());
   fs::remove(kept[kept.size() - 2]);
@@ -116,9 +117,14 @@ TEST_F(VerifyEndsTest, OpenReportsAJournalCutBeforeTheSnapshotAndStrictRefusesIt
   write(40, /*compact_after=*/10);
   Store::open(dir_.path(), options())->compact();  // snapshots at 10 and 40
   std::vector<std::string> kept = segments();
-  ASSERT_GE(kept.size(), 2u);
-  uint64_t cut_first = std::stoull(fs::path(kept.back()).stem().string());
+  ASSERT_GE(kept.size(), 3u);
+  // The newest segment is the compaction's roll (store/compactor.h, step 0),
+  // which holds no record; the one before it holds record 40. Without both
+  // the journal ends before the snapshot.
+  ASSERT_EQ(fs::path(kept.back()).stem().string(), "00000000000000000041");
+  uint64_t cut_first = std::stoull(fs::path(kept[kept.size() - 2]).stem().string());
   fs::remove(kept.back());
+  fs::remove(kept[kept.size() - 2]);
 
   {
     auto [store, damage] = open_reporting_missing_records();

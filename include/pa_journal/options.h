@@ -82,6 +82,11 @@ struct Options {
   uint64_t compact_after_bytes = 8ull << 20;
   uint64_t compact_after_records = 100000;
   uint32_t compact_interval_ms = 0;
+  // Compaction compresses every kept snapshot but the newest with zstd
+  // (docs/snapshot-format.md). false leaves the snapshots it writes plain, for
+  // a pa-journal from before compression, which takes a .json.zst file for
+  // damage; snapshots compressed already stay as they are.
+  bool compress_snapshots = true;
   // Group commit under Durability::kAlways; tuning that `pa-journal bench`
   // measures (the threaded commit rate with each on and off, docs/design.md
   // 12). spin_waits: a committer waiting for another's sync yields the CPU for

@@ -313,13 +313,18 @@ class Store:
     of a missing document NotFoundError (a KeyError); nothing is appended."""
 
     def __init__(self, dir: Union[str, Path], *, create_if_missing: bool = True,
-                 lock_wait: float = 0.0):
+                 lock_wait: float = 0.0, compact_after_percent: Optional[int] = None):
         """create_if_missing=False raises NotFoundError where dir holds no
         store (creating nothing); lock_wait is how many seconds to wait for
         another writer's LOCK before StoreLockedError (which names the
-        holder's pid and command line)."""
+        holder's pid and command line). compact_after_percent: compact in
+        the background once the journal since the last snapshot has grown by
+        that percent of the snapshot, and by at least the store's floors
+        (8 MiB or 100,000 records); None keeps the default, 10. A value
+        outside 0..1000000 raises InvalidInputError."""
         self.dir = Path(dir)
-        self._store = _pa_journal.Store(str(self.dir), create_if_missing, lock_wait)
+        self._store = _pa_journal.Store(str(self.dir), create_if_missing, lock_wait,
+                                        compact_after_percent)
 
     @property
     def created(self) -> bool:

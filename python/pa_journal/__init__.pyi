@@ -257,7 +257,12 @@ class Store:
     dir: Path
 
     def __init__(
-        self, dir: Union[str, Path], *, create_if_missing: bool = True, lock_wait: float = 0.0
+        self,
+        dir: Union[str, Path],
+        *,
+        create_if_missing: bool = True,
+        lock_wait: float = 0.0,
+        compact_after_percent: Optional[int] = None,
     ) -> None: ...
     @property
     def created(self) -> bool:

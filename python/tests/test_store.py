@@ -177,3 +177,16 @@ def test_compare_and_set_commits_only_over_the_seq_it_read(store):
     assert store.last_seq() == last and store.get("c", "other") is None
     store.delete("c", "counter", if_seq=changed)
     assert store.get_versioned("c", "counter") is None
+
+
+def test_compact_after_percent_is_an_option_of_opening_and_is_checked(tmp_path):
+    with Store(tmp_path / "s", compact_after_percent=50) as store:
+        seq = store.put("notes", "n1", "kept")
+    with Store(tmp_path / "s", compact_after_percent=0) as store:
+        assert store.get("notes", "n1") == "kept"
+        assert store.put("notes", "n2", "next") == seq + 1
+    for bad in (-1, 1000001):
+        with pytest.raises(InvalidInputError, match="compact_after_percent"):
+            Store(tmp_path / "s", compact_after_percent=bad)
+    with pytest.raises(TypeError):
+        Store(tmp_path / "s", compact_after_percent="ten")

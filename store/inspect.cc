@@ -284,7 +284,9 @@ VerifyResult verify_store(const std::string& dir, const Options& options) {
   auto fs = file_system(options);
   existing_journal(*fs, dir);
   ReadView view(*fs, dir);
-  return verify_in(*fs, dir, options, view);
+  VerifyResult result = verify_in(*fs, dir, options, view);
+  for (auto& d : replica_files_damage(*fs, dir)) result.damage.push_back(std::move(d));
+  return result;
 }
 
 std::vector<BackupSummary> list_backups(const std::string& dir, const Options& options) {

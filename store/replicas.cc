@@ -5,6 +5,7 @@
 
 #include "journal/layout.h"
 #include "journal/replica_position.h"
+#include "journal/store_id.h"
 #include "pa_journal/errors.h"
 #include "pa_journal/inspect.h"
 #include "store/replica_status.h"
@@ -46,6 +47,31 @@ std::vector<ReplicaStatus> replica_statuses(const ReplicaListing& listing,
         last_seq > position.acked_seq ? last_seq - position.acked_seq : 0;
     count_held(status, segments, oldest_snapshot_seq);
     out.push_back(std::move(status));
+  }
+  return out;
+}
+
+std::vector<Damage> replica_files_damage(FileSystem& fs, const std::string& dir) {
+  std::vector<Damage> out;
+  auto add = [&out](const CorruptedDataError& e) {
+    out.push_back(Damage::corruption(e.file(), 0, 0, e.what()));
+  };
+  try {
+    if (fs.exists(store_id_file_name(dir))) read_store_id(fs, dir);
+  } catch (const CorruptedDataError& e) {
+    add(e);
+  }
+  if (!fs.exists(replicas_dir(dir))) return out;
+  std::vector<std::string> names = fs.list_dir(replicas_dir(dir));
+  std::sort(names.begin(), names.end());
+  for (const auto& name : names) {
+    std::optional<FileName> parsed = parse_file_name(join_path(kReplicasDirName, name));
+    if (!parsed || parsed->type != FileType::kReplicaPosition) continue;
+    try {
+      read_replica_position(fs, dir, parsed->stream);
+    } catch (const CorruptedDataError& e) {
+      add(e);
+    }
   }
   return out;
 }

@@ -121,6 +121,25 @@ TEST_F(ReplicasCliTest, ADamagedPositionIsNamedWithExit3AndCanBeForgotten) {
   EXPECT_EQ(read_bytes(dir_ / "replicas/notes.txt"), "mine");
 }
 
+// Recovery never reads them, but a damaged STORE_ID stops every writable
+// open and a damaged position holds the whole journal: verify names both.
+TEST_F(ReplicasCliTest, VerifyNamesADamagedStoreIdAndADamagedPosition) {
+  make_store(3);
+  position("GOOD", 3);
+  EXPECT_EQ(run_in_store(dir_.path(), {"verify"}).exit_code, kExitOk);
+  write_bytes(dir_ / "replicas/BAD.json", "[]");
+  write_bytes(dir_ / "STORE_ID", "0123\n");
+  CommandResult r = run_in_store(dir_.path(), {"verify", "--json"});
+  EXPECT_EQ(r.exit_code, kExitCorruption) << r.describe();
+  nlohmann::json damage = parse_json(r.out)["damage"];
+  ASSERT_EQ(damage.size(), 2u) << r.out;
+  EXPECT_EQ(damage[0]["file"], "STORE_ID");
+  EXPECT_EQ(damage[1]["file"], "replicas/BAD.json");
+  CommandResult put = run_in_store(dir_.path(), {"put", "c", "k", "1"});
+  EXPECT_EQ(put.exit_code, kExitCorruption) << put.describe();
+  EXPECT_TRUE(contains(put.err, "STORE_ID is damaged")) << put.err;
+}
+
 TEST_F(ReplicasCliTest, InspectShowsTheStoreIdAndTheJournalHeldForAReplica) {
   make_store(60);
   position("S", 20);

@@ -76,6 +76,13 @@ std::vector<Damage> replica_files_damage(FileSystem& fs, const std::string& dir)
   return out;
 }
 
+std::string store_id_of(const std::string& dir, const Options& options) {
+  auto fs = file_system(options);
+  require_store_dir(*fs, dir);
+  if (!fs->exists(store_id_file_name(dir))) return {};
+  return read_store_id(*fs, dir);
+}
+
 ReplicasReport list_replicas(const std::string& dir, const Options& options) {
   return inspect_journal(dir, options).replicas;
 }

@@ -73,6 +73,9 @@ TEST(StoreIdTest, TheIdIsKeptAcrossOpensAndReadOnlyOpensSeeIt) {
   EXPECT_EQ(Store::open(dir.path(), ro)->store_id(), id);
   EXPECT_EQ(list_replicas(dir.path()).store_id, id);
   EXPECT_EQ(inspect_journal(dir.path()).replicas.store_id, id);
+  EXPECT_EQ(store_id_of(dir.path()), id);
+  TempDir empty;
+  EXPECT_THROW(store_id_of(empty / "none"), NotFoundError);
 }
 
 TEST(StoreIdTest, TwoStoresGetDifferentIds) {
@@ -102,6 +105,7 @@ TEST(StoreIdTest, AnOlderStoreGetsItsIdAtItsFirstWritableOpenOnly) {
   }
   EXPECT_FALSE(fs::exists(dir / "STORE_ID"));
   EXPECT_EQ(list_replicas(dir.path()).store_id, "");
+  EXPECT_EQ(store_id_of(dir.path()), "");
   std::string id = Store::open(dir.path(), quick())->store_id();
   EXPECT_TRUE(is_store_id(id));
   EXPECT_EQ(read_store_id(*posix_file_system(), dir.path()), id);
@@ -136,6 +140,7 @@ TEST(StoreIdTest, ADamagedStoreIdIsCorruptedDataNamingTheFile) {
   Store::open(store_dir, quick());
   write_bytes(store_dir + "/STORE_ID", "not an id\n");
   EXPECT_THROW(Store::open(store_dir, quick()), CorruptedDataError);
+  EXPECT_THROW(store_id_of(store_dir), CorruptedDataError);
   ReplicasReport report = list_replicas(store_dir);
   EXPECT_EQ(report.store_id, "");
   ASSERT_EQ(report.damaged.size(), 1u);

@@ -52,7 +52,14 @@ struct ReplicasReport {
   std::vector<std::string> strays;
 };
 
-// The store's id ("" if it has none yet) and its replicas. Throws
+// The store's id, "" if it has none yet (a store made before store ids and
+// not opened writable since): one small read, without opening the store.
+// Throws NotFoundError if dir holds no store, CorruptedDataError naming
+// STORE_ID if it is damaged.
+std::string store_id_of(const std::string& dir, const Options& options = {});
+
+// The store's id ("" if it has none yet) and its replicas, with the journal
+// read as inspect reads it (for the last seq and what is held). Throws
 // NotFoundError if dir holds no store.
 ReplicasReport list_replicas(const std::string& dir, const Options& options = {});
 

@@ -130,8 +130,35 @@ std::optional<FileName> parse_adopted_name(std::string_view path) {
   return out;
 }
 
+// "replicas/<stream>.json" or "replicas/<stream>.lock".
+std::optional<FileName> parse_replicas_name(std::string_view name) {
+  std::optional<std::string_view> stream = stem_of(name, kJsonSuffix);
+  FileType type = FileType::kReplicaPosition;
+  if (!stream) {
+    stream = stem_of(name, kLockSuffix);
+    type = FileType::kReplicaLock;
+  }
+  if (!stream || !is_stream_name(*stream)) return std::nullopt;
+  FileName out = typed(type);
+  out.stream = *stream;
+  return out;
+}
+
+// "STORE_ID.<tag>.tmp", tag lowercase hex: a creator's temporary.
+bool is_store_id_temp(std::string_view name) {
+  std::optional<std::string_view> tagged = stem_of(name, kTempSuffix);
+  if (!tagged || tagged->size() <= kStoreIdName.size() + 1 ||
+      tagged->substr(0, kStoreIdName.size()) != kStoreIdName ||
+      (*tagged)[kStoreIdName.size()] != '.') {
+    return false;
+  }
+  std::string_view tag = tagged->substr(kStoreIdName.size() + 1);
+  return tag.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
 std::optional<FileName> parse_store_name(std::string_view name) {
   if (name == kLockName) return typed(FileType::kLock);
+  if (name == kStoreIdName) return typed(FileType::kStoreId);
   if (name == kStorageLogName) return typed(FileType::kStorageLog);
   std::optional<std::string_view> collection = stem_of(name, kJsonSuffix);
   if (!collection || !is_collection_name(*collection)) return std::nullopt;
@@ -166,6 +193,9 @@ std::string join_path(std::string_view dir, std::string_view name) {
 
 std::string journal_dir(std::string_view dir) { return join_path(dir, kJournalDirName); }
 std::string backups_dir(std::string_view dir) { return join_path(dir, kBackupsDirName); }
+std::string replicas_dir(std::string_view dir) {
+  return join_path(dir, kReplicasDirName);
+}
 std::string adopted_dir(std::string_view dir) {
   return join_path(backups_dir(dir), kAdoptedDirName);
 }
@@ -174,6 +204,18 @@ std::string quarantine_dir(std::string_view journal) {
 }
 
 std::string lock_file_name(std::string_view dir) { return join_path(dir, kLockName); }
+std::string store_id_file_name(std::string_view dir) {
+  return join_path(dir, kStoreIdName);
+}
+std::string store_id_temp_file_name(std::string_view dir, std::string_view tag) {
+  return join_path(dir, std::string(kStoreIdName) + "." + std::string(tag) + kTempSuffix);
+}
+std::string replica_position_file_name(std::string_view dir, std::string_view stream) {
+  return join_path(replicas_dir(dir), std::string(stream) + std::string(kJsonSuffix));
+}
+std::string replica_lock_file_name(std::string_view dir, std::string_view stream) {
+  return join_path(replicas_dir(dir), std::string(stream) + std::string(kLockSuffix));
+}
 std::string storage_log_file_name(std::string_view dir) {
   return join_path(dir, kStorageLogName);
 }
@@ -257,6 +299,16 @@ std::string snapshot_id_in_file_name(std::string_view name) {
   return {};
 }
 
+bool is_stream_name(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 bool is_snapshot_id(std::string_view id) {
   if (id.size() < 15 || id[8] != '_' || !all_digits(id.substr(0, 8)) ||
       !all_digits(id.substr(9, 6))) {
@@ -266,6 +318,11 @@ bool is_snapshot_id(std::string_view id) {
 }
 
 std::optional<FileName> parse_file_name(std::string_view name) {
+  if (is_store_id_temp(name)) {
+    FileName out = typed(FileType::kTemp);
+    out.target = kStoreIdName;
+    return out;
+  }
   if (std::optional<std::string_view> target = stem_of(name, kTempSuffix)) {
     if (!parse_file_name(*target)) return std::nullopt;
     FileName out = typed(FileType::kTemp);
@@ -277,6 +334,9 @@ std::optional<FileName> parse_file_name(std::string_view name) {
   }
   if (std::optional<std::string_view> b = inside(name, kBackupsDirName)) {
     return parse_in_backups(*b);
+  }
+  if (std::optional<std::string_view> r = inside(name, kReplicasDirName)) {
+    return parse_replicas_name(*r);
   }
   return parse_store_name(name);
 }

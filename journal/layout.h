@@ -35,6 +35,9 @@ enum class FileType {
   kAdoptionRecordFile,  // backups/adopted/adoption.json
   kAdoptedFile,         // backups/adopted/<path>: an app's file, kept as it was
   kExportManifest,      // manifest.json in an export (never inside a store)
+  kStoreId,             // STORE_ID: the store's id (journal/store_id.h)
+  kReplicaPosition,     // replicas/<stream>.json: what a stream acknowledged
+  kReplicaLock,         // replicas/<stream>.lock: held by the stream's one shipper
 };
 
 // Folder names inside a store (and inside journal/, backups/).
@@ -42,8 +45,13 @@ inline constexpr std::string_view kJournalDirName = "journal";
 inline constexpr std::string_view kBackupsDirName = "backups";
 inline constexpr std::string_view kQuarantineDirName = "quarantine";
 inline constexpr std::string_view kAdoptedDirName = "adopted";
+// The positions of the store's replicas (journal/replica_position.h).
+inline constexpr std::string_view kReplicasDirName = "replicas";
 // File names and suffixes.
 inline constexpr std::string_view kLockName = "LOCK";
+inline constexpr std::string_view kStoreIdName = "STORE_ID";
+// replicas/<stream> + this: the shipper's lock of that stream's position.
+inline constexpr std::string_view kLockSuffix = ".lock";
 // Inside journal/: the durable-end file the writer publishes, and the lock file
 // that readers hold shared and a compaction's removal step exclusively.
 inline constexpr std::string_view kDurableEndName = "DURABLE";
@@ -70,11 +78,20 @@ std::string join_path(std::string_view dir, std::string_view name);
 std::string journal_dir(std::string_view dir);
 std::string backups_dir(std::string_view dir);
 std::string adopted_dir(std::string_view dir);
+std::string replicas_dir(std::string_view dir);
 // journal/quarantine of the journal folder `journal`.
 std::string quarantine_dir(std::string_view journal);
 
 // Files of the store in `dir`.
 std::string lock_file_name(std::string_view dir);
+std::string store_id_file_name(std::string_view dir);
+// STORE_ID.<tag>.tmp: the temporary of one creator of STORE_ID. Unlike the
+// other temporaries it carries a tag of its own (random), as several
+// processes may create STORE_ID at once without LOCK.
+std::string store_id_temp_file_name(std::string_view dir, std::string_view tag);
+// replicas/<stream>.json and replicas/<stream>.lock.
+std::string replica_position_file_name(std::string_view dir, std::string_view stream);
+std::string replica_lock_file_name(std::string_view dir, std::string_view stream);
 // journal/DURABLE and journal/READERS of the journal folder `journal`.
 std::string durable_end_file_name(std::string_view journal);
 std::string readers_lock_file_name(std::string_view journal);
@@ -120,6 +137,7 @@ struct FileName {
   FileType type = FileType::kLock;
   uint64_t number = 0;     // kSegment, kQuarantine: the segment's first seq
   std::string id;          // kManifest, kSnapshotFile, kIntent, kTombstone
+  std::string stream;      // kReplicaPosition, kReplicaLock
   std::string collection;  // kSnapshotFile, kStateFile
   std::string target;      // kTemp: the name it stands in for; kAdoptedFile: the path
   // kSnapshotFile: "<collection>_<id>.json.zst", compressed.
@@ -144,6 +162,11 @@ std::optional<FileName> parse_backups_name(std::string_view name);
 // (split at the first '_' after which an id follows), or "": looser than parse_file_name,
 // so that a file another program wrote with a stamp-shaped name still takes its id.
 std::string snapshot_id_in_file_name(std::string_view name);
+
+// True if `name` is a name a replica's stream may have, and so a file name
+// in replicas/: 1 to 64 of [A-Za-z0-9_-], the rule of the replication
+// layer's validate_stream_name (layout_test holds the two together).
+bool is_stream_name(std::string_view name);
 
 // True if `id` is shaped like a snapshot id: YYYYMMDD_HHMMSS or
 // YYYYMMDD_HHMMSS_N (digits only; the date is not checked).

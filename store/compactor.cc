@@ -6,6 +6,7 @@
 
 #include "journal/journal_reader.h"
 #include "journal/layout.h"
+#include "journal/replica_position.h"
 #include "pa_journal/errors.h"
 #include "snapshot/catalogue.h"
 #include "snapshot/compression.h"
@@ -291,8 +292,32 @@ CompactionResult Compactor::retain_locked(size_t keep_count, bool state_files_co
   if (needed_after == 0) return result;
   // One backup and no journal behind it: the state files must not be links.
   if (keep_count <= 1 && !state_files_copied) copy_state_files_of(needed_after);
-  result.removed_segments = delete_old_segments(needed_after);
+  result.removed_segments = delete_old_segments(held_for_replicas(needed_after));
   return result;
+}
+
+// Step 4: the replicas' positions hold back what their streams have not
+// acknowledged. A position that does not read holds everything.
+uint64_t Compactor::held_for_replicas(uint64_t needed_after) {
+  ReplicaListing listing;
+  try {
+    listing = list_replica_positions(*fs_, dir_);
+  } catch (const StorageError& e) {
+    log_->write("WARN", std::string("retention: replicas/ does not read, so the "
+                                    "journal is kept whole: ") +
+                            e.what());
+    return 0;
+  }
+  std::optional<uint64_t> held = listing.held_after();
+  if (!held || *held >= needed_after) return needed_after;
+  std::string why;
+  for (const auto& p : listing.positions)
+    why += (why.empty() ? "" : ", ") + p.stream + " (acked seq " +
+           std::to_string(p.acked_seq) + ")";
+  for (const auto& d : listing.damaged) why += (why.empty() ? "" : ", ") + d;
+  log_->write("INFO", "retention: journal after seq " + std::to_string(*held) +
+                          " kept for replicas: " + why);
+  return *held;
 }
 
 void Compactor::copy_state_files_of(uint64_t snapshot_seq) {

@@ -34,10 +34,12 @@
 //    segments are deleted only after the new snapshot is durable, only once
 //    two kept snapshots verify (one if backup_count is 1), and only those
 //    whose every record is at or before the oldest of those, never the newest
-//    segment: so a crash at any step opens to exactly the state it had, every
-//    moment from the oldest kept intact snapshot on stays restorable, and an
-//    in-place edit of a readable file (which edits the newest snapshot) leaves
-//    an older snapshot and the journal after it to open from.
+//    segment, and none holding a record after the smallest acked_seq of the
+//    replicas' positions (journal/replica_position.h; a position that does
+//    not read holds the whole journal): so a crash at any step opens to exactly the state
+//    it had, every moment from the oldest kept intact snapshot on stays restorable, and
+//    an in-place edit of a readable file (which edits the newest snapshot) leaves an
+//    older snapshot and the journal after it to open from.
 // 4a. Under the same lock as retention, the kept snapshots but the newest are
 //    compressed (snapshot/compression.h): each step leaves a snapshot that
 //    loads, and clean-up finishes or undoes an interrupted one. A collection
@@ -143,6 +145,8 @@ class Compactor {
   // One WARN line in storage.log per state file of info left alone.
   void warn_foreign(const SnapshotInfo& info, const std::vector<std::string>& foreign);
   std::vector<std::string> delete_old_segments(uint64_t oldest_kept_seq);
+  // needed_after, or less: the smallest acked_seq of the replicas' positions.
+  uint64_t held_for_replicas(uint64_t needed_after);
   void background_loop() EXCLUDES(mu_);
   bool due(const Settings& settings, std::chrono::steady_clock::time_point last) const
       REQUIRES(mu_);

@@ -7,6 +7,8 @@
 #include "journal/journal_reader.h"
 #include "journal/layout.h"
 #include "journal/read_view.h"
+#include "journal/replica_position.h"
+#include "journal/store_id.h"
 #include "model/canonical_json.h"
 #include "model/progress_ticker.h"
 #include "pa_journal/document.h"
@@ -17,6 +19,7 @@
 #include "snapshot/catalogue.h"
 #include "snapshot/export.h"
 #include "snapshot/key_index.h"
+#include "store/replica_status.h"
 #include "store/store_dir.h"
 
 namespace pa_journal {
@@ -72,6 +75,25 @@ DiskUse disk_use(FileSystem& fs, const std::string& dir, const ScanReport& scan)
   return out;
 }
 
+// What inspect shows of the replicas: a STORE_ID or position that does not
+// read is listed as damaged, not thrown.
+ReplicasReport replicas_of(FileSystem& fs, const std::string& dir,
+                           const JournalSummary& summary) {
+  ReplicasReport out;
+  out.last_seq = summary.last_seq;
+  try {
+    if (fs.exists(store_id_file_name(dir))) out.store_id = read_store_id(fs, dir);
+  } catch (const CorruptedDataError& e) {
+    out.damaged.push_back(e.what());
+  }
+  ReplicaListing listing = list_replica_positions(fs, dir);
+  uint64_t oldest = summary.snapshots.empty() ? 0 : summary.snapshots.back().seq;
+  out.replicas = replica_statuses(listing, summary.segments, summary.last_seq, oldest);
+  out.damaged.insert(out.damaged.end(), listing.damaged.begin(), listing.damaged.end());
+  out.strays = std::move(listing.strays);
+  return out;
+}
+
 }  // namespace
 
 // inspect_journal within view: snapshots listed first (docs/readers.md).
@@ -102,6 +124,7 @@ static JournalSummary inspect_in(FileSystem& fs, const std::string& dir,
     summary.known_losses.push_back({l.first_seq, l.last_seq});
   summary.commits_per_collection.assign(per_collection.begin(), per_collection.end());
   summary.disk = disk_use(fs, dir, scan);
+  summary.replicas = replicas_of(fs, dir, summary);
   bool from_start = !scan.segments.empty() && scan.segments.front().first_seq == 1;
   if (from_start && scan.records > 0) {
     summary.window_from_ns = scan.first_time_ns;
@@ -301,7 +324,9 @@ VerifyResult verify_store(const std::string& dir, const Options& options) {
   auto fs = file_system(options);
   existing_journal(*fs, dir);
   ReadView view(*fs, dir);
-  return verify_in(*fs, dir, options, view);
+  VerifyResult result = verify_in(*fs, dir, options, view);
+  for (auto& d : replica_files_damage(*fs, dir)) result.damage.push_back(std::move(d));
+  return result;
 }
 
 std::vector<BackupSummary> list_backups(const std::string& dir, const Options& options) {

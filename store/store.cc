@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "journal/layout.h"
+#include "journal/store_id.h"
 #include "model/progress_ticker.h"
 #include "model/validation.h"
 #include "pa_journal/config.h"
@@ -92,6 +93,16 @@ bool lock_and_create(FileSystem& fs, const std::string& dir, const Options& opti
   return created;
 }
 
+// A read-only open's: the id, or "" for a store that has none yet or whose
+// STORE_ID does not read (inspect and verify say so; a read needs no id).
+std::string existing_store_id(FileSystem& fs, const std::string& dir) {
+  try {
+    return read_store_id(fs, dir);
+  } catch (const StorageError&) {
+    return {};
+  }
+}
+
 }  // namespace
 
 // See store.h. Once per process: mallopt is not thread-safe against itself.
@@ -140,8 +151,10 @@ std::unique_ptr<Store> Store::open_unchecked(const std::string& dir, Options opt
   FileSystem& fs = *impl->fs;
   if (options.read_only) {
     require_store_dir(fs, dir);
+    impl->store_id = existing_store_id(fs, dir);
   } else {
     impl->created = lock_and_create(fs, dir, options, &impl->writer_lock);
+    impl->store_id = ensure_store_id(fs, dir);
     impl->log = std::make_unique<StorageLog>(impl->fs, storage_log_file_name(dir));
     if (impl->created) impl->log->write("INFO", "created a new store in " + dir);
   }
@@ -616,6 +629,8 @@ const RecoveryReport& Store::recovery() const {
 const std::string& Store::dir() const { return impl_->dir; }
 
 bool Store::created() const { return impl_->created; }
+
+const std::string& Store::store_id() const { return impl_->store_id; }
 
 void Store::sync() {
   if (impl_->writer) impl_->writer->sync();

@@ -86,6 +86,7 @@ struct Store::Impl {
   std::unique_ptr<StorageLog> log;
   RecoveryReport report;
   bool created = false;  // this open made journal/ (Store::created)
+  std::string store_id;  // STORE_ID (Store::store_id)
 
   WriterHeld writer_held;
   // The head is applied to under both the writer's lock and head_mu, and

@@ -91,6 +91,12 @@ class ForeignFilesTest : public ::testing::Test {
     plant("journal/README.txt", "not a segment");
     plant("old/contacts.json", list);
     plant("old/deeper/notes.json", "[]");
+    // Beside the store id and the replicas' positions: names the layout does
+    // not own (a stray in replicas/ is reported, never removed).
+    plant("STORE_ID.old", "someone's copy");
+    plant("STORE_ID.tmp.bak", "x");
+    plant("replicas/README.txt", "not a position");
+    plant("replicas/a.b.json", "{}");
     log_before_ = read_bytes(dir_ / "storage.log");
   }
 

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "pa_journal/record.h"
 #include "snapshot/seed_layout.h"
@@ -43,6 +44,12 @@ TEST(LayoutTest, BuildersGiveTheDocumentedNames) {
             "00000000000000000001.log.from-96.1764064800");
   EXPECT_EQ(in_journal("x.log"), "journal/x.log");
   EXPECT_EQ(in_backups("x.json"), "backups/x.json");
+  EXPECT_EQ(store_id_file_name("/s"), "/s/STORE_ID");
+  EXPECT_EQ(store_id_temp_file_name("/s", "0a1b"), "/s/STORE_ID.0a1b.tmp");
+  EXPECT_EQ(replicas_dir("/s"), "/s/replicas");
+  EXPECT_EQ(replica_position_file_name("/s", "PA_JOURNAL"),
+            "/s/replicas/PA_JOURNAL.json");
+  EXPECT_EQ(replica_lock_file_name("/s", "PA_JOURNAL"), "/s/replicas/PA_JOURNAL.lock");
 }
 
 FileName parsed(const std::string& name) {
@@ -71,6 +78,28 @@ TEST(LayoutTest, ParserReadsBackWhatTheBuildersWrite) {
     EXPECT_EQ(file.type, FileType::kSnapshotFile);
     EXPECT_EQ(file.collection, "my_list");
     EXPECT_EQ(file.id, id);
+  }
+}
+
+TEST(LayoutTest, ParserReadsTheStoreIdAndTheReplicasPositions) {
+  EXPECT_EQ(parsed("STORE_ID").type, FileType::kStoreId);
+  FileName temp = parsed("STORE_ID.0123456789abcdef.tmp");
+  EXPECT_EQ(temp.type, FileType::kTemp);
+  EXPECT_EQ(temp.target, "STORE_ID");
+  FileName position = parsed("replicas/PA_JOURNAL.json");
+  EXPECT_EQ(position.type, FileType::kReplicaPosition);
+  EXPECT_EQ(position.stream, "PA_JOURNAL");
+  FileName lock = parsed("replicas/off-site_2.lock");
+  EXPECT_EQ(lock.type, FileType::kReplicaLock);
+  EXPECT_EQ(lock.stream, "off-site_2");
+  FileName position_temp = parsed("replicas/S.json.tmp");
+  EXPECT_EQ(position_temp.type, FileType::kTemp);
+  EXPECT_EQ(position_temp.target, "replicas/S.json");
+  for (const std::string& name : std::vector<std::string>{
+           "STORE_ID.XY.tmp", "STORE_ID..tmp", "store_id", "STORE_ID2", "replicas",
+           "replicas/", "replicas/.json", "replicas/a.b.json", "replicas/S.txt",
+           "replicas/sub/S.json", "replicas/" + std::string(65, 'x') + ".json"}) {
+    EXPECT_FALSE(parse_file_name(name).has_value()) << name;
   }
 }
 

@@ -16,6 +16,7 @@
 
 #include "pa_journal/damage.h"
 #include "pa_journal/record.h"
+#include "pa_journal/replicas.h"
 #include "pa_journal/store.h"
 
 namespace pa_journal::cli {
@@ -149,6 +150,13 @@ int run_inspect(const Globals& g, const InspectArgs& args);
 int run_verify(const Globals& g);
 int run_compact(const Globals& g);
 int run_backups(const Globals& g);
+// The store id and the replicas' positions; with forget_stream, removes that
+// stream's position instead. Exit 3 if a position file is damaged.
+int run_replicas(const Globals& g, const std::string& forget_stream);
+// The replicas as `replicas --json` and `inspect --json` give them, and as
+// their text lines ("replica", "held", "damaged", "stray").
+nlohmann::json replicas_json(const ReplicasReport& r);
+void print_replica_lines(const ReplicasReport& r);
 struct ReplayArgs {
   std::string mode, until, out;
   bool force = false;

@@ -110,7 +110,9 @@ json summary_json(const std::string& dir, const JournalSummary& s,
           {"known_losses", losses},
           {"damage", damage},
           {"unknown_config_keys", unknown},
-          {"disk", disk_json(s.disk, live)}};
+          {"disk", disk_json(s.disk, live)},
+          {"store_id", replicas_json(s.replicas)["store_id"]},
+          {"replicas", replicas_json(s.replicas)}};
 }
 
 // Commits per hour over the journal's span, or per day past two days.
@@ -133,6 +135,8 @@ std::string histogram(const JournalSummary& s, std::string* unit) {
 void print_summary(const std::string& dir, const JournalSummary& s,
                    const std::vector<std::string>& unknown, uint64_t live) {
   std::cout << "store        " << dir << "\n"
+            << "store id     "
+            << (s.replicas.store_id.empty() ? "none yet" : s.replicas.store_id) << "\n"
             << "segments     " << s.segments.size() << " (" << human_size(s.bytes)
             << ")\n"
             << "records      " << s.records;
@@ -166,6 +170,7 @@ void print_summary(const std::string& dir, const JournalSummary& s,
     std::cout << "lost         seq " << from << ".." << to << " (marked by a salvage)\n";
   }
   for (const auto& d : s.damage) std::cout << "damage       " << d.describe() << "\n";
+  print_replica_lines(s.replicas);
   if (!unknown.empty()) {
     std::cout << "config       unknown keys (kept, not read by the store):";
     for (const auto& key : unknown) std::cout << " " << key;

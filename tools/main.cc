@@ -32,6 +32,7 @@ struct Args {
   BenchArgs bench;
   AdoptArgs adopt;
   ImportArgs import;
+  std::string forget_stream;  // replicas --forget
 };
 
 void add_globals(CLI::App& app, Globals& g) {
@@ -236,6 +237,14 @@ void add_snapshot_commands(CLI::App& app, Args& a, std::function<int()>& run) {
   auto* backups = command(app, "backups", "list the snapshots with time, seq and size",
                           "pa-journal backups --json");
   backups->callback([&] { run = [&] { return run_backups(g); }; });
+  auto* replicas = command(app, "replicas",
+                           "the store id and what each replica's stream acknowledged; "
+                           "--forget STREAM lets go of one",
+                           "pa-journal replicas --json");
+  replicas->add_option("--forget", a.forget_stream,
+                       "remove STREAM's position: compaction no longer keeps the "
+                       "journal it has not acknowledged");
+  replicas->callback([&] { run = [&] { return run_replicas(g, a.forget_stream); }; });
   auto* replay =
       command(app, "replay",
               "rebuild the state from snapshot and journal, read-only, and report "

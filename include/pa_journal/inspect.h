@@ -12,6 +12,7 @@
 #include "pa_journal/damage.h"
 #include "pa_journal/options.h"
 #include "pa_journal/record.h"
+#include "pa_journal/replicas.h"
 #include "pa_journal/store.h"
 
 namespace pa_journal {
@@ -78,6 +79,8 @@ struct JournalSummary {
   // journal still starts at seq 1): every time before window_from_ns is
   // inside it too, as that empty state.
   bool window_from_empty_state = false;
+  // The store's id and its replicas' positions (pa_journal/replicas.h).
+  ReplicasReport replicas;
 };
 
 // Reads the whole journal in salvage mode, so it reports all damage rather

@@ -267,6 +267,10 @@ class Store {
   // sees true). Always false for a read-only open.
   bool created() const;
   const std::string& dir() const;
+  // The store's id (docs/replication.md): 32 lowercase hex digits, made when
+  // the store was created or, for an older store, at its first writable
+  // open. "" for a read-only open of a store that has none yet.
+  const std::string& store_id() const;
   // Makes every commit so far durable whatever the durability mode.
   void sync();
 

@@ -1,0 +1,169 @@
+// NatsLog's publish and read (the chain of expected sequences is explained at
+// the top of nats_log.cc).
+#include <algorithm>
+
+#include "pa_journal/errors.h"
+#include "replication/nats_internal.h"
+
+namespace pa_journal::replication {
+namespace {
+
+struct MsgHolder {
+  natsMsg* msg = nullptr;
+  ~MsgHolder() { natsMsg_Destroy(msg); }
+};
+
+natsMsg* make_message(const OutMessage& m) {
+  MsgHolder h;
+  natsStatus s = natsMsg_Create(&h.msg, m.subject.c_str(), nullptr, m.data.data(),
+                                static_cast<int>(m.data.size()));
+  for (const auto& [key, value] : m.headers) {
+    if (s == NATS_OK) s = natsMsgHeader_Add(h.msg, key.c_str(), value.c_str());
+  }
+  if (s != NATS_OK) {
+    throw ReplicationError("cannot make message " + m.msg_id + ": " +
+                           natsStatus_GetText(s));
+  }
+  natsMsg* out = h.msg;
+  h.msg = nullptr;
+  return out;
+}
+
+// What became of one round: the acks of a prefix of its messages, and where
+// its error lies (none: every message acknowledged).
+struct Round {
+  std::vector<PublishAck> acks;
+  bool redo_rest = false;  // refused only because of a duplicate before them
+  std::vector<AckResult> results;
+  natsStatus send_status = NATS_OK;  // a message nats.c would not take
+  size_t sent = 0;
+};
+
+struct SubHolder {
+  natsSubscription* sub = nullptr;
+  ~SubHolder() {
+    if (sub != nullptr) natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
+  }
+};
+
+// Publishes messages[from...], message from + i expecting the stream's last
+// sequence to be last + i (0: no check), stopping at nats.c's first refusal
+// to take one; waits for the acks until none comes for `timeout`.
+Round send_round(jsCtx* js, AckBox& box, const std::vector<OutMessage>& messages,
+                 size_t from, uint64_t last, std::chrono::milliseconds timeout) {
+  Round round;
+  size_t count = messages.size() - from;
+  box.begin(count);
+  for (size_t i = 0; i < count; ++i) {
+    const OutMessage& m = messages[from + i];
+    MsgHolder h{make_message(m)};
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MsgId = m.msg_id.c_str();
+    po.ExpectLastSeq = last + i;
+    po.MaxWait = to_ms(timeout);
+    box.expect(h.msg, i);
+    const natsMsg* address = h.msg;
+    round.send_status = js_PublishMsgAsync(js, &h.msg, &po);
+    if (round.send_status != NATS_OK) {
+      box.forget(address);
+      break;
+    }
+    round.sent = i + 1;
+  }
+  round.results = box.finish(round.sent, timeout);
+  return round;
+}
+
+}  // namespace
+
+std::vector<PublishAck> NatsLog::publish(const std::string& stream,
+                                         uint64_t expected_last_seq,
+                                         const std::vector<OutMessage>& messages) {
+  const std::string doing = "publishing to stream " + stream;
+  if (expected_last_seq == 0) {
+    auto st = stream_state(stream);
+    if (!st) throw ReplicationError(doing + " at " + url_ + ": there is no such stream");
+    if (st->last_seq != 0) nats_fail_sequence(doing, url_, 0, st->last_seq);
+  }
+  std::vector<PublishAck> acks;
+  uint64_t last = expected_last_seq;
+  while (acks.size() < messages.size()) {
+    Connection& c = connection();
+    size_t from = acks.size();
+    const uint64_t round_last = last;
+    Round round = send_round(c.js, c.acks, messages, from, last, options_.timeout);
+    bool duplicate_seen = false, redo = false;
+    for (size_t i = 0; i < round.results.size() && !redo; ++i) {
+      const AckResult& r = round.results[i];
+      const std::string which = doing + " (message " + messages[from + i].msg_id + ")";
+      if (i >= round.sent)
+        nats_fail(which, url_, round.send_status, 0, nats_last_error());
+      if (!r.done) nats_fail(which, url_, NATS_TIMEOUT, 0, "");
+      if (r.status == NATS_OK) {
+        acks.push_back(r.ack);
+        duplicate_seen |= r.ack.duplicate;
+        if (!r.ack.duplicate) last = r.ack.stream_seq;
+      } else if (r.code == JSStreamWrongLastSequenceErr && duplicate_seen) {
+        redo = true;
+      } else if (r.code == JSStreamWrongLastSequenceErr) {
+        nats_fail_sequence(which, url_, round_last + i, nats_sequence_in(r.text));
+      } else if (r.status == NATS_NO_RESPONDERS) {
+        throw ReplicationError(
+            which + " at " + url_ +
+                ": no stream answered (it does not exist, or its servers "
+                "are electing a leader)",
+            true);
+      } else {
+        nats_fail(which, url_, r.status, r.code, r.text);
+      }
+    }
+  }
+  return acks;
+}
+
+void NatsLog::read(const std::string& stream, uint64_t from_seq,
+                   const LogVisitor& visit) {
+  const std::string doing = "reading stream " + stream;
+  Connection& c = connection();
+  jsStreamInfo* si = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetStreamInfo(&si, c.js, stream.c_str(), nullptr, &code);
+  if (s == NATS_NOT_FOUND || code == JSStreamNotFoundErr) {
+    throw ReplicationError(doing + " at " + url_ + ": there is no such stream");
+  }
+  if (s != NATS_OK) nats_fail(doing, url_, s, code, nats_last_error());
+  uint64_t last = si->State.LastSeq, first = si->State.FirstSeq, msgs = si->State.Msgs;
+  std::string subject = si->Config->SubjectsLen == 1 ? si->Config->Subjects[0] : "";
+  jsStreamInfo_Destroy(si);
+  if (msgs == 0 || from_seq > last) return;
+  if (subject.empty()) {
+    throw ReplicationError(doing + " at " + url_ +
+                           ": the stream has more than one subject");
+  }
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  so.Stream = stream.c_str();
+  so.Ordered = true;
+  so.Config.DeliverPolicy = js_DeliverByStartSequence;
+  so.Config.OptStartSeq = std::max(from_seq, first);
+  SubHolder sub;
+  s = js_SubscribeSync(&sub.sub, c.js, subject.c_str(), nullptr, &so, &code);
+  if (s != NATS_OK) nats_fail(doing, url_, s, code, nats_last_error());
+  for (;;) {
+    MsgHolder m;
+    s = natsSubscription_NextMsg(&m.msg, sub.sub, to_ms(options_.timeout));
+    if (s != NATS_OK) nats_fail(doing, url_, s, 0, nats_last_error());
+    jsMsgMetaData* meta = nullptr;
+    s = natsMsg_GetMetaData(&meta, m.msg);
+    if (s != NATS_OK) nats_fail(doing, url_, s, 0, nats_last_error());
+    uint64_t seq = meta->Sequence.Stream;
+    int64_t time_ns = meta->Timestamp;
+    jsMsgMetaData_Destroy(meta);
+    if (seq > last) return;
+    if (!visit(to_log_message(m.msg, seq, time_ns)) || seq == last) return;
+  }
+}
+
+}  // namespace pa_journal::replication

@@ -277,6 +277,24 @@ void NatsCluster::wait_ready() {
   }
 }
 
+int NatsCluster::stream_leader(const std::string& stream) const {
+  for (const auto& n : nodes_) {
+    if (n.pid <= 0) continue;
+    nlohmann::json jsz = get_json(n.http_port, "/jsz?accounts=true&streams=true");
+    if (!jsz.is_object()) continue;
+    for (const auto& account : jsz.value("account_details", nlohmann::json::array())) {
+      for (const auto& detail : account.value("stream_detail", nlohmann::json::array())) {
+        if (detail.value("name", "") != stream || !detail.contains("cluster")) continue;
+        std::string leader = detail["cluster"].value("leader", "");
+        for (int i = 0; i < size(); ++i) {
+          if (nodes_[i].name == leader) return i;
+        }
+      }
+    }
+  }
+  return -1;
+}
+
 std::string NatsCluster::logs() const {
   std::string all;
   for (const auto& n : nodes_) {

@@ -51,6 +51,10 @@ class NatsCluster {
   // JetStream has a leader that sees every running node as current.
   void wait_ready();
 
+  // The index of the node that leads stream (JetStream's monitoring page of a
+  // running node); -1 if no running node names one.
+  int stream_leader(const std::string& stream) const;
+
   // Every node's log, headed by its name, for a failing test's message.
   std::string logs() const;
 

@@ -1,10 +1,13 @@
 // NatsLog over nats.c (nats_log.h). How each call maps to JetStream:
 //
 //   ensure_stream    $JS.API.STREAM.INFO, else STREAM.CREATE with file storage,
-//                    no limits and a duplicate window of kDuplicateWindow; with
+//                    no limits and a duplicate window of kDuplicateWindowNs; with
 //                    replicas 0 it asks for 3 copies and falls back to 1 where the
-//                    servers refuse (a single server, or a cluster of fewer than
-//                    three), and StreamState.replicas says which it got.
+//                    servers cannot place them and the client knows fewer than
+//                    three servers (a single server, a cluster of two); a cluster
+//                    of three or more with a server down is unavailable instead,
+//                    so that a stream never quietly gets one copy.
+//                    StreamState.replicas says which it got.
 //   publish          js_PublishMsgAsync per message (Nats-Msg-Id and
 //                    Nats-Expected-Last-Sequence headers), acknowledgements
 //                    gathered by an ack handler on nats.c's thread: one round trip
@@ -89,6 +92,17 @@ struct StreamInfoHolder {
   ~StreamInfoHolder() { jsStreamInfo_Destroy(si); }
 };
 
+// How many servers the connection knows: those of the URL and those the
+// cluster announced (a server that left the cluster is forgotten).
+int known_servers(natsConnection* nc) {
+  char** servers = nullptr;
+  int count = 0;
+  if (natsConnection_GetServers(nc, &servers, &count) != NATS_OK) return 0;
+  for (int i = 0; i < count; ++i) free(servers[i]);
+  free(servers);
+  return count;
+}
+
 StreamState state_of(const jsStreamInfo& si) {
   StreamState st;
   st.messages = si.State.Msgs;
@@ -169,8 +183,8 @@ StreamState NatsLog::ensure_stream(const StreamSettings& settings) {
   cfg.SubjectsLen = static_cast<int>(subjects.size());
   cfg.Storage = js_FileStorage;
   cfg.Retention = js_LimitsPolicy;
-  cfg.MaxMsgs = cfg.MaxBytes = cfg.MaxAge = cfg.MaxMsgsPerSubject = -1;
-  cfg.MaxAge = 0;  // 0: unlimited age
+  cfg.MaxMsgs = cfg.MaxBytes = cfg.MaxMsgsPerSubject = -1;  // -1: no limit
+  cfg.MaxAge = 0;                                           // 0: no limit
   cfg.Duplicates = kDuplicateWindowNs;
   cfg.Replicas = settings.replicas > 0 ? settings.replicas : 3;
   for (;;) {
@@ -182,6 +196,13 @@ StreamState NatsLog::ensure_stream(const StreamSettings& settings) {
                          code == JSInsufficientResourcesErr ||
                          code == JSClusterNoPeersErr;
     if (settings.replicas == 0 && cfg.Replicas > 1 && fewer_servers) {
+      if (code != JSStreamReplicasNotSupportedErr && known_servers(c.nc) >= 3) {
+        throw ReplicationError("creating stream " + settings.name + " at " + url_ +
+                                   ": the cluster cannot place 3 copies now (is a server "
+                                   "down?)" +
+                                   (s == NATS_OK ? "" : ": " + nats_last_error()),
+                               true);
+      }
       cfg.Replicas = 1;
       continue;
     }

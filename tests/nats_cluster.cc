@@ -277,6 +277,27 @@ void NatsCluster::wait_ready() {
   }
 }
 
+bool NatsCluster::wait_until_seen_down(int i) const {
+  auto deadline = Clock::now() + options_.ready_timeout;
+  while (Clock::now() < deadline) {
+    for (const auto& n : nodes_) {
+      if (n.pid <= 0) continue;
+      nlohmann::json jsz = get_json(n.http_port, "/jsz");
+      if (!jsz.is_object() || !jsz.contains("meta_cluster")) continue;
+      const auto& meta = jsz["meta_cluster"];
+      if (meta.value("leader", "") != n.name) continue;
+      for (const auto& r : meta.value("replicas", nlohmann::json::array())) {
+        if (r.value("name", "") == nodes_[i].name &&
+            (!r.value("current", true) || r.value("offline", false))) {
+          return true;
+        }
+      }
+    }
+    std::this_thread::sleep_for(kPoll);
+  }
+  return false;
+}
+
 int NatsCluster::stream_leader(const std::string& stream) const {
   for (const auto& n : nodes_) {
     if (n.pid <= 0) continue;

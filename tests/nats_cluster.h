@@ -51,6 +51,10 @@ class NatsCluster {
   // JetStream has a leader that sees every running node as current.
   void wait_ready();
 
+  // Waits (bounded by ready_timeout) until JetStream's leader no longer counts
+  // stopped node i as current; false if it still does at the deadline.
+  bool wait_until_seen_down(int i) const;
+
   // The index of the node that leads stream (JetStream's monitoring page of a
   // running node); -1 if no running node names one.
   int stream_leader(const std::string& stream) const;

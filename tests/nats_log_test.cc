@@ -360,6 +360,37 @@ TEST_F(NatsClusterTest, EnsureStreamIsIdempotentAndThreeReplicas) {
   EXPECT_EQ(again.last_seq, 0u);
 }
 
+// With one node of three down (and JetStream's leader aware of it), the
+// stream is never made with 1 copy (it would stay so): either JetStream
+// places 3 copies anyway or the call is unavailable; once the node is back
+// the stream has its 3 copies.
+TEST_F(NatsClusterTest, StreamMadeWhileANodeIsDownIsNeverOneReplica) {
+  log_->stream_state(stream_);  // connected: the client knows every node
+  const int down = 2;
+  cluster_->stop(down);
+  ASSERT_TRUE(cluster_->wait_until_seen_down(down)) << cluster_->logs();
+  try {
+    StreamState st = log_->ensure_stream(settings_for(stream_));
+    EXPECT_EQ(st.replicas, 3);
+    std::cout << "JetStream placed 3 copies with a node down\n";
+  } catch (const ReplicationError& e) {
+    EXPECT_TRUE(e.unavailable()) << e.what();
+    std::cout << "unavailable with a node down: " << e.what() << "\n";
+  }
+  cluster_->start(down);
+  StreamState st{};
+  for (int attempt = 1; attempt <= 50; ++attempt) {
+    try {
+      st = log_->ensure_stream(settings_for(stream_));
+      break;
+    } catch (const ReplicationError& e) {
+      if (!e.unavailable() || attempt == 50) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
+  EXPECT_EQ(st.replicas, 3);
+}
+
 // The stream's leader is killed while a batch is in flight (a thread kills it
 // as soon as a third of the messages is acknowledged, while the next batch
 // is being published): the shipper meets at most a few unavailable errors,

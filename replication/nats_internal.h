@@ -8,13 +8,12 @@
 #include <nats/nats.h>
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "journal/mutex.h"
 #include "replication/nats_log.h"
 
 namespace pa_journal::replication {
@@ -34,22 +33,24 @@ struct AckResult {
 // begin, expect, forget and finish, nats.c's thread calls deliver.
 class AckBox {
  public:
-  void begin(size_t count);
+  void begin(size_t count) EXCLUDES(mutex_);
   // Before message i is handed to nats.c, so that its ack cannot come first.
-  void expect(const natsMsg* msg, size_t i);
-  void forget(const natsMsg* msg);
+  void expect(const natsMsg* msg, size_t i) EXCLUDES(mutex_);
+  void forget(const natsMsg* msg) EXCLUDES(mutex_);
   // Acks of messages not expected (a batch given up on) are dropped.
-  void deliver(const natsMsg* msg, const jsPubAck* pa, const jsPubAckErr* pae);
+  void deliver(const natsMsg* msg, const jsPubAck* pa, const jsPubAckErr* pae)
+      EXCLUDES(mutex_);
   // Waits until `sent` outcomes arrived, or none arrived for `idle`; returns
   // the outcomes (not done: no answer) and drops acks that come later.
-  std::vector<AckResult> finish(size_t sent, std::chrono::milliseconds idle);
+  std::vector<AckResult> finish(size_t sent, std::chrono::milliseconds idle)
+      EXCLUDES(mutex_);
 
  private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::unordered_map<const natsMsg*, size_t> index_;
-  std::vector<AckResult> results_;
-  size_t arrived_ = 0;
+  Mutex mutex_;
+  CondVar changed_;  // an outcome arrived
+  std::unordered_map<const natsMsg*, size_t> index_ GUARDED_BY(mutex_);
+  std::vector<AckResult> results_ GUARDED_BY(mutex_);
+  size_t arrived_ GUARDED_BY(mutex_) = 0;
 };
 
 // One connection to the servers and its JetStream context. The ack handler's

@@ -106,24 +106,24 @@ LogMessage to_log_message(natsMsg* msg, uint64_t stream_seq, int64_t time_ns) {
 }
 
 void AckBox::begin(size_t count) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(&mutex_);
   index_.clear();
   results_.assign(count, AckResult{});
   arrived_ = 0;
 }
 
 void AckBox::expect(const natsMsg* msg, size_t i) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(&mutex_);
   index_[msg] = i;
 }
 
 void AckBox::forget(const natsMsg* msg) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(&mutex_);
   index_.erase(msg);
 }
 
 void AckBox::deliver(const natsMsg* msg, const jsPubAck* pa, const jsPubAckErr* pae) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(&mutex_);
   auto it = index_.find(msg);
   if (it == index_.end()) return;
   AckResult& r = results_[it->second];
@@ -141,11 +141,18 @@ void AckBox::deliver(const natsMsg* msg, const jsPubAck* pa, const jsPubAckErr* 
 }
 
 std::vector<AckResult> AckBox::finish(size_t sent, std::chrono::milliseconds idle) {
-  std::unique_lock lock(mutex_);
+  using Clock = std::chrono::steady_clock;
+  MutexLock lock(&mutex_);
   size_t seen = arrived_;
+  auto quiet_until = Clock::now() + idle;
   while (arrived_ < sent) {
-    if (!changed_.wait_for(lock, idle, [&] { return arrived_ != seen; })) break;
-    seen = arrived_;
+    auto now = Clock::now();
+    if (now >= quiet_until) break;
+    changed_.wait_for(&mutex_, quiet_until - now);
+    if (arrived_ != seen) {
+      seen = arrived_;
+      quiet_until = Clock::now() + idle;
+    }
   }
   index_.clear();
   return std::move(results_);

@@ -59,6 +59,7 @@ struct NatsLog::Connection {
   natsConnection* nc = nullptr;
   jsCtx* js = nullptr;
   AckBox acks;
+  bool published = false;  // a message was handed to js_PublishMsgAsync
 
   Connection() = default;
   Connection(const Connection&) = delete;

@@ -41,7 +41,15 @@ constexpr int64_t kReconnectWaitMs = 250;
 
 }  // namespace
 
+// Messages still waiting for an ack are taken back first, so that nats.c
+// calls the ack handler for none of them once acks is gone (nats.c 3.4 crashes
+// asking for them before the first asynchronous publish: hence published).
 NatsLog::Connection::~Connection() {
+  if (js != nullptr && published) {
+    natsMsgList pending{};
+    if (js_PublishAsyncGetPendingList(&pending, js) == NATS_OK)
+      natsMsgList_Destroy(&pending);
+  }
   jsCtx_Destroy(js);
   if (nc != nullptr) natsConnection_Close(nc);
   natsConnection_Destroy(nc);

@@ -94,6 +94,7 @@ std::vector<PublishAck> NatsLog::publish(const std::string& stream,
     size_t from = acks.size();
     const uint64_t round_last = last;
     Round round = send_round(c.js, c.acks, messages, from, last, options_.timeout);
+    c.published = c.published || round.sent > 0;
     bool duplicate_seen = false, redo = false;
     for (size_t i = 0; i < round.results.size() && !redo; ++i) {
       const AckResult& r = round.results[i];

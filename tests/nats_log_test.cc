@@ -177,6 +177,16 @@ TEST_F(NatsSingleNodeTest, PublishThenReadReturnsEveryMessageInOrderWithHeaders)
   }
 }
 
+// More messages than nats.c keeps in flight (4096): publish waits for room
+// instead of failing, and the acks still come back in order.
+TEST_F(NatsSingleNodeTest, BatchLargerThanThePendingLimitIsPublishedWhole) {
+  log_->ensure_stream(settings_for(stream_));
+  auto acks = log_->publish(stream_, 0, messages(stream_, 1, 10000));
+  ASSERT_EQ(acks.size(), 10000u);
+  for (uint64_t n = 1; n <= 10000; ++n) ASSERT_EQ(acks[n - 1].stream_seq, n);
+  expect_exactly(*log_, stream_, 10000);
+}
+
 TEST_F(NatsSingleNodeTest, ReadStartsAtFromSeqAndStopsWhenVisitSaysSo) {
   log_->ensure_stream(settings_for(stream_));
   log_->publish(stream_, 0, messages(stream_, 1, 20));

@@ -23,8 +23,10 @@ namespace {
 using testing::NatsCluster;
 using testing::NatsClusterOptions;
 
-constexpr NatsLogOptions kOptions{std::chrono::milliseconds(2000),
-                                  std::chrono::milliseconds(1000)};
+// The default timeout: generous enough for a machine busy with other tests
+// (a timeout is an unavailable error, which most tests do not expect).
+constexpr NatsLogOptions kOptions{std::chrono::milliseconds(5000),
+                                  std::chrono::milliseconds(2000)};
 
 StreamSettings settings_for(const std::string& stream) {
   return StreamSettings{stream, {stream_subjects(stream)}, 0};
@@ -131,6 +133,10 @@ class NatsSingleNodeTest : public ::testing::Test {
   void SetUp() override {
     stream_ = ::testing::UnitTest::GetInstance()->current_test_info()->name();
     log_ = std::make_unique<NatsLog>(cluster_->url(), kOptions);
+  }
+
+  void TearDown() override {
+    if (HasFailure()) std::cerr << cluster_->logs().substr(0, 20000);
   }
 
   static NatsCluster* cluster_;

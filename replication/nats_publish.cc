@@ -29,14 +29,13 @@ natsMsg* make_message(const OutMessage& m) {
   return out;
 }
 
-// What became of one round: the acks of a prefix of its messages, and where
-// its error lies (none: every message acknowledged).
+// What became of one round of publishing: the outcome of each message, and
+// how many nats.c took (a later one it refused with send_status).
 struct Round {
-  std::vector<PublishAck> acks;
-  bool redo_rest = false;  // refused only because of a duplicate before them
   std::vector<AckResult> results;
-  natsStatus send_status = NATS_OK;  // a message nats.c would not take
+  natsStatus send_status = NATS_OK;
   size_t sent = 0;
+  uint64_t last = 0;  // the stream's last sequence the round's first message expected
 };
 
 struct SubHolder {
@@ -53,6 +52,7 @@ struct SubHolder {
 Round send_round(jsCtx* js, AckBox& box, const std::vector<OutMessage>& messages,
                  size_t from, uint64_t last, std::chrono::milliseconds timeout) {
   Round round;
+  round.last = last;
   size_t count = messages.size() - from;
   box.begin(count);
   for (size_t i = 0; i < count; ++i) {
@@ -76,6 +76,45 @@ Round send_round(jsCtx* js, AckBox& box, const std::vector<OutMessage>& messages
   return round;
 }
 
+// Throws the error of message i of round; doing names the message.
+[[noreturn]] void fail_message(const std::string& doing, const std::string& url,
+                               const Round& round, size_t i) {
+  const AckResult& r = round.results[i];
+  if (i >= round.sent) nats_fail(doing, url, round.send_status, 0, nats_last_error());
+  if (!r.done) nats_fail(doing, url, NATS_TIMEOUT, 0, "");
+  if (r.code == JSStreamWrongLastSequenceErr) {
+    nats_fail_sequence(doing, url, round.last + i, nats_sequence_in(r.text));
+  }
+  if (r.status == NATS_NO_RESPONDERS) {
+    throw ReplicationError(doing + " at " + url +
+                               ": no stream answered (it does not exist, or its "
+                               "servers are electing a leader)",
+                           true);
+  }
+  nats_fail(doing, url, r.status, r.code, r.text);
+}
+
+// Appends the acks of round to acks, in order, moving last to the stream's
+// last sequence, up to the first message that failed; returns that message's
+// index, or the round's size when none did.
+size_t take_acks(const Round& round, std::vector<PublishAck>& acks, uint64_t& last) {
+  for (size_t i = 0; i < round.results.size(); ++i) {
+    const AckResult& r = round.results[i];
+    if (i >= round.sent || !r.done || r.status != NATS_OK) return i;
+    acks.push_back(r.ack);
+    if (!r.ack.duplicate) last = r.ack.stream_seq;
+  }
+  return round.results.size();
+}
+
+// Whether message i failed only because a duplicate before it in the round
+// stored nothing, so that it expected one sequence too many.
+bool refused_after_duplicate(const Round& round, size_t i) {
+  if (round.results[i].code != JSStreamWrongLastSequenceErr) return false;
+  return std::any_of(round.results.begin(), round.results.begin() + i,
+                     [](const AckResult& r) { return r.ack.duplicate; });
+}
+
 }  // namespace
 
 std::vector<PublishAck> NatsLog::publish(const std::string& stream,
@@ -92,34 +131,13 @@ std::vector<PublishAck> NatsLog::publish(const std::string& stream,
   while (acks.size() < messages.size()) {
     Connection& c = connection();
     size_t from = acks.size();
-    const uint64_t round_last = last;
     Round round = send_round(c.js, c.acks, messages, from, last, options_.timeout);
     c.published = c.published || round.sent > 0;
-    bool duplicate_seen = false, redo = false;
-    for (size_t i = 0; i < round.results.size() && !redo; ++i) {
-      const AckResult& r = round.results[i];
-      const std::string which = doing + " (message " + messages[from + i].msg_id + ")";
-      if (i >= round.sent)
-        nats_fail(which, url_, round.send_status, 0, nats_last_error());
-      if (!r.done) nats_fail(which, url_, NATS_TIMEOUT, 0, "");
-      if (r.status == NATS_OK) {
-        acks.push_back(r.ack);
-        duplicate_seen |= r.ack.duplicate;
-        if (!r.ack.duplicate) last = r.ack.stream_seq;
-      } else if (r.code == JSStreamWrongLastSequenceErr && duplicate_seen) {
-        redo = true;
-      } else if (r.code == JSStreamWrongLastSequenceErr) {
-        nats_fail_sequence(which, url_, round_last + i, nats_sequence_in(r.text));
-      } else if (r.status == NATS_NO_RESPONDERS) {
-        throw ReplicationError(
-            which + " at " + url_ +
-                ": no stream answered (it does not exist, or its servers "
-                "are electing a leader)",
-            true);
-      } else {
-        nats_fail(which, url_, r.status, r.code, r.text);
-      }
-    }
+    size_t failed = take_acks(round, acks, last);
+    if (failed == round.results.size() || refused_after_duplicate(round, failed))
+      continue;
+    fail_message(doing + " (message " + messages[from + failed].msg_id + ")", url_, round,
+                 failed);
   }
   return acks;
 }

@@ -81,7 +81,12 @@ void nats_fail(const std::string& doing, const std::string& url, natsStatus s, i
 std::string nats_last_error() {
   natsStatus s = NATS_OK;
   const char* text = nats_GetLastError(&s);
-  return text != nullptr ? text : "";
+  std::string_view words = text != nullptr ? text : "";
+  // nats.c heads its text with its own source place: "(conn.c:1905): ".
+  if (size_t end = words.find("): "); words.starts_with('(') && end != words.npos) {
+    words.remove_prefix(end + 3);
+  }
+  return std::string(words);
 }
 
 LogMessage to_log_message(natsMsg* msg, uint64_t stream_seq, int64_t time_ns) {

@@ -161,6 +161,8 @@ void NatsCluster::write_config(const Node& node) const {
   out << "server_name: " << node.name << "\n"
       << "listen: 127.0.0.1:" << node.client_port << "\n"
       << "http: 127.0.0.1:" << node.http_port << "\n";
+  if (!options_.token.empty())
+    out << "authorization { token: \"" << options_.token << "\" }\n";
   if (options_.jetstream) {
     out << "jetstream { store_dir: \"" << node.dir << "/js\", max_memory_store: 64MB, "
         << "max_file_store: 1GB }\n";

@@ -19,6 +19,7 @@ namespace pa_journal::testing {
 struct NatsClusterOptions {
   int nodes = 3;          // 1 or 3
   bool jetstream = true;  // false: a server without JetStream
+  std::string token;      // not empty: clients must present it
   std::chrono::milliseconds ready_timeout{30'000};
 };
 

@@ -28,6 +28,14 @@ using testing::NatsClusterOptions;
 constexpr NatsLogOptions kOptions{std::chrono::milliseconds(5000),
                                   std::chrono::milliseconds(2000)};
 
+NatsClusterOptions servers(int nodes, bool jetstream = true, std::string token = "") {
+  NatsClusterOptions options;
+  options.nodes = nodes;
+  options.jetstream = jetstream;
+  options.token = std::move(token);
+  return options;
+}
+
 StreamSettings settings_for(const std::string& stream) {
   return StreamSettings{stream, {stream_subjects(stream)}, 0};
 }
@@ -123,9 +131,7 @@ int ship(NatsLog& log, const std::string& stream, uint64_t count, uint64_t batch
 
 class NatsSingleNodeTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    cluster_ = new NatsCluster(NatsClusterOptions{.nodes = 1});
-  }
+  static void SetUpTestSuite() { cluster_ = new NatsCluster(servers(1)); }
   static void TearDownTestSuite() {
     delete cluster_;
     cluster_ = nullptr;
@@ -316,7 +322,7 @@ TEST(NatsUrlTest, ServerListsAreSplitIntoServers) {
 
 TEST(NatsUrlTest, PortNothingListensOnIsUnavailableNamingTheUrl) {
   // A port that was free a moment ago: no server answers there.
-  NatsCluster cluster(NatsClusterOptions{.nodes = 1, .jetstream = false});
+  NatsCluster cluster(servers(1, false));
   std::string url = cluster.url(0);
   cluster.stop(0);
   NatsLog log(url, kOptions);
@@ -330,7 +336,7 @@ TEST(NatsUrlTest, PortNothingListensOnIsUnavailableNamingTheUrl) {
 }
 
 TEST(NatsServerTest, ServerWithoutJetStreamRefusesClearly) {
-  NatsCluster cluster(NatsClusterOptions{.nodes = 1, .jetstream = false});
+  NatsCluster cluster(servers(1, false));
   NatsLog log(cluster.url(), kOptions);
   try {
     log.ensure_stream(settings_for("S"));
@@ -342,13 +348,26 @@ TEST(NatsServerTest, ServerWithoutJetStreamRefusesClearly) {
   }
 }
 
+TEST(NatsServerTest, ServerThatRefusesTheClientIsAClearErrorNotUnavailable) {
+  NatsCluster cluster(servers(1, true, "secret"));
+  NatsLog log(cluster.url(), kOptions);
+  try {
+    log.ensure_stream(settings_for("S"));
+    ADD_FAILURE() << "a server that wants a token took a client without one";
+  } catch (const ReplicationError& e) {
+    EXPECT_FALSE(e.unavailable()) << e.what();
+    EXPECT_NE(std::string(e.what()).find("the server refused"), std::string::npos)
+        << e.what();
+    EXPECT_EQ(std::string(e.what()).find(".c:"), std::string::npos)
+        << "nats.c's source place reached the user: " << e.what();
+  }
+}
+
 // ---- A 3-node cluster.
 
 class NatsClusterTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    cluster_ = new NatsCluster(NatsClusterOptions{.nodes = 3});
-  }
+  static void SetUpTestSuite() { cluster_ = new NatsCluster(servers(3)); }
   static void TearDownTestSuite() {
     delete cluster_;
     cluster_ = nullptr;

@@ -4,7 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,8 +17,6 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
-
-extern char** environ;
 
 namespace pa_journal::testing {
 namespace {
@@ -177,24 +175,32 @@ void NatsCluster::write_config(const Node& node) const {
   }
 }
 
+// fork and exec rather than posix_spawn, for PR_SET_PDEATHSIG: a test process
+// that crashes takes its servers with it instead of leaving them running. The
+// child calls only async-signal-safe functions before exec.
 void NatsCluster::spawn(Node& node) {
   write_config(node);
   std::string config = node.dir + "/server.conf", log = node.dir + "/server.log";
-  std::vector<char*> argv = {server_.data(), const_cast<char*>("-c"),
-                             config.data(),  const_cast<char*>("-l"),
-                             log.data(),     nullptr};
   // What the server says before its log is open (a bad configuration) goes
   // to server.out.
   std::string out = node.dir + "/server.out";
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0600);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  pid_t pid = -1;
-  int rc = ::posix_spawn(&pid, server_.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("cannot start " + server_);
+  std::vector<char*> argv = {server_.data(), const_cast<char*>("-c"),
+                             config.data(),  const_cast<char*>("-l"),
+                             log.data(),     nullptr};
+  const pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("cannot start " + server_ + ": fork failed");
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+    }
+    ::execv(server_.c_str(), argv.data());
+    ::_exit(127);
+  }
   node.pid = pid;
 }
 

@@ -5,7 +5,10 @@
 //
 // Every wait is bounded; a node that does not come up in time throws
 // std::runtime_error carrying the logs of every node. Nodes are stopped by
-// pid, never by name. Not thread-safe: one test thread drives a cluster.
+// pid, never by name, and die with the thread that started them (so that a
+// crashed test leaves no server behind): start nodes from a thread that
+// lives as long as the cluster. Not thread-safe: one test thread drives a
+// cluster (another may stop a node while it waits).
 #pragma once
 
 #include <sys/types.h>

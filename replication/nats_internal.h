@@ -68,6 +68,15 @@ struct NatsLog::Connection {
   bool closed() const;
 };
 
+// Owns a stream's info that nats.c returned.
+struct StreamInfoHolder {
+  jsStreamInfo* si = nullptr;
+  StreamInfoHolder() = default;
+  StreamInfoHolder(const StreamInfoHolder&) = delete;
+  StreamInfoHolder& operator=(const StreamInfoHolder&) = delete;
+  ~StreamInfoHolder() { jsStreamInfo_Destroy(si); }
+};
+
 // The ack handler that jsOptions.PublishAsync.AckHandler names; its closure
 // is an AckBox.
 void nats_on_ack(jsCtx* js, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure);
@@ -86,6 +95,12 @@ void nats_on_ack(jsCtx* js, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* 
 // both sequences (actual: as the server said, nullopt if it did not).
 [[noreturn]] void nats_fail_sequence(const std::string& doing, const std::string& url,
                                      uint64_t expected, std::optional<uint64_t> actual);
+
+// Throws ReplicationError (unavailable) when a stream of more than one
+// replica has no leader: a replica answers for a stream without a leader, and
+// what it says may be behind what the stream acknowledged (a node just back).
+void nats_require_leader(const jsStreamInfo& si, const std::string& doing,
+                         const std::string& url);
 
 // The sequence in JetStream's "wrong last sequence: N"; nullopt if none.
 std::optional<uint64_t> nats_sequence_in(const std::string& text);

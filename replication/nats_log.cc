@@ -95,11 +95,6 @@ void connect(Connection& c, const std::vector<std::string>& servers,
   check_setup(natsConnection_JetStream(&c.js, c.nc, &jo), url);
 }
 
-struct StreamInfoHolder {
-  jsStreamInfo* si = nullptr;
-  ~StreamInfoHolder() { jsStreamInfo_Destroy(si); }
-};
-
 // How many servers the connection knows: those of the URL and those the
 // cluster announced (a server that left the cluster is forgotten).
 int known_servers(natsConnection* nc) {
@@ -176,6 +171,7 @@ std::optional<StreamState> NatsLog::stream_state(const std::string& stream) {
   if (s == NATS_NOT_FOUND || code == JSStreamNotFoundErr) return std::nullopt;
   if (s != NATS_OK)
     nats_fail("asking for stream " + stream, url_, s, code, nats_last_error());
+  nats_require_leader(*h.si, "asking for stream " + stream, url_);
   return state_of(*h.si);
 }
 

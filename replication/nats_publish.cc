@@ -146,16 +146,18 @@ void NatsLog::read(const std::string& stream, uint64_t from_seq,
                    const LogVisitor& visit) {
   const std::string doing = "reading stream " + stream;
   Connection& c = connection();
-  jsStreamInfo* si = nullptr;
+  StreamInfoHolder h;
   jsErrCode code = static_cast<jsErrCode>(0);
-  natsStatus s = js_GetStreamInfo(&si, c.js, stream.c_str(), nullptr, &code);
+  natsStatus s = js_GetStreamInfo(&h.si, c.js, stream.c_str(), nullptr, &code);
   if (s == NATS_NOT_FOUND || code == JSStreamNotFoundErr) {
     throw ReplicationError(doing + " at " + url_ + ": there is no such stream");
   }
   if (s != NATS_OK) nats_fail(doing, url_, s, code, nats_last_error());
-  uint64_t last = si->State.LastSeq, first = si->State.FirstSeq, msgs = si->State.Msgs;
-  std::string subject = si->Config->SubjectsLen == 1 ? si->Config->Subjects[0] : "";
-  jsStreamInfo_Destroy(si);
+  nats_require_leader(*h.si, doing, url_);
+  const jsStreamState& state = h.si->State;
+  uint64_t last = state.LastSeq, first = state.FirstSeq, msgs = state.Msgs;
+  const jsStreamConfig& config = *h.si->Config;
+  std::string subject = config.SubjectsLen == 1 ? config.Subjects[0] : "";
   if (msgs == 0 || from_seq > last) return;
   if (subject.empty()) {
     throw ReplicationError(doing + " at " + url_ +

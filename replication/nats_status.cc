@@ -37,6 +37,16 @@ void nats_fail_sequence(const std::string& doing, const std::string& url,
                          " as expected: another publisher wrote to the stream");
 }
 
+void nats_require_leader(const jsStreamInfo& si, const std::string& doing,
+                         const std::string& url) {
+  if (si.Config == nullptr || si.Config->Replicas <= 1) return;
+  if (si.Cluster != nullptr && si.Cluster->Leader != nullptr && *si.Cluster->Leader)
+    return;
+  throw ReplicationError(
+      doing + " at " + url + ": the stream has no leader (its servers are electing one)",
+      true);
+}
+
 bool nats_unavailable(natsStatus s) {
   switch (s) {
     case NATS_NO_SERVER:

@@ -105,7 +105,16 @@ void expect_exactly(NatsLog& log, const std::string& stream, uint64_t count) {
 int ship(NatsLog& log, const std::string& stream, uint64_t count, uint64_t batch,
          int max_failures, const std::function<void(uint64_t)>& between = {}) {
   int failures = 0;
-  uint64_t last = log.stream_state(stream)->last_seq;
+  uint64_t last = 0;
+  for (int attempt = 1;; ++attempt) {
+    try {
+      last = log.stream_state(stream)->last_seq;
+      break;
+    } catch (const ReplicationError& e) {
+      if (!e.unavailable() || attempt == 50) throw;  // no leader yet
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
   while (last < count) {
     try {
       uint64_t n = std::min(batch, count - last);

@@ -27,8 +27,8 @@ using testing::NatsCluster;
 using testing::SavedPosition;
 using testing::TempDir;
 
-// Ships until everything is acknowledged, trying again (at most 50 times)
-// while the servers are unavailable, as `replicate` would.
+// Ships until everything is acknowledged, trying again while the servers are
+// unavailable (at most 150 times: 30 s and more), as `replicate` would.
 void ship_patiently(NatsLog& log, const PlainSealer& sealer, const std::string& dir,
                     SavedPosition& saved) {
   for (int attempt = 1;; ++attempt) {
@@ -36,7 +36,7 @@ void ship_patiently(NatsLog& log, const PlainSealer& sealer, const std::string& 
       Shipper(log, sealer, testing::shipper_options(dir, saved)).ship();
       return;
     } catch (const ReplicationError& e) {
-      if (!e.unavailable() || attempt == 50) throw;
+      if (!e.unavailable() || attempt == 150) throw;
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
   }
@@ -48,7 +48,7 @@ replication::CloneResult clone_patiently(NatsLog& log, const std::string& target
       return replication::clone_from_log(log, testing::kStream, testing::choose_plain(),
                                          *posix_file_system(), target);
     } catch (const ReplicationError& e) {
-      if (!e.unavailable() || attempt == 50) throw;
+      if (!e.unavailable() || attempt == 150) throw;
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
   }

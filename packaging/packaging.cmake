@@ -102,7 +102,7 @@ set(CPACK_DEBIAN_PACKAGE_SECTION utils)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS
     "bash-completion, pkg-config, libcapnp-dev, libxxhash-dev, nlohmann-json3-dev, "
-    "libsimdjson-dev, libhowardhinnant-date-dev, libzstd-dev, libsodium-dev")
+    "libsimdjson-dev, libhowardhinnant-date-dev, libzstd-dev, libsodium-dev, libnats-dev")
 string(JOIN "" CPACK_DEBIAN_PACKAGE_RECOMMENDS ${CPACK_DEBIAN_PACKAGE_RECOMMENDS})
 string(JOIN "" CPACK_PACKAGE_DESCRIPTION ${CPACK_PACKAGE_DESCRIPTION})
 include(CPack)

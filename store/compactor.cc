@@ -341,19 +341,26 @@ std::vector<std::string> Compactor::delete_old_segments(uint64_t oldest_kept_seq
   return removed;
 }
 
-void Compactor::note_commit(uint64_t bytes, uint64_t records) {
+void Compactor::note_commit(uint64_t bytes, uint64_t records, bool config) {
   MutexLock lock(&mu_);
   bytes_since_ += bytes;
   records_since_ += records;
-  if (!wanted_ &&
-      (bytes_since_ >= bytes_threshold() || records_since_ >= records_threshold())) {
+  if (config) off_ = false;
+  if (!wanted_ && !off_ && over_thresholds()) {
     wanted_ = true;
     cv_.notify_all();
   }
 }
 
+bool Compactor::over_thresholds() const {
+  return bytes_since_ >= bytes_threshold() || records_since_ >= records_threshold();
+}
+
 // Wakes when a threshold is crossed (note_commit) and at every tick, to honour
-// the interval settings; config can switch automatic compaction off.
+// the interval settings; config can switch automatic compaction off, and
+// then only a tick or a commit to the config collection wakes it: the counts
+// since the last snapshot stay, so that a threshold they crossed meanwhile
+// compacts at the first look that finds automatic compaction on again.
 void Compactor::background_loop() {
   MutexLock lock(&mu_);
   auto tick = std::chrono::milliseconds(
@@ -365,13 +372,13 @@ void Compactor::background_loop() {
     if (!stopping_ && !wanted_) cv_.wait_for(&mu_, tick);
     if (stopping_) return;
     Settings settings = settings_();
+    off_ = !settings.automatic;
     // Nothing to do: wanted_ is dropped (a threshold crossed by commits the
     // newest snapshot already covers), else the wait above would return at
     // once, without letting go of mu_, for as long as nothing is committed.
     // The counts stay, so the next commit asks again. A failed journal fails
     // every compaction until the store is reopened: no use trying each tick.
-    if (!settings.automatic || settings.last_seq == last_snapshot_seq_ ||
-        journal_failed()) {
+    if (off_ || settings.last_seq == last_snapshot_seq_ || journal_failed()) {
       wanted_ = false;
       continue;
     }
@@ -393,7 +400,7 @@ bool Compactor::journal_failed() const {
 
 bool Compactor::due(const Settings& settings,
                     std::chrono::steady_clock::time_point last) const {
-  if (wanted_) return true;
+  if (wanted_ || over_thresholds()) return true;
   uint64_t interval =
       settings.interval_ms > 0 ? settings.interval_ms : options_.compact_interval_ms;
   auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -88,7 +88,9 @@ class Compactor {
     size_t backup_count = 0;  // from config/backup_count, 0 if unset
   };
   using CaptureFn = std::function<Capture()>;
-  // What the background thread reads each time it wakes: cheap, no copy.
+  // What the background thread reads each time it wakes: cheap, no copy,
+  // and no freeze of the state (the next commit would copy the tree nodes on
+  // its path again): the store reads them from its head.
   struct Settings {
     uint64_t last_seq = 0;
     bool automatic = true;     // config: backup_enabled and auto_save
@@ -118,8 +120,12 @@ class Compactor {
   CompactionResult retain(size_t keep_count) EXCLUDES(compaction_mu_);
   // Called after each commit with its approximate size (and at open with what
   // was replayed since the snapshot); wakes the background thread when a
-  // threshold is crossed.
-  void note_commit(uint64_t bytes, uint64_t records = 1) EXCLUDES(mu_);
+  // threshold is crossed, unless the settings it last read switched automatic
+  // compaction off. config: the commit wrote the config collection, so the
+  // settings may have changed: the thread reads them again if a threshold is
+  // crossed (and at its next tick in any case).
+  void note_commit(uint64_t bytes, uint64_t records = 1, bool config = false)
+      EXCLUDES(mu_);
   // The journal bytes and records since the last snapshot that make a
   // background compaction due: compact_after_percent of that snapshot, and at
   // least the floors (Options).
@@ -150,6 +156,7 @@ class Compactor {
   void background_loop() EXCLUDES(mu_);
   bool due(const Settings& settings, std::chrono::steady_clock::time_point last) const
       REQUIRES(mu_);
+  bool over_thresholds() const REQUIRES(mu_);
   bool journal_failed() const;
 
   // Step 0 rolls only a segment at least this large: kRollAfterBytes, or a
@@ -184,6 +191,9 @@ class Compactor {
   uint64_t bytes_since_ GUARDED_BY(mu_) = 0;
   uint64_t records_since_ GUARDED_BY(mu_) = 0;
   bool wanted_ GUARDED_BY(mu_) = false;
+  // The settings the thread read last said automatic compaction is off: a
+  // commit does not wake it (each wake-up would read the settings again).
+  bool off_ GUARDED_BY(mu_) = false;
   bool stopping_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };

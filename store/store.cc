@@ -234,10 +234,13 @@ CommitResult Store::Impl::append(std::vector<Operation> ops, std::string origin,
                                  const JournalWriter::Prepare& prepare) {
   // A restore or an import (prepare) brings back values the store held or
   // the files hold: they are not refused.
-  auto stage = [this, check = check_config && !prepare](Record& record) {
+  bool config = false;  // the record writes the config collection
+  auto stage = [this, check = check_config && !prepare, &config](Record& record) {
     writer_held.assert_held();  // the writer stages under its lock
     auto resolved = head_for_writer().resolve(record.ops);  // may refuse
     if (check) validate_config(resolved ? *resolved : record.ops);
+    for (const auto& op : record.ops)
+      config = config || op.collection == kConfigCollection;
     MutexLock lock(&head_mu);
     for (ChangeLog* changes : change_logs) changes->note(record.ops);
     if (resolved) {
@@ -250,7 +253,7 @@ CommitResult Store::Impl::append(std::vector<Operation> ops, std::string origin,
   for (const auto& op : ops)
     bytes += op.collection.size() + op.key.size() + op.document.size();
   Record record = writer->enqueue(std::move(ops), std::move(origin), stage, prepare);
-  compactor->note_commit(bytes);
+  compactor->note_commit(bytes, 1, config);
   return {record.seq, record.time_ns};
 }
 
@@ -307,17 +310,27 @@ void Store::Impl::publish_head() {
   if (version.last_seq() > published.last_seq()) std::swap(published, version);
 }
 
-// The config settings the store honours (the seed's DEFAULT_CONFIG names).
+// The config settings the store honours (the seed's DEFAULT_CONFIG names),
+// without freezing a version (published_version() does under lazy
+// publishing), which would make the next commit copy its tree paths again:
+// last_seq is the seq published_version() would have, and the settings are
+// read from the head under head_mu, a few lookups that hold up a commit's
+// stage for as long. The head may hold a config commit not yet durable: it
+// decides only whether and when to compact, and compaction captures the
+// published version all the same.
 Compactor::Settings Store::Impl::settings() {
   Compactor::Settings out;
-  StateVersion state = published_version();
-  out.last_seq = state.last_seq();
-  auto is_false = [&state](const char* key) {
-    const std::string* v = state.find(kConfigCollection, key);
-    return v != nullptr && *v == "false";
-  };
-  out.automatic = !is_false("backup_enabled") && !is_false("auto_save");
-  if (const std::string* seconds = state.find(kConfigCollection, "auto_save_interval")) {
+  {
+    MutexLock lock(&published_mu);
+    out.last_seq = published.last_seq();
+  }
+  if (lazy_publish)
+    out.last_seq = std::max(out.last_seq, written_seq.load(std::memory_order_acquire));
+  auto is_false = [](const std::string* v) { return v != nullptr && *v == "false"; };
+  MutexLock lock(&head_mu);
+  out.automatic = !is_false(head.find(kConfigCollection, "backup_enabled")) &&
+                  !is_false(head.find(kConfigCollection, "auto_save"));
+  if (const std::string* seconds = head.find(kConfigCollection, "auto_save_interval")) {
     out.interval_ms = positive_integer(*seconds) * 1000;
   }
   return out;

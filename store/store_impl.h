@@ -166,7 +166,7 @@ struct Store::Impl {
   }
   Compactor::Capture capture();
   Collections past_state(int64_t t_ns) const;
-  Compactor::Settings settings();
+  Compactor::Settings settings() EXCLUDES(head_mu, published_mu);
 
   // A version of the head (every commit staged so far, durable or not),
   // taken without the writer's lock, under head_mu.

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <thread>
 
 #include "store/compactor.h"
@@ -85,6 +86,79 @@ TEST_F(BackgroundCompactionTest, CommitAfterANothingNewWakeUpStillCompacts) {
   last_seq = 8;
   compactor.note_commit(100);
   EXPECT_TRUE(testing::eventually([&] { return captures.load() >= 1; }));
+}
+
+// Settings that switch automatic compaction off, over a state that every
+// commit moves on: settings_calls_ counts the thread's looks.
+std::function<Compactor::Settings()> switched_off(std::atomic<uint64_t>& calls,
+                                                  std::atomic<bool>& automatic) {
+  return [&calls, &automatic] {
+    Compactor::Settings out;
+    out.last_seq = 8 + ++calls;  // always something new
+    out.automatic = automatic.load();
+    return out;
+  };
+}
+
+// Compaction switched off by config, and commits far past the threshold: the
+// thread learns once that it is off and is not woken by each commit again.
+// It was: each commit crossed the never-reset counts, woke it, and it read
+// the settings, which froze the store's state, so that the next commit
+// copied its tree paths once more (apply --durability none ran 3.4-4.0 s for
+// a million lines instead of 2.1 s).
+TEST_F(BackgroundCompactionTest, CommitsWithCompactionSwitchedOffDoNotWakeTheThread) {
+  std::atomic<bool> automatic{false};
+  std::atomic<int> captures{0};
+  auto capture = [&captures] {
+    ++captures;
+    return Compactor::Capture{};
+  };
+  Compactor compactor(fs_, dir_.path(), options_, nullptr, &log_, capture,
+                      switched_off(settings_calls_, automatic), 7);
+  compactor.note_commit(100);
+  ASSERT_TRUE(testing::eventually([&] { return settings_calls_.load() >= 1; }));
+  constexpr int kCommits = 40;
+  for (int i = 0; i < kCommits; ++i) {
+    compactor.note_commit(100);
+    // Time for a woken thread to look, so that wake-ups do not merge.
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  // The first look, and at most a tick or two (one a second) meanwhile.
+  EXPECT_LE(settings_calls_.load(), 3u);
+  EXPECT_EQ(captures.load(), 0);
+}
+
+// Switched back on by a commit to the config collection, the counts crossed
+// while it was off compact at once, without waiting for another threshold.
+TEST_F(BackgroundCompactionTest, ConfigCommitSwitchingCompactionBackOnCompacts) {
+  std::atomic<bool> automatic{false};
+  std::atomic<int> captures{0};
+  auto capture = [&captures] {
+    ++captures;
+    return Compactor::Capture{};
+  };
+  Compactor compactor(fs_, dir_.path(), options_, nullptr, &log_, capture,
+                      switched_off(settings_calls_, automatic), 7);
+  for (int i = 0; i < 5; ++i) compactor.note_commit(100);
+  ASSERT_TRUE(testing::eventually([&] { return settings_calls_.load() >= 1; }));
+  EXPECT_EQ(captures.load(), 0);
+  automatic = true;
+  compactor.note_commit(10, 1, /*config=*/true);
+  EXPECT_TRUE(testing::eventually([&] { return captures.load() >= 1; }));
+}
+
+// Below the thresholds a commit never wakes the thread: only its ticks look.
+TEST_F(BackgroundCompactionTest, CommitsBelowTheThresholdDoNotWakeTheThread) {
+  options_.compact_after_records = 1'000'000;
+  std::atomic<bool> automatic{true};
+  Compactor compactor(
+      fs_, dir_.path(), options_, nullptr, &log_, [] { return Compactor::Capture{}; },
+      switched_off(settings_calls_, automatic), 7);
+  for (int i = 0; i < 40; ++i) {
+    compactor.note_commit(100);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_LE(settings_calls_.load(), 2u);  // a tick or two (one a second)
 }
 
 }  // namespace

@@ -111,6 +111,7 @@ class Cloner {
   void read_meta(const SealerChooser& choose);
   bool take(const LogMessage& m);
   bool take_record(const LogMessage& m, const Classified& c);
+  void bridge_trailing_hole();
   void take_chunk(const LogMessage& m, const Classified& c);
   void finish_snapshot(const LogMessage& m);
   void write_snapshot(const Bundle& bundle);
@@ -160,6 +161,7 @@ CloneResult Cloner::run(const SealerChooser& choose) {
   fs_.create_dir(backups_dir(temp_));
   log_.read(stream_, first_stream_seq_ + 1, [&](const LogMessage& m) { return take(m); });
   if (partial_) result_.incomplete_snapshots.push_back(partial_->id);
+  bridge_trailing_hole();
   journal_.close();
   report(true);
   return std::move(result_);
@@ -203,6 +205,21 @@ bool Cloner::take(const LogMessage& m) {
   }
   report(false);
   return go_on;
+}
+
+// A stream may end with a snapshot past its last record: the source's
+// compaction removed the records before that snapshot and rolled its journal,
+// so none followed yet. The snapshot bridges that hole as it would one before
+// a record: the journal restarts after it, and the store's last seq is its.
+void Cloner::bridge_trailing_hole() {
+  if (!bridge_ || bridge_->first <= result_.last_seq) return;
+  journal_.drop();
+  result_.bridged_holes.push_back(
+      {result_.last_seq + 1, bridge_->first, bridge_->second});
+  result_.first_seq = 0;
+  result_.last_seq = bridge_->first;
+  if (newest_ && newest_->seq == bridge_->first) result_.last_time_ns = newest_->time_ns;
+  bridge_.reset();
 }
 
 bool Cloner::take_record(const LogMessage& m, const Classified& c) {

@@ -68,4 +68,4 @@ if [[ -n $found ]]; then
   echo "the layer order (docs/design.md 2) is broken: $(wc -l <<<"$found") include(s)" >&2
   exit 1
 fi
-echo "layer order holds: schemas, model -> journal -> snapshot -> replay -> store -> tools, python"
+echo "layer order holds: schemas, model -> journal -> snapshot -> replay -> replication -> store -> tools, python"

@@ -144,6 +144,14 @@ TEST(CloneTest, RandomCommitStreamsWithCompactionsShippedInSeveralRunsCloneEqual
     auto cloned = Store::open(target, testing::test_store_options());
     cloned->put("contacts", "after-clone", "{}");
     EXPECT_EQ(cloned->last_seq(), result.last_seq + 1);
+    // ... and its journal holds no hole before that commit, even where the
+    // stream ended with a snapshot past its last record.
+    cloned.reset();
+    Options strict = testing::test_store_options();
+    strict.recovery = RecoveryMode::kStrict;
+    auto reopened = Store::open(target, strict);
+    EXPECT_EQ(reopened->last_seq(), result.last_seq + 1);
+    EXPECT_TRUE(reopened->get("contacts", "after-clone").has_value());
   }
   EXPECT_GT(bridges, 0u) << "no run left a hole to bridge";
 }

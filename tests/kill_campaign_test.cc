@@ -102,6 +102,16 @@ void run_campaign(const std::string& durability, uint64_t default_rounds) {
     out += result.out;
     ASSERT_EQ(result.signal, SIGKILL)
         << "the child ended on its own: " << result.describe();
+    // A follower polls every 200 ms, longer than most rounds last, so in
+    // every tenth round it gets time to print what the killed child left
+    // durable before it is stopped (bounded: a round may have left nothing).
+    if (round % 10 == 5) {
+      const auto waited = Clock::now();
+      while (follower_out.find('\n') == std::string::npos &&
+             Clock::now() - waited < std::chrono::seconds(3)) {
+        follower.read_stdout(&follower_out, 50);
+      }
+    }
     follower.kill(SIGTERM);
     CommandResult follower_result = follower.wait();
     follower_out += follower_result.out;

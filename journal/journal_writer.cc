@@ -533,6 +533,10 @@ void JournalWriter::publish_durable_end(uint64_t seq, int64_t time_ns, uint64_t 
 
 void JournalWriter::fail(const std::string& why) {
   if (failure_.empty()) failure_ = why;
+  // A wait_durable asleep for a commit that will now never be written (one
+  // queued during a roll, whose write failed) must wake to report it; it
+  // slept until the store was closed, and the close waited for it.
+  cv_.notify_all();
 }
 
 void JournalWriter::throw_if_failed() const {

@@ -771,6 +771,93 @@ bool asleep(pid_t thread) {
          stat[name_end + 2] == 'S';
 }
 
+// Under kNone a wait_durable for a commit queued during a roll sleeps until
+// that commit is written; if its write fails, the failure must wake the wait
+// (JournalFailedError), which otherwise slept for good: compaction waits so
+// after its capture, and closing the store then hung (the power-loss campaign
+// timed out once compactions rolled small journals). One trial: the roll is
+// held in step b, a commit is queued, a waiter goes to sleep for it, the roll
+// is let go, and the queued commit's write fails once the waiter sleeps
+// again. Whether the waiter is asleep on the condition or on the writer's
+// lock when the write fails is the scheduler's choice, so several trials run.
+bool waiter_woke_when_the_queued_write_failed(
+    const std::shared_ptr<FaultFileSystem>& fs) {
+  testing::TempDir dir;
+  Options options;
+  options.durability = Durability::kNone;
+  options.sync_interval_ms = 3'600'000;
+  // Leaked, with the waiter, if the waiter never wakes: nothing else would
+  // wake it, and the test reports that rather than hang.
+  auto owned = std::make_unique<JournalWriter>(fs, dir.path() + "/journal", options,
+                                               JournalWriter::Tail{});
+  JournalWriter& writer = *owned;
+  writer.commit({put_op("before")}, {}, kAcceptAll);
+  const uint64_t queued_seq = writer.last_seq() + 1;
+  std::atomic<pid_t> waiter_tid{0}, queued_tid{0};
+  std::promise<void> waited;
+  std::future<void> wait_returned = waited.get_future();
+  HeldSync step_b(*fs, 2);
+  std::thread roller([&] { writer.roll(); });
+  for (int i = 0; i < 2000 && step_b.calls() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(step_b.calls(), 2) << "the roll did not reach step b";
+  fs->set_hook(FsOp::kAppend, [&](const std::string&) {
+    if (this_thread_id() != queued_tid.load()) return;
+    for (int i = 0; i < 300 && !asleep(waiter_tid.load()); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    throw IoError("injected: the queued commit's write fails");
+  });
+  std::thread queued([&] {
+    queued_tid = this_thread_id();
+    try {
+      writer.commit({put_op("queued")}, {}, kAcceptAll);
+    } catch (const JournalFailedError&) {
+    }
+  });
+  for (int i = 0; i < 2000 && writer.last_seq() < queued_seq; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(writer.last_seq(), queued_seq) << "no commit was numbered during the roll";
+  std::thread waiter([&] {
+    waiter_tid = this_thread_id();
+    try {
+      writer.wait_durable(queued_seq);
+    } catch (const JournalFailedError&) {
+      waited.set_value();
+    }
+  });
+  for (int i = 0; i < 2000 && (waiter_tid.load() == 0 || !asleep(waiter_tid.load()));
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  step_b.release();
+  roller.join();
+  queued.join();
+  bool woke =
+      wait_returned.wait_for(std::chrono::seconds(3)) == std::future_status::ready;
+  fs->set_hook(FsOp::kAppend, nullptr);
+  if (woke) {
+    waiter.join();
+  } else {
+    waiter.detach();
+    (void)owned.release();
+  }
+  return woke;
+}
+
+TEST_F(JournalWriterTest,
+       DurabilityNoneFailedWriteOfACommitQueuedDuringARollWakesItsWaiter) {
+  constexpr int kTrials = 10;
+  int woke = 0;
+  while (woke < kTrials && !::testing::Test::HasFailure() &&
+         waiter_woke_when_the_queued_write_failed(fs_)) {
+    ++woke;
+  }
+  EXPECT_EQ(woke, kTrials) << "a wait for a commit whose write failed slept on";
+}
+
 // Step b of a roll under kNone: a sync() whose own sync of the full segment
 // fails while the roller's sync of that segment is still running must wait
 // for the roll, and fail if the roll's sync fails too: neither reached the

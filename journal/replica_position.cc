@@ -54,7 +54,9 @@ std::string serialize(const ReplicaPosition& p) {
   j["store_id"] = p.store_id;
   j["acked_seq"] = p.acked_seq;
   j["stream_seq"] = p.stream_seq;
-  j["snapshots"] = p.snapshots;
+  j["snapshots"] = Json::array();
+  for (const ReplicaSnapshot& s : p.snapshots)
+    j["snapshots"].push_back({{"id", s.id}, {"seq", s.seq}});
   j["updated"] = p.updated;
   return j.dump(2) + "\n";
 }
@@ -87,10 +89,13 @@ ReplicaPosition parse(const std::string& text, const std::string& stream,
       field(j, "acked_seq", Json::value_t::number_unsigned, file).get<uint64_t>();
   p.stream_seq =
       field(j, "stream_seq", Json::value_t::number_unsigned, file).get<uint64_t>();
-  for (const auto& id : field(j, "snapshots", Json::value_t::array, file)) {
-    if (!id.is_string())
-      throw CorruptedDataError(file + " is damaged: a snapshot id is not a string", file);
-    p.snapshots.push_back(id.get<std::string>());
+  for (const auto& s : field(j, "snapshots", Json::value_t::array, file)) {
+    if (!s.is_object()) {
+      throw CorruptedDataError(file + " is damaged: a snapshot is not an object", file);
+    }
+    p.snapshots.push_back(
+        {field(s, "id", Json::value_t::string, file).get<std::string>(),
+         field(s, "seq", Json::value_t::number_unsigned, file).get<uint64_t>()});
   }
   p.updated = field(j, "updated", Json::value_t::string, file).get<std::string>();
   if (p.stream != stream) {

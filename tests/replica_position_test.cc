@@ -37,7 +37,7 @@ ReplicaPosition position(const std::string& stream, uint64_t acked) {
   p.store_id = kId;
   p.acked_seq = acked;
   p.stream_seq = acked + 1;
-  p.snapshots = {"20261125_100000"};
+  p.snapshots = {{"20261125_100000", 40}, {"20261125_100000", 12}};
   p.updated = "2026-11-25T10:00:00.000000000Z";
   return p;
 }
@@ -122,7 +122,8 @@ TEST_F(ReplicaPositionTest, EachKindOfDamageIsCorruptedDataNamingTheFile) {
         with("\"acked_seq\": 3", "\"acked_seq\": \"3\""),
         with("\"acked_seq\": 3", "\"acked_sequence\": 3"),
         with("\"stream\": \"S\"", "\"stream\": \"T\""), with(kId, "not-an-id"),
-        with("\"20261125_100000\"", "7")}) {
+        with("\"20261125_100000\"", "7"), with("\"seq\": 40", "\"seq\": -40"),
+        with("\"seq\": 40", "\"sequence\": 40")}) {
     write_bytes(file("S"), bad);
     EXPECT_EQ(damaged_file("S"), "replicas/S.json") << bad;
   }

@@ -12,6 +12,13 @@ namespace pa_journal::cli {
 
 using nlohmann::json;
 
+json snapshots_json(const std::vector<ReplicaSnapshot>& snapshots) {
+  json out = json::array();
+  for (const ReplicaSnapshot& s : snapshots)
+    out.push_back({{"id", s.id}, {"seq", s.seq}});
+  return out;
+}
+
 json replicas_json(const ReplicasReport& r) {
   json replicas = json::array();
   for (const auto& s : r.replicas) {
@@ -22,7 +29,7 @@ json replicas_json(const ReplicasReport& r) {
                         {"acked_seq", p.acked_seq},
                         {"stream_seq", p.stream_seq},
                         {"lag_records", s.lag_records},
-                        {"snapshots", p.snapshots},
+                        {"snapshots", snapshots_json(p.snapshots)},
                         {"updated", p.updated},
                         {"held_records", s.held_records},
                         {"held_bytes", s.held_bytes}});

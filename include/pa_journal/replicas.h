@@ -14,6 +14,14 @@
 
 namespace pa_journal {
 
+// A snapshot a stream holds whole: its id and the seq it covers, which
+// together name it (an id alone repeats once retention removed its snapshot).
+struct ReplicaSnapshot {
+  std::string id;
+  uint64_t seq = 0;
+  bool operator==(const ReplicaSnapshot&) const = default;
+};
+
 // replicas/<stream>.json: what one stream acknowledged.
 struct ReplicaPosition {
   std::string stream;    // the JetStream stream's name
@@ -22,9 +30,9 @@ struct ReplicaPosition {
   // The last journal sequence number the stream acknowledged; every record
   // before it was acknowledged too. 0: none yet.
   uint64_t acked_seq = 0;
-  uint64_t stream_seq = 0;             // the stream's sequence number of that message
-  std::vector<std::string> snapshots;  // ids of snapshots wholly acknowledged
-  std::string updated;                 // RFC 3339, when the file was written
+  uint64_t stream_seq = 0;                 // the stream's sequence number of that message
+  std::vector<ReplicaSnapshot> snapshots;  // snapshots wholly acknowledged
+  std::string updated;                     // RFC 3339, when the file was written
   bool operator==(const ReplicaPosition&) const = default;
 };
 

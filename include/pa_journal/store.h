@@ -280,8 +280,9 @@ class Store {
   friend struct AdoptionAccess;    // store/adopt.cc opens the app's directory
   friend struct CanonicalCommits;  // store/canonical_commit.h, for pa-journal apply
   // until_ns: a read-only open of the state at that time (open_at).
-  static std::unique_ptr<Store> open_unchecked(const std::string& dir, Options options,
-                                               std::optional<int64_t> until_ns = std::nullopt);
+  static std::unique_ptr<Store> open_unchecked(
+      const std::string& dir, Options options,
+      std::optional<int64_t> until_ns = std::nullopt);
   explicit Store(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

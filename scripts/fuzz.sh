@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for
-# SECONDS (default 60) from its seed corpus in tests/fuzz/corpus/NAME. New
+# SECONDS (default 60) from its seed corpus in tests/fuzz/corpus/NAME, as many
+# targets at once as there are cores. New
 # inputs go to a scratch corpus, never into the repository; a crash leaves its
 # input in build-fuzz/findings/ and fails the script. The soak version is the
 # same script with a larger SECONDS, e.g. scripts/fuzz.sh 3600, or with
@@ -21,21 +22,37 @@ cmake --build build-fuzz -j"$(nproc)" --target $(printf '%s_fuzz ' "${targets[@]
 mkdir -p build-fuzz/findings
 limit=(-max_total_time="$seconds")
 [ -n "${FUZZ_RUNS:-}" ] && limit=(-runs="$FUZZ_RUNS")
-status=0
-for t in "${targets[@]}"; do
+# One target per core at a time: each still gets SECONDS of its own.
+run_one() {
+  local t=$1 scratch log started=$SECONDS
   scratch=$(mktemp -d)
   log=build-fuzz/findings/$t.log
-  started=$SECONDS
   if build-fuzz/tests/fuzz/${t}_fuzz "${limit[@]}" -print_final_stats=1 \
       -artifact_prefix=build-fuzz/findings/"$t"- -max_len=65536 \
       "$scratch" "tests/fuzz/corpus/$t" >"$log" 2>&1; then
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$')
     echo "fuzz $t: ${runs:-?} executions in $((SECONDS - started))s, no finding"
+    rm -rf "$scratch"
   else
     echo "fuzz $t: FINDING, see $log and build-fuzz/findings/$t-*"
     tail -n 30 "$log"
-    status=1
+    rm -rf "$scratch"
+    return 1
   fi
-  rm -rf "$scratch"
+}
+
+status=0
+running=0
+for t in "${targets[@]}"; do
+  if [ "$running" -ge "$(nproc)" ]; then
+    wait -n || status=1
+    running=$((running - 1))
+  fi
+  run_one "$t" &
+  running=$((running + 1))
+done
+while [ "$running" -gt 0 ]; do
+  wait -n || status=1
+  running=$((running - 1))
 done
 exit $status

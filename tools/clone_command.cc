@@ -152,9 +152,10 @@ void add_clone_command(CLI::App& app, const Globals& g, std::function<int()>& ru
 
 int run_clone(const Globals& g, const CloneArgs& args) {
   // What needs no server is refused first, each naming what is wrong: the
-  // destination, the time, the URL, the key file.
+  // destination, the stream name, the time, the URL, the key file.
   std::shared_ptr<FileSystem> fs = posix_file_system();
   replication::check_clone_target(*fs, args.dir);
+  replication::validate_stream_name(args.stream);
   replication::CloneOptions options;
   if (!args.at.empty()) options.until_ns = clone_moment(args.at);
   options.progress = progress_of(g);
@@ -163,6 +164,9 @@ int run_clone(const Globals& g, const CloneArgs& args) {
   if (!log.stream_state(args.stream)) {
     throw ReplicationError("there is no stream " + args.stream + " at " + args.url);
   }
+  // A line at once, however short the stream: the bar proper is drawn as
+  // the messages are read (every 64).
+  g.bar->status("clone: reading stream " + args.stream);
   CloneResult r =
       replication::clone_from_log(log, args.stream, choose, *fs, args.dir, options);
   g.bar->clear();

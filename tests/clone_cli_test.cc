@@ -166,6 +166,15 @@ TEST(CloneCliTest, RefusalsNameWhatIsWrongAndLeaveTheDestinationAsItWas) {
   EXPECT_EQ(r.exit_code, 1) << r.describe();
   expect_mentions(r, "future");
   EXPECT_EQ(clone_into(target, {"--at", "yesterday-ish"}).exit_code, 2);
+  // Before the stream's first commit (the source's clock starts at
+  // 2026-11-25T10:00:00Z): the clone would hold nothing.
+  r = clone_into(target, {"--at", "2026-11-24"});
+  EXPECT_EQ(r.exit_code, 1) << r.describe();
+  expect_mentions(r, "holds nothing committed at or before 2026-11-24");
+  std::filesystem::create_directories(target);
+  EXPECT_EQ(clone_into(target, {"--at", "2026-11-24"}).exit_code, 1);
+  EXPECT_TRUE(std::filesystem::is_empty(target));
+  std::filesystem::remove(target);
   EXPECT_FALSE(std::filesystem::exists(target));
   EXPECT_FALSE(std::filesystem::exists(target + ".clone-partial"));
 }

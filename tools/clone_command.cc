@@ -8,8 +8,10 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 #include "pa_journal/errors.h"
 #include "pa_journal/time.h"
@@ -115,6 +117,39 @@ void print_summary(const CloneArgs& args, const CloneResult& r) {
   }
 }
 
+// A clone --at a moment before anything the stream holds is an empty store:
+// refused, as the other commands refuse a time before the restorable
+// window, and what the clone made is taken away again (dir was absent or
+// empty before it).
+void refuse_empty(const CloneArgs& args, bool existed) {
+  std::error_code ec;
+  if (existed) {
+    for (const auto& entry : std::filesystem::directory_iterator(args.dir, ec))
+      std::filesystem::remove_all(entry.path(), ec);
+  } else {
+    std::filesystem::remove_all(args.dir, ec);
+  }
+  throw InvalidInputError("stream " + args.stream +
+                          " holds nothing committed at or before " + args.at +
+                          ": the clone would be an empty store (" + args.dir +
+                          " is left as it was); give a later --at");
+}
+
+// text cut at spaces into lines of at most 80 columns, as the other
+// commands' help footers are.
+std::string wrapped(const std::string& text) {
+  std::string out, line, word;
+  std::istringstream words(text);
+  while (words >> word) {
+    if (!line.empty() && line.size() + 1 + word.size() > 80) {
+      out += line + "\n";
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + word;
+  }
+  return out + line;
+}
+
 }  // namespace
 
 void add_clone_command(CLI::App& app, const Globals& g, std::function<int()>& run) {
@@ -124,11 +159,13 @@ void add_clone_command(CLI::App& app, const Globals& g, std::function<int()>& ru
       "replica on NATS JetStream (the positional DIR, not --dir)");
   clone->footer(
       "Example:\n  pa-journal clone --url nats://10.0.0.5:4222 ~/pa-restored "
-      "--key-file ~/.pa-journal.key\n\nDIR is the new store: the global --dir is not "
-      "used. A sealed stream needs --key-file or --passphrase.\n\n" +
-      std::string("Times T: ") + kTimeForms +
-      " (a snapshot id is the start of its second). A time in the future is "
-      "refused (exit 1).");
+      "--key-file ~/.pa-journal.key\n\n" +
+      wrapped("DIR is the new store: the global --dir is not used. A sealed stream "
+              "needs --key-file or --passphrase.") +
+      "\n\n" +
+      wrapped(std::string("Times T: ") + kTimeForms +
+              " (a snapshot id is the start of its second). A time in the future, or "
+              "before the first commit the stream holds, is refused (exit 1)."));
   auto args = std::make_shared<CloneArgs>();
   args->stream = std::string(replication::kDefaultStream);
   clone
@@ -167,8 +204,12 @@ int run_clone(const Globals& g, const CloneArgs& args) {
   // A line at once, however short the stream: the bar proper is drawn as
   // the messages are read (every 64).
   g.bar->status("clone: reading stream " + args.stream);
+  const bool existed = fs->exists(args.dir);
   CloneResult r =
       replication::clone_from_log(log, args.stream, choose, *fs, args.dir, options);
+  if (options.until_ns && r.records == 0 && r.snapshots.empty()) {
+    refuse_empty(args, existed);
+  }
   g.bar->clear();
   if (g.json) {
     print_json(result_json(args, r));

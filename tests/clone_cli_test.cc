@@ -1,7 +1,8 @@
 // `pa-journal clone` (docs/cli.md, "clone") against a real JetStream server
 // (tests/nats_cluster.h): the clone opens as a store every command reads,
 // keeps its source's id and says what it holds; a sealed stream opens with
-// its key file and is refused, naming the key, with another or none; and
+// its key file (or its passphrase) and is refused, naming the key, with
+// another or none; and
 // every refusal (a destination in use, a bad URL, no server, no stream, a
 // damaged message) names what is wrong and leaves the destination as it was.
 #include <arpa/inet.h>
@@ -10,10 +11,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "pa_journal/store.h"
+#include "replication/envelope.h"
 #include "replication/keys.h"
 #include "replication/nats_log.h"
 #include "replication/sealing_meta.h"
@@ -127,6 +130,39 @@ TEST(CloneCliTest, ASealedStreamClonesWithItsKeyFileAndIsRefusedNamingAnyOtherKe
   expect_mentions(no_key, "SEALED");
   EXPECT_FALSE(std::filesystem::exists(out / "c"));
   EXPECT_FALSE(std::filesystem::exists(out / "c.clone-partial"));
+}
+
+TEST(CloneCliTest, APassphraseStreamClonesWithThePassphraseAndIsRefusedWithAnother) {
+  NatsCluster cluster(one_node());
+  TempDir dir, out;
+  const std::string passphrase = "correct horse battery staple";
+  replication::SecretBytes secret(passphrase.size());
+  std::memcpy(secret.data(), passphrase.data(), passphrase.size());
+  // The stream's own parameters, cheap for a test: the clone derives with them.
+  replication::KdfParams kdf = replication::new_kdf_params();
+  kdf.opslimit = replication::kMinOpslimit;
+  kdf.memlimit = 1 << 20;
+  auto store = Store::open(dir.path(), testing::test_store_options());
+  const std::string store_id = store->store_id();
+  store.reset();
+  auto sealing = replication::new_sealing(
+      replication::KeySource::from_passphrase(std::move(secret)), store_id, kdf);
+  ship_store(cluster.url(), dir.path(), "PASSPHRASE", *sealing.sealer,
+             sealing.meta.dump());
+  const std::vector<std::string> clone = {"clone",    "--url",      cluster.url(),
+                                          "--stream", "PASSPHRASE", "--passphrase",
+                                          out / "a"};
+  testing::CommandOptions right, wrong;
+  right.env = {{"PA_JOURNAL_PASSPHRASE", passphrase}};
+  wrong.env = {{"PA_JOURNAL_PASSPHRASE", "incorrect horse"}};
+  CommandResult refused = testing::run_pa_journal(clone, wrong);
+  EXPECT_EQ(refused.exit_code, 1) << refused.describe();
+  expect_mentions(refused, "passphrase does not open stream PASSPHRASE");
+  EXPECT_FALSE(std::filesystem::exists(out / "a"));
+  CommandResult r = testing::run_pa_journal(clone, right);
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_EQ(cli({"--dir", out / "a", "list", "contacts", "--json"}).out,
+            cli({"--dir", dir.path(), "list", "contacts", "--json"}).out);
 }
 
 TEST(CloneCliTest, RefusalsNameWhatIsWrongAndLeaveTheDestinationAsItWas) {

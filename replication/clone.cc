@@ -378,7 +378,14 @@ void Cloner::report(bool always) {
   if (always || progress_.stream_seq % kProgressEvery == 0) options_.progress(progress_);
 }
 
-void check_out_dir(FileSystem& fs, const std::string& out_dir, const std::string& temp) {
+void write_store_id_file(FileSystem& fs, const std::string& dir, const std::string& id) {
+  write_whole(fs, join_path(dir, kStoreIdFileName), id + "\n");
+}
+
+}  // namespace
+
+void check_clone_target(FileSystem& fs, const std::string& out_dir) {
+  const std::string temp = out_dir + std::string(kCloneTempSuffix);
   if (fs.exists(out_dir) &&
       (!is_directory(fs, out_dir) || !fs.list_dir(out_dir).empty())) {
     throw InvalidInputError("cannot clone into " + out_dir +
@@ -391,18 +398,12 @@ void check_out_dir(FileSystem& fs, const std::string& out_dir, const std::string
   }
 }
 
-void write_store_id_file(FileSystem& fs, const std::string& dir, const std::string& id) {
-  write_whole(fs, join_path(dir, kStoreIdFileName), id + "\n");
-}
-
-}  // namespace
-
 CloneResult clone_from_log(ReplicaLog& log, const std::string& stream,
                            const SealerChooser& choose, FileSystem& fs,
                            const std::string& out_dir, const CloneOptions& options) {
   validate_stream_name(stream);
   const std::string temp = out_dir + std::string(kCloneTempSuffix);
-  check_out_dir(fs, out_dir, temp);
+  check_clone_target(fs, out_dir);
   CloneResult result;
   std::optional<SnapshotInfo> newest;
   try {

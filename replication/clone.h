@@ -87,6 +87,12 @@ struct CloneResult {
   std::vector<BridgedHole> bridged_holes;
 };
 
+// Throws InvalidInputError naming out_dir if it exists and is not an empty
+// directory, or naming out_dir + kCloneTempSuffix if that exists (left by a
+// clone that did not finish). Touches nothing: clone_from_log checks the
+// same first; a caller may check before it connects to anything.
+void check_clone_target(FileSystem& fs, const std::string& out_dir);
+
 // Clones stream into out_dir (absent or empty). Throws InvalidInputError if
 // out_dir holds anything, ReplicationError if there is no such stream or it
 // is not a store's replica, KeyError from choose, CorruptedDataError for a

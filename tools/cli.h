@@ -2,8 +2,9 @@
 // opening the store, output helpers. The tool uses the public API
 // (include/pa_journal/), and of the library's insides only the store's file
 // names (journal/layout.h), the wording of JSON errors (model/validation.h),
-// the annotated mutex of its threads (journal/mutex.h) and the keys that seal
-// a replicated stream (replication/keys.h).
+// the annotated mutex of its threads (journal/mutex.h), the keys that seal
+// a replicated stream (replication/keys.h) and, for `clone`, the clone and
+// the NATS log it reads (replication/clone.h, nats_log.h, sealing_meta.h).
 #pragma once
 
 #include <cstdint>

@@ -12,6 +12,7 @@
 #include "pa_journal/time.h"
 #include "tools/cli.h"
 #include "tools/cli_checks.h"
+#include "tools/clone_command.h"
 #include "tools/key_options.h"
 #include "tools/progress.h"
 #include "tools/usage_errors.h"
@@ -470,6 +471,7 @@ int main(int argc, char** argv) {
   add_time_commands(app, args, run);
   add_bench_command(app, args, run);
   add_keygen_command(app, args.globals, run);
+  add_clone_command(app, args.globals, run);
   // CLI11 reads "--dir=" as "--dir" and takes the next word as the directory.
   for (int i = 1; i < argc; ++i) {
     if (std::string_view(argv[i]) == "--dir=") {

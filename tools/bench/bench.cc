@@ -44,6 +44,9 @@ Config Config::quick() {
   c.cli_durable_lines = 200;
   c.cli_get_runs = 5;
   c.cli_disk_rounds = 3;
+  c.replication_records = 2000;
+  c.replication_rate = 200;
+  c.replication_seconds = 1;
   return c;
 }
 
@@ -186,6 +189,9 @@ Report Runner::run() {
   if (wanted("compaction")) compaction_snapshot_memory();
   if (wanted("restore")) restore_import();
   if (wanted("cli") && !config_.tool.empty()) cli();
+  if (wanted("replication") && config_.replication_phase) {
+    config_.replication_phase(config_, report_);
+  }
   judge();
   context_ratios();
   report_.elapsed_s = seconds_since(started);

@@ -23,6 +23,8 @@
 
 namespace pa_journal::bench {
 
+struct Report;
+
 struct Config {
   // The temporary directory is created inside dir; empty: $TMPDIR, else /tmp.
   std::string dir;
@@ -55,8 +57,16 @@ struct Config {
   uint64_t cli_durable_lines = 3000;  // applied under always, one row/txn for SQLite
   int cli_get_runs = 21;              // processes whose median a get figure is
   int cli_disk_rounds = 12;           // rounds of patching 5% of the documents
+  // The replication phase (bench_replication.h): records shipped and cloned,
+  // and the steady commit rate (per second, for seconds) whose lag is
+  // measured. replication_phase runs it; null (`pa-journal bench`, which
+  // starts no servers) leaves it out.
+  uint64_t replication_records = 200000;
+  uint64_t replication_rate = 2000;
+  double replication_seconds = 10;
+  std::function<void(const Config&, Report&)> replication_phase;
   // Phases to run (throughput, threads, cost, replay, compaction, restore,
-  // cli); empty: all.
+  // cli, replication); empty: all.
   // Targets whose figures were not measured are reported as such.
   std::vector<std::string> only;
   // argv that runs memory_probe_main(dir) in a fresh process, with the

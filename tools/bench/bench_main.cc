@@ -7,6 +7,7 @@
 
 #include "pa_journal/store.h"
 #include "tools/bench/bench.h"
+#include "tools/bench/bench_replication.h"
 #include "tools/cli_checks.h"
 
 namespace {
@@ -24,6 +25,7 @@ struct Sizes {
   std::optional<int> rounds, compaction_runs;
   std::optional<uint64_t> docs, seed_docs, compaction_docs, cli_docs, cli_durable_lines;
   std::optional<int> cli_rounds;
+  std::optional<uint64_t> replication_records, replication_rate;
   std::string tool;
   std::vector<int> threads;
   std::vector<uint64_t> cost_docs, replay_records;
@@ -43,6 +45,9 @@ void apply(const Sizes& s, pa_journal::bench::Config& c) {
   if (s.cli_docs) c.cli_docs = *s.cli_docs;
   if (s.cli_durable_lines) c.cli_durable_lines = *s.cli_durable_lines;
   if (s.cli_rounds) c.cli_disk_rounds = *s.cli_rounds;
+  if (s.replication_records) c.replication_records = *s.replication_records;
+  if (s.replication_rate) c.replication_rate = *s.replication_rate;
+  c.replication_phase = pa_journal::bench::replication_phase;
   c.only = s.only;
   c.tool = s.tool.empty() ? beside_this_program("pa-journal") : s.tool;
   c.launcher = beside_this_program("pa-journal-bench-launch");
@@ -111,10 +116,16 @@ int main(int argc, char** argv) {
   app.add_option("--cli-rounds", s.cli_rounds,
                  "rounds of patching 5% of the documents in the cli phase's disk test")
       ->check(whole_number(1));
+  app.add_option("--replication-records", s.replication_records,
+                 "records of the store the replication phase ships and clones")
+      ->check(whole_number(1));
+  app.add_option("--replication-rate", s.replication_rate,
+                 "commits per second while the replication phase measures the lag")
+      ->check(whole_number(1));
   app.add_option("--only", s.only, "run only these phases")
       ->delimiter(',')
-      ->check(CLI::IsMember(
-          {"throughput", "threads", "cost", "replay", "compaction", "restore", "cli"}));
+      ->check(CLI::IsMember({"throughput", "threads", "cost", "replay", "compaction",
+                             "restore", "cli", "replication"}));
   app.add_option("--memory-probe", probe, "(internal) open DIR, print memory use as JSON")
       ->group("");
   try {

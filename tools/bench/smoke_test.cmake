@@ -7,7 +7,9 @@
 # cli phase's targets, measured when the sqlite3 shell is on PATH (the
 # pa-journal tool is found beside the bench) and named as skipped otherwise. A --dir
 # that does not exist is a usage error (exit 2) and is not created; so is a
-# count that is not a whole number of at least 1.
+# count that is not a whole number of at least 1. The replication phase's
+# figures are there where nats-server is installed, else a note that it was
+# skipped.
 # Run as: cmake -DBENCH=<pa-journal-bench> -DWORK_DIR=<dir> -P smoke_test.cmake
 file(MAKE_DIRECTORY ${WORK_DIR})
 execute_process(
@@ -87,6 +89,28 @@ foreach(hog restore_hog import_hog)
   endif()
   message(STATUS "bare durable write beside the ${hog}: ${hog_ratio}x idle")
 endforeach()
+# The replication phase: its six figures (ship and clone, sealed or not, each
+# above 0 records/s; the lag in seconds and in records) where nats-server is
+# installed, else a note that it was skipped.
+find_program(NATS_SERVER nats-server PATHS /usr/sbin)
+set(replication_figures 0)
+foreach(i RANGE 0 ${last})
+  string(JSON id GET "${out}" figures ${i} id)
+  if(id MATCHES "^replication\\.")
+    string(JSON value GET "${out}" figures ${i} value)
+    if(id MATCHES "(ship|clone)" AND NOT value GREATER 0)
+      message(FATAL_ERROR "figure ${id} is ${value}\n${out}")
+    endif()
+    math(EXPR replication_figures "${replication_figures} + 1")
+  endif()
+endforeach()
+if(NATS_SERVER AND NOT replication_figures EQUAL 6)
+  message(FATAL_ERROR "expected 6 replication figures, got ${replication_figures}\n${out}")
+endif()
+if(NOT NATS_SERVER AND NOT out MATCHES "replication: skipped: nats-server")
+  message(FATAL_ERROR "no note that the replication phase was skipped\n${out}")
+endif()
+message(STATUS "replication figures: ${replication_figures}")
 file(STRINGS ${WORK_DIR}/latency.csv trace_lines)
 list(LENGTH trace_lines trace_count)
 list(GET trace_lines 0 trace_header)

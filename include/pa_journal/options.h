@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "pa_journal/progress.h"
+#include "pa_journal/replication_options.h"
 
 namespace pa_journal {
 

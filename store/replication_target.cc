@@ -57,16 +57,19 @@ replication::KeySource key_source(const ReplicationOptions& o) {
   return replication::KeySource::from_passphrase(std::move(secret));
 }
 
+// A second shipper would publish against the same expected sequences and
+// fail at its first batch; it is refused at once instead. Not a
+// StoreLockedError: waiting for the store's LOCK (--wait) is no cure.
 std::unique_ptr<FileLock> lock_stream(FileSystem& fs, const std::string& dir,
                                       const std::string& stream) {
   try {
     return lock_replica(fs, dir, stream);
   } catch (const StoreLockedError& e) {
-    throw StoreLockedError("stream " + stream +
-                               " is being shipped by another process, which holds "
-                               "replicas/" +
-                               stream + ".lock of the store: " + e.what(),
-                           e.held());
+    throw ReplicationError("stream " + stream +
+                           " is being shipped by another process, which holds the "
+                           "lock replicas/" +
+                           stream + ".lock of the store (" + e.what() +
+                           "): one shipper per stream");
   }
 }
 
@@ -82,7 +85,7 @@ ReplicationStatus replication_status(const replication::ShipStatus& s) {
   out.stream_seq = s.stream_seq;
   // The status after a batch comes before the pass measured the durable end.
   out.durable_seq = std::max(s.durable_seq, s.acked_seq);
-  out.records_behind = s.records_behind;
+  out.records_behind = out.durable_seq - s.acked_seq;
   out.seconds_behind = s.seconds_behind;
   out.records_published = s.records_published;
   out.snapshots_published = s.snapshots_published;

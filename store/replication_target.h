@@ -31,9 +31,9 @@ class ReplicationTarget {
   // Makes the store id if missing, takes the stream's lock and validates the
   // URL; connects at the first ship. Throws NotFoundError for no store in
   // dir, InvalidInputError for a bad stream name or two keys,
-  // StoreLockedError while another process ships to the stream,
-  // ReplicationError for a bad URL, KeyError for a key file that cannot be
-  // used.
+  // ReplicationError for a bad URL or while another process ships to the
+  // stream (naming the stream and its lock), KeyError for a key file that
+  // cannot be used.
   ReplicationTarget(const std::string& dir, const ReplicationOptions& options,
                     std::shared_ptr<FileSystem> fs);
   ~ReplicationTarget();

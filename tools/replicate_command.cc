@@ -27,9 +27,10 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-// A --json status line while shipping goes on: at most one a second, and one
-// every kQuietSeconds while nothing changes; every try while no server
-// answers gets one.
+// A --json status line while shipping goes on: one for every try while no
+// server answers; else one once the acked seq or the lag changed (at most one
+// a second: a change held back is printed at the next report after that), and
+// one every kQuietSeconds while nothing changes.
 constexpr double kQuietSeconds = 10;
 
 volatile std::sig_atomic_t stop_signal = 0;
@@ -98,6 +99,7 @@ class FollowReport {
       std::cout.flush();
       last_line_ = Clock::now();
       last_acked_ = s.acked_seq;
+      last_behind_ = s.records_behind;
     }
     last_error_ = s.error;
   }
@@ -106,7 +108,8 @@ class FollowReport {
   bool due(const ReplicationStatus& s) const {
     if (!s.error.empty() || s.error != last_error_) return true;
     double since = std::chrono::duration<double>(Clock::now() - last_line_).count();
-    return since >= kQuietSeconds || (s.acked_seq != last_acked_ && since >= 1);
+    bool changed = s.acked_seq != last_acked_ || s.records_behind != last_behind_;
+    return since >= kQuietSeconds || (changed && since >= 1);
   }
 
   void show_on_terminal(const ReplicationStatus& s) {
@@ -125,6 +128,7 @@ class FollowReport {
   std::string last_error_;
   Clock::time_point last_line_{};
   uint64_t last_acked_ = 0;
+  uint64_t last_behind_ = 0;
 };
 
 ReplicationOptions replication_options(const Globals& g, const ReplicateArgs& args) {

@@ -25,8 +25,8 @@ namespace pa_journal {
 // Ships the store in dir until the stream acknowledged everything up to the
 // durable end as it was at the call, or stop was requested (then after the
 // batch in flight). Throws ReplicationError (unavailable() when no server
-// answered: options.url in the message), KeyError naming the key,
-// StoreLockedError naming the stream while another process ships to it,
+// answered: options.url in the message; or naming the stream and its lock
+// while another process ships to it), KeyError naming the key,
 // CorruptedDataError for damage in the journal, NotFoundError for no store,
 // InvalidInputError for a bad stream name or both a key file and a
 // passphrase. What was acknowledged before a throw stays saved.

@@ -297,6 +297,23 @@ TEST_F(ReplicateCliTest, FollowBesideALiveWriterShipsEveryCommit) {
   EXPECT_EQ(image_of(target).state, image_of(dir_.path()).state);
 }
 
+TEST_F(ReplicateCliTest, OnATerminalStderrShowsTheAckedSeqAndNoneOnAPipe) {
+  start_cluster(1);
+  uint64_t last = commit(dir_.path(), 0, 12);
+  CommandOptions terminal;
+  terminal.stderr_terminal = true;
+  CommandResult shown = run_pa_journal(replicate_args(dir_.path()), terminal);
+  ASSERT_EQ(shown.exit_code, 0) << shown.describe();
+  EXPECT_NE(shown.err.find("replicate " + std::string(kName) + ": acked seq " +
+                           std::to_string(last)),
+            std::string::npos)
+      << shown.err;
+  commit(dir_.path(), 12, 3);
+  CommandResult piped = replicate(dir_.path());
+  ASSERT_EQ(piped.exit_code, 0) << piped.describe();
+  EXPECT_EQ(piped.err, "");
+}
+
 TEST_F(ReplicateCliTest, BadUrlOrNoServerExitsOneNamingTheUrl) {
   commit(dir_.path(), 0, 3);
   CommandResult bad = run_pa_journal(

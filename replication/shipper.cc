@@ -283,6 +283,10 @@ void Shipper::State::publish(const std::vector<OutMessage>& messages) {
     }
   }
   pos.stream_seq = acks.back().stream_seq;
+  // The log answers again: the reports of this pass no longer carry the
+  // error of an earlier try.
+  status.error.clear();
+  status.retry_in_ms = 0;
 }
 
 void Shipper::State::save() {

@@ -203,6 +203,10 @@ std::unique_ptr<Store> Store::open_unchecked(const std::string& dir, Options opt
     // by one short process after another must still reach the thresholds.
     impl->compactor->note_commit(impl->report.bytes_replayed,
                                  impl->report.records_replayed);
+    if (options.replication) {
+      impl->shipper = std::make_unique<BackgroundShipper>(dir, *options.replication,
+                                                          impl->fs, impl->log.get());
+    }
   }
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
@@ -210,6 +214,7 @@ std::unique_ptr<Store> Store::open_unchecked(const std::string& dir, Options opt
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Store::~Store() {
+  impl_->shipper.reset();    // waits at most for the request in flight
   impl_->compactor.reset();  // waits for a compaction in flight
   impl_->writer.reset();     // syncs and closes before LOCK is released
   if (impl_->log) impl_->log->write("INFO", "close " + impl_->dir);
@@ -644,6 +649,11 @@ const std::string& Store::dir() const { return impl_->dir; }
 bool Store::created() const { return impl_->created; }
 
 const std::string& Store::store_id() const { return impl_->store_id; }
+
+std::optional<ReplicationStatus> Store::replication_status() const {
+  if (!impl_->shipper) return std::nullopt;
+  return impl_->shipper->status();
+}
 
 void Store::sync() {
   if (impl_->writer) impl_->writer->sync();

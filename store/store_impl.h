@@ -46,6 +46,7 @@
 #include "replay/lazy_state.h"
 #include "replay/recovery.h"
 #include "replay/state.h"
+#include "store/background_shipper.h"
 #include "store/compactor.h"
 #include "store/storage_log.h"
 
@@ -108,6 +109,8 @@ struct Store::Impl {
   std::vector<ChangeLog*> change_logs GUARDED_BY(head_mu);
   std::unique_ptr<JournalWriter> writer;
   std::unique_ptr<Compactor> compactor;  // after writer: destroyed before it
+  // Options::replication; stopped first at close.
+  std::unique_ptr<BackgroundShipper> shipper;
   // A read-only open leaves the state on disk (replay/lazy_state.h) until a
   // read needs all of it or finds a snapshot block damaged; then the state is
   // recovered in full, once, and lazy_live goes false for good

@@ -158,6 +158,13 @@ int run_replicas(const Globals& g, const std::string& forget_stream);
 // their text lines ("replica", "held", "damaged", "stray").
 nlohmann::json replicas_json(const ReplicasReport& r);
 void print_replica_lines(const ReplicasReport& r);
+// replicate: ship the store to stream at url; follow keeps shipping new
+// commits until SIGINT or SIGTERM.
+struct ReplicateArgs {
+  std::string url, stream = "PA_JOURNAL";
+  bool follow = false;
+};
+int run_replicate(const Globals& g, const ReplicateArgs& args);
 struct ReplayArgs {
   std::string mode, until, out;
   bool force = false;

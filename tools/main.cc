@@ -34,6 +34,7 @@ struct Args {
   AdoptArgs adopt;
   ImportArgs import;
   std::string forget_stream;  // replicas --forget
+  ReplicateArgs replicate;
 };
 
 void add_globals(CLI::App& app, Globals& g) {
@@ -364,6 +365,28 @@ void add_bench_command(CLI::App& app, Args& a, std::function<int()>& run) {
   bench->callback([&] { run = [&] { return run_bench(g, b); }; });
 }
 
+void add_replicate_command(CLI::App& app, Args& a, std::function<int()>& run) {
+  const Globals& g = a.globals;
+  auto* replicate = command(
+      app, "replicate",
+      "ship the store to a NATS JetStream stream, record by record and snapshot by "
+      "snapshot (beside a live writer); exit 0 once the stream acknowledged the "
+      "durable end, or with --follow keep shipping until interrupted",
+      "pa-journal replicate --url nats://10.0.0.5:4222,10.0.0.6:4222 --follow");
+  auto& r = a.replicate;
+  replicate->add_option("--url", r.url, "the cluster: nats://HOST:PORT[,HOST:PORT...]")
+      ->required()
+      ->check(non_empty("a NATS URL"))
+      ->type_name("URL");
+  replicate->add_option("--stream", r.stream, "the stream (default PA_JOURNAL)")
+      ->check(non_empty("a stream name"))
+      ->type_name("NAME");
+  replicate->add_flag("--follow", r.follow,
+                      "keep shipping new commits until SIGINT or SIGTERM, retrying "
+                      "while the cluster is down");
+  replicate->callback([&] { run = [&] { return run_replicate(g, r); }; });
+}
+
 // The tool's words for a Remedy the library leaves to its caller.
 std::string remedy_text(const Remedy& remedy) {
   const std::string adopt = "`pa-journal adopt --dir " + remedy.subject + "`";
@@ -472,6 +495,7 @@ int main(int argc, char** argv) {
   add_bench_command(app, args, run);
   add_keygen_command(app, args.globals, run);
   add_clone_command(app, args.globals, run);
+  add_replicate_command(app, args, run);
   // CLI11 reads "--dir=" as "--dir" and takes the next word as the directory.
   for (int i = 1; i < argc; ++i) {
     if (std::string_view(argv[i]) == "--dir=") {

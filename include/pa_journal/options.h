@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "pa_journal/progress.h"
+#include "pa_journal/replication_options.h"
 
 namespace pa_journal {
 
@@ -96,6 +97,14 @@ struct Options {
   // syncs what is queued at once.
   bool spin_waits = false;
   bool linger = true;
+  // The background shipper (docs/replication.md, "Shipping"): set, a
+  // writable open starts a thread that ships every durable commit to this
+  // NATS JetStream stream, as `pa-journal replicate --follow` does, and the
+  // store's close stops it (waiting at most for the one request in flight,
+  // bounded by its timeout_ms). Its errors never reach the app's commits:
+  // they go to storage.log and Store::replication_status(). Unset (the
+  // default), or a read-only open: no shipping.
+  std::optional<ReplicationOptions> replication;
   // The file-system seam. Null means the real POSIX file system.
   std::shared_ptr<FileSystem> file_system;
   // The commit clock, UTC nanoseconds since the Unix epoch. Null means the

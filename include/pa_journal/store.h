@@ -273,6 +273,11 @@ class Store {
   const std::string& store_id() const;
   // Makes every commit so far durable whatever the durability mode.
   void sync();
+  // The background shipper's last status (Options::replication): what the
+  // stream acknowledged, the lag, and in error what it waits for (running)
+  // or what stopped it (!running). nullopt when it was not asked for or the
+  // store is open read-only.
+  std::optional<ReplicationStatus> replication_status() const;
 
   struct Impl;
 

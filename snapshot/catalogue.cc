@@ -520,7 +520,7 @@ SnapshotInfo write_snapshot(FileSystem& fs, const std::string& backups_dir,
 bool snapshot_files_intact(FileSystem& fs, const std::string& backups_dir,
                            const SnapshotInfo& info) {
   try {
-    for (const auto& f : info.files) read_snapshot_file(fs, backups_dir, f);
+    for (const auto& f : info.files) check_snapshot_file(fs, backups_dir, f);
     return true;
   } catch (const CorruptedDataError&) {
     return false;

@@ -24,8 +24,10 @@ constexpr int64_t kTimeNs = 1'795'600'800'000'000'000;  // 2026-11-25T10:00:00Z
 
 Record put(uint64_t seq, const std::string& collection, const std::string& key,
            const std::string& doc) {
-  return {
-      seq, kTimeNs + static_cast<int64_t>(seq), {{OpKind::kPut, collection, key, doc}}};
+  return {seq,
+          kTimeNs + static_cast<int64_t>(seq),
+          {{OpKind::kPut, collection, key, doc}},
+          {}};
 }
 
 // 6,000 contacts (a tree three levels deep), odd keys, a few notes, and a
@@ -43,7 +45,7 @@ State sample_state(uint64_t* seq) {
     state.apply(put(++*seq, "notes", key, R"({"text":"é and \"q\""})"));
   }
   state.apply(put(++*seq, "gone", "only", "1"));
-  state.apply({++*seq, kTimeNs, {{OpKind::kDelete, "gone", "only", ""}}});
+  state.apply({++*seq, kTimeNs, {{OpKind::kDelete, "gone", "only", ""}}, {}});
   return state;
 }
 

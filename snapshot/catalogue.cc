@@ -245,23 +245,25 @@ class WriteBehind {
 // writes its key index (out->index) beside it the same way. The caller syncs
 // the directory. serialized hears the documents serialized so far.
 void write_collection_file(FileSystem& fs, const std::string& backups_dir,
-                           const Collection& collection, SnapshotFile* out,
+                           const CollectionView& collection, SnapshotFile* out,
                            const ProgressCount& serialized) {
   std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> hash(XXH3_createState(),
                                                                 &XXH3_freeState);
   XXH3_64bits_reset(hash.get());
-  IndexBuilder index(collection);
+  IndexBuilder index(collection.size);
   write_file_via_temp(fs, join_path(backups_dir, out->file), [&](WritableFile& file) {
     WriteBehind behind(file);
     serialize_collection(
         collection, kStreamChunkBytes,
         [&](std::string_view piece) {
           XXH3_64bits_update(hash.get(), piece.data(), piece.size());
-          index.add(piece);
           out->bytes += piece.size();
           behind.append(piece);
         },
-        serialized);
+        serialized,
+        [&index](const std::string& key, std::string_view line) {
+          index.add_line(key, line);
+        });
   });
   out->xxh3 = XXH3_64bits_digest(hash.get());
   std::string text = serialize_index(index.finish(out->xxh3));
@@ -270,7 +272,7 @@ void write_collection_file(FileSystem& fs, const std::string& backups_dir,
 }
 
 // The size and XXH3 of collection's text, without writing it.
-void hash_collection(const Collection& collection, SnapshotFile* out) {
+void hash_collection(const CollectionView& collection, SnapshotFile* out) {
   std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> hash(XXH3_createState(),
                                                                 &XXH3_freeState);
   XXH3_64bits_reset(hash.get());
@@ -284,10 +286,10 @@ void hash_collection(const Collection& collection, SnapshotFile* out) {
 // The plain file of previous whose text is exactly collection's, if any.
 std::optional<SnapshotFile> unchanged_file(const SnapshotInfo* previous,
                                            const std::string& name,
-                                           const Collection& collection) {
+                                           const CollectionView& collection) {
   if (previous == nullptr) return std::nullopt;
   for (const SnapshotFile& f : previous->files) {
-    if (f.collection != name || f.compressed() || f.documents != collection.size())
+    if (f.collection != name || f.compressed() || f.documents != collection.size)
       continue;
     SnapshotFile now;
     hash_collection(collection, &now);
@@ -337,7 +339,7 @@ bool link_unchanged(FileSystem& fs, const std::string& backups_dir,
 
 // The intent of the snapshot id of collections: its collection files and
 // their key indexes.
-SnapshotIntent intent_for(const std::string& id, const Collections& collections) {
+SnapshotIntent intent_for(const std::string& id, const CollectionViews& collections) {
   SnapshotIntent intent{id, {}};
   for (const auto& [name, _] : collections) {
     intent.files.push_back(snapshot_file_name(name, id));
@@ -351,7 +353,7 @@ SnapshotIntent intent_for(const std::string& id, const Collections& collections)
 // whose name has that id's shape, the store's or not (a backup another
 // program wrote with the same stamp must not be overwritten or adopted).
 std::string unused_snapshot_id(FileSystem& fs, const std::string& backups_dir,
-                               const Collections& collections, int64_t time_ns) {
+                               const CollectionViews& collections, int64_t time_ns) {
   std::vector<std::string> names = fs.list_dir(backups_dir);
   std::vector<SnapshotInfo> taken = list_snapshots(fs, backups_dir);
   for (const auto& name : names) {
@@ -376,7 +378,7 @@ std::string unused_snapshot_id(FileSystem& fs, const std::string& backups_dir,
 std::vector<std::string> rebuild_damaged_indexes(FileSystem& fs,
                                                  const std::string& backups_dir,
                                                  const SnapshotInfo& info,
-                                                 const Collections& collections) {
+                                                 const CollectionViews& collections) {
   std::vector<std::string> rebuilt;
   for (const SnapshotFile& f : info.files) {
     auto c = collections.find(f.collection);
@@ -386,13 +388,18 @@ std::vector<std::string> rebuild_damaged_indexes(FileSystem& fs,
     std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> hash(XXH3_createState(),
                                                                   &XXH3_freeState);
     XXH3_64bits_reset(hash.get());
-    IndexBuilder index(c->second);
+    IndexBuilder index(c->second.size);
     uint64_t bytes = 0;
-    serialize_collection(c->second, kStreamChunkBytes, [&](std::string_view piece) {
-      XXH3_64bits_update(hash.get(), piece.data(), piece.size());
-      index.add(piece);
-      bytes += piece.size();
-    });
+    serialize_collection(
+        c->second, kStreamChunkBytes,
+        [&](std::string_view piece) {
+          XXH3_64bits_update(hash.get(), piece.data(), piece.size());
+          bytes += piece.size();
+        },
+        nullptr,
+        [&index](const std::string& key, std::string_view line) {
+          index.add_line(key, line);
+        });
     uint64_t xxh3 = XXH3_64bits_digest(hash.get());
     if (bytes != f.bytes || xxh3 != f.xxh3) continue;  // not this file's text
     std::string text = serialize_index(index.finish(xxh3));
@@ -453,9 +460,24 @@ uint64_t count_documents(const Collections& collections) {
   return n;
 }
 
+uint64_t count_documents(const CollectionViews& collections) {
+  uint64_t n = 0;
+  for (const auto& [_, collection] : collections) n += collection.size;
+  return n;
+}
+
 SnapshotInfo write_snapshot(FileSystem& fs, const std::string& backups_dir,
                             const Collections& collections, uint64_t seq, int64_t time_ns,
                             const ProgressTick& progress,
+                            const std::optional<std::vector<std::string>>& state_files,
+                            const SnapshotInfo* previous) {
+  return write_snapshot(fs, backups_dir, views_of(collections), seq, time_ns, progress,
+                        state_files, previous);
+}
+
+SnapshotInfo write_snapshot(FileSystem& fs, const std::string& backups_dir,
+                            const CollectionViews& collections, uint64_t seq,
+                            int64_t time_ns, const ProgressTick& progress,
                             const std::optional<std::vector<std::string>>& state_files,
                             const SnapshotInfo* previous) {
   ProgressTicker ticker(progress, progress ? count_documents(collections) : 0);
@@ -474,7 +496,7 @@ SnapshotInfo write_snapshot(FileSystem& fs, const std::string& backups_dir,
                       snapshot_file_name(name, info.id),
                       0,
                       0,
-                      collection.size(),
+                      collection.size,
                       snapshot_index_name(name, info.id)};
     std::string path = join_path(backups_dir, file.file);
     if (!link_unchanged(fs, backups_dir, path, unchanged_file(previous, name, collection),
@@ -483,7 +505,7 @@ SnapshotInfo write_snapshot(FileSystem& fs, const std::string& backups_dir,
                             [&](uint64_t n) { ticker.update(before + n); });
     }
     info.files.push_back(std::move(file));
-    before += collection.size();
+    before += collection.size;
   }
   fs.sync_dir(backups_dir);
   write_file_atomically(fs, manifest_file_name(backups_dir, info.id),
@@ -498,7 +520,7 @@ SnapshotInfo write_snapshot(FileSystem& fs, const std::string& backups_dir,
 bool snapshot_files_intact(FileSystem& fs, const std::string& backups_dir,
                            const SnapshotInfo& info) {
   try {
-    for (const auto& f : info.files) read_snapshot_file(fs, backups_dir, f);
+    for (const auto& f : info.files) check_snapshot_file(fs, backups_dir, f);
     return true;
   } catch (const CorruptedDataError&) {
     return false;
@@ -590,7 +612,7 @@ std::vector<std::string> owned_state_files(const SnapshotInfo& info) {
 
 std::vector<std::string> claim_state_files(FileSystem& fs, const std::string& dir,
                                            const std::vector<SnapshotInfo>& snapshots,
-                                           const Collections& collections) {
+                                           const CollectionViews& collections) {
   std::set<std::string> owned;
   for (const SnapshotInfo& s : snapshots) {
     for (auto& name : owned_state_files(s)) owned.insert(std::move(name));

@@ -90,7 +90,7 @@ Collections load_snapshot(FileSystem& fs, const std::string& backups_dir,
 std::vector<std::string> rebuild_damaged_indexes(FileSystem& fs,
                                                  const std::string& backups_dir,
                                                  const SnapshotInfo& info,
-                                                 const Collections& collections);
+                                                 const CollectionViews& collections);
 
 // Writes collections as the snapshot of seq/time_ns and returns it, its
 // manifest listing state_files (see claim_state_files; none for a snapshot
@@ -100,6 +100,14 @@ std::vector<std::string> rebuild_damaged_indexes(FileSystem& fs,
 // caller knows intact: a collection whose text equals its plain file there
 // (same size and XXH3) gets a second name (hard link) of that file instead
 // of a copy; where the file system cannot link, it is written.
+// The files are the same bytes whether collections are given as values or
+// as views of a frozen state (CollectionViews, snapshot.h), which are read
+// in key order while the files are written.
+SnapshotInfo write_snapshot(
+    FileSystem& fs, const std::string& backups_dir, const CollectionViews& collections,
+    uint64_t seq, int64_t time_ns, const ProgressTick& progress = nullptr,
+    const std::optional<std::vector<std::string>>& state_files = std::nullopt,
+    const SnapshotInfo* previous = nullptr);
 SnapshotInfo write_snapshot(
     FileSystem& fs, const std::string& backups_dir, const Collections& collections,
     uint64_t seq, int64_t time_ns, const ProgressTick& progress = nullptr,
@@ -147,6 +155,7 @@ void write_state_files(FileSystem& fs, const std::string& dir,
 
 // The number of documents in collections.
 uint64_t count_documents(const Collections& collections);
+uint64_t count_documents(const CollectionViews& collections);
 
 // The readable state files (names in the store's directory) the store owns
 // as of snapshot info: its manifest's list, or, for a manifest written before
@@ -160,7 +169,7 @@ std::vector<std::string> owned_state_files(const SnapshotInfo& info);
 // never owned is someone else's, and stays out. Sorted.
 std::vector<std::string> claim_state_files(FileSystem& fs, const std::string& dir,
                                            const std::vector<SnapshotInfo>& snapshots,
-                                           const Collections& collections);
+                                           const CollectionViews& collections);
 
 // Makes each readable state file DIR/<collection>.json that info owns
 // (owned_state_files) a second name (hard link) of the collection file of

@@ -15,11 +15,87 @@
 namespace pa_journal {
 namespace {
 
-// zstd's default: about as fast as the disk writes, a few times smaller.
-constexpr int kCompressionLevel = 3;
-
 CorruptedDataError damaged(const SnapshotFile& f, const std::string& what) {
   return CorruptedDataError(in_backups(f.file) + ": " + what, in_backups(f.file));
+}
+
+// zstd's default: about as fast as the disk writes, a few times smaller.
+constexpr int kCompressionLevel = 3;
+// What a file is read in: small enough to stay in cache while it is hashed
+// and compressed, large enough that each read costs little.
+constexpr size_t kPiece = 1 << 20;
+
+using Zstd = std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)>;
+
+// A compression context for one frame that records its size (pledged, for a
+// frame written in pieces) and a checksum.
+Zstd new_compressor(uint64_t pledged_bytes) {
+  Zstd cctx(ZSTD_createCCtx(), &ZSTD_freeCCtx);
+  if (!cctx) throw std::bad_alloc();
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, kCompressionLevel);
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_checksumFlag, 1);
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_contentSizeFlag, 1);
+  ZSTD_CCtx_setPledgedSrcSize(cctx.get(), pledged_bytes);
+  return cctx;
+}
+
+void check_zstd(size_t result) {
+  if (ZSTD_isError(result)) {
+    throw StorageError(std::string("zstd compression failed: ") +
+                       ZSTD_getErrorName(result));
+  }
+}
+
+// The plain file f read in pieces, each handed to on_piece (if set) as it
+// is read; then its size and XXH3 are checked against the manifest
+// (CorruptedDataError naming the file): nothing on_piece got is to be trusted
+// before this returns. A missing file is damage; one that does not read,
+// IoError.
+void read_plain_checked(FileSystem& fs, const std::string& backups_dir,
+                        const SnapshotFile& f,
+                        const std::function<void(std::string_view)>& on_piece) {
+  std::string path = join_path(backups_dir, f.file);
+  if (!fs.exists(path)) throw damaged(f, "missing");
+  auto file = fs.open_readable(path);
+  if (file->size() != f.bytes) {
+    throw damaged(f, std::to_string(file->size()) + " bytes, the manifest says " +
+                         std::to_string(f.bytes));
+  }
+  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> hash(XXH3_createState(),
+                                                                &XXH3_freeState);
+  if (!hash) throw std::bad_alloc();
+  XXH3_64bits_reset(hash.get());
+  for (uint64_t at = 0; at < f.bytes; at += kPiece) {
+    std::string piece = file->read_at(at, std::min<uint64_t>(kPiece, f.bytes - at));
+    XXH3_64bits_update(hash.get(), piece.data(), piece.size());
+    if (on_piece) on_piece(piece);
+  }
+  if (XXH3_64bits_digest(hash.get()) != f.xxh3) throw damaged(f, "checksum mismatch");
+}
+
+// The plain file f compressed into file, a piece at a time as it is read,
+// as one zstd frame; returns its size. A check that fails
+// (CorruptedDataError) leaves file to be thrown away.
+uint64_t compress_into(FileSystem& fs, const std::string& backups_dir,
+                       const SnapshotFile& f, WritableFile& file) {
+  uint64_t written = 0;
+  Zstd cctx = new_compressor(f.bytes);
+  std::string out(ZSTD_CStreamOutSize(), '\0');
+  auto drain = [&](std::string_view piece, ZSTD_EndDirective mode) {
+    ZSTD_inBuffer in{piece.data(), piece.size(), 0};
+    size_t left = 1;
+    while (in.pos < in.size || (mode == ZSTD_e_end && left != 0)) {
+      ZSTD_outBuffer o{out.data(), out.size(), 0};
+      left = ZSTD_compressStream2(cctx.get(), &o, &in, mode);
+      check_zstd(left);
+      if (o.pos > 0) file.append(std::string_view(out.data(), o.pos));
+      written += o.pos;
+    }
+  };
+  read_plain_checked(fs, backups_dir, f,
+                     [&drain](std::string_view piece) { drain(piece, ZSTD_e_continue); });
+  drain({}, ZSTD_e_end);
+  return written;
 }
 
 // A file of another snapshot holding the same text compressed, if present
@@ -61,9 +137,12 @@ uint64_t write_compressed(FileSystem& fs, const std::string& backups_dir,
     fs.rename(temp, path);
     return stored;
   }
-  std::string frame = zstd_compress(read_snapshot_file(fs, backups_dir, f));
-  write_file_via_temp(fs, path, [&frame](WritableFile& file) { file.append(frame); });
-  return frame.size();
+  // The text is checked as it is read; the compressed file gets its name
+  // only once the check passed (write_file_via_temp renames after fill).
+  write_file_via_temp(fs, path, [&](WritableFile& file) {
+    stored = compress_into(fs, backups_dir, f, file);
+  });
+  return stored;
 }
 
 void write_manifest(FileSystem& fs, const std::string& backups_dir,
@@ -120,7 +199,6 @@ void stream_snapshot_lines(
 void stream_snapshot_lines(
     const ReadableFile& file, const SnapshotFile& f,
     const std::function<void(std::string_view key, std::string_view doc)>& on_line) {
-  constexpr size_t kPiece = 1 << 20;
   const std::string name = in_backups(f.file);
   if (file.size() != (f.compressed() ? f.stored_bytes : f.bytes))
     throw damaged(f, "not the size its manifest records");
@@ -163,17 +241,10 @@ void stream_snapshot_lines(
 }
 
 std::string zstd_compress(std::string_view text) {
-  std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> cctx(ZSTD_createCCtx(),
-                                                            &ZSTD_freeCCtx);
-  if (!cctx) throw std::bad_alloc();
-  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, kCompressionLevel);
-  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_checksumFlag, 1);
-  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_contentSizeFlag, 1);
+  Zstd cctx = new_compressor(text.size());
   std::string out(ZSTD_compressBound(text.size()), '\0');
   size_t n = ZSTD_compress2(cctx.get(), out.data(), out.size(), text.data(), text.size());
-  if (ZSTD_isError(n)) {
-    throw StorageError(std::string("zstd compression failed: ") + ZSTD_getErrorName(n));
-  }
+  check_zstd(n);
   out.resize(n);
   return out;
 }
@@ -210,6 +281,15 @@ std::string checked_snapshot_text(const SnapshotFile& f, std::string data) {
   }
   if (checksum(data) != f.xxh3) throw damaged(f, "checksum mismatch");
   return data;
+}
+
+void check_snapshot_file(FileSystem& fs, const std::string& backups_dir,
+                         const SnapshotFile& f) {
+  if (f.compressed()) {
+    read_snapshot_file(fs, backups_dir, f);
+  } else {
+    read_plain_checked(fs, backups_dir, f, nullptr);
+  }
 }
 
 std::string read_snapshot_file(FileSystem& fs, const std::string& backups_dir,

@@ -60,6 +60,11 @@ std::string checked_snapshot_text(const SnapshotFile& f, std::string data);
 std::string read_snapshot_file(FileSystem& fs, const std::string& backups_dir,
                                const SnapshotFile& f);
 
+// read_snapshot_file's checks without holding the text: a plain file is read
+// and hashed a megabyte at a time.
+void check_snapshot_file(FileSystem& fs, const std::string& backups_dir,
+                         const SnapshotFile& f);
+
 // Reads f's JSON text from backups_dir/f.file in pieces of a megabyte,
 // decompressing a .json.zst as it goes, and calls on_line for each document
 // line (its key unescaped) while holding one piece and one line: memory does

@@ -22,6 +22,9 @@ namespace pa_journal {
 // if set, gets documents written, as a ProgressTicker reports them
 // (model/progress_ticker.h), the total once the manifest is written.
 SnapshotInfo write_export(FileSystem& fs, const std::string& dir,
+                          const CollectionViews& collections, uint64_t seq,
+                          int64_t time_ns, const ProgressTick& progress = nullptr);
+SnapshotInfo write_export(FileSystem& fs, const std::string& dir,
                           const Collections& collections, uint64_t seq, int64_t time_ns,
                           const ProgressTick& progress = nullptr);
 

@@ -172,41 +172,25 @@ struct IndexBuilder::Hash {
   XXH3_state_t* state;
 };
 
-IndexBuilder::IndexBuilder(const Collection& collection)
-    : next_(collection.begin()),
-      end_(collection.end()),
-      lines_left_(collection.size()),
-      hash_(std::make_unique<Hash>()) {
-  index_.documents = collection.size();
+IndexBuilder::IndexBuilder(uint64_t documents)
+    : offset_(2), lines_left_(documents), hash_(std::make_unique<Hash>()) {
+  index_.documents = documents;
 }
 
 IndexBuilder::~IndexBuilder() = default;
 
-void IndexBuilder::add(std::string_view piece) {
-  while (!piece.empty()) {
-    size_t nl = piece.find('\n');
-    size_t take = nl == std::string_view::npos ? piece.size() : nl + 1;
-    if (!in_header_ && lines_left_ > 0) {
-      if (at_line_start_ && block_.length == 0) {
-        block_.offset = offset_;
-        block_.first_key = next_ != end_ ? next_->first : std::string();
-        XXH3_64bits_reset(hash_->state);
-      }
-      XXH3_64bits_update(hash_->state, piece.data(), take);
-      block_.length += take;
-      at_line_start_ = nl != std::string_view::npos;
-      if (at_line_start_) {
-        --lines_left_;
-        ++block_.documents;
-        if (next_ != end_) ++next_;
-        if (block_.length >= kIndexBlockBytes || lines_left_ == 0) close_block();
-      }
-    } else if (in_header_ && nl != std::string_view::npos) {
-      in_header_ = false;
-    }
-    offset_ += take;
-    piece.remove_prefix(take);
+void IndexBuilder::add_line(const std::string& key, std::string_view line) {
+  if (lines_left_ == 0) return;  // serialize_collection refuses such a view
+  if (block_.length == 0) {
+    block_.offset = offset_;
+    block_.first_key = key;
+    XXH3_64bits_reset(hash_->state);
   }
+  XXH3_64bits_update(hash_->state, line.data(), line.size());
+  block_.length += line.size();
+  offset_ += line.size();
+  ++block_.documents;
+  if (--lines_left_ == 0 || block_.length >= kIndexBlockBytes) close_block();
 }
 
 void IndexBuilder::close_block() {
@@ -216,7 +200,8 @@ void IndexBuilder::close_block() {
 }
 
 KeyIndex IndexBuilder::finish(uint64_t file_xxh3) {
-  index_.file_bytes = offset_;
+  // "}\n" after the lines; "{}\n" alone for none.
+  index_.file_bytes = index_.documents == 0 ? kEmptyCollectionFileBytes : offset_ + 2;
   index_.file_xxh3 = file_xxh3;
   return std::move(index_);
 }

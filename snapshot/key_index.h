@@ -83,27 +83,22 @@ void check_index_matches(const KeyIndex& index, const SnapshotFile& f,
 // Where block i's entry starts in the serialized index.
 uint64_t index_entry_offset(const KeyIndex& index, size_t i);
 
-// Builds the index of the text serialize_collection writes for collection,
-// fed to add() in consecutive pieces as it is written: a raw '\n' ends a line
-// (JSON escapes it inside strings), and the n-th document line is the n-th
-// entry of collection.
+// Builds the index of the text serialize_collection writes for a collection
+// of `documents` documents, fed each document line in order (the
+// serializer's on_line: the key and the line's bytes, '\n' included).
 class IndexBuilder {
  public:
-  explicit IndexBuilder(const Collection& collection);
+  explicit IndexBuilder(uint64_t documents);
   ~IndexBuilder();
-  void add(std::string_view piece);
-  // The index, once every byte was added; file_xxh3 is the whole file's.
+  void add_line(const std::string& key, std::string_view line);
+  // The index, once every line was added; file_xxh3 is the whole file's.
   KeyIndex finish(uint64_t file_xxh3);
 
  private:
   struct Hash;
   void close_block();
 
-  Collection::const_iterator next_;  // the key of the next document line
-  Collection::const_iterator end_;
-  uint64_t offset_ = 0;  // bytes added so far
-  bool in_header_ = true;
-  bool at_line_start_ = true;
+  uint64_t offset_;  // where the next line starts: after "{\n"
   uint64_t lines_left_;
   IndexBlock block_;
   std::unique_ptr<Hash> hash_;

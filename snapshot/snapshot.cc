@@ -173,12 +173,14 @@ SnapshotInfo read_checked_body(const json& body, const std::string& file) {
 // '\\' and control characters are escaped, UTF-8 is kept as is (and must be
 // valid).
 void append_quoted(std::string* out, const std::string& key) {
-  bool plain = simdjson::validate_utf8(key.data(), key.size());
-  for (size_t i = 0; plain && i < key.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(key[i]);
-    plain = c >= 0x20 && c != '"' && c != '\\';
+  bool ascii = true, plain = true;
+  for (char ch : key) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    ascii = ascii && c < 0x80;
+    plain = plain && c >= 0x20 && c != '"' && c != '\\';
   }
-  if (!plain) {
+  // UTF-8 is checked only where it can fail: ASCII is valid UTF-8.
+  if (!plain || (!ascii && !simdjson::validate_utf8(key.data(), key.size()))) {
     *out += json(key).dump(-1, ' ', false, json::error_handler_t::strict);
     return;
   }
@@ -300,29 +302,54 @@ uint64_t SnapshotInfo::bytes() const {
   return total;
 }
 
-void serialize_collection(const Collection& collection, size_t chunk_bytes,
+CollectionView view_of(const Collection& collection) {
+  return {collection.size(), [&collection](const DocumentVisitor& visit) {
+            for (const auto& [key, doc] : collection) visit(key, doc);
+          }};
+}
+
+CollectionViews views_of(const Collections& collections) {
+  CollectionViews out;
+  for (const auto& [name, collection] : collections)
+    out.emplace_hint(out.end(), name, view_of(collection));
+  return out;
+}
+
+// "{\n", a line per document, "}\n"; "{}\n" for none. Each line is whole in
+// out when on_line hears it; out goes to sink once it holds chunk_bytes.
+void serialize_collection(const CollectionView& collection, size_t chunk_bytes,
                           const std::function<void(std::string_view)>& sink,
-                          const ProgressCount& serialized) {
+                          const ProgressCount& serialized,
+                          const DocumentLineFn& on_line) {
   uint64_t documents = 0;
   std::string out;
   out.reserve(chunk_bytes + 4096);
-  out += "{";
-  bool first = true;
-  for (const auto& [key, doc] : collection) {
-    out += first ? "\n  " : ",\n  ";
-    first = false;
+  out += collection.size == 0 ? "{}\n" : "{\n";
+  collection.for_each([&](const std::string& key, std::string_view doc) {
+    size_t start = out.size();
+    out += "  ";
     append_quoted(&out, key);
     out += ": ";
     out += doc;
+    out += ++documents < collection.size ? ",\n" : "\n";
+    if (on_line) on_line(key, std::string_view(out).substr(start));
     if (out.size() >= chunk_bytes) {
       sink(out);
       out.clear();
     }
-    if (serialized && ++documents % kDocumentsPerProgress == 0) serialized(documents);
-  }
-  out += first ? "}\n" : "\n}\n";
+    if (serialized && documents % kDocumentsPerProgress == 0) serialized(documents);
+  });
+  if (documents != collection.size)
+    throw StorageError("a collection changed size while it was serialized");
+  if (documents > 0) out += "}\n";
   sink(out);
-  if (serialized) serialized(collection.size());
+  if (serialized) serialized(documents);
+}
+
+void serialize_collection(const Collection& collection, size_t chunk_bytes,
+                          const std::function<void(std::string_view)>& sink,
+                          const ProgressCount& serialized) {
+  serialize_collection(view_of(collection), chunk_bytes, sink, serialized);
 }
 
 uint64_t document_line_bytes(const std::string& key, std::string_view doc) {

@@ -80,6 +80,28 @@ struct SnapshotInfo {
 using ProgressCount = std::function<void(uint64_t)>;
 inline constexpr uint64_t kDocumentsPerProgress = 64;
 
+// One collection's documents in ascending key order, wherever the caller
+// keeps them: a Collection (view_of), or a frozen version of the state read
+// in place, without a copy (the store's compaction). for_each calls its
+// visitor once per document, in key order; the strings it hands over live
+// until the visitor returns. Whatever for_each reads must outlive the view
+// and must not change while it is read.
+using DocumentVisitor = std::function<void(const std::string& key, std::string_view doc)>;
+struct CollectionView {
+  uint64_t size = 0;  // the number of documents for_each visits
+  std::function<void(const DocumentVisitor&)> for_each;
+};
+// Collection name -> its view, in name order (as Collections).
+using CollectionViews = std::map<std::string, CollectionView>;
+// Views of collection(s), which must outlive them.
+CollectionView view_of(const Collection& collection);
+CollectionViews views_of(const Collections& collections);
+
+// One document line of a collection file as it is serialized: its key, and
+// the line's bytes ('  "key": document', then ",\n" or "\n"). The bytes live
+// until the callback returns.
+using DocumentLineFn = std::function<void(const std::string& key, std::string_view line)>;
+
 // The text of one collection file, and back. parse_collection throws
 // CorruptedDataError if the text is not a JSON object; on_parsed, if set, hears
 // the bytes parsed while it reads the layout serialize_collection writes.
@@ -90,6 +112,12 @@ std::string serialize_collection(const Collection& collection);
 void serialize_collection(const Collection& collection, size_t chunk_bytes,
                           const std::function<void(std::string_view)>& sink,
                           const ProgressCount& serialized = nullptr);
+// The same from a view; on_line, if set, hears each document line as it is
+// serialized, before the piece holding it reaches sink.
+void serialize_collection(const CollectionView& collection, size_t chunk_bytes,
+                          const std::function<void(std::string_view)>& sink,
+                          const ProgressCount& serialized = nullptr,
+                          const DocumentLineFn& on_line = nullptr);
 Collection parse_collection(std::string_view text, const std::string& file,
                             const ProgressCount& on_parsed = nullptr);
 // The size of serialize_collection's text, without writing it: "{}\n" for no

@@ -22,6 +22,19 @@ std::string join(const std::vector<std::string>& items) {
 
 }  // namespace
 
+CollectionViews state_views(const StateVersion& version) {
+  CollectionViews out;
+  for (const auto& entry : version.trees()) {
+    const DocTree* tree = &entry.second;
+    out.emplace_hint(
+        out.end(), entry.first,
+        CollectionView{tree->size(), [version, tree](const DocumentVisitor& visit) {
+                         tree->for_each(visit);
+                       }});
+  }
+  return out;
+}
+
 Compactor::Compactor(std::shared_ptr<FileSystem> fs, std::string store_dir,
                      const Options& options, JournalWriter* writer, StorageLog* log,
                      CaptureFn capture, SettingsFn settings, uint64_t last_snapshot_seq)

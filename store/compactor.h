@@ -53,9 +53,10 @@
 //    They wait for such readers; nothing on the commit path waits for them.
 //
 // Thread-safety: compact() may be called from any thread; compactions are
-// serialised. Commits go on while the snapshot is written, and while the
-// state is captured: the capture (Store::Impl::capture) holds the state lock
-// shared for a few dozen documents at a time, and lets go when a commit waits.
+// serialised. Commits go on while the state is captured and the snapshot is
+// written: the capture (Store::Impl::capture) is a frozen version of the
+// state, which no commit changes, and the snapshot is read from it in place
+// (state_views).
 #pragma once
 
 #include <atomic>
@@ -73,16 +74,25 @@
 #include "journal/mutex.h"
 #include "pa_journal/options.h"
 #include "pa_journal/store.h"
+#include "replay/state.h"
 #include "snapshot/snapshot.h"
 #include "store/storage_log.h"
 
 namespace pa_journal {
 
+// Views of every collection of version, read in place: each holds a copy of
+// the version (a handle), whose trees stay as they are for as long as it
+// exists (replay/doc_tree.h, invariant 1). A snapshot written from them is
+// the one written from version.materialize(), byte for byte, without the copy.
+CollectionViews state_views(const StateVersion& version);
+
 class Compactor {
  public:
-  // What compaction needs from the store: the state at one sequence number.
+  // What compaction needs from the store: the state at one sequence number,
+  // as views (snapshot/snapshot.h) that keep the frozen version they read
+  // alive and unchanged for as long as they exist: no copy of the state.
   struct Capture {
-    Collections collections;
+    CollectionViews collections;
     uint64_t seq = 0;
     int64_t time_ns = 0;
     size_t backup_count = 0;  // from config/backup_count, 0 if unset

@@ -342,14 +342,14 @@ Compactor::Settings Store::Impl::settings() {
 }
 
 // A version is already the state at one seq, whatever is committed after:
-// copying it out holds up no commit.
+// reading it in place (state_views) holds up no commit, and copies nothing.
 Compactor::Capture Store::Impl::capture() {
   StateVersion state = published_version();
   Compactor::Capture out;
   if (const std::string* count = state.find(kConfigCollection, "backup_count")) {
     out.backup_count = positive_integer(*count);
   }
-  out.collections = state.materialize();
+  out.collections = state_views(state);
   out.seq = state.last_seq();
   out.time_ns = state.last_time_ns();
   return out;

@@ -20,10 +20,14 @@ namespace {
 
 // The index of the text serialize_collection writes for c.
 KeyIndex index_of(const Collection& c) {
-  std::string text = serialize_collection(c);
-  IndexBuilder builder(c);
-  for (size_t i = 0; i < text.size(); i += 7)
-    builder.add(std::string_view(text).substr(i, 7));
+  std::string text;
+  IndexBuilder builder(c.size());
+  serialize_collection(
+      view_of(c), 7, [&text](std::string_view piece) { text.append(piece); }, nullptr,
+      [&builder](const std::string& key, std::string_view line) {
+        builder.add_line(key, line);
+      });
+  EXPECT_EQ(text, serialize_collection(c));
   return builder.finish(checksum(text));
 }
 

@@ -307,6 +307,62 @@ TEST(SnapshotCompression, ATruncatedCompressedFileIsDamage) {
   EXPECT_THROW(checked_snapshot_text(f, frame), CorruptedDataError);
 }
 
+// Two snapshots written straight into backups, the older of `documents`
+// contacts (several megabytes: read and compressed in many pieces).
+std::vector<SnapshotInfo> two_snapshots(const std::string& backups, int documents,
+                                        Collections* older) {
+  auto fs = posix_file_system();
+  for (int i = 0; i < documents; ++i)
+    (*older)["contacts"]["c" + std::to_string(i)] = contact(i);
+  write_snapshot(*fs, backups, *older, 10, 1'795'000'000'000'000'000);
+  write_snapshot(*fs, backups, {{"contacts", {{"a", contact(1, 1)}}}}, 11,
+                 1'795'000'001'000'000'000);
+  return list_snapshots(*fs, backups);
+}
+
+TEST(SnapshotCompression, AFileOfManyPiecesIsCompressedIntoOneFrameOfItsText) {
+  TempDir dir;
+  Collections older;
+  std::vector<SnapshotInfo> before = two_snapshots(dir.path(), 60'000, &older);
+  ASSERT_GT(before[1].files[0].bytes, 4u << 20);  // more than four pieces
+  auto fs = posix_file_system();
+  EXPECT_EQ(
+      compress_older_snapshots(*fs, dir.path(), [](const SnapshotInfo&) { return true; }),
+      std::vector<std::string>{before[1].id});
+  SnapshotInfo after = list_snapshots(*fs, dir.path())[1];
+  ASSERT_TRUE(after.files[0].compressed());
+  std::string frame = read_bytes(dir / after.files[0].file);
+  EXPECT_EQ(frame.size(), after.files[0].stored_bytes);
+  // One frame that records the text's size (zstd_decompress checks it).
+  EXPECT_EQ(zstd_decompress(frame, after.files[0].bytes, "f"),
+            serialize_collection(older["contacts"]));
+  EXPECT_EQ(load_snapshot(*fs, dir.path(), after), older);
+}
+
+// The check runs on the bytes read for compression, whatever an earlier
+// check found: a file changed since is not compressed, and stays as it is.
+TEST(SnapshotCompression, AFileDamagedAfterItsCheckIsNotCompressedAndStaysPlain) {
+  TempDir dir;
+  Collections older;
+  std::vector<SnapshotInfo> before = two_snapshots(dir.path(), 20'000, &older);
+  std::string path = dir / before[1].files[0].file;
+  std::string text = read_bytes(path);
+  text[text.size() - 100] ^= 1;  // same size, one bit in the last piece
+  write_bytes(path, text);
+  auto fs = posix_file_system();
+  EXPECT_TRUE(compress_older_snapshots(*fs, dir.path(), [](const SnapshotInfo&) {
+                return true;  // as a cached check of the file before the flip says
+              }).empty());
+  SnapshotInfo after = list_snapshots(*fs, dir.path())[1];
+  EXPECT_FALSE(after.files[0].compressed());
+  EXPECT_TRUE(after.pending_files.empty());
+  EXPECT_EQ(read_bytes(path), text);
+  EXPECT_FALSE(std::filesystem::exists(
+      dir / compressed_snapshot_file_name("contacts", before[1].id)));
+  EXPECT_FALSE(std::filesystem::exists(
+      dir / (compressed_snapshot_file_name("contacts", before[1].id) + ".tmp")));
+}
+
 TEST(SnapshotCompression, InspectSaysWhatTakesTheSpace) {
   TempDir dir;
   uint64_t live = 0;

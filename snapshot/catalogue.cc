@@ -17,6 +17,7 @@
 #include "model/progress_ticker.h"
 #include "pa_journal/errors.h"
 #include "snapshot/compression.h"
+#include "snapshot/file_links.h"
 #include "snapshot/key_index.h"
 
 namespace pa_journal {
@@ -212,9 +213,6 @@ void remove_present(FileSystem& fs, const std::string& backups_dir,
   if (removed) fs.sync_dir(backups_dir);
 }
 
-// The pieces a collection's text is written in (serialize_collection).
-constexpr size_t kStreamChunkBytes = 4 << 20;
-
 // A large file is synced in steps as it is written, so that no sync has more
 // than kWriteBehindBytes of page cache to write back. A single sync of a whole
 // snapshot (200 MB for 1,000,000 documents) fills the disk's queue for tens of
@@ -271,72 +269,6 @@ void write_collection_file(FileSystem& fs, const std::string& backups_dir,
                       [&text](WritableFile& file) { file.append(text); });
 }
 
-// The size and XXH3 of collection's text, without writing it.
-void hash_collection(const CollectionView& collection, SnapshotFile* out) {
-  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> hash(XXH3_createState(),
-                                                                &XXH3_freeState);
-  XXH3_64bits_reset(hash.get());
-  serialize_collection(collection, kStreamChunkBytes, [&](std::string_view piece) {
-    XXH3_64bits_update(hash.get(), piece.data(), piece.size());
-    out->bytes += piece.size();
-  });
-  out->xxh3 = XXH3_64bits_digest(hash.get());
-}
-
-// The plain file of previous whose text is exactly collection's, if any.
-std::optional<SnapshotFile> unchanged_file(const SnapshotInfo* previous,
-                                           const std::string& name,
-                                           const CollectionView& collection) {
-  if (previous == nullptr) return std::nullopt;
-  for (const SnapshotFile& f : previous->files) {
-    if (f.collection != name || f.compressed() || f.documents != collection.size)
-      continue;
-    SnapshotFile now;
-    hash_collection(collection, &now);
-    if (now.bytes == f.bytes && now.xxh3 == f.xxh3) return f;
-  }
-  return std::nullopt;
-}
-
-// Whether f's key index is whole and of f (its trailer checksum covers every
-// byte, so this finds any damage since it was written).
-bool index_verifies(FileSystem& fs, const std::string& backups_dir,
-                    const SnapshotFile& f) {
-  try {
-    KeyIndex index = parse_index(fs.read_file(join_path(backups_dir, f.index)), f.index);
-    check_index_matches(index, f, f.index);
-    return true;
-  } catch (const StorageError&) {
-    return false;  // damaged, missing or unreadable: written afresh
-  }
-}
-
-// Makes path a second name of previous's file of the same text (through its
-// temporary, as a written file), if it can, and out->index one of its key
-// index; out takes that file's size and XXH3. The caller syncs the directory.
-bool link_unchanged(FileSystem& fs, const std::string& backups_dir,
-                    const std::string& path, const std::optional<SnapshotFile>& same,
-                    SnapshotFile* out) {
-  // A damaged index is not passed on: the file is written again with a new
-  // one (what verify tells the user compaction does).
-  if (!same || (!same->index.empty() && !index_verifies(fs, backups_dir, *same)) ||
-      !try_link(fs, join_path(backups_dir, same->file), temp_file_name(path)))
-    return false;
-  fs.rename(temp_file_name(path), path);
-  out->bytes = same->bytes;
-  out->xxh3 = same->xxh3;
-  // The index binds to the text (its size and XXH3), not to a name: the
-  // previous file's index serves this name too. Without one, none.
-  std::string index_path = join_path(backups_dir, out->index);
-  if (same->index.empty() ||
-      !try_link(fs, join_path(backups_dir, same->index), temp_file_name(index_path))) {
-    out->index.clear();
-    return true;
-  }
-  fs.rename(temp_file_name(index_path), index_path);
-  return true;
-}
-
 // The intent of the snapshot id of collections: its collection files and
 // their key indexes.
 SnapshotIntent intent_for(const std::string& id, const CollectionViews& collections) {
@@ -374,42 +306,6 @@ std::string unused_snapshot_id(FileSystem& fs, const std::string& backups_dir,
 }
 
 }  // namespace
-
-std::vector<std::string> rebuild_damaged_indexes(FileSystem& fs,
-                                                 const std::string& backups_dir,
-                                                 const SnapshotInfo& info,
-                                                 const CollectionViews& collections) {
-  std::vector<std::string> rebuilt;
-  for (const SnapshotFile& f : info.files) {
-    auto c = collections.find(f.collection);
-    if (f.index.empty() || f.compressed() || c == collections.end() ||
-        index_verifies(fs, backups_dir, f))
-      continue;
-    std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> hash(XXH3_createState(),
-                                                                  &XXH3_freeState);
-    XXH3_64bits_reset(hash.get());
-    IndexBuilder index(c->second.size);
-    uint64_t bytes = 0;
-    serialize_collection(
-        c->second, kStreamChunkBytes,
-        [&](std::string_view piece) {
-          XXH3_64bits_update(hash.get(), piece.data(), piece.size());
-          bytes += piece.size();
-        },
-        nullptr,
-        [&index](const std::string& key, std::string_view line) {
-          index.add_line(key, line);
-        });
-    uint64_t xxh3 = XXH3_64bits_digest(hash.get());
-    if (bytes != f.bytes || xxh3 != f.xxh3) continue;  // not this file's text
-    std::string text = serialize_index(index.finish(xxh3));
-    write_file_via_temp(fs, join_path(backups_dir, f.index),
-                        [&text](WritableFile& file) { file.append(text); });
-    rebuilt.push_back(f.index);
-  }
-  if (!rebuilt.empty()) fs.sync_dir(backups_dir);
-  return rebuilt;
-}
 
 std::vector<SnapshotInfo> list_snapshots(FileSystem& fs, const std::string& backups_dir,
                                          std::vector<Damage>* damaged) {
@@ -681,15 +577,6 @@ std::string new_snapshot_id(const std::vector<SnapshotInfo>& existing, int64_t t
   std::string id = base;
   for (int n = 2; used.count(id); ++n) id = base + "_" + std::to_string(n);
   return id;
-}
-
-bool try_link(FileSystem& fs, const std::string& from, const std::string& to) {
-  try {
-    fs.link(from, to);
-    return true;
-  } catch (const IoError&) {
-    return false;
-  }
 }
 
 }  // namespace pa_journal

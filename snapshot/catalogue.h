@@ -22,7 +22,10 @@
 //    before the first collection file exists.
 // 3. Every collection file, then its key index (snapshot/key_index.h), is
 //    written to a temporary name, fsynced and renamed; then backups/ is
-//    fsynced. The intent names the indexes too.
+//    fsynced. The intent names the indexes too. A collection unchanged since
+//    the previous snapshot is instead made a second name of that snapshot's
+//    file and index (snapshot/file_links.h), linked under the same temporary
+//    names and renamed the same way: a name of bytes already durable.
 // 4. The manifest is written the same way and backups/ fsynced. Before this
 //    rename the new snapshot does not exist; after it, it is complete.
 // 5. The intent is removed (not synced: one that comes back names a snapshot
@@ -62,6 +65,7 @@
 #include "pa_journal/damage.h"
 #include "pa_journal/file_system.h"
 #include "pa_journal/progress.h"
+#include "snapshot/file_links.h"  // try_link, rebuild_damaged_indexes
 #include "snapshot/snapshot.h"
 
 namespace pa_journal {
@@ -79,18 +83,6 @@ std::vector<SnapshotInfo> list_snapshots(FileSystem& fs, const std::string& back
 Collections load_snapshot(FileSystem& fs, const std::string& backups_dir,
                           const SnapshotInfo& info,
                           const ProgressTick& progress = nullptr);
-
-// Writes again each key index of info's plain files that is missing or does
-// not verify (derived files: pa-journal verify reports them), built from
-// collections, info's state, for a compaction with nothing new to snapshot.
-// An index is written only if collections' text is the file's (the
-// manifest's size and XXH3); each through a temporary name, synced, renamed,
-// then backups_dir synced: a crash leaves the old index or the new one.
-// Returns the indexes written.
-std::vector<std::string> rebuild_damaged_indexes(FileSystem& fs,
-                                                 const std::string& backups_dir,
-                                                 const SnapshotInfo& info,
-                                                 const CollectionViews& collections);
 
 // Writes collections as the snapshot of seq/time_ns and returns it, its
 // manifest listing state_files (see claim_state_files; none for a snapshot
@@ -195,10 +187,6 @@ std::vector<std::string> unfinished_snapshots(FileSystem& fs,
 
 // Whether snapshot id a is later than b: by its time, then by its "_N" suffix.
 bool later_snapshot_id(const std::string& a, const std::string& b);
-
-// Makes to a second name of from; false where the file system cannot link
-// the two paths (IoError from link: another file system, no link support).
-bool try_link(FileSystem& fs, const std::string& from, const std::string& to);
 
 // The id for a snapshot at time_ns that no existing snapshot uses.
 std::string new_snapshot_id(const std::vector<SnapshotInfo>& existing, int64_t time_ns);

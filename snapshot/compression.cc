@@ -10,6 +10,7 @@
 #include "journal/record_codec.h"
 #include "pa_journal/errors.h"
 #include "snapshot/catalogue.h"
+#include "snapshot/file_links.h"
 #include "snapshot/key_index.h"
 
 namespace pa_journal {

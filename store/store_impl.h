@@ -1,6 +1,6 @@
 // The inside of a Store (include/pa_journal/store.h), shared by the files
-// that implement its calls: store.cc (open, commits, reads, restore,
-// compaction) and import.cc.
+// that implement its calls: store.cc (open, commits, restore, compaction),
+// store_reads.cc (reads), lazy_open.cc and import.cc.
 //
 // Thread-safety: as Store. Two states (docs/design.md, "Reads beside
 // writes"): head, the state every commit so far leaves, read and changed only

@@ -8,7 +8,6 @@
 
 #include <cctype>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -22,6 +21,7 @@
 #include "pa_journal/damage.h"
 #include "pa_journal/record.h"
 #include "pa_journal/time.h"
+#include "tests/doc_examples.h"
 #include "tests/run_command.h"
 
 namespace pa_journal {
@@ -38,30 +38,8 @@ Record documented_record() {
                 ""};
 }
 
-std::string read_doc() {
-  std::ifstream in(kDocPath, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// The body of the fenced block that opens with "```" + info, or "" if none.
-std::string fenced_block(const std::string& doc, const std::string& info) {
-  std::string open = "```" + info + "\n";
-  size_t start = doc.find(open);
-  if (start == std::string::npos) return "";
-  start += open.size();
-  size_t end = doc.find("\n```", start);
-  if (end == std::string::npos) return "";
-  return doc.substr(start, end + 1 - start);
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
+using testing::fenced_block;
+using testing::lines_of;
 
 std::vector<std::string> words_of(const std::string& text) {
   std::vector<std::string> words;
@@ -176,7 +154,7 @@ class DamageList : public Reporter {
 class FormatDocTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    doc_ = read_doc();
+    doc_ = testing::read_doc(kDocPath);
     ASSERT_FALSE(doc_.empty()) << "cannot read " << kDocPath;
     std::string block = fenced_block(doc_, "hex worked-example");
     ASSERT_FALSE(block.empty()) << "no ```hex worked-example block in " << kDocPath;

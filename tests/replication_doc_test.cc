@@ -6,7 +6,6 @@
 // manifest and collection file it names in ```json blocks), byte for byte.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -16,6 +15,7 @@
 #include "replication/sealer.h"
 #include "replication/shipper.h"
 #include "replication/snapshot_bundle.h"
+#include "tests/doc_examples.h"
 #include "tests/memory_log.h"
 #include "tests/run_command.h"
 #include "tests/test_util.h"
@@ -26,30 +26,8 @@ namespace {
 constexpr char kStoreId[] = "0123456789abcdef0123456789abcdef";
 constexpr char kStream[] = "PA_JOURNAL";
 
-std::string read_doc() {
-  std::ifstream in(testing::source_dir() + "/docs/replication.md", std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// The body of the fenced block that opens with "```" + info, or "" if none.
-std::string fenced_block(const std::string& doc, const std::string& info) {
-  std::string open = "```" + info + "\n";
-  size_t start = doc.find(open);
-  if (start == std::string::npos) return "";
-  start += open.size();
-  size_t end = doc.find("\n```", start);
-  if (end == std::string::npos) return "";
-  return doc.substr(start, end + 1 - start);
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
+using testing::fenced_block;
+using testing::lines_of;
 
 // The bytes of an annotated block: "OFFSET: " then hex bytes up to "|", a
 // "quoted" ASCII name, or {block} for the text of ```json block. Each
@@ -92,7 +70,7 @@ class ReplicationDocTest : public ::testing::Test {
     shipper.store_id = kStoreId;
     replication::PlainSealer plain;
     replication::Shipper(log_, plain, shipper).ship();
-    doc_ = read_doc();
+    doc_ = testing::read_doc(testing::source_dir() + "/docs/replication.md");
   }
 
   testing::TempDir dir_;

@@ -44,7 +44,7 @@ build() {
   cmake --build "$dir" -j"$jobs" "${targets[@]}"
 }
 
-stage() { printf '\n==== %s\n' "$*"; }
+stage() { printf '\n==== %s (at %d s)\n' "$*" "$SECONDS"; }
 
 # Sanitizer builds: optimised a little, no debug info, assertions on; this
 # halves their build time on two cores.
@@ -78,6 +78,7 @@ case "${1:-}" in
     TSAN_OPTIONS="halt_on_error=1" ctest --test-dir build-tsan --output-on-failure -j"$jobs"
     stage "fuzzing, ${FUZZ_SECONDS:-60} s per target"
     scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
+    stage "every stage passed"
     ;;
   *)
     echo "usage: scripts/run.sh demo|test|quick" >&2

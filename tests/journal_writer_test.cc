@@ -577,16 +577,27 @@ TEST_P(RequestedRollTest, StartsASegmentNamedByTheNextSeqAndTheJournalReadsClean
 TEST_P(RequestedRollTest, CommitsBesideRollsReadBackInOrder) {
   auto writer = make_writer(options());
   std::atomic<bool> done{false};
+  std::atomic<int> rolled{0};
+  // Halfway, each committer waits (up to 5 s) for a roll that found records
+  // to close: without it, commits under `none` can all land between two
+  // rolls and the test would prove nothing about commits beside a roll.
+  auto wait_for_a_roll = [&] {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (rolled == 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  };
   std::vector<std::thread> committers;
   for (int t = 0; t < 3; ++t) {
     committers.emplace_back([&, t] {
-      for (int i = 0; i < 100; ++i)
+      for (int i = 0; i < 100; ++i) {
+        if (i == 50) wait_for_a_roll();
         commit(*writer, "t" + std::to_string(t) + "_" + std::to_string(i));
+      }
     });
   }
   std::thread roller([&] {
-    for (int i = 0; i < 30 && !done; ++i) {
-      writer->roll();
+    for (int i = 0; (i < 30 || rolled == 0) && !done && i < 5000; ++i) {
+      if (writer->roll()) ++rolled;
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
   });

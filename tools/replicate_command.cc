@@ -33,8 +33,11 @@ using Clock = std::chrono::steady_clock;
 // one every kQuietSeconds while nothing changes.
 constexpr double kQuietSeconds = 10;
 
-volatile std::sig_atomic_t stop_signal = 0;
-extern "C" void on_replicate_signal(int signal) { stop_signal = signal; }
+// Set by the handler, read by the watcher thread: a lock-free atomic is
+// both safe in a signal handler and free of a race with the reader.
+std::atomic<int> stop_signal{0};
+static_assert(std::atomic<int>::is_always_lock_free);
+extern "C" void on_replicate_signal(int signal) { stop_signal.store(signal); }
 
 void catch_stop_signals() {
   struct sigaction action {};

@@ -8,6 +8,7 @@
 #include "journal/layout.h"
 #include "journal/record_codec.h"
 #include "pa_journal/errors.h"
+#include "pa_journal/time.h"
 #include "replication/messages.h"
 #include "replication/snapshot_bundle.h"
 #include "replication/subjects.h"
@@ -410,6 +411,12 @@ CloneResult clone_from_log(ReplicaLog& log, const std::string& stream,
     create_dirs_durably(fs, temp);  // step 1
     Cloner cloner(log, stream, fs, temp, options);
     result = cloner.run(choose);
+    if (options.until_ns && result.records == 0 && result.snapshots.empty()) {
+      throw InvalidInputError(
+          "stream " + stream + " holds nothing committed at or before " +
+          format_time_ns(*options.until_ns) + ": the clone would be an empty store (" +
+          out_dir + " is left as it was); give a later time");
+    }
     if (cloner.newest()) newest = *cloner.newest();
     auto write_id = options.write_store_id ? options.write_store_id : write_store_id_file;
     write_id(fs, temp, result.store_id);

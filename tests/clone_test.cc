@@ -522,6 +522,23 @@ TEST(CloneTest, CloneAtATimeHoldsTheStateOfThatMoment) {
   EXPECT_EQ(cloned.records.size(), 10u);
 }
 
+TEST(CloneTest, CloneAtATimeBeforeEverythingIsRefusedAndLeavesNothing) {
+  TempDir dir, out;
+  auto store = Store::open(dir.path(), testing::test_store_options());
+  CommitResult first = store->put("contacts", "1", contact(1));
+  store.reset();
+  MemoryLog log;
+  PlainSealer plain;
+  SavedPosition saved;
+  ship(log, plain, dir.path(), saved);
+  replication::CloneOptions options;
+  options.until_ns = first.time_ns - 1;
+  EXPECT_THROW(clone(log, out / "clone", testing::choose_plain(), options),
+               InvalidInputError);
+  EXPECT_FALSE(std::filesystem::exists(out / "clone"));
+  EXPECT_FALSE(std::filesystem::exists(out / "clone" + ".clone-partial"));
+}
+
 TEST(CloneTest, StreamThatIsNotAStoresReplicaIsRefused) {
   TempDir out;
   MemoryLog log;

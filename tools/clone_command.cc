@@ -8,7 +8,6 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -117,24 +116,6 @@ void print_summary(const CloneArgs& args, const CloneResult& r) {
   }
 }
 
-// A clone --at a moment before anything the stream holds is an empty store:
-// refused, as the other commands refuse a time before the restorable
-// window, and what the clone made is taken away again (dir was absent or
-// empty before it).
-void refuse_empty(const CloneArgs& args, bool existed) {
-  std::error_code ec;
-  if (existed) {
-    for (const auto& entry : std::filesystem::directory_iterator(args.dir, ec))
-      std::filesystem::remove_all(entry.path(), ec);
-  } else {
-    std::filesystem::remove_all(args.dir, ec);
-  }
-  throw InvalidInputError("stream " + args.stream +
-                          " holds nothing committed at or before " + args.at +
-                          ": the clone would be an empty store (" + args.dir +
-                          " is left as it was); give a later --at");
-}
-
 // text cut at spaces into lines of at most 80 columns, as the other
 // commands' help footers are.
 std::string wrapped(const std::string& text) {
@@ -204,12 +185,8 @@ int run_clone(const Globals& g, const CloneArgs& args) {
   // A line at once, however short the stream: the bar proper is drawn as
   // the messages are read (every 64).
   g.bar->status("clone: reading stream " + args.stream);
-  const bool existed = fs->exists(args.dir);
   CloneResult r =
       replication::clone_from_log(log, args.stream, choose, *fs, args.dir, options);
-  if (options.until_ns && r.records == 0 && r.snapshots.empty()) {
-    refuse_empty(args, existed);
-  }
   g.bar->clear();
   if (g.json) {
     print_json(result_json(args, r));

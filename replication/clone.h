@@ -95,8 +95,8 @@ void check_clone_target(FileSystem& fs, const std::string& out_dir);
 
 // Clones stream into out_dir (absent or empty). Throws InvalidInputError if
 // out_dir holds anything or options.until_ns comes before everything the
-// stream holds (the clone would be an empty store), ReplicationError if there is no such stream or it
-// is not a store's replica, KeyError from choose, CorruptedDataError for a
+// stream holds (the clone would be an empty store), ReplicationError if there is no such
+// stream or it is not a store's replica, KeyError from choose, CorruptedDataError for a
 // message that fails a check.
 CloneResult clone_from_log(ReplicaLog& log, const std::string& stream,
                            const SealerChooser& choose, FileSystem& fs,
